@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: MIT
+# metered_compile_options(<target>): the project's warnings and sanitizers, applied
+# PRIVATE so they never leak into a consumer's build.
+include(GNUInstallDirs)
+
+function(metered_compile_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+    -Wno-missing-field-initializers)  # designated initializers leave fields to their defaults on purpose
+  if(METERED_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(METERED_SANITIZE)
+    string(REPLACE ";" "," _sanitizers "${METERED_SANITIZE}")
+    target_compile_options(${target} PRIVATE -fsanitize=${_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${_sanitizers})
+  endif()
+endfunction()

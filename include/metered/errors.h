@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// The exceptions metered throws. The tree is flat and each type says what to do.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace metered {
+
+/// Root of every exception metered throws. Messages never contain secrets
+/// (connection passwords are masked before any message is built).
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Bad input from the caller: a malformed id, a negative or non-finite quantity,
+/// an unknown event type, oversized or non-UTF-8 metadata, a bad plan or price book.
+/// Nothing was recorded or changed. Fix the input; retrying the same call fails again.
+class ValidationError : public Error {
+public:
+    ValidationError(std::string_view field, std::string_view problem);
+    /// The name (or JSON path) of the offending field, e.g. "quantity" or "plans[0].meters.api_call".
+    const std::string& field() const noexcept { return field_; }
+
+private:
+    std::string field_;
+};
+
+/// A business, plan or other named thing does not exist.
+class NotFoundError : public Error {
+public:
+    using Error::Error;
+};
+
+/// An exact arithmetic result would not fit (more than 38 digits or too many fractional
+/// digits). Nothing was rounded silently.
+class ArithmeticError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A store operation failed. `transient()` says whether the same call may succeed later
+/// (connection refused or lost, server restarting, timeout, serialization conflict):
+/// retry it with backoff. A permanent failure will fail again the same way.
+class StoreError : public Error {
+public:
+    StoreError(std::string message, bool transient, std::string sqlstate = {});
+    bool transient() const noexcept { return transient_; }
+    /// The SQLSTATE code reported by the database, if there was one.
+    const std::string& sqlstate() const noexcept { return sqlstate_; }
+
+private:
+    bool transient_;
+    std::string sqlstate_;
+};
+
+/// The store refused an event of a recorded batch for a permanent reason (for example,
+/// an unknown business). Thrown by synchronous recording; the event was not stored.
+class RejectedError : public Error {
+public:
+    using Error::Error;
+};
+
+}  // namespace metered

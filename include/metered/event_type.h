@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// What kind of usage an event measures.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+namespace metered {
+
+/// The kind of usage an event measures: one of the four built-ins (`api_call`,
+/// `voice_minute`, `ai_query`, `storage_mb`) or a host-defined type, which becomes
+/// recordable once the price book's default plan gives it a price.
+///
+/// A name is 1–31 characters of [a-z0-9_], starting with a letter. A small value type
+/// stored inline (no allocation); safe to copy and to share between threads.
+class EventType {
+public:
+    static constexpr std::size_t max_length = 31;
+
+    /// Throws ValidationError("event_type", …) for a malformed name.
+    explicit EventType(std::string_view name);
+
+    static EventType apiCall() noexcept { return EventType(Builtin{}, "api_call"); }
+    static EventType voiceMinute() noexcept { return EventType(Builtin{}, "voice_minute"); }
+    static EventType aiQuery() noexcept { return EventType(Builtin{}, "ai_query"); }
+    static EventType storageMb() noexcept { return EventType(Builtin{}, "storage_mb"); }
+
+    /// True for the four built-in types.
+    bool isBuiltin() const noexcept;
+    std::string_view name() const noexcept { return {name_.data(), length_}; }
+    std::string toString() const { return std::string(name()); }
+
+    friend bool operator==(const EventType& a, const EventType& b) noexcept {
+        return a.name() == b.name();
+    }
+    friend std::strong_ordering operator<=>(const EventType& a, const EventType& b) noexcept {
+        return a.name().compare(b.name()) <=> 0;
+    }
+
+private:
+    struct Builtin {};
+    EventType(Builtin, std::string_view name) noexcept;
+
+    std::array<char, max_length> name_{};
+    std::uint8_t length_ = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const EventType& type);
+
+}  // namespace metered
+
+template <>
+struct std::hash<metered::EventType> {
+    std::size_t operator()(const metered::EventType& type) const noexcept {
+        return std::hash<std::string_view>{}(type.name());
+    }
+};

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// A UsageStore held in process memory, for tests and examples.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "metered/usage_store.h"
+
+namespace metered {
+
+/// A complete UsageStore in memory: the same contract as the database stores (idempotent
+/// appends, per-day rollups, poison events rejected), nothing persisted. Ready to use on
+/// construction (already migrated). Thread-safe: one mutex guards everything.
+class MemoryStore final : public UsageStore {
+public:
+    MemoryStore();
+    ~MemoryStore() override;
+
+    void migrate() override;
+    AppendResult append(std::span<const UsageEvent> events) override;
+    std::vector<UsageTotal> totals(const BusinessId& business, const DayRange& days) override;
+    std::vector<DailyUsage> daily(const BusinessId& business, const DayRange& days) override;
+    std::optional<Account> findAccount(const BusinessId& business) override;
+    void saveAccount(const Account& account) override;
+    std::vector<Account> listAccounts() override;
+    std::vector<Plan> loadPlans() override;
+    void savePlan(const Plan& plan) override;
+
+    /// Every stored event of `business`, in the order stored (for tests and inspection).
+    std::vector<UsageEvent> events(const BusinessId& business) const;
+
+private:
+    struct State;
+    mutable std::mutex mutex_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace metered

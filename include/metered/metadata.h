@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Free-form facts attached to a usage event (operation, model, tokens, sessionId …).
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace metered {
+
+/// A flat JSON object of facts about one event, stored as the `metadata` JSONB of the
+/// seed's `usage_events`. Fields keep the order they were set in; setting a key again
+/// replaces its value.
+///
+/// Fields are kept in a compact encoded form and turned into JSON text only when a
+/// store writes them (`toJson`), so filling metadata on a request thread is cheap.
+/// Keys (1–255 bytes) and string values must be valid UTF-8: a bad one throws
+/// ValidationError("metadata.<key>", …). The size limit (default 8 KiB, see
+/// RecorderOptions) is checked against `byteSize()`.
+///
+/// A value type; not synchronised (fill it on one thread, then hand it over).
+class Metadata {
+public:
+    Metadata() = default;
+
+    Metadata& set(std::string_view key, std::string_view value);
+    Metadata& set(std::string_view key, const char* value) { return set(key, std::string_view(value)); }
+    Metadata& set(std::string_view key, bool value);
+    template <std::integral I>
+        requires(!std::same_as<I, bool>)
+    Metadata& set(std::string_view key, I value) {
+        if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
+            checkFitsInt64(key, static_cast<std::uint64_t>(value));
+        }
+        return setInteger(key, static_cast<std::int64_t>(value));
+    }
+    /// Sets `key` to `null`.
+    Metadata& setNull(std::string_view key);
+    /// Sets `key` to an arbitrary JSON value given as text (an object, an array, a number).
+    /// Throws ValidationError when `json` is not one JSON value.
+    Metadata& setJson(std::string_view key, std::string_view json);
+
+    /// The fields of a JSON object given as text, e.g. `{"intent":"order","tokens":12}`.
+    /// Throws ValidationError("metadata", …) when the text is not a JSON object.
+    static Metadata fromJson(std::string_view object_text);
+
+    /// The JSON object text, e.g. `{"operation":"chat_completion","tokens":412}`.
+    std::string toJson() const;
+
+    bool empty() const noexcept { return encoded_.empty(); }
+    /// Number of fields.
+    std::size_t size() const noexcept;
+    /// Bytes held: the keys and values plus a few bytes per field. Bounded by the
+    /// recorder's metadata limit.
+    std::size_t byteSize() const noexcept { return encoded_.size(); }
+    /// The compact encoding (for spooling); `fromEncoded` reverses it.
+    const std::string& encoded() const noexcept { return encoded_; }
+    /// Rebuilds metadata from `encoded()`; throws ValidationError on malformed input.
+    static Metadata fromEncoded(std::string_view encoded);
+
+    friend bool operator==(const Metadata&, const Metadata&) = default;
+
+private:
+    enum class Kind : std::uint8_t;
+    Metadata& setInteger(std::string_view key, std::int64_t value);
+    Metadata& put(std::string_view key, Kind kind, std::string_view value);
+    static void checkFitsInt64(std::string_view key, std::uint64_t value);
+
+    std::string encoded_;
+};
+
+}  // namespace metered

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// Everything a host needs, in one include.
+#pragma once
+
+#include "metered/account.h"
+#include "metered/audio.h"
+#include "metered/billing_period.h"
+#include "metered/decimal.h"
+#include "metered/errors.h"
+#include "metered/event_type.h"
+#include "metered/ids.h"
+#include "metered/json.h"
+#include "metered/memory_store.h"
+#include "metered/metadata.h"
+#include "metered/plan.h"
+#include "metered/price_book.h"
+#include "metered/pricing.h"
+#include "metered/reports.h"
+#include "metered/store.h"
+#include "metered/usage_event.h"
+#include "metered/usage_recorder.h"
+#include "metered/usage_reports.h"
+#include "metered/usage_store.h"
+#include "metered/usage_total.h"
+#include "metered/version.h"

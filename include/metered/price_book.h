@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// The set of plans a deployment offers, and the list prices events are recorded at.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metered/plan.h"
+
+namespace metered {
+
+/// The plans on offer, one of them the default. The default plan defines which event
+/// types can be recorded (a host-defined type becomes recordable by adding a meter for
+/// it) and the list price each event is recorded at; every plan prices exactly the
+/// default plan's event types, so every bill is complete.
+///
+/// Immutable after construction; safe to share between threads.
+///
+/// JSON form (prices and quantities may be numbers or strings; both are read exactly):
+/// @code
+/// {"default_plan": "basic",
+///  "plans": [{"id": "basic", "name": "Basic", "currency": "USD", "rounding": "half_even",
+///             "meters": {"api_call": {"unit": "call", "included": 1000, "unit_price": 0.01,
+///                                     "quota": {"limit": 1000, "hard": false}},
+///                        "ai_query": {"included": 100, "model": "graduated",
+///                                     "tiers": [{"up_to": 1000, "unit_price": 0.05},
+///                                               {"up_to": null, "unit_price": 0.04, "flat_fee": 0}]},
+///                        "storage_mb": {"included": 1000, "model": "package", "unit_price": 0.001,
+///                                       "package_size": 1000, "package_price": 1}}}]}
+/// @endcode
+class PriceBook {
+public:
+    /// The standard book: the seed's `basic` plan, which is the default.
+    PriceBook();
+    /// Validates every plan and their consistency; throws ValidationError naming the field.
+    explicit PriceBook(std::vector<Plan> plans, std::string default_plan = "basic");
+
+    /// Parses the JSON form above. Throws ValidationError with the JSON path of the problem.
+    static PriceBook fromJson(std::string_view json_text);
+    /// Reads and parses a JSON file. Throws ValidationError (also for an unreadable file).
+    static PriceBook load(const std::filesystem::path& path);
+    /// The JSON form, with every number written exactly.
+    std::string toJson() const;
+
+    const std::vector<Plan>& plans() const noexcept { return plans_; }
+    const Plan& defaultPlan() const noexcept { return plans_[default_index_]; }
+    /// The plan with this id, or nullptr.
+    const Plan* findPlan(std::string_view id) const noexcept;
+    /// The plan with this id; throws NotFoundError.
+    const Plan& plan(std::string_view id) const;
+    /// The meter of the default plan for `type` (its list price); throws
+    /// ValidationError("event_type", …) when the type is not recordable.
+    const Meter& listMeter(const EventType& type) const;
+    /// True when events of `type` can be recorded.
+    bool knows(const EventType& type) const noexcept { return defaultPlan().meter(type) != nullptr; }
+
+private:
+    std::vector<Plan> plans_;
+    std::size_t default_index_ = 0;
+};
+
+}  // namespace metered

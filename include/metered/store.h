@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+// Opening a store from a URI.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "metered/usage_store.h"
+
+namespace metered {
+
+/// How openStore prepares the store it opens.
+struct StoreOptions {
+    bool migrate = true;  ///< run migrate() before returning (idempotent, safe from many processes)
+};
+
+/// Opens a store from a URI:
+/// - `memory:`: a MemoryStore (nothing persisted);
+/// - `sqlite:path/to/file.db`: the embedded SQLite store, when built with it;
+/// - `postgresql://…`, `postgres://…` or a libpq key=value conninfo (`host=… dbname=…`):
+///   the PostgreSQL store, when built with it.
+/// Throws ValidationError("store", …) for an unknown scheme or one this build lacks, and
+/// StoreError when the store cannot be opened. Messages never contain a password.
+std::shared_ptr<UsageStore> openStore(std::string_view uri, const StoreOptions& options = {});
+
+}  // namespace metered

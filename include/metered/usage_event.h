@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// One recorded unit of usage.
+#pragma once
+
+#include <chrono>
+
+#include "metered/decimal.h"
+#include "metered/event_type.h"
+#include "metered/ids.h"
+#include "metered/metadata.h"
+
+namespace metered {
+
+/// A point in time, in UTC, to the microsecond (PostgreSQL's timestamptz resolution).
+using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+
+/// One recorded usage, as stored in the seed's `usage_events` table.
+///
+/// `unit_price` and `list_cost` are the list price at the time of recording (the price
+/// book's default plan: the seed's $0.01 per API call, …) and quantity × that price,
+/// exactly. They show what the usage is worth before allowances; the bill itself is
+/// computed from period totals under the business's plan (see PricingCalculator).
+struct UsageEvent {
+    EventId id;
+    BusinessId business;
+    EventType type = EventType::apiCall();
+    Decimal quantity;
+    Decimal unit_price;
+    Decimal list_cost;
+    Metadata metadata;
+    Timestamp occurred_at;
+};
+
+}  // namespace metered

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// The host-facing API: record usage, read bills, trends and quotas.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "metered/usage_reports.h"
+
+namespace metered {
+
+/// What the seed's chat route records with each completion.
+struct ApiCall {
+    std::string_view operation;   ///< e.g. "chat_completion"
+    std::string_view model;       ///< e.g. "gpt-4o-mini"
+    std::int64_t tokens = 0;
+    std::string_view intent;
+    std::string_view session_id;  ///< stored as "sessionId"
+};
+
+/// What the seed's voice route records with each transcription.
+struct VoiceUsage {
+    std::string_view operation;               ///< e.g. "voice_to_text"
+    std::int64_t audio_size = 0;              ///< bytes, stored as "audioSize"
+    std::int64_t transcription_length = 0;    ///< characters, stored as "transcriptionLength"
+    std::string_view session_id;
+};
+
+/// An AI-powered operation.
+struct AiQuery {
+    std::string_view query_type;  ///< stored as "queryType"
+    std::string_view complexity;
+    std::int64_t tokens = 0;
+};
+
+/// A file stored or uploaded.
+struct StorageUsage {
+    std::string_view file_type;  ///< stored as "fileType"
+    std::int64_t size = 0;       ///< bytes
+    std::string_view operation;  ///< e.g. "upload"
+};
+
+/// Per-call options of every record function.
+struct RecordOptions {
+    /// The caller's key for this usage (a request id, a UUID). Recording the same key for
+    /// the same business again is counted once, so a retried request is never billed
+    /// twice. Empty: a fresh UUIDv7 is used.
+    std::string_view idempotency_key;
+    /// When the usage happened; empty: now.
+    std::optional<Timestamp> occurred_at;
+};
+
+/// What became of a record call.
+enum class RecordOutcome : std::uint8_t {
+    stored,     ///< the store has it
+    duplicate,  ///< the store already had this event id; nothing was added
+};
+
+/// The id an event was recorded under, and its outcome.
+struct Receipt {
+    EventId id;
+    RecordOutcome outcome = RecordOutcome::stored;
+};
+
+/// Settings of a UsageRecorder. Designated initializers read well:
+/// `RecorderOptions{.max_metadata_bytes = 4096}`.
+struct RecorderOptions {
+    /// Plans and list prices. Empty: the store's plans, with `basic` as default.
+    std::optional<PriceBook> price_book;
+    /// Largest metadata accepted, in Metadata::byteSize() bytes.
+    std::size_t max_metadata_bytes = 8 * 1024;
+    /// The time source for occurred_at and for "today" in reports. Empty: the system clock.
+    Clock clock;
+};
+
+/// Records what each business uses and answers what it owes: the seed's billing
+/// tracker, exact and idempotent.
+///
+/// Recording validates its input (ValidationError: negative quantity, too many fractional
+/// digits, unknown event type, oversized or non-UTF-8 metadata, bad idempotency key;
+/// nothing is recorded), prices the event at list and appends it to the store before
+/// returning. An event the store refuses (unknown business) throws RejectedError; a store
+/// failure throws StoreError (`transient()` says whether to retry: with the same
+/// idempotency key, a retry can never double-count).
+///
+/// @code
+/// auto store = metered::openStore("memory:");
+/// store->saveAccount({.id = business, .name = "Acme Pizza"});
+/// metered::UsageRecorder recorder(store);
+/// recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 412});
+/// recorder.recordVoiceMinutes(business, metered::Decimal::parse("2.5"));
+/// auto usage = recorder.getBillingUsage(business);   // usage.bill.total
+/// @endcode
+///
+/// Thread-safe: any thread may call any method.
+class UsageRecorder {
+public:
+    explicit UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options = {});
+    ~UsageRecorder();
+    UsageRecorder(const UsageRecorder&) = delete;
+    UsageRecorder& operator=(const UsageRecorder&) = delete;
+
+    /// One API call (quantity 1) with the chat route's metadata.
+    Receipt recordApiCall(const BusinessId& business, const ApiCall& call = {}, const RecordOptions& options = {});
+    /// Voice minutes (see wavDuration for exact minutes from a WAV file).
+    Receipt recordVoiceMinutes(const BusinessId& business, const Decimal& minutes, const VoiceUsage& voice = {},
+                               const RecordOptions& options = {});
+    /// One AI query (quantity 1).
+    Receipt recordAiQuery(const BusinessId& business, const AiQuery& query = {}, const RecordOptions& options = {});
+    /// Megabytes of storage.
+    Receipt recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage = {},
+                          const RecordOptions& options = {});
+    /// Any recordable type, built-in or host-defined, with free-form metadata.
+    Receipt record(const BusinessId& business, const EventType& type, const Decimal& quantity,
+                   const Metadata& metadata = {}, const RecordOptions& options = {});
+
+    /// See UsageReports::getBillingUsage.
+    BillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth()) const;
+    /// See UsageReports::getUsageTrends.
+    std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
+    /// See UsageReports::checkQuota.
+    QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
+
+    const UsageReports& reports() const noexcept { return reports_; }
+    const PriceBook& priceBook() const noexcept { return reports_.priceBook(); }
+
+    /// The event a record call would append (validated and priced at list), without
+    /// appending it. Throws ValidationError like the record functions.
+    UsageEvent makeEvent(const BusinessId& business, const EventType& type, const Decimal& quantity,
+                         Metadata metadata, const RecordOptions& options) const;
+
+private:
+    Receipt append(UsageEvent event);
+
+    std::shared_ptr<UsageStore> store_;
+    RecorderOptions options_;
+    UsageReports reports_;
+};
+
+}  // namespace metered

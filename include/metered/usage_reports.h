@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Reading bills, trends and quotas from a store.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "metered/price_book.h"
+#include "metered/reports.h"
+#include "metered/usage_store.h"
+
+namespace metered {
+
+/// A source of the current time (tests pass a fixed one).
+using Clock = std::function<Timestamp()>;
+
+/// The system clock, to the microsecond.
+Timestamp systemNow();
+
+/// Answers "what has this business used and owed" from a store's rollups and a price
+/// book. Every figure comes from PricingCalculator, so the dashboard, the trends and the
+/// quota check always agree. Periods are resolved in each business's own time zone.
+///
+/// Reads only rollups: the cost of a call does not grow with the number of events.
+/// Thread-safe (const methods, and the store is thread-safe).
+class UsageReports {
+public:
+    UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_book, Clock clock = systemNow);
+
+    /// Usage and bill of `business` over `period` under its plan. Throws NotFoundError for an
+    /// unknown business or plan.
+    BillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth()) const;
+
+    /// One point per local day for the last `days` days (1–366) up to and including today,
+    /// days without usage included as zeros, oldest first. Each day's cost is its share of
+    /// its own billing cycle's bill. Throws ValidationError("days", …) outside 1–366.
+    std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
+
+    /// Quota standing of `business` for `type` in its current billing cycle.
+    QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
+
+    /// Both of the above, as the seed's analytics endpoint returns them.
+    BillingAnalytics getBillingAnalytics(const BusinessId& business, const PeriodSpec& period, int days) const;
+
+    const PriceBook& priceBook() const noexcept { return price_book_; }
+
+private:
+    struct Context;
+    Context contextFor(const BusinessId& business) const;
+
+    std::shared_ptr<UsageStore> store_;
+    PriceBook price_book_;
+    Clock clock_;
+};
+
+}  // namespace metered

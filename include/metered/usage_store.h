@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// Where usage events, their rollups, accounts and plans are kept.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "metered/account.h"
+#include "metered/billing_period.h"
+#include "metered/plan.h"
+#include "metered/usage_event.h"
+#include "metered/usage_total.h"
+
+namespace metered {
+
+/// One day's usage of one event type, in the business's local calendar.
+struct DailyUsage {
+    date::local_days day;
+    UsageTotal total;
+    friend bool operator==(const DailyUsage&, const DailyUsage&) = default;
+};
+
+/// An event a store refused for a permanent reason; the rest of its batch is unaffected.
+struct Rejection {
+    std::size_t index = 0;  ///< position in the appended batch
+    EventId id;
+    std::string reason;
+};
+
+/// What became of an appended batch. stored + duplicates + rejected.size() is the batch size.
+struct AppendResult {
+    std::size_t stored = 0;      ///< new events, now counted in the rollups
+    std::size_t duplicates = 0;  ///< events whose id the store already had (or that repeat within the batch)
+    std::vector<Rejection> rejected;
+};
+
+/// The storage interface every backend implements (PostgreSQL, SQLite, memory).
+///
+/// Contract, pinned by one test suite run against every backend:
+/// - `append` is idempotent per (business, event id): appending an event again, from a
+///   retry, a replay or another process, stores and counts it once. Events and their
+///   rollups change in one transaction, so a reader never sees one without the other.
+/// - An event the store refuses (unknown business, invalid values) is returned in
+///   `AppendResult::rejected` with its reason; the other events of the batch are stored.
+/// - Reads (`totals`, `daily`) are answered from per-day rollups keyed by the business's
+///   local day (its account's time zone when the event was appended), never by scanning
+///   events, so their cost does not grow with the number of events.
+/// - A failure throws StoreError; `transient()` tells whether retrying can help.
+///
+/// Every method may be called from any thread; implementations synchronise internally.
+class UsageStore {
+public:
+    UsageStore() = default;
+    UsageStore(const UsageStore&) = delete;
+    UsageStore& operator=(const UsageStore&) = delete;
+    virtual ~UsageStore() = default;
+
+    /// Creates or upgrades the schema and seeds the standard `basic` plan. Idempotent and
+    /// safe to run from several processes at once.
+    virtual void migrate() = 0;
+
+    /// Stores a batch of events idempotently, with their rollups, in one transaction.
+    virtual AppendResult append(std::span<const UsageEvent> events) = 0;
+
+    /// Per-type totals of `business` over the local days `days`. Types with no usage are
+    /// absent.
+    virtual std::vector<UsageTotal> totals(const BusinessId& business, const DayRange& days) = 0;
+
+    /// Per-day, per-type usage of `business` over `days`, ordered by day then type; days
+    /// without usage are absent.
+    virtual std::vector<DailyUsage> daily(const BusinessId& business, const DayRange& days) = 0;
+
+    virtual std::optional<Account> findAccount(const BusinessId& business) = 0;
+    /// Creates or replaces an account (validated; ValidationError).
+    virtual void saveAccount(const Account& account) = 0;
+    /// All accounts, ordered by name.
+    virtual std::vector<Account> listAccounts() = 0;
+
+    /// Every stored plan (the standard `basic` plan after migrate()).
+    virtual std::vector<Plan> loadPlans() = 0;
+    /// Creates or replaces a plan (validated; ValidationError).
+    virtual void savePlan(const Plan& plan) = 0;
+};
+
+}  // namespace metered

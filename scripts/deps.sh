@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing metered need (run as root;
+# does nothing when they are all present).
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config git ca-certificates tzdata
+  libfmt-dev libhowardhinnant-date-dev nlohmann-json3-dev libssl-dev
+  catch2 librapidcheck-dev
+  libpq-dev postgresql postgresql-common
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+#include "metered/billing_period.h"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include "metered/account.h"
+#include "metered/errors.h"
+
+namespace metered {
+namespace {
+
+using date::local_days;
+
+constexpr int max_custom_days = 1830;
+
+const date::time_zone* zoneOrThrow(std::string_view name) {
+    try {
+        return date::locate_zone(name);
+    } catch (const std::exception&) {
+        throw ValidationError("time_zone", "unknown time zone '" + std::string(name.substr(0, 64)) + "'");
+    }
+}
+
+// The anchor day in month `ym`, clamped to the month's last day.
+local_days anchorIn(date::year_month ym, int anchor_day) {
+    const auto last = static_cast<unsigned>((ym / date::last).day());
+    const auto day = std::min(static_cast<unsigned>(anchor_day), last);
+    return local_days(ym / date::day(day));
+}
+
+date::year_month monthOf(local_days day) { return date::year_month_day(day).year() / date::year_month_day(day).month(); }
+
+DayRange monthRange(date::year_month ym) {
+    return {local_days(ym / date::day(1)), local_days((ym + date::months(1)) / date::day(1))};
+}
+
+std::optional<date::year_month_day> parseDate(std::string_view text) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    y = std::stoi(std::string(text.substr(0, 4)));
+    m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
+    d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
+    const date::year_month_day ymd{date::year(y), date::month(m), date::day(d)};
+    if (!ymd.ok()) return std::nullopt;
+    return ymd;
+}
+
+}  // namespace
+
+PeriodSpec PeriodSpec::custom(date::year_month_day from, date::year_month_day to) {
+    if (!from.ok() || !to.ok()) throw ValidationError("period", "not a calendar date");
+    PeriodSpec spec(Kind::custom);
+    spec.custom_ = {local_days(from), local_days(to)};
+    if (spec.custom_.count() < 1 || spec.custom_.count() > max_custom_days) {
+        throw ValidationError("period", "a custom period runs from an earlier day to a later one, at most " +
+                                            std::to_string(max_custom_days) + " days");
+    }
+    return spec;
+}
+
+PeriodSpec PeriodSpec::parse(std::string_view text) {
+    for (Kind kind : {Kind::current_month, Kind::previous_month, Kind::current_cycle, Kind::previous_cycle}) {
+        PeriodSpec spec(kind);
+        if (spec.toString() == text) return spec;
+    }
+    const auto dots = text.find("..");
+    if (dots != std::string_view::npos) {
+        auto from = parseDate(text.substr(0, dots));
+        auto to = parseDate(text.substr(dots + 2));
+        if (from && to) return custom(*from, *to);
+    }
+    throw ValidationError("period", "'" + std::string(text.substr(0, 64)) +
+                                        "' is not current_month, previous_month, current_cycle, previous_cycle "
+                                        "or YYYY-MM-DD..YYYY-MM-DD");
+}
+
+std::string PeriodSpec::toString() const {
+    switch (kind_) {
+        case Kind::current_month: return "current_month";
+        case Kind::previous_month: return "previous_month";
+        case Kind::current_cycle: return "current_cycle";
+        case Kind::previous_cycle: return "previous_cycle";
+        case Kind::custom: break;
+    }
+    return date::format("%F", custom_.first) + ".." + date::format("%F", custom_.end);
+}
+
+DayRange BillingPeriod::cycleContaining(local_days day, int anchor_day) {
+    if (anchor_day < 1 || anchor_day > 31) throw ValidationError("anchor_day", "must be between 1 and 31");
+    const auto ym = monthOf(day);
+    const local_days start = anchorIn(ym, anchor_day);
+    if (day >= start) return {start, anchorIn(ym + date::months(1), anchor_day)};
+    return {anchorIn(ym - date::months(1), anchor_day), start};
+}
+
+BillingPeriod BillingPeriod::ofDays(DayRange days, std::string_view time_zone) {
+    BillingPeriod period;
+    period.days = days;
+    period.time_zone = std::string(time_zone);
+    period.start = startOfDay(days.first, time_zone);
+    period.end = startOfDay(days.end, time_zone);
+    return period;
+}
+
+BillingPeriod BillingPeriod::resolve(const PeriodSpec& spec, const Account& account, Timestamp now) {
+    const local_days today = localDay(now, account.time_zone);
+    DayRange days;
+    switch (spec.kind()) {
+        case PeriodSpec::Kind::current_month:
+            days = monthRange(monthOf(today));
+            break;
+        case PeriodSpec::Kind::previous_month:
+            days = monthRange(monthOf(today) - date::months(1));
+            break;
+        case PeriodSpec::Kind::current_cycle:
+            days = cycleContaining(today, account.anchor_day);
+            break;
+        case PeriodSpec::Kind::previous_cycle:
+            days = cycleContaining(cycleContaining(today, account.anchor_day).first - date::days(1), account.anchor_day);
+            break;
+        case PeriodSpec::Kind::custom:
+            days = spec.customDays();
+            break;
+    }
+    return ofDays(days, account.time_zone);
+}
+
+local_days localDay(Timestamp t, std::string_view time_zone) {
+    const auto local = zoneOrThrow(time_zone)->to_local(t);
+    return date::floor<date::days>(local);
+}
+
+Timestamp startOfDay(local_days day, std::string_view time_zone) {
+    const auto midnight = date::local_time<std::chrono::microseconds>(day);
+    return zoneOrThrow(time_zone)->to_sys(midnight, date::choose::earliest);
+}
+
+bool isKnownTimeZone(std::string_view name) noexcept {
+    try {
+        date::locate_zone(name);
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+}  // namespace metered

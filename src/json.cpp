@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+#include "metered/json.h"
+
+#include "exact_json.h"
+
+namespace metered {
+namespace {
+
+using detail::exactNumber;
+using detail::Json;
+
+// The seed's key for a type in `breakdown`, and in a trend point.
+std::string breakdownKey(const EventType& type) {
+    if (type == EventType::apiCall()) return "apiCalls";
+    if (type == EventType::voiceMinute()) return "voiceMinutes";
+    if (type == EventType::aiQuery()) return "aiQueries";
+    if (type == EventType::storageMb()) return "storage";
+    return type.toString();
+}
+
+std::string trendKey(const EventType& type) {
+    return type == EventType::storageMb() ? "storageMb" : breakdownKey(type);
+}
+
+Json quantity(const Decimal& value) { return exactNumber(value.normalized()); }
+
+std::string day(const date::local_days& d) { return date::format("%F", d); }
+
+Json billingUsageJson(const BillingUsage& usage) {
+    Json breakdown = Json::object();
+    for (const LineItem& line : usage.bill.lines) {
+        breakdown[breakdownKey(line.type)] = {{"count", quantity(line.quantity)}, {"cost", exactNumber(line.amount)}};
+    }
+    return {{"apiCalls", quantity(usage.quantity(EventType::apiCall()))},
+            {"minutesUsed", quantity(usage.quantity(EventType::voiceMinute()))},
+            {"cost", exactNumber(usage.bill.total)},
+            {"breakdown", std::move(breakdown)}};
+}
+
+Json trendsJson(std::span<const TrendPoint> trends) {
+    Json points = Json::array();
+    for (const TrendPoint& point : trends) {
+        Json json = {{"date", day(date::local_days(point.date))}};
+        for (const UsageTotal& total : point.usage) json[trendKey(total.type)] = quantity(total.quantity);
+        json["cost"] = exactNumber(point.cost);
+        points.push_back(std::move(json));
+    }
+    return points;
+}
+
+Json periodJson(const BillingPeriod& period) {
+    return {{"from", day(period.days.first)}, {"to", day(period.days.end)}, {"timeZone", period.time_zone}};
+}
+
+}  // namespace
+
+std::string to_json(const BillingAnalytics& analytics, int indent) {
+    const Json data = {{"billingUsage", billingUsageJson(analytics.billing_usage)},
+                       {"trends", trendsJson(analytics.trends)}};
+    return detail::dumpExact(Json{{"success", true}, {"data", data}}, indent);
+}
+
+std::string to_json(const BillingUsage& usage, int indent) { return detail::dumpExact(billingUsageJson(usage), indent); }
+
+std::string to_json(std::span<const TrendPoint> trends, int indent) {
+    return detail::dumpExact(trendsJson(trends), indent);
+}
+
+std::string to_json(const QuotaStatus& status, int indent) {
+    const Json json = {{"type", status.type.toString()},
+                       {"used", quantity(status.used)},
+                       {"included", quantity(status.included)},
+                       {"limit", status.limit ? quantity(*status.limit) : Json()},
+                       {"hard", status.hard},
+                       {"remaining", status.remaining ? quantity(*status.remaining) : Json()},
+                       {"exceeded", status.exceeded},
+                       {"period", periodJson(status.period)}};
+    return detail::dumpExact(json, indent);
+}
+
+std::string to_json(const Bill& bill, int indent) {
+    Json lines = Json::array();
+    for (const LineItem& line : bill.lines) {
+        Json json = {{"type", line.type.toString()},
+                     {"unit", line.unit},
+                     {"model", std::string(toString(line.model))},
+                     {"quantity", quantity(line.quantity)},
+                     {"included", quantity(line.included)},
+                     {"billable", quantity(line.billable)},
+                     {"unitPrice", quantity(line.unit_price)}};
+        if (!line.tiers.empty()) {
+            Json tiers = Json::array();
+            for (const TierCharge& tier : line.tiers) {
+                tiers.push_back({{"tier", tier.tier + 1},
+                                 {"quantity", quantity(tier.quantity)},
+                                 {"unitPrice", quantity(tier.unit_price)},
+                                 {"flatFee", quantity(tier.flat_fee)},
+                                 {"amount", quantity(tier.amount)}});
+            }
+            json["tiers"] = std::move(tiers);
+        }
+        if (line.model == PricingModel::package) json["packages"] = quantity(line.packages);
+        json["exactAmount"] = quantity(line.exact_amount);
+        json["amount"] = exactNumber(line.amount);
+        lines.push_back(std::move(json));
+    }
+    const Json json = {{"plan", bill.plan_id},
+                       {"currency", bill.currency.code},
+                       {"rounding", std::string(toString(bill.rounding))},
+                       {"lines", std::move(lines)},
+                       {"total", exactNumber(bill.total)}};
+    return detail::dumpExact(json, indent);
+}
+
+}  // namespace metered

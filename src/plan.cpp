@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+#include "metered/plan.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "metered/errors.h"
+#include "precision.h"
+#include "utf8.h"
+
+namespace metered {
+namespace {
+
+struct KnownCurrency {
+    std::string_view code;
+    int minor_units;
+};
+constexpr std::array<KnownCurrency, 24> known_currencies{{
+    {"USD", 2}, {"EUR", 2}, {"GBP", 2}, {"CHF", 2}, {"CAD", 2}, {"AUD", 2}, {"NZD", 2}, {"SEK", 2},
+    {"NOK", 2}, {"DKK", 2}, {"PLN", 2}, {"CZK", 2}, {"INR", 2}, {"CNY", 2}, {"SGD", 2}, {"HKD", 2},
+    {"BRL", 2}, {"MXN", 2}, {"ZAR", 2}, {"JPY", 0}, {"KRW", 0}, {"KWD", 3}, {"BHD", 3}, {"TND", 3},
+}};
+
+bool isPlanIdChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+}
+
+void requireNonNegative(const Decimal& value, const std::string& field, int max_digits) {
+    if (value.isNegative()) throw ValidationError(field, "must not be negative");
+    if (value.significantScale() > max_digits) {
+        throw ValidationError(field, "has more than " + std::to_string(max_digits) + " fractional digits");
+    }
+}
+
+// Names shown to people: short UTF-8 text without control characters.
+void checkLabel(const std::string& text, const std::string& field) {
+    if (text.size() > 200 || !detail::isValidUtf8(text) ||
+        std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+        throw ValidationError(field, "must be at most 200 bytes of UTF-8 without control characters");
+    }
+}
+
+void validateTiers(const Meter& meter, const std::string& at) {
+    if (meter.tiers.empty()) throw ValidationError(at + ".tiers", "a tiered meter needs at least one tier");
+    std::optional<Decimal> previous;
+    for (std::size_t i = 0; i < meter.tiers.size(); ++i) {
+        const Tier& tier = meter.tiers[i];
+        const std::string field = at + ".tiers[" + std::to_string(i) + "]";
+        const bool last = i + 1 == meter.tiers.size();
+        requireNonNegative(tier.unit_price, field + ".unit_price", detail::max_price_scale);
+        requireNonNegative(tier.flat_fee, field + ".flat_fee", detail::max_price_scale);
+        if (!tier.up_to) {
+            if (!last) throw ValidationError(field + ".up_to", "only the last tier may be open-ended");
+            continue;
+        }
+        if (last) throw ValidationError(field + ".up_to", "the last tier must be open-ended (up_to: null)");
+        requireNonNegative(*tier.up_to, field + ".up_to", detail::max_quantity_scale);
+        if (tier.up_to->signum() <= 0 || (previous && *tier.up_to <= *previous)) {
+            throw ValidationError(field + ".up_to", "tier bounds must be positive and increasing");
+        }
+        previous = tier.up_to;
+    }
+}
+
+}  // namespace
+
+Currency Currency::of(std::string_view code) {
+    for (const auto& known : known_currencies) {
+        if (known.code == code) return Currency{std::string(code), known.minor_units};
+    }
+    throw ValidationError("currency", "unknown currency '" + std::string(code.substr(0, 16)) +
+                                          "' (give minor_units explicitly)");
+}
+
+std::string_view toString(PricingModel model) noexcept {
+    switch (model) {
+        case PricingModel::per_unit: return "per_unit";
+        case PricingModel::graduated: return "graduated";
+        case PricingModel::volume: return "volume";
+        case PricingModel::package: return "package";
+    }
+    return "per_unit";
+}
+
+PricingModel parsePricingModel(std::string_view name, std::string_view field) {
+    for (auto model : {PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package}) {
+        if (toString(model) == name) return model;
+    }
+    throw ValidationError(field, "unknown pricing model '" + std::string(name.substr(0, 32)) +
+                                     "' (per_unit, graduated, volume or package)");
+}
+
+const Meter* Plan::meter(const EventType& type) const noexcept {
+    for (const Meter& m : meters) {
+        if (m.type == type) return &m;
+    }
+    return nullptr;
+}
+
+Meter* Plan::meter(const EventType& type) noexcept {
+    return const_cast<Meter*>(static_cast<const Plan&>(*this).meter(type));
+}
+
+void Plan::validate() const {
+    if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), isPlanIdChar)) {
+        throw ValidationError("plan.id", "'" + id.substr(0, 64) + "' is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
+    }
+    const std::string at = "plans." + id;
+    checkLabel(name, at + ".name");
+    if (currency.code.size() != 3 ||
+        !std::all_of(currency.code.begin(), currency.code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        throw ValidationError(at + ".currency", "must be a three-letter ISO 4217 code");
+    }
+    if (currency.minor_units < 0 || currency.minor_units > 6) {
+        throw ValidationError(at + ".minor_units", "must be between 0 and 6");
+    }
+    if (meters.empty()) throw ValidationError(at + ".meters", "a plan needs at least one meter");
+    std::set<EventType> seen;
+    for (const Meter& meter : meters) {
+        const std::string m = at + ".meters." + meter.type.toString();
+        if (!seen.insert(meter.type).second) throw ValidationError(m, "priced twice");
+        checkLabel(meter.unit, m + ".unit");
+        requireNonNegative(meter.included, m + ".included", detail::max_quantity_scale);
+        requireNonNegative(meter.unit_price, m + ".unit_price", detail::max_price_scale);
+        switch (meter.model) {
+            case PricingModel::per_unit:
+                if (!meter.tiers.empty()) throw ValidationError(m + ".tiers", "per_unit pricing takes no tiers");
+                break;
+            case PricingModel::graduated:
+            case PricingModel::volume:
+                validateTiers(meter, m);
+                break;
+            case PricingModel::package:
+                requireNonNegative(meter.package_size, m + ".package_size", detail::max_quantity_scale);
+                requireNonNegative(meter.package_price, m + ".package_price", detail::max_price_scale);
+                if (meter.package_size.isZero()) throw ValidationError(m + ".package_size", "must be positive");
+                break;
+        }
+        if (meter.quota) requireNonNegative(meter.quota->limit, m + ".quota.limit", detail::max_quantity_scale);
+    }
+}
+
+Plan Plan::basic() {
+    auto meter = [](EventType type, const char* unit, int included, const char* price) {
+        Meter m;
+        m.type = type;
+        m.unit = unit;
+        m.included = Decimal(included);
+        m.unit_price = Decimal::parse(price);
+        m.quota = Quota{Decimal(included), false};
+        return m;
+    };
+    Plan plan;
+    plan.id = "basic";
+    plan.name = "Basic";
+    plan.currency = Currency::of("USD");
+    plan.meters = {
+        meter(EventType::apiCall(), "call", 1000, "0.01"),
+        meter(EventType::voiceMinute(), "minute", 60, "0.02"),
+        meter(EventType::aiQuery(), "query", 100, "0.05"),
+        meter(EventType::storageMb(), "MB", 1000, "0.001"),
+    };
+    return plan;
+}
+
+}  // namespace metered

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+#include "metered/price_book.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "exact_json.h"
+#include "metered/errors.h"
+
+namespace metered {
+namespace {
+
+using detail::Json;
+using detail::readDecimal;
+
+// Rejects keys outside `allowed`, so a typo ("unit_prise") is an error, not a free meter.
+void onlyKeys(const Json& object, std::initializer_list<std::string_view> allowed, const std::string& at) {
+    for (const auto& [key, value] : object.items()) {
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            throw ValidationError(at + "." + key, "unknown field");
+        }
+    }
+}
+
+const Json& requireObject(const Json& value, const std::string& at) {
+    if (!value.is_object()) throw ValidationError(at, "must be a JSON object");
+    return value;
+}
+
+std::string readString(const Json& value, const std::string& field) {
+    if (!value.is_string()) throw ValidationError(field, "must be a string");
+    return value.get<std::string>();
+}
+
+Tier readTier(const Json& json, const std::string& at) {
+    requireObject(json, at);
+    onlyKeys(json, {"up_to", "unit_price", "flat_fee"}, at);
+    Tier tier;
+    if (!json.contains("up_to")) throw ValidationError(at + ".up_to", "missing (use null for the last tier)");
+    if (!json["up_to"].is_null()) tier.up_to = readDecimal(json["up_to"], at + ".up_to");
+    if (!json.contains("unit_price")) throw ValidationError(at + ".unit_price", "missing");
+    tier.unit_price = readDecimal(json["unit_price"], at + ".unit_price");
+    if (json.contains("flat_fee")) tier.flat_fee = readDecimal(json["flat_fee"], at + ".flat_fee");
+    return tier;
+}
+
+Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
+    requireObject(json, at);
+    onlyKeys(json, {"unit", "included", "model", "unit_price", "tiers", "package_size", "package_price", "quota"}, at);
+    Meter meter;
+    meter.type = EventType(type);
+    if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
+    if (json.contains("included")) meter.included = readDecimal(json["included"], at + ".included");
+    if (json.contains("model")) meter.model = parsePricingModel(readString(json["model"], at + ".model"), at + ".model");
+    if (json.contains("tiers")) {
+        const Json& tiers = json["tiers"];
+        if (!tiers.is_array()) throw ValidationError(at + ".tiers", "must be an array");
+        for (std::size_t i = 0; i < tiers.size(); ++i) {
+            meter.tiers.push_back(readTier(tiers[i], at + ".tiers[" + std::to_string(i) + "]"));
+        }
+    }
+    const bool tiered = meter.model == PricingModel::graduated || meter.model == PricingModel::volume;
+    if (json.contains("unit_price")) {
+        meter.unit_price = readDecimal(json["unit_price"], at + ".unit_price");
+    } else if (tiered && !meter.tiers.empty()) {
+        meter.unit_price = meter.tiers.front().unit_price;  // list price: the first tier's
+    } else {
+        throw ValidationError(at + ".unit_price", "missing");
+    }
+    if (meter.model == PricingModel::package) {
+        if (!json.contains("package_size")) throw ValidationError(at + ".package_size", "missing");
+        if (!json.contains("package_price")) throw ValidationError(at + ".package_price", "missing");
+        meter.package_size = readDecimal(json["package_size"], at + ".package_size");
+        meter.package_price = readDecimal(json["package_price"], at + ".package_price");
+    }
+    if (json.contains("quota") && !json["quota"].is_null()) {
+        const Json& quota = requireObject(json["quota"], at + ".quota");
+        onlyKeys(quota, {"limit", "hard"}, at + ".quota");
+        if (!quota.contains("limit")) throw ValidationError(at + ".quota.limit", "missing");
+        Quota q{readDecimal(quota["limit"], at + ".quota.limit"), false};
+        if (quota.contains("hard")) {
+            if (!quota["hard"].is_boolean()) throw ValidationError(at + ".quota.hard", "must be true or false");
+            q.hard = quota["hard"].get<bool>();
+        }
+        meter.quota = q;
+    }
+    return meter;
+}
+
+Plan readPlan(const Json& json, const std::string& at) {
+    requireObject(json, at);
+    onlyKeys(json, {"id", "name", "currency", "minor_units", "rounding", "meters"}, at);
+    Plan plan;
+    if (!json.contains("id")) throw ValidationError(at + ".id", "missing");
+    plan.id = readString(json["id"], at + ".id");
+    plan.name = json.contains("name") ? readString(json["name"], at + ".name") : plan.id;
+    const std::string code = json.contains("currency") ? readString(json["currency"], at + ".currency") : "USD";
+    if (json.contains("minor_units")) {
+        if (!json["minor_units"].is_number_integer()) throw ValidationError(at + ".minor_units", "must be an integer");
+        plan.currency = Currency{code, json["minor_units"].get<int>()};
+    } else {
+        plan.currency = Currency::of(code);
+    }
+    if (json.contains("rounding")) {
+        plan.rounding = parseRounding(readString(json["rounding"], at + ".rounding"), at + ".rounding");
+    }
+    if (!json.contains("meters")) throw ValidationError(at + ".meters", "missing");
+    for (const auto& [type, meter] : requireObject(json["meters"], at + ".meters").items()) {
+        plan.meters.push_back(readMeter(type, meter, at + ".meters." + type));
+    }
+    return plan;
+}
+
+Json writeMeter(const Meter& meter) {
+    Json json = Json::object();
+    json["unit"] = meter.unit;
+    json["included"] = detail::exactNumber(meter.included);
+    json["model"] = std::string(toString(meter.model));
+    json["unit_price"] = detail::exactNumber(meter.unit_price);
+    if (!meter.tiers.empty()) {
+        json["tiers"] = Json::array();
+        for (const Tier& tier : meter.tiers) {
+            json["tiers"].push_back({{"up_to", tier.up_to ? detail::exactNumber(*tier.up_to) : Json()},
+                                     {"unit_price", detail::exactNumber(tier.unit_price)},
+                                     {"flat_fee", detail::exactNumber(tier.flat_fee)}});
+        }
+    }
+    if (meter.model == PricingModel::package) {
+        json["package_size"] = detail::exactNumber(meter.package_size);
+        json["package_price"] = detail::exactNumber(meter.package_price);
+    }
+    json["quota"] = meter.quota ? Json{{"limit", detail::exactNumber(meter.quota->limit)}, {"hard", meter.quota->hard}}
+                                : Json();
+    return json;
+}
+
+}  // namespace
+
+PriceBook::PriceBook() : PriceBook({Plan::basic()}, "basic") {}
+
+PriceBook::PriceBook(std::vector<Plan> plans, std::string default_plan) : plans_(std::move(plans)) {
+    if (plans_.empty()) throw ValidationError("plans", "a price book needs at least one plan");
+    std::set<std::string> ids;
+    for (const Plan& plan : plans_) {
+        plan.validate();
+        if (!ids.insert(plan.id).second) throw ValidationError("plans." + plan.id, "defined twice");
+    }
+    const Plan* found = findPlan(default_plan);
+    if (found == nullptr) throw ValidationError("default_plan", "no plan '" + default_plan.substr(0, 64) + "'");
+    default_index_ = static_cast<std::size_t>(found - plans_.data());
+    // Every plan prices exactly the recordable types, so every bill is complete.
+    for (const Plan& plan : plans_) {
+        for (const Meter& meter : defaultPlan().meters) {
+            if (plan.meter(meter.type) == nullptr) {
+                throw ValidationError("plans." + plan.id + ".meters." + meter.type.toString(),
+                                      "missing (every plan prices every event type of the default plan)");
+            }
+        }
+        for (const Meter& meter : plan.meters) {
+            if (defaultPlan().meter(meter.type) == nullptr) {
+                throw ValidationError("plans." + plan.id + ".meters." + meter.type.toString(),
+                                      "not priced by the default plan '" + defaultPlan().id + "', so never recordable");
+            }
+        }
+    }
+}
+
+PriceBook PriceBook::fromJson(std::string_view json_text) {
+    const Json json = detail::parseExactJson(json_text, "price book");
+    requireObject(json, "price book");
+    onlyKeys(json, {"default_plan", "plans"}, "price book");
+    if (!json.contains("plans") || !json["plans"].is_array()) throw ValidationError("plans", "missing array of plans");
+    std::vector<Plan> plans;
+    for (std::size_t i = 0; i < json["plans"].size(); ++i) {
+        plans.push_back(readPlan(json["plans"][i], "plans[" + std::to_string(i) + "]"));
+    }
+    std::string default_plan = plans.empty() ? "" : plans.front().id;
+    if (json.contains("default_plan")) default_plan = readString(json["default_plan"], "default_plan");
+    return PriceBook(std::move(plans), std::move(default_plan));
+}
+
+PriceBook PriceBook::load(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ValidationError("price book", "cannot read '" + path.string() + "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return fromJson(text.str());
+}
+
+std::string PriceBook::toJson() const {
+    Json plans = Json::array();
+    for (const Plan& plan : plans_) {
+        Json meters = Json::object();
+        for (const Meter& meter : plan.meters) meters[meter.type.toString()] = writeMeter(meter);
+        plans.push_back({{"id", plan.id},
+                         {"name", plan.name},
+                         {"currency", plan.currency.code},
+                         {"minor_units", plan.currency.minor_units},
+                         {"rounding", std::string(toString(plan.rounding))},
+                         {"meters", std::move(meters)}});
+    }
+    return detail::dumpExact(Json{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}}, 2);
+}
+
+const Plan* PriceBook::findPlan(std::string_view id) const noexcept {
+    for (const Plan& plan : plans_) {
+        if (plan.id == id) return &plan;
+    }
+    return nullptr;
+}
+
+const Plan& PriceBook::plan(std::string_view id) const {
+    if (const Plan* found = findPlan(id)) return *found;
+    throw NotFoundError("no plan '" + std::string(id.substr(0, 64)) + "' in the price book");
+}
+
+const Meter& PriceBook::listMeter(const EventType& type) const {
+    if (const Meter* meter = defaultPlan().meter(type)) return *meter;
+    throw ValidationError("event_type", "'" + type.toString() + "' is not a recordable type (the default plan '" +
+                                            defaultPlan().id + "' does not price it)");
+}
+
+}  // namespace metered

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "metered/usage_reports.h"
+
+#include <algorithm>
+#include <map>
+
+#include "metered/errors.h"
+
+namespace metered {
+namespace {
+
+const UsageTotal* findTotal(const std::vector<UsageTotal>& usage, const EventType& type) {
+    auto it = std::find_if(usage.begin(), usage.end(), [&](const UsageTotal& t) { return t.type == type; });
+    return it == usage.end() ? nullptr : &*it;
+}
+
+// One entry per meter of the plan, in the plan's order, zero where there was no usage.
+std::vector<UsageTotal> perMeter(const Plan& plan, const std::vector<UsageTotal>& totals) {
+    std::vector<UsageTotal> usage;
+    usage.reserve(plan.meters.size());
+    for (const Meter& meter : plan.meters) {
+        const UsageTotal* found = findTotal(totals, meter.type);
+        usage.push_back(found ? *found : UsageTotal{meter.type, {}, 0, {}});
+    }
+    return usage;
+}
+
+}  // namespace
+
+Decimal BillingUsage::quantity(const EventType& type) const {
+    const UsageTotal* found = findTotal(usage, type);
+    return found ? found->quantity : Decimal();
+}
+
+std::int64_t BillingUsage::events(const EventType& type) const {
+    const UsageTotal* found = findTotal(usage, type);
+    return found ? found->events : 0;
+}
+
+Decimal BillingUsage::cost(const EventType& type) const {
+    const LineItem* line = bill.line(type);
+    return line ? line->amount : Decimal();
+}
+
+Decimal TrendPoint::quantity(const EventType& type) const {
+    const UsageTotal* found = findTotal(usage, type);
+    return found ? found->quantity : Decimal();
+}
+
+bool QuotaStatus::allows(const Decimal& more) const { return !hard || !limit || used + more <= *limit; }
+
+Timestamp systemNow() {
+    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+struct UsageReports::Context {
+    Account account;
+    const Plan* plan;
+    Timestamp now;
+};
+
+UsageReports::UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_book, Clock clock)
+    : store_(std::move(store)), price_book_(std::move(price_book)), clock_(std::move(clock)) {
+    if (!store_) throw ValidationError("store", "must not be null");
+    if (!clock_) clock_ = systemNow;
+}
+
+UsageReports::Context UsageReports::contextFor(const BusinessId& business) const {
+    auto account = store_->findAccount(business);
+    if (!account) throw NotFoundError("unknown business " + business.toString());
+    const Plan& plan = price_book_.plan(account->plan_id);
+    return Context{std::move(*account), &plan, clock_()};
+}
+
+BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const PeriodSpec& period) const {
+    const Context context = contextFor(business);
+    BillingUsage result;
+    result.business = business;
+    result.period = BillingPeriod::resolve(period, context.account, context.now);
+    const auto totals = store_->totals(business, result.period.days);
+    result.bill = PricingCalculator(*context.plan).bill(totals);
+    result.usage = perMeter(*context.plan, totals);
+    return result;
+}
+
+std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business, int days) const {
+    if (days < 1 || days > 366) throw ValidationError("days", "must be between 1 and 366");
+    const Context context = contextFor(business);
+    const PricingCalculator calculator(*context.plan);
+    const auto today = localDay(context.now, context.account.time_zone);
+    const auto first = today - date::days(days - 1);
+    const auto end = today + date::days(1);
+
+    // Costs are marginal within each billing cycle, so read from the first cycle's start.
+    DayRange cycle = BillingPeriod::cycleContaining(first, context.account.anchor_day);
+    std::map<date::local_days, std::vector<UsageTotal>> by_day;
+    for (auto& row : store_->daily(business, {cycle.first, end})) by_day[row.day].push_back(std::move(row.total));
+
+    std::vector<TrendPoint> points;
+    points.reserve(static_cast<std::size_t>(days));
+    while (cycle.first < end) {
+        std::vector<std::vector<UsageTotal>> cycle_days;
+        for (auto day = cycle.first; day < std::min(cycle.end, end); day += date::days(1)) {
+            auto found = by_day.find(day);
+            cycle_days.push_back(found == by_day.end() ? std::vector<UsageTotal>{} : found->second);
+        }
+        const auto costs = calculator.dailyCosts(cycle_days);
+        for (std::size_t i = 0; i < cycle_days.size(); ++i) {
+            const auto day = cycle.first + date::days(static_cast<int>(i));
+            if (day < first) continue;
+            points.push_back({date::year_month_day(day), perMeter(*context.plan, cycle_days[i]), costs[i]});
+        }
+        cycle = BillingPeriod::cycleContaining(cycle.end, context.account.anchor_day);
+    }
+    return points;
+}
+
+QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType& type) const {
+    const Context context = contextFor(business);
+    const Meter* meter = context.plan->meter(type);
+    if (meter == nullptr) {
+        throw ValidationError("event_type", "plan '" + context.plan->id + "' has no price for '" + type.toString() + "'");
+    }
+    QuotaStatus status;
+    status.business = business;
+    status.type = type;
+    status.period = BillingPeriod::resolve(PeriodSpec::currentCycle(), context.account, context.now);
+    const auto totals = store_->totals(business, status.period.days);
+    if (const UsageTotal* found = findTotal(totals, type)) status.used = found->quantity;
+    status.included = meter->included;
+    if (meter->quota) {
+        status.limit = meter->quota->limit;
+        status.hard = meter->quota->hard;
+        status.remaining = max(*status.limit - status.used, Decimal());
+        status.exceeded = status.hard ? status.used >= *status.limit : status.used > *status.limit;
+    }
+    return status;
+}
+
+BillingAnalytics UsageReports::getBillingAnalytics(const BusinessId& business, const PeriodSpec& period, int days) const {
+    return {getBillingUsage(business, period), getUsageTrends(business, days)};
+}
+
+}  // namespace metered

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include "metered/decimal.h"
+#include "metered/errors.h"
+
+using metered::Decimal;
+using metered::Rounding;
+
+namespace {
+Decimal d(const char* text) { return Decimal::parse(text); }
+}  // namespace
+
+TEST_CASE("decimals parse and print exactly", "[decimal]") {
+    CHECK(d("0.001").toString() == "0.001");
+    CHECK(d("25.5").toString() == "25.5");
+    CHECK(d("-12.340").toString() == "-12.340");
+    CHECK(d("-12.340").toPlainString() == "-12.34");
+    CHECK(d("1e-3") == d("0.001"));
+    CHECK(d("1.5E2").toString() == "150");
+    CHECK(d("0").toString() == "0");
+    CHECK(d("+7").toString() == "7");
+    CHECK(d("0.000000000000000000000001").scale() == 24);
+    CHECK(d("99999999999999999999999999999999999999").toString() == "99999999999999999999999999999999999999");
+    CHECK(Decimal(42).toString() == "42");
+    CHECK(Decimal(-3).toString() == "-3");
+}
+
+TEST_CASE("malformed decimals are rejected with the field named", "[decimal]") {
+    for (const char* text : {"", "-", ".5", "5.", "1..2", "NaN", "nan", "inf", "-Infinity", "1e", "0x10", " 1", "1 ",
+                             "1,5", "999999999999999999999999999999999999999", "0.0000000000000000000000001"}) {
+        INFO(text);
+        CHECK_FALSE(Decimal::tryParse(text).has_value());
+    }
+    try {
+        Decimal::parse("abc", "quantity");
+        FAIL("no exception");
+    } catch (const metered::ValidationError& e) {
+        CHECK(e.field() == "quantity");
+        CHECK(std::string(e.what()).find("abc") != std::string::npos);
+    }
+}
+
+TEST_CASE("arithmetic is exact", "[decimal]") {
+    CHECK(d("0.1") + d("0.2") == d("0.3"));
+    CHECK((d("0.1") + d("0.2")).toString() == "0.3");
+    CHECK(d("1") - d("0.001") == d("0.999"));
+    CHECK(d("15.5") * d("0.02") == d("0.31"));
+    CHECK(d("500") * d("0.001") == d("0.5"));
+    CHECK(d("0.7") * d("0.02") == d("0.014"));
+    CHECK(d("-2.5") * d("4") == d("-10"));
+    CHECK(-d("3.25") == d("-3.25"));
+    // A large but realistic bill: ten billion units at a per-token price.
+    CHECK(d("10000000000") * d("0.00000015") == d("1500"));
+}
+
+TEST_CASE("results that do not fit throw instead of losing digits", "[decimal]") {
+    const Decimal huge = d("99999999999999999999999999999999999999");
+    CHECK_THROWS_AS(huge + Decimal(1), metered::ArithmeticError);
+    CHECK_THROWS_AS(huge * Decimal(10), metered::ArithmeticError);
+    CHECK_THROWS_AS(d("0.000000000001") * d("0.0000000000001"), metered::ArithmeticError);
+    // Trailing zeros are trimmed before giving up.
+    CHECK(d("1.000000000000000000000000") * d("2.000000000000000000000000") == Decimal(2));
+}
+
+TEST_CASE("comparison is by value across scales", "[decimal]") {
+    CHECK(d("5") == d("5.000"));
+    CHECK(d("5.01") > d("5.0099999"));
+    CHECK(d("-1") < d("0.0001"));
+    CHECK(d("-2.5") < d("-2.4"));
+    CHECK(d("99999999999999999999999999999999999999") > d("0.000000000000000000000001"));
+    CHECK(d("-99999999999999999999999999999999999999") < d("-0.000000000000000000000001"));
+    CHECK(std::hash<Decimal>{}(d("5")) == std::hash<Decimal>{}(d("5.00")));
+    CHECK(metered::min(d("1.5"), d("1.49")) == d("1.49"));
+    CHECK(metered::max(d("1.5"), d("1.49")) == d("1.5"));
+}
+
+TEST_CASE("rounding modes", "[decimal]") {
+    CHECK(d("0.125").rounded(2, Rounding::half_even).toString() == "0.12");
+    CHECK(d("0.135").rounded(2, Rounding::half_even).toString() == "0.14");
+    CHECK(d("0.125").rounded(2, Rounding::half_up).toString() == "0.13");
+    CHECK(d("-0.125").rounded(2, Rounding::half_up).toString() == "-0.13");
+    CHECK(d("-0.125").rounded(2, Rounding::half_even).toString() == "-0.12");
+    CHECK(d("0.1251").rounded(2, Rounding::half_even).toString() == "0.13");
+    CHECK(d("0.121").rounded(2, Rounding::up).toString() == "0.13");
+    CHECK(d("0.129").rounded(2, Rounding::down).toString() == "0.12");
+    CHECK(d("5").rounded(2, Rounding::half_even).toString() == "5.00");
+    CHECK(d("2.5").rounded(0, Rounding::half_even).toString() == "2");
+    CHECK(d("3.5").rounded(0, Rounding::half_even).toString() == "4");
+    CHECK(metered::parseRounding("half_up") == Rounding::half_up);
+    CHECK_THROWS_AS(metered::parseRounding("bankers"), metered::ValidationError);
+}
+
+TEST_CASE("whole packages round up", "[decimal]") {
+    CHECK(metered::ceilDivide(d("1001"), d("1000")) == Decimal(2));
+    CHECK(metered::ceilDivide(d("1000"), d("1000")) == Decimal(1));
+    CHECK(metered::ceilDivide(d("0.5"), d("0.25")) == Decimal(2));
+    CHECK(metered::ceilDivide(d("0.51"), d("0.25")) == Decimal(3));
+    CHECK(metered::ceilDivide(d("0"), d("10")) == Decimal(0));
+    CHECK_THROWS_AS(metered::ceilDivide(d("1"), d("0")), metered::ArithmeticError);
+}
+
+TEST_CASE("integer views", "[decimal]") {
+    CHECK(d("12.000").toInt64() == 12);
+    CHECK_FALSE(d("12.5").toInt64().has_value());
+    CHECK(d("12.500").significantScale() == 1);
+    CHECK(d("12.500").isInteger() == false);
+    CHECK(d("1200").isInteger());
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "metered/errors.h"
+#include "metered/ids.h"
+
+using metered::BusinessId;
+using metered::EventId;
+using metered::Uuid;
+
+TEST_CASE("UUIDs parse and print in canonical form", "[ids]") {
+    const auto id = Uuid::parse("0190A6F2-3C4D-7E5F-8A9B-0C1D2E3F4A5B");
+    CHECK(id.toString() == "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
+    CHECK(id.version() == 7);
+    CHECK(Uuid::parse("{0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b}") == id);
+    for (const char* bad : {"", "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5", "0190a6f2x3c4d-7e5f-8a9b-0c1d2e3f4a5b",
+                            "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5g", "'; DROP TABLE usage_events; --"}) {
+        INFO(bad);
+        CHECK_FALSE(Uuid::tryParse(bad).has_value());
+    }
+    try {
+        BusinessId::parse("not-a-uuid");
+        FAIL("no exception");
+    } catch (const metered::ValidationError& e) {
+        CHECK(e.field() == "business_id");
+    }
+}
+
+TEST_CASE("UUIDv7 ids are version 7, unique and increasing per thread", "[ids]") {
+    std::vector<Uuid> ids;
+    for (int i = 0; i < 20000; ++i) ids.push_back(Uuid::generateV7());
+    for (std::size_t i = 1; i < ids.size(); ++i) {
+        REQUIRE(ids[i - 1] < ids[i]);
+    }
+    CHECK(ids.front().version() == 7);
+    CHECK((ids.front().bytes()[8] & 0xC0) == 0x80);  // RFC variant
+}
+
+TEST_CASE("UUIDv7 generation is thread-safe and collision-free", "[ids]") {
+    constexpr int threads = 8, per_thread = 5000;
+    std::vector<std::vector<Uuid>> made(threads);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&made, t] {
+            for (int i = 0; i < per_thread; ++i) made[t].push_back(Uuid::generateV7());
+        });
+    }
+    for (auto& w : workers) w.join();
+    std::set<Uuid> all;
+    for (const auto& batch : made) all.insert(batch.begin(), batch.end());
+    CHECK(all.size() == threads * per_thread);
+}
+
+TEST_CASE("idempotency keys map to stable ids per business", "[ids]") {
+    const auto a = BusinessId::parse("11111111-1111-4111-8111-111111111111");
+    const auto b = BusinessId::parse("22222222-2222-4222-8222-222222222222");
+    const auto first = EventId::fromKey(a, "request-42");
+    CHECK(first == EventId::fromKey(a, "request-42"));
+    CHECK(first != EventId::fromKey(a, "request-43"));
+    CHECK(first != EventId::fromKey(b, "request-42"));
+    CHECK(first.uuid().version() == 5);
+    // RFC 9562 name-based UUIDv5 of "www.example.com" in the DNS namespace.
+    const auto dns = Uuid::parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+    CHECK(Uuid::nameBased(dns, "www.example.com").toString() == "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+    // A key that is a UUID is used as is.
+    CHECK(EventId::fromKey(a, "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b").toString() == "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
+    CHECK_THROWS_AS(EventId::fromKey(a, ""), metered::ValidationError);
+    CHECK_THROWS_AS(EventId::fromKey(a, std::string(256, 'k')), metered::ValidationError);
+    CHECK_THROWS_AS(EventId::fromKey(a, "\xff\xfe"), metered::ValidationError);
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include "metered/errors.h"
+#include "metered/metadata.h"
+
+using metered::Metadata;
+
+TEST_CASE("metadata renders as a JSON object in field order", "[metadata]") {
+    Metadata m;
+    m.set("operation", "chat_completion").set("tokens", 412).set("cached", false).setNull("intent");
+    CHECK(m.toJson() == R"({"operation":"chat_completion","tokens":412,"cached":false,"intent":null})");
+    CHECK(m.size() == 4);
+    m.set("tokens", 7);
+    CHECK(m.toJson() == R"({"operation":"chat_completion","cached":false,"intent":null,"tokens":7})");
+    CHECK(Metadata().toJson() == "{}");
+}
+
+TEST_CASE("strings are escaped, injection text is kept verbatim", "[metadata]") {
+    Metadata m;
+    m.set("intent", "'; DROP TABLE usage_events; --").set("quote", "say \"hi\"\n").set("emoji", "caf\xc3\xa9");
+    CHECK(m.toJson() == "{\"intent\":\"'; DROP TABLE usage_events; --\",\"quote\":\"say \\\"hi\\\"\\n\",\"emoji\":\"caf\xc3\xa9\"}");
+}
+
+TEST_CASE("metadata from JSON text", "[metadata]") {
+    const auto m = Metadata::fromJson(R"({"model":"gpt-4o-mini","tokens":12,"scores":[1,2],"nested":{"a":true}})");
+    CHECK(m.toJson() == R"({"model":"gpt-4o-mini","tokens":12,"scores":[1,2],"nested":{"a":true}})");
+    CHECK_THROWS_AS(Metadata::fromJson("[1,2]"), metered::ValidationError);
+    CHECK_THROWS_AS(Metadata::fromJson("{\"a\":"), metered::ValidationError);
+    CHECK_THROWS_AS(Metadata::fromJson("{\"a\":\"\xff\"}"), metered::ValidationError);
+}
+
+TEST_CASE("bad keys and values are rejected", "[metadata]") {
+    Metadata m;
+    CHECK_THROWS_AS(m.set("", "x"), metered::ValidationError);
+    CHECK_THROWS_AS(m.set(std::string(256, 'k'), "x"), metered::ValidationError);
+    CHECK_THROWS_AS(m.set("bad", "\xc0\xaf"), metered::ValidationError);       // overlong
+    CHECK_THROWS_AS(m.set("bad", "\xed\xa0\x80"), metered::ValidationError);   // surrogate
+    CHECK_THROWS_AS(m.set("bad", "\xf4\x90\x80\x80"), metered::ValidationError);  // > U+10FFFF
+    CHECK_THROWS_AS(m.set("big", std::uint64_t{1} << 63), metered::ValidationError);
+    CHECK_THROWS_AS(m.setJson("x", "{"), metered::ValidationError);
+    CHECK(m.empty());  // nothing half-set
+}
+
+TEST_CASE("the compact encoding round-trips", "[metadata]") {
+    Metadata m;
+    m.set("a", "b").set("n", -5).setJson("arr", "[1, 2.5]");
+    const auto back = Metadata::fromEncoded(m.encoded());
+    CHECK(back == m);
+    CHECK(back.toJson() == R"({"a":"b","n":-5,"arr":[1,2.5]})");
+    CHECK_THROWS_AS(Metadata::fromEncoded(std::string_view(m.encoded()).substr(0, 5)), metered::ValidationError);
+}

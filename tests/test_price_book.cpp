@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include "metered/errors.h"
+#include "metered/price_book.h"
+
+using namespace metered;
+
+namespace {
+std::string fieldOf(const std::string& json) {
+    try {
+        PriceBook::fromJson(json);
+    } catch (const ValidationError& e) {
+        return e.field();
+    }
+    return "(accepted)";
+}
+
+const char* two_plans = R"({
+  "default_plan": "basic",
+  "plans": [
+    {"id": "basic", "currency": "USD", "meters": {
+       "api_call": {"unit": "call", "included": 1000, "unit_price": 0.01, "quota": {"limit": 1000}},
+       "voice_minute": {"unit": "minute", "included": 60, "unit_price": "0.02"}}},
+    {"id": "pro", "name": "Pro", "currency": "EUR", "rounding": "half_up", "meters": {
+       "api_call": {"included": 10000, "model": "graduated",
+                    "tiers": [{"up_to": 50000, "unit_price": 0.008}, {"up_to": null, "unit_price": 0.006, "flat_fee": 5}],
+                    "quota": {"limit": 100000, "hard": true}},
+       "voice_minute": {"included": 500, "model": "package", "unit_price": 0.015, "package_size": 100, "package_price": 1.2}}}
+  ]})";
+}  // namespace
+
+TEST_CASE("the standard price book is the seed's basic plan", "[price_book]") {
+    const PriceBook book;
+    CHECK(book.defaultPlan().id == "basic");
+    CHECK(book.listMeter(EventType::storageMb()).unit_price == Decimal::parse("0.001"));
+    CHECK(book.listMeter(EventType::apiCall()).included == Decimal(1000));
+    CHECK(book.knows(EventType::aiQuery()));
+    CHECK_FALSE(book.knows(EventType("sms")));
+    CHECK_THROWS_AS(book.listMeter(EventType("sms")), ValidationError);
+    CHECK_THROWS_AS(book.plan("enterprise"), NotFoundError);
+}
+
+TEST_CASE("price books load from JSON with exact prices", "[price_book]") {
+    const PriceBook book = PriceBook::fromJson(two_plans);
+    REQUIRE(book.plans().size() == 2);
+    const Plan& pro = book.plan("pro");
+    CHECK(pro.currency.code == "EUR");
+    CHECK(pro.rounding == Rounding::half_up);
+    const Meter& calls = *pro.meter(EventType::apiCall());
+    CHECK(calls.model == PricingModel::graduated);
+    CHECK(calls.unit_price == Decimal::parse("0.008"));  // list price defaults to the first tier's
+    CHECK(calls.tiers[1].flat_fee == Decimal(5));
+    CHECK_FALSE(calls.tiers[1].up_to.has_value());
+    CHECK(calls.quota->hard);
+    CHECK(pro.meter(EventType::voiceMinute())->package_price == Decimal::parse("1.2"));
+    // Meters keep the file's order.
+    CHECK(book.plan("basic").meters[0].type == EventType::apiCall());
+    // The JSON form round-trips exactly.
+    const PriceBook again = PriceBook::fromJson(book.toJson());
+    CHECK(again.plans() == book.plans());
+    CHECK(book.toJson().find("0.001") == std::string::npos);
+    CHECK(PriceBook().toJson().find("\"unit_price\": 0.001") != std::string::npos);
+}
+
+TEST_CASE("bad price books name the offending field", "[price_book]") {
+    CHECK(fieldOf("{") == "price book");
+    CHECK(fieldOf(R"({"plans": []})") == "plans");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "meters": {"api_call": {"included": 5}}}]})") ==
+          "plans[0].meters.api_call.unit_price");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "meters": {"api_call": {"unit_price": -0.01}}}]})") ==
+          "plans.x.meters.api_call.unit_price");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "meters": {"api_call": {"unit_price": "abc"}}}]})") ==
+          "plans[0].meters.api_call.unit_price");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "meters": {"api_call": {"unit_prise": 1}}}]})") ==
+          "plans[0].meters.api_call.unit_prise");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "meters": {"Api Call": {"unit_price": 1}}}]})") == "event_type");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "meters": {"api_call": {"unit_price": 1, "model": "tiered"}}}]})") ==
+          "plans[0].meters.api_call.model");
+    CHECK(fieldOf(R"({"plans": [{"id": "x", "currency": "XYZ", "meters": {"api_call": {"unit_price": 1}}}]})") ==
+          "currency");
+    CHECK(fieldOf(R"({"default_plan": "gold", "plans": [{"id": "x", "meters": {"api_call": {"unit_price": 1}}}]})") ==
+          "default_plan");
+    CHECK(fieldOf(R"({"plans": [{"id": "a", "meters": {"api_call": {"unit_price": 1}}},
+                                {"id": "b", "meters": {"ai_query": {"unit_price": 1}}}]})") ==
+          "plans.b.meters.api_call");
+    CHECK(fieldOf(R"({"plans": [{"id": "a", "meters": {"api_call": {"unit_price": 1}}},
+                                {"id": "a", "meters": {"api_call": {"unit_price": 1}}}]})") == "plans.a");
+    CHECK(fieldOf(R"({"plans": [{"id": "a", "meters": {"api_call": {"unit_price": 0.0000000000001}}}]})") ==
+          "plans.a.meters.api_call.unit_price");
+}
+
+TEST_CASE("host-defined types become recordable through the default plan", "[price_book]") {
+    const PriceBook book = PriceBook::fromJson(R"({"plans": [{"id": "sms", "meters": {
+        "api_call": {"unit_price": 0.01}, "sms_segment": {"unit": "segment", "unit_price": 0.0075}}}]})");
+    CHECK(book.knows(EventType("sms_segment")));
+    CHECK(book.listMeter(EventType("sms_segment")).unit_price == Decimal::parse("0.0075"));
+}
+
+TEST_CASE("unreadable price book files are a clear error", "[price_book]") {
+    CHECK_THROWS_AS(PriceBook::load("/nonexistent/plans.json"), ValidationError);
+}

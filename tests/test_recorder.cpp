@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "metered/errors.h"
+#include "metered/json.h"
+#include "metered/memory_store.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+
+namespace {
+
+struct Setup {
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    Account business = account("Acme Pizza", "America/New_York");
+    std::unique_ptr<UsageRecorder> recorder;
+
+    explicit Setup(Timestamp now = at(2024_y / 3 / 20, hours(16))) {
+        *clock.now = now;
+        store->saveAccount(business);
+        recorder = std::make_unique<UsageRecorder>(store, RecorderOptions{.clock = clock});
+    }
+
+    // The seed scenario: 1500 API calls, 75.5 voice minutes, 150 AI queries, 1500 MB.
+    void recordSeedScenario() {
+        for (int i = 0; i < 1500; ++i) {
+            recorder->recordApiCall(business.id, {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 300});
+        }
+        for (int i = 0; i < 30; ++i) recorder->recordVoiceMinutes(business.id, num("2.5"), {.operation = "voice_to_text"});
+        recorder->recordVoiceMinutes(business.id, num("0.5"));
+        for (int i = 0; i < 150; ++i) recorder->recordAiQuery(business.id, {.query_type = "intent"});
+        recorder->recordStorage(business.id, num("1000"), {.file_type = "pdf"});
+        recorder->recordStorage(business.id, num("500"));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the seed scenario bills $8.31 through getBillingUsage and to_json", "[recorder]") {
+    Setup setup;
+    setup.recordSeedScenario();
+    const auto usage = setup.recorder->getBillingUsage(setup.business.id);
+    CHECK(usage.quantity(EventType::apiCall()) == num("1500"));
+    CHECK(usage.quantity(EventType::voiceMinute()) == num("75.5"));
+    CHECK(usage.cost(EventType::apiCall()) == num("5.00"));
+    CHECK(usage.cost(EventType::voiceMinute()) == num("0.31"));
+    CHECK(usage.cost(EventType::aiQuery()) == num("2.50"));
+    CHECK(usage.cost(EventType::storageMb()) == num("0.50"));
+    CHECK(usage.bill.total.toString() == "8.31");
+    CHECK(usage.events(EventType::voiceMinute()) == 31);
+    CHECK(date::format("%F", usage.period.days.first) == "2024-03-01");
+
+    const auto trends = setup.recorder->getUsageTrends(setup.business.id, 30);
+    const std::string json = to_json(BillingAnalytics{usage, trends});
+    const auto parsed = nlohmann::json::parse(json);
+    CHECK(parsed["success"] == true);
+    const auto& billing = parsed["data"]["billingUsage"];
+    CHECK(billing["apiCalls"] == 1500);
+    CHECK(json.find("\"minutesUsed\":75.5,") != std::string::npos);
+    CHECK(json.find("\"cost\":8.31,") != std::string::npos);
+    CHECK(json.find("\"apiCalls\":{\"count\":1500,\"cost\":5.00}") != std::string::npos);
+    CHECK(json.find("\"voiceMinutes\":{\"count\":75.5,\"cost\":0.31}") != std::string::npos);
+    CHECK(json.find("\"aiQueries\":{\"count\":150,\"cost\":2.50}") != std::string::npos);
+    CHECK(json.find("\"storage\":{\"count\":1500,\"cost\":0.50}") != std::string::npos);
+    CHECK(parsed["data"]["trends"].size() == 30);
+    CHECK(parsed["data"]["trends"].back()["date"] == "2024-03-20");
+    CHECK(json.find("{\"date\":\"2024-03-20\",\"apiCalls\":1500,\"voiceMinutes\":75.5,\"aiQueries\":150,"
+                    "\"storageMb\":1500,\"cost\":8.31}") != std::string::npos);
+}
+
+TEST_CASE("an idempotency key makes a retried request count once", "[recorder]") {
+    Setup setup;
+    const auto first = setup.recorder->recordApiCall(setup.business.id, {}, {.idempotency_key = "req-42"});
+    const auto retry = setup.recorder->recordApiCall(setup.business.id, {}, {.idempotency_key = "req-42"});
+    CHECK(first.outcome == RecordOutcome::stored);
+    CHECK(retry.outcome == RecordOutcome::duplicate);
+    CHECK(first.id == retry.id);
+    CHECK(setup.recorder->getBillingUsage(setup.business.id).quantity(EventType::apiCall()) == num("1"));
+    setup.recorder->recordApiCall(setup.business.id, {}, {.idempotency_key = "req-43"});
+    CHECK(setup.recorder->getBillingUsage(setup.business.id).quantity(EventType::apiCall()) == num("2"));
+}
+
+TEST_CASE("bad input is refused with the field named and nothing recorded", "[recorder]") {
+    Setup setup;
+    auto& r = *setup.recorder;
+    const auto id = setup.business.id;
+    auto field = [](auto&& call) -> std::string {
+        try {
+            call();
+        } catch (const ValidationError& e) {
+            return e.field();
+        }
+        return "(accepted)";
+    };
+    CHECK(field([&] { r.recordVoiceMinutes(id, num("-1")); }) == "quantity");
+    CHECK(field([&] { r.recordVoiceMinutes(id, Decimal::parse("NaN", "quantity")); }) == "quantity");
+    CHECK(field([&] { r.recordVoiceMinutes(id, num("0.0000000001")); }) == "quantity");
+    CHECK(field([&] { r.record(id, EventType("sms"), num("1")); }) == "event_type");
+    CHECK(field([&] { r.recordApiCall(id, {.intent = "\xff"}); }) == "metadata.intent");
+    CHECK(field([&] { r.recordApiCall(BusinessId(), {}); }) == "business_id");
+    CHECK(field([&] { r.record(id, EventType::apiCall(), num("1"), Metadata().set("blob", std::string(9000, 'x'))); }) ==
+          "metadata");
+    CHECK(field([&] { r.recordApiCall(id, {}, {.idempotency_key = std::string(300, 'k')}); }) == "idempotency_key");
+    CHECK(setup.store->events(id).empty());
+    // An unknown business is the store's to refuse.
+    CHECK_THROWS_AS(r.recordApiCall(BusinessId(Uuid::generateV7())), RejectedError);
+    CHECK_THROWS_AS(r.getBillingUsage(BusinessId(Uuid::generateV7())), NotFoundError);
+}
+
+TEST_CASE("recorded events carry the seed's metadata and list prices", "[recorder]") {
+    Setup setup;
+    const auto receipt = setup.recorder->recordApiCall(
+        setup.business.id,
+        {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 412, .intent = "order", .session_id = "s-1"});
+    setup.recorder->recordVoiceMinutes(setup.business.id, num("0.7"),
+                                       {.operation = "voice_to_text", .audio_size = 48000, .transcription_length = 80});
+    const auto events = setup.store->events(setup.business.id);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].id == receipt.id);
+    CHECK(events[0].id.uuid().version() == 7);
+    CHECK(events[0].metadata.toJson() ==
+          R"({"operation":"chat_completion","model":"gpt-4o-mini","tokens":412,"intent":"order","sessionId":"s-1"})");
+    CHECK(events[0].unit_price == num("0.01"));
+    CHECK(events[1].list_cost == num("0.014"));  // 0.7 minutes at 2¢: not representable in the seed's integer cents
+    CHECK(events[1].metadata.toJson() == R"({"operation":"voice_to_text","audioSize":48000,"transcriptionLength":80})");
+    CHECK(events[1].occurred_at == *setup.clock.now);
+}
+
+TEST_CASE("trends have a point per local day, zeros included, summing to the cycle's bill", "[recorder]") {
+    Setup setup(at(2024_y / 3 / 20, hours(16)));
+    auto& r = *setup.recorder;
+    const auto id = setup.business.id;
+    // February: 1200 calls on Feb 27th (200 over the allowance: $2.00).
+    for (int i = 0; i < 1200; ++i) r.recordApiCall(id, {}, {.occurred_at = at(2024_y / 2 / 27, hours(15))});
+    // March: 900 calls on the 2nd, 300 on the 18th, 61 voice minutes on the 19th.
+    for (int i = 0; i < 900; ++i) r.recordApiCall(id, {}, {.occurred_at = at(2024_y / 3 / 2, hours(15))});
+    for (int i = 0; i < 300; ++i) r.recordApiCall(id, {}, {.occurred_at = at(2024_y / 3 / 18, hours(15))});
+    r.recordVoiceMinutes(id, num("61"), {}, {.occurred_at = at(2024_y / 3 / 19, hours(15))});
+
+    const auto trends = r.getUsageTrends(id, 30);
+    REQUIRE(trends.size() == 30);
+    CHECK(trends.front().date == 2024_y / 2 / 20);
+    CHECK(trends.back().date == 2024_y / 3 / 20);
+    Decimal february, march;
+    for (const auto& point : trends) {
+        (date::year_month(point.date.year(), point.date.month()) == 2024_y / 2 ? february : march) += point.cost;
+        if (point.date == 2024_y / 2 / 27) {
+            CHECK(point.quantity(EventType::apiCall()) == num("1200"));
+            CHECK(point.cost == num("2.00"));
+        } else if (point.date == 2024_y / 3 / 2) {
+            CHECK(point.cost == num("0"));  // inside the allowance
+        } else if (point.date == 2024_y / 3 / 18) {
+            CHECK(point.cost == num("2.00"));  // 1200 so far: 200 over
+        } else if (point.date == 2024_y / 3 / 19) {
+            CHECK(point.cost == num("0.02"));
+        } else {
+            CHECK(point.cost == num("0"));
+            CHECK(point.quantity(EventType::apiCall()) == num("0"));
+        }
+    }
+    CHECK(february == r.getBillingUsage(id, PeriodSpec::previousMonth()).bill.total);
+    CHECK(march == r.getBillingUsage(id).bill.total);
+    CHECK_THROWS_AS(r.getUsageTrends(id, 0), ValidationError);
+    CHECK_THROWS_AS(r.getUsageTrends(id, 367), ValidationError);
+}
+
+TEST_CASE("quotas: soft quotas bill overage, hard quotas gate", "[recorder]") {
+    Setup setup;
+    auto& r = *setup.recorder;
+    for (int i = 0; i < 1000; ++i) r.recordApiCall(setup.business.id);
+    auto soft = r.checkQuota(setup.business.id, EventType::apiCall());
+    CHECK(soft.used == num("1000"));
+    CHECK(soft.limit == num("1000"));
+    CHECK(soft.remaining == num("0"));
+    CHECK_FALSE(soft.exceeded);  // soft: reached, not yet above
+    CHECK(soft.allows(num("5")));
+    r.recordApiCall(setup.business.id);
+    CHECK(r.checkQuota(setup.business.id, EventType::apiCall()).exceeded);
+
+    // A plan with a hard quota on voice minutes.
+    Plan capped = Plan::basic();
+    capped.id = "capped";
+    capped.meter(EventType::voiceMinute())->quota = Quota{num("10"), true};
+    PriceBook book({Plan::basic(), capped});
+    auto business = account("Capped", "UTC", "capped");
+    setup.store->saveAccount(business);
+    UsageRecorder gated(setup.store, {.price_book = book, .clock = setup.clock});
+    gated.recordVoiceMinutes(business.id, num("9.5"));
+    auto hard = gated.checkQuota(business.id, EventType::voiceMinute());
+    CHECK_FALSE(hard.exceeded);
+    CHECK(hard.allows(num("0.5")));
+    CHECK_FALSE(hard.allows(num("0.6")));
+    gated.recordVoiceMinutes(business.id, num("0.5"));
+    hard = gated.checkQuota(business.id, EventType::voiceMinute());
+    CHECK(hard.exceeded);
+    CHECK(hard.remaining == num("0"));
+    const auto none = gated.checkQuota(business.id, EventType::apiCall());
+    CHECK(none.used == num("0"));
+}
+
+TEST_CASE("custom event types are recorded and billed when the price book prices them", "[recorder]") {
+    auto store = std::make_shared<MemoryStore>();
+    const auto biz = account("Texts");
+    store->saveAccount(biz);
+    const auto book = PriceBook::fromJson(R"({"plans": [{"id": "basic", "meters": {
+        "api_call": {"included": 1000, "unit_price": 0.01},
+        "sms_segment": {"unit": "segment", "included": 10, "unit_price": 0.0075}}}]})");
+    UsageRecorder recorder(store, {.price_book = book});
+    recorder.record(biz.id, EventType("sms_segment"), num("14"), Metadata().set("to", "+15550100"));
+    const auto usage = recorder.getBillingUsage(biz.id);
+    CHECK(usage.cost(EventType("sms_segment")) == num("0.03"));  // 4 × 0.0075 = 0.03
+    CHECK(to_json(usage).find("\"sms_segment\":{\"count\":14,\"cost\":0.03}") != std::string::npos);
+}

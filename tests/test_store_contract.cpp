@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+// The UsageStore contract, run against every backend.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "metered/errors.h"
+#include "store_fixtures.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+#define STORE_FIXTURES MemoryFixture
+
+namespace {
+
+Decimal totalOf(const std::vector<UsageTotal>& totals, const EventType& type) {
+    for (const auto& t : totals) {
+        if (t.type == type) return t.quantity;
+    }
+    return Decimal();
+}
+
+const DayRange march2024{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a store is migrated with the basic plan and keeps accounts and plans", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    store.migrate();  // idempotent
+    const auto plans = store.loadPlans();
+    REQUIRE(plans.size() == 1);
+    CHECK(plans[0] == Plan::basic());
+
+    Plan pro = Plan::basic();
+    pro.id = "pro";
+    pro.name = "Pro";
+    pro.meter(EventType::apiCall())->included = num("50000");
+    pro.meter(EventType::aiQuery())->model = PricingModel::graduated;
+    pro.meter(EventType::aiQuery())->tiers = {Tier{num("1000"), num("0.05"), num("0")}, Tier{std::nullopt, num("0.04"), num("2.5")}};
+    pro.meter(EventType::voiceMinute())->quota = Quota{num("1000.5"), true};
+    store.savePlan(pro);
+    store.savePlan(pro);
+    const auto reloaded = store.loadPlans();
+    REQUIRE(reloaded.size() == 2);
+    CHECK(std::find(reloaded.begin(), reloaded.end(), pro) != reloaded.end());
+
+    const auto acme = account("Acme Pizza", "America/New_York", "pro", 15);
+    const auto bistro = account("Bistro", "Asia/Kolkata");
+    store.saveAccount(bistro);
+    store.saveAccount(acme);
+    CHECK(store.findAccount(acme.id) == acme);
+    CHECK_FALSE(store.findAccount(BusinessId(Uuid::generateV7())).has_value());
+    auto renamed = acme;
+    renamed.name = "Acme Pizza & Pasta";
+    store.saveAccount(renamed);
+    const auto all = store.listAccounts();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0] == renamed);
+    CHECK(all[1] == bistro);
+
+    auto bad = acme;
+    bad.time_zone = "Not/AZone";
+    CHECK_THROWS_AS(store.saveAccount(bad), ValidationError);
+    Plan broken = pro;
+    broken.meter(EventType::apiCall())->unit_price = num("-1");
+    CHECK_THROWS_AS(store.savePlan(broken), ValidationError);
+}
+
+TEMPLATE_TEST_CASE("appending is idempotent per event id", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    std::vector<UsageEvent> batch = {event(biz.id, EventType::apiCall(), "1", when),
+                                     event(biz.id, EventType::voiceMinute(), "2.5", when),
+                                     event(biz.id, EventType::storageMb(), "0.001", when)};
+    auto first = store.append(batch);
+    CHECK(first.stored == 3);
+    CHECK(first.duplicates == 0);
+    auto again = store.append(batch);
+    CHECK(again.stored == 0);
+    CHECK(again.duplicates == 3);
+
+    // A repeat inside one batch counts once too.
+    auto repeat = event(biz.id, EventType::apiCall(), "1", when);
+    std::vector<UsageEvent> twice = {repeat, repeat};
+    auto inner = store.append(twice);
+    CHECK(inner.stored == 1);
+    CHECK(inner.duplicates == 1);
+
+    const auto totals = store.totals(biz.id, march2024);
+    CHECK(totalOf(totals, EventType::apiCall()) == num("2"));
+    CHECK(totalOf(totals, EventType::voiceMinute()) == num("2.5"));
+    CHECK(totalOf(totals, EventType::storageMb()) == num("0.001"));
+    for (const auto& t : totals) {
+        if (t.type == EventType::apiCall()) {
+            CHECK(t.events == 2);
+            CHECK(t.list_cost == num("0.02"));
+        }
+    }
+}
+
+TEMPLATE_TEST_CASE("a poison event is rejected with its reason and the rest of the batch is stored", "[store]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    const BusinessId stranger(Uuid::generateV7());
+    auto negative = event(biz.id, EventType::voiceMinute(), "1", when);
+    negative.quantity = num("-1");
+    negative.list_cost = negative.quantity * negative.unit_price;
+    std::vector<UsageEvent> batch = {event(biz.id, EventType::apiCall(), "1", when),
+                                     event(stranger, EventType::apiCall(), "1", when), negative,
+                                     event(biz.id, EventType::apiCall(), "1", when)};
+    const auto result = store.append(batch);
+    CHECK(result.stored == 2);
+    REQUIRE(result.rejected.size() == 2);
+    CHECK(result.rejected[0].index == 1);
+    CHECK(result.rejected[0].id == batch[1].id);
+    CHECK(result.rejected[0].reason.find("unknown business") != std::string::npos);
+    CHECK(result.rejected[1].index == 2);
+    CHECK(result.rejected[1].reason.find("negative") != std::string::npos);
+    CHECK(totalOf(store.totals(biz.id, march2024), EventType::apiCall()) == num("2"));
+    CHECK(store.totals(stranger, march2024).empty());
+}
+
+TEMPLATE_TEST_CASE("usage is bucketed into the business's local days", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto ny = account("New York", "America/New_York");
+    const auto lhi = account("Lord Howe", "Australia/Lord_Howe");
+    store.saveAccount(ny);
+    store.saveAccount(lhi);
+    std::vector<UsageEvent> batch = {
+        // 04:30 UTC on March 10th is 23:30 on March 9th in New York (EST, before the change).
+        event(ny.id, EventType::apiCall(), "1", at(2024_y / 3 / 10, hours(4) + minutes(30))),
+        // 07:30 UTC is 03:30 EDT on March 10th, after the change.
+        event(ny.id, EventType::apiCall(), "1", at(2024_y / 3 / 10, hours(7) + minutes(30))),
+        event(ny.id, EventType::voiceMinute(), "0.5", at(2024_y / 3 / 10, hours(7) + minutes(30))),
+        // 13:15 UTC on April 6th is 00:15 on April 7th at Lord Howe (+11).
+        event(lhi.id, EventType::aiQuery(), "1", at(2024_y / 4 / 6, hours(13) + minutes(15))),
+        // 13:15 UTC on April 7th is 23:45 on April 7th (+10:30 after DST ended).
+        event(lhi.id, EventType::aiQuery(), "1", at(2024_y / 4 / 7, hours(13) + minutes(15))),
+    };
+    REQUIRE(store.append(batch).stored == 5);
+
+    const auto days = store.daily(ny.id, march2024);
+    REQUIRE(days.size() == 3);
+    CHECK(days[0].day == date::local_days(2024_y / 3 / 9));
+    CHECK(days[0].total.type == EventType::apiCall());
+    CHECK(days[1].day == date::local_days(2024_y / 3 / 10));
+    CHECK(days[1].total.type == EventType::apiCall());
+    CHECK(days[2].day == date::local_days(2024_y / 3 / 10));
+    CHECK(days[2].total.type == EventType::voiceMinute());
+    CHECK(days[2].total.quantity == num("0.5"));
+
+    const auto lord_howe = store.daily(lhi.id, {date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)});
+    REQUIRE(lord_howe.size() == 1);
+    CHECK(lord_howe[0].day == date::local_days(2024_y / 4 / 7));
+    CHECK(lord_howe[0].total.quantity == num("2"));
+    CHECK(lord_howe[0].total.events == 2);
+
+    // Ranges are half-open: [first, end).
+    CHECK(store.totals(ny.id, {date::local_days(2024_y / 3 / 9), date::local_days(2024_y / 3 / 10)}).size() == 1);
+    CHECK(store.totals(ny.id, {date::local_days(2024_y / 3 / 11), date::local_days(2024_y / 3 / 31)}).empty());
+}
+
+TEMPLATE_TEST_CASE("metadata is stored verbatim, injection text included", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    auto e = event(biz.id, EventType::apiCall(), "1", at(2024_y / 3 / 5));
+    e.metadata.set("intent", "'; DROP TABLE usage_events; --").set("tokens", 12).set("sessionId", "s\"1\\");
+    std::vector<UsageEvent> batch = {e};
+    REQUIRE(store.append(batch).stored == 1);
+    const auto stored = fixture.metadataJson(biz.id, e.id);
+    REQUIRE(stored.has_value());
+    CHECK(nlohmann::json::parse(*stored) == nlohmann::json::parse(e.metadata.toJson()));
+    CHECK(stored->find("'; DROP TABLE usage_events; --") != std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("concurrent appenders of overlapping batches end with exact totals", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    std::vector<Account> businesses = {account("A"), account("B"), account("C")};
+    for (const auto& b : businesses) store.saveAccount(b);
+    // 600 distinct events, each appended by two of four threads.
+    std::vector<UsageEvent> events;
+    for (int i = 0; i < 600; ++i) {
+        events.push_back(event(businesses[i % 3].id, i % 2 ? EventType::apiCall() : EventType::voiceMinute(), "0.25",
+                               at(date::sys_days(2024_y / 3 / 1) + date::days(i % 28), hours(12))));
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            std::vector<UsageEvent> mine;
+            for (std::size_t i = 0; i < events.size(); ++i) {
+                if (static_cast<int>(i % 2) == t % 2) mine.push_back(events[i]);
+            }
+            if (t >= 2) std::reverse(mine.begin(), mine.end());
+            for (std::size_t from = 0; from < mine.size(); from += 50) {
+                store.append(std::span<const UsageEvent>(mine).subspan(from, std::min<std::size_t>(50, mine.size() - from)));
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    Decimal sum;
+    for (const auto& b : businesses) {
+        for (const auto& total : store.totals(b.id, march2024)) sum += total.quantity;
+    }
+    CHECK(sum == num("150"));  // 600 × 0.25, each counted once
+}
