@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "metered/account.h"
+#include "iso_date.h"
 #include "metered/errors.h"
 
 namespace metered {
@@ -35,21 +36,6 @@ DayRange monthRange(date::year_month ym) {
     return {local_days(ym / date::day(1)), local_days((ym + date::months(1)) / date::day(1))};
 }
 
-std::optional<date::year_month_day> parseDate(std::string_view text) {
-    int y = 0;
-    unsigned m = 0, d = 0;
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-        if (text[i] < '0' || text[i] > '9') return std::nullopt;
-    }
-    y = std::stoi(std::string(text.substr(0, 4)));
-    m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
-    d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
-    const date::year_month_day ymd{date::year(y), date::month(m), date::day(d)};
-    if (!ymd.ok()) return std::nullopt;
-    return ymd;
-}
-
 }  // namespace
 
 PeriodSpec PeriodSpec::custom(date::year_month_day from, date::year_month_day to) {
@@ -70,8 +56,8 @@ PeriodSpec PeriodSpec::parse(std::string_view text) {
     }
     const auto dots = text.find("..");
     if (dots != std::string_view::npos) {
-        auto from = parseDate(text.substr(0, dots));
-        auto to = parseDate(text.substr(dots + 2));
+        auto from = detail::parseIsoDate(text.substr(0, dots));
+        auto to = detail::parseIsoDate(text.substr(dots + 2));
         if (from && to) return custom(*from, *to);
     }
     throw ValidationError("period", "'" + std::string(text.substr(0, 64)) +

@@ -7,6 +7,10 @@
 #include <string>
 
 #include "metered/memory_store.h"
+#ifdef METERED_HAVE_POSTGRES
+#include "metered/postgres_store.h"
+#include "postgres/pg_connection.h"
+#endif
 
 namespace metered::testing {
 
@@ -23,5 +27,49 @@ struct MemoryFixture {
         return std::nullopt;
     }
 };
+
+#ifdef METERED_HAVE_POSTGRES
+/// A connection to the test server, from the PG* environment (the test command runs the
+/// tests under pg_virtualenv). No server is a test failure, never a skip.
+inline detail::PgConnection testServer() {
+    try {
+        return detail::PgConnection("");
+    } catch (const StoreError& e) {
+        throw std::runtime_error(std::string("PostgreSQL tests need a server (run them under pg_virtualenv, or set "
+                                             "PGHOST and friends): ") + e.what());
+    }
+}
+
+/// A fresh schema on the test server per test, dropped afterwards; the store is migrated.
+struct PostgresFixture {
+    static constexpr const char* name = "postgres";
+    std::string schema = "metered_test_" + Uuid::generateV7().toString().substr(24);
+    detail::PgConnection admin = testServer();
+    std::string conninfo = "options='-c search_path=" + schema + "'";
+    std::shared_ptr<PostgresStore> store;
+
+    PostgresFixture() {
+        admin.execScript(("CREATE SCHEMA " + schema).c_str());
+        store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = conninfo});
+        store->migrate();
+    }
+    ~PostgresFixture() { admin.execScript(("DROP SCHEMA " + schema + " CASCADE").c_str()); }
+    PostgresFixture(const PostgresFixture&) = delete;
+    PostgresFixture& operator=(const PostgresFixture&) = delete;
+
+    /// Runs SQL in the fixture's schema.
+    detail::PgResult sql(const std::string& text, const detail::PgParams& params = {}) {
+        admin.exec("test", ("SET search_path = " + schema).c_str());
+        return admin.exec("test", text.c_str(), params);
+    }
+
+    std::optional<std::string> metadataJson(const BusinessId& business, const EventId& id) {
+        auto r = sql("SELECT metadata::text FROM usage_events WHERE business_id = $1 AND id = $2",
+                     detail::PgParams().add(business.toString()).add(id.toString()));
+        if (r.rows() == 0) return std::nullopt;
+        return std::string(r.text(0, 0));
+    }
+};
+#endif
 
 }  // namespace metered::testing

@@ -15,7 +15,11 @@ using namespace date::literals;
 using std::chrono::hours;
 using std::chrono::minutes;
 
+#ifdef METERED_HAVE_POSTGRES
+#define STORE_FIXTURES MemoryFixture, PostgresFixture
+#else
 #define STORE_FIXTURES MemoryFixture
+#endif
 
 namespace {
 

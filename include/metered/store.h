@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "metered/usage_store.h"
@@ -22,5 +23,9 @@ struct StoreOptions {
 /// Throws ValidationError("store", …) for an unknown scheme or one this build lacks, and
 /// StoreError when the store cannot be opened. Messages never contain a password.
 std::shared_ptr<UsageStore> openStore(std::string_view uri, const StoreOptions& options = {});
+
+/// `uri` with any password replaced by "***" (the user:password@ of a URI, a password=
+/// parameter or keyword), safe to log.
+std::string maskPassword(std::string_view uri);
 
 }  // namespace metered

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// The production store: PostgreSQL through libpq.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "metered/usage_store.h"
+
+namespace metered {
+
+/// Settings of a PostgresStore. `RecorderOptions`-style designated initializers work:
+/// `PostgresOptions{.conninfo = "postgresql://metered@db/billing", .pool_size = 4}`.
+struct PostgresOptions {
+    /// Any libpq connection string: a `postgresql://` URI or `key=value` pairs; what it
+    /// leaves out comes from the PG* environment variables, as with psql. TLS is whatever
+    /// it says (`sslmode=verify-full` works).
+    std::string conninfo;
+    /// Most connections held open at once; calls beyond it wait for a free one.
+    std::size_t pool_size = 4;
+};
+
+/// A UsageStore in PostgreSQL (15 or later).
+///
+/// - `migrate()` applies versioned migrations compiled into the library, each once, in
+///   one transaction under an advisory lock (several processes may migrate at once), and
+///   records them in `metered_schema_version`. The schema keeps the seed's tables and
+///   names (`usage_events`, `usage_aggregation`, `usage_quotas`, `businesses`,
+///   `billing_overview`), widened to NUMERIC; see docs/schema.md.
+/// - `append()` is one statement, one round trip and one transaction per batch: events
+///   are inserted with ON CONFLICT DO NOTHING on (business_id, id) and the day and cycle
+///   rollups grow by exactly the rows inserted, taken in key order so concurrent
+///   appenders never deadlock. A batch that fails for a permanent reason is split in
+///   halves until the poison event is isolated and rejected; the others commit.
+/// - Reads use the daily rollup only, never a scan of `usage_events`.
+/// - Connection failures, lost connections, restarts and timeouts throw StoreError with
+///   `transient() == true`; a stale pooled connection is replaced and the call retried
+///   once. Messages never contain the password.
+///
+/// Thread-safe: calls run on pooled connections.
+class PostgresStore final : public UsageStore {
+public:
+    /// Connects once to check the settings; throws StoreError (transient when the server
+    /// is unreachable, permanent for a malformed connection string).
+    explicit PostgresStore(PostgresOptions options);
+    ~PostgresStore() override;
+
+    void migrate() override;
+    AppendResult append(std::span<const UsageEvent> events) override;
+    std::vector<UsageTotal> totals(const BusinessId& business, const DayRange& days) override;
+    std::vector<DailyUsage> daily(const BusinessId& business, const DayRange& days) override;
+    std::optional<Account> findAccount(const BusinessId& business) override;
+    void saveAccount(const Account& account) override;
+    std::vector<Account> listAccounts() override;
+    std::vector<Plan> loadPlans() override;
+    void savePlan(const Plan& plan) override;
+
+    /// The schema version migrate() brought the database to (0 before).
+    int schemaVersion();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace metered

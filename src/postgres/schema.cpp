@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#include "schema.h"
+
+#include <array>
+
+namespace metered::detail::pg {
+namespace {
+
+// Version 1: the seed's tables, made exact and idempotent, with rollups.
+// Every key and index leads with the business, so the schema distributes by business_id
+// (Citus: distribute usage_events, usage_daily and usage_aggregation on business_id,
+// businesses on id; metered_plans and usage_quotas are reference tables).
+constexpr const char* schema_v1 = R"SQL(
+-- The seed's businesses table (kept if the host already has one), with billing settings.
+CREATE TABLE IF NOT EXISTS businesses (
+  id uuid PRIMARY KEY,
+  name text NOT NULL
+);
+ALTER TABLE businesses
+  ADD COLUMN IF NOT EXISTS plan_id text NOT NULL DEFAULT 'basic',
+  ADD COLUMN IF NOT EXISTS time_zone text NOT NULL DEFAULT 'UTC',
+  ADD COLUMN IF NOT EXISTS anchor_day smallint NOT NULL DEFAULT 1 CHECK (anchor_day BETWEEN 1 AND 31),
+  ADD COLUMN IF NOT EXISTS created_at timestamptz NOT NULL DEFAULT now(),
+  ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now();
+
+-- One row per recorded event: the seed's columns, NUMERIC so $0.001 and fractions of a
+-- cent are exact. unit_price_cents and total_cost_cents are the list price and
+-- quantity x list price in hundredths of the currency unit (before allowances).
+-- created_at is when the usage happened (as in the seed, where it was recorded at once);
+-- processed_at is when the store received it.
+CREATE TABLE usage_events (
+  business_id uuid NOT NULL REFERENCES businesses(id),
+  id uuid NOT NULL,
+  event_type varchar(50) NOT NULL,
+  quantity numeric NOT NULL CHECK (quantity >= 0),
+  unit_price_cents numeric NOT NULL CHECK (unit_price_cents >= 0),
+  total_cost_cents numeric NOT NULL CHECK (total_cost_cents >= 0),
+  metadata jsonb NOT NULL DEFAULT '{}',
+  occurred_at timestamptz NOT NULL,
+  local_day date NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (business_id, id)
+);
+CREATE INDEX usage_events_business_created ON usage_events (business_id, created_at);
+
+-- Per local day of the business: what reads and trends use.
+CREATE TABLE usage_daily (
+  business_id uuid NOT NULL,
+  day date NOT NULL,
+  event_type varchar(50) NOT NULL,
+  quantity numeric NOT NULL,
+  event_count bigint NOT NULL,
+  list_cost_cents numeric NOT NULL,
+  PRIMARY KEY (business_id, day, event_type)
+);
+
+-- Per billing cycle of the business (the seed's usage_aggregation).
+CREATE TABLE usage_aggregation (
+  business_id uuid NOT NULL,
+  period_start date NOT NULL,
+  period_end date NOT NULL,
+  event_type varchar(50) NOT NULL,
+  total_quantity numeric NOT NULL,
+  event_count bigint NOT NULL,
+  total_cost_cents numeric NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (business_id, period_start, event_type)
+);
+
+-- Plans and their meters (the seed's usage_quotas, one row per plan and event type).
+-- overage_price_cents is the unit price above the allowance in hundredths of the
+-- currency unit; tiers hold exact decimal strings in currency units.
+CREATE TABLE metered_plans (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  currency char(3) NOT NULL,
+  minor_units smallint NOT NULL,
+  rounding text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE usage_quotas (
+  plan_id text NOT NULL REFERENCES metered_plans(id) ON DELETE CASCADE,
+  event_type varchar(50) NOT NULL,
+  quota_limit numeric,
+  overage_price_cents numeric NOT NULL,
+  included_quantity numeric NOT NULL,
+  position smallint NOT NULL DEFAULT 0,
+  unit text NOT NULL DEFAULT '',
+  pricing_model text NOT NULL DEFAULT 'per_unit',
+  tiers jsonb,
+  package_size numeric,
+  package_price numeric,
+  quota_hard boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (plan_id, event_type)
+);
+
+-- The billing cycle containing a local day, for an anchor day of month (1-31; clamped
+-- to the month's last day): the same rule as BillingPeriod::cycleContaining.
+CREATE FUNCTION metered_anchor_in(month_start date, anchor integer) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT month_start + (least(anchor, extract(day FROM (month_start + interval '1 month - 1 day'))::integer) - 1)
+$$;
+CREATE FUNCTION metered_cycle_start(day date, anchor integer) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN day >= metered_anchor_in(m, anchor) THEN metered_anchor_in(m, anchor)
+              ELSE metered_anchor_in((m - interval '1 month')::date, anchor) END
+  FROM (SELECT date_trunc('month', day::timestamp)::date AS m) s
+$$;
+CREATE FUNCTION metered_cycle_end(day date, anchor integer) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT metered_anchor_in((date_trunc('month', metered_cycle_start(day, anchor)::timestamp) + interval '1 month')::date,
+                           anchor)
+$$;
+
+-- The seed's view: each business's usage this calendar month (in its own time zone),
+-- from the daily rollup. total_cost is the list-price cost in currency units, before
+-- included quantities; the bill (getBillingUsage) is net of them.
+CREATE VIEW billing_overview AS
+SELECT b.id AS business_id,
+       b.name AS business_name,
+       coalesce(sum(d.quantity) FILTER (WHERE d.event_type = 'api_call'), 0) AS api_calls,
+       coalesce(sum(d.quantity) FILTER (WHERE d.event_type = 'voice_minute'), 0) AS voice_minutes,
+       coalesce(sum(d.quantity) FILTER (WHERE d.event_type = 'ai_query'), 0) AS ai_queries,
+       coalesce(sum(d.quantity) FILTER (WHERE d.event_type = 'storage_mb'), 0) AS storage_mb,
+       coalesce(sum(d.list_cost_cents), 0) * 0.01 AS total_cost,  -- exact, unlike a division
+       p.period_start,
+       p.period_end
+FROM businesses b
+CROSS JOIN LATERAL (
+  SELECT date_trunc('month', now() AT TIME ZONE b.time_zone)::date AS period_start,
+         (date_trunc('month', now() AT TIME ZONE b.time_zone) + interval '1 month')::date AS period_end
+) p
+LEFT JOIN usage_daily d ON d.business_id = b.id AND d.day >= p.period_start AND d.day < p.period_end
+GROUP BY b.id, b.name, p.period_start, p.period_end;
+)SQL";
+
+constexpr std::array<Migration, 1> all_migrations{{
+    {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
+}};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return all_migrations; }
+
+}  // namespace metered::detail::pg

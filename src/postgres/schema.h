@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+// The PostgreSQL schema, its migrations and every statement the store runs (private).
+// Values are always bound as parameters ($1, $2, …); no statement is built from data.
+#pragma once
+
+#include <span>
+
+namespace metered::detail::pg {
+
+/// One versioned schema change. Applied in order, each once, under an advisory lock.
+struct Migration {
+    int version;
+    const char* description;
+    const char* sql;
+};
+
+/// Every migration, oldest first.
+std::span<const Migration> migrations();
+
+/// Serialises concurrent migrate() calls across processes (pg_advisory_xact_lock key).
+inline constexpr const char* lock_migrations = "SELECT pg_advisory_xact_lock(7263455128736451)";
+inline constexpr const char* create_version_table =
+    "CREATE TABLE IF NOT EXISTS metered_schema_version ("
+    " version integer PRIMARY KEY,"
+    " description text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+inline constexpr const char* current_version = "SELECT coalesce(max(version), 0) FROM metered_schema_version";
+inline constexpr const char* record_version =
+    "INSERT INTO metered_schema_version (version, description) VALUES ($1, $2)";
+
+/// Appends a batch: $1 business ids, $2 event ids, $3 types, $4 quantities, $5 unit prices
+/// and $6 list costs in cents, $7 metadata, $8 occurrence times (all arrays).
+/// Events of unknown businesses are skipped; a repeated (business, id) is skipped; the
+/// day and cycle rollups grow by exactly the rows inserted, in one statement (one
+/// transaction). Rows are taken in key order so concurrent appenders never deadlock.
+/// Returns one row: the number of events inserted, and the unknown business ids.
+inline constexpr const char* append_events = R"SQL(
+WITH input AS (
+  SELECT DISTINCT ON (business_id, id) *
+  FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
+              $8::timestamptz[])
+       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at)
+  ORDER BY business_id, id
+), known AS (
+  SELECT i.*, (i.occurred_at AT TIME ZONE b.time_zone)::date AS local_day, b.anchor_day
+  FROM input i JOIN businesses b ON b.id = i.business_id
+), inserted AS (
+  INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
+                            occurred_at, local_day, created_at)
+  SELECT business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
+         occurred_at
+  FROM known ORDER BY business_id, id
+  ON CONFLICT (business_id, id) DO NOTHING
+  RETURNING business_id, id, event_type, quantity, total_cost_cents, local_day
+), daily AS (
+  INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
+  SELECT business_id, local_day, event_type, sum(quantity), count(*), sum(total_cost_cents)
+  FROM inserted GROUP BY business_id, local_day, event_type ORDER BY business_id, local_day, event_type
+  ON CONFLICT (business_id, day, event_type) DO UPDATE
+     SET quantity = d.quantity + EXCLUDED.quantity,
+         event_count = d.event_count + EXCLUDED.event_count,
+         list_cost_cents = d.list_cost_cents + EXCLUDED.list_cost_cents
+  RETURNING 1
+), cycles AS (
+  INSERT INTO usage_aggregation AS a (business_id, period_start, period_end, event_type, total_quantity, event_count,
+                                      total_cost_cents)
+  SELECT i.business_id, metered_cycle_start(i.local_day, k.anchor_day),
+         metered_cycle_end(i.local_day, k.anchor_day), i.event_type, sum(i.quantity), count(*),
+         sum(i.total_cost_cents)
+  FROM inserted i JOIN known k ON k.business_id = i.business_id AND k.id = i.id
+  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4
+  ON CONFLICT (business_id, period_start, event_type) DO UPDATE
+     SET total_quantity = a.total_quantity + EXCLUDED.total_quantity,
+         event_count = a.event_count + EXCLUDED.event_count,
+         total_cost_cents = a.total_cost_cents + EXCLUDED.total_cost_cents,
+         period_end = EXCLUDED.period_end,
+         updated_at = now()
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted),
+       ARRAY(SELECT DISTINCT i.business_id FROM input i
+             WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = i.business_id))
+)SQL";
+
+/// Per-type sums of a business over local days [$2, $3), from the daily rollup.
+inline constexpr const char* period_totals = R"SQL(
+SELECT event_type, sum(quantity), sum(event_count), sum(list_cost_cents)
+FROM usage_daily
+WHERE business_id = $1 AND day >= $2::date AND day < $3::date
+GROUP BY event_type ORDER BY event_type
+)SQL";
+
+/// Per-day, per-type rows of a business over local days [$2, $3).
+inline constexpr const char* daily_usage = R"SQL(
+SELECT day, event_type, quantity, event_count, list_cost_cents
+FROM usage_daily
+WHERE business_id = $1 AND day >= $2::date AND day < $3::date
+ORDER BY day, event_type
+)SQL";
+
+inline constexpr const char* find_account =
+    "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses WHERE id = $1";
+inline constexpr const char* list_accounts =
+    "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses ORDER BY name, id";
+/// Fails with SQLSTATE 22023 when the server does not know the zone $1.
+inline constexpr const char* check_time_zone = "SELECT now() AT TIME ZONE $1";
+inline constexpr const char* save_account = R"SQL(
+INSERT INTO businesses (id, name, plan_id, time_zone, anchor_day) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan_id = EXCLUDED.plan_id, time_zone = EXCLUDED.time_zone,
+                               anchor_day = EXCLUDED.anchor_day, updated_at = now()
+)SQL";
+
+inline constexpr const char* list_plans = "SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id";
+inline constexpr const char* list_meters = R"SQL(
+SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, package_size,
+       package_price, quota_limit, quota_hard
+FROM usage_quotas ORDER BY plan_id, position
+)SQL";
+inline constexpr const char* has_plan = "SELECT 1 FROM metered_plans WHERE id = $1";
+inline constexpr const char* save_plan = R"SQL(
+INSERT INTO metered_plans (id, name, currency, minor_units, rounding) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency,
+                               minor_units = EXCLUDED.minor_units, rounding = EXCLUDED.rounding, updated_at = now()
+)SQL";
+inline constexpr const char* delete_meters = "DELETE FROM usage_quotas WHERE plan_id = $1";
+inline constexpr const char* save_meter = R"SQL(
+INSERT INTO usage_quotas (plan_id, event_type, position, unit, included_quantity, pricing_model, overage_price_cents,
+                          tiers, package_size, package_price, quota_limit, quota_hard)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)
+)SQL";
+
+}  // namespace metered::detail::pg

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// What a PostgreSQL error code means for the caller (private).
+#pragma once
+
+#include <string_view>
+
+namespace metered::detail {
+
+/// True when an error with this SQLSTATE may go away on retry: connection exceptions
+/// (class 08), serialization failures and deadlocks (40001, 40P01, class 40), server
+/// shutdown or start-up (57P01-57P03), too many connections and other resource
+/// shortages (class 53), statement or lock timeouts (57014, 55P03), and an empty code
+/// (libpq reports lost connections without one).
+bool isTransientSqlstate(std::string_view sqlstate) noexcept;
+
+}  // namespace metered::detail
