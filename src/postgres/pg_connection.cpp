@@ -71,6 +71,19 @@ PgResult PgConnection::exec(std::string_view what, const char* sql, const PgPara
     return result;
 }
 
+void PgConnection::copyIn(const char* copy_sql, std::string_view data) {
+    PgResult start(PQexec(conn_.get(), copy_sql));
+    if (!start.get() || PQresultStatus(start.get()) != PGRES_COPY_IN) fail(start.get(), "copy");
+    if (PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1 ||
+        PQputCopyEnd(conn_.get(), nullptr) != 1) {
+        fail(nullptr, "copy");
+    }
+    PgResult end(PQgetResult(conn_.get()));
+    const ExecStatusType status = end.get() ? PQresultStatus(end.get()) : PGRES_FATAL_ERROR;
+    while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
+    if (status != PGRES_COMMAND_OK) fail(end.get(), "copy");
+}
+
 void PgConnection::rollbackQuietly() noexcept {
     if (broken()) return;
     PgResult result(PQexec(conn_.get(), "ROLLBACK"));

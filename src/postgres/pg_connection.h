@@ -67,6 +67,8 @@ public:
     PgResult exec(std::string_view what, const char* sql, const PgParams& params = {});
     /// Runs a script of statements with no parameters (simple protocol): migrations.
     void execScript(const char* sql);
+    /// Runs `COPY … FROM STDIN` and sends `data` (COPY text format) as its rows.
+    void copyIn(const char* copy_sql, std::string_view data);
 
     bool broken() const noexcept { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
     /// True when a transaction is open (or aborted) on the connection.

@@ -42,7 +42,7 @@ WITH input AS (
        AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at)
   ORDER BY business_id, id
 ), known AS (
-  SELECT i.*, (i.occurred_at AT TIME ZONE b.time_zone)::date AS local_day, b.anchor_day
+  SELECT i.*, (i.occurred_at AT TIME ZONE b.time_zone)::date AS local_day
   FROM input i JOIN businesses b ON b.id = i.business_id
 ), inserted AS (
   INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
@@ -51,11 +51,15 @@ WITH input AS (
          occurred_at
   FROM known ORDER BY business_id, id
   ON CONFLICT (business_id, id) DO NOTHING
-  RETURNING business_id, id, event_type, quantity, total_cost_cents, local_day
+  RETURNING business_id, event_type, quantity, total_cost_cents, local_day
+), per_day AS (
+  SELECT business_id, local_day, event_type, sum(quantity) AS quantity, count(*) AS event_count,
+         sum(total_cost_cents) AS cost_cents
+  FROM inserted GROUP BY business_id, local_day, event_type
 ), daily AS (
   INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
-  SELECT business_id, local_day, event_type, sum(quantity), count(*), sum(total_cost_cents)
-  FROM inserted GROUP BY business_id, local_day, event_type ORDER BY business_id, local_day, event_type
+  SELECT business_id, local_day, event_type, quantity, event_count, cost_cents
+  FROM per_day ORDER BY business_id, local_day, event_type
   ON CONFLICT (business_id, day, event_type) DO UPDATE
      SET quantity = d.quantity + EXCLUDED.quantity,
          event_count = d.event_count + EXCLUDED.event_count,
@@ -64,10 +68,9 @@ WITH input AS (
 ), cycles AS (
   INSERT INTO usage_aggregation AS a (business_id, period_start, period_end, event_type, total_quantity, event_count,
                                       total_cost_cents)
-  SELECT i.business_id, metered_cycle_start(i.local_day, k.anchor_day),
-         metered_cycle_end(i.local_day, k.anchor_day), i.event_type, sum(i.quantity), count(*),
-         sum(i.total_cost_cents)
-  FROM inserted i JOIN known k ON k.business_id = i.business_id AND k.id = i.id
+  SELECT p.business_id, metered_cycle_start(p.local_day, b.anchor_day), metered_cycle_end(p.local_day, b.anchor_day),
+         p.event_type, sum(p.quantity), sum(p.event_count), sum(p.cost_cents)
+  FROM per_day p JOIN businesses b ON b.id = p.business_id
   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4
   ON CONFLICT (business_id, period_start, event_type) DO UPDATE
      SET total_quantity = a.total_quantity + EXCLUDED.total_quantity,
