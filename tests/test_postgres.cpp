@@ -170,27 +170,30 @@ TEST_CASE("the seed's SQL runs unchanged; its figures are list prices, the bill 
     FixedClock clock;
     *clock.now = systemNow();
     UsageRecorder recorder(fixture.store, {.clock = clock});
+    // The seed scenario: 1500 API calls, 75.5 voice minutes, 150 AI queries, 1500 MB.
     for (int i = 0; i < 1500; ++i) recorder.recordApiCall(biz.id, {.intent = "order"});
     for (int i = 0; i < 151; ++i) recorder.recordVoiceMinutes(biz.id, num("0.5"));
-    recorder.recordStorage(biz.id, num("1500.5"));
+    for (int i = 0; i < 150; ++i) recorder.recordAiQuery(biz.id);
+    recorder.recordStorage(biz.id, num("1500"));
     const auto usage = recorder.getBillingUsage(biz.id);
 
     auto events = fixture.sql(forBusiness(seed_events_query, biz.id));
-    CHECK(events.rows() == 1652);
+    CHECK(events.rows() == 1802);
 
     auto overview = fixture.sql(forBusiness(seed_overview_query, biz.id));
     REQUIRE(overview.rows() == 1);
     CHECK(overview.text(0, 1) == "Acme Pizza");
     CHECK(Decimal::parse(overview.text(0, 2)) == usage.quantity(EventType::apiCall()));
     CHECK(Decimal::parse(overview.text(0, 3)) == usage.quantity(EventType::voiceMinute()));
-    CHECK(Decimal::parse(overview.text(0, 5)) == num("1500.5"));
-    // total_cost is the list price of every event: 1500 × 0.01 + 75.5 × 0.02 + 1500.5 × 0.001.
+    CHECK(Decimal::parse(overview.text(0, 4)) == num("150"));
+    CHECK(Decimal::parse(overview.text(0, 5)) == num("1500"));
+    // total_cost is the list price of every event (docs/schema.md): 15.00 + 1.51 + 7.50 + 1.50.
     Decimal list;
     for (const auto& total : usage.usage) list += total.list_cost;
     CHECK(Decimal::parse(overview.text(0, 6)) == list);
-    CHECK(list == num("15") + num("1.51") + num("1.5005"));
-    // The bill is net of the allowances: 500 × 0.01 + 15.5 × 0.02 + 500.5 × 0.001 = 5.81.
-    CHECK(usage.bill.total == num("5.81"));
+    CHECK(list == num("25.51"));
+    // The bill is net of the allowances: 5.00 + 0.31 + 2.50 + 0.50.
+    CHECK(usage.bill.total == num("8.31"));
 
     auto trends = fixture.sql(forBusiness(seed_trends_query, biz.id));
     Decimal quantity, cost;
@@ -198,7 +201,7 @@ TEST_CASE("the seed's SQL runs unchanged; its figures are list prices, the bill 
         quantity += Decimal::parse(trends.text(row, 2));
         cost += Decimal::parse(trends.text(row, 3));
     }
-    CHECK(quantity == num("1500") + num("75.5") + num("1500.5"));
+    CHECK(quantity == num("1500") + num("75.5") + num("150") + num("1500"));
     CHECK(cost == list);
 }
 
