@@ -105,8 +105,10 @@ Uuid Uuid::generateV7() noexcept {
 Uuid Uuid::nameBased(const Uuid& space, std::string_view name) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
+    // Fetched once: OpenSSL 3 looks an implicit EVP_sha1() up (under a lock) on every use.
+    static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr) == 1 &&
+    const bool ok = sha1 != nullptr && ctx != nullptr && EVP_DigestInit_ex(ctx, sha1, nullptr) == 1 &&
                     EVP_DigestUpdate(ctx, space.bytes().data(), space.bytes().size()) == 1 &&
                     EVP_DigestUpdate(ctx, name.data(), name.size()) == 1 &&
                     EVP_DigestFinal_ex(ctx, digest, &length) == 1;

@@ -5,42 +5,17 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "metadata_encoding.h"
 #include "metered/errors.h"
 #include "utf8.h"
 
 namespace metered {
 
-// Encoding of one field: kind (1 byte), key length (1 byte), key, value length (4 bytes,
-// little endian), value. Strings hold their raw bytes; every other kind holds JSON text.
 enum class Metadata::Kind : std::uint8_t { string = 1, json = 2 };
 
 namespace {
 
-constexpr std::size_t header_bytes = 2;
-constexpr std::size_t length_bytes = 4;
-
-struct Field {
-    std::uint8_t kind;
-    std::string_view key;
-    std::string_view value;
-    std::size_t size;  // encoded bytes
-};
-
-// Reads the field at `offset`, or nothing when the encoding is malformed.
-std::optional<Field> fieldAt(std::string_view encoded, std::size_t offset) {
-    if (encoded.size() - offset < header_bytes) return std::nullopt;
-    const auto kind = static_cast<std::uint8_t>(encoded[offset]);
-    const auto key_size = static_cast<std::uint8_t>(encoded[offset + 1]);
-    const std::size_t value_at = offset + header_bytes + key_size + length_bytes;
-    if (encoded.size() < value_at) return std::nullopt;
-    std::uint32_t value_size = 0;
-    for (std::size_t i = 0; i < length_bytes; ++i) {
-        value_size |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(encoded[value_at - length_bytes + i])) << (8 * i);
-    }
-    if (encoded.size() - value_at < value_size) return std::nullopt;
-    return Field{kind, encoded.substr(offset + header_bytes, key_size), encoded.substr(value_at, value_size),
-                 value_at + value_size - offset};
-}
+using detail::readField;
 
 void checkKey(std::string_view key) {
     if (key.empty() || key.size() > 255) {
@@ -64,19 +39,16 @@ Metadata& Metadata::put(std::string_view key, Kind kind, std::string_view value)
     if (value.size() > UINT32_MAX) throw ValidationError("metadata." + std::string(key), "value too large");
     // Replace an existing field of the same key.
     for (std::size_t offset = 0; offset < encoded_.size();) {
-        const auto field = fieldAt(encoded_, offset);
+        const auto field = readField(encoded_, offset);
         if (field->key == key) {
             encoded_.erase(offset, field->size);
             break;
         }
         offset += field->size;
     }
-    encoded_.push_back(static_cast<char>(kind));
-    encoded_.push_back(static_cast<char>(key.size()));
-    encoded_.append(key);
-    const auto size = static_cast<std::uint32_t>(value.size());
-    for (std::size_t i = 0; i < length_bytes; ++i) encoded_.push_back(static_cast<char>(size >> (8 * i)));
-    encoded_.append(value);
+    const std::size_t at = encoded_.size();
+    encoded_.resize(at + detail::encodedFieldSize(key, value));
+    detail::writeField(encoded_.data() + at, static_cast<detail::FieldKind>(kind), key, value);
     return *this;
 }
 
@@ -128,11 +100,11 @@ Metadata Metadata::fromJson(std::string_view object_text) {
 std::string Metadata::toJson() const {
     std::string out = "{";
     for (std::size_t offset = 0; offset < encoded_.size();) {
-        const auto field = fieldAt(encoded_, offset);
+        const auto field = readField(encoded_, offset);
         if (offset != 0) out.push_back(',');
         out += nlohmann::json(std::string(field->key)).dump();
         out.push_back(':');
-        if (field->kind == static_cast<std::uint8_t>(Kind::string)) {
+        if (field->kind == detail::FieldKind::string) {
             out += nlohmann::json(std::string(field->value)).dump();
         } else {
             out.append(field->value);
@@ -145,24 +117,23 @@ std::string Metadata::toJson() const {
 
 std::size_t Metadata::size() const noexcept {
     std::size_t count = 0;
-    for (std::size_t offset = 0; offset < encoded_.size(); ++count) offset += fieldAt(encoded_, offset)->size;
+    for (std::size_t offset = 0; offset < encoded_.size(); ++count) offset += readField(encoded_, offset)->size;
     return count;
 }
 
 Metadata Metadata::fromEncoded(std::string_view encoded) {
-    Metadata metadata;
+    // Structure and UTF-8 are checked; JSON values are trusted to be the JSON text the
+    // encoder wrote (the spool's checksums guard them on disk).
     for (std::size_t offset = 0; offset < encoded.size();) {
-        const auto field = fieldAt(encoded, offset);
-        if (!field) throw ValidationError("metadata", "malformed encoding");
-        if (field->kind == static_cast<std::uint8_t>(Kind::string)) {
-            metadata.set(field->key, field->value);
-        } else if (field->kind == static_cast<std::uint8_t>(Kind::json)) {
-            metadata.setJson(field->key, field->value);
-        } else {
+        const auto field = readField(encoded, offset);
+        if (!field || !detail::isValidUtf8(field->key) ||
+            (field->kind == detail::FieldKind::string && !detail::isValidUtf8(field->value))) {
             throw ValidationError("metadata", "malformed encoding");
         }
         offset += field->size;
     }
+    Metadata metadata;
+    metadata.encoded_ = std::string(encoded);
     return metadata;
 }
 

@@ -19,7 +19,8 @@ inline Account account(std::string name, std::string zone = "UTC", std::string p
 
 /// A priced event of `type` for `business` at `when` (list price from the basic plan).
 inline UsageEvent event(const BusinessId& business, EventType type, const char* quantity, Timestamp when) {
-    const Meter& list = *Plan::basic().meter(type);
+    static const Plan basic = Plan::basic();
+    const Meter& list = *basic.meter(type);
     UsageEvent e;
     e.id = EventId::generate();
     e.business = business;

@@ -63,4 +63,12 @@ public:
     using Error::Error;
 };
 
+/// Asynchronous recording could not accept an event: the queue (or the spool's disk) is
+/// full and the overflow policy's wait, if any, ran out. The event was not recorded;
+/// counted in RecorderStats::rejected.
+class QueueFullError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace metered

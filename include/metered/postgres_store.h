@@ -54,6 +54,7 @@ public:
     std::vector<Account> listAccounts() override;
     std::vector<Plan> loadPlans() override;
     void savePlan(const Plan& plan) override;
+    bool remote() const noexcept override { return true; }
 
     /// The schema version migrate() brought the database to (0 before).
     int schemaVersion();

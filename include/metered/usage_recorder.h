@@ -2,10 +2,12 @@
 // The host-facing API: record usage, read bills, trends and quotas.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string_view>
 
+#include "metered/async_options.h"
 #include "metered/usage_reports.h"
 
 namespace metered {
@@ -53,8 +55,9 @@ struct RecordOptions {
 
 /// What became of a record call.
 enum class RecordOutcome : std::uint8_t {
-    stored,     ///< the store has it
-    duplicate,  ///< the store already had this event id; nothing was added
+    stored,     ///< the store has it (synchronous mode)
+    duplicate,  ///< the store already had this event id; nothing was added (synchronous mode)
+    queued,     ///< accepted (and spooled, if the spool is on); the flusher will store it
 };
 
 /// The id an event was recorded under, and its outcome.
@@ -72,17 +75,35 @@ struct RecorderOptions {
     std::size_t max_metadata_bytes = 8 * 1024;
     /// The time source for occurred_at and for "today" in reports. Empty: the system clock.
     Clock clock;
+    /// Synchronous (the default) or asynchronous recording.
+    RecordMode mode = RecordMode::sync;
+    /// Queue, spool, retry and logging settings of asynchronous recording.
+    AsyncOptions async;
 };
+
+namespace detail {
+class AsyncPipeline;
+struct EventDraft;
+}  // namespace detail
 
 /// Records what each business uses and answers what it owes: the seed's billing
 /// tracker, exact and idempotent.
 ///
-/// Recording validates its input (ValidationError: negative quantity, too many fractional
-/// digits, unknown event type, oversized or non-UTF-8 metadata, bad idempotency key;
-/// nothing is recorded), prices the event at list and appends it to the store before
-/// returning. An event the store refuses (unknown business) throws RejectedError; a store
-/// failure throws StoreError (`transient()` says whether to retry: with the same
-/// idempotency key, a retry can never double-count).
+/// Every record call validates its input (ValidationError: negative quantity, too many
+/// fractional digits, unknown event type, oversized or non-UTF-8 metadata, bad
+/// idempotency key; nothing is recorded) and prices the event at list. Then:
+///
+/// - **Synchronous mode** appends the event to the store before returning. An event the
+///   store refuses (unknown business) throws RejectedError; a store failure throws
+///   StoreError (`transient()` says whether to retry: with the same idempotency key a
+///   retry can never double-count).
+/// - **Asynchronous mode** (`RecordMode::async`) writes the event into a bounded event log
+///   (one atomic add and a copy: no lock, no system call, no database round trip) and
+///   returns `queued`; a flusher thread stores events in batches, retries transient
+///   failures with backoff, and dead-letters events the store refuses. With the spool on
+///   (the default for PostgreSQL) the log is a set of memory-mapped files: an event whose
+///   record call returned survives a crash of the process and is stored exactly once
+///   after restart. A full queue follows AsyncOptions::overflow (QueueFullError).
 ///
 /// @code
 /// auto store = metered::openStore("memory:");
@@ -93,7 +114,8 @@ struct RecorderOptions {
 /// auto usage = recorder.getBillingUsage(business);   // usage.bill.total
 /// @endcode
 ///
-/// Thread-safe: any thread may call any method.
+/// Thread-safe: any thread may call any method. Reads see what the store has: in
+/// asynchronous mode, call flush() first to include what is still queued.
 class UsageRecorder {
 public:
     explicit UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options = {});
@@ -122,6 +144,17 @@ public:
     /// See UsageReports::checkQuota.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
 
+    /// Waits until every event recorded before the call is stored (asynchronous mode);
+    /// returns false on timeout. Synchronous mode: returns true at once.
+    bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// Stops accepting events and stores what is queued, waiting up to `timeout`
+    /// (AsyncOptions::close_timeout from the destructor). Later record calls throw Error.
+    /// Returns true when nothing was left unstored (with the spool on, what is left is
+    /// stored by the next recorder that opens the spool directory).
+    bool close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// A snapshot of the counters.
+    RecorderStats stats() const;
+
     const UsageReports& reports() const noexcept { return reports_; }
     const PriceBook& priceBook() const noexcept { return reports_.priceBook(); }
 
@@ -131,11 +164,14 @@ public:
                          Metadata metadata, const RecordOptions& options) const;
 
 private:
-    Receipt append(UsageEvent event);
+    void prepare(detail::EventDraft& draft, const RecordOptions& options) const;
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& options);
 
     std::shared_ptr<UsageStore> store_;
     RecorderOptions options_;
     UsageReports reports_;
+    std::unique_ptr<detail::AsyncPipeline> pipeline_;
+    std::atomic<std::uint64_t> sync_recorded_{0}, sync_stored_{0}, sync_duplicates_{0};
 };
 
 }  // namespace metered

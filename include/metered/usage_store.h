@@ -82,6 +82,10 @@ public:
     virtual std::vector<Plan> loadPlans() = 0;
     /// Creates or replaces a plan (validated; ValidationError).
     virtual void savePlan(const Plan& plan) = 0;
+
+    /// True for a store behind a network connection (PostgreSQL), which asynchronous
+    /// recording spools in front of by default.
+    virtual bool remote() const noexcept { return false; }
 };
 
 }  // namespace metered

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// How asynchronous recording queues, spools, retries and reports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace metered {
+
+/// Whether record calls write to the store before returning, or hand the event to a
+/// background flusher.
+enum class RecordMode : std::uint8_t {
+    sync,   ///< append to the store before returning (errors throw into the caller)
+    async,  ///< queue (and spool) the event and return; a flusher stores it in batches
+};
+
+/// What a record call does when the queue is full (the flusher is behind, or the store is
+/// down and the configured memory or spool space is used up).
+enum class OverflowPolicy : std::uint8_t {
+    block,   ///< wait up to AsyncOptions::block_timeout for space, then throw QueueFullError
+    reject,  ///< throw QueueFullError at once
+};
+
+/// When spooled events are forced to disk (they survive a crash of the process as soon
+/// as the record call returns, whatever the policy; this covers power loss).
+enum class FsyncPolicy : std::uint8_t {
+    none,         ///< leave it to the kernel (usually within 30 s)
+    interval,     ///< every AsyncOptions::fsync_interval
+    every_batch,  ///< before each batch is sent to the store
+};
+
+/// Whether events are spooled to local disk before the record call returns.
+enum class SpoolMode : std::uint8_t {
+    automatic,  ///< on for remote stores (PostgreSQL), off for embedded ones (memory, SQLite)
+    on,
+    off,
+};
+
+/// Severity of a message from the library to the host's logger.
+enum class LogLevel : std::uint8_t { debug, info, warning, error };
+
+/// The host's logger. Called from the flusher thread; must not block for long.
+/// The library itself never writes to stdout or stderr.
+using Logger = std::function<void(LogLevel, std::string_view message)>;
+
+/// How transient store failures (connection refused or lost, restart, timeout) are retried.
+struct RetryOptions {
+    std::chrono::milliseconds initial_backoff{50};
+    std::chrono::milliseconds max_backoff{5000};
+    /// Attempts per batch before its events are dead-lettered; 0 retries forever.
+    std::uint32_t max_attempts = 0;
+};
+
+/// Settings of asynchronous recording (RecorderOptions::mode == RecordMode::async).
+/// Defaults suit a chat backend: events reach the store within a quarter of a second,
+/// in batches of up to 1000, and at most 64 MiB wait in memory or spool.
+struct AsyncOptions {
+    std::size_t max_batch = 1000;                     ///< events per store append
+    std::chrono::milliseconds flush_interval{250};    ///< longest an event waits to be sent
+    std::size_t queue_bytes = 64u << 20;              ///< memory (or spool space) for waiting events
+    std::size_t segment_bytes = 8u << 20;             ///< size of one log segment
+    OverflowPolicy overflow = OverflowPolicy::block;
+    std::chrono::milliseconds block_timeout{200};     ///< OverflowPolicy::block: longest wait
+
+    SpoolMode spool = SpoolMode::automatic;
+    std::filesystem::path spool_dir = "metered-spool";  ///< one recorder process per directory
+    FsyncPolicy fsync = FsyncPolicy::interval;
+    std::chrono::milliseconds fsync_interval{1000};
+
+    RetryOptions retry;
+    /// Events the store refuses for good are appended here as JSON lines with their reason.
+    /// Empty: `<spool_dir>/dead-letter.jsonl` with the spool on, none with it off (the
+    /// events are then only counted and logged).
+    std::optional<std::filesystem::path> dead_letter_path;
+    Logger logger;
+    /// close() and the destructor wait this long for queued events to be stored.
+    std::chrono::milliseconds close_timeout{10000};
+};
+
+/// A snapshot of a recorder's counters.
+struct RecorderStats {
+    std::uint64_t recorded = 0;       ///< record calls that returned successfully
+    std::uint64_t rejected = 0;       ///< record calls refused with QueueFullError
+    std::uint64_t stored = 0;         ///< events the store added
+    std::uint64_t duplicates = 0;     ///< events the store already had (retries, replays)
+    std::uint64_t retries = 0;        ///< store appends retried after a transient failure
+    std::uint64_t dead_lettered = 0;  ///< events the store refused for good
+    std::uint64_t replayed = 0;       ///< events read back from the spool at start
+    std::uint64_t spool_corrupt = 0;  ///< damaged or torn spool records skipped at start
+    std::uint64_t queue_depth = 0;    ///< events recorded and not yet stored (async)
+    std::uint64_t spool_bytes = 0;    ///< bytes of spool segments on disk
+    std::string last_error;           ///< the most recent store or spool error, if any
+};
+
+}  // namespace metered

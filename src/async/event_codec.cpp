@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "event_codec.h"
+
+#include <cstring>
+
+#include "metered/errors.h"
+
+namespace metered::detail {
+namespace {
+
+// Layout (little endian, this host's): version, type length, type, business (16),
+// id (16), occurred_at µs (8), quantity (16 + 1 scale), unit price (16 + 1 scale),
+// metadata length (4), metadata.
+constexpr std::uint8_t format_version = 1;
+constexpr std::size_t decimal_bytes = 17;
+
+class Writer {
+public:
+    explicit Writer(std::byte* out) : out_(out) {}
+    void bytes(const void* data, std::size_t size) {
+        std::memcpy(out_, data, size);
+        out_ += size;
+    }
+    void u8(std::uint8_t v) { bytes(&v, 1); }
+    void decimal(const Decimal& d) {
+        const int128 m = d.mantissa();
+        bytes(&m, 16);
+        u8(static_cast<std::uint8_t>(d.scale()));
+    }
+    std::byte* position() const { return out_; }
+
+private:
+    std::byte* out_;
+};
+
+class Reader {
+public:
+    explicit Reader(std::span<const std::byte> in) : in_(in) {}
+    void bytes(void* data, std::size_t size) {
+        if (in_.size() - at_ < size) throw ValidationError("event record", "truncated");
+        std::memcpy(data, in_.data() + at_, size);
+        at_ += size;
+    }
+    std::uint8_t u8() {
+        std::uint8_t v = 0;
+        bytes(&v, 1);
+        return v;
+    }
+    std::string_view text(std::size_t size) {
+        if (in_.size() - at_ < size) throw ValidationError("event record", "truncated");
+        std::string_view view(reinterpret_cast<const char*>(in_.data()) + at_, size);
+        at_ += size;
+        return view;
+    }
+    Decimal decimal() {
+        int128 m = 0;
+        bytes(&m, 16);
+        return Decimal::fromMantissa(m, u8());
+    }
+    bool done() const { return at_ == in_.size(); }
+
+private:
+    std::span<const std::byte> in_;
+    std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::size_t EventDraft::metadataBytes() const noexcept {
+    if (!encoded_metadata.empty() || fields.empty()) return encoded_metadata.size();
+    std::size_t size = 0;
+    for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
+    return size;
+}
+
+std::size_t encodedEventSize(const EventDraft& draft) noexcept {
+    return 2 + draft.type.name().size() + 16 + 16 + 8 + 2 * decimal_bytes + 4 + draft.metadataBytes();
+}
+
+void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
+    Writer w(out);
+    w.u8(format_version);
+    w.u8(static_cast<std::uint8_t>(draft.type.name().size()));
+    w.bytes(draft.type.name().data(), draft.type.name().size());
+    w.bytes(draft.business.uuid().bytes().data(), 16);
+    w.bytes(draft.id.uuid().bytes().data(), 16);
+    const std::int64_t micros = draft.occurred_at.time_since_epoch().count();
+    w.bytes(&micros, 8);
+    w.decimal(draft.quantity);
+    w.decimal(draft.unit_price);
+    const auto metadata = static_cast<std::uint32_t>(draft.metadataBytes());
+    w.bytes(&metadata, 4);
+    if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
+        w.bytes(draft.encoded_metadata.data(), draft.encoded_metadata.size());
+    } else {
+        auto* p = reinterpret_cast<char*>(w.position());
+        for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
+    }
+}
+
+UsageEvent decodeEvent(std::span<const std::byte> bytes) {
+    Reader r(bytes);
+    if (r.u8() != format_version) throw ValidationError("event record", "unknown format version");
+    UsageEvent event;
+    event.type = EventType(r.text(r.u8()));
+    Uuid::Bytes uuid;
+    r.bytes(uuid.data(), 16);
+    event.business = BusinessId(Uuid(uuid));
+    r.bytes(uuid.data(), 16);
+    event.id = EventId(Uuid(uuid));
+    std::int64_t micros = 0;
+    r.bytes(&micros, 8);
+    event.occurred_at = Timestamp(std::chrono::microseconds(micros));
+    event.quantity = r.decimal();
+    event.unit_price = r.decimal();
+    event.list_cost = event.quantity * event.unit_price;
+    std::uint32_t metadata = 0;
+    r.bytes(&metadata, 4);
+    event.metadata = Metadata::fromEncoded(r.text(metadata));
+    if (!r.done()) throw ValidationError("event record", "trailing bytes");
+    return event;
+}
+
+UsageEvent toEvent(const EventDraft& draft) {
+    UsageEvent event;
+    event.id = draft.id;
+    event.business = draft.business;
+    event.type = draft.type;
+    event.quantity = draft.quantity;
+    event.unit_price = draft.unit_price;
+    event.list_cost = draft.quantity * draft.unit_price;
+    event.occurred_at = draft.occurred_at;
+    if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
+        event.metadata = Metadata::fromEncoded(draft.encoded_metadata);
+    } else {
+        std::string encoded(draft.metadataBytes(), '\0');
+        char* p = encoded.data();
+        for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
+        event.metadata = Metadata::fromEncoded(encoded);
+    }
+    return event;
+}
+
+}  // namespace metered::detail

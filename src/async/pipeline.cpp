@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: MIT
+#include "pipeline.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "metered/errors.h"
+
+namespace metered::detail {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// The sequence number in "segment-<16 hex digits>.log", or nothing for other names.
+std::optional<std::uint64_t> segmentSequence(const std::filesystem::path& path) {
+    const std::string name = path.filename().string();
+    if (name.size() != 28 || name.rfind("segment-", 0) != 0 || name.substr(24) != ".log") return std::nullopt;
+    std::uint64_t sequence = 0;
+    for (char c : name.substr(8, 16)) {
+        const int digit = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+        if (digit < 0) return std::nullopt;
+        sequence = sequence * 16 + static_cast<std::uint64_t>(digit);
+    }
+    return sequence;
+}
+
+// Decrements the in-flight count however submit() leaves.
+struct InFlight {
+    ShardedCounter& counter;
+    explicit InFlight(ShardedCounter& c) : counter(c) { counter.add(1, std::memory_order_seq_cst); }
+    ~InFlight() { counter.add(-1, std::memory_order_release); }
+};
+
+}  // namespace
+
+AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions options, bool spool)
+    : store_(std::move(store)), options_(std::move(options)), dead_letters_(std::nullopt), jitter_(std::random_device{}()) {
+    EventLogOptions log_options;
+    log_options.segment_bytes = options_.segment_bytes;
+    log_options.segments = std::max<std::size_t>(2, options_.queue_bytes / std::max<std::size_t>(options_.segment_bytes, 1));
+    if (spool) {
+        const auto& dir = options_.spool_dir;
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) throw Error("cannot create spool directory " + dir.string() + ": " + ec.message());
+        lock_fd_ = ::open((dir / "spool.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0) throw Error("cannot open " + (dir / "spool.lock").string() + ": " + std::strerror(errno));
+        if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(lock_fd_);
+            throw Error("spool directory " + dir.string() + " is in use by another recorder process");
+        }
+        const std::string pid = std::to_string(getpid()) + "\n";
+        if (ftruncate(lock_fd_, 0) != 0 || pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+            // The pid is only a hint for operators; the lock is what matters.
+        }
+        std::uint64_t last = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            if (auto sequence = segmentSequence(entry.path())) {
+                leftovers_.push_back(entry.path());
+                last = std::max(last, *sequence);
+                leftover_bytes_ += entry.file_size();
+            }
+        }
+        std::sort(leftovers_.begin(), leftovers_.end());
+        log_options.directory = dir;
+        log_options.first_sequence = last + 1;
+        dead_letters_ = DeadLetterFile(options_.dead_letter_path ? options_.dead_letter_path : dir / "dead-letter.jsonl");
+    } else {
+        dead_letters_ = DeadLetterFile(options_.dead_letter_path);
+    }
+    try {
+        log_ = std::make_unique<EventLog>(log_options);
+    } catch (const std::exception& e) {
+        if (lock_fd_ >= 0) ::close(lock_fd_);
+        throw Error(std::string("cannot start the event log: ") + e.what());
+    }
+    stored_position_ = log_->readPosition();
+    flusher_ = std::thread([this] { run(); });
+}
+
+AsyncPipeline::~AsyncPipeline() {
+    close(options_.close_timeout);
+    log_.reset();
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void AsyncPipeline::submit(const EventDraft& draft) {
+    const InFlight in_flight(in_flight_);
+    if (closed_.load(std::memory_order_seq_cst)) throw Error("the recorder is closed");
+    const std::size_t size = encodedEventSize(draft);
+    auto reservation = log_->tryReserve(size);
+    if (!reservation && options_.overflow == OverflowPolicy::block) {
+        reservation = log_->reserve(size, Steady::now() + options_.block_timeout);
+    }
+    if (!reservation) {
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        const std::string spool_error = log_->spoolError();
+        throw QueueFullError(spool_error.empty()
+                                 ? "the event queue is full (the store is behind or unavailable)"
+                                 : "the event spool cannot grow: " + spool_error);
+    }
+    encodeEvent(draft, reservation->payload);
+    EventLog::commit(*reservation);
+    recorded_.add(1);
+}
+
+void AsyncPipeline::run() {
+    replaySpool();
+    const auto poll = std::min<std::chrono::milliseconds>(options_.flush_interval, std::chrono::milliseconds(10));
+    std::vector<UsageEvent> pending;
+    pending.reserve(options_.max_batch);
+    auto oldest = Steady::now();
+    auto last_sync = Steady::now();
+    bool gave_up = false;
+    for (;;) {
+        bool urgent = false, closing = false;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, poll, [&] { return closing_ || flush_requests_ > 0; });
+            urgent = closing_ || flush_requests_ > 0;
+            closing = closing_;
+        }
+        for (;;) {
+            const bool was_empty = pending.empty();
+            log_->read(options_.max_batch - pending.size(), [&](std::span<const std::byte> bytes) {
+                try {
+                    pending.push_back(decodeEvent(bytes));
+                } catch (const std::exception& e) {
+                    corrupt_.fetch_add(1, std::memory_order_relaxed);
+                    log(LogLevel::error, std::string("skipped an unreadable queued event: ") + e.what());
+                }
+            });
+            if (was_empty && !pending.empty()) oldest = Steady::now();
+            const LogPosition position = log_->readPosition();
+            const bool full = pending.size() >= options_.max_batch;
+            const bool due = !pending.empty() && (urgent || Steady::now() - oldest >= options_.flush_interval);
+            if (full || due) {
+                if (options_.fsync == FsyncPolicy::every_batch) log_->syncToDisk();
+                if (!sendBatch(pending)) {
+                    gave_up = true;
+                    break;
+                }
+                pending.clear();
+                publishStored(position);
+                continue;
+            }
+            if (pending.empty()) publishStored(position);
+            break;
+        }
+        if (options_.fsync == FsyncPolicy::interval && Steady::now() - last_sync >= options_.fsync_interval) {
+            log_->syncToDisk();
+            last_sync = Steady::now();
+        }
+        if (gave_up) break;
+        if (closing) {
+            const bool drained = pending.empty() && in_flight_.sum(std::memory_order_seq_cst) == 0 &&
+                                 log_->readPosition() >= log_->frontier();
+            if (drained || Steady::now() > close_deadline_) {
+                std::lock_guard lock(mutex_);
+                all_stored_ = drained && leftovers_.empty();
+                break;
+            }
+        }
+    }
+    if (options_.fsync != FsyncPolicy::none) log_->syncToDisk();
+    {
+        std::lock_guard lock(mutex_);
+        finished_ = true;
+    }
+    progress_.notify_all();
+}
+
+void AsyncPipeline::replaySpool() {
+    std::vector<std::filesystem::path> kept;
+    for (const auto& path : leftovers_) {
+        if (giveUp()) {
+            kept.push_back(path);
+            continue;
+        }
+        try {
+            Mapping segment = Mapping::openFile(path);
+            std::vector<UsageEvent> events;
+            const std::size_t damaged =
+                scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
+                    try {
+                        events.push_back(decodeEvent(bytes));
+                    } catch (const std::exception&) {
+                        corrupt_.fetch_add(1, std::memory_order_relaxed);
+                    }
+                });
+            if (damaged > 0) {
+                corrupt_.fetch_add(damaged, std::memory_order_relaxed);
+                log(LogLevel::warning, "spool segment " + path.string() + ": skipped " + std::to_string(damaged) +
+                                           " damaged or torn region(s)");
+            }
+            replayed_.fetch_add(events.size(), std::memory_order_relaxed);
+            bool sent = true;
+            for (std::size_t from = 0; from < events.size() && sent; from += options_.max_batch) {
+                std::vector<UsageEvent> batch(events.begin() + static_cast<std::ptrdiff_t>(from),
+                                              events.begin() + static_cast<std::ptrdiff_t>(
+                                                                   std::min(events.size(), from + options_.max_batch)));
+                sent = sendBatch(batch);
+            }
+            if (!sent) {
+                kept.push_back(path);
+                continue;
+            }
+            if (!events.empty()) {
+                log(LogLevel::info, "replayed " + std::to_string(events.size()) + " spooled event(s) from " + path.string());
+            }
+            leftover_bytes_.fetch_sub(segment.size(), std::memory_order_relaxed);
+            segment.remove();
+        } catch (const std::exception& e) {
+            setError(std::string("cannot replay spool segment: ") + e.what());
+            kept.push_back(path);
+        }
+    }
+    {
+        std::lock_guard lock(mutex_);
+        leftovers_ = std::move(kept);
+        replayed_spool_ = true;
+    }
+    progress_.notify_all();
+}
+
+bool AsyncPipeline::sendBatch(std::vector<UsageEvent>& events) {
+    auto backoff = options_.retry.initial_backoff;
+    std::uint32_t attempts = 0;
+    for (;;) {
+        try {
+            const AppendResult result = store_->append(events);
+            stored_.fetch_add(result.stored, std::memory_order_relaxed);
+            duplicates_.fetch_add(result.duplicates, std::memory_order_relaxed);
+            for (const auto& rejection : result.rejected) deadLetter(events[rejection.index], rejection.reason);
+            return true;
+        } catch (const StoreError& e) {
+            setError(e.what());
+            if (!e.transient()) {
+                for (const auto& event : events) deadLetter(event, e.what());
+                return true;
+            }
+            retries_.fetch_add(1, std::memory_order_relaxed);
+            if (options_.retry.max_attempts != 0 && ++attempts >= options_.retry.max_attempts) {
+                for (const auto& event : events) {
+                    deadLetter(event, "store unavailable after " + std::to_string(attempts) + " attempts: " + e.what());
+                }
+                return true;
+            }
+            std::uniform_int_distribution<std::int64_t> spread(backoff.count() / 2, backoff.count());
+            const auto wait = std::chrono::milliseconds(spread(jitter_));
+            log(LogLevel::warning, "store unavailable, retrying " + std::to_string(events.size()) + " event(s) in " +
+                                       std::to_string(wait.count()) + " ms: " + e.what());
+            const auto until = Steady::now() + wait;
+            while (Steady::now() < until) {
+                if (giveUp()) return false;
+                std::this_thread::sleep_for(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
+            }
+            backoff = std::min(backoff * 2, options_.retry.max_backoff);
+        } catch (const std::exception& e) {
+            setError(e.what());
+            for (const auto& event : events) deadLetter(event, e.what());
+            return true;
+        }
+    }
+}
+
+void AsyncPipeline::deadLetter(const UsageEvent& event, std::string_view reason) {
+    dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+    std::string error;
+    if (!dead_letters_.write(event, reason, error)) setError(error);
+    log(LogLevel::error, "dead-lettered event " + event.id.toString() + ": " + std::string(reason));
+}
+
+void AsyncPipeline::publishStored(LogPosition position) {
+    {
+        std::lock_guard lock(mutex_);
+        stored_position_ = position;
+    }
+    log_->release(position);
+    progress_.notify_all();
+}
+
+bool AsyncPipeline::giveUp() const {
+    std::lock_guard lock(mutex_);
+    return closing_ && Steady::now() > close_deadline_;
+}
+
+void AsyncPipeline::log(LogLevel level, const std::string& message) const {
+    if (!options_.logger) return;
+    try {
+        options_.logger(level, message);
+    } catch (...) {
+        // A host logger that throws must not stop the flusher.
+    }
+}
+
+void AsyncPipeline::setError(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    last_error_ = message;
+}
+
+bool AsyncPipeline::flush(std::chrono::milliseconds timeout) {
+    const LogPosition target = log_->frontier();
+    std::unique_lock lock(mutex_);
+    ++flush_requests_;
+    wake_.notify_one();
+    const auto done = [&] { return replayed_spool_ && leftovers_.empty() && stored_position_ >= target; };
+    progress_.wait_for(lock, timeout, [&] { return done() || finished_; });
+    --flush_requests_;
+    return done();
+}
+
+bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
+    closed_.store(true, std::memory_order_seq_cst);
+    {
+        std::lock_guard lock(mutex_);
+        if (!closing_) {
+            closing_ = true;
+            close_deadline_ = Steady::now() + timeout;
+        }
+    }
+    wake_.notify_one();
+    if (flusher_.joinable()) flusher_.join();
+    std::lock_guard lock(mutex_);
+    if (all_stored_) {
+        log_->discardOnDestruction();
+        return true;
+    }
+    const std::uint64_t in = static_cast<std::uint64_t>(std::max<std::int64_t>(recorded_.sum(), 0)) + replayed_;
+    const std::uint64_t out = stored_ + duplicates_ + dead_lettered_;
+    if (in > out) {
+        last_error_ = std::to_string(in - out) + " event(s) not stored at close" +
+                      (lock_fd_ >= 0 ? " (kept in the spool for the next start)" : " (lost: no spool)");
+    }
+    return false;
+}
+
+void AsyncPipeline::fillStats(RecorderStats& stats) const {
+    stats.recorded = static_cast<std::uint64_t>(std::max<std::int64_t>(recorded_.sum(), 0));
+    stats.rejected = rejected_.load(std::memory_order_relaxed);
+    stats.stored = stored_.load(std::memory_order_relaxed);
+    stats.duplicates = duplicates_.load(std::memory_order_relaxed);
+    stats.retries = retries_.load(std::memory_order_relaxed);
+    stats.dead_lettered = dead_lettered_.load(std::memory_order_relaxed);
+    stats.replayed = replayed_.load(std::memory_order_relaxed);
+    stats.spool_corrupt = corrupt_.load(std::memory_order_relaxed);
+    const std::uint64_t in = stats.recorded + stats.replayed;
+    const std::uint64_t out = stats.stored + stats.duplicates + stats.dead_lettered;
+    stats.queue_depth = in > out ? in - out : 0;
+    stats.spool_bytes = log_->spoolBytes() + leftover_bytes_.load(std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    stats.last_error = last_error_;
+}
+
+}  // namespace metered::detail

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// Asynchronous recording: the event log, its spool directory and the flusher (private).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dead_letter.h"
+#include "event_codec.h"
+#include "event_log.h"
+#include "metered/async_options.h"
+#include "metered/usage_store.h"
+#include "sharded_counter.h"
+
+namespace metered::detail {
+
+/// Owns the event log (in memory, or in a locked spool directory), a flusher thread that
+/// moves events from the log into the store in batches, and the counters.
+///
+/// Host threads call `submit`: a reservation in the log, a copy of the event's bytes, a
+/// commit. The flusher first replays what an earlier process left in the spool, then
+/// repeatedly reads committed records, sends a batch when it is full or its oldest event
+/// has waited `flush_interval`, retries transient store failures with exponential backoff
+/// and jitter (the batch keeps its place, so order is kept), dead-letters events the store
+/// refuses, and releases the log segments whose events are stored.
+class AsyncPipeline {
+public:
+    /// `spool` selects a spool directory (options.spool_dir) over anonymous memory.
+    /// Throws Error when the spool directory cannot be created or locked.
+    AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions options, bool spool);
+    /// Closes with options.close_timeout.
+    ~AsyncPipeline();
+    AsyncPipeline(const AsyncPipeline&) = delete;
+    AsyncPipeline& operator=(const AsyncPipeline&) = delete;
+
+    /// Queues one event (thread-safe, no lock or system call unless the log is full).
+    /// Throws QueueFullError under the overflow policy, Error after close().
+    void submit(const EventDraft& draft);
+    /// Largest encoded event the log takes.
+    std::size_t maxEventBytes() const noexcept { return log_->maxPayload(); }
+
+    /// Waits until every event submitted before the call is stored (or dead-lettered).
+    bool flush(std::chrono::milliseconds timeout);
+    /// Stops accepting events, stores what is queued (waiting up to `timeout`), stops the
+    /// flusher. Idempotent. Returns true when nothing was left unstored.
+    bool close(std::chrono::milliseconds timeout);
+
+    void fillStats(RecorderStats& stats) const;
+
+private:
+    void run();
+    void replaySpool();
+    bool sendBatch(std::vector<UsageEvent>& events);
+    void deadLetter(const UsageEvent& event, std::string_view reason);
+    void log(LogLevel level, const std::string& message) const;
+    void setError(const std::string& message);
+    bool giveUp() const;
+    void publishStored(LogPosition position);
+
+    std::shared_ptr<UsageStore> store_;
+    AsyncOptions options_;
+    int lock_fd_ = -1;
+    std::vector<std::filesystem::path> leftovers_;  // spool segments of an earlier process
+    std::unique_ptr<EventLog> log_;
+    DeadLetterFile dead_letters_;
+    std::mt19937 jitter_;
+
+    // Host side.
+    ShardedCounter in_flight_;
+    ShardedCounter recorded_;
+    std::atomic<bool> closed_{false};
+    std::atomic<std::uint64_t> rejected_{0};
+
+    // Flusher side.
+    std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, replayed_{0},
+        corrupt_{0}, leftover_bytes_{0};
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;       // flusher: work to do
+    std::condition_variable progress_;   // flush(): more is stored
+    LogPosition stored_position_;
+    int flush_requests_ = 0;
+    bool closing_ = false;
+    bool finished_ = false;
+    bool replayed_spool_ = false;  // the spool of an earlier process has been replayed
+    bool all_stored_ = false;
+    std::chrono::steady_clock::time_point close_deadline_;
+    std::string last_error_;
+    std::thread flusher_;
+};
+
+}  // namespace metered::detail

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// Stores that misbehave on purpose, around a real MemoryStore.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "metered/errors.h"
+#include "metered/memory_store.h"
+
+namespace metered::testing {
+
+/// Forwards to a MemoryStore; appends can be made to fail (transiently) or to wait at a
+/// gate, to play a store that is down or slow. Reads always work.
+class UnreliableStore final : public UsageStore {
+public:
+    std::shared_ptr<MemoryStore> inner = std::make_shared<MemoryStore>();
+    std::atomic<bool> down{false};          ///< appends throw a transient StoreError
+    std::atomic<int> failures_left{0};      ///< the next N appends throw a transient StoreError
+    std::atomic<int> appends{0};            ///< append calls that reached the inner store
+
+    /// Appends wait while the gate is closed.
+    void closeGate() {
+        std::lock_guard lock(mutex_);
+        gate_open_ = false;
+    }
+    void openGate() {
+        {
+            std::lock_guard lock(mutex_);
+            gate_open_ = true;
+        }
+        gate_.notify_all();
+    }
+
+    void migrate() override { inner->migrate(); }
+    AppendResult append(std::span<const UsageEvent> events) override {
+        {
+            std::unique_lock lock(mutex_);
+            gate_.wait(lock, [&] { return gate_open_; });
+        }
+        if (down || failures_left.fetch_sub(1) > 0) throw StoreError("connection refused (test)", true);
+        ++appends;
+        return inner->append(events);
+    }
+    std::vector<UsageTotal> totals(const BusinessId& b, const DayRange& d) override { return inner->totals(b, d); }
+    std::vector<DailyUsage> daily(const BusinessId& b, const DayRange& d) override { return inner->daily(b, d); }
+    std::optional<Account> findAccount(const BusinessId& b) override { return inner->findAccount(b); }
+    void saveAccount(const Account& a) override { inner->saveAccount(a); }
+    std::vector<Account> listAccounts() override { return inner->listAccounts(); }
+    std::vector<Plan> loadPlans() override { return inner->loadPlans(); }
+    void savePlan(const Plan& p) override { inner->savePlan(p); }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable gate_;
+    bool gate_open_ = true;
+};
+
+}  // namespace metered::testing

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+// Fault tests against a real PostgreSQL: kill -9 while recording, the server stopped and
+// restarted under load, a poison event in a stream.
+#include <catch2/catch.hpp>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "metered/errors.h"
+#include "metered/store.h"
+#include "store_fixtures.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path = fs::temp_directory_path() / ("metered-fault-" + Uuid::generateV7().toString());
+    TempDir() { fs::create_directories(path); }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+/// A PostgreSQL cluster of this test's own (so it can be stopped without disturbing other
+/// tests), made with Debian's pg_createcluster (the test command runs as root).
+class PrivateCluster {
+public:
+    PrivateCluster() {
+        port_ = 20000 + static_cast<int>(getpid() % 20000);
+        name_ = "metered_fault_" + std::to_string(getpid());
+        run("pg_createcluster 15 " + name_ + " -p " + std::to_string(port_) +
+            " -- --auth=trust >/dev/null");
+        start();
+        conninfo = "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+    }
+    ~PrivateCluster() { std::system(("pg_dropcluster --stop 15 " + name_ + " >/dev/null 2>&1").c_str()); }
+    void stop() { run("pg_ctlcluster 15 " + name_ + " stop -m fast"); }
+    void start() { run("pg_ctlcluster 15 " + name_ + " start"); }
+
+    std::string conninfo;
+
+private:
+    static void run(const std::string& command) {
+        if (std::system(command.c_str()) != 0) {
+            throw std::runtime_error("'" + command + "' failed (the fault tests need root and postgresql-15)");
+        }
+    }
+    int port_;
+    std::string name_;
+};
+
+std::set<std::string> storedIds(PostgresFixture& fixture) {
+    std::set<std::string> ids;
+    auto r = fixture.sql("SELECT id FROM usage_events");
+    for (int row = 0; row < r.rows(); ++row) ids.insert(std::string(r.text(row, 0)));
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 at 20 random moments loses and doubles nothing acknowledged", "[postgres][fault]") {
+    PostgresFixture fixture;
+    std::vector<Account> businesses = {account("A"), account("B"), account("C")};
+    for (const auto& b : businesses) fixture.store->saveAccount(b);
+    TempDir spool;
+    const AsyncOptions options{.max_batch = 200, .flush_interval = 5ms, .segment_bytes = 256u << 10,
+                               .spool = SpoolMode::on, .spool_dir = spool.path,
+                               .retry = {.initial_backoff = 5ms, .max_backoff = 50ms}};
+    std::mt19937 random(20241124);
+    std::set<std::string> acknowledged;
+    for (int round = 0; round < 20; ++round) {
+        int fds[2];
+        REQUIRE(pipe(fds) == 0);
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::close(fds[0]);
+            try {
+                auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo});
+                UsageRecorder recorder(store, {.mode = RecordMode::async, .async = options});
+                std::vector<std::thread> threads;
+                for (int t = 0; t < 4; ++t) {
+                    threads.emplace_back([&, t] {
+                        for (int i = 0;; ++i) {
+                            const auto receipt = recorder.recordApiCall(businesses[(t + i) % 3].id, {.tokens = i});
+                            // Acknowledged: the record call returned. Tell the parent.
+                            const std::string id = receipt.id.toString();
+                            if (::write(fds[1], id.data(), id.size()) != static_cast<ssize_t>(id.size())) _exit(3);
+                            std::this_thread::sleep_for(100us);  // a busy chat backend, not a flood
+                        }
+                    });
+                }
+                for (auto& t : threads) t.join();
+            } catch (...) {
+                _exit(2);
+            }
+            _exit(0);
+        }
+        ::close(fds[1]);
+        std::string received;
+        const auto kill_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(40 + random() % 260);
+        char buffer[65536];
+        bool killed = false;
+        for (;;) {
+            if (!killed && std::chrono::steady_clock::now() >= kill_at) {
+                kill(pid, SIGKILL);
+                killed = true;
+            }
+            pollfd p{fds[0], POLLIN, 0};
+            if (poll(&p, 1, 5) > 0) {
+                const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+                if (n <= 0) break;  // the child is gone
+                received.append(buffer, static_cast<std::size_t>(n));
+            }
+        }
+        ::close(fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        INFO("round " << round);
+        REQUIRE(WIFSIGNALED(status));  // it was still recording when killed
+        for (std::size_t at = 0; at + 36 <= received.size(); at += 36) acknowledged.insert(received.substr(at, 36));
+    }
+    // A new process (here: this one) replays what the spool holds.
+    {
+        UsageRecorder recorder(fixture.store, {.mode = RecordMode::async, .async = options});
+        REQUIRE(recorder.flush(60s));
+        REQUIRE(recorder.close(30s));
+    }
+    const auto stored = storedIds(fixture);
+    std::size_t lost = 0;
+    for (const auto& id : acknowledged) lost += stored.count(id) == 0 ? 1 : 0;
+    INFO(acknowledged.size() << " acknowledged, " << stored.size() << " stored");
+    CHECK(acknowledged.size() > 1000);
+    CHECK(lost == 0);
+    // Nothing doubled: the rollups count each stored event exactly once.
+    CHECK(fixture.sql("SELECT sum(event_count) FROM usage_daily").text(0, 0) == std::to_string(stored.size()));
+    CHECK(fixture.sql("SELECT sum(quantity) FROM usage_daily").text(0, 0) == std::to_string(stored.size()));
+    CHECK(fixture.sql("SELECT sum(event_count) FROM usage_aggregation").text(0, 0) == std::to_string(stored.size()));
+}
+
+TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded waits, exact totals",
+          "[postgres][fault]") {
+    PrivateCluster server;
+    auto store = openStore(server.conninfo);
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    TempDir spool;
+    constexpr auto block_timeout = 200ms;
+    std::atomic<bool> stop{false};
+    std::atomic<std::int64_t> accepted{0}, refused{0}, slowest_us{0};
+    RecorderStats stats;
+    {
+        UsageRecorder recorder(store, {.mode = RecordMode::async,
+                                       .async = {.max_batch = 500, .flush_interval = 20ms, .block_timeout = block_timeout,
+                                                 .spool_dir = spool.path,
+                                                 .retry = {.initial_backoff = 20ms, .max_backoff = 500ms}}});
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&] {
+                while (!stop) {
+                    const auto start = std::chrono::steady_clock::now();
+                    try {
+                        recorder.recordApiCall(biz.id, {.operation = "chat_completion"});
+                        ++accepted;
+                    } catch (const QueueFullError&) {
+                        ++refused;
+                    }
+                    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - start).count();
+                    std::int64_t seen = slowest_us.load();
+                    while (us > seen && !slowest_us.compare_exchange_weak(seen, us)) {
+                    }
+                    std::this_thread::sleep_for(200us);
+                }
+            });
+        }
+        std::this_thread::sleep_for(1s);
+        server.stop();
+        std::this_thread::sleep_for(4s);
+        server.start();
+        std::this_thread::sleep_for(1s);
+        stop = true;
+        for (auto& t : threads) t.join();
+        REQUIRE(recorder.flush(60s));
+        stats = recorder.stats();
+        CHECK(recorder.getBillingUsage(biz.id).quantity(EventType::apiCall()) == Decimal(accepted.load()));
+    }
+    INFO("accepted " << accepted << ", refused " << refused << ", slowest call " << slowest_us << " us, retries "
+                     << stats.retries);
+    CHECK(accepted > 10000);
+    CHECK(stats.retries > 0);
+    CHECK(stats.stored == static_cast<std::uint64_t>(accepted.load()));
+    CHECK(stats.dead_lettered == 0);
+    // The policy bound: no call waits longer than the block timeout (plus scheduling slack).
+    CHECK(std::chrono::microseconds(slowest_us.load()) < block_timeout + 800ms);
+}
+
+TEST_CASE("a poison event in an async stream to PostgreSQL is dead-lettered; the rest is stored",
+          "[postgres][fault]") {
+    PostgresFixture fixture;
+    const auto biz = account("Acme");
+    fixture.store->saveAccount(biz);
+    TempDir spool;
+    EventId poison;
+    {
+        UsageRecorder recorder(fixture.store, {.mode = RecordMode::async,
+                                               .async = {.max_batch = 1000, .spool_dir = spool.path}});
+        for (int i = 0; i < 300; ++i) recorder.recordApiCall(biz.id);
+        poison = recorder.recordApiCall(BusinessId(Uuid::generateV7()), {.intent = "'; DROP TABLE usage_events; --"}).id;
+        for (int i = 0; i < 300; ++i) recorder.recordApiCall(biz.id);
+        REQUIRE(recorder.flush(10s));
+        CHECK(recorder.stats().dead_lettered == 1);
+        CHECK(recorder.stats().stored == 600);
+    }
+    CHECK(fixture.sql("SELECT count(*) FROM usage_events").text(0, 0) == "600");
+    std::ifstream in(spool.path / "dead-letter.jsonl");
+    std::string line;
+    REQUIRE(std::getline(in, line));
+    CHECK(line.find(poison.toString()) != std::string::npos);
+    CHECK(line.find("unknown business") != std::string::npos);
+}
