@@ -46,7 +46,8 @@ PgConnection::PgConnection(const std::string& conninfo) : conn_(nullptr, &PQfini
         const bool malformed = message.find("invalid") != std::string::npos &&
                                (message.find("connection option") != std::string::npos ||
                                 message.find("URI") != std::string::npos);
-        throw StoreError("postgres: cannot connect to " + maskPassword(conninfo) + ": " + message, !malformed);
+        const std::string target = conninfo.empty() ? "the server of the PG* environment" : maskPassword(conninfo);
+        throw StoreError("postgres: cannot connect to " + target + ": " + message, !malformed);
     }
     // libpq prints server notices to stderr by default; a library prints nothing.
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
