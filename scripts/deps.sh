@@ -6,7 +6,7 @@ packages=(
   cmake ninja-build g++ pkg-config git ca-certificates tzdata
   libfmt-dev libhowardhinnant-date-dev nlohmann-json3-dev libssl-dev
   libcli11-dev catch2 librapidcheck-dev
-  libpq-dev postgresql postgresql-common
+  libpq-dev postgresql postgresql-common libsqlite3-dev
 )
 missing=()
 for p in "${packages[@]}"; do

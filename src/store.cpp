@@ -7,6 +7,9 @@
 #ifdef METERED_HAVE_POSTGRES
 #include "metered/postgres_store.h"
 #endif
+#ifdef METERED_HAVE_SQLITE
+#include "metered/sqlite_store.h"
+#endif
 
 namespace metered {
 namespace {
@@ -31,6 +34,14 @@ std::shared_ptr<UsageStore> openStore(std::string_view uri, const StoreOptions& 
     std::shared_ptr<UsageStore> store;
     if (uri == "memory:") {
         store = std::make_shared<MemoryStore>();
+    } else if (startsWith(uri, "sqlite:")) {
+#ifdef METERED_HAVE_SQLITE
+        const auto path = uri.substr(7);
+        if (path.empty()) throw ValidationError("store", "sqlite: needs a file path (sqlite:metered.db)");
+        store = std::make_shared<SqliteStore>(SqliteOptions{.path = std::string(path)});
+#else
+        unsupported("this build of metered has no SQLite support");
+#endif
     } else if (startsWith(uri, "postgresql://") || startsWith(uri, "postgres://") || isKeywordConninfo(uri)) {
 #ifdef METERED_HAVE_POSTGRES
         store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = std::string(uri)});

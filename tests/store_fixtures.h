@@ -7,6 +7,12 @@
 #include <string>
 
 #include "metered/memory_store.h"
+#ifdef METERED_HAVE_SQLITE
+#include <filesystem>
+
+#include "metered/sqlite_store.h"
+#include "sqlite/sqlite_db.h"
+#endif
 #ifdef METERED_HAVE_POSTGRES
 #include "metered/postgres_store.h"
 #include "postgres/pg_connection.h"
@@ -27,6 +33,32 @@ struct MemoryFixture {
         return std::nullopt;
     }
 };
+
+#ifdef METERED_HAVE_SQLITE
+/// A fresh SQLite file per test, deleted afterwards; the store is migrated.
+struct SqliteFixture {
+    static constexpr const char* name = "sqlite";
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("metered-test-" + Uuid::generateV7().toString() + ".db");
+    std::shared_ptr<SqliteStore> store = std::make_shared<SqliteStore>(SqliteOptions{.path = path});
+
+    SqliteFixture() { store->migrate(); }
+    ~SqliteFixture() {
+        store.reset();
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+    }
+    SqliteFixture(const SqliteFixture&) = delete;
+    SqliteFixture& operator=(const SqliteFixture&) = delete;
+
+    std::optional<std::string> metadataJson(const BusinessId& business, const EventId& id) {
+        detail::SqliteConnection db(path.string(), 5000);
+        auto s = db.prepare("SELECT metadata FROM usage_events WHERE business_id = ?1 AND id = ?2");
+        s.bind(1, business.toString()).bind(2, id.toString());
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+};
+#endif
 
 #ifdef METERED_HAVE_POSTGRES
 /// A connection to the test server, from the PG* environment (the test command runs the

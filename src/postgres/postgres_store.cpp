@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "../event_checks.h"
-#include "../exact_json.h"
+#include "../plan_rows.h"
 #include "../iso_date.h"
 #include "connection_pool.h"
 #include "metered/errors.h"
@@ -20,7 +20,7 @@ using detail::PgParams;
 using detail::PgResult;
 
 const Decimal hundred(100);
-const Decimal hundredth = Decimal::fromMantissa(1, 2);
+const Decimal hundredth = Decimal::fromMantissa(1, 2);  // cents back to currency units
 
 // Appends one element to a PostgreSQL array literal. Quoted elements escape \ and ".
 void addElement(std::string& array, std::string_view value, bool quote) {
@@ -64,28 +64,6 @@ Account accountFrom(const PgResult& r, int row) {
     return account;
 }
 
-std::string tiersJson(const std::vector<Tier>& tiers) {
-    detail::Json json = detail::Json::array();
-    for (const Tier& tier : tiers) {
-        json.push_back({{"up_to", tier.up_to ? detail::Json(tier.up_to->toString()) : detail::Json()},
-                        {"unit_price", tier.unit_price.toString()},
-                        {"flat_fee", tier.flat_fee.toString()}});
-    }
-    return json.dump();
-}
-
-std::vector<Tier> tiersFrom(std::string_view text) {
-    std::vector<Tier> tiers;
-    for (const auto& json : detail::parseExactJson(text, "usage_quotas.tiers")) {
-        Tier tier;
-        if (!json["up_to"].is_null()) tier.up_to = detail::readDecimal(json["up_to"], "tiers.up_to");
-        tier.unit_price = detail::readDecimal(json["unit_price"], "tiers.unit_price");
-        tier.flat_fee = detail::readDecimal(json["flat_fee"], "tiers.flat_fee");
-        tiers.push_back(tier);
-    }
-    return tiers;
-}
-
 void savePlanOn(PgConnection& connection, const Plan& plan) {
     connection.exec("save plan", detail::pg::save_plan,
                     PgParams()
@@ -96,30 +74,18 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
                         .add(std::string(toString(plan.rounding))));
     connection.exec("save plan", detail::pg::delete_meters, PgParams().add(plan.id));
     for (std::size_t position = 0; position < plan.meters.size(); ++position) {
-        const Meter& meter = plan.meters[position];
+        const auto row = detail::toRow(plan.meters[position]);
+        const auto optional = [](PgParams& params, const std::optional<std::string>& value) -> PgParams& {
+            return value ? params.add(*value) : params.addNull();
+        };
         PgParams params;
-        params.add(plan.id)
-            .add(meter.type.toString())
-            .add(std::to_string(position))
-            .add(meter.unit)
-            .add(meter.included.toString())
-            .add(std::string(toString(meter.model)))
-            .add((meter.unit_price * hundred).toString());
-        if (meter.tiers.empty()) {
-            params.addNull();
-        } else {
-            params.add(tiersJson(meter.tiers));
-        }
-        if (meter.model == PricingModel::package) {
-            params.add(meter.package_size.toString()).add(meter.package_price.toString());
-        } else {
-            params.addNull().addNull();
-        }
-        if (meter.quota) {
-            params.add(meter.quota->limit.toString()).add(meter.quota->hard ? "true" : "false");
-        } else {
-            params.addNull().add("false");
-        }
+        params.add(plan.id).add(row.event_type).add(std::to_string(position)).add(row.unit).add(row.included_quantity);
+        params.add(row.pricing_model).add(row.overage_price_cents);
+        optional(params, row.tiers);
+        optional(params, row.package_size);
+        optional(params, row.package_price);
+        optional(params, row.quota_limit);
+        params.add(row.quota_hard ? "true" : "false");
         connection.exec("save plan", detail::pg::save_meter, params);
     }
 }
@@ -340,16 +306,13 @@ std::vector<Plan> PostgresStore::loadPlans() {
         for (int row = 0; row < meters.rows(); ++row) {
             auto found = index.find(std::string(meters.text(row, 0)));
             if (found == index.end()) continue;
-            Meter meter;
-            meter.type = EventType(meters.text(row, 1));
-            meter.unit = std::string(meters.text(row, 2));
-            meter.included = numeric(meters.text(row, 3));
-            meter.model = parsePricingModel(meters.text(row, 4));
-            meter.unit_price = numeric(meters.text(row, 5)) * hundredth;
-            if (auto tiers = meters.optionalText(row, 6)) meter.tiers = tiersFrom(*tiers);
-            if (auto size = meters.optionalText(row, 7)) meter.package_size = numeric(*size);
-            if (auto price = meters.optionalText(row, 8)) meter.package_price = numeric(*price);
-            if (auto limit = meters.optionalText(row, 9)) meter.quota = Quota{numeric(*limit), meters.text(row, 10) == "t"};
+            const auto text = [&](int column) { return std::string(meters.text(row, column)); };
+            const auto optional = [&](int column) -> std::optional<std::string> {
+                if (auto value = meters.optionalText(row, column)) return std::string(*value);
+                return std::nullopt;
+            };
+            Meter meter = detail::fromRow({text(1), text(2), text(3), text(4), text(5), optional(6), optional(7),
+                                           optional(8), optional(9), meters.text(row, 10) == "t"});
             result[found->second].meters.push_back(std::move(meter));
         }
         return result;
