@@ -3,7 +3,9 @@
 #   1. builds with warnings as errors, and again with AddressSanitizer + UndefinedBehavior-
 #      Sanitizer and with ThreadSanitizer;
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
-#      build against it. The PostgreSQL tests fail, never skip, when no server is reachable.
+#      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
+#   3. installs the package and builds a consumer with find_package, with pkg-config and
+#      with add_subdirectory, and runs each; runs every example's --help.
 # METERED_SANITIZERS=0 skips the sanitizer builds (a quicker local run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +34,24 @@ pg_virtualenv -v 15 bash -c '
     echo "== tests: $dir"
     ctest --test-dir "$dir" --output-on-failure -j2 || exit 1
   done' run-tests "${builds[@]}"
+
+echo "== package: find_package, pkg-config, add_subdirectory"
+rm -rf build/install build/consumer-*
+cmake --install build/test --prefix build/install >/dev/null
+cmake -S tests/package -B build/consumer-installed -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
+cmake --build build/consumer-installed
+build/consumer-installed/consumer
+export PKG_CONFIG_PATH="$PWD/build/install/lib/pkgconfig"
+# shellcheck disable=SC2046
+g++ -std=c++20 tests/package/consumer.cpp $(pkg-config --cflags --libs metered) -o build/consumer-pkgconfig
+build/consumer-pkgconfig
+cmake -S tests/package -B build/consumer-subdir -G Ninja -DMETERED_SOURCE_DIR="$PWD" >/dev/null
+cmake --build build/consumer-subdir -j2
+build/consumer-subdir/consumer
+
+echo "== examples: --help"
+for example in chat_backend voice_backend billing_overview billing_analytics plans; do
+  build/test/examples/$example --help >/dev/null
+done
+build/test/tools/metered-migrate --help >/dev/null
+echo "all tests passed"

@@ -17,14 +17,6 @@ namespace {
 using detail::DraftField;
 using detail::FieldKind;
 
-PriceBook priceBookOf(UsageStore& store) {
-    auto plans = store.loadPlans();
-    if (plans.empty()) throw ValidationError("price_book", "the store has no plans (run migrate())");
-    const bool has_basic = std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "basic"; });
-    std::string default_plan = has_basic ? "basic" : plans.front().id;
-    return PriceBook(std::move(plans), std::move(default_plan));
-}
-
 // The metadata fields of a typed record call, kept as views (no allocation) until the
 // event is encoded.
 class DraftFields {
@@ -62,7 +54,7 @@ detail::EventDraft draftOf(const BusinessId& business, EventType type, const Dec
 UsageRecorder::UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options)
     : store_(store ? std::move(store) : throw ValidationError("store", "must not be null")),
       options_(std::move(options)),
-      reports_(store_, options_.price_book ? *options_.price_book : priceBookOf(*store_),
+      reports_(store_, options_.price_book ? *options_.price_book : storedPriceBook(*store_),
                options_.clock ? options_.clock : Clock(systemNow)) {
     if (!options_.clock) options_.clock = systemNow;
     if (options_.mode == RecordMode::async) {

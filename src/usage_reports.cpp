@@ -53,6 +53,14 @@ Timestamp systemNow() {
     return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
+PriceBook storedPriceBook(UsageStore& store) {
+    auto plans = store.loadPlans();
+    if (plans.empty()) throw ValidationError("price_book", "the store has no plans (run migrate())");
+    const bool has_basic = std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "basic"; });
+    std::string default_plan = has_basic ? "basic" : plans.front().id;
+    return PriceBook(std::move(plans), std::move(default_plan));
+}
+
 struct UsageReports::Context {
     Account account;
     const Plan* plan;
@@ -64,6 +72,10 @@ UsageReports::UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_bo
     if (!store_) throw ValidationError("store", "must not be null");
     if (!clock_) clock_ = systemNow;
 }
+
+UsageReports::UsageReports(std::shared_ptr<UsageStore> store, Clock clock)
+    : UsageReports(store, store ? storedPriceBook(*store) : throw ValidationError("store", "must not be null"),
+                   std::move(clock)) {}
 
 UsageReports::Context UsageReports::contextFor(const BusinessId& business) const {
     auto account = store_->findAccount(business);

@@ -17,6 +17,10 @@ using Clock = std::function<Timestamp()>;
 /// The system clock, to the microsecond.
 Timestamp systemNow();
 
+/// The plans a store holds, as a price book whose default is `basic` (or, without a
+/// `basic` plan, the first by id). Throws ValidationError when the store has no plans.
+PriceBook storedPriceBook(UsageStore& store);
+
 /// Answers "what has this business used and owed" from a store's rollups and a price
 /// book. Every figure comes from PricingCalculator, so the dashboard, the trends and the
 /// quota check always agree. Periods are resolved in each business's own time zone.
@@ -26,6 +30,8 @@ Timestamp systemNow();
 class UsageReports {
 public:
     UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_book, Clock clock = systemNow);
+    /// Prices with the store's own plans (storedPriceBook).
+    explicit UsageReports(std::shared_ptr<UsageStore> store, Clock clock = systemNow);
 
     /// Usage and bill of `business` over `period` under its plan. Throws NotFoundError for an
     /// unknown business or plan.
