@@ -16,5 +16,5 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step ./chat_backend --requests 3000
 step ./voice_backend
 step ./billing_overview --business "Acme Pizza"
-step ./billing_analytics --business "Bella Bistro" --days 3
+step ./billing_analytics --business "Acme Pizza" --days 3
 step ./plans quote --plan basic --api-calls 1500 --voice-minutes 75.5 --ai-queries 150 --storage-mb 1500
