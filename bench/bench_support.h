@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Shared set-up for the benchmark programs: a throwaway schema, businesses, events,
-// a raw COPY, and result printing.
+// Shared set-up for the benchmark sections: a throwaway schema, businesses, events, a raw
+// COPY, a store that discards, percentiles, resident memory.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
 #include <metered/metered.h>
 #include <random>
 #include <string>
@@ -13,6 +17,12 @@
 #include "postgres/pg_connection.h"
 
 namespace metered::bench {
+
+using Steady = std::chrono::steady_clock;
+
+inline double secondsSince(Steady::time_point start) {
+    return std::chrono::duration<double>(Steady::now() - start).count();
+}
 
 /// A fresh schema on the server of the PG* environment, dropped at exit.
 class Schema {
@@ -54,13 +64,13 @@ inline std::vector<BusinessId> makeBusinesses(UsageStore& store, std::size_t cou
     return ids;
 }
 
-/// `count` chat-like events (API calls with the seed's metadata, some voice minutes and
-/// AI queries) spread over the last 30 days.
+/// Chat-like events (API calls with the seed's metadata, some AI queries and voice
+/// minutes) spread over the last 30 days.
 inline std::vector<UsageEvent> makeEvents(const std::vector<BusinessId>& businesses, std::size_t count,
                                           std::uint32_t seed = 42) {
     std::mt19937 random(seed);
     const PriceBook book;
-    const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    const auto now = systemNow();
     std::vector<UsageEvent> events;
     events.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -83,7 +93,7 @@ inline std::vector<UsageEvent> makeEvents(const std::vector<BusinessId>& busines
     return events;
 }
 
-/// COPY of `events` into usage_events (no rollups): the ceiling for ingest.
+/// COPY of `events` into usage_events, no rollups, no idempotency: the ingest ceiling.
 inline void copyEvents(detail::PgConnection& c, const std::vector<UsageEvent>& events) {
     std::string data;
     data.reserve(events.size() * 300);
@@ -106,17 +116,48 @@ inline void copyEvents(detail::PgConnection& c, const std::vector<UsageEvent>& e
         data);
 }
 
-struct Row {
-    std::string name;
-    double rate;
+/// A store that keeps nothing: for measuring the recorder alone.
+class NullStore final : public UsageStore {
+public:
+    std::atomic<std::uint64_t> appended{0};
+    void migrate() override {}
+    AppendResult append(std::span<const UsageEvent> events) override {
+        appended += events.size();
+        AppendResult result;
+        result.stored = events.size();
+        return result;
+    }
+    std::vector<UsageTotal> totals(const BusinessId&, const DayRange&) override { return {}; }
+    std::vector<DailyUsage> daily(const BusinessId&, const DayRange&) override { return {}; }
+    std::optional<Account> findAccount(const BusinessId&) override { return std::nullopt; }
+    void saveAccount(const Account&) override {}
+    std::vector<Account> listAccounts() override { return {}; }
+    std::vector<Plan> loadPlans() override { return {Plan::basic()}; }
+    void savePlan(const Plan&) override {}
 };
 
-inline void printRates(const std::vector<Row>& rows, double seed_rate, double copy_rate) {
-    fmt::print("{:<40} {:>12} {:>10} {:>10}\n", "way", "events/s", "x seed", "of COPY");
-    for (const auto& row : rows) {
-        fmt::print("{:<40} {:>12.0f} {:>9.1f}x {:>9.0f}%\n", row.name, row.rate, row.rate / seed_rate,
-                   100.0 * row.rate / copy_rate);
+/// Median, p99 and p99.9 of `samples` (sorted in place).
+struct Percentiles {
+    double p50, p99, p999;
+};
+inline Percentiles percentiles(std::vector<double>& samples) {
+    std::sort(samples.begin(), samples.end());
+    const auto at = [&](std::size_t permille) { return samples[std::min(samples.size() - 1, samples.size() * permille / 1000)]; };
+    return {at(500), at(990), at(999)};
+}
+
+/// This process's resident memory now and at its peak, in MiB (from /proc/self/status).
+struct Memory {
+    double rss_mib = 0, peak_mib = 0;
+};
+inline Memory residentMemory() {
+    std::ifstream status("/proc/self/status");
+    Memory m;
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) m.rss_mib = std::stod(line.substr(6)) / 1024;
+        if (line.rfind("VmHWM:", 0) == 0) m.peak_mib = std::stod(line.substr(6)) / 1024;
     }
+    return m;
 }
 
 }  // namespace metered::bench

@@ -78,9 +78,10 @@ Uuid Uuid::parse(std::string_view text, std::string_view field) {
                                      "' is not a UUID (expected 8-4-4-4-12 hex digits)");
 }
 
-Uuid Uuid::generateV7() noexcept {
+Uuid Uuid::generateV7() noexcept { return generateV7(std::chrono::system_clock::now()); }
+
+Uuid Uuid::generateV7(std::chrono::system_clock::time_point now) noexcept {
     thread_local V7State state;
-    const auto now = std::chrono::system_clock::now();
     auto ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
     if (ms > state.last_ms) {

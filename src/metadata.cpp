@@ -98,14 +98,24 @@ Metadata Metadata::fromJson(std::string_view object_text) {
 }
 
 std::string Metadata::toJson() const {
-    std::string out = "{";
+    // Escapes with nlohmann's own serializer, straight into one string: no json value and
+    // no intermediate string per field (this runs for every event the flusher stores).
+    std::string out;
+    out.reserve(encoded_.size() + 8);
+    nlohmann::detail::serializer<nlohmann::json> writer(nlohmann::detail::output_adapter<char>(out), ' ');
+    nlohmann::json text = std::string();  // reused: its string is assigned in place
+    const auto quoted = [&](std::string_view value) {
+        text.get_ref<std::string&>().assign(value);
+        writer.dump(text, false, false, 0);
+    };
+    out.push_back('{');
     for (std::size_t offset = 0; offset < encoded_.size();) {
         const auto field = readField(encoded_, offset);
         if (offset != 0) out.push_back(',');
-        out += nlohmann::json(std::string(field->key)).dump();
+        quoted(field->key);
         out.push_back(':');
         if (field->kind == detail::FieldKind::string) {
-            out += nlohmann::json(std::string(field->value)).dump();
+            quoted(field->value);
         } else {
             out.append(field->value);
         }

@@ -36,8 +36,9 @@ public:
     std::span<const DraftField> view() const noexcept { return {fields_.data(), count_}; }
 
 private:
-    std::array<DraftField, 6> fields_{};
-    std::array<std::array<char, 24>, 6> numbers_{};
+    // Left uninitialized on purpose: only the first count_ entries are ever read.
+    std::array<DraftField, 6> fields_;
+    std::array<std::array<char, 24>, 6> numbers_;
     std::size_t count_ = 0;
 };
 
@@ -53,6 +54,7 @@ detail::EventDraft draftOf(const BusinessId& business, EventType type, const Dec
 
 UsageRecorder::UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options)
     : store_(store ? std::move(store) : throw ValidationError("store", "must not be null")),
+      default_clock_(!options.clock),
       options_(std::move(options)),
       reports_(store_, options_.price_book ? *options_.price_book : storedPriceBook(*store_),
                options_.clock ? options_.clock : Clock(systemNow)) {
@@ -74,7 +76,7 @@ UsageRecorder::~UsageRecorder() = default;
 void UsageRecorder::prepare(detail::EventDraft& draft, const RecordOptions& options) const {
     if (draft.business.uuid().isNil()) throw ValidationError("business_id", "must not be the nil UUID");
     if (draft.quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
-    if (draft.quantity.significantScale() > detail::max_quantity_scale) {
+    if (draft.quantity.scale() > detail::max_quantity_scale && draft.quantity.significantScale() > detail::max_quantity_scale) {
         throw ValidationError("quantity", "has more than " + std::to_string(detail::max_quantity_scale) +
                                               " fractional digits");
     }
@@ -84,9 +86,11 @@ void UsageRecorder::prepare(detail::EventDraft& draft, const RecordOptions& opti
                                               std::to_string(options_.max_metadata_bytes));
     }
     draft.unit_price = priceBook().listMeter(draft.type).unit_price;
-    draft.id = options.idempotency_key.empty() ? EventId::generate()
+    // One clock read serves both the event's time and its time-ordered id.
+    const Timestamp now = default_clock_ ? systemNow() : options_.clock();
+    draft.id = options.idempotency_key.empty() ? EventId::generate(now)
                                                : EventId::fromKey(draft.business, options.idempotency_key);
-    draft.occurred_at = options.occurred_at ? *options.occurred_at : options_.clock();
+    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
 }
 
 Receipt UsageRecorder::submit(detail::EventDraft& draft, const RecordOptions& options) {

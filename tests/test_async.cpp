@@ -2,6 +2,9 @@
 // Asynchronous recording: queue, flusher, overflow, retries, dead letters, spool.
 #include <catch2/catch.hpp>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -38,6 +41,19 @@ RecorderOptions asyncOptions(AsyncOptions async = {}) {
 Decimal used(const UsageRecorder& recorder, const BusinessId& id, EventType type) {
     return recorder.getBillingUsage(id).quantity(type);
 }
+
+/// Keeps the calling thread on CPU 0 while alive: its events then all go to one lane.
+struct PinnedToCpu0 {
+    cpu_set_t before{};
+    PinnedToCpu0() {
+        pthread_getaffinity_np(pthread_self(), sizeof before, &before);
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
+    ~PinnedToCpu0() { pthread_setaffinity_np(pthread_self(), sizeof before, &before); }
+};
 
 std::vector<fs::path> segmentsIn(const fs::path& dir) {
     std::vector<fs::path> files;
@@ -271,6 +287,7 @@ TEST_CASE("a torn spool tail and a flipped byte are detected and never misread",
                                .spool = SpoolMode::on, .spool_dir = dir.path};
     std::map<EventId, Decimal> recorded;
     {
+        const PinnedToCpu0 pinned;  // every event in lane 0's first segment
         store->down = true;
         UsageRecorder recorder(store, asyncOptions(options));
         for (int i = 0; i < 200; ++i) {

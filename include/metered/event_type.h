@@ -4,6 +4,8 @@
 
 #include <array>
 #include <compare>
+#include <cstring>
+#include <type_traits>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -34,8 +36,12 @@ public:
     std::string_view name() const noexcept { return {name_.data(), length_}; }
     std::string toString() const { return std::string(name()); }
 
+    /// Unused name bytes are zero, so equal types are equal byte for byte.
     friend bool operator==(const EventType& a, const EventType& b) noexcept {
-        return a.name() == b.name();
+        std::uint64_t x[4], y[4];
+        std::memcpy(x, &a, sizeof x);
+        std::memcpy(y, &b, sizeof y);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
     }
     friend std::strong_ordering operator<=>(const EventType& a, const EventType& b) noexcept {
         return a.name().compare(b.name()) <=> 0;
@@ -48,6 +54,7 @@ private:
     std::array<char, max_length> name_{};
     std::uint8_t length_ = 0;
 };
+static_assert(sizeof(EventType) == 32 && std::is_trivially_copyable_v<EventType>);
 
 std::ostream& operator<<(std::ostream& os, const EventType& type);
 

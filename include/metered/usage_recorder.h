@@ -168,6 +168,7 @@ private:
     Receipt submit(detail::EventDraft& draft, const RecordOptions& options);
 
     std::shared_ptr<UsageStore> store_;
+    bool default_clock_;  // no clock given: read the system clock directly
     RecorderOptions options_;
     UsageReports reports_;
     std::unique_ptr<detail::AsyncPipeline> pipeline_;

@@ -67,10 +67,14 @@ private:
 }  // namespace
 
 std::size_t EventDraft::metadataBytes() const noexcept {
-    if (!encoded_metadata.empty() || fields.empty()) return encoded_metadata.size();
-    std::size_t size = 0;
-    for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
-    return size;
+    if (metadata_bytes_ == SIZE_MAX) {
+        std::size_t size = encoded_metadata.size();
+        if (encoded_metadata.empty()) {
+            for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
+        }
+        metadata_bytes_ = size;
+    }
+    return metadata_bytes_;
 }
 
 std::size_t encodedEventSize(const EventDraft& draft) noexcept {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -30,8 +31,11 @@ struct EventDraft {
     std::span<const DraftField> fields;
     std::string_view encoded_metadata;
 
-    /// Encoded size of the metadata part (fields or pre-encoded).
+    /// Encoded size of the metadata part (fields or pre-encoded), computed once.
     std::size_t metadataBytes() const noexcept;
+
+private:
+    mutable std::size_t metadata_bytes_ = SIZE_MAX;
 };
 
 /// Bytes `encodeEvent` writes for `draft`.

@@ -1,46 +1,76 @@
 // SPDX-License-Identifier: MIT
 #include "event_log.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cstring>
-#include <optional>
 
 namespace metered::detail {
 namespace {
 
 constexpr std::uint64_t free_slot = UINT64_MAX;
 constexpr std::uint32_t record_skip = 0x50494B53;  // "SKIP": a reservation abandoned by a stale producer
+constexpr std::size_t min_segment_bytes = 16u << 10;  // still holds the largest event (8 KiB of metadata)
 
 std::atomic_ref<std::uint32_t> commitWord(std::byte* record) noexcept {
     return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(record));
 }
 
-std::filesystem::path segmentFile(const std::filesystem::path& directory, std::uint64_t sequence) {
-    char name[40];
-    std::snprintf(name, sizeof name, "segment-%016llx.log", static_cast<unsigned long long>(sequence));
+std::filesystem::path segmentFile(const std::filesystem::path& directory, std::size_t lane, std::uint64_t sequence) {
+    char name[48];
+    std::snprintf(name, sizeof name, "segment-%02zx-%016llx.log", lane, static_cast<unsigned long long>(sequence));
     return directory / name;
 }
 
 }  // namespace
 
+bool covers(const LogCursor& reached, const LogCursor& target) noexcept {
+    if (reached.size() != target.size()) return false;
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        if (reached[i] < target[i]) return false;
+    }
+    return true;
+}
+
 struct EventLog::Slot {
     alignas(64) std::atomic<std::uint64_t> tail{0};
     std::atomic<std::uint64_t> sequence{free_slot};
     std::atomic<std::byte*> data{nullptr};
-    Mapping mapping;           // installed by the preparer, removed by the reader (under mutex_)
+    Mapping mapping;           // installed by the preparer, released by the reader (under mutex_)
     std::uint64_t synced = 0;  // reader thread: bytes forced to disk
 };
 
-EventLog::EventLog(EventLogOptions options)
-    : options_(std::move(options)),
-      slots_(std::make_unique<Slot[]>(std::max<std::size_t>(options_.segments, 2))),
-      current_(options_.first_sequence),
-      read_sequence_(options_.first_sequence),
-      read_offset_(segment_header_bytes),
-      next_to_prepare_(options_.first_sequence),
-      released_before_(options_.first_sequence) {
-    options_.segments = std::max<std::size_t>(options_.segments, 2);
-    prepare(options_.first_sequence);  // throws if the first segment cannot be made
-    next_to_prepare_ = options_.first_sequence + 1;
+struct EventLog::Lane {
+    std::size_t index = 0;
+    std::unique_ptr<Slot[]> slots;
+    alignas(64) std::atomic<std::uint64_t> current{0};  // the segment producers write into
+    alignas(64) std::uint64_t read_sequence = 0;        // reader thread
+    std::uint64_t read_offset = segment_header_bytes;
+    std::uint64_t next_to_prepare = 0;  // preparer, under mutex_
+    std::uint64_t released_before = 0;  // reader, under mutex_
+};
+
+EventLog::EventLog(EventLogOptions options) : directory_(std::move(options.directory)) {
+    std::size_t lanes = options.lanes != 0 ? options.lanes : std::max(1u, std::thread::hardware_concurrency());
+    lanes = std::min<std::size_t>(lanes, 64);
+    // Every lane needs two segments at least; shrink segments to keep within the bound.
+    segment_bytes_ = std::max(options.segment_bytes, min_segment_bytes);
+    if (lanes * 2 * segment_bytes_ > options.total_bytes) {
+        segment_bytes_ = std::max(min_segment_bytes, (options.total_bytes / (lanes * 2)) & ~std::size_t{4095});
+    }
+    segments_per_lane_ = std::max<std::size_t>(2, options.total_bytes / (lanes * segment_bytes_));
+    for (std::size_t i = 0; i < lanes; ++i) {
+        auto lane = std::make_unique<Lane>();
+        lane->index = i;
+        lane->slots = std::make_unique<Slot[]>(segments_per_lane_);
+        lane->current.store(options.first_sequence, std::memory_order_relaxed);
+        lane->read_sequence = options.first_sequence;
+        lane->next_to_prepare = options.first_sequence + 1;
+        lane->released_before = options.first_sequence;
+        lanes_.push_back(std::move(lane));
+        prepare(i, options.first_sequence);  // throws if the first segments cannot be made
+    }
     preparer_ = std::thread([this] { preparerLoop(); });
 }
 
@@ -52,20 +82,39 @@ EventLog::~EventLog() {
     wake_preparer_.notify_all();
     preparer_.join();
     if (discard_) {
-        for (std::size_t i = 0; i < options_.segments; ++i) slots_[i].mapping.remove();
+        for (auto& lane : lanes_) {
+            for (std::size_t i = 0; i < segments_per_lane_; ++i) {
+                if (lane->slots[i].mapping.isFile()) lane->slots[i].mapping.remove();
+            }
+        }
     }
 }
 
-EventLog::Slot& EventLog::slotFor(std::uint64_t sequence) const noexcept {
-    return slots_[sequence % options_.segments];
+EventLog::Lane& EventLog::laneOfThisCpu() const noexcept {
+    if (lanes_.size() == 1) return *lanes_.front();
+    const int cpu = sched_getcpu();  // glibc reads it from the rseq area: no system call
+    return *lanes_[cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % lanes_.size()];
 }
 
-void EventLog::prepare(std::uint64_t sequence) {
-    Mapping mapping = options_.directory
-                          ? Mapping::createFile(segmentFile(*options_.directory, sequence), options_.segment_bytes, sequence)
-                          : Mapping::anonymous(options_.segment_bytes);
+EventLog::Slot& EventLog::slotFor(const Lane& lane, std::uint64_t sequence) const noexcept {
+    return lane.slots[sequence % segments_per_lane_];
+}
+
+void EventLog::prepare(std::size_t lane_index, std::uint64_t sequence) {
+    Lane& lane = *lanes_[lane_index];
+    Slot& slot = slotFor(lane, sequence);  // free: only this thread touches it until published
+    Mapping mapping;
+    if (directory_) {
+        mapping = Mapping::createFile(segmentFile(*directory_, lane_index, sequence), segment_bytes_, sequence);
+    } else if (slot.mapping.data() != nullptr) {
+        // Reuse the slot's memory: zeroing it here costs the producers nothing, where
+        // unmapping and mapping anew would interrupt their cores to flush TLBs.
+        mapping = std::move(slot.mapping);
+        std::memset(mapping.data(), 0, mapping.size());
+    } else {
+        mapping = Mapping::anonymous(segment_bytes_);
+    }
     std::lock_guard lock(mutex_);
-    Slot& slot = slotFor(sequence);
     if (mapping.isFile()) spool_bytes_.fetch_add(mapping.size(), std::memory_order_relaxed);
     slot.data.store(mapping.data(), std::memory_order_release);
     slot.mapping = std::move(mapping);
@@ -79,36 +128,42 @@ void EventLog::prepare(std::uint64_t sequence) {
 void EventLog::preparerLoop() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        // Keep one prepared segment ahead of the one producers write into, within the ring.
-        const std::uint64_t wanted = current_.load(std::memory_order_acquire) + 1;
-        if (next_to_prepare_ <= wanted && next_to_prepare_ - released_before_ < options_.segments) {
-            const std::uint64_t sequence = next_to_prepare_;
+        // Keep one prepared segment ahead of the one producers write into, in every lane.
+        bool prepared = false, failed = false;
+        for (auto& lane : lanes_) {
+            const std::uint64_t wanted = lane->current.load(std::memory_order_acquire) + 1;
+            if (lane->next_to_prepare > wanted || lane->next_to_prepare - lane->released_before >= segments_per_lane_) {
+                continue;
+            }
+            const std::uint64_t sequence = lane->next_to_prepare;
             lock.unlock();
             std::string error;
             try {
-                prepare(sequence);
+                prepare(lane->index, sequence);
             } catch (const std::exception& e) {
                 error = e.what();
             }
             lock.lock();
             if (error.empty()) {
-                ++next_to_prepare_;
-                continue;
+                ++lane->next_to_prepare;
+                prepared = true;
+            } else {
+                spool_error_ = error;  // e.g. a full disk: the lane stays full; retry later
+                failed = true;
             }
-            spool_error_ = error;  // e.g. a full disk: producers see the ring as full; retry later
-            wake_preparer_.wait_for(lock, std::chrono::milliseconds(100));
-            continue;
         }
-        wake_preparer_.wait_for(lock, std::chrono::milliseconds(20));
+        if (prepared && !failed) continue;
+        wake_preparer_.wait_for(lock, failed ? std::chrono::milliseconds(100) : std::chrono::milliseconds(20));
     }
 }
 
 std::optional<EventLog::Reservation> EventLog::tryReserve(std::size_t payload) noexcept {
     const std::uint64_t total = alignRecord(payload);
-    const std::uint64_t capacity = options_.segment_bytes;
+    const std::uint64_t capacity = segment_bytes_;
+    Lane& lane = laneOfThisCpu();
     for (int attempt = 0; attempt < 64; ++attempt) {
-        std::uint64_t sequence = current_.load(std::memory_order_acquire);
-        Slot& slot = slotFor(sequence);
+        std::uint64_t sequence = lane.current.load(std::memory_order_acquire);
+        Slot& slot = slotFor(lane, sequence);
         const std::uint64_t at = slot.tail.fetch_add(total, std::memory_order_acq_rel);
         if (at + total <= capacity) {
             std::byte* record = slot.data.load(std::memory_order_acquire) + at;
@@ -126,9 +181,9 @@ std::optional<EventLog::Reservation> EventLog::tryReserve(std::size_t payload) n
             // Ours is the reservation that crossed the end: mark where the data stops.
             commitWord(slot.data.load(std::memory_order_acquire) + at).store(segment_end, std::memory_order_release);
         }
-        Slot& next = slotFor(sequence + 1);
+        Slot& next = slotFor(lane, sequence + 1);
         if (next.sequence.load(std::memory_order_acquire) != sequence + 1) return std::nullopt;
-        if (current_.compare_exchange_strong(sequence, sequence + 1, std::memory_order_acq_rel)) {
+        if (lane.current.compare_exchange_strong(sequence, sequence + 1, std::memory_order_acq_rel)) {
             wake_preparer_.notify_one();
         }
     }
@@ -146,95 +201,111 @@ std::optional<EventLog::Reservation> EventLog::reserve(std::size_t payload,
     }
 }
 
-void EventLog::commit(const Reservation& reservation) noexcept {
+void EventLog::commit(const Reservation& reservation) const noexcept {
     std::byte* record = reservation.payload - record_header_bytes;
     const auto size = static_cast<std::uint32_t>(reservation.size);
-    const std::uint32_t crc = recordCrc(size, reservation.payload);
+    const std::uint32_t crc = directory_ ? recordCrc(size, reservation.payload) : 0;
     std::memcpy(record + 4, &size, sizeof size);
     std::memcpy(record + 8, &crc, sizeof crc);
     commitWord(record).store(record_committed, std::memory_order_release);
 }
 
-void EventLog::advanceRead(std::uint64_t sequence) {
-    read_sequence_ = sequence;
-    read_offset_ = segment_header_bytes;
-}
-
 std::size_t EventLog::read(std::size_t max, const std::function<void(std::span<const std::byte>)>& on_record) {
-    const std::uint64_t capacity = options_.segment_bytes;
+    const std::uint64_t capacity = segment_bytes_;
     std::size_t count = 0;
-    while (count < max) {
-        Slot& slot = slotFor(read_sequence_);
-        if (slot.sequence.load(std::memory_order_acquire) != read_sequence_) break;
-        const bool finished = read_offset_ + record_header_bytes > capacity;
-        if (!finished) {
-            std::byte* record = slot.data.load(std::memory_order_acquire) + read_offset_;
-            const std::uint32_t commit = commitWord(record).load(std::memory_order_acquire);
-            std::uint32_t size = 0;
-            if (commit == record_committed || commit == record_skip) {
-                std::memcpy(&size, record + 4, sizeof size);  // written before the commit word
+    for (auto& lane_pointer : lanes_) {
+        Lane& lane = *lane_pointer;
+        while (count < max) {
+            Slot& slot = slotFor(lane, lane.read_sequence);
+            if (slot.sequence.load(std::memory_order_acquire) != lane.read_sequence) break;
+            const bool finished = lane.read_offset + record_header_bytes > capacity;
+            if (!finished) {
+                std::byte* record = slot.data.load(std::memory_order_acquire) + lane.read_offset;
+                const std::uint32_t commit = commitWord(record).load(std::memory_order_acquire);
+                std::uint32_t size = 0;
+                if (commit == record_committed || commit == record_skip) {
+                    std::memcpy(&size, record + 4, sizeof size);  // written before the commit word
+                }
+                if (commit == record_committed) {
+                    on_record({record + record_header_bytes, size});
+                    lane.read_offset += alignRecord(size);
+                    ++count;
+                    continue;
+                }
+                if (commit == record_skip) {
+                    lane.read_offset += alignRecord(size);
+                    continue;
+                }
+                if (commit != segment_end) break;  // still being written, or nothing more yet
+            } else if (slot.tail.load(std::memory_order_acquire) < capacity) {
+                break;  // no record fits any more; wait for a producer to move on
             }
-            if (commit == record_committed) {
-                on_record({record + record_header_bytes, size});
-                read_offset_ += alignRecord(size);
-                ++count;
-                continue;
-            }
-            if (commit == record_skip) {
-                read_offset_ += alignRecord(size);
-                continue;
-            }
-            if (commit != segment_end) break;  // still being written, or nothing more yet
-            read_offset_ = capacity;
-        } else if (slot.tail.load(std::memory_order_acquire) < capacity) {
-            break;  // no record fits any more; wait for a producer to move on
+            lane.read_offset = capacity;
+            Slot& next = slotFor(lane, lane.read_sequence + 1);
+            if (next.sequence.load(std::memory_order_acquire) != lane.read_sequence + 1) break;
+            ++lane.read_sequence;
+            lane.read_offset = segment_header_bytes;
         }
-        read_offset_ = capacity;
-        Slot& next = slotFor(read_sequence_ + 1);
-        if (next.sequence.load(std::memory_order_acquire) != read_sequence_ + 1) break;
-        advanceRead(read_sequence_ + 1);
     }
     return count;
 }
 
-LogPosition EventLog::frontier() const noexcept {
-    const std::uint64_t sequence = current_.load(std::memory_order_acquire);
-    const std::uint64_t tail = slotFor(sequence).tail.load(std::memory_order_acquire);
-    return {sequence, std::min<std::uint64_t>(tail, options_.segment_bytes)};
+LogCursor EventLog::readPosition() const {
+    LogCursor cursor;
+    cursor.reserve(lanes_.size());
+    for (const auto& lane : lanes_) cursor.push_back({lane->read_sequence, lane->read_offset});
+    return cursor;
 }
 
-void EventLog::release(LogPosition stored) {
+LogCursor EventLog::frontier() const noexcept {
+    LogCursor cursor;
+    cursor.reserve(lanes_.size());
+    for (const auto& lane : lanes_) {
+        const std::uint64_t sequence = lane->current.load(std::memory_order_acquire);
+        const std::uint64_t tail = slotFor(*lane, sequence).tail.load(std::memory_order_acquire);
+        cursor.push_back({sequence, std::min<std::uint64_t>(tail, segment_bytes_)});
+    }
+    return cursor;
+}
+
+void EventLog::release(const LogCursor& stored) {
     std::vector<Mapping> done;
     {
         std::lock_guard lock(mutex_);
-        const std::uint64_t current = current_.load(std::memory_order_acquire);
-        while (released_before_ < current &&
-               (released_before_ < stored.sequence ||
-                (released_before_ == stored.sequence && stored.offset >= options_.segment_bytes))) {
-            Slot& slot = slotFor(released_before_);
-            slot.sequence.store(free_slot, std::memory_order_release);
-            slot.data.store(nullptr, std::memory_order_release);
-            if (slot.mapping.isFile()) spool_bytes_.fetch_sub(slot.mapping.size(), std::memory_order_relaxed);
-            done.push_back(std::move(slot.mapping));
-            ++released_before_;
+        for (std::size_t i = 0; i < lanes_.size() && i < stored.size(); ++i) {
+            Lane& lane = *lanes_[i];
+            const std::uint64_t current = lane.current.load(std::memory_order_acquire);
+            while (lane.released_before < current &&
+                   (lane.released_before < stored[i].sequence ||
+                    (lane.released_before == stored[i].sequence && stored[i].offset >= segment_bytes_))) {
+                Slot& slot = slotFor(lane, lane.released_before);
+                slot.sequence.store(free_slot, std::memory_order_release);
+                slot.data.store(nullptr, std::memory_order_release);
+                if (slot.mapping.isFile()) {
+                    spool_bytes_.fetch_sub(slot.mapping.size(), std::memory_order_relaxed);
+                    done.push_back(std::move(slot.mapping));
+                }  // anonymous memory stays with the slot, to be zeroed and reused
+                ++lane.released_before;
+            }
         }
     }
-    if (done.empty()) return;
     for (auto& mapping : done) mapping.remove();
     wake_preparer_.notify_one();
 }
 
 void EventLog::syncToDisk() {
-    if (!options_.directory) return;
+    if (!directory_) return;
     std::lock_guard lock(mutex_);
-    const std::uint64_t current = current_.load(std::memory_order_acquire);
-    for (std::uint64_t sequence = released_before_; sequence <= current; ++sequence) {
-        Slot& slot = slotFor(sequence);
-        if (slot.sequence.load(std::memory_order_acquire) != sequence) continue;
-        const std::uint64_t written = std::min<std::uint64_t>(slot.tail.load(std::memory_order_acquire), options_.segment_bytes);
-        if (written > slot.synced) {
-            slot.mapping.sync(slot.synced, written);
-            slot.synced = written & ~std::uint64_t{4095};
+    for (auto& lane : lanes_) {
+        const std::uint64_t current = lane->current.load(std::memory_order_acquire);
+        for (std::uint64_t sequence = lane->released_before; sequence <= current; ++sequence) {
+            Slot& slot = slotFor(*lane, sequence);
+            if (slot.sequence.load(std::memory_order_acquire) != sequence) continue;
+            const std::uint64_t written = std::min<std::uint64_t>(slot.tail.load(std::memory_order_acquire), segment_bytes_);
+            if (written > slot.synced) {
+                slot.mapping.sync(slot.synced, written);
+                slot.synced = written & ~std::uint64_t{4095};
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The event log: a ring of memory-mapped segments that many threads append to without a
-// lock or a system call, and one reader consumes (private).
+// The event log: per-CPU rings of memory-mapped segments that many threads append to
+// without a lock or a system call, and one reader consumes (private).
 #pragma once
 
 #include <atomic>
@@ -20,7 +20,7 @@
 
 namespace metered::detail {
 
-/// A place in the log: a segment's sequence number and a byte offset in it. An offset
+/// A place in one lane: a segment's sequence number and a byte offset in it. An offset
 /// equal to the segment size means "the whole segment".
 struct LogPosition {
     std::uint64_t sequence = 0;
@@ -28,22 +28,33 @@ struct LogPosition {
     friend auto operator<=>(const LogPosition&, const LogPosition&) = default;
 };
 
+/// A place in the whole log: one position per lane.
+using LogCursor = std::vector<LogPosition>;
+
+/// True when `reached` is at or past `target` in every lane.
+bool covers(const LogCursor& reached, const LogCursor& target) noexcept;
+
 struct EventLogOptions {
     std::size_t segment_bytes = 8u << 20;
-    std::size_t segments = 8;  ///< ring size: the bound on memory (or spool space) in use
+    /// Memory (or spool space) all lanes together may use: the bound.
+    std::size_t total_bytes = 64u << 20;
+    /// Lanes (0: one per CPU). Each lane is a ring of at least two segments; segments
+    /// shrink (to 64 KiB at least) so that all lanes fit in total_bytes.
+    std::size_t lanes = 0;
     /// Spool directory (file-backed segments), or empty for anonymous memory.
     std::optional<std::filesystem::path> directory;
     std::uint64_t first_sequence = 1;
 };
 
-/// Producers (any thread): `tryReserve` a record, write its payload, `commit` it. A
-/// reservation is one atomic add on the current segment's tail; the commit is one
-/// release store. Segments are prepared ahead (mapped and pre-faulted) by a background
-/// thread, so a producer crossing into the next segment only swaps a pointer.
+/// Producers (any thread): `tryReserve` a record in the lane of the CPU they run on,
+/// write its payload, `commit` it. A reservation is one atomic add on that lane's current
+/// segment; a commit is one release store. Threads on different CPUs never write the
+/// same cache line. Segments are prepared ahead (mapped and pre-faulted) by a background
+/// thread, so crossing into the next segment only swaps a number.
 ///
-/// The reader (one thread) reads committed records in order, and releases segments once
-/// their events are stored; released segments are unmapped (and their files deleted),
-/// and their ring slots prepared again for later sequences.
+/// The reader (one thread) reads committed records lane by lane, and releases segments
+/// once their events are stored; released segments are deleted (files) or zeroed for
+/// reuse (memory). Records of one lane keep their order; lanes interleave.
 class EventLog {
 public:
     explicit EventLog(EventLogOptions options);
@@ -58,60 +69,54 @@ public:
     };
 
     /// Largest payload one record may hold.
-    std::size_t maxPayload() const noexcept { return options_.segment_bytes - segment_header_bytes - record_header_bytes - 8; }
+    std::size_t maxPayload() const noexcept { return segment_bytes_ - segment_header_bytes - record_alignment; }
+    std::size_t lanes() const noexcept { return lanes_.size(); }
 
-    /// Reserves room for `payload` bytes, or nothing when the ring is full (the next
+    /// Reserves room for `payload` bytes, or nothing when the lane is full (its next
     /// segment is not prepared: the reader is behind, or the spool disk is full).
     std::optional<Reservation> tryReserve(std::size_t payload) noexcept;
     /// As tryReserve, waiting until `deadline` for room.
     std::optional<Reservation> reserve(std::size_t payload, std::chrono::steady_clock::time_point deadline);
-    /// Publishes a written record (checksum, then the commit word).
-    static void commit(const Reservation& reservation) noexcept;
+    /// Publishes a written record: its size, its checksum (spool files only: it guards the
+    /// bytes that outlive the process), then the commit word.
+    void commit(const Reservation& reservation) const noexcept;
 
-    /// Reader: calls `on_record(payload)` for up to `max` committed records after the read
-    /// position, in order, and returns how many. Stops early at a record still being
-    /// written.
+    /// Reader: calls `on_record(payload)` for up to `max` committed records, lane after
+    /// lane, and returns how many. Stops a lane early at a record still being written.
     std::size_t read(std::size_t max, const std::function<void(std::span<const std::byte>)>& on_record);
-    /// Reader: the position after the last record read.
-    LogPosition readPosition() const noexcept { return {read_sequence_, read_offset_}; }
-    /// Everything reserved so far lies before this position.
-    LogPosition frontier() const noexcept;
+    /// Reader: the position after the last record read, per lane.
+    LogCursor readPosition() const;
+    /// Everything reserved so far lies before this cursor.
+    LogCursor frontier() const noexcept;
     /// Reader: the records before `stored` are stored; their segments can go.
-    void release(LogPosition stored);
+    void release(const LogCursor& stored);
     /// Forces written pages of the live spool segments to disk (no-op without a spool).
     void syncToDisk();
-
     /// Everything written is stored: delete the remaining spool files when destroyed
     /// (otherwise they stay, for the next process to replay).
     void discardOnDestruction() noexcept { discard_ = true; }
 
-    /// Why the ring is full, when a spool error (such as a full disk) is the reason.
+    /// Why a lane is full, when a spool error (such as a full disk) is the reason.
     std::string spoolError() const;
     /// Bytes of live spool segment files.
     std::uint64_t spoolBytes() const noexcept { return spool_bytes_.load(std::memory_order_relaxed); }
-    std::size_t segmentBytes() const noexcept { return options_.segment_bytes; }
 
 private:
     struct Slot;
-    Slot& slotFor(std::uint64_t sequence) const noexcept;
-    void prepare(std::uint64_t sequence);
+    struct Lane;
+    Lane& laneOfThisCpu() const noexcept;
+    Slot& slotFor(const Lane& lane, std::uint64_t sequence) const noexcept;
+    void prepare(std::size_t lane, std::uint64_t sequence);
     void preparerLoop();
-    void advanceRead(std::uint64_t sequence);
 
-    EventLogOptions options_;
-    std::unique_ptr<Slot[]> slots_;
-    alignas(64) std::atomic<std::uint64_t> current_;
+    std::size_t segment_bytes_;
+    std::size_t segments_per_lane_;
+    std::optional<std::filesystem::path> directory_;
+    std::vector<std::unique_ptr<Lane>> lanes_;
 
-    // Reader state (the reader's thread only).
-    std::uint64_t read_sequence_;
-    std::uint64_t read_offset_;
-
-    // Preparer state.
     mutable std::mutex mutex_;
     std::condition_variable wake_preparer_;
     std::condition_variable space_available_;
-    std::uint64_t next_to_prepare_;
-    std::uint64_t released_before_;
     std::string spool_error_;
     bool stopping_ = false;
     std::atomic<bool> discard_{false};

@@ -16,12 +16,14 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-// The sequence number in "segment-<16 hex digits>.log", or nothing for other names.
+// The sequence number in "segment-<lane: 2 hex>-<sequence: 16 hex>.log", or nothing.
 std::optional<std::uint64_t> segmentSequence(const std::filesystem::path& path) {
     const std::string name = path.filename().string();
-    if (name.size() != 28 || name.rfind("segment-", 0) != 0 || name.substr(24) != ".log") return std::nullopt;
+    if (name.size() != 31 || name.rfind("segment-", 0) != 0 || name[10] != '-' || name.substr(27) != ".log") {
+        return std::nullopt;
+    }
     std::uint64_t sequence = 0;
-    for (char c : name.substr(8, 16)) {
+    for (char c : name.substr(11, 16)) {
         const int digit = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
         if (digit < 0) return std::nullopt;
         sequence = sequence * 16 + static_cast<std::uint64_t>(digit);
@@ -29,11 +31,19 @@ std::optional<std::uint64_t> segmentSequence(const std::filesystem::path& path) 
     return sequence;
 }
 
-// Decrements the in-flight count however submit() leaves.
-struct InFlight {
-    ShardedCounter& counter;
-    explicit InFlight(ShardedCounter& c) : counter(c) { counter.add(1, std::memory_order_seq_cst); }
-    ~InFlight() { counter.add(-1, std::memory_order_release); }
+// Counts a submit() call in, and out however it leaves (failures counted apart).
+struct Call {
+    ShardedCounter& left;
+    std::atomic<std::uint64_t>& failed;
+    bool succeeded = false;
+    Call(ShardedCounter& entered, ShardedCounter& left_counter, std::atomic<std::uint64_t>& failures)
+        : left(left_counter), failed(failures) {
+        entered.add(1, std::memory_order_seq_cst);  // ordered before the closed_ check: see close()
+    }
+    ~Call() {
+        if (!succeeded) failed.fetch_add(1, std::memory_order_relaxed);
+        left.add(1, std::memory_order_release);
+    }
 };
 
 }  // namespace
@@ -42,7 +52,7 @@ AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions opt
     : store_(std::move(store)), options_(std::move(options)), dead_letters_(std::nullopt), jitter_(std::random_device{}()) {
     EventLogOptions log_options;
     log_options.segment_bytes = options_.segment_bytes;
-    log_options.segments = std::max<std::size_t>(2, options_.queue_bytes / std::max<std::size_t>(options_.segment_bytes, 1));
+    log_options.total_bytes = options_.queue_bytes;
     if (spool) {
         const auto& dir = options_.spool_dir;
         std::error_code ec;
@@ -90,7 +100,7 @@ AsyncPipeline::~AsyncPipeline() {
 }
 
 void AsyncPipeline::submit(const EventDraft& draft) {
-    const InFlight in_flight(in_flight_);
+    Call call(entered_, left_, failed_);
     if (closed_.load(std::memory_order_seq_cst)) throw Error("the recorder is closed");
     const std::size_t size = encodedEventSize(draft);
     auto reservation = log_->tryReserve(size);
@@ -105,8 +115,18 @@ void AsyncPipeline::submit(const EventDraft& draft) {
                                  : "the event spool cannot grow: " + spool_error);
     }
     encodeEvent(draft, reservation->payload);
-    EventLog::commit(*reservation);
-    recorded_.add(1);
+    log_->commit(*reservation);
+    call.succeeded = true;
+}
+
+std::uint64_t AsyncPipeline::recordedCount() const noexcept {
+    const std::int64_t recorded = left_.sum() - static_cast<std::int64_t>(failed_.load(std::memory_order_relaxed));
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(recorded, 0));
+}
+
+std::int64_t AsyncPipeline::inFlight() const noexcept {
+    const std::int64_t left = left_.sum(std::memory_order_seq_cst);
+    return entered_.sum(std::memory_order_seq_cst) - left;
 }
 
 void AsyncPipeline::run() {
@@ -136,7 +156,7 @@ void AsyncPipeline::run() {
                 }
             });
             if (was_empty && !pending.empty()) oldest = Steady::now();
-            const LogPosition position = log_->readPosition();
+            const LogCursor position = log_->readPosition();
             const bool full = pending.size() >= options_.max_batch;
             const bool due = !pending.empty() && (urgent || Steady::now() - oldest >= options_.flush_interval);
             if (full || due) {
@@ -158,8 +178,7 @@ void AsyncPipeline::run() {
         }
         if (gave_up) break;
         if (closing) {
-            const bool drained = pending.empty() && in_flight_.sum(std::memory_order_seq_cst) == 0 &&
-                                 log_->readPosition() >= log_->frontier();
+            const bool drained = pending.empty() && inFlight() == 0 && covers(log_->readPosition(), log_->frontier());
             if (drained || Steady::now() > close_deadline_) {
                 std::lock_guard lock(mutex_);
                 all_stored_ = drained && leftovers_.empty();
@@ -276,7 +295,7 @@ void AsyncPipeline::deadLetter(const UsageEvent& event, std::string_view reason)
     log(LogLevel::error, "dead-lettered event " + event.id.toString() + ": " + std::string(reason));
 }
 
-void AsyncPipeline::publishStored(LogPosition position) {
+void AsyncPipeline::publishStored(const LogCursor& position) {
     {
         std::lock_guard lock(mutex_);
         stored_position_ = position;
@@ -305,11 +324,11 @@ void AsyncPipeline::setError(const std::string& message) {
 }
 
 bool AsyncPipeline::flush(std::chrono::milliseconds timeout) {
-    const LogPosition target = log_->frontier();
+    const LogCursor target = log_->frontier();
     std::unique_lock lock(mutex_);
     ++flush_requests_;
     wake_.notify_one();
-    const auto done = [&] { return replayed_spool_ && leftovers_.empty() && stored_position_ >= target; };
+    const auto done = [&] { return replayed_spool_ && leftovers_.empty() && covers(stored_position_, target); };
     progress_.wait_for(lock, timeout, [&] { return done() || finished_; });
     --flush_requests_;
     return done();
@@ -331,7 +350,7 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
         log_->discardOnDestruction();
         return true;
     }
-    const std::uint64_t in = static_cast<std::uint64_t>(std::max<std::int64_t>(recorded_.sum(), 0)) + replayed_;
+    const std::uint64_t in = recordedCount() + replayed_;
     const std::uint64_t out = stored_ + duplicates_ + dead_lettered_;
     if (in > out) {
         last_error_ = std::to_string(in - out) + " event(s) not stored at close" +
@@ -341,7 +360,7 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
 }
 
 void AsyncPipeline::fillStats(RecorderStats& stats) const {
-    stats.recorded = static_cast<std::uint64_t>(std::max<std::int64_t>(recorded_.sum(), 0));
+    stats.recorded = recordedCount();
     stats.rejected = rejected_.load(std::memory_order_relaxed);
     stats.stored = stored_.load(std::memory_order_relaxed);
     stats.duplicates = duplicates_.load(std::memory_order_relaxed);

@@ -61,7 +61,9 @@ private:
     void log(LogLevel level, const std::string& message) const;
     void setError(const std::string& message);
     bool giveUp() const;
-    void publishStored(LogPosition position);
+    void publishStored(const LogCursor& position);
+    std::uint64_t recordedCount() const noexcept;
+    std::int64_t inFlight() const noexcept;
 
     std::shared_ptr<UsageStore> store_;
     AsyncOptions options_;
@@ -71,9 +73,11 @@ private:
     DeadLetterFile dead_letters_;
     std::mt19937 jitter_;
 
-    // Host side.
-    ShardedCounter in_flight_;
-    ShardedCounter recorded_;
+    // Host side: calls that entered submit() and left it (in flight = entered - left;
+    // recorded = left - failed). Two per-thread adds per call, no shared cache line.
+    ShardedCounter entered_;
+    ShardedCounter left_;
+    std::atomic<std::uint64_t> failed_{0};
     std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> rejected_{0};
 
@@ -83,7 +87,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;       // flusher: work to do
     std::condition_variable progress_;   // flush(): more is stored
-    LogPosition stored_position_;
+    LogCursor stored_position_;
     int flush_requests_ = 0;
     bool closing_ = false;
     bool finished_ = false;

@@ -11,7 +11,7 @@
 
 namespace metered::detail {
 
-/// Segment layout: a 64-byte header, then records at 8-byte aligned offsets. A record is
+/// Segment layout: a 64-byte header, then records at 64-byte aligned offsets. A record is
 /// a 16-byte header (commit word, payload size, CRC-32C of size and payload, spare) and
 /// its payload. Producers write the commit word last; until then it reads 0. The
 /// producer whose record would cross the end writes an end marker instead.
@@ -29,8 +29,11 @@ struct RecordHeader {
 };
 static_assert(sizeof(RecordHeader) == record_header_bytes);
 
+/// Records start on cache-line boundaries, so threads writing neighbouring records on
+/// different cores never share a line.
+inline constexpr std::size_t record_alignment = 64;
 inline constexpr std::size_t alignRecord(std::size_t payload) noexcept {
-    return (record_header_bytes + payload + 7) & ~std::size_t{7};
+    return (record_header_bytes + payload + record_alignment - 1) & ~(record_alignment - 1);
 }
 
 /// The CRC a record header carries for `payload`.

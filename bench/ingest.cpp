@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// Ingest into PostgreSQL on one server, table and set of rows, one connection each:
+//   the seed's way   one awaited INSERT per event, autocommit
+//   metered          record -> spool -> flusher -> store (idempotency and rollups)
+//   the ceiling      a raw COPY into usage_events, no rollups, no idempotency
+#include <filesystem>
+#include <metered/postgres_store.h>
+
+#include "bench_support.h"
+#include "sections.h"
+
+namespace metered::bench {
+namespace {
+
+double seedWay(detail::PgConnection& c, const std::vector<UsageEvent>& events) {
+    const auto start = Steady::now();
+    for (const auto& e : events) {
+        c.exec("seed insert",
+               "INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, "
+               "metadata, occurred_at, local_day, created_at) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ($8::timestamptz AT TIME ZONE 'UTC')::date, $8)",
+               detail::PgParams()
+                   .add(e.business.toString())
+                   .add(e.id.toString())
+                   .add(std::string(e.type.name()))
+                   .add(e.quantity.toString())
+                   .add((e.unit_price * Decimal(100)).toString())
+                   .add((e.list_cost * Decimal(100)).toString())
+                   .add(e.metadata.toJson())
+                   .add(date::format("%F %T+00", e.occurred_at)));
+    }
+    return static_cast<double>(events.size()) / secondsSince(start);
+}
+
+// Records `events` through an asynchronous recorder with the spool on, and waits until
+// the flusher has stored them all: events/s end to end.
+double meteredWay(const std::string& conninfo, const std::vector<UsageEvent>& events, std::size_t batch) {
+    auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = conninfo});
+    const auto dir = std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
+    double rate = 0;
+    {
+        UsageRecorder recorder(store, {.mode = RecordMode::async,
+                                       .async = {.max_batch = batch, .spool = SpoolMode::on, .spool_dir = dir}});
+        const auto start = Steady::now();
+        for (const auto& e : events) recorder.record(e.business, e.type, e.quantity, e.metadata, {.occurred_at = e.occurred_at});
+        if (!recorder.flush(std::chrono::minutes(10))) throw std::runtime_error("flush timed out");
+        rate = static_cast<double>(events.size()) / secondsSince(start);
+        if (recorder.stats().stored != events.size()) throw std::runtime_error("not every event was stored");
+    }
+    std::filesystem::remove_all(dir);
+    return rate;
+}
+
+}  // namespace
+
+void ingest(Report& report, const Options& options) {
+    Schema schema;
+    PostgresStore store({.conninfo = schema.conninfo});
+    store.migrate();
+    const auto ids = makeBusinesses(store, options.businesses);
+    auto& c = schema.connection();
+
+    const auto few = makeEvents(ids, options.seed_events, 1);
+    schema.truncate();
+    const double seed = seedWay(c, few);
+    report.add({"ingest", "seed: one INSERT per event, autocommit", fmt::format("{:.0f} events/s", seed), "1.0x seed",
+                "", ""});
+
+    const auto events = makeEvents(ids, options.ingest_events, 2);
+    schema.truncate();
+    const auto start = Steady::now();
+    copyEvents(c, events);
+    const double copy = static_cast<double>(events.size()) / secondsSince(start);
+
+    for (std::size_t batch : options.batches) {
+        schema.truncate();
+        const double rate = meteredWay(schema.conninfo, events, batch);
+        report.add({"ingest", fmt::format("metered end to end, batch {}", batch), fmt::format("{:.0f} events/s", rate),
+                    fmt::format("{:.1f}x seed, {:.0f}% of COPY", rate / seed, 100 * rate / copy),
+                    ">= 75% of COPY, >= 15x seed", verdict(rate >= 0.75 * copy && rate >= 15 * seed)});
+    }
+    report.add({"ingest", "ceiling: raw COPY, no rollups", fmt::format("{:.0f} events/s", copy),
+                fmt::format("{:.1f}x seed", copy / seed), "", ""});
+}
+
+}  // namespace metered::bench

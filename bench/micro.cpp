@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// Micro-benchmarks of the pieces the record path and the flusher are made of.
+#include <benchmark/benchmark.h>
+
+#include <metered/metered.h>
+#include <vector>
+
+#include "async/event_codec.h"
+
+using namespace metered;
+
+namespace {
+
+const Decimal quantity = Decimal::parse("75.5");
+const Decimal price = Decimal::parse("0.02");
+
+detail::EventDraft chatDraft(std::vector<detail::DraftField>& fields) {
+    fields = {{detail::FieldKind::string, "operation", "chat_completion"},
+              {detail::FieldKind::string, "model", "gpt-4o-mini"},
+              {detail::FieldKind::json, "tokens", "412"},
+              {detail::FieldKind::string, "intent", "order"},
+              {detail::FieldKind::string, "sessionId", "session-42"}};
+    detail::EventDraft draft;
+    draft.business = BusinessId(Uuid::generateV7());
+    draft.quantity = Decimal(1);
+    draft.unit_price = Decimal::parse("0.01");
+    draft.id = EventId::generate();
+    draft.fields = fields;
+    return draft;
+}
+
+void decimalMultiply(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(quantity * price);
+}
+BENCHMARK(decimalMultiply);
+
+void decimalParse(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(Decimal::tryParse("1234.567890"));
+}
+BENCHMARK(decimalParse);
+
+void uuidV7(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(Uuid::generateV7());
+}
+BENCHMARK(uuidV7);
+
+void idFromKey(benchmark::State& state) {
+    const BusinessId business(Uuid::generateV7());
+    for (auto _ : state) benchmark::DoNotOptimize(EventId::fromKey(business, "request-123456"));
+}
+BENCHMARK(idFromKey);
+
+void encodeEvent(benchmark::State& state) {
+    std::vector<detail::DraftField> fields;
+    const auto draft = chatDraft(fields);
+    std::vector<std::byte> out(detail::encodedEventSize(draft));
+    for (auto _ : state) {
+        detail::encodeEvent(draft, out.data());
+        benchmark::DoNotOptimize(out.data());
+    }
+}
+BENCHMARK(encodeEvent);
+
+void decodeEvent(benchmark::State& state) {
+    std::vector<detail::DraftField> fields;
+    const auto draft = chatDraft(fields);
+    std::vector<std::byte> bytes(detail::encodedEventSize(draft));
+    detail::encodeEvent(draft, bytes.data());
+    for (auto _ : state) benchmark::DoNotOptimize(detail::decodeEvent(bytes));
+}
+BENCHMARK(decodeEvent);
+
+void metadataToJson(benchmark::State& state) {
+    Metadata m;
+    m.set("operation", "chat_completion").set("model", "gpt-4o-mini").set("tokens", 412).set("sessionId", "session-42");
+    for (auto _ : state) benchmark::DoNotOptimize(m.toJson());
+}
+BENCHMARK(metadataToJson);
+
+void billOfAPeriod(benchmark::State& state) {
+    const PricingCalculator calculator(Plan::basic());
+    const std::vector<UsageTotal> totals = {{EventType::apiCall(), Decimal(1500), 1500, {}},
+                                            {EventType::voiceMinute(), quantity, 31, {}},
+                                            {EventType::aiQuery(), Decimal(150), 150, {}},
+                                            {EventType::storageMb(), Decimal(1500), 2, {}}};
+    for (auto _ : state) benchmark::DoNotOptimize(calculator.bill(totals));
+}
+BENCHMARK(billOfAPeriod);
+
+}  // namespace

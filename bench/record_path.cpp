@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// The host's record path: latency of recordApiCall on the calling thread.
+#include <filesystem>
+#include <metered/postgres_store.h>
+#include <thread>
+
+#include "bench_support.h"
+#include "sections.h"
+
+namespace metered::bench {
+namespace {
+
+// Per-call latencies (ns) of `calls` recordApiCall calls on each of `threads` threads.
+// A call refused for a full queue counts in `refused` (the section keeps totals within the
+// default queue, so this measures the call, not back-pressure).
+std::vector<double> measure(UsageRecorder& recorder, const BusinessId& business, int threads, std::size_t calls,
+                            std::atomic<std::size_t>& refused) {
+    std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(threads));
+    std::atomic<int> ready{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            auto& samples = per_thread[static_cast<std::size_t>(t)];
+            samples.reserve(calls);
+            ++ready;
+            while (ready < threads) std::this_thread::yield();
+            for (std::size_t i = 0; i < calls; ++i) {
+                const auto start = Steady::now();
+                try {
+                    recorder.recordApiCall(business, {.operation = "chat_completion",
+                                                      .model = "gpt-4o-mini",
+                                                      .tokens = static_cast<std::int64_t>(i % 2000),
+                                                      .intent = "order",
+                                                      .session_id = "session-42"});
+                } catch (const QueueFullError&) {
+                    ++refused;
+                }
+                samples.push_back(std::chrono::duration<double, std::nano>(Steady::now() - start).count());
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    std::vector<double> all;
+    for (auto& s : per_thread) all.insert(all.end(), s.begin(), s.end());
+    return all;
+}
+
+std::string latencyText(const Percentiles& p) {
+    return fmt::format("p50 {:.0f} ns, p99 {:.0f} ns, p99.9 {:.0f} ns", p.p50, p.p99, p.p999);
+}
+
+}  // namespace
+
+void recordPath(Report& report, const Options& options) {
+    // The clock itself: what two steady_clock reads around nothing cost.
+    std::vector<double> overhead;
+    for (int i = 0; i < 100000; ++i) {
+        const auto start = Steady::now();
+        overhead.push_back(std::chrono::duration<double, std::nano>(Steady::now() - start).count());
+    }
+    const auto clock = percentiles(overhead);
+    report.add({"record", "timer overhead (two clock reads)", fmt::format("p50 {:.0f} ns", clock.p50),
+                "included in the figures below", "", ""});
+
+    double async_single_p50 = 0;
+    for (const bool spool : {false, true}) {
+        for (const int threads : {1, 2, 8}) {
+            const auto dir = std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
+            {
+                auto store = std::make_shared<NullStore>();
+                UsageRecorder recorder(store, {.mode = RecordMode::async,
+                                               .async = {.spool = spool ? SpoolMode::on : SpoolMode::off,
+                                                         .spool_dir = dir}});
+                const BusinessId business(Uuid::generateV7());
+                std::atomic<std::size_t> refused{0};
+                const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
+                measure(recorder, business, threads, per_thread / 10, refused);  // warm up
+                recorder.flush(std::chrono::seconds(60));
+                auto samples = measure(recorder, business, threads, per_thread, refused);
+                recorder.flush(std::chrono::seconds(60));
+                const auto p = percentiles(samples);
+                if (threads == 1 && !spool) async_single_p50 = p.p50;
+                const bool targeted = threads == 8;
+                report.add({"record",
+                            fmt::format("recordApiCall async, {} thread{}, spool {}", threads, threads > 1 ? "s" : "",
+                                        spool ? "on" : "off"),
+                            latencyText(p), refused > 0 ? fmt::format("{} refused (queue full)", refused.load()) : "",
+                            targeted ? "p50 < 250 ns, p99 < 1 us, p99.9 < 5 us" : "",
+                            targeted ? verdict(p.p50 < 250 && p.p99 < 1000 && p.p999 < 5000) : ""});
+            }
+            std::filesystem::remove_all(dir);
+        }
+    }
+
+    // For contrast: the same call, synchronous, against PostgreSQL (what the seed did).
+    Schema schema;
+    auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo});
+    store->migrate();
+    const auto ids = makeBusinesses(*store, 1);
+    UsageRecorder recorder(store);
+    std::atomic<std::size_t> refused{0};
+    auto samples = measure(recorder, ids.front(), 1, options.sync_calls, refused);
+    const auto p = percentiles(samples);
+    report.add({"record", "recordApiCall sync to PostgreSQL, 1 thread", latencyText(p),
+                fmt::format("{:.0f}x the async p50", p.p50 / async_single_p50), "", ""});
+}
+
+}  // namespace metered::bench

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// The benchmark sections metered_bench runs, each adding rows to one report.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "report.h"
+
+namespace metered::bench {
+
+struct Options {
+    std::size_t record_calls = 240'000;   ///< record path, split over the threads
+    std::size_t sync_calls = 2'000;       ///< synchronous record calls against PostgreSQL
+    std::size_t seed_events = 5'000;      ///< one INSERT per event (slow)
+    std::size_t ingest_events = 200'000;  ///< per metered run and for the COPY
+    std::vector<std::size_t> batches = {100, 1000, 5000};
+    std::vector<std::size_t> read_sizes = {10'000, 1'000'000};
+    int read_repetitions = 200;
+    std::size_t memory_events = 10'000'000;
+    std::size_t businesses = 20;
+};
+
+/// recordApiCall latency, async, 1/2/8 threads, spool off and on; sync to PostgreSQL.
+void recordPath(Report& report, const Options& options);
+/// Events/s into PostgreSQL: one INSERT per event, metered end to end, raw COPY.
+void ingest(Report& report, const Options& options);
+/// getBillingUsage, getUsageTrends(30), checkQuota vs the seed's view, as events grow.
+void reads(Report& report, const Options& options);
+/// Peak resident memory while recording many events with default settings.
+void memory(Report& report, const Options& options);
+
+}  // namespace metered::bench
