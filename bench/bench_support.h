@@ -44,7 +44,7 @@ public:
 
     detail::PgConnection& connection() { return admin_; }
     /// Empties the event and rollup tables (accounts and plans stay).
-    void truncate() { admin_.execScript("TRUNCATE usage_events, usage_daily, usage_aggregation; CHECKPOINT"); }
+    void truncate() { admin_.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT"); }
 
     std::string conninfo;
 

@@ -6,6 +6,7 @@
 
 #include "metered/account.h"
 #include "iso_date.h"
+#include "text_format.h"
 #include "metered/errors.h"
 
 namespace metered {
@@ -73,7 +74,7 @@ std::string PeriodSpec::toString() const {
         case Kind::previous_cycle: return "previous_cycle";
         case Kind::custom: break;
     }
-    return date::format("%F", custom_.first) + ".." + date::format("%F", custom_.end);
+    return detail::isoDay(custom_.first) + ".." + detail::isoDay(custom_.end);
 }
 
 DayRange BillingPeriod::cycleContaining(local_days day, int anchor_day) {

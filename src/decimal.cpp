@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "metered/errors.h"
+#include "text_format.h"
 
 namespace metered {
 namespace {
@@ -188,16 +189,9 @@ std::optional<std::int64_t> Decimal::toInt64() const noexcept {
 }
 
 std::string Decimal::toString() const {
-    std::string digits;
-    int128 m = magnitude(mantissa_);
-    do {
-        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
-        m /= 10;
-    } while (m != 0);
-    if (digits.size() <= scale_) digits.insert(0, scale_ + 1 - digits.size(), '0');
-    if (scale_ > 0) digits.insert(digits.size() - scale_, 1, '.');
-    if (mantissa_ < 0) digits.insert(0, 1, '-');
-    return digits;
+    std::string text;
+    detail::appendDecimal(text, *this);
+    return text;
 }
 
 std::string Decimal::toPlainString() const { return normalized().toString(); }

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "metered/errors.h"
+#include "text_format.h"
 #include "utf8.h"
 
 namespace metered {
@@ -122,14 +123,9 @@ Uuid Uuid::nameBased(const Uuid& space, std::string_view name) {
 }
 
 std::string Uuid::toString() const {
-    static constexpr char hex[] = "0123456789abcdef";
     std::string text;
     text.reserve(36);
-    for (std::size_t i = 0; i < bytes_.size(); ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-        text.push_back(hex[bytes_[i] >> 4]);
-        text.push_back(hex[bytes_[i] & 0x0F]);
-    }
+    detail::appendUuid(text, *this);
     return text;
 }
 

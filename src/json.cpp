@@ -2,6 +2,7 @@
 #include "metered/json.h"
 
 #include "exact_json.h"
+#include "text_format.h"
 
 namespace metered {
 namespace {
@@ -24,7 +25,7 @@ std::string trendKey(const EventType& type) {
 
 Json quantity(const Decimal& value) { return exactNumber(value.normalized()); }
 
-std::string day(const date::local_days& d) { return date::format("%F", d); }
+std::string day(const date::local_days& d) { return detail::isoDay(d); }
 
 Json billingUsageJson(const BillingUsage& usage) {
     Json breakdown = Json::object();

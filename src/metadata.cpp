@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metadata_encoding.h"
+#include "text_format.h"
 #include "metered/errors.h"
 #include "utf8.h"
 
@@ -98,24 +99,16 @@ Metadata Metadata::fromJson(std::string_view object_text) {
 }
 
 std::string Metadata::toJson() const {
-    // Escapes with nlohmann's own serializer, straight into one string: no json value and
-    // no intermediate string per field (this runs for every event the flusher stores).
     std::string out;
-    out.reserve(encoded_.size() + 8);
-    nlohmann::detail::serializer<nlohmann::json> writer(nlohmann::detail::output_adapter<char>(out), ' ');
-    nlohmann::json text = std::string();  // reused: its string is assigned in place
-    const auto quoted = [&](std::string_view value) {
-        text.get_ref<std::string&>().assign(value);
-        writer.dump(text, false, false, 0);
-    };
+    out.reserve(encoded_.size() + 16);
     out.push_back('{');
     for (std::size_t offset = 0; offset < encoded_.size();) {
         const auto field = readField(encoded_, offset);
         if (offset != 0) out.push_back(',');
-        quoted(field->key);
+        detail::appendJsonString(out, field->key);
         out.push_back(':');
         if (field->kind == detail::FieldKind::string) {
-            quoted(field->value);
+            detail::appendJsonString(out, field->value);
         } else {
             out.append(field->value);
         }

@@ -4,6 +4,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
+#include <nlohmann/json.hpp>
+
 #include "metered/memory_store.h"
 #include "metered/pricing.h"
 #include "test_support.h"
@@ -169,5 +171,35 @@ TEST_CASE("re-appending any batch changes nothing", "[properties]") {
         RC_ASSERT(result.stored == 0u);
         RC_ASSERT(result.duplicates == again.size());
         RC_ASSERT(store.daily(biz.id, march) == before);
+    });
+}
+
+TEST_CASE("metadata JSON is escaped exactly as nlohmann escapes it", "[properties]") {
+    rc::prop("appendJsonString matches nlohmann::json::dump", [] {
+        // Any Unicode scalar values (as UTF-8), with control characters, quotes and backslashes.
+        const auto points = *rc::gen::container<std::vector<std::uint32_t>>(rc::gen::oneOf(
+            rc::gen::inRange<std::uint32_t>(0, 0x80), rc::gen::element<std::uint32_t>('"', '\\', '\n', 0x1F, 0x7F),
+            rc::gen::inRange<std::uint32_t>(0x80, 0xD800), rc::gen::inRange<std::uint32_t>(0xE000, 0x110000)));
+        std::string text;
+        for (std::uint32_t cp : points) {
+            if (cp < 0x80) {
+                text += static_cast<char>(cp);
+            } else if (cp < 0x800) {
+                text += static_cast<char>(0xC0 | (cp >> 6));
+                text += static_cast<char>(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                text += static_cast<char>(0xE0 | (cp >> 12));
+                text += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+                text += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+                text += static_cast<char>(0xF0 | (cp >> 18));
+                text += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+                text += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+                text += static_cast<char>(0x80 | (cp & 0x3F));
+            }
+        }
+        Metadata m;
+        m.set("k", text);
+        RC_ASSERT(m.toJson() == "{\"k\":" + nlohmann::json(text).dump() + "}");
     });
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "event_log.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -90,10 +91,10 @@ EventLog::~EventLog() {
     }
 }
 
-EventLog::Lane& EventLog::laneOfThisCpu() const noexcept {
-    if (lanes_.size() == 1) return *lanes_.front();
+std::size_t EventLog::laneOfThisCpu() const noexcept {
+    if (lanes_.size() == 1) return 0;
     const int cpu = sched_getcpu();  // glibc reads it from the rseq area: no system call
-    return *lanes_[cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % lanes_.size()];
+    return cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % lanes_.size();
 }
 
 EventLog::Slot& EventLog::slotFor(const Lane& lane, std::uint64_t sequence) const noexcept {
@@ -126,6 +127,7 @@ void EventLog::prepare(std::size_t lane_index, std::uint64_t sequence) {
 }
 
 void EventLog::preparerLoop() {
+    pthread_setname_np(pthread_self(), "metered-prep");
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         // Keep one prepared segment ahead of the one producers write into, in every lane.
@@ -159,8 +161,15 @@ void EventLog::preparerLoop() {
 
 std::optional<EventLog::Reservation> EventLog::tryReserve(std::size_t payload) noexcept {
     const std::uint64_t total = alignRecord(payload);
+    const std::size_t home = laneOfThisCpu();
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        if (auto reservation = tryReserveIn(*lanes_[(home + i) % lanes_.size()], total, payload)) return reservation;
+    }
+    return std::nullopt;
+}
+
+std::optional<EventLog::Reservation> EventLog::tryReserveIn(Lane& lane, std::uint64_t total, std::size_t payload) noexcept {
     const std::uint64_t capacity = segment_bytes_;
-    Lane& lane = laneOfThisCpu();
     for (int attempt = 0; attempt < 64; ++attempt) {
         std::uint64_t sequence = lane.current.load(std::memory_order_acquire);
         Slot& slot = slotFor(lane, sequence);

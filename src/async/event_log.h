@@ -72,8 +72,9 @@ public:
     std::size_t maxPayload() const noexcept { return segment_bytes_ - segment_header_bytes - record_alignment; }
     std::size_t lanes() const noexcept { return lanes_.size(); }
 
-    /// Reserves room for `payload` bytes, or nothing when the lane is full (its next
-    /// segment is not prepared: the reader is behind, or the spool disk is full).
+    /// Reserves room for `payload` bytes in the lane of this CPU, or, when that lane is
+    /// full, in any other lane with room; nothing when every lane is full (the reader is
+    /// behind, or the spool disk is full). A lone thread can thus fill the whole log.
     std::optional<Reservation> tryReserve(std::size_t payload) noexcept;
     /// As tryReserve, waiting until `deadline` for room.
     std::optional<Reservation> reserve(std::size_t payload, std::chrono::steady_clock::time_point deadline);
@@ -104,7 +105,8 @@ public:
 private:
     struct Slot;
     struct Lane;
-    Lane& laneOfThisCpu() const noexcept;
+    std::size_t laneOfThisCpu() const noexcept;
+    std::optional<Reservation> tryReserveIn(Lane& lane, std::uint64_t total, std::size_t payload) noexcept;
     Slot& slotFor(const Lane& lane, std::uint64_t sequence) const noexcept;
     void prepare(std::size_t lane, std::uint64_t sequence);
     void preparerLoop();

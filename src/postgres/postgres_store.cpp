@@ -7,6 +7,7 @@
 
 #include "../event_checks.h"
 #include "../plan_rows.h"
+#include "../text_format.h"
 #include "../iso_date.h"
 #include "connection_pool.h"
 #include "metered/errors.h"
@@ -22,13 +23,14 @@ using detail::PgResult;
 const Decimal hundred(100);
 const Decimal hundredth = Decimal::fromMantissa(1, 2);  // cents back to currency units
 
-// Appends one element to a PostgreSQL array literal. Quoted elements escape \ and ".
-void addElement(std::string& array, std::string_view value, bool quote) {
+// Array literals are built in place: '{' elements separated by ',' '}'. Quoted elements
+// escape \ and ".
+void separate(std::string& array) {
     if (array.size() > 1) array.push_back(',');
-    if (!quote) {
-        array.append(value);
-        return;
-    }
+}
+
+void addQuoted(std::string& array, std::string_view value) {
+    separate(array);
     array.push_back('"');
     for (char c : value) {
         if (c == '"' || c == '\\') array.push_back('\\');
@@ -37,8 +39,7 @@ void addElement(std::string& array, std::string_view value, bool quote) {
     array.push_back('"');
 }
 
-std::string timestampText(Timestamp t) { return date::format("%F %T+00", t); }
-std::string dayText(date::local_days day) { return date::format("%F", day); }
+std::string dayText(date::local_days day) { return detail::isoDay(day); }
 
 Decimal numeric(std::string_view text) { return Decimal::parse(text, "numeric column"); }
 
@@ -106,18 +107,39 @@ struct PostgresStore::Impl {
                             std::span<const std::size_t> indices) {
         std::string businesses = "{", ids = "{", types = "{", quantities = "{", prices = "{", costs = "{",
                     metadata = "{", times = "{";
+        for (auto* array : {&businesses, &ids}) array->reserve(indices.size() * 37 + 2);
+        metadata.reserve(indices.size() * 160);
+        std::string json;  // reused for each event's metadata
         for (std::size_t i : indices) {
             const UsageEvent& e = events[i];
-            addElement(businesses, e.business.toString(), false);
-            addElement(ids, e.id.toString(), false);
-            addElement(types, e.type.name(), true);
-            addElement(quantities, e.quantity.toString(), false);
-            addElement(prices, (e.unit_price * hundred).toString(), false);
-            addElement(costs, (e.list_cost * hundred).toString(), false);
-            addElement(metadata, e.metadata.toJson(), true);
-            addElement(times, timestampText(e.occurred_at), true);
+            separate(businesses);
+            detail::appendUuid(businesses, e.business.uuid());
+            separate(ids);
+            detail::appendUuid(ids, e.id.uuid());
+            addQuoted(types, e.type.name());
+            separate(quantities);
+            detail::appendDecimal(quantities, e.quantity);
+            separate(prices);
+            detail::appendDecimal(prices, e.unit_price * hundred);
+            separate(costs);
+            detail::appendDecimal(costs, e.list_cost * hundred);
+            json = e.metadata.toJson();
+            addQuoted(metadata, json);
+            separate(times);
+            times.push_back('"');
+            detail::appendIsoTimestamp(times, e.occurred_at, true);
+            times.push_back('"');
         }
-        for (auto* array : {&businesses, &ids, &types, &quantities, &prices, &costs, &metadata, &times}) {
+        // The batch is sorted by business: its distinct businesses are the changes.
+        std::string distinct = "{";
+        const BusinessId* previous = nullptr;
+        for (std::size_t i : indices) {
+            if (previous != nullptr && *previous == events[i].business) continue;
+            previous = &events[i].business;
+            separate(distinct);
+            detail::appendUuid(distinct, events[i].business.uuid());
+        }
+        for (auto* array : {&businesses, &ids, &types, &quantities, &prices, &costs, &metadata, &times, &distinct}) {
             array->push_back('}');
         }
         const PgResult result = connection.exec("append", detail::pg::append_events,
@@ -129,7 +151,8 @@ struct PostgresStore::Impl {
                                                     .add(std::move(prices))
                                                     .add(std::move(costs))
                                                     .add(std::move(metadata))
-                                                    .add(std::move(times)));
+                                                    .add(std::move(times))
+                                                    .add(std::move(distinct)));
         ChunkResult chunk;
         chunk.stored = static_cast<std::size_t>(integer(result.text(0, 0)));
         // The unknown business ids come back as a text array: {id,id,…}.
@@ -215,6 +238,15 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
             valid.push_back(i);
         }
     }
+    // Key order (the order rows are locked in) and no repeats within the batch.
+    std::sort(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {
+        return std::tie(events[a].business, events[a].id) < std::tie(events[b].business, events[b].id);
+    });
+    const auto repeats = std::unique(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {
+        return events[a].business == events[b].business && events[a].id == events[b].id;
+    });
+    result.duplicates += static_cast<std::size_t>(valid.end() - repeats);
+    valid.erase(repeats, valid.end());
     impl_->appendIsolating(events, valid, result);
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.index < b.index; });

@@ -135,8 +135,44 @@ LEFT JOIN usage_daily d ON d.business_id = b.id AND d.day >= p.period_start AND 
 GROUP BY b.id, b.name, p.period_start, p.period_end;
 )SQL";
 
-constexpr std::array<Migration, 1> all_migrations{{
+// Version 2: the cycle functions as single expressions, which PostgreSQL inlines into
+// the append statement (the version 1 bodies, with a FROM clause, ran as a function call
+// per row: a fifth of a batch's execution time).
+constexpr const char* inline_cycles_v2 = R"SQL(
+CREATE OR REPLACE FUNCTION metered_cycle_start(day date, anchor integer) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN day >= metered_anchor_in(date_trunc('month', day::timestamp)::date, anchor)
+              THEN metered_anchor_in(date_trunc('month', day::timestamp)::date, anchor)
+              ELSE metered_anchor_in((date_trunc('month', day::timestamp) - interval '1 month')::date, anchor) END
+$$;
+CREATE OR REPLACE FUNCTION metered_cycle_end(day date, anchor integer) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT metered_anchor_in((date_trunc('month', metered_cycle_start(day, anchor)::timestamp) + interval '1 month')::date,
+                           anchor)
+$$;
+)SQL";
+
+// Version 3: usage_aggregation becomes a view of usage_daily grouped by each business's
+// billing cycle. It can never drift from the daily rollup, follows a changed anchor day,
+// and costs ingest nothing (maintaining it was a second upsert in every batch).
+constexpr const char* aggregation_view_v3 = R"SQL(
+DROP TABLE usage_aggregation;
+CREATE VIEW usage_aggregation AS
+SELECT d.business_id,
+       metered_cycle_start(d.day, b.anchor_day) AS period_start,
+       metered_cycle_end(d.day, b.anchor_day) AS period_end,
+       d.event_type,
+       sum(d.quantity) AS total_quantity,
+       sum(d.event_count) AS event_count,
+       sum(d.list_cost_cents) AS total_cost_cents
+FROM usage_daily d JOIN businesses b ON b.id = d.business_id
+GROUP BY d.business_id, period_start, period_end, d.event_type;
+)SQL";
+
+constexpr std::array<Migration, 3> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
+    {2, "inlinable billing cycle functions", inline_cycles_v2},
+    {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
 }};
 
 }  // namespace

@@ -29,18 +29,20 @@ inline constexpr const char* record_version =
     "INSERT INTO metered_schema_version (version, description) VALUES ($1, $2)";
 
 /// Appends a batch: $1 business ids, $2 event ids, $3 types, $4 quantities, $5 unit prices
-/// and $6 list costs in cents, $7 metadata, $8 occurrence times (all arrays).
-/// Events of unknown businesses are skipped; a repeated (business, id) is skipped; the
-/// day and cycle rollups grow by exactly the rows inserted, in one statement (one
-/// transaction). Rows are taken in key order so concurrent appenders never deadlock.
+/// and $6 list costs in cents, $7 metadata, $8 occurrence times (all arrays, sorted by
+/// business and id, without repeats: the store does that before sending), and $9 the
+/// batch's distinct business ids (so the input is read once, never materialised).
+/// Events of unknown businesses are skipped; an id the table has is skipped; the daily
+/// rollup grows by exactly the rows inserted, in one statement (one transaction); the
+/// per-cycle usage_aggregation is a view of it.
+/// Rows are taken in key order so concurrent appenders never deadlock.
 /// Returns one row: the number of events inserted, and the unknown business ids.
 inline constexpr const char* append_events = R"SQL(
 WITH input AS (
-  SELECT DISTINCT ON (business_id, id) *
+  SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
               $8::timestamptz[])
        AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at)
-  ORDER BY business_id, id
 ), known AS (
   SELECT i.*, (i.occurred_at AT TIME ZONE b.time_zone)::date AS local_day
   FROM input i JOIN businesses b ON b.id = i.business_id
@@ -52,37 +54,18 @@ WITH input AS (
   FROM known ORDER BY business_id, id
   ON CONFLICT (business_id, id) DO NOTHING
   RETURNING business_id, event_type, quantity, total_cost_cents, local_day
-), per_day AS (
-  SELECT business_id, local_day, event_type, sum(quantity) AS quantity, count(*) AS event_count,
-         sum(total_cost_cents) AS cost_cents
-  FROM inserted GROUP BY business_id, local_day, event_type
 ), daily AS (
   INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
-  SELECT business_id, local_day, event_type, quantity, event_count, cost_cents
-  FROM per_day ORDER BY business_id, local_day, event_type
+  SELECT business_id, local_day, event_type, sum(quantity), count(*), sum(total_cost_cents)
+  FROM inserted GROUP BY business_id, local_day, event_type ORDER BY business_id, local_day, event_type
   ON CONFLICT (business_id, day, event_type) DO UPDATE
      SET quantity = d.quantity + EXCLUDED.quantity,
          event_count = d.event_count + EXCLUDED.event_count,
          list_cost_cents = d.list_cost_cents + EXCLUDED.list_cost_cents
   RETURNING 1
-), cycles AS (
-  INSERT INTO usage_aggregation AS a (business_id, period_start, period_end, event_type, total_quantity, event_count,
-                                      total_cost_cents)
-  SELECT p.business_id, metered_cycle_start(p.local_day, b.anchor_day), metered_cycle_end(p.local_day, b.anchor_day),
-         p.event_type, sum(p.quantity), sum(p.event_count), sum(p.cost_cents)
-  FROM per_day p JOIN businesses b ON b.id = p.business_id
-  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4
-  ON CONFLICT (business_id, period_start, event_type) DO UPDATE
-     SET total_quantity = a.total_quantity + EXCLUDED.total_quantity,
-         event_count = a.event_count + EXCLUDED.event_count,
-         total_cost_cents = a.total_cost_cents + EXCLUDED.total_cost_cents,
-         period_end = EXCLUDED.period_end,
-         updated_at = now()
-  RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted),
-       ARRAY(SELECT DISTINCT i.business_id FROM input i
-             WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = i.business_id))
+       ARRAY(SELECT x FROM unnest($9::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x))
 )SQL";
 
 /// Per-type sums of a business over local days [$2, $3), from the daily rollup.

@@ -7,6 +7,7 @@
 #include "../event_checks.h"
 #include "../iso_date.h"
 #include "../plan_rows.h"
+#include "../text_format.h"
 #include "metered/errors.h"
 #include "sqlite_db.h"
 
@@ -95,7 +96,7 @@ constexpr Migration migrations[] = {{1, schema_v1}};
 const Decimal hundred(100);
 const Decimal hundredth = Decimal::fromMantissa(1, 2);
 
-std::string dayText(date::local_days day) { return date::format("%F", day); }
+std::string dayText(date::local_days day) { return detail::isoDay(day); }
 
 date::local_days dayFrom(const std::string& text) {
     const auto day = detail::parseIsoDate(text);
@@ -256,7 +257,7 @@ AppendResult SqliteStore::append(std::span<const UsageEvent> events) {
                 continue;
             }
             const auto day = localDay(e.occurred_at, zone->second->first);
-            const std::string when = date::format("%FT%TZ", e.occurred_at);
+            const std::string when = detail::isoTimestamp(e.occurred_at);
             insert.bind(1, business)
                 .bind(2, e.id.toString())
                 .bind(3, e.type.name())

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// Fast text for the stores' hot paths: ISO dates and times, JSON strings (private).
+#pragma once
+
+#include <date/date.h>
+
+#include <string>
+#include <string_view>
+
+#include "metered/usage_event.h"
+
+namespace metered::detail {
+
+/// "2024-03-05".
+std::string isoDay(date::local_days day);
+/// "2024-03-05 12:00:00.000001+00" (PostgreSQL's input form) when `postgres`, else
+/// "2024-03-05T12:00:00.000001Z".
+std::string isoTimestamp(Timestamp t, bool postgres = false);
+/// Appends the canonical 8-4-4-4-12 form of `id`.
+void appendUuid(std::string& out, const Uuid& id);
+/// Appends Decimal::toString() of `value` without a temporary string.
+void appendDecimal(std::string& out, const Decimal& value);
+/// Appends isoTimestamp(t, postgres) without a temporary string.
+void appendIsoTimestamp(std::string& out, Timestamp t, bool postgres);
+
+/// Appends `text` (valid UTF-8) as a JSON string, quotes included, escaped exactly as
+/// nlohmann::json::dump() escapes it (tests compare the two).
+void appendJsonString(std::string& out, std::string_view text);
+
+}  // namespace metered::detail
