@@ -11,6 +11,7 @@ build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERED_BUILD_TESTS=OFF -DMETERED_BUILD_EXAMPLES=OFF \
   -DMETERED_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build "$build" -j2
+sync  # let the build's writes reach the disk before anything is timed
 pg_virtualenv -v 15 -o fsync=on -o synchronous_commit=on -o shared_buffers=256MB \
   "$build/bench/metered_bench" "$@"
 "$build/bench/metered_micro" --benchmark_min_time=0.2

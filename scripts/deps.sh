@@ -7,7 +7,14 @@ packages=(
   libfmt-dev libhowardhinnant-date-dev nlohmann-json3-dev libssl-dev
   libcli11-dev catch2 librapidcheck-dev libbenchmark-dev
   libpq-dev postgresql postgresql-common libsqlite3-dev
+  libcpp-httplib-dev
 )
+# The dashboard's browser test: Debian's Chromium, and Node.js with npm for playwright-core
+# (any Node.js 18 or later already on the machine will do).
+if [ "${METERED_BROWSER:-1}" != 0 ]; then
+  packages+=(chromium fonts-dejavu-core)
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

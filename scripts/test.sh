@@ -5,8 +5,11 @@
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
 #      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
 #   3. installs the package and builds a consumer with find_package, with pkg-config and
-#      with add_subdirectory, and runs each; runs every example's --help.
-# METERED_SANITIZERS=0 skips the sanitizer builds (a quicker local run).
+#      with add_subdirectory, and runs each; runs every example's --help;
+#   4. tests the dashboard example in Debian's headless Chromium (playwright-core from
+#      npm drives /usr/bin/chromium; no browser is downloaded).
+# METERED_SANITIZERS=0 skips the sanitizer builds, METERED_BROWSER=0 the browser test
+# (quicker local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -50,8 +53,14 @@ cmake --build build/consumer-subdir -j2
 build/consumer-subdir/consumer
 
 echo "== examples: --help"
-for example in chat_backend voice_backend billing_overview billing_analytics plans; do
+for example in chat_backend voice_backend billing_overview billing_analytics plans billing_dashboard; do
   build/test/examples/$example --help >/dev/null
 done
 build/test/tools/metered-migrate --help >/dev/null
+
+if [ "${METERED_BROWSER:-1}" != 0 ]; then
+  echo "== browser: the dashboard in headless Chromium"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  node tests/browser/dashboard.test.mjs build/test/examples/billing_dashboard build/dashboard.png
+fi
 echo "all tests passed"

@@ -28,10 +28,10 @@ struct PostgresOptions {
 ///   names (`usage_events`, `usage_aggregation`, `usage_quotas`, `businesses`,
 ///   `billing_overview`), widened to NUMERIC; see docs/schema.md.
 /// - `append()` is one statement, one round trip and one transaction per batch: events
-///   are inserted with ON CONFLICT DO NOTHING on (business_id, id) and the day and cycle
-///   rollups grow by exactly the rows inserted, taken in key order so concurrent
-///   appenders never deadlock. A batch that fails for a permanent reason is split in
-///   halves until the poison event is isolated and rejected; the others commit.
+///   are inserted with ON CONFLICT DO NOTHING on (business_id, id) and the daily rollup
+///   grows by exactly the rows inserted (usage_aggregation is a view of it), in key order,
+///   so concurrent appenders never deadlock. A batch that fails for a permanent reason is
+///   split in halves until the poison event is isolated and rejected; the others commit.
 /// - Reads use the daily rollup only, never a scan of `usage_events`.
 /// - Connection failures, lost connections, restarts and timeouts throw StoreError with
 ///   `transient() == true`; a stale pooled connection is replaced and the call retried

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+// billing_dashboard: the seed's Billing Overview, served. An HTTP server on loopback with
+//   GET  /                              the dashboard page (card, charges, 30-day trends)
+//   GET  /api/businesses                the businesses to choose from
+//   GET  /api/billing/analytics?businessId=&period=&days=   the seed's response shape
+//   POST /api/usage/api-call            businessId=…            record an API call
+//   POST /api/usage/voice-minutes       businessId=…&minutes=…  record voice minutes
+// (POST fields as a form or in the query string). Errors are JSON with a 400 or 404.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "dashboard_assets.h"
+#include "demo.h"
+
+namespace {
+
+using metered::BusinessId;
+
+void jsonError(httplib::Response& res, int status, const std::string& message) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"success", false}, {"error", message}}.dump(), "application/json");
+}
+
+// The seed scenario for the first demo business: 1500 API calls, 75.5 voice minutes,
+// 150 AI queries and 1500 MB this month ($8.31 on the basic plan).
+void recordSeedScenario(metered::UsageRecorder& recorder) {
+    const auto business = BusinessId::parse(demo::businesses[0].id);
+    for (int i = 0; i < 1500; ++i) recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini"});
+    for (int i = 0; i < 151; ++i) recorder.recordVoiceMinutes(business, metered::Decimal::parse("0.5"));
+    for (int i = 0; i < 150; ++i) recorder.recordAiQuery(business, {.query_type = "intent_classification"});
+    recorder.recordStorage(business, metered::Decimal(1500), {.file_type = "pdf"});
+}
+
+// The business a request names, or an error response (400 malformed, 404 unknown).
+std::optional<metered::Account> requestedBusiness(metered::UsageStore& store, const httplib::Request& req,
+                                                  httplib::Response& res) {
+    if (!req.has_param("businessId")) {
+        jsonError(res, 400, "businessId is required");
+        return std::nullopt;
+    }
+    const auto uuid = metered::Uuid::tryParse(req.get_param_value("businessId"));
+    if (!uuid) {
+        jsonError(res, 400, "businessId must be a UUID");
+        return std::nullopt;
+    }
+    auto account = store.findAccount(BusinessId(*uuid));
+    if (!account) jsonError(res, 404, "no such business");
+    return account;
+}
+
+void securityHeaders(httplib::Response& res) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-store");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Serve the seed's billing dashboard and analytics API for a metered store."};
+    std::string store_uri = demo::default_store;
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    bool seed_scenario = false;
+    app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
+    app.add_option("--host", host, "address to listen on (loopback unless you mean otherwise)")->capture_default_str();
+    app.add_option("--port", port, "port (0: any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
+    app.add_flag("--seed-scenario", seed_scenario, "record the seed scenario for Acme Pizza before serving");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        auto store = metered::openStore(store_uri);
+        demo::ensureBusinesses(*store);
+        metered::UsageRecorder recorder(store);
+        if (seed_scenario) recordSeedScenario(recorder);
+        const metered::UsageReports& reports = recorder.reports();
+
+        httplib::Server server;
+        server.set_payload_max_length(16 * 1024);
+        server.set_read_timeout(5, 0);
+        server.set_write_timeout(5, 0);
+        server.set_keep_alive_max_count(100);
+
+        server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+            securityHeaders(res);
+            res.set_content(dashboard::index_html, "text/html; charset=utf-8");
+        });
+        server.Get("/dashboard.js", [](const httplib::Request&, httplib::Response& res) {
+            securityHeaders(res);
+            res.set_content(dashboard::dashboard_js, "text/javascript; charset=utf-8");
+        });
+        server.Get("/dashboard.css", [](const httplib::Request&, httplib::Response& res) {
+            securityHeaders(res);
+            res.set_content(dashboard::dashboard_css, "text/css; charset=utf-8");
+        });
+        server.Get("/api/businesses", [&](const httplib::Request&, httplib::Response& res) {
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& account : store->listAccounts()) {
+                list.push_back({{"id", account.id.toString()},
+                                {"name", account.name},
+                                {"plan", account.plan_id},
+                                {"timeZone", account.time_zone}});
+            }
+            securityHeaders(res);
+            res.set_content(nlohmann::json{{"success", true}, {"data", list}}.dump(), "application/json");
+        });
+        server.Get("/api/billing/analytics", [&](const httplib::Request& req, httplib::Response& res) {
+            securityHeaders(res);
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            const auto period_text = req.has_param("period") ? req.get_param_value("period") : "current_month";
+            const auto spec = metered::PeriodSpec::parse(period_text);  // ValidationError: 400
+            int days = 30;
+            if (req.has_param("days")) {
+                const auto text = req.get_param_value("days");
+                const auto parsed = metered::Decimal::tryParse(text);
+                const auto value = parsed ? parsed->toInt64() : std::nullopt;
+                if (!value || *value < 1 || *value > 366) return jsonError(res, 400, "days must be a whole number from 1 to 366");
+                days = static_cast<int>(*value);
+            }
+            res.set_content(metered::to_json(reports.getBillingAnalytics(account->id, spec, days)), "application/json");
+        });
+        server.Post("/api/usage/api-call", [&](const httplib::Request& req, httplib::Response& res) {
+            securityHeaders(res);
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            const auto receipt = recorder.recordApiCall(account->id, {.operation = "dashboard_button"});
+            res.set_content(nlohmann::json{{"success", true}, {"eventId", receipt.id.toString()}}.dump(), "application/json");
+        });
+        server.Post("/api/usage/voice-minutes", [&](const httplib::Request& req, httplib::Response& res) {
+            securityHeaders(res);
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            if (!req.has_param("minutes")) return jsonError(res, 400, "minutes is required");
+            const auto minutes = metered::Decimal::parse(req.get_param_value("minutes"), "minutes");
+            const auto receipt = recorder.recordVoiceMinutes(account->id, minutes, {.operation = "dashboard_button"});
+            res.set_content(nlohmann::json{{"success", true}, {"eventId", receipt.id.toString()}}.dump(), "application/json");
+        });
+        server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const metered::ValidationError& e) {
+                jsonError(res, 400, e.what());
+            } catch (const metered::NotFoundError& e) {
+                jsonError(res, 404, e.what());
+            } catch (const std::exception& e) {
+                jsonError(res, 500, "internal error");
+                std::cerr << "billing_dashboard: " << e.what() << "\n";
+            }
+        });
+        server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+            if (res.body.empty()) {
+                jsonError(res, res.status, res.status == 404 ? "not found" : "request refused");
+            }
+        });
+
+        const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+        if (bound < 0) throw std::runtime_error(fmt::format("cannot listen on {}:{}", host, port));
+        std::cout << "billing dashboard on http://" << host << ":" << bound << "/ (store " << metered::maskPassword(store_uri)
+                  << ")" << std::endl;
+        server.listen_after_bind();
+    } catch (const std::exception& e) {
+        std::cerr << "billing_dashboard: " << e.what() << "\n";
+        return 1;
+    }
+}

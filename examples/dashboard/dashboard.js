@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// The Billing Overview page: reads /api/billing/analytics and draws the card, the charges
+// and 30-day trend charts. Text always goes in through textContent (never innerHTML).
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const SVG = 'http://www.w3.org/2000/svg';
+
+// Keep numbers as the exact digits the server sent (JSON.parse source text access),
+// where the browser supports it; otherwise fall back to the parsed number.
+function parseExact(text) {
+  return JSON.parse(text, (key, value, context) =>
+    typeof value === 'number' && context && typeof context.source === 'string' ? context.source : value);
+}
+const money = (value) => typeof value === 'string' ? '$' + value : '$' + Number(value || 0).toFixed(2);
+const count = (value) => String(value ?? 0);
+
+async function getJson(url, options) {
+  const response = await fetch(url, options);
+  const body = parseExact(await response.text());
+  if (!response.ok || body.success === false) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function setText(id, text) { $(id).textContent = text; }
+
+function bars(figureId, points, valueOf, label) {
+  const figure = $(figureId);
+  figure.querySelector('svg')?.remove();
+  figure.querySelector('.axis')?.remove();
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 600 80');
+  svg.setAttribute('preserveAspectRatio', 'none');
+  const values = points.map((p) => Number(valueOf(p)) || 0);
+  const most = Math.max(...values, 0) || 1;
+  const width = 600 / Math.max(points.length, 1);
+  points.forEach((point, i) => {
+    const height = (values[i] / most) * 75;
+    const rect = document.createElementNS(SVG, 'rect');
+    rect.setAttribute('x', String(i * width + 1));
+    rect.setAttribute('y', String(80 - height));
+    rect.setAttribute('width', String(Math.max(width - 2, 1)));
+    rect.setAttribute('height', String(height));
+    const title = document.createElementNS(SVG, 'title');
+    title.textContent = `${point.date}: ${label(valueOf(point))}`;
+    rect.appendChild(title);
+    svg.appendChild(rect);
+  });
+  const axis = document.createElement('div');
+  axis.className = 'axis';
+  const first = document.createElement('span');
+  first.textContent = points[0]?.date ?? '';
+  const last = document.createElement('span');
+  last.textContent = points[points.length - 1]?.date ?? '';
+  axis.append(first, last);
+  figure.append(svg, axis);
+}
+
+async function refresh() {
+  const business = $('business').value;
+  if (!business) return;
+  const query = new URLSearchParams({ businessId: business, period: $('period').value, days: '30' });
+  const { data } = await getJson('/api/billing/analytics?' + query);
+  const usage = data.billingUsage;
+  setText('minutes', count(usage.minutesUsed));
+  setText('api-calls', count(usage.apiCalls));
+  setText('ai-queries', count(usage.breakdown.aiQueries?.count));
+  setText('storage', count(usage.breakdown.storage?.count));
+  setText('total', money(usage.cost));
+  const names = { apiCalls: 'API calls', voiceMinutes: 'Voice minutes', aiQueries: 'AI queries', storage: 'Storage (MB)' };
+  const body = $('breakdown');
+  body.replaceChildren();
+  for (const [key, line] of Object.entries(usage.breakdown)) {
+    const row = document.createElement('tr');
+    for (const text of [names[key] ?? key, count(line.count), money(line.cost)]) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.appendChild(cell);
+    }
+    body.appendChild(row);
+  }
+  bars('trend-calls', data.trends, (p) => p.apiCalls, (v) => `${v} calls`);
+  bars('trend-minutes', data.trends, (p) => p.voiceMinutes, (v) => `${v} minutes`);
+  bars('trend-cost', data.trends, (p) => p.cost, (v) => money(v));
+  document.body.dataset.loaded = business + ':' + usage.apiCalls + ':' + usage.cost;
+}
+
+async function record(path, fields) {
+  const body = new URLSearchParams({ businessId: $('business').value, ...fields });
+  try {
+    await getJson(path, { method: 'POST', body });
+    setText('status', 'Recorded.');
+    await refresh();
+  } catch (error) {
+    setText('status', 'Could not record: ' + error.message);
+  }
+}
+
+async function start() {
+  const { data } = await getJson('/api/businesses');
+  const select = $('business');
+  for (const business of data) {
+    const option = document.createElement('option');
+    option.value = business.id;
+    option.textContent = `${business.name} (${business.plan}, ${business.timeZone})`;
+    select.appendChild(option);
+  }
+  select.addEventListener('change', refresh);
+  $('period').addEventListener('change', refresh);
+  $('record-call').addEventListener('click', () => record('/api/usage/api-call', {}));
+  $('record-voice').addEventListener('click', () => record('/api/usage/voice-minutes', { minutes: '2.5' }));
+  await refresh();
+}
+
+start().catch((error) => setText('status', 'Could not load: ' + error.message));

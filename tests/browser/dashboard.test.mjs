@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// Browser test of examples/billing_dashboard: starts the server on a free loopback port
+// with a fresh SQLite store holding the seed scenario, checks the API's answers, then
+// drives Debian's headless Chromium (never a downloaded browser) through the page:
+// the card shows what the library computes ($8.31), recording through the page moves it,
+// and a screenshot is saved.
+//
+//   node dashboard.test.mjs <billing_dashboard binary> <screenshot.png>
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const [binary, screenshot] = process.argv.slice(2);
+if (!binary || !screenshot) {
+  console.error('usage: node dashboard.test.mjs <billing_dashboard> <screenshot.png>');
+  process.exit(2);
+}
+const acme = '6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b';
+const work = mkdtempSync(join(tmpdir(), 'metered-dashboard-'));
+
+function startServer() {
+  const server = spawn(binary, ['--store', `sqlite:${join(work, 'store.db')}`, '--seed-scenario', '--port', '0'],
+                       { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    server.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (match) resolve({ server, url: `http://127.0.0.1:${match[1]}` });
+    });
+    server.on('exit', (code) => reject(new Error(`billing_dashboard exited with ${code}: ${output}`)));
+    setTimeout(() => reject(new Error('billing_dashboard did not start')), 30000);
+  });
+}
+
+async function status(url, options) {
+  const response = await fetch(url, options);
+  const body = await response.json();
+  return { code: response.status, body };
+}
+
+const { server, url } = await startServer();
+let browser;
+try {
+  // The API: the seed's shape and figures, and clear errors.
+  const ok = await status(`${url}/api/billing/analytics?businessId=${acme}&period=current_month&days=30`);
+  assert.equal(ok.code, 200);
+  assert.equal(ok.body.success, true);
+  assert.deepEqual(Object.keys(ok.body.data), ['billingUsage', 'trends']);
+  assert.equal(ok.body.data.billingUsage.apiCalls, 1500);
+  assert.equal(ok.body.data.billingUsage.minutesUsed, 75.5);
+  assert.equal(ok.body.data.billingUsage.cost, 8.31);
+  assert.equal(ok.body.data.trends.length, 30);
+  for (const query of ['', 'businessId=not-a-uuid', `businessId=${acme}&period=this_year`,
+                       `businessId=${acme}&days=0`, `businessId=${acme}&days=367`, `businessId=${acme}&days=ten`]) {
+    const bad = await status(`${url}/api/billing/analytics?${query}`);
+    assert.equal(bad.code, 400, query);
+    assert.equal(bad.body.success, false);
+    assert.ok(bad.body.error.length > 0);
+  }
+  const unknown = await status(`${url}/api/billing/analytics?businessId=11111111-1111-4111-8111-111111111111`);
+  assert.equal(unknown.code, 404);
+
+  // The page, in Debian's Chromium with a fresh profile.
+  const profile = join(work, 'profile');
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 900 },
+  });
+  const page = browser.pages()[0] ?? await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url + '/');
+  await page.selectOption('#business', acme);
+  // (Waits use locators: the page's Content-Security-Policy forbids evaluating strings.)
+  await page.locator(`body[data-loaded^="${acme}"]`).waitFor();
+  const card = async () => ({
+    minutes: await page.textContent('#minutes'),
+    calls: await page.textContent('#api-calls'),
+    queries: await page.textContent('#ai-queries'),
+    storage: await page.textContent('#storage'),
+    total: await page.textContent('#total'),
+  });
+  assert.deepEqual(await card(), { minutes: '75.5', calls: '1500', queries: '150', storage: '1500', total: '$8.31' });
+  assert.equal(await page.locator('#breakdown tr').count(), 4);
+  assert.equal(await page.locator('#trend-calls rect').count(), 30);
+
+  // Recording through the page moves the card: one more call is one more cent.
+  await page.click('#record-call');
+  await page.locator('#api-calls', { hasText: /^1501$/ }).waitFor();
+  assert.equal(await page.textContent('#total'), '$8.32');
+  // 2.5 more minutes: 18 billable minutes at 2 cents.
+  await page.click('#record-voice');
+  await page.locator('#minutes', { hasText: /^78$/ }).waitFor();
+  assert.equal(await page.textContent('#total'), '$8.37');
+  assert.deepEqual(errors, []);
+
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(`browser test passed; screenshot: ${screenshot}`);
+} finally {
+  await browser?.close();
+  server.kill();
+  rmSync(work, { recursive: true, force: true });
+}
