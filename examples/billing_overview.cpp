@@ -28,22 +28,15 @@ std::string bar(std::int64_t value, std::int64_t max, int width) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Print a business's billing overview, as the seed's dashboard shows it."};
-    std::string store_uri = demo::default_store;
-    std::string business_name = demo::businesses[0].name;
-    std::string period = "current_month";
-    int days = 30;
-    app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
-    app.add_option("--business", business_name, "business name or id")->capture_default_str();
-    app.add_option("--period", period, "current_month, previous_month, current_cycle, previous_cycle or YYYY-MM-DD..YYYY-MM-DD")
-        ->capture_default_str();
-    app.add_option("--days", days, "days of trend to chart")->capture_default_str()->check(CLI::Range(1, 366));
+    demo::ReportOptions options;
+    options.addTo(app);
     CLI11_PARSE(app, argc, argv);
 
     try {
-        auto store = metered::openStore(store_uri);
-        const auto business = demo::findBusiness(*store, business_name);
+        auto store = metered::openStore(options.store);
+        const auto business = demo::findBusiness(*store, options.business);
         metered::UsageReports reports(store);
-        const auto usage = reports.getBillingUsage(business.id, metered::PeriodSpec::parse(period));
+        const auto usage = reports.getBillingUsage(business.id, metered::PeriodSpec::parse(options.period));
         using metered::EventType;
         currency = usage.bill.currency.code;
 
@@ -66,10 +59,10 @@ int main(int argc, char** argv) {
         }
         fmt::print("  {:<14}{:>58}\n\n", "total", money(usage.bill.total));
 
-        const auto trends = reports.getUsageTrends(business.id, days);
+        const auto trends = reports.getUsageTrends(business.id, options.days);
         std::int64_t most = 0;
         for (const auto& point : trends) most = std::max(most, point.quantity(EventType::apiCall()).rounded(0, metered::Rounding::up).toInt64().value_or(0));
-        fmt::print("Last {} days: API calls per day, with voice minutes and the day's share of the bill\n", days);
+        fmt::print("Last {} days: API calls per day, with voice minutes and the day's share of the bill\n", options.days);
         for (const auto& point : trends) {
             const auto calls = point.quantity(EventType::apiCall()).rounded(0, metered::Rounding::up).toInt64().value_or(0);
             fmt::print("  {} {:<30} {:>6} calls {:>8} min {:>9}\n", date::format("%m-%d", date::local_days(point.date)),

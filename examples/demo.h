@@ -2,6 +2,7 @@
 // What the example programs share: the demo businesses, and finding one by name or id.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <metered/metered.h>
 
 #include <array>
@@ -44,5 +45,22 @@ inline metered::Account findBusiness(metered::UsageStore& store, const std::stri
     }
     throw std::runtime_error("no business '" + text + "' in the store (run chat_backend first to create the demo businesses)");
 }
+
+/// The options the report examples share.
+struct ReportOptions {
+    std::string store = default_store;
+    std::string business = businesses[0].name;
+    std::string period = "current_month";
+    int days = 30;
+
+    void addTo(CLI::App& app) {
+        app.add_option("--store", store, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
+        app.add_option("--business", business, "business name or id")->capture_default_str();
+        app.add_option("--period", period,
+                       "current_month, previous_month, current_cycle, previous_cycle or YYYY-MM-DD..YYYY-MM-DD")
+            ->capture_default_str();
+        app.add_option("--days", days, "days of trends")->capture_default_str()->check(CLI::Range(1, 366));
+    }
+};
 
 }  // namespace demo

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "metered/account.h"
 
-#include <algorithm>
-
 #include "metered/billing_period.h"
 #include "metered/errors.h"
+#include "precision.h"
 #include "utf8.h"
 
 namespace metered {
@@ -13,12 +12,7 @@ void Account::validate() const {
     if (name.empty() || name.size() > 200 || !detail::isValidUtf8(name)) {
         throw ValidationError("name", "must be 1 to 200 bytes of UTF-8");
     }
-    const bool plan_ok = !plan_id.empty() && plan_id.size() <= 64 &&
-                         std::all_of(plan_id.begin(), plan_id.end(), [](char c) {
-                             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                                    c == '_' || c == '-' || c == '.';
-                         });
-    if (!plan_ok) throw ValidationError("plan_id", "'" + plan_id.substr(0, 64) + "' is not a plan id");
+    if (!detail::isPlanId(plan_id)) throw ValidationError("plan_id", "'" + plan_id.substr(0, 64) + "' is not a plan id");
     if (!isKnownTimeZone(time_zone)) {
         throw ValidationError("time_zone", "unknown time zone '" + time_zone.substr(0, 64) + "'");
     }

@@ -22,11 +22,6 @@ constexpr std::array<KnownCurrency, 24> known_currencies{{
     {"BRL", 2}, {"MXN", 2}, {"ZAR", 2}, {"JPY", 0}, {"KRW", 0}, {"KWD", 3}, {"BHD", 3}, {"TND", 3},
 }};
 
-bool isPlanIdChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-}
-
 void requireNonNegative(const Decimal& value, const std::string& field, int max_digits) {
     if (value.isNegative()) throw ValidationError(field, "must not be negative");
     if (value.significantScale() > max_digits) {
@@ -104,7 +99,7 @@ Meter* Plan::meter(const EventType& type) noexcept {
 }
 
 void Plan::validate() const {
-    if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), isPlanIdChar)) {
+    if (!detail::isPlanId(id)) {
         throw ValidationError("plan.id", "'" + id.substr(0, 64) + "' is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
     }
     const std::string at = "plans." + id;

@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh directory under the system's temporary directory, removed afterwards.
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / ("metered-test-" + Uuid::generateV7().toString());
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-};
-
 RecorderOptions asyncOptions(AsyncOptions async = {}) {
     RecorderOptions options;
     options.mode = RecordMode::async;

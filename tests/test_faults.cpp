@@ -25,12 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / ("metered-fault-" + Uuid::generateV7().toString());
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-};
-
 /// A PostgreSQL cluster of this test's own (so it can be stopped without disturbing other
 /// tests), made with Debian's pg_createcluster (the test command runs as root).
 class PrivateCluster {

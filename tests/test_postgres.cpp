@@ -2,9 +2,6 @@
 // PostgreSQL-specific behaviour: migrations, the seed's SQL, plans, poison isolation,
 // errors and secrets, two processes appending at once.
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include "conninfo.h"
@@ -273,36 +270,17 @@ TEST_CASE("two processes appending to the same businesses end with exact totals"
         events.push_back(event(businesses[i % 4].id, i % 3 ? EventType::apiCall() : EventType::voiceMinute(), "0.5",
                                at(date::sys_days(2024_y / 3 / 1) + date::days(i % 30), hours(i % 24))));
     }
-    std::vector<pid_t> children;
-    for (int process = 0; process < 2; ++process) {
-        const pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            int status = 0;
-            try {
-                PostgresStore store({.conninfo = fixture.conninfo, .pool_size = 1});
-                std::vector<UsageEvent> mine;
-                for (int i = 0; i < 4000; ++i) {
-                    const bool first_half = i < 2000;
-                    if (i % 2 == process || first_half == (process == 0)) mine.push_back(events[i]);
-                }
-                if (process == 1) std::reverse(mine.begin(), mine.end());
-                for (std::size_t from = 0; from < mine.size(); from += 250) {
-                    store.append(std::span<const UsageEvent>(mine).subspan(from, std::min<std::size_t>(250, mine.size() - from)));
-                }
-            } catch (...) {
-                status = 1;
-            }
-            _exit(status);
+    const int failed = inChildProcesses(2, [&](int process) {
+        PostgresStore store({.conninfo = fixture.conninfo, .pool_size = 1});
+        std::vector<UsageEvent> mine;
+        for (int i = 0; i < 4000; ++i) {
+            const bool first_half = i < 2000;
+            if (i % 2 == process || first_half == (process == 0)) mine.push_back(events[i]);
         }
-        children.push_back(pid);
-    }
-    for (pid_t pid : children) {
-        int status = 0;
-        waitpid(pid, &status, 0);
-        CHECK(WIFEXITED(status));
-        CHECK(WEXITSTATUS(status) == 0);
-    }
+        if (process == 1) std::reverse(mine.begin(), mine.end());
+        appendInBatches(store, mine, 250);
+    });
+    CHECK(failed == 0);
     const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
     Decimal sum;
     std::int64_t count = 0;

@@ -217,3 +217,14 @@ TEST_CASE("custom event types are recorded and billed when the price book prices
     CHECK(usage.cost(EventType("sms_segment")) == num("0.03"));  // 4 × 0.0075 = 0.03
     CHECK(to_json(usage).find("\"sms_segment\":{\"count\":14,\"cost\":0.03}") != std::string::npos);
 }
+
+TEST_CASE("quota and trend JSON are exact and complete", "[recorder]") {
+    Setup setup(at(2024_y / 3 / 20, hours(16)));
+    for (int i = 0; i < 1003; ++i) setup.recorder->recordApiCall(setup.business.id);
+    const auto quota = to_json(setup.recorder->checkQuota(setup.business.id, EventType::apiCall()));
+    CHECK(quota == R"({"type":"api_call","used":1003,"included":1000,"limit":1000,"hard":false,"remaining":0,)"
+                   R"("exceeded":true,"period":{"from":"2024-03-01","to":"2024-04-01","timeZone":"America/New_York"}})");
+    const auto trends = setup.recorder->getUsageTrends(setup.business.id, 2);
+    CHECK(to_json(trends) == R"([{"date":"2024-03-19","apiCalls":0,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.00},)"
+                             R"({"date":"2024-03-20","apiCalls":1003,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.03}])");
+}

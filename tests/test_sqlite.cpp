@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 // SQLite-specific behaviour: exact text storage, WAL, reopening, two processes.
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "metered/errors.h"
 #include "metered/store.h"
 #include "store_fixtures.h"
@@ -67,32 +64,14 @@ TEST_CASE("two processes appending to one SQLite file end with exact totals", "[
     for (int i = 0; i < 2000; ++i) {
         events.push_back(event(biz.id, EventType::apiCall(), "1", at(date::sys_days(2024_y / 3 / 1) + date::days(i % 28), hours(3))));
     }
-    std::vector<pid_t> children;
-    for (int process = 0; process < 2; ++process) {
-        const pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            int status = 0;
-            try {
-                SqliteStore store({.path = fixture.path});
-                // Process 0 appends all events front to back, process 1 the second half back to front.
-                std::vector<UsageEvent> mine(events.begin() + (process == 0 ? 0 : 1000), events.end());
-                if (process == 1) std::reverse(mine.begin(), mine.end());
-                for (std::size_t from = 0; from < mine.size(); from += 100) {
-                    store.append(std::span<const UsageEvent>(mine).subspan(from, std::min<std::size_t>(100, mine.size() - from)));
-                }
-            } catch (...) {
-                status = 1;
-            }
-            _exit(status);
-        }
-        children.push_back(pid);
-    }
-    for (pid_t pid : children) {
-        int status = 0;
-        waitpid(pid, &status, 0);
-        CHECK(WEXITSTATUS(status) == 0);
-    }
+    const int failed = inChildProcesses(2, [&](int process) {
+        SqliteStore store({.path = fixture.path});
+        // Process 0 appends all events front to back, process 1 the second half back to front.
+        std::vector<UsageEvent> mine(events.begin() + (process == 0 ? 0 : 1000), events.end());
+        if (process == 1) std::reverse(mine.begin(), mine.end());
+        appendInBatches(store, mine, 100);
+    });
+    CHECK(failed == 0);
     const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
     const auto totals = fixture.store->totals(biz.id, march);
     REQUIRE(totals.size() == 1);

@@ -3,6 +3,12 @@
 #pragma once
 
 #include <date/date.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <vector>
 
 #include "metered/usage_recorder.h"
 
@@ -30,6 +36,50 @@ inline UsageEvent event(const BusinessId& business, EventType type, const char* 
     e.list_cost = e.quantity * e.unit_price;
     e.occurred_at = when;
     return e;
+}
+
+/// A fresh directory under the system's temporary directory, removed afterwards.
+struct TempDir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("metered-test-" + Uuid::generateV7().toString());
+    TempDir() { std::filesystem::create_directories(path); }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+/// Runs `body(i)` in `count` forked child processes at once and waits for them all;
+/// returns how many failed (threw, or exited other than 0).
+inline int inChildProcesses(int count, const std::function<void(int)>& body) {
+    std::vector<pid_t> children;
+    for (int i = 0; i < count; ++i) {
+        const pid_t pid = fork();
+        if (pid < 0) return count;
+        if (pid == 0) {
+            int status = 0;
+            try {
+                body(i);
+            } catch (...) {
+                status = 1;
+            }
+            _exit(status);
+        }
+        children.push_back(pid);
+    }
+    int failed = 0;
+    for (pid_t pid : children) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        failed += WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    }
+    return failed;
+}
+
+/// Appends `events` to `store` in batches of `batch`.
+inline void appendInBatches(UsageStore& store, std::span<const UsageEvent> events, std::size_t batch) {
+    for (std::size_t from = 0; from < events.size(); from += batch) {
+        store.append(events.subspan(from, std::min(batch, events.size() - from)));
+    }
 }
 
 /// A clock that stays where it is set.
