@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
@@ -323,4 +325,37 @@ TEST_CASE("a torn spool tail and a flipped byte are detected and never misread",
         REQUIRE(recorded.count(e.id) == 1);
         CHECK(recorded[e.id] == e.quantity);  // nothing misread
     }
+}
+
+TEST_CASE("a full spool disk is a clear error under the overflow policy, not a crash", "[async][spool]") {
+    TempDir dir;
+    const int failed = inChildProcesses(1, [&](int) {
+        auto store = std::make_shared<UnreliableStore>();
+        const auto biz = account("Acme");
+        store->saveAccount(biz);
+        store->down = true;  // nothing drains: the spool must grow
+        UsageRecorder recorder(store, asyncOptions({.segment_bytes = 64u << 10, .overflow = OverflowPolicy::reject,
+                                                    .spool = SpoolMode::on, .spool_dir = dir.path}));
+        std::this_thread::sleep_for(100ms);  // the first segments and their spares exist
+        // From now on no file may grow past 32 KiB: every new segment fails as on a full disk.
+        signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{32u << 10, 32u << 10};
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) throw std::runtime_error("setrlimit");
+        std::size_t accepted = 0;
+        std::string refusal;
+        for (int i = 0; i < 100000 && refusal.empty(); ++i) {
+            try {
+                recorder.recordApiCall(biz.id, {.operation = "chat_completion"});
+                ++accepted;
+            } catch (const QueueFullError& e) {
+                refusal = e.what();
+            }
+        }
+        if (accepted == 0 || refusal.find("spool") == std::string::npos ||
+            refusal.find("File too large") == std::string::npos || recorder.stats().rejected != 1) {
+            throw std::runtime_error("unexpected: " + refusal);
+        }
+        recorder.close(10ms);
+    });
+    CHECK(failed == 0);
 }
