@@ -60,7 +60,7 @@ build/test/tools/metered-migrate --help >/dev/null
 
 if [ "${METERED_BROWSER:-1}" != 0 ]; then
   echo "== browser: the dashboard in headless Chromium"
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/browser && npm ci --offline --no-audit --no-fund --loglevel=error)  # vendored: no network
   node tests/browser/dashboard.test.mjs build/test/examples/billing_dashboard build/dashboard.png
 fi
 echo "all tests passed"
