@@ -64,6 +64,7 @@ PriceBook storedPriceBook(UsageStore& store) {
 struct UsageReports::Context {
     Account account;
     const Plan* plan;
+    const PricingCalculator* calculator;
     Timestamp now;
 };
 
@@ -71,6 +72,7 @@ UsageReports::UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_bo
     : store_(std::move(store)), price_book_(std::move(price_book)), clock_(std::move(clock)) {
     if (!store_) throw ValidationError("store", "must not be null");
     if (!clock_) clock_ = systemNow;
+    for (const Plan& plan : price_book_.plans()) calculators_.emplace_back(plan);
 }
 
 UsageReports::UsageReports(std::shared_ptr<UsageStore> store, Clock clock)
@@ -81,7 +83,8 @@ UsageReports::Context UsageReports::contextFor(const BusinessId& business) const
     auto account = store_->findAccount(business);
     if (!account) throw NotFoundError("unknown business " + business.toString());
     const Plan& plan = price_book_.plan(account->plan_id);
-    return Context{std::move(*account), &plan, clock_()};
+    const auto index = static_cast<std::size_t>(&plan - price_book_.plans().data());
+    return Context{std::move(*account), &plan, &calculators_[index], clock_()};
 }
 
 BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const PeriodSpec& period) const {
@@ -90,7 +93,7 @@ BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const Per
     result.business = business;
     result.period = BillingPeriod::resolve(period, context.account, context.now);
     const auto totals = store_->totals(business, result.period.days);
-    result.bill = PricingCalculator(*context.plan).bill(totals);
+    result.bill = context.calculator->bill(totals);
     result.usage = perMeter(*context.plan, totals);
     return result;
 }
@@ -98,7 +101,7 @@ BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const Per
 std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business, int days) const {
     if (days < 1 || days > 366) throw ValidationError("days", "must be between 1 and 366");
     const Context context = contextFor(business);
-    const PricingCalculator calculator(*context.plan);
+    const PricingCalculator& calculator = *context.calculator;
     const auto today = localDay(context.now, context.account.time_zone);
     const auto first = today - date::days(days - 1);
     const auto end = today + date::days(1);

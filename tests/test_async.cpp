@@ -334,8 +334,11 @@ TEST_CASE("a full spool disk is a clear error under the overflow policy, not a c
         const auto biz = account("Acme");
         store->saveAccount(biz);
         store->down = true;  // nothing drains: the spool must grow
-        UsageRecorder recorder(store, asyncOptions({.segment_bytes = 64u << 10, .overflow = OverflowPolicy::reject,
-                                                    .spool = SpoolMode::on, .spool_dir = dir.path}));
+        // Block: while the producer waits for room, the preparer tries (and fails) to make the
+        // next segment, so the refusal can say why.
+        UsageRecorder recorder(store, asyncOptions({.segment_bytes = 64u << 10, .overflow = OverflowPolicy::block,
+                                                    .block_timeout = 500ms, .spool = SpoolMode::on,
+                                                    .spool_dir = dir.path}));
         std::this_thread::sleep_for(100ms);  // the first segments and their spares exist
         // From now on no file may grow past 32 KiB: every new segment fails as on a full disk.
         signal(SIGXFSZ, SIG_IGN);

@@ -56,6 +56,7 @@ private:
 
     std::shared_ptr<UsageStore> store_;
     PriceBook price_book_;
+    std::vector<PricingCalculator> calculators_;  // one per plan of the book, in its order
     Clock clock_;
 };
 

@@ -27,9 +27,9 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 }
 
 void ConnectionPool::giveBack(std::unique_ptr<PgConnection> connection) {
-    if (connection->inTransaction()) connection->rollbackQuietly();
+    if (connection->transactionOpen()) connection->rollbackQuietly();
     std::lock_guard lock(mutex_);
-    if (connection->broken() || connection->inTransaction()) {
+    if (connection->broken() || connection->transactionOpen()) {
         --open_;
     } else {
         idle_.push_back(std::move(connection));

@@ -72,7 +72,7 @@ public:
 
     bool broken() const noexcept { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
     /// True when a transaction is open (or aborted) on the connection.
-    bool inTransaction() const noexcept { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+    bool transactionOpen() const noexcept { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
     /// Rolls back an open transaction, ignoring errors (marks the connection broken if it fails).
     void rollbackQuietly() noexcept;
 
