@@ -96,6 +96,7 @@ TEST_CASE("async events keep their exact values and idempotency keys", "[async]"
     const auto biz = account("Acme");
     store->saveAccount(biz);
     UsageRecorder recorder(store, asyncOptions());
+    const PinnedToCpu0 pinned;  // one lane: the events are stored in the order recorded
     const auto when = at(date::sys_days(date::year(2024) / 3 / 5), 12h);
     const auto first = recorder.recordVoiceMinutes(biz.id, num("0.700001"), {.session_id = "s-\xc3\xa9"},
                                                    {.idempotency_key = "req-1", .occurred_at = when});
@@ -184,7 +185,10 @@ TEST_CASE("transient store failures are retried in order until they succeed", "[
                                                     log.emplace_back(m);
                                                 }}));
     std::vector<EventId> ids;
-    for (int i = 0; i < 95; ++i) ids.push_back(recorder.recordAiQuery(biz.id).id);
+    {
+        const PinnedToCpu0 pinned;  // one lane: order is kept within a lane
+        for (int i = 0; i < 95; ++i) ids.push_back(recorder.recordAiQuery(biz.id).id);
+    }
     REQUIRE(recorder.flush(10s));
     const auto stats = recorder.stats();
     CHECK(stats.retries == 4);
