@@ -1,20 +1,53 @@
 // SPDX-License-Identifier: MIT
 #include "event_checks.h"
 
+#include <date/date.h>
+
 #include "precision.h"
 
 namespace metered::detail {
+
+static_assert(earliest_occurred_at == Timestamp(date::sys_days(date::year(2000) / 1 / 1)));
+static_assert(latest_occurred_at == Timestamp(date::sys_days(date::year(2200) / 1 / 1)));
 
 std::optional<std::string> eventProblem(const UsageEvent& event) {
     if (event.id.uuid().isNil()) return "nil event id";
     if (event.business.uuid().isNil()) return "nil business id";
     if (event.quantity.isNegative()) return "negative quantity";
+    if (event.quantity > max_event_quantity) return "quantity above the limit of 1000000000000";
     if (event.quantity.significantScale() > max_quantity_scale) return "quantity has too many fractional digits";
     if (event.unit_price.isNegative()) return "negative unit price";
     if (event.unit_price.significantScale() > max_price_scale) return "unit price has too many fractional digits";
-    if (event.list_cost != event.quantity * event.unit_price) return "list cost is not quantity x unit price";
+    try {
+        if (event.list_cost != event.quantity * event.unit_price) return "list cost is not quantity x unit price";
+    } catch (const std::exception&) {
+        return "quantity x unit price does not fit exactly";
+    }
+    if (event.list_cost > max_day_list_cost) return "list cost above the limit of 10000000000000";
+    if (event.occurred_at < earliest_occurred_at || event.occurred_at >= latest_occurred_at) {
+        return "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)";
+    }
     if (event.metadata.byteSize() > max_stored_metadata_bytes) return "metadata too large";
     return std::nullopt;
 }
+
+std::optional<std::string> rollupProblem(const UsageTotal& total, const UsageEvent& event) {
+    // eventProblem bounds the event's values and this function the totals, so both sides
+    // are far below 38 digits and the sums are exact.
+    if (total.quantity + event.quantity > max_day_quantity) {
+        return "the day's " + event.type.toString() + " quantity would exceed 1000000000000000";
+    }
+    if (total.list_cost + event.list_cost > max_day_list_cost) {
+        return "the day's " + event.type.toString() + " list cost would exceed 10000000000000";
+    }
+    return std::nullopt;
+}
+
+std::string idempotencyConflict(const UsageEvent& event, const EventType& stored_type, const Decimal& stored_quantity) {
+    return "idempotency conflict: event " + event.id.toString() + " is stored as " + stored_type.toString() + " x " +
+           stored_quantity.toPlainString() + ", not " + event.type.toString() + " x " + event.quantity.toPlainString();
+}
+
+std::string unknownBusiness(const BusinessId& business) { return "unknown business " + business.toString(); }
 
 }  // namespace metered::detail

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "event_checks.h"
 
@@ -13,7 +12,7 @@ namespace metered {
 struct MemoryStore::State {
     struct Business {
         Account account;
-        std::unordered_set<EventId> seen;
+        std::unordered_map<EventId, std::size_t> index;  // id -> position in events
         std::map<date::local_days, std::map<EventType, UsageTotal>> days;
         std::vector<UsageEvent> events;
     };
@@ -46,30 +45,62 @@ void MemoryStore::migrate() {
 
 AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
     std::lock_guard lock(mutex_);
+    // Each event is decided in order against what is stored plus what this batch accepted
+    // before it; the accepted ones are applied together at the end (all or nothing).
     AppendResult result;
+    std::vector<std::pair<std::size_t, date::local_days>> accepted;
+    std::map<std::pair<BusinessId, EventId>, std::size_t> accepted_ids;
+    std::map<std::tuple<BusinessId, date::local_days, EventType>, UsageTotal> rollups;  // after the batch
     for (std::size_t i = 0; i < events.size(); ++i) {
         const UsageEvent& event = events[i];
+        if (auto problem = detail::eventProblem(event)) {
+            result.rejected.push_back({i, event.id, *problem, RejectionKind::invalid});
+            continue;
+        }
         State::Business* business = state_->find(event.business);
         if (business == nullptr) {
-            result.rejected.push_back({i, event.id, "unknown business " + event.business.toString()});
+            result.rejected.push_back({i, event.id, detail::unknownBusiness(event.business), RejectionKind::unknown_business});
             continue;
         }
-        if (auto problem = detail::eventProblem(event)) {
-            result.rejected.push_back({i, event.id, *problem});
-            continue;
-        }
-        if (!business->seen.insert(event.id).second) {
-            ++result.duplicates;
+        const UsageEvent* stored = nullptr;
+        if (auto it = business->index.find(event.id); it != business->index.end()) stored = &business->events[it->second];
+        if (auto it = accepted_ids.find({event.business, event.id}); it != accepted_ids.end()) stored = &events[it->second];
+        if (stored != nullptr) {
+            if (stored->type == event.type && stored->quantity == event.quantity) {
+                ++result.duplicates;
+            } else {
+                result.rejected.push_back({i, event.id, detail::idempotencyConflict(event, stored->type, stored->quantity),
+                                           RejectionKind::idempotency_conflict});
+            }
             continue;
         }
         const auto day = localDay(event.occurred_at, business->account.time_zone);
-        auto [slot, fresh] = business->days[day].try_emplace(event.type, UsageTotal{event.type, {}, 0, {}});
-        slot->second.quantity += event.quantity;
-        slot->second.list_cost += event.list_cost;
-        ++slot->second.events;
-        business->events.push_back(event);
-        ++result.stored;
+        auto [slot, fresh] = rollups.try_emplace({event.business, day, event.type}, UsageTotal{event.type, {}, 0, {}});
+        if (fresh) {
+            if (auto on_day = business->days.find(day); on_day != business->days.end()) {
+                if (auto it = on_day->second.find(event.type); it != on_day->second.end()) slot->second = it->second;
+            }
+        }
+        UsageTotal& total = slot->second;
+        if (auto problem = detail::rollupProblem(total, event)) {
+            result.rejected.push_back({i, event.id, *problem, RejectionKind::over_limit});
+            continue;
+        }
+        total.quantity += event.quantity;
+        total.list_cost += event.list_cost;
+        ++total.events;
+        accepted_ids.emplace(std::make_pair(event.business, event.id), i);
+        accepted.emplace_back(i, day);
     }
+    for (auto& [key, total] : rollups) {
+        if (total.events > 0) state_->find(std::get<0>(key))->days[std::get<1>(key)][std::get<2>(key)] = std::move(total);
+    }
+    for (const auto& [i, day] : accepted) {
+        State::Business& business = *state_->find(events[i].business);
+        business.index.emplace(events[i].id, business.events.size());
+        business.events.push_back(events[i]);
+    }
+    result.stored = accepted.size();
     return result;
 }
 

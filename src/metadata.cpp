@@ -22,7 +22,7 @@ void checkKey(std::string_view key) {
     if (key.empty() || key.size() > 255) {
         throw ValidationError("metadata", "a key must be 1 to 255 bytes long");
     }
-    if (!detail::isValidUtf8(key)) throw ValidationError("metadata", "a key is not valid UTF-8");
+    if (!detail::isStorableText(key)) throw ValidationError("metadata", "a key is not valid UTF-8 without U+0000");
 }
 
 nlohmann::ordered_json parseJson(std::string_view text, std::string_view field) {
@@ -53,9 +53,16 @@ Metadata& Metadata::put(std::string_view key, Kind kind, std::string_view value)
     return *this;
 }
 
+Metadata& Metadata::putJson(std::string_view key, std::string_view json) {
+    if (detail::hasNulEscape(json)) {
+        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "holds U+0000, which no store keeps");
+    }
+    return put(key, Kind::json, json);
+}
+
 Metadata& Metadata::set(std::string_view key, std::string_view value) {
-    if (!detail::isValidUtf8(value)) {
-        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "value is not valid UTF-8");
+    if (!detail::isStorableText(value)) {
+        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "value is not valid UTF-8 without U+0000");
     }
     return put(key, Kind::string, value);
 }
@@ -81,7 +88,7 @@ void Metadata::checkFitsInt64(std::string_view key, std::uint64_t value) {
 Metadata& Metadata::setJson(std::string_view key, std::string_view json) {
     const auto value = parseJson(json, "metadata." + std::string(key.substr(0, 64)));
     if (value.is_string()) return set(key, value.get_ref<const std::string&>());
-    return put(key, Kind::json, value.dump());
+    return putJson(key, value.dump());
 }
 
 Metadata Metadata::fromJson(std::string_view object_text) {
@@ -92,7 +99,7 @@ Metadata Metadata::fromJson(std::string_view object_text) {
         if (value.is_string()) {
             metadata.set(key, value.get_ref<const std::string&>());
         } else {
-            metadata.put(key, Kind::json, value.dump());
+            metadata.putJson(key, value.dump());
         }
     }
     return metadata;
@@ -129,8 +136,9 @@ Metadata Metadata::fromEncoded(std::string_view encoded) {
     // encoder wrote (the spool's checksums guard them on disk).
     for (std::size_t offset = 0; offset < encoded.size();) {
         const auto field = readField(encoded, offset);
-        if (!field || !detail::isValidUtf8(field->key) ||
-            (field->kind == detail::FieldKind::string && !detail::isValidUtf8(field->value))) {
+        if (!field || !detail::isStorableText(field->key) ||
+            (field->kind == detail::FieldKind::string && !detail::isStorableText(field->value)) ||
+            (field->kind == detail::FieldKind::json && detail::hasNulEscape(field->value))) {
             throw ValidationError("metadata", "malformed encoding");
         }
         offset += field->size;

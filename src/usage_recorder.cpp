@@ -7,6 +7,7 @@
 
 #include "async/event_codec.h"
 #include "async/pipeline.h"
+#include "event_checks.h"
 #include "metered/errors.h"
 #include "precision.h"
 #include "utf8.h"
@@ -23,8 +24,8 @@ class DraftFields {
 public:
     void text(std::string_view key, std::string_view value) {
         if (value.empty()) return;
-        if (!detail::isValidUtf8(value)) {
-            throw ValidationError("metadata." + std::string(key), "value is not valid UTF-8");
+        if (!detail::isStorableText(value)) {
+            throw ValidationError("metadata." + std::string(key), "value is not valid UTF-8 without U+0000");
         }
         fields_[count_++] = {FieldKind::string, key, value};
     }
@@ -76,6 +77,9 @@ UsageRecorder::~UsageRecorder() = default;
 void UsageRecorder::prepare(detail::EventDraft& draft, const RecordOptions& options) const {
     if (draft.business.uuid().isNil()) throw ValidationError("business_id", "must not be the nil UUID");
     if (draft.quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
+    if (draft.quantity > detail::max_event_quantity) {
+        throw ValidationError("quantity", "must not exceed 1000000000000 (10^12) per event");
+    }
     if (draft.quantity.scale() > detail::max_quantity_scale && draft.quantity.significantScale() > detail::max_quantity_scale) {
         throw ValidationError("quantity", "has more than " + std::to_string(detail::max_quantity_scale) +
                                               " fractional digits");
@@ -86,11 +90,21 @@ void UsageRecorder::prepare(detail::EventDraft& draft, const RecordOptions& opti
                                               std::to_string(options_.max_metadata_bytes));
     }
     draft.unit_price = priceBook().listMeter(draft.type).unit_price;
+    bool cost_fits = false;
+    try {
+        cost_fits = draft.quantity * draft.unit_price <= detail::max_day_list_cost;
+    } catch (const ArithmeticError&) {
+        // Too many digits: refused below, like a cost above the bound.
+    }
+    if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
     // One clock read serves both the event's time and its time-ordered id.
     const Timestamp now = default_clock_ ? systemNow() : options_.clock();
     draft.id = options.idempotency_key.empty() ? EventId::generate(now)
                                                : EventId::fromKey(draft.business, options.idempotency_key);
     draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
+    if (draft.occurred_at < detail::earliest_occurred_at || draft.occurred_at >= detail::latest_occurred_at) {
+        throw ValidationError("occurred_at", "must be from 2000-01-01 to 2199-12-31 (UTC)");
+    }
 }
 
 Receipt UsageRecorder::submit(detail::EventDraft& draft, const RecordOptions& options) {
@@ -102,7 +116,10 @@ Receipt UsageRecorder::submit(detail::EventDraft& draft, const RecordOptions& op
     const UsageEvent event = detail::toEvent(draft);
     const AppendResult result = store_->append(std::span<const UsageEvent>(&event, 1));
     if (!result.rejected.empty()) {
-        throw RejectedError("event " + event.id.toString() + " rejected: " + result.rejected.front().reason);
+        const Rejection& rejection = result.rejected.front();
+        const std::string message = "event " + event.id.toString() + " rejected: " + rejection.reason;
+        if (rejection.kind == RejectionKind::idempotency_conflict) throw IdempotencyConflictError(message);
+        throw RejectedError(message);
     }
     sync_recorded_.fetch_add(1, std::memory_order_relaxed);
     (result.duplicates > 0 ? sync_duplicates_ : sync_stored_).fetch_add(1, std::memory_order_relaxed);

@@ -50,4 +50,13 @@ bool isValidUtf8Slow(std::string_view text) noexcept {
     return true;
 }
 
+bool hasNulEscape(std::string_view json) noexcept {
+    // Outside strings JSON has no backslash; inside, each one starts an escape.
+    for (std::size_t i = json.find('\\'); i != std::string_view::npos && i + 1 < json.size(); i = json.find('\\', i)) {
+        if (json[i + 1] == 'u' && json.substr(i + 2, 4) == "0000") return true;
+        i += 2;
+    }
+    return false;
+}
+
 }  // namespace metered::detail

@@ -18,4 +18,14 @@ inline bool isValidUtf8(std::string_view text) noexcept {
     return true;
 }
 
+/// True when `text` is valid UTF-8 without U+0000, which PostgreSQL's text and jsonb
+/// refuse: what every store can keep as given.
+inline bool isStorableText(std::string_view text) noexcept {
+    return text.find('\0') == std::string_view::npos && isValidUtf8(text);
+}
+
+/// True when JSON text (as nlohmann-json or the library writes it) holds the escape
+/// \u0000 in a string: a value PostgreSQL's jsonb refuses.
+bool hasNulEscape(std::string_view json) noexcept;
+
 }  // namespace metered::detail

@@ -17,6 +17,7 @@
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "store_doubles.h"
+#include "store_fixtures.h"
 #include "test_support.h"
 
 using namespace metered;
@@ -122,7 +123,51 @@ TEST_CASE("bad input is still refused on the caller's thread", "[async]") {
     UsageRecorder recorder(store, asyncOptions());
     CHECK_THROWS_AS(recorder.recordVoiceMinutes(BusinessId(Uuid::generateV7()), num("-1")), ValidationError);
     CHECK_THROWS_AS(recorder.record(BusinessId(Uuid::generateV7()), EventType("sms"), num("1")), ValidationError);
-    CHECK(recorder.stats().recorded == 0);
+    // A quantity no store could total is refused here, not queued and lost later.
+    CHECK_THROWS_AS(recorder.recordVoiceMinutes(BusinessId(Uuid::generateV7()),
+                                                num("12345678901234567890123456789012345678")),
+                    ValidationError);
+    const auto stats = recorder.stats();
+    CHECK(stats.recorded == 0);
+    CHECK(stats.queue_depth == 0);
+}
+
+namespace {
+/// A host's own store that throws something other than a StoreError for a whole batch
+/// when one of its events has quantity 13.
+class FussyStore final : public UsageStore {
+public:
+    std::shared_ptr<MemoryStore> inner = std::make_shared<MemoryStore>();
+    void migrate() override {}
+    AppendResult append(std::span<const UsageEvent> events) override {
+        for (const auto& e : events) {
+            if (e.quantity == Decimal(13)) throw std::runtime_error("thirteen is unlucky");
+        }
+        return inner->append(events);
+    }
+    std::vector<UsageTotal> totals(const BusinessId& b, const DayRange& d) override { return inner->totals(b, d); }
+    std::vector<DailyUsage> daily(const BusinessId& b, const DayRange& d) override { return inner->daily(b, d); }
+    std::optional<Account> findAccount(const BusinessId& b) override { return inner->findAccount(b); }
+    void saveAccount(const Account& a) override { inner->saveAccount(a); }
+    std::vector<Account> listAccounts() override { return inner->listAccounts(); }
+    std::vector<Plan> loadPlans() override { return inner->loadPlans(); }
+    void savePlan(const Plan& p) override { inner->savePlan(p); }
+};
+}  // namespace
+
+TEST_CASE("a host store that fails a whole batch for one event loses only that event", "[async]") {
+    TempDir dir;
+    auto store = std::make_shared<FussyStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    UsageRecorder recorder(store, asyncOptions({.max_batch = 1000, .spool_dir = dir.path}));
+    for (int i = 0; i < 300; ++i) recorder.recordStorage(biz.id, num(i == 150 ? "13" : "1"));
+    REQUIRE(recorder.flush(5s));
+    const auto stats = recorder.stats();
+    CHECK(stats.stored == 299);
+    CHECK(stats.dead_lettered == 1);
+    CHECK(stats.last_error.find("thirteen is unlucky") != std::string::npos);
+    CHECK(used(recorder, biz.id, EventType::storageMb()) == num("299"));
 }
 
 TEST_CASE("a full queue rejects or blocks as configured, and loses nothing it accepted", "[async]") {
@@ -224,6 +269,73 @@ TEST_CASE("a poison event is dead-lettered with its reason; the others are store
     CHECK(line.find("unknown business") != std::string::npos);
     CHECK(line.find("\"intent\":\"order\"") != std::string::npos);
     CHECK_FALSE(std::getline(in, line));
+}
+
+#ifdef METERED_HAVE_SQLITE
+#define EMBEDDED_STORES MemoryFixture, SqliteFixture
+#else
+#define EMBEDDED_STORES MemoryFixture
+#endif
+
+TEMPLATE_TEST_CASE("one business's poison event costs no other event, and lands in a durable dead letter with the "
+                   "spool off", "[async]", EMBEDDED_STORES) {
+    TestType fixture;
+    TempDir dir;
+    const auto a = account("A");
+    const auto b = account("B");
+    fixture.store->saveAccount(a);
+    fixture.store->saveAccount(b);
+    UsageRecorder recorder(fixture.store, asyncOptions({.max_batch = 5000, .spool_dir = dir.path}));
+    // B's 1001st storage event of 10^12 MB would take its day past 10^15 MB.
+    for (int i = 0; i < 1000; ++i) {
+        recorder.recordApiCall(a.id);
+        recorder.recordStorage(b.id, num("1000000000000"));
+    }
+    const auto poison = recorder.recordStorage(b.id, num("1000000000000"));
+    REQUIRE(recorder.flush(10s));
+    CHECK(used(recorder, a.id, EventType::apiCall()) == num("1000"));
+    CHECK(used(recorder, b.id, EventType::storageMb()) == num("1000000000000000"));
+    const auto stats = recorder.stats();
+    CHECK(stats.recorded == 2001);
+    CHECK(stats.stored == 2000);
+    CHECK(stats.dead_lettered == 1);
+    CHECK(stats.queue_depth == 0);
+    CHECK(stats.recorded == stats.stored + stats.duplicates + stats.dead_lettered + stats.queue_depth);
+    CHECK(stats.last_error.find("would exceed") != std::string::npos);
+    std::ifstream in(dir.path / "dead-letter.jsonl");
+    std::string line;
+    REQUIRE(std::getline(in, line));
+    CHECK(line.find(poison.id.toString()) != std::string::npos);
+    CHECK(line.find("quantity would exceed 1000000000000000") != std::string::npos);
+    CHECK_FALSE(std::getline(in, line));
+}
+
+TEMPLATE_TEST_CASE("async: an idempotency key reused for other usage is dead-lettered as a conflict and counted",
+                   "[async]", EMBEDDED_STORES) {
+    TestType fixture;
+    TempDir dir;
+    const auto biz = account("Acme");
+    fixture.store->saveAccount(biz);
+    std::vector<std::string> reasons;
+    UsageRecorder recorder(fixture.store, asyncOptions({.spool_dir = dir.path,
+                                                        .on_dead_letter = [&](const UsageEvent&, std::string_view why) {
+                                                            reasons.emplace_back(why);
+                                                        }}));
+    recorder.recordApiCall(biz.id, {}, {.idempotency_key = "req-1"});
+    REQUIRE(recorder.flush(5s));
+    const auto conflict = recorder.recordAiQuery(biz.id, {}, {.idempotency_key = "req-1"});
+    CHECK(conflict.outcome == RecordOutcome::queued);
+    recorder.recordApiCall(biz.id, {}, {.idempotency_key = "req-1"});  // a retry: a duplicate
+    REQUIRE(recorder.flush(5s));
+    const auto stats = recorder.stats();
+    CHECK(stats.stored == 1);
+    CHECK(stats.duplicates == 1);
+    CHECK(stats.dead_lettered == 1);
+    CHECK(stats.idempotency_conflicts == 1);
+    CHECK(stats.recorded == stats.stored + stats.duplicates + stats.dead_lettered + stats.queue_depth);
+    REQUIRE(reasons.size() == 1);
+    CHECK(reasons[0].find("idempotency conflict") != std::string::npos);
+    CHECK(used(recorder, biz.id, EventType::aiQuery()) == num("0"));
 }
 
 TEST_CASE("close drains the queue; recording after close is an error", "[async]") {

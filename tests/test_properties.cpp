@@ -176,9 +176,10 @@ TEST_CASE("re-appending any batch changes nothing", "[properties]") {
 
 TEST_CASE("metadata JSON is escaped exactly as nlohmann escapes it", "[properties]") {
     rc::prop("appendJsonString matches nlohmann::json::dump", [] {
-        // Any Unicode scalar values (as UTF-8), with control characters, quotes and backslashes.
+        // Any Unicode scalar values but U+0000 (refused: no store keeps it), as UTF-8, with
+        // control characters, quotes and backslashes.
         const auto points = *rc::gen::container<std::vector<std::uint32_t>>(rc::gen::oneOf(
-            rc::gen::inRange<std::uint32_t>(0, 0x80), rc::gen::element<std::uint32_t>('"', '\\', '\n', 0x1F, 0x7F),
+            rc::gen::inRange<std::uint32_t>(1, 0x80), rc::gen::element<std::uint32_t>('"', '\\', '\n', 0x1F, 0x7F),
             rc::gen::inRange<std::uint32_t>(0x80, 0xD800), rc::gen::inRange<std::uint32_t>(0xE000, 0x110000)));
         std::string text;
         for (std::uint32_t cp : points) {

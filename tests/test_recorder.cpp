@@ -86,6 +86,24 @@ TEST_CASE("an idempotency key makes a retried request count once", "[recorder]")
     CHECK(setup.recorder->getBillingUsage(setup.business.id).quantity(EventType::apiCall()) == num("2"));
 }
 
+TEST_CASE("an idempotency key reused for other usage is a conflict, never a silent drop", "[recorder]") {
+    Setup setup;
+    auto& r = *setup.recorder;
+    const auto id = setup.business.id;
+    r.recordApiCall(id, {}, {.idempotency_key = "req-7"});
+    CHECK_THROWS_AS(r.recordAiQuery(id, {}, {.idempotency_key = "req-7"}), IdempotencyConflictError);
+    CHECK_THROWS_AS(r.record(id, EventType::apiCall(), num("2"), {}, {.idempotency_key = "req-7"}),
+                    IdempotencyConflictError);
+    CHECK(r.recordApiCall(id, {.intent = "retry"}, {.idempotency_key = "req-7"}).outcome == RecordOutcome::duplicate);
+    // The key is scoped to the business: another business may use it for anything.
+    const auto other = account("Other");
+    setup.store->saveAccount(other);
+    CHECK(r.recordAiQuery(other.id, {}, {.idempotency_key = "req-7"}).outcome == RecordOutcome::stored);
+    const auto usage = r.getBillingUsage(id);
+    CHECK(usage.quantity(EventType::apiCall()) == num("1"));
+    CHECK(usage.quantity(EventType::aiQuery()) == num("0"));
+}
+
 TEST_CASE("bad input is refused with the field named and nothing recorded", "[recorder]") {
     Setup setup;
     auto& r = *setup.recorder;
@@ -107,7 +125,26 @@ TEST_CASE("bad input is refused with the field named and nothing recorded", "[re
     CHECK(field([&] { r.record(id, EventType::apiCall(), num("1"), Metadata().set("blob", std::string(9000, 'x'))); }) ==
           "metadata");
     CHECK(field([&] { r.recordApiCall(id, {}, {.idempotency_key = std::string(300, 'k')}); }) == "idempotency_key");
-    CHECK(setup.store->events(id).empty());
+    // Quantities are bounded so that no accepted event can make a total unrepresentable.
+    CHECK(field([&] { r.recordVoiceMinutes(id, num("4.9e37")); }) == "quantity");
+    CHECK(field([&] { r.recordVoiceMinutes(id, num("12345678901234567890123456789012345678")); }) == "quantity");
+    CHECK(field([&] { r.recordStorage(id, num("1000000000000.000000001")); }) == "quantity");
+    CHECK(field([&] { r.record(id, EventType::voiceMinute(), num("1000000000000")); }) == "(accepted)");
+    // occurred_at is bounded: every store keeps four-digit-year days.
+    const auto when = [&](date::sys_days day) { return RecordOptions{.occurred_at = Timestamp(day)}; };
+    CHECK(field([&] { r.recordApiCall(id, {}, when(1_y / 1 / 1)); }) == "occurred_at");
+    CHECK(field([&] { r.recordApiCall(id, {}, when(20000_y / 1 / 1)); }) == "occurred_at");
+    CHECK(field([&] { r.recordApiCall(id, {}, when(1999_y / 12 / 31)); }) == "occurred_at");
+    CHECK(field([&] { r.recordApiCall(id, {}, when(2200_y / 1 / 1)); }) == "occurred_at");
+    // U+0000 is valid UTF-8 but no PostgreSQL text keeps it: refused everywhere, up front.
+    using namespace std::string_view_literals;
+    CHECK(field([&] { r.recordApiCall(id, {.model = "gpt\0-4o"sv}); }) == "metadata.model");
+    CHECK(field([&] { Metadata().set("k", "a\0b"sv); }) == "metadata.k");
+    CHECK(field([&] { Metadata().set("k\0"sv, "v"); }) == "metadata");
+    CHECK(field([&] { Metadata().setJson("k", R"({"a":["\u0000"]})"); }) == "metadata.k");
+    CHECK(field([&] { Metadata::fromJson(R"({"k":{"x":"\u0000"}})"); }) == "metadata.k");
+    CHECK(field([&] { Metadata::fromJson(R"({"k":"a\\u0000"})"); }) == "(accepted)");  // a backslash, then "u0000"
+    CHECK(setup.store->events(id).size() == 1);  // the 10^12 minutes
     // An unknown business is the store's to refuse.
     CHECK_THROWS_AS(r.recordApiCall(BusinessId(Uuid::generateV7())), RejectedError);
     CHECK_THROWS_AS(r.getBillingUsage(BusinessId(Uuid::generateV7())), NotFoundError);

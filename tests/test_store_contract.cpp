@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <thread>
 
 #include "metered/errors.h"
@@ -228,4 +229,123 @@ TEMPLATE_TEST_CASE("concurrent appenders of overlapping batches end with exact t
         for (const auto& total : store.totals(b.id, march2024)) sum += total.quantity;
     }
     CHECK(sum == num("150"));  // 600 × 0.25, each counted once
+}
+
+TEMPLATE_TEST_CASE("every store refuses the same events, first for the event itself, in the same words", "[store]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    const BusinessId stranger(Uuid::generateV7());
+    auto with_quantity = [&](const char* quantity, const BusinessId& business) {
+        auto e = event(business, EventType::storageMb(), "1", when);
+        e.quantity = num(quantity);
+        e.list_cost = e.quantity * e.unit_price;
+        return e;
+    };
+    auto at_time = [&](Timestamp t) { return event(biz.id, EventType::apiCall(), "1", t); };
+    std::vector<UsageEvent> batch = {
+        with_quantity("1000000000000", biz.id),           // 0: the largest quantity: stored
+        with_quantity("1000000000000.000000001", biz.id),  // 1: above it
+        with_quantity("-1", stranger),                      // 2: negative AND unknown business: the event first
+        with_quantity("1", stranger),                       // 3: unknown business
+        at_time(Timestamp(date::sys_days(1_y / 1 / 1))),    // 4: year 1
+        at_time(Timestamp(date::sys_days(20000_y / 1 / 1))),       // 5: year 20000
+        at_time(Timestamp(date::sys_days(2000_y / 1 / 1))),        // 6: the first instant accepted
+        at_time(Timestamp(date::sys_days(2200_y / 1 / 1)) - std::chrono::microseconds(1)),  // 7: the last
+        at_time(Timestamp(date::sys_days(2200_y / 1 / 1))),        // 8: just past it
+        at_time(Timestamp(date::sys_days(1999_y / 12 / 31))),      // 9: just before
+    };
+    const auto result = store.append(batch);
+    CHECK(result.stored == 3);
+    std::map<std::size_t, std::pair<RejectionKind, std::string>> refused;
+    for (const auto& r : result.rejected) refused[r.index] = {r.kind, r.reason};
+    const std::map<std::size_t, std::pair<RejectionKind, std::string>> expected = {
+        {1, {RejectionKind::invalid, "quantity above the limit of 1000000000000"}},
+        {2, {RejectionKind::invalid, "negative quantity"}},
+        {3, {RejectionKind::unknown_business, "unknown business " + stranger.toString()}},
+        {4, {RejectionKind::invalid, "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)"}},
+        {5, {RejectionKind::invalid, "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)"}},
+        {8, {RejectionKind::invalid, "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)"}},
+        {9, {RejectionKind::invalid, "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)"}},
+    };
+    CHECK(refused == expected);
+    // The day texts of the extremes still read back as days.
+    CHECK(store.daily(biz.id, {date::local_days(2000_y / 1 / 1), date::local_days(2000_y / 1 / 2)}).size() == 1);
+    CHECK(store.daily(biz.id, {date::local_days(2199_y / 12 / 31), date::local_days(2200_y / 1 / 1)}).size() == 1);
+}
+
+TEMPLATE_TEST_CASE("a day's rollup is bounded: the event past the bound is refused alone, atomically", "[store]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto a = account("A");
+    const auto b = account("B");
+    store.saveAccount(a);
+    store.saveAccount(b);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    // A's thousand API calls share a batch with B's 1001 storage events of 10^12 MB: the
+    // last of those would take B's day past 10^15.
+    std::vector<UsageEvent> batch;
+    for (int i = 0; i < 1000; ++i) {
+        batch.push_back(event(a.id, EventType::apiCall(), "1", when));
+        batch.push_back(event(b.id, EventType::storageMb(), "1000000000000", when));
+    }
+    batch.push_back(event(b.id, EventType::storageMb(), "1000000000000", when));
+    const auto result = store.append(batch);
+    CHECK(result.stored == 2000);
+    REQUIRE(result.rejected.size() == 1);
+    CHECK(result.rejected[0].kind == RejectionKind::over_limit);
+    CHECK(result.rejected[0].reason == "the day's storage_mb quantity would exceed 1000000000000000");
+    CHECK(totalOf(store.totals(a.id, march2024), EventType::apiCall()) == num("1000"));
+    CHECK(totalOf(store.totals(b.id, march2024), EventType::storageMb()) == num("1000000000000000"));
+    // A small event on the full day is refused too; the next day has room; reads still work.
+    std::vector<UsageEvent> more = {event(b.id, EventType::storageMb(), "0.001", when),
+                                    event(b.id, EventType::storageMb(), "0.001", at(2024_y / 3 / 6))};
+    const auto later = store.append(more);
+    CHECK(later.stored == 1);
+    REQUIRE(later.rejected.size() == 1);
+    CHECK(later.rejected[0].index == 0);
+    CHECK(totalOf(store.totals(b.id, march2024), EventType::storageMb()) == num("1000000000000000.001"));
+}
+
+TEMPLATE_TEST_CASE("an id stored with another type or quantity is an idempotency conflict, not a duplicate", "[store]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    const auto call = event(biz.id, EventType::apiCall(), "1", when);
+    REQUIRE(store.append(std::vector<UsageEvent>{call}).stored == 1);
+
+    auto retry = call;  // the same usage, retried later with other metadata: a duplicate
+    retry.occurred_at += std::chrono::seconds(3);
+    retry.metadata.set("attempt", 2);
+    auto other_type = event(biz.id, EventType::aiQuery(), "1", when);
+    other_type.id = call.id;
+    auto other_quantity = event(biz.id, EventType::apiCall(), "2", when);
+    other_quantity.id = call.id;
+    auto same_value = event(biz.id, EventType::apiCall(), "1.000", when);  // equal by value
+    same_value.id = call.id;
+    const auto fresh = event(biz.id, EventType::voiceMinute(), "2", when);
+    auto fresh_conflict = event(biz.id, EventType::voiceMinute(), "3", when);  // conflicts within the batch
+    fresh_conflict.id = fresh.id;
+    const auto result = store.append(std::vector<UsageEvent>{retry, other_type, other_quantity, same_value, fresh,
+                                                             fresh_conflict});
+    CHECK(result.stored == 1);
+    CHECK(result.duplicates == 2);
+    REQUIRE(result.rejected.size() == 3);
+    CHECK(result.rejected[0].index == 1);
+    CHECK(result.rejected[1].index == 2);
+    CHECK(result.rejected[2].index == 5);
+    for (const auto& r : result.rejected) CHECK(r.kind == RejectionKind::idempotency_conflict);
+    CHECK(result.rejected[0].reason ==
+          "idempotency conflict: event " + call.id.toString() + " is stored as api_call x 1, not ai_query x 1");
+    const auto totals = store.totals(biz.id, march2024);
+    CHECK(totalOf(totals, EventType::apiCall()) == num("1"));
+    CHECK(totalOf(totals, EventType::aiQuery()) == num("0"));
+    CHECK(totalOf(totals, EventType::voiceMinute()) == num("2"));
 }

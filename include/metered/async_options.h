@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "metered/usage_event.h"
+
 namespace metered {
 
 /// Whether record calls write to the store before returning, or hand the event to a
@@ -75,10 +77,15 @@ struct AsyncOptions {
     std::chrono::milliseconds fsync_interval{1000};
 
     RetryOptions retry;
-    /// Events the store refuses for good are appended here as JSON lines with their reason.
-    /// Empty: `<spool_dir>/dead-letter.jsonl` with the spool on, none with it off (the
-    /// events are then only counted and logged).
+    /// Events the store refuses for good (invalid, unknown business, idempotency conflict,
+    /// a day's rollup at its bound, or a store that stayed unavailable past
+    /// RetryOptions::max_attempts) are appended here as JSON lines with their reason and
+    /// synced, whether the spool is on or off. Empty: `<spool_dir>/dead-letter.jsonl`
+    /// (the directory is created when the first event is dead-lettered).
     std::optional<std::filesystem::path> dead_letter_path;
+    /// Called from the flusher thread with each dead-lettered event and its reason, after
+    /// it is written to the dead-letter file. Must not block for long; exceptions are ignored.
+    std::function<void(const UsageEvent& event, std::string_view reason)> on_dead_letter;
     Logger logger;
     /// close() and the destructor wait this long for queued events to be stored.
     std::chrono::milliseconds close_timeout{10000};
@@ -91,12 +98,15 @@ struct RecorderStats {
     std::uint64_t stored = 0;         ///< events the store added
     std::uint64_t duplicates = 0;     ///< events the store already had (retries, replays)
     std::uint64_t retries = 0;        ///< store appends retried after a transient failure
-    std::uint64_t dead_lettered = 0;  ///< events the store refused for good
+    std::uint64_t dead_lettered = 0;  ///< events refused for good (see AsyncOptions::dead_letter_path)
+    std::uint64_t idempotency_conflicts = 0;  ///< of those, keys reused with another type or quantity
     std::uint64_t replayed = 0;       ///< events read back from the spool at start
     std::uint64_t spool_corrupt = 0;  ///< damaged or torn spool records skipped at start
-    std::uint64_t queue_depth = 0;    ///< events recorded and not yet stored (async)
+    /// Events recorded (or replayed) and not yet stored, found duplicate or dead-lettered:
+    /// recorded + replayed = stored + duplicates + dead_lettered + queue_depth.
+    std::uint64_t queue_depth = 0;
     std::uint64_t spool_bytes = 0;    ///< bytes of spool segments on disk
-    std::string last_error;           ///< the most recent store or spool error, if any
+    std::string last_error;           ///< the most recent store or spool error, or dead letter and why
 };
 
 }  // namespace metered

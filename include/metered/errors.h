@@ -63,6 +63,17 @@ public:
     using Error::Error;
 };
 
+/// An idempotency key (or event id) was used again for the same business with a different
+/// event type or quantity: the first use stands and this one was not stored. Reusing a
+/// key for a retry of the same usage is fine (the retry counts once); reusing it for
+/// different usage is a bug in the caller. Thrown by synchronous recording; asynchronous
+/// recording dead-letters the event with this reason and counts it in
+/// RecorderStats::idempotency_conflicts.
+class IdempotencyConflictError : public RejectedError {
+public:
+    using RejectedError::RejectedError;
+};
+
 /// Asynchronous recording could not accept an event: the queue (or the spool's disk) is
 /// full and the overflow policy's wait, if any, ran out. The event was not recorded;
 /// counted in RecorderStats::rejected.

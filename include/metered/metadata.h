@@ -15,8 +15,8 @@ namespace metered {
 ///
 /// Fields are kept in a compact encoded form and turned into JSON text only when a
 /// store writes them (`toJson`), so filling metadata on a request thread is cheap.
-/// Keys (1–255 bytes) and string values must be valid UTF-8: a bad one throws
-/// ValidationError("metadata.<key>", …). The size limit (default 8 KiB, see
+/// Keys (1–255 bytes) and string values must be valid UTF-8 without U+0000 (which
+/// PostgreSQL cannot store): a bad one throws ValidationError("metadata.<key>", …). The size limit (default 8 KiB, see
 /// RecorderOptions) is checked against `byteSize()`.
 ///
 /// A value type; not synchronised (fill it on one thread, then hand it over).
@@ -65,6 +65,7 @@ private:
     enum class Kind : std::uint8_t;
     Metadata& setInteger(std::string_view key, std::int64_t value);
     Metadata& put(std::string_view key, Kind kind, std::string_view value);
+    Metadata& putJson(std::string_view key, std::string_view json);
     static void checkFitsInt64(std::string_view key, std::uint64_t value);
 
     std::string encoded_;

@@ -22,11 +22,22 @@ struct DailyUsage {
     friend bool operator==(const DailyUsage&, const DailyUsage&) = default;
 };
 
+/// Why a store refused an event. Every store decides in this order: the event itself,
+/// its business, its id, the day's rollup.
+enum class RejectionKind : std::uint8_t {
+    invalid,               ///< malformed or out of bounds (see docs/inputs.md)
+    unknown_business,      ///< no account for its business
+    idempotency_conflict,  ///< its id is already stored with another event type or quantity
+    over_limit,            ///< it would take its day's rollup past the bound (10^15 units, 10^13 list cost)
+    refused,               ///< the database refused it for another permanent reason (given in `reason`)
+};
+
 /// An event a store refused for a permanent reason; the rest of its batch is unaffected.
 struct Rejection {
     std::size_t index = 0;  ///< position in the appended batch
     EventId id;
     std::string reason;
+    RejectionKind kind = RejectionKind::refused;
 };
 
 /// What became of an appended batch. stored + duplicates + rejected.size() is the batch size.
@@ -42,8 +53,14 @@ struct AppendResult {
 /// - `append` is idempotent per (business, event id): appending an event again, from a
 ///   retry, a replay or another process, stores and counts it once. Events and their
 ///   rollups change in one transaction, so a reader never sees one without the other.
-/// - An event the store refuses (unknown business, invalid values) is returned in
-///   `AppendResult::rejected` with its reason; the other events of the batch are stored.
+/// - An event already stored under the same (business, id) with a different event type or
+///   quantity is not a duplicate but an idempotency conflict: it is rejected, never
+///   silently dropped (its metadata and time may differ: a retry is the same usage).
+/// - An event the store refuses (invalid or out-of-bounds values, unknown business,
+///   idempotency conflict, a day's rollup at its bound) is returned in
+///   `AppendResult::rejected` with its kind and reason; the other events of the batch are
+///   stored. A batch is applied atomically: what is not rejected is all stored, or, when
+///   append throws, nothing is.
 /// - Reads (`totals`, `daily`) are answered from per-day rollups keyed by the business's
 ///   local day (its account's time zone when the event was appended), never by scanning
 ///   events, so their cost does not grow with the number of events.

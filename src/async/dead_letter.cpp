@@ -2,6 +2,7 @@
 #include "dead_letter.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,12 +12,23 @@
 #include "../text_format.h"
 
 namespace metered::detail {
+namespace {
 
-bool DeadLetterFile::write(const UsageEvent& event, std::string_view reason, std::string& error) const {
-    if (!path_) return true;
+nlohmann::ordered_json header(std::string_view reason) {
     nlohmann::ordered_json line;
     line["at"] = isoTimestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
     line["reason"] = std::string(reason);
+    return line;
+}
+
+std::string dump(const nlohmann::ordered_json& line) {
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+bool DeadLetterFile::write(const UsageEvent& event, std::string_view reason, std::string& error) const {
+    auto line = header(reason);
     line["event"] = {{"id", event.id.toString()},
                      {"business_id", event.business.toString()},
                      {"event_type", event.type.toString()},
@@ -24,14 +36,28 @@ bool DeadLetterFile::write(const UsageEvent& event, std::string_view reason, std
                      {"unit_price", event.unit_price.toString()},
                      {"occurred_at", isoTimestamp(event.occurred_at)},
                      {"metadata", nlohmann::ordered_json::parse(event.metadata.toJson())}};
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    const int fd = ::open(path_->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    return append(dump(line), error);
+}
+
+bool DeadLetterFile::writeRaw(std::span<const std::byte> bytes, std::string_view reason, std::string& error) const {
+    auto line = header(reason);
+    std::string hex;
+    hex.reserve(bytes.size() * 2);
+    for (std::byte b : bytes) fmt::format_to(std::back_inserter(hex), "{:02x}", static_cast<unsigned>(b));
+    line["raw"] = std::move(hex);
+    return append(dump(line), error);
+}
+
+bool DeadLetterFile::append(const std::string& text, std::string& error) const {
+    std::error_code ec;
+    if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
-        error = "cannot open dead-letter file " + path_->string() + ": " + std::strerror(errno);
+        error = "cannot open dead-letter file " + path_.string() + ": " + std::strerror(errno);
         return false;
     }
     const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    if (!ok) error = "cannot write dead-letter file " + path_->string() + ": " + std::strerror(errno);
+    if (!ok) error = "cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno);
     ::close(fd);
     return ok;
 }

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "../append_isolating.h"
 #include "metered/errors.h"
 
 namespace metered::detail {
@@ -50,7 +51,10 @@ struct Call {
 }  // namespace
 
 AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions options, bool spool)
-    : store_(std::move(store)), options_(std::move(options)), dead_letters_(std::nullopt), jitter_(std::random_device{}()) {
+    : store_(std::move(store)),
+      options_(std::move(options)),
+      dead_letters_(options_.dead_letter_path.value_or(options_.spool_dir / "dead-letter.jsonl")),
+      jitter_(std::random_device{}()) {
     EventLogOptions log_options;
     log_options.segment_bytes = options_.segment_bytes;
     log_options.total_bytes = options_.queue_bytes;
@@ -80,9 +84,6 @@ AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions opt
         std::sort(leftovers_.begin(), leftovers_.end());
         log_options.directory = dir;
         log_options.first_sequence = last + 1;
-        dead_letters_ = DeadLetterFile(options_.dead_letter_path ? options_.dead_letter_path : dir / "dead-letter.jsonl");
-    } else {
-        dead_letters_ = DeadLetterFile(options_.dead_letter_path);
     }
     try {
         log_ = std::make_unique<EventLog>(log_options);
@@ -154,7 +155,7 @@ void AsyncPipeline::run() {
                     pending.push_back(decodeEvent(bytes));
                 } catch (const std::exception& e) {
                     corrupt_.fetch_add(1, std::memory_order_relaxed);
-                    log(LogLevel::error, std::string("skipped an unreadable queued event: ") + e.what());
+                    deadLetterRaw(bytes, std::string("unreadable queued event: ") + e.what());
                 }
             });
             if (was_empty && !pending.empty()) oldest = Steady::now();
@@ -210,8 +211,11 @@ void AsyncPipeline::replaySpool() {
                 scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
                     try {
                         events.push_back(decodeEvent(bytes));
-                    } catch (const std::exception&) {
+                    } catch (const std::exception& e) {
+                        // Intact but not an event this version can read: kept as a dead letter.
                         corrupt_.fetch_add(1, std::memory_order_relaxed);
+                        replayed_.fetch_add(1, std::memory_order_relaxed);
+                        deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
                     }
                 });
             if (damaged > 0) {
@@ -254,21 +258,19 @@ bool AsyncPipeline::sendBatch(std::vector<UsageEvent>& events) {
     std::uint32_t attempts = 0;
     for (;;) {
         try {
-            const AppendResult result = store_->append(events);
-            stored_.fetch_add(result.stored, std::memory_order_relaxed);
-            duplicates_.fetch_add(result.duplicates, std::memory_order_relaxed);
-            for (const auto& rejection : result.rejected) deadLetter(events[rejection.index], rejection.reason);
+            account(events, appendToStore(events));
             return true;
         } catch (const StoreError& e) {
             setError(e.what());
             if (!e.transient()) {
-                for (const auto& event : events) deadLetter(event, e.what());
+                for (const auto& event : events) deadLetter(event, e.what(), false);
                 return true;
             }
             retries_.fetch_add(1, std::memory_order_relaxed);
             if (options_.retry.max_attempts != 0 && ++attempts >= options_.retry.max_attempts) {
                 for (const auto& event : events) {
-                    deadLetter(event, "store unavailable after " + std::to_string(attempts) + " attempts: " + e.what());
+                    deadLetter(event, "store unavailable after " + std::to_string(attempts) + " attempts: " + e.what(),
+                               false);
                 }
                 return true;
             }
@@ -282,19 +284,57 @@ bool AsyncPipeline::sendBatch(std::vector<UsageEvent>& events) {
                 std::this_thread::sleep_for(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
             }
             backoff = std::min(backoff * 2, options_.retry.max_backoff);
-        } catch (const std::exception& e) {
-            setError(e.what());
-            for (const auto& event : events) deadLetter(event, e.what());
-            return true;
         }
     }
 }
 
-void AsyncPipeline::deadLetter(const UsageEvent& event, std::string_view reason) {
-    dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+AppendResult AsyncPipeline::appendToStore(std::span<const UsageEvent> events) {
+    // The stores isolate poison events themselves; a store of the host's that throws
+    // anything but a StoreError for a batch is split until the event that fails is alone.
+    std::vector<std::size_t> all(events.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    AppendResult result;
+    appendIsolating(events, all, result, [&](std::span<const std::size_t> chunk) {
+        if (chunk.size() == events.size()) return store_->append(events);
+        std::vector<UsageEvent> part;
+        part.reserve(chunk.size());
+        for (std::size_t i : chunk) part.push_back(events[i]);
+        AppendResult outcome = store_->append(part);
+        for (auto& rejection : outcome.rejected) rejection.index = chunk[rejection.index];
+        return outcome;
+    });
+    return result;
+}
+
+void AsyncPipeline::account(std::span<const UsageEvent> events, const AppendResult& result) {
+    stored_.fetch_add(result.stored, std::memory_order_relaxed);
+    duplicates_.fetch_add(result.duplicates, std::memory_order_relaxed);
+    for (const auto& rejection : result.rejected) {
+        deadLetter(events[rejection.index], rejection.reason, rejection.kind == RejectionKind::idempotency_conflict);
+    }
+}
+
+void AsyncPipeline::deadLetter(const UsageEvent& event, std::string_view reason, bool conflict) {
+    if (conflict) conflicts_.fetch_add(1, std::memory_order_relaxed);
+    const std::string message = "dead-lettered event " + event.id.toString() + ": " + std::string(reason);
     std::string error;
-    if (!dead_letters_.write(event, reason, error)) setError(error);
-    log(LogLevel::error, "dead-lettered event " + event.id.toString() + ": " + std::string(reason));
+    setError(dead_letters_.write(event, reason, error) ? message : message + " (" + error + ")");
+    log(LogLevel::error, message);
+    if (options_.on_dead_letter) {
+        try {
+            options_.on_dead_letter(event, reason);
+        } catch (...) {
+            // A host callback that throws must not stop the flusher.
+        }
+    }
+    dead_lettered_.fetch_add(1, std::memory_order_release);
+}
+
+void AsyncPipeline::deadLetterRaw(std::span<const std::byte> bytes, const std::string& reason) {
+    std::string error;
+    setError(dead_letters_.writeRaw(bytes, reason, error) ? reason : reason + " (" + error + ")");
+    log(LogLevel::error, "dead-lettered an " + reason);
+    dead_lettered_.fetch_add(1, std::memory_order_release);
 }
 
 void AsyncPipeline::publishStored(const LogCursor& position) {
@@ -368,6 +408,7 @@ void AsyncPipeline::fillStats(RecorderStats& stats) const {
     stats.duplicates = duplicates_.load(std::memory_order_relaxed);
     stats.retries = retries_.load(std::memory_order_relaxed);
     stats.dead_lettered = dead_lettered_.load(std::memory_order_relaxed);
+    stats.idempotency_conflicts = conflicts_.load(std::memory_order_relaxed);
     stats.replayed = replayed_.load(std::memory_order_relaxed);
     stats.spool_corrupt = corrupt_.load(std::memory_order_relaxed);
     const std::uint64_t in = stats.recorded + stats.replayed;

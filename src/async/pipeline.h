@@ -57,7 +57,10 @@ private:
     void run();
     void replaySpool();
     bool sendBatch(std::vector<UsageEvent>& events);
-    void deadLetter(const UsageEvent& event, std::string_view reason);
+    AppendResult appendToStore(std::span<const UsageEvent> events);
+    void account(std::span<const UsageEvent> events, const AppendResult& result);
+    void deadLetter(const UsageEvent& event, std::string_view reason, bool conflict);
+    void deadLetterRaw(std::span<const std::byte> bytes, const std::string& reason);
     void log(LogLevel level, const std::string& message) const;
     void setError(const std::string& message);
     bool giveUp() const;
@@ -82,7 +85,7 @@ private:
     std::atomic<std::uint64_t> rejected_{0};
 
     // Flusher side.
-    std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, replayed_{0},
+    std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, conflicts_{0}, replayed_{0},
         corrupt_{0}, leftover_bytes_{0};
     mutable std::mutex mutex_;
     std::condition_variable wake_;       // flusher: work to do

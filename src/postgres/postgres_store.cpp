@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "../append_isolating.h"
 #include "../event_checks.h"
 #include "../plan_rows.h"
 #include "../text_format.h"
@@ -98,13 +99,10 @@ struct PostgresStore::Impl {
 
     explicit Impl(const PostgresOptions& options) : pool(options.conninfo, options.pool_size) {}
 
-    struct ChunkResult {
-        std::size_t stored = 0;
-        std::set<std::string> unknown_businesses;
-    };
-
-    ChunkResult appendChunk(PgConnection& connection, std::span<const UsageEvent> events,
-                            std::span<const std::size_t> indices) {
+    // Appends events[indices] in one statement (one transaction) and accounts for each:
+    // stored, unknown business, duplicate or idempotency conflict.
+    AppendResult appendChunk(PgConnection& connection, std::span<const UsageEvent> events,
+                             std::span<const std::size_t> indices) {
         std::string businesses = "{", ids = "{", types = "{", quantities = "{", prices = "{", costs = "{",
                     metadata = "{", times = "{";
         for (auto* array : {&businesses, &ids}) array->reserve(indices.size() * 37 + 2);
@@ -153,46 +151,95 @@ struct PostgresStore::Impl {
                                                     .add(std::move(metadata))
                                                     .add(std::move(times))
                                                     .add(std::move(distinct)));
-        ChunkResult chunk;
+        AppendResult chunk;
         chunk.stored = static_cast<std::size_t>(integer(result.text(0, 0)));
         // The unknown business ids come back as a text array: {id,id,…}.
-        std::string_view unknown = result.text(0, 1);
-        unknown = unknown.substr(1, unknown.size() - 2);
-        while (!unknown.empty()) {
-            const auto comma = unknown.find(',');
-            chunk.unknown_businesses.insert(std::string(unknown.substr(0, comma)));
-            unknown = comma == std::string_view::npos ? std::string_view() : unknown.substr(comma + 1);
+        std::set<std::string, std::less<>> unknown;
+        std::string_view listed = result.text(0, 1);
+        listed = listed.substr(1, listed.size() - 2);
+        while (!listed.empty()) {
+            const auto comma = listed.find(',');
+            unknown.insert(std::string(listed.substr(0, comma)));
+            listed = comma == std::string_view::npos ? std::string_view() : listed.substr(comma + 1);
         }
+        std::vector<std::size_t> known;
+        for (std::size_t i : indices) {
+            const std::string business = events[i].business.toString();
+            if (unknown.count(business) != 0) {
+                chunk.rejected.push_back({i, events[i].id, detail::unknownBusiness(events[i].business),
+                                          RejectionKind::unknown_business});
+            } else {
+                known.push_back(i);
+            }
+        }
+        // Events not inserted although their business is known have an id that is stored:
+        // duplicates, unless stored with another type or quantity.
+        std::size_t conflicts = 0;
+        if (chunk.stored < known.size()) conflicts = rejectConflicts(connection, events, known, chunk.rejected);
+        chunk.duplicates = known.size() - chunk.stored - conflicts;
         return chunk;
     }
 
-    // Appends events[indices]; on a permanent failure, halves the chunk until the poison
-    // event is alone and rejects it with the server's reason.
-    void appendIsolating(std::span<const UsageEvent> events, std::span<const std::size_t> indices,
-                         AppendResult& result) {
-        if (indices.empty()) return;
-        try {
-            const ChunkResult chunk = pool.run([&](PgConnection& c) { return appendChunk(c, events, indices); });
-            std::size_t rejected = 0;
+    // Rejects the events of `indices` that are stored with another type or quantity;
+    // returns how many.
+    static std::size_t rejectConflicts(PgConnection& connection, std::span<const UsageEvent> events,
+                                       std::span<const std::size_t> indices, std::vector<Rejection>& rejected) {
+        std::string businesses = "{", ids = "{", types = "{", quantities = "{";
+        for (std::size_t i : indices) {
+            separate(businesses);
+            detail::appendUuid(businesses, events[i].business.uuid());
+            separate(ids);
+            detail::appendUuid(ids, events[i].id.uuid());
+            addQuoted(types, events[i].type.name());
+            separate(quantities);
+            detail::appendDecimal(quantities, events[i].quantity);
+        }
+        for (auto* array : {&businesses, &ids, &types, &quantities}) array->push_back('}');
+        const PgResult r = connection.exec("check idempotency", detail::pg::idempotency_conflicts,
+                                           PgParams().add(std::move(businesses)).add(std::move(ids)).add(std::move(types)).add(
+                                               std::move(quantities)));
+        for (int row = 0; row < r.rows(); ++row) {
+            const BusinessId business(Uuid::parse(r.text(row, 0)));
+            const EventId id(Uuid::parse(r.text(row, 1)));
             for (std::size_t i : indices) {
-                if (chunk.unknown_businesses.count(events[i].business.toString()) != 0) {
-                    result.rejected.push_back({i, events[i].id, "unknown business " + events[i].business.toString()});
-                    ++rejected;
+                if (events[i].business == business && events[i].id == id) {
+                    rejected.push_back({i, id, detail::idempotencyConflict(events[i], EventType(r.text(row, 2)),
+                                                                           numeric(r.text(row, 3))),
+                                        RejectionKind::idempotency_conflict});
+                    break;
                 }
             }
-            result.stored += chunk.stored;
-            result.duplicates += indices.size() - chunk.stored - rejected;
-        } catch (const StoreError& e) {
-            if (e.transient()) throw;
-            if (indices.size() == 1) {
-                result.rejected.push_back({indices[0], events[indices[0]].id, e.what()});
-                return;
-            }
-            const std::size_t half = indices.size() / 2;
-            appendIsolating(events, indices.subspan(0, half), result);
-            appendIsolating(events, indices.subspan(half), result);
         }
+        return static_cast<std::size_t>(r.rows());
     }
+
+    // The rejection of an event that failed alone: a day's rollup at its bound is said
+    // as every store says it; anything else in the server's words.
+    Rejection rejectAlone(const UsageEvent& event, std::size_t index, const std::exception& failure) {
+        const auto* store_error = dynamic_cast<const StoreError*>(&failure);
+        if (store_error != nullptr && store_error->sqlstate() == detail::pg::check_violation &&
+            std::string_view(failure.what()).find(detail::pg::rollup_bounds_constraint) != std::string_view::npos) {
+            try {
+                const auto reason = pool.run([&](PgConnection& connection) -> std::optional<std::string> {
+                    std::string when;
+                    detail::appendIsoTimestamp(when, event.occurred_at, true);
+                    const PgResult r = connection.exec(
+                        "read day rollup", detail::pg::day_rollup_of,
+                        PgParams().add(event.business.toString()).add(std::move(when)).add(std::string(event.type.name())));
+                    UsageTotal total{event.type, {}, 0, {}};
+                    if (r.rows() > 0) {
+                        total = {event.type, numeric(r.text(0, 0)), integer(r.text(0, 1)), numeric(r.text(0, 2)) * hundredth};
+                    }
+                    return detail::rollupProblem(total, event);
+                });
+                if (reason) return {index, event.id, *reason, RejectionKind::over_limit};
+            } catch (const std::exception&) {
+                // Fall back to the server's words.
+            }
+        }
+        return {index, event.id, failure.what(), RejectionKind::refused};
+    }
+
 };
 
 PostgresStore::PostgresStore(PostgresOptions options) : impl_(std::make_unique<Impl>(options)) {
@@ -233,21 +280,37 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     valid.reserve(events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (auto problem = detail::eventProblem(events[i])) {
-            result.rejected.push_back({i, events[i].id, *problem});
+            result.rejected.push_back({i, events[i].id, *problem, RejectionKind::invalid});
         } else {
             valid.push_back(i);
         }
     }
-    // Key order (the order rows are locked in) and no repeats within the batch.
-    std::sort(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {
+    // Key order (the order rows are locked in), and each (business, id) sent once: a later
+    // repeat within the batch is a duplicate of the first, or a conflict with it.
+    std::stable_sort(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {
         return std::tie(events[a].business, events[a].id) < std::tie(events[b].business, events[b].id);
     });
-    const auto repeats = std::unique(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {
-        return events[a].business == events[b].business && events[a].id == events[b].id;
-    });
-    result.duplicates += static_cast<std::size_t>(valid.end() - repeats);
-    valid.erase(repeats, valid.end());
-    impl_->appendIsolating(events, valid, result);
+    std::vector<std::size_t> unique;
+    unique.reserve(valid.size());
+    for (std::size_t i : valid) {
+        if (!unique.empty() && events[unique.back()].business == events[i].business && events[unique.back()].id == events[i].id) {
+            const UsageEvent& first = events[unique.back()];
+            if (first.type == events[i].type && first.quantity == events[i].quantity) {
+                ++result.duplicates;
+            } else {
+                result.rejected.push_back({i, events[i].id, detail::idempotencyConflict(events[i], first.type, first.quantity),
+                                           RejectionKind::idempotency_conflict});
+            }
+            continue;
+        }
+        unique.push_back(i);
+    }
+    detail::appendIsolating(
+        events, unique, result,
+        [&](std::span<const std::size_t> chunk) {
+            return impl_->pool.run([&](PgConnection& c) { return impl_->appendChunk(c, events, chunk); });
+        },
+        [&](std::size_t index, const std::exception& failure) { return impl_->rejectAlone(events[index], index, failure); });
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
     return result;

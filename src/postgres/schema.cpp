@@ -169,10 +169,19 @@ FROM usage_daily d JOIN businesses b ON b.id = d.business_id
 GROUP BY d.business_id, period_start, period_end, d.event_type;
 )SQL";
 
-constexpr std::array<Migration, 3> all_migrations{{
+// Version 4: the bound every store keeps on a day's rollup (see event_checks.h), so that
+// no accepted event can make a period's total unrepresentable. NOT VALID: rows written
+// before it are not rechecked; every insert and update is.
+constexpr const char* rollup_bounds_v4 = R"SQL(
+ALTER TABLE usage_daily ADD CONSTRAINT usage_daily_bounds
+  CHECK (quantity <= 1000000000000000 AND list_cost_cents <= 1000000000000000) NOT VALID;
+)SQL";
+
+constexpr std::array<Migration, 4> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
+    {4, "bounds on the daily rollup", rollup_bounds_v4},
 }};
 
 }  // namespace

@@ -68,6 +68,27 @@ SELECT (SELECT count(*) FROM inserted),
        ARRAY(SELECT x FROM unnest($9::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x))
 )SQL";
 
+/// The events of a chunk ($1 business ids, $2 event ids, $3 types, $4 quantities) that are
+/// stored with another type or quantity: business id, event id, stored type and quantity.
+inline constexpr const char* idempotency_conflicts = R"SQL(
+SELECT i.business_id, i.id, e.event_type, e.quantity
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[]) AS i(business_id, id, event_type, quantity)
+JOIN usage_events e ON e.business_id = i.business_id AND e.id = i.id
+WHERE e.event_type <> i.event_type OR e.quantity <> i.quantity
+)SQL";
+
+/// The SQLSTATE of a CHECK constraint violation, and the daily rollup's bound.
+inline constexpr const char* check_violation = "23514";
+inline constexpr const char* rollup_bounds_constraint = "usage_daily_bounds";
+
+/// The rollup an event of business $1, occurring at $2, of type $3 adds to: quantity,
+/// event count, list cost in cents (no row: nothing yet).
+inline constexpr const char* day_rollup_of = R"SQL(
+SELECT d.quantity, d.event_count, d.list_cost_cents
+FROM usage_daily d JOIN businesses b ON b.id = d.business_id
+WHERE d.business_id = $1 AND d.event_type = $3 AND d.day = ($2::timestamptz AT TIME ZONE b.time_zone)::date
+)SQL";
+
 /// Per-type sums of a business over local days [$2, $3), from the daily rollup.
 inline constexpr const char* period_totals = R"SQL(
 SELECT event_type, sum(quantity), sum(event_count), sum(list_cost_cents)

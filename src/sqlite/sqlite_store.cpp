@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "metered/sqlite_store.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
+#include "../append_isolating.h"
 #include "../event_checks.h"
 #include "../iso_date.h"
 #include "../plan_rows.h"
@@ -87,11 +89,15 @@ CREATE TABLE usage_quotas (
 );
 )SQL";
 
+// Version 2: no per-cycle table (nothing read it; PostgreSQL's usage_aggregation is a
+// view of the daily rollup, and the library computes cycles from usage_daily).
+constexpr const char* drop_aggregation_v2 = "DROP TABLE usage_aggregation;";
+
 struct Migration {
     int version;
     const char* sql;
 };
-constexpr Migration migrations[] = {{1, schema_v1}};
+constexpr Migration migrations[] = {{1, schema_v1}, {2, drop_aggregation_v2}};
 
 const Decimal hundred(100);
 const Decimal hundredth = Decimal::fromMantissa(1, 2);
@@ -109,13 +115,6 @@ Account accountFrom(const SqliteStatement& s) {
 }
 
 constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses";
-
-// Sums of one rollup row.
-struct Sums {
-    Decimal quantity;
-    std::int64_t events = 0;
-    Decimal cost_cents;
-};
 
 }  // namespace
 
@@ -186,19 +185,112 @@ struct SqliteStore::Impl {
         }
     }
 
-    // Adds `sums` to the rollup row selected by `select` (key bound), writing with `upsert`.
-    void addTo(SqliteStatement& select, SqliteStatement& upsert, const Sums& sums, int key_count) {
-        Sums total = sums;
-        if (select.step()) {
-            total.quantity += Decimal::parse(select.text(0));
-            total.events += select.integer(1);
-            total.cost_cents += Decimal::parse(select.text(2));
+    // Appends events[chunk] (already checked by eventProblem) inside a savepoint: all of
+    // it, or, when it throws, nothing. Each event is decided in order against what is
+    // stored, this chunk included: unknown business, duplicate or idempotency conflict,
+    // the day's rollup bound.
+    AppendResult appendChunk(std::span<const UsageEvent> events, std::span<const std::size_t> chunk) {
+        db.execute("SAVEPOINT chunk");
+        try {
+            AppendResult result = decideAndInsert(events, chunk);
+            db.execute("RELEASE chunk");
+            return result;
+        } catch (...) {
+            try {
+                db.execute("ROLLBACK TO chunk");
+                db.execute("RELEASE chunk");
+            } catch (...) {
+                // The outer transaction is rolled back by write().
+            }
+            throw;
         }
-        select.reset();
-        upsert.bind(key_count + 1, total.quantity.toString())
-            .bind(key_count + 2, total.events)
-            .bind(key_count + 3, total.cost_cents.toString())
-            .run();
+    }
+
+    AppendResult decideAndInsert(std::span<const UsageEvent> events, std::span<const std::size_t> chunk) {
+        AppendResult result;
+        auto find_zone = db.prepare("SELECT time_zone FROM businesses WHERE id = ?1");
+        auto find_event = db.prepare("SELECT event_type, quantity FROM usage_events WHERE business_id = ?1 AND id = ?2");
+        auto find_day = db.prepare(
+            "SELECT quantity, event_count, list_cost_cents FROM usage_daily WHERE business_id = ?1 AND day = ?2 "
+            "AND event_type = ?3");
+        auto insert = db.prepare(
+            "INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, "
+            "metadata, occurred_at, local_day, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)");
+        std::map<std::string, std::optional<std::string>> zones;  // business -> time zone
+        std::map<std::tuple<std::string, date::local_days, std::string>, UsageTotal> rollups;  // after the chunk
+        for (std::size_t i : chunk) {
+            const UsageEvent& e = events[i];
+            const std::string business = e.business.toString();
+            auto [zone, fresh] = zones.try_emplace(business);
+            if (fresh) {
+                find_zone.bind(1, business);
+                if (find_zone.step()) zone->second = find_zone.text(0);
+                find_zone.reset();
+            }
+            if (!zone->second) {
+                result.rejected.push_back({i, e.id, detail::unknownBusiness(e.business), RejectionKind::unknown_business});
+                continue;
+            }
+            const std::string id = e.id.toString();
+            find_event.bind(1, business).bind(2, id);
+            if (find_event.step()) {
+                const EventType stored_type(find_event.text(0));
+                const Decimal stored_quantity = Decimal::parse(find_event.text(1));
+                find_event.reset();
+                if (stored_type == e.type && stored_quantity == e.quantity) {
+                    ++result.duplicates;
+                } else {
+                    result.rejected.push_back({i, e.id, detail::idempotencyConflict(e, stored_type, stored_quantity),
+                                               RejectionKind::idempotency_conflict});
+                }
+                continue;
+            }
+            find_event.reset();
+            const auto day = localDay(e.occurred_at, *zone->second);
+            auto [slot, new_key] = rollups.try_emplace({business, day, e.type.toString()}, UsageTotal{e.type, {}, 0, {}});
+            if (new_key) {
+                find_day.bind(1, business).bind(2, dayText(day)).bind(3, e.type.name());
+                if (find_day.step()) {
+                    slot->second = UsageTotal{e.type, Decimal::parse(find_day.text(0)), find_day.integer(1),
+                                              Decimal::parse(find_day.text(2)) * hundredth};
+                }
+                find_day.reset();
+            }
+            UsageTotal& total = slot->second;
+            if (auto problem = detail::rollupProblem(total, e)) {
+                result.rejected.push_back({i, e.id, *problem, RejectionKind::over_limit});
+                continue;
+            }
+            insert.bind(1, business)
+                .bind(2, id)
+                .bind(3, e.type.name())
+                .bind(4, e.quantity.toString())
+                .bind(5, (e.unit_price * hundred).toString())
+                .bind(6, (e.list_cost * hundred).toString())
+                .bind(7, e.metadata.toJson())
+                .bind(8, detail::isoTimestamp(e.occurred_at))
+                .bind(9, dayText(day))
+                .run();
+            total.quantity += e.quantity;
+            total.list_cost += e.list_cost;
+            ++total.events;
+            ++result.stored;
+        }
+        auto upsert_day = db.prepare(
+            "INSERT OR REPLACE INTO usage_daily (business_id, day, event_type, quantity, event_count, list_cost_cents) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        for (const auto& [key, total] : rollups) {
+            if (total.events == 0) continue;
+            const auto& [business, day, type] = key;
+            upsert_day.bind(1, business)
+                .bind(2, dayText(day))
+                .bind(3, type)
+                .bind(4, total.quantity.toString())
+                .bind(5, total.events)
+                .bind(6, (total.list_cost * hundred).toString())
+                .run();
+        }
+        return result;
     }
 };
 
@@ -230,84 +322,19 @@ AppendResult SqliteStore::append(std::span<const UsageEvent> events) {
     std::lock_guard lock(impl_->mutex);
     return impl_->write([&] {
         AppendResult result;
-        auto& db = impl_->db;
-        auto find = db.prepare("SELECT time_zone, anchor_day FROM businesses WHERE id = ?1");
-        auto insert = db.prepare(
-            "INSERT OR IGNORE INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, "
-            "total_cost_cents, metadata, occurred_at, local_day, created_at) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)");
-        std::map<std::string, std::optional<std::pair<std::string, int>>> zones;  // business -> (zone, anchor)
-        std::map<std::tuple<std::string, date::local_days, std::string>, Sums> days;
-        std::map<std::tuple<std::string, date::local_days, std::string>, std::pair<date::local_days, Sums>> cycles;
+        std::vector<std::size_t> valid;
+        valid.reserve(events.size());
         for (std::size_t i = 0; i < events.size(); ++i) {
-            const UsageEvent& e = events[i];
-            if (auto problem = detail::eventProblem(e)) {
-                result.rejected.push_back({i, e.id, *problem});
-                continue;
+            if (auto problem = detail::eventProblem(events[i])) {
+                result.rejected.push_back({i, events[i].id, *problem, RejectionKind::invalid});
+            } else {
+                valid.push_back(i);
             }
-            const std::string business = e.business.toString();
-            auto [zone, fresh] = zones.try_emplace(business);
-            if (fresh) {
-                find.bind(1, business);
-                if (find.step()) zone->second = std::make_pair(find.text(0), static_cast<int>(find.integer(1)));
-                find.reset();
-            }
-            if (!zone->second) {
-                result.rejected.push_back({i, e.id, "unknown business " + business});
-                continue;
-            }
-            const auto day = localDay(e.occurred_at, zone->second->first);
-            const std::string when = detail::isoTimestamp(e.occurred_at);
-            insert.bind(1, business)
-                .bind(2, e.id.toString())
-                .bind(3, e.type.name())
-                .bind(4, e.quantity.toString())
-                .bind(5, (e.unit_price * hundred).toString())
-                .bind(6, (e.list_cost * hundred).toString())
-                .bind(7, e.metadata.toJson())
-                .bind(8, when)
-                .bind(9, dayText(day))
-                .run();
-            if (db.changes() == 0) {
-                ++result.duplicates;
-                continue;
-            }
-            ++result.stored;
-            const Sums sums{e.quantity, 1, e.list_cost * hundred};
-            Sums& d = days[{business, day, e.type.toString()}];
-            d.quantity += sums.quantity;
-            d.events += 1;
-            d.cost_cents += sums.cost_cents;
-            const auto cycle = BillingPeriod::cycleContaining(day, zone->second->second);
-            auto& c = cycles[{business, cycle.first, e.type.toString()}];
-            c.first = cycle.end;
-            c.second.quantity += sums.quantity;
-            c.second.events += 1;
-            c.second.cost_cents += sums.cost_cents;
         }
-        auto select_day = db.prepare(
-            "SELECT quantity, event_count, list_cost_cents FROM usage_daily WHERE business_id = ?1 AND day = ?2 "
-            "AND event_type = ?3");
-        auto upsert_day = db.prepare(
-            "INSERT OR REPLACE INTO usage_daily (business_id, day, event_type, quantity, event_count, list_cost_cents) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        for (const auto& [key, sums] : days) {
-            const auto& [business, day, type] = key;
-            for (auto* s : {&select_day, &upsert_day}) s->bind(1, business).bind(2, dayText(day)).bind(3, type);
-            impl_->addTo(select_day, upsert_day, sums, 3);
-        }
-        auto select_cycle = db.prepare(
-            "SELECT total_quantity, event_count, total_cost_cents FROM usage_aggregation WHERE business_id = ?1 "
-            "AND period_start = ?2 AND event_type = ?3");
-        auto upsert_cycle = db.prepare(
-            "INSERT OR REPLACE INTO usage_aggregation (business_id, period_start, event_type, total_quantity, "
-            "event_count, total_cost_cents, period_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-        for (const auto& [key, value] : cycles) {
-            const auto& [business, start, type] = key;
-            for (auto* s : {&select_cycle, &upsert_cycle}) s->bind(1, business).bind(2, dayText(start)).bind(3, type);
-            upsert_cycle.bind(7, dayText(value.first));
-            impl_->addTo(select_cycle, upsert_cycle, value.second, 3);
-        }
+        detail::appendIsolating(events, valid, result,
+                                [&](std::span<const std::size_t> chunk) { return impl_->appendChunk(events, chunk); });
+        std::sort(result.rejected.begin(), result.rejected.end(),
+                  [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
         return result;
     });
 }
