@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <fstream>
+#include <unistd.h>
 
 #include "async/event_codec.h"
 #include "async/pipeline.h"
@@ -51,21 +53,49 @@ detail::EventDraft draftOf(const BusinessId& business, EventType type, const Dec
     return draft;
 }
 
+bool spooled(const RecorderOptions& options, const UsageStore& store) {
+    const SpoolMode spool = options.async.spool;
+    return options.mode == RecordMode::async &&
+           (spool == SpoolMode::on || (spool == SpoolMode::automatic && store.remote()));
+}
+
+// The price book events are recorded at: the host's, else the store's plans. With the
+// spool on, the store's plans are also kept in the spool directory, so that a process
+// that starts while the store is unreachable records at the prices it last saw (the
+// standard book, the very first time) and stores everything once the store is back.
+PriceBook initialPriceBook(UsageStore& store, const RecorderOptions& options) {
+    if (options.price_book) return *options.price_book;
+    if (!spooled(options, store)) return storedPriceBook(store);
+    const auto cache = options.async.spool_dir / "price-book.json";
+    try {
+        PriceBook book = storedPriceBook(store);
+        std::error_code ec;
+        std::filesystem::create_directories(options.async.spool_dir, ec);
+        const auto temporary = cache.string() + "." + std::to_string(getpid());
+        if (std::ofstream out(temporary, std::ios::trunc); out << book.toJson() && out.flush()) {
+            std::filesystem::rename(temporary, cache, ec);
+        }
+        std::filesystem::remove(temporary, ec);
+        return book;
+    } catch (const StoreError& e) {
+        if (!e.transient()) throw;
+        return std::filesystem::exists(cache) ? PriceBook::load(cache) : PriceBook();
+    }
+}
+
 }  // namespace
 
 UsageRecorder::UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options)
     : store_(store ? std::move(store) : throw ValidationError("store", "must not be null")),
       default_clock_(!options.clock),
       options_(std::move(options)),
-      reports_(store_, options_.price_book ? *options_.price_book : storedPriceBook(*store_),
-               options_.clock ? options_.clock : Clock(systemNow)) {
+      reports_(store_, initialPriceBook(*store_, options_), options_.clock ? options_.clock : Clock(systemNow)) {
     if (!options_.clock) options_.clock = systemNow;
     if (options_.mode == RecordMode::async) {
         const AsyncOptions& async = options_.async;
         if (async.max_batch == 0) throw ValidationError("async.max_batch", "must be positive");
         if (async.segment_bytes < (64u << 10)) throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
-        const bool spool = async.spool == SpoolMode::on || (async.spool == SpoolMode::automatic && store_->remote());
-        pipeline_ = std::make_unique<detail::AsyncPipeline>(store_, async, spool);
+        pipeline_ = std::make_unique<detail::AsyncPipeline>(store_, async, spooled(options_, *store_));
         if (options_.max_metadata_bytes + 512 > pipeline_->maxEventBytes()) {
             throw ValidationError("max_metadata_bytes", "larger than a log segment holds (raise async.segment_bytes)");
         }

@@ -223,3 +223,102 @@ TEST_CASE("a poison event in an async stream to PostgreSQL is dead-lettered; the
     CHECK(line.find(poison.toString()) != std::string::npos);
     CHECK(line.find("unknown business") != std::string::npos);
 }
+
+TEST_CASE("a crash loop while PostgreSQL is down: every start records, the spool stays bounded, all is stored once "
+          "the server is back", "[postgres][fault]") {
+    PrivateCluster server;
+    std::vector<Account> businesses = {account("A"), account("B")};
+    {
+        auto store = openStore(server.conninfo);
+        for (const auto& b : businesses) store->saveAccount(b);
+    }
+    server.stop();
+    TempDir spool;
+    constexpr std::size_t queue_bytes = 2u << 20, segment_bytes = 256u << 10;
+    const AsyncOptions options{.max_batch = 200, .flush_interval = 5ms, .queue_bytes = queue_bytes,
+                               .segment_bytes = segment_bytes, .block_timeout = 1ms, .spool = SpoolMode::on,
+                               .spool_dir = spool.path, .retry = {.initial_backoff = 5ms, .max_backoff = 50ms}};
+    const auto spoolBytes = [&] {
+        std::uintmax_t bytes = 0;
+        for (const auto& entry : fs::recursive_directory_iterator(spool.path)) {
+            if (entry.is_regular_file() && entry.path().filename().string().starts_with("segment-")) {
+                bytes += entry.file_size();
+            }
+        }
+        return bytes;
+    };
+    std::set<std::string> acknowledged;
+    std::uintmax_t largest = 0;
+    for (int round = 0; round < 25; ++round) {
+        int fds[2];
+        REQUIRE(pipe(fds) == 0);
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::close(fds[0]);
+            try {
+                // The server is down: opening the store and the recorder must still work.
+                auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = server.conninfo});
+                UsageRecorder recorder(store, {.mode = RecordMode::async, .async = options});
+                if (::write(fds[1], "open", 4) != 4) _exit(3);
+                for (int i = 0;; ++i) {
+                    try {
+                        const std::string id = recorder.recordApiCall(businesses[i % 2].id, {.tokens = i}).id.toString();
+                        if (::write(fds[1], id.data(), id.size()) != static_cast<ssize_t>(id.size())) _exit(3);
+                    } catch (const QueueFullError&) {
+                        // The spool is at its bound: the call says so and records nothing.
+                    }
+                    std::this_thread::sleep_for(50us);
+                }
+            } catch (...) {
+                _exit(2);
+            }
+        }
+        ::close(fds[1]);
+        std::string received;
+        char buffer[65536];
+        const auto kill_at = std::chrono::steady_clock::now() + 150ms;
+        bool killed = false;
+        for (;;) {
+            if (!killed && std::chrono::steady_clock::now() >= kill_at) {
+                kill(pid, SIGKILL);
+                killed = true;
+            }
+            pollfd p{fds[0], POLLIN, 0};
+            if (poll(&p, 1, 5) > 0) {
+                const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+                if (n <= 0) break;
+                received.append(buffer, static_cast<std::size_t>(n));
+            }
+        }
+        ::close(fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        INFO("round " << round);
+        REQUIRE(WIFSIGNALED(status));  // it opened and was still recording when killed
+        REQUIRE(received.starts_with("open"));
+        for (std::size_t at = 4; at + 36 <= received.size(); at += 36) acknowledged.insert(received.substr(at, 36));
+        largest = std::max(largest, spoolBytes());
+    }
+    INFO(acknowledged.size() << " acknowledged; largest spool " << largest << " bytes; "
+                             << (fs::exists(spool.path / "damaged") ? "some" : "no") << " damaged segments");
+    CHECK(acknowledged.size() > 500);
+    CHECK(largest <= queue_bytes + segment_bytes);
+
+    server.start();
+    auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = server.conninfo});
+    {
+        UsageRecorder recorder(store, {.mode = RecordMode::async, .async = options});
+        REQUIRE(recorder.flush(60s));
+        REQUIRE(recorder.close(30s));
+    }
+    detail::PgConnection sql(server.conninfo);
+    std::set<std::string> stored;
+    const auto ids = sql.exec("test", "SELECT id FROM usage_events");
+    for (int row = 0; row < ids.rows(); ++row) stored.insert(std::string(ids.text(row, 0)));
+    std::size_t lost = 0;
+    for (const auto& id : acknowledged) lost += stored.count(id) == 0 ? 1 : 0;
+    CHECK(lost == 0);
+    // Nothing doubled: the rollups count each stored event exactly once.
+    CHECK(sql.exec("test", "SELECT sum(event_count) FROM usage_daily").text(0, 0) == std::to_string(stored.size()));
+}

@@ -101,7 +101,8 @@ struct RecorderStats {
     std::uint64_t dead_lettered = 0;  ///< events refused for good (see AsyncOptions::dead_letter_path)
     std::uint64_t idempotency_conflicts = 0;  ///< of those, keys reused with another type or quantity
     std::uint64_t replayed = 0;       ///< events read back from the spool at start
-    std::uint64_t spool_corrupt = 0;  ///< damaged or torn spool records skipped at start
+    std::uint64_t spool_corrupt = 0;  ///< damaged spool regions skipped at start (see docs/async.md)
+    std::uint64_t spool_syncs = 0;    ///< times spooled pages were forced to disk (FsyncPolicy)
     /// Events recorded (or replayed) and not yet stored, found duplicate or dead-lettered:
     /// recorded + replayed = stored + duplicates + dead_lettered + queue_depth.
     std::uint64_t queue_depth = 0;

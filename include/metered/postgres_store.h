@@ -40,8 +40,11 @@ struct PostgresOptions {
 /// Thread-safe: calls run on pooled connections.
 class PostgresStore final : public UsageStore {
 public:
-    /// Connects once to check the settings; throws StoreError (transient when the server
-    /// is unreachable, permanent for a malformed connection string).
+    /// Connects once to check the settings: a malformed connection string throws
+    /// StoreError (permanent). A server that cannot be reached now is not an error: the
+    /// store connects on first use, and each call throws a transient StoreError until it
+    /// can (so an asynchronous recorder with the spool on opens and records while the
+    /// database is down).
     explicit PostgresStore(PostgresOptions options);
     ~PostgresStore() override;
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "event_log.h"
 
+#include "spool_directory.h"
+
 #include <pthread.h>
 #include <sched.h>
 
@@ -11,17 +13,10 @@ namespace metered::detail {
 namespace {
 
 constexpr std::uint64_t free_slot = UINT64_MAX;
-constexpr std::uint32_t record_skip = 0x50494B53;  // "SKIP": a reservation abandoned by a stale producer
 constexpr std::size_t min_segment_bytes = 16u << 10;  // still holds the largest event (8 KiB of metadata)
 
 std::atomic_ref<std::uint32_t> commitWord(std::byte* record) noexcept {
     return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(record));
-}
-
-std::filesystem::path segmentFile(const std::filesystem::path& directory, std::size_t lane, std::uint64_t sequence) {
-    char name[48];
-    std::snprintf(name, sizeof name, "segment-%02zx-%016llx.log", lane, static_cast<unsigned long long>(sequence));
-    return directory / name;
 }
 
 }  // namespace
@@ -52,7 +47,8 @@ struct EventLog::Lane {
     std::uint64_t released_before = 0;  // reader, under mutex_
 };
 
-EventLog::EventLog(EventLogOptions options) : directory_(std::move(options.directory)) {
+EventLog::EventLog(EventLogOptions options)
+    : total_bytes_(options.total_bytes), reserved_bytes_(options.reserved_bytes), directory_(std::move(options.directory)) {
     std::size_t lanes = options.lanes != 0 ? options.lanes : std::max(1u, std::thread::hardware_concurrency());
     lanes = std::min<std::size_t>(lanes, 64);
     // Every lane needs two segments at least; shrink segments to keep within the bound.
@@ -65,12 +61,20 @@ EventLog::EventLog(EventLogOptions options) : directory_(std::move(options.direc
         auto lane = std::make_unique<Lane>();
         lane->index = i;
         lane->slots = std::make_unique<Slot[]>(segments_per_lane_);
+        // A slot without a segment reads as full, so producers move on, find no next
+        // segment, and report the lane full.
+        for (std::size_t s = 0; s < segments_per_lane_; ++s) lane->slots[s].tail.store(segment_bytes_);
         lane->current.store(options.first_sequence, std::memory_order_relaxed);
         lane->read_sequence = options.first_sequence;
-        lane->next_to_prepare = options.first_sequence + 1;
+        lane->next_to_prepare = options.first_sequence;
         lane->released_before = options.first_sequence;
         lanes_.push_back(std::move(lane));
-        prepare(i, options.first_sequence);  // throws if the first segments cannot be made
+        // The first segment now (throws if it cannot be made), unless an earlier process's
+        // segments fill the spool: then it comes when they are replayed.
+        if (withinBound()) {
+            prepare(i, options.first_sequence);
+            lanes_.back()->next_to_prepare = options.first_sequence + 1;
+        }
     }
     preparer_ = std::thread([this] { preparerLoop(); });
 }
@@ -126,6 +130,17 @@ void EventLog::prepare(std::size_t lane_index, std::uint64_t sequence) {
     space_available_.notify_all();
 }
 
+bool EventLog::withinBound() const noexcept {
+    return !directory_ || spool_bytes_.load(std::memory_order_relaxed) + reserved_bytes_.load(std::memory_order_relaxed) +
+                                  segment_bytes_ <=
+                              total_bytes_;
+}
+
+void EventLog::releaseReserved(std::uint64_t bytes) {
+    reserved_bytes_.fetch_sub(std::min(bytes, reserved_bytes_.load()), std::memory_order_relaxed);
+    wake_preparer_.notify_one();
+}
+
 void EventLog::preparerLoop() {
     pthread_setname_np(pthread_self(), "metered-prep");
     std::unique_lock lock(mutex_);
@@ -134,7 +149,8 @@ void EventLog::preparerLoop() {
         bool prepared = false, failed = false;
         for (auto& lane : lanes_) {
             const std::uint64_t wanted = lane->current.load(std::memory_order_acquire) + 1;
-            if (lane->next_to_prepare > wanted || lane->next_to_prepare - lane->released_before >= segments_per_lane_) {
+            if (lane->next_to_prepare > wanted || lane->next_to_prepare - lane->released_before >= segments_per_lane_ ||
+                !withinBound()) {
                 continue;
             }
             const std::uint64_t sequence = lane->next_to_prepare;
@@ -271,8 +287,10 @@ LogCursor EventLog::frontier() const noexcept {
     cursor.reserve(lanes_.size());
     for (const auto& lane : lanes_) {
         const std::uint64_t sequence = lane->current.load(std::memory_order_acquire);
-        const std::uint64_t tail = slotFor(*lane, sequence).tail.load(std::memory_order_acquire);
-        cursor.push_back({sequence, std::min<std::uint64_t>(tail, segment_bytes_)});
+        const Slot& slot = slotFor(*lane, sequence);
+        const std::uint64_t tail = slot.tail.load(std::memory_order_acquire);
+        const bool made = slot.sequence.load(std::memory_order_acquire) == sequence;
+        cursor.push_back({sequence, made ? std::min<std::uint64_t>(tail, segment_bytes_) : segment_header_bytes});
     }
     return cursor;
 }
@@ -302,8 +320,9 @@ void EventLog::release(const LogCursor& stored) {
     wake_preparer_.notify_one();
 }
 
-void EventLog::syncToDisk() {
-    if (!directory_) return;
+bool EventLog::syncToDisk() {
+    if (!directory_) return false;
+    bool wrote = false;
     std::lock_guard lock(mutex_);
     for (auto& lane : lanes_) {
         const std::uint64_t current = lane->current.load(std::memory_order_acquire);
@@ -314,9 +333,11 @@ void EventLog::syncToDisk() {
             if (written > slot.synced) {
                 slot.mapping.sync(slot.synced, written);
                 slot.synced = written & ~std::uint64_t{4095};
+                wrote = true;
             }
         }
     }
+    return wrote;
 }
 
 std::string EventLog::spoolError() const {

@@ -44,6 +44,10 @@ struct EventLogOptions {
     /// Spool directory (file-backed segments), or empty for anonymous memory.
     std::optional<std::filesystem::path> directory;
     std::uint64_t first_sequence = 1;
+    /// Spool space already taken by segments an earlier process left (counted against
+    /// total_bytes until releaseReserved gives it back): no segment is created beyond the
+    /// bound, so a crash loop keeps the spool within total_bytes.
+    std::uint64_t reserved_bytes = 0;
 };
 
 /// Producers (any thread): `tryReserve` a record in the lane of the CPU they run on,
@@ -91,8 +95,12 @@ public:
     LogCursor frontier() const noexcept;
     /// Reader: the records before `stored` are stored; their segments can go.
     void release(const LogCursor& stored);
-    /// Forces written pages of the live spool segments to disk (no-op without a spool).
-    void syncToDisk();
+    /// Forces written pages of the live spool segments to disk (no-op without a spool);
+    /// returns true when there was something to write. Any thread.
+    bool syncToDisk();
+    /// `bytes` of the reserved spool space are free again (an earlier process's segment
+    /// was replayed and deleted).
+    void releaseReserved(std::uint64_t bytes);
     /// Everything written is stored: delete the remaining spool files when destroyed
     /// (otherwise they stay, for the next process to replay).
     void discardOnDestruction() noexcept { discard_ = true; }
@@ -109,10 +117,13 @@ private:
     std::optional<Reservation> tryReserveIn(Lane& lane, std::uint64_t total, std::size_t payload) noexcept;
     Slot& slotFor(const Lane& lane, std::uint64_t sequence) const noexcept;
     void prepare(std::size_t lane, std::uint64_t sequence);
+    bool withinBound() const noexcept;
     void preparerLoop();
 
     std::size_t segment_bytes_;
     std::size_t segments_per_lane_;
+    std::size_t total_bytes_;
+    std::atomic<std::uint64_t> reserved_bytes_;
     std::optional<std::filesystem::path> directory_;
     std::vector<std::unique_ptr<Lane>> lanes_;
 

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,21 +16,6 @@ namespace metered::detail {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-
-// The sequence number in "segment-<lane: 2 hex>-<sequence: 16 hex>.log", or nothing.
-std::optional<std::uint64_t> segmentSequence(const std::filesystem::path& path) {
-    const std::string name = path.filename().string();
-    if (name.size() != 31 || name.rfind("segment-", 0) != 0 || name[10] != '-' || name.substr(27) != ".log") {
-        return std::nullopt;
-    }
-    std::uint64_t sequence = 0;
-    for (char c : name.substr(11, 16)) {
-        const int digit = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
-        if (digit < 0) return std::nullopt;
-        sequence = sequence * 16 + static_cast<std::uint64_t>(digit);
-    }
-    return sequence;
-}
 
 // Counts a submit() call in, and out however it leaves (failures counted apart).
 struct Call {
@@ -59,46 +43,28 @@ AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions opt
     log_options.segment_bytes = options_.segment_bytes;
     log_options.total_bytes = options_.queue_bytes;
     if (spool) {
-        const auto& dir = options_.spool_dir;
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) throw Error("cannot create spool directory " + dir.string() + ": " + ec.message());
-        lock_fd_ = ::open((dir / "spool.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock_fd_ < 0) throw Error("cannot open " + (dir / "spool.lock").string() + ": " + std::strerror(errno));
-        if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-            ::close(lock_fd_);
-            throw Error("spool directory " + dir.string() + " is in use by another recorder process");
-        }
-        const std::string pid = std::to_string(getpid()) + "\n";
-        if (ftruncate(lock_fd_, 0) != 0 || pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
-            // The pid is only a hint for operators; the lock is what matters.
-        }
-        std::uint64_t last = 0;
-        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-            if (auto sequence = segmentSequence(entry.path())) {
-                leftovers_.push_back(entry.path());
-                last = std::max(last, *sequence);
-                leftover_bytes_ += entry.file_size();
-            }
-        }
-        std::sort(leftovers_.begin(), leftovers_.end());
-        log_options.directory = dir;
-        log_options.first_sequence = last + 1;
+        spool_.emplace(options_.spool_dir);
+        leftovers_ = spool_->leftovers();
+        leftover_bytes_ = spool_->leftoverBytes();
+        // What earlier processes left counts against the bound until it is replayed: a
+        // crash loop keeps the spool within queue_bytes.
+        log_options.reserved_bytes = leftover_bytes_;
+        log_options.directory = spool_->path();
+        log_options.first_sequence = spool_->nextSequence();
     }
     try {
         log_ = std::make_unique<EventLog>(log_options);
     } catch (const std::exception& e) {
-        if (lock_fd_ >= 0) ::close(lock_fd_);
         throw Error(std::string("cannot start the event log: ") + e.what());
     }
     stored_position_ = log_->readPosition();
     flusher_ = std::thread([this] { run(); });
+    if (spool && options_.fsync != FsyncPolicy::none) syncer_ = std::thread([this] { syncLoop(); });
 }
 
 AsyncPipeline::~AsyncPipeline() {
     close(options_.close_timeout);
     log_.reset();
-    if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 void AsyncPipeline::submit(const EventDraft& draft) {
@@ -138,7 +104,6 @@ void AsyncPipeline::run() {
     std::vector<UsageEvent> pending;
     pending.reserve(options_.max_batch);
     auto oldest = Steady::now();
-    auto last_sync = Steady::now();
     bool gave_up = false;
     for (;;) {
         bool urgent = false, closing = false;
@@ -163,7 +128,7 @@ void AsyncPipeline::run() {
             const bool full = pending.size() >= options_.max_batch;
             const bool due = !pending.empty() && (urgent || Steady::now() - oldest >= options_.flush_interval);
             if (full || due) {
-                if (options_.fsync == FsyncPolicy::every_batch) log_->syncToDisk();
+                if (options_.fsync == FsyncPolicy::every_batch) syncNow();
                 if (!sendBatch(pending)) {
                     gave_up = true;
                     break;
@@ -175,10 +140,6 @@ void AsyncPipeline::run() {
             if (pending.empty()) publishStored(position);
             break;
         }
-        if (options_.fsync == FsyncPolicy::interval && Steady::now() - last_sync >= options_.fsync_interval) {
-            log_->syncToDisk();
-            last_sync = Steady::now();
-        }
         if (gave_up) break;
         if (closing) {
             const bool drained = pending.empty() && inFlight() == 0 && covers(log_->readPosition(), log_->frontier());
@@ -189,7 +150,7 @@ void AsyncPipeline::run() {
             }
         }
     }
-    if (options_.fsync != FsyncPolicy::none) log_->syncToDisk();
+    if (options_.fsync != FsyncPolicy::none) syncNow();
     {
         std::lock_guard lock(mutex_);
         finished_ = true;
@@ -207,22 +168,17 @@ void AsyncPipeline::replaySpool() {
         try {
             Mapping segment = Mapping::openFile(path);
             std::vector<UsageEvent> events;
-            const std::size_t damaged =
-                scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
-                    try {
-                        events.push_back(decodeEvent(bytes));
-                    } catch (const std::exception& e) {
-                        // Intact but not an event this version can read: kept as a dead letter.
-                        corrupt_.fetch_add(1, std::memory_order_relaxed);
-                        replayed_.fetch_add(1, std::memory_order_relaxed);
-                        deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
-                    }
-                });
-            if (damaged > 0) {
-                corrupt_.fetch_add(damaged, std::memory_order_relaxed);
-                log(LogLevel::warning, "spool segment " + path.string() + ": skipped " + std::to_string(damaged) +
-                                           " damaged or torn region(s)");
-            }
+            const SegmentScan scan = scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
+                try {
+                    events.push_back(decodeEvent(bytes));
+                } catch (const std::exception& e) {
+                    // Intact but not an event this version can read: kept as a dead letter.
+                    corrupt_.fetch_add(1, std::memory_order_relaxed);
+                    replayed_.fetch_add(1, std::memory_order_relaxed);
+                    deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
+                }
+            });
+            corrupt_.fetch_add(scan.damaged, std::memory_order_relaxed);
             replayed_.fetch_add(events.size(), std::memory_order_relaxed);
             bool sent = true;
             for (std::size_t from = 0; from < events.size() && sent; from += options_.max_batch) {
@@ -239,7 +195,18 @@ void AsyncPipeline::replaySpool() {
                 log(LogLevel::info, "replayed " + std::to_string(events.size()) + " spooled event(s) from " + path.string());
             }
             leftover_bytes_.fetch_sub(segment.size(), std::memory_order_relaxed);
-            segment.remove();
+            log_->releaseReserved(segment.size());
+            if (scan.damaged == 0) {
+                segment.remove();
+                continue;
+            }
+            segment = Mapping();
+            const auto aside = spool_->moveAside(path);
+            const std::string message = "spool segment " + path.string() + " has " + std::to_string(scan.damaged) +
+                                        " damaged region(s); its " + std::to_string(events.size()) +
+                                        " intact event(s) were replayed and the file was moved to " + aside.string();
+            log(LogLevel::warning, message);
+            setError(message);
         } catch (const std::exception& e) {
             setError(std::string("cannot replay spool segment: ") + e.what());
             kept.push_back(path);
@@ -251,6 +218,26 @@ void AsyncPipeline::replaySpool() {
         replayed_spool_ = true;
     }
     progress_.notify_all();
+}
+
+void AsyncPipeline::syncNow() {
+    if (log_->syncToDisk()) syncs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void AsyncPipeline::syncLoop() {
+    // Its own thread, so the policy holds whatever the flusher is doing: retrying an
+    // unavailable store, or replaying a long spool. every_batch also syncs at the batch
+    // cadence, for events that wait because no batch can be sent.
+    pthread_setname_np(pthread_self(), "metered-sync");
+    const auto period = options_.fsync == FsyncPolicy::interval ? options_.fsync_interval : options_.flush_interval;
+    std::unique_lock lock(sync_mutex_);
+    while (!sync_stop_) {
+        sync_wake_.wait_for(lock, period, [&] { return sync_stop_; });
+        if (sync_stop_) break;
+        lock.unlock();
+        syncNow();
+        lock.lock();
+    }
 }
 
 bool AsyncPipeline::sendBatch(std::vector<UsageEvent>& events) {
@@ -387,6 +374,12 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
     }
     wake_.notify_one();
     if (flusher_.joinable()) flusher_.join();
+    {
+        std::lock_guard lock(sync_mutex_);
+        sync_stop_ = true;
+    }
+    sync_wake_.notify_all();
+    if (syncer_.joinable()) syncer_.join();
     std::lock_guard lock(mutex_);
     if (all_stored_) {
         log_->discardOnDestruction();
@@ -396,7 +389,7 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
     const std::uint64_t out = stored_ + duplicates_ + dead_lettered_;
     if (in > out) {
         last_error_ = std::to_string(in - out) + " event(s) not stored at close" +
-                      (lock_fd_ >= 0 ? " (kept in the spool for the next start)" : " (lost: no spool)");
+                      (spool_ ? " (kept in the spool for the next start)" : " (lost: no spool)");
     }
     return false;
 }
@@ -411,6 +404,7 @@ void AsyncPipeline::fillStats(RecorderStats& stats) const {
     stats.idempotency_conflicts = conflicts_.load(std::memory_order_relaxed);
     stats.replayed = replayed_.load(std::memory_order_relaxed);
     stats.spool_corrupt = corrupt_.load(std::memory_order_relaxed);
+    stats.spool_syncs = syncs_.load(std::memory_order_relaxed);
     const std::uint64_t in = stats.recorded + stats.replayed;
     const std::uint64_t out = stats.stored + stats.duplicates + stats.dead_lettered;
     stats.queue_depth = in > out ? in - out : 0;

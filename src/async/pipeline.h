@@ -17,6 +17,7 @@
 #include "metered/async_options.h"
 #include "metered/usage_store.h"
 #include "sharded_counter.h"
+#include "spool_directory.h"
 
 namespace metered::detail {
 
@@ -65,13 +66,15 @@ private:
     void setError(const std::string& message);
     bool giveUp() const;
     void publishStored(const LogCursor& position);
+    void syncNow();
+    void syncLoop();
     std::uint64_t recordedCount() const noexcept;
     std::int64_t inFlight() const noexcept;
 
     std::shared_ptr<UsageStore> store_;
     AsyncOptions options_;
-    int lock_fd_ = -1;
-    std::vector<std::filesystem::path> leftovers_;  // spool segments of an earlier process
+    std::optional<SpoolDirectory> spool_;
+    std::vector<std::filesystem::path> leftovers_;  // spool segments of an earlier process, not yet replayed
     std::unique_ptr<EventLog> log_;
     DeadLetterFile dead_letters_;
     std::mt19937 jitter_;
@@ -86,7 +89,7 @@ private:
 
     // Flusher side.
     std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, conflicts_{0}, replayed_{0},
-        corrupt_{0}, leftover_bytes_{0};
+        corrupt_{0}, leftover_bytes_{0}, syncs_{0};
     mutable std::mutex mutex_;
     std::condition_variable wake_;       // flusher: work to do
     std::condition_variable progress_;   // flush(): more is stored
@@ -99,6 +102,12 @@ private:
     std::chrono::steady_clock::time_point close_deadline_;
     std::string last_error_;
     std::thread flusher_;
+
+    // Syncer: forces spooled pages to disk under the fsync policy.
+    std::mutex sync_mutex_;
+    std::condition_variable sync_wake_;
+    bool sync_stop_ = false;
+    std::thread syncer_;
 };
 
 }  // namespace metered::detail

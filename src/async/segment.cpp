@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -122,15 +123,43 @@ void Mapping::remove() noexcept {
     path_.clear();
 }
 
-std::size_t scanSegment(std::span<const std::byte> segment,
-                        const std::function<void(std::span<const std::byte>)>& on_record) {
-    std::size_t damaged = 0;
-    bool in_damage = false;
-    if (segment.size() < segment_header_bytes ||
-        std::memcmp(segment.data(), segment_magic, sizeof segment_magic) != 0) {
-        return segment.empty() ? 0 : 1;
+namespace {
+
+bool allZero(std::span<const std::byte> bytes) noexcept {
+    return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+}
+
+}  // namespace
+
+std::size_t usedBytes(std::span<const std::byte> segment) noexcept {
+    std::size_t end = segment.size();
+    while (end >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, segment.data() + end - 8, 8);
+        if (word != 0) break;
+        end -= 8;
     }
-    for (std::size_t at = segment_header_bytes; at + record_header_bytes <= segment.size();) {
+    while (end > 0 && segment[end - 1] == std::byte{0}) --end;
+    return std::min(segment.size(), (end + record_alignment - 1) / record_alignment * record_alignment);
+}
+
+SegmentScan scanSegment(std::span<const std::byte> segment,
+                        const std::function<void(std::span<const std::byte>)>& on_record) {
+    SegmentScan scan;
+    const std::size_t header = std::min(segment.size(), segment_header_bytes);
+    const bool header_intact =
+        header == segment_header_bytes && std::memcmp(segment.data(), segment_magic, sizeof segment_magic) == 0;
+    if (!header_intact && !allZero(segment.first(header))) ++scan.damaged;
+    if (usedBytes(segment) <= segment_header_bytes && scan.damaged == 0) {
+        scan.unused = true;
+        return scan;
+    }
+    // After an intact record (or the header) the next boundary must hold a record, a
+    // blank (a reservation whose producer had not committed yet), or the end marker.
+    // After a blank, the bytes up to the next intact record are that producer's torn
+    // payload.
+    bool after_blank = false, in_damage = false;
+    for (std::size_t at = segment_header_bytes; at + record_header_bytes <= segment.size(); at += record_alignment) {
         RecordHeader h;
         std::memcpy(&h, segment.data() + at, sizeof h);
         if (h.commit == segment_end) break;
@@ -138,20 +167,25 @@ std::size_t scanSegment(std::span<const std::byte> segment,
         if (h.commit == record_committed && fits &&
             recordCrc(h.size, segment.data() + at + record_header_bytes) == h.crc) {
             on_record(segment.subspan(at + record_header_bytes, h.size));
-            at += alignRecord(h.size);
-            in_damage = false;
+            ++scan.records;
+            at += alignRecord(h.size) - record_alignment;
+            after_blank = in_damage = false;
             continue;
         }
-        // Never written (zeros) is the end of the data only if nothing valid follows:
-        // a record may have been reserved and left unwritten by a process that died.
-        const bool zero = h.commit == 0 && h.size == 0 && h.crc == 0;
-        if (!zero && !in_damage) {
-            ++damaged;
+        if (h.commit == 0) {  // reserved, perhaps written, never committed: its call never returned
+            after_blank = true;
+            continue;
+        }
+        if (h.commit == record_skip && fits) {  // a reservation its producer abandoned
+            at += alignRecord(h.size) - record_alignment;
+            continue;
+        }
+        if (h.commit == record_committed || !after_blank) {
+            if (!in_damage) ++scan.damaged;
             in_damage = true;
         }
-        at += 8;
     }
-    return damaged;
+    return scan;
 }
 
 }  // namespace metered::detail

@@ -19,6 +19,7 @@ inline constexpr std::size_t segment_header_bytes = 64;
 inline constexpr std::size_t record_header_bytes = 16;
 inline constexpr std::uint32_t record_committed = 0x4D455452;  // "RTEM"
 inline constexpr std::uint32_t segment_end = 0x21444E45;       // "END!"
+inline constexpr std::uint32_t record_skip = 0x50494B53;       // "SKIP": a reservation abandoned by a stale producer
 inline constexpr char segment_magic[8] = {'M', 'E', 'T', 'E', 'R', 'L', 'O', 'G'};
 
 struct RecordHeader {
@@ -75,12 +76,30 @@ private:
     std::filesystem::path path_;
 };
 
+/// What scanning a segment left by an earlier process found.
+struct SegmentScan {
+    std::size_t records = 0;  ///< intact records handed to on_record
+    /// Damaged places: a segment header that is neither intact nor blank, and each run of
+    /// bytes at record boundaries that a committed record would have occupied (a bad
+    /// checksum, size or commit word). A record torn because its producer died before
+    /// writing its commit word is not damage: its call never returned, so no event was
+    /// acknowledged.
+    std::size_t damaged = 0;
+    /// Nothing was ever written past the header (a segment prepared ahead and never used,
+    /// or one whose creation was cut short): no records, no damage.
+    bool unused = false;
+};
+
 /// Reads the records of a segment written by an earlier process, which may have died
-/// while writing or been damaged: records are accepted only with the commit word and a
-/// matching CRC; anything else is skipped by scanning ahead, 8 bytes at a time, to the
-/// next valid record. Calls `on_record(payload)` in order and returns how many damaged
-/// regions were skipped.
-std::size_t scanSegment(std::span<const std::byte> segment,
+/// while writing or been damaged. Records are self-checking (commit word, size, CRC-32C),
+/// so they are scanned whatever the segment header holds: a record is accepted only if
+/// intact; anything else is skipped, record boundary by record boundary (64 bytes), to
+/// the next intact record. Calls `on_record(payload)` in order.
+SegmentScan scanSegment(std::span<const std::byte> segment,
                         const std::function<void(std::span<const std::byte>)>& on_record);
+
+/// Bytes of `segment` that can hold anything: up to its last non-zero byte, rounded up to
+/// a record boundary (0 for a blank segment). The rest is zeros and can be cut off.
+std::size_t usedBytes(std::span<const std::byte> segment) noexcept;
 
 }  // namespace metered::detail

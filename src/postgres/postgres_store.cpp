@@ -243,7 +243,13 @@ struct PostgresStore::Impl {
 };
 
 PostgresStore::PostgresStore(PostgresOptions options) : impl_(std::make_unique<Impl>(options)) {
-    impl_->pool.acquire();  // fail now on bad settings, not at the first append
+    try {
+        impl_->pool.acquire();  // fail now on bad settings, not at the first append
+    } catch (const StoreError& e) {
+        // A server that cannot be reached now is connected to on first use: a recorder
+        // spooling in front of it starts and records while the database is down.
+        if (!e.transient()) throw;
+    }
 }
 
 PostgresStore::~PostgresStore() = default;

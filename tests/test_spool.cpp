@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+// The spool under faults: syncing through an outage and a long replay, damaged segment
+// headers, segments cut short while being created.
+#include <catch2/catch.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "async/segment.h"
+#include "async/spool_directory.h"
+#include "metered/errors.h"
+#include "store_doubles.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+RecorderOptions spooled(const fs::path& dir, FsyncPolicy fsync = FsyncPolicy::interval) {
+    RecorderOptions options;
+    options.mode = RecordMode::async;
+    options.async = AsyncOptions{.max_batch = 100, .flush_interval = 5ms, .segment_bytes = 64u << 10,
+                                 .spool = SpoolMode::on, .spool_dir = dir, .fsync = fsync, .fsync_interval = 20ms,
+                                 .retry = {.initial_backoff = 5ms, .max_backoff = 20ms}};
+    return options;
+}
+
+std::vector<fs::path> filesIn(const fs::path& dir, std::string_view prefix = "segment-") {
+    std::vector<fs::path> files;
+    if (!fs::exists(dir)) return files;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().filename().string().starts_with(prefix)) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+/// Waits (up to 10 s) for `done`; true when it happened.
+template <class Condition>
+bool eventually(Condition done) {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(2ms);
+    }
+    return true;
+}
+
+/// Keeps the calling thread on CPU 0 while alive: its events then all go to one lane.
+struct PinnedToCpu0 {
+    cpu_set_t before{};
+    PinnedToCpu0() {
+        pthread_getaffinity_np(pthread_self(), sizeof before, &before);
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
+    ~PinnedToCpu0() { pthread_setaffinity_np(pthread_self(), sizeof before, &before); }
+};
+
+}  // namespace
+
+TEST_CASE("syncs keep their policy while the store is down and while a long replay waits for it", "[async][spool]") {
+    const auto policy = GENERATE(FsyncPolicy::interval, FsyncPolicy::every_batch);
+    TempDir dir;
+    auto store = std::make_shared<UnreliableStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    store->down = true;
+    std::vector<EventId> ids;
+    {
+        UsageRecorder first(store, spooled(dir.path, policy));
+        for (int i = 0; i < 500; ++i) ids.push_back(first.recordApiCall(biz.id).id);
+        first.close(20ms);  // the store is down: the events stay in the spool
+    }
+    REQUIRE_FALSE(filesIn(dir.path).empty());
+    // The next process starts with the store still down: its replay waits on retries.
+    UsageRecorder recorder(store, spooled(dir.path, policy));
+    const auto syncs_at_start = recorder.stats().spool_syncs;
+    const bool synced = eventually([&] {
+        for (int i = 0; i < 20; ++i) ids.push_back(recorder.recordApiCall(biz.id).id);
+        return recorder.stats().spool_syncs >= syncs_at_start + 3;
+    });
+    CHECK(synced);
+    CHECK(recorder.stats().stored == 0);
+    store->down = false;
+    REQUIRE(recorder.flush(10s));
+    CHECK(store->inner->events(biz.id).size() == ids.size());
+    CHECK(recorder.stats().stored == ids.size());
+}
+
+TEST_CASE("a damaged segment header loses no record, and the file is moved aside, not deleted", "[async][spool]") {
+    TempDir dir;
+    auto store = std::make_shared<UnreliableStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    store->down = true;
+    {
+        const PinnedToCpu0 pinned;
+        UsageRecorder recorder(store, spooled(dir.path));
+        for (int i = 0; i < 300; ++i) recorder.recordVoiceMinutes(biz.id, Decimal::fromMantissa(i + 1, 2));
+        recorder.close(20ms);
+    }
+    const auto files = filesIn(dir.path);
+    REQUIRE(files.size() >= 1);
+    {
+        std::fstream file(files.front(), std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(2);
+        file.put('X');  // the magic "METERLOG" becomes "MEXERLOG"
+    }
+    store->down = false;
+    std::vector<std::string> warnings;
+    std::mutex warnings_mutex;
+    auto options = spooled(dir.path);
+    options.async.logger = [&](LogLevel level, std::string_view message) {
+        std::lock_guard lock(warnings_mutex);
+        if (level == LogLevel::warning) warnings.emplace_back(message);
+    };
+    UsageRecorder recorder(store, options);
+    REQUIRE(recorder.flush(10s));
+    CHECK(store->inner->events(biz.id).size() == 300);
+    const auto stats = recorder.stats();
+    CHECK(stats.replayed == 300);
+    CHECK(stats.spool_corrupt == 1);
+    CHECK(stats.last_error.find("moved to") != std::string::npos);
+    CHECK(filesIn(dir.path / "damaged") == std::vector<fs::path>{dir.path / "damaged" / files.front().filename()});
+    std::lock_guard lock(warnings_mutex);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("damaged") != std::string::npos);
+}
+
+TEST_CASE("a segment cut short while being created, or never written, is not damage", "[async][spool]") {
+    TempDir dir;
+    auto store = std::make_shared<UnreliableStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    // A crash between fallocate and the header: zeros. A crash before fallocate: empty.
+    // A segment prepared ahead and never written into: a header, then zeros.
+    {
+        std::ofstream(dir.path / "segment-00-0000000000000007.log", std::ios::binary) << std::string(64u << 10, '\0');
+        std::ofstream(dir.path / "segment-01-0000000000000008.log", std::ios::binary);
+        detail::Mapping::createFile(dir.path / "segment-00-0000000000000009.log", 64u << 10, 9);
+    }
+    std::vector<std::string> warnings;
+    std::mutex warnings_mutex;
+    auto options = spooled(dir.path);
+    options.async.logger = [&](LogLevel level, std::string_view message) {
+        std::lock_guard lock(warnings_mutex);
+        if (level >= LogLevel::warning) warnings.emplace_back(message);
+    };
+    UsageRecorder recorder(store, options);
+    recorder.recordApiCall(biz.id);
+    REQUIRE(recorder.flush(10s));
+    const auto stats = recorder.stats();
+    CHECK(stats.spool_corrupt == 0);
+    CHECK(stats.replayed == 0);
+    CHECK(stats.last_error.empty());
+    for (const char* name : {"segment-00-0000000000000007.log", "segment-01-0000000000000008.log",
+                             "segment-00-0000000000000009.log"}) {
+        CHECK_FALSE(fs::exists(dir.path / name));
+    }
+    CHECK_FALSE(fs::exists(dir.path / "damaged"));
+    std::lock_guard lock(warnings_mutex);
+    CHECK(warnings.empty());
+}
+
+TEST_CASE("segment file names are written and read in one place", "[async][spool]") {
+    const auto path = detail::segmentFile("/spool", 3, 0x1234abcdULL);
+    CHECK(path == fs::path("/spool/segment-03-000000001234abcd.log"));
+    CHECK(detail::segmentSequence(path) == 0x1234abcdULL);
+    CHECK_FALSE(detail::segmentSequence("/spool/segment-03-000000001234ABCD.log"));
+    CHECK_FALSE(detail::segmentSequence("/spool/segment-03-00000000123xabcd.log"));
+    CHECK_FALSE(detail::segmentSequence("/spool/dead-letter.jsonl"));
+}
