@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <metered/metered.h>
 #include <random>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "postgres/pg_connection.h"
+#include "text_format.h"
 
 namespace metered::bench {
 
@@ -64,13 +66,20 @@ inline std::vector<BusinessId> makeBusinesses(UsageStore& store, std::size_t cou
     return ids;
 }
 
+/// "Now" for every benchmark: a fixed instant, so results do not depend on today's date
+/// (on the 1st of a month the system clock's current month would be empty).
+inline const Timestamp bench_now = Timestamp(date::sys_days(date::year(2024) / 3 / 20)) + std::chrono::hours(12);
+/// The seed's "CURRENT_DATE" at bench_now.
+inline constexpr const char* bench_today = "2024-03-20";
+inline Timestamp benchClock() { return bench_now; }
+
 /// Chat-like events (API calls with the seed's metadata, some AI queries and voice
-/// minutes) spread over the last 30 days.
+/// minutes) spread over the 18 days before bench_now: all in its month, in every zone.
 inline std::vector<UsageEvent> makeEvents(const std::vector<BusinessId>& businesses, std::size_t count,
                                           std::uint32_t seed = 42) {
     std::mt19937 random(seed);
     const PriceBook book;
-    const auto now = systemNow();
+    const auto now = bench_now;
     std::vector<UsageEvent> events;
     events.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -87,28 +96,52 @@ inline std::vector<UsageEvent> makeEvents(const std::vector<BusinessId>& busines
             .set("tokens", static_cast<std::int64_t>(random() % 2000))
             .set("intent", "order")
             .set("sessionId", fmt::format("session-{}", random() % 100000));
-        e.occurred_at = now - std::chrono::seconds(random() % (30 * 86400));
+        e.occurred_at = now - std::chrono::seconds(random() % (18 * 86400));
         events.push_back(std::move(e));
     }
     return events;
 }
 
 /// COPY of `events` into usage_events, no rollups, no idempotency: the ingest ceiling.
+/// Rows are formatted the way the fastest client would (appending into one buffer, no
+/// per-character string building), inside the timed region as metered's own are.
 inline void copyEvents(detail::PgConnection& c, const std::vector<UsageEvent>& events) {
     std::string data;
-    data.reserve(events.size() * 300);
+    data.reserve(events.size() * 320);
+    const Decimal hundred(100);
     for (const auto& e : events) {
-        std::string json = e.metadata.toJson();
-        std::string escaped;
-        for (char ch : json) {
-            if (ch == '\\') escaped += '\\';
-            escaped += ch;
+        detail::appendUuid(data, e.business.uuid());
+        data += '\t';
+        detail::appendUuid(data, e.id.uuid());
+        data += '\t';
+        data += e.type.name();
+        data += '\t';
+        detail::appendDecimal(data, e.quantity);
+        data += '\t';
+        detail::appendDecimal(data, e.unit_price * hundred);
+        data += '\t';
+        detail::appendDecimal(data, e.list_cost * hundred);
+        data += '\t';
+        // COPY text format: a backslash is written twice (JSON text has no tab or newline).
+        const std::string json = e.metadata.toJson();
+        std::string_view rest = json;
+        for (auto at = rest.find('\\'); at != std::string_view::npos; at = rest.find('\\')) {
+            data.append(rest.substr(0, at + 1));
+            data += '\\';
+            rest.remove_prefix(at + 1);
         }
-        const auto when = date::format("%F %T+00", e.occurred_at);
-        data += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", e.business.toString(), e.id.toString(),
-                            e.type.name(), e.quantity.toString(), (e.unit_price * Decimal(100)).toString(),
-                            (e.list_cost * Decimal(100)).toString(), escaped, when,
-                            date::format("%F", date::floor<date::days>(e.occurred_at)), when);
+        data.append(rest);
+        data += '\t';
+        const std::size_t when = data.size();
+        detail::appendIsoTimestamp(data, e.occurred_at, true);
+        char stamp[32];
+        const std::size_t stamp_size = std::min(sizeof stamp, data.size() - when);
+        std::memcpy(stamp, data.data() + when, stamp_size);
+        data += '\t';
+        data.append(stamp, 10);  // the UTC day, as the seed's DATE(created_at)
+        data += '\t';
+        data.append(stamp, stamp_size);
+        data += '\n';
     }
     c.copyIn(
         "COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "

@@ -9,6 +9,7 @@
 namespace metered::bench {
 namespace {
 
+// The seed's view, with its CURRENT_DATE fixed at bench_today.
 constexpr const char* seed_view = R"SQL(
 CREATE VIEW seed_billing_overview AS
 SELECT b.id AS business_id, b.name AS business_name,
@@ -20,16 +21,16 @@ SELECT b.id AS business_id, b.name AS business_name,
        COALESCE(ai_usage.total_cost, 0) + COALESCE(storage_usage.total_cost, 0) AS total_cost
 FROM businesses b
 LEFT JOIN (SELECT business_id, SUM(quantity) AS total_calls, SUM(total_cost_cents) / 100.0 AS total_cost
-           FROM usage_events WHERE event_type = 'api_call' AND created_at >= date_trunc('month', CURRENT_DATE)
+           FROM usage_events WHERE event_type = 'api_call' AND created_at >= date_trunc('month', '{today}'::date)
            GROUP BY business_id) api_usage ON api_usage.business_id = b.id
 LEFT JOIN (SELECT business_id, SUM(quantity) AS total_minutes, SUM(total_cost_cents) / 100.0 AS total_cost
-           FROM usage_events WHERE event_type = 'voice_minute' AND created_at >= date_trunc('month', CURRENT_DATE)
+           FROM usage_events WHERE event_type = 'voice_minute' AND created_at >= date_trunc('month', '{today}'::date)
            GROUP BY business_id) voice_usage ON voice_usage.business_id = b.id
 LEFT JOIN (SELECT business_id, SUM(quantity) AS total_queries, SUM(total_cost_cents) / 100.0 AS total_cost
-           FROM usage_events WHERE event_type = 'ai_query' AND created_at >= date_trunc('month', CURRENT_DATE)
+           FROM usage_events WHERE event_type = 'ai_query' AND created_at >= date_trunc('month', '{today}'::date)
            GROUP BY business_id) ai_usage ON ai_usage.business_id = b.id
 LEFT JOIN (SELECT business_id, SUM(quantity) AS total_mb, SUM(total_cost_cents) / 100.0 AS total_cost
-           FROM usage_events WHERE event_type = 'storage_mb' AND created_at >= date_trunc('month', CURRENT_DATE)
+           FROM usage_events WHERE event_type = 'storage_mb' AND created_at >= date_trunc('month', '{today}'::date)
            GROUP BY business_id) storage_usage ON storage_usage.business_id = b.id
 )SQL";
 
@@ -53,8 +54,8 @@ void reads(Report& report, const Options& options) {
     auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo, .pool_size = 2});
     store->migrate();
     const auto ids = makeBusinesses(*store, options.businesses);
-    schema.connection().execScript(seed_view);
-    UsageReports reports(store);
+    schema.connection().execScript(fmt::format(fmt::runtime(seed_view), fmt::arg("today", bench_today)).c_str());
+    UsageReports reports(store, benchClock);
     const BusinessId probe = ids.front();
     auto& c = schema.connection();
 

@@ -120,13 +120,17 @@ void UsageRecorder::prepare(detail::EventDraft& draft, const RecordOptions& opti
                                               std::to_string(options_.max_metadata_bytes));
     }
     draft.unit_price = priceBook().listMeter(draft.type).unit_price;
-    bool cost_fits = false;
-    try {
-        cost_fits = draft.quantity * draft.unit_price <= detail::max_day_list_cost;
-    } catch (const ArithmeticError&) {
-        // Too many digits: refused below, like a cost above the bound.
+    // quantity ≤ 10^12, so a list price up to 10 (every common one) keeps the list cost
+    // within its bound of 10^13 without a multiplication on the host's thread.
+    if (draft.unit_price > Decimal(10)) {
+        bool cost_fits = false;
+        try {
+            cost_fits = draft.quantity * draft.unit_price <= detail::max_day_list_cost;
+        } catch (const ArithmeticError&) {
+            // Too many digits: refused below, like a cost above the bound.
+        }
+        if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
     }
-    if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
     // One clock read serves both the event's time and its time-ordered id.
     const Timestamp now = default_clock_ ? systemNow() : options_.clock();
     draft.id = options.idempotency_key.empty() ? EventId::generate(now)
