@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "event_checks.h"
+#include "store_text.h"
 
 namespace metered {
 
@@ -105,23 +106,14 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
 }
 
 std::vector<UsageTotal> MemoryStore::totals(const BusinessId& business, const DayRange& days) {
-    std::lock_guard lock(mutex_);
-    std::map<EventType, UsageTotal> sums;
-    state_->forDays(business, days, [&](date::local_days, const UsageTotal& total) {
-        auto [slot, fresh] = sums.try_emplace(total.type, UsageTotal{total.type, {}, 0, {}});
-        slot->second.quantity += total.quantity;
-        slot->second.list_cost += total.list_cost;
-        slot->second.events += total.events;
-    });
-    std::vector<UsageTotal> result;
-    for (auto& [type, total] : sums) result.push_back(std::move(total));
-    return result;
+    return detail::sumByType(daily(business, days));
 }
 
 std::vector<DailyUsage> MemoryStore::daily(const BusinessId& business, const DayRange& days) {
     std::lock_guard lock(mutex_);
     std::vector<DailyUsage> result;
-    state_->forDays(business, days, [&](date::local_days day, const UsageTotal& total) { result.push_back({day, total}); });
+    state_->forDays(business, days,
+                    [&](date::local_days day, const UsageTotal& total) { result.push_back({day, detail::normalized(total)}); });
     return result;
 }
 

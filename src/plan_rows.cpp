@@ -3,11 +3,13 @@
 
 #include "exact_json.h"
 
+#include <unordered_map>
+
+#include "store_text.h"
+
 namespace metered::detail {
 namespace {
 
-const Decimal hundred(100);
-const Decimal hundredth = Decimal::fromMantissa(1, 2);
 
 }  // namespace
 
@@ -17,7 +19,7 @@ MeterRow toRow(const Meter& meter) {
     row.unit = meter.unit;
     row.included_quantity = meter.included.toString();
     row.pricing_model = std::string(toString(meter.model));
-    row.overage_price_cents = (meter.unit_price * hundred).toString();
+    row.overage_price_cents = toCents(meter.unit_price).toString();
     if (!meter.tiers.empty()) {
         Json tiers = Json::array();
         for (const Tier& tier : meter.tiers) {
@@ -44,7 +46,7 @@ Meter fromRow(const MeterRow& row) {
     meter.unit = row.unit;
     meter.included = Decimal::parse(row.included_quantity, "usage_quotas.included_quantity");
     meter.model = parsePricingModel(row.pricing_model, "usage_quotas.pricing_model");
-    meter.unit_price = Decimal::parse(row.overage_price_cents, "usage_quotas.overage_price_cents") * hundredth;
+    meter.unit_price = fromCents(Decimal::parse(row.overage_price_cents, "usage_quotas.overage_price_cents"));
     if (row.tiers) {
         for (const auto& json : parseExactJson(*row.tiers, "usage_quotas.tiers")) {
             Tier tier;
@@ -58,6 +60,24 @@ Meter fromRow(const MeterRow& row) {
     if (row.package_price) meter.package_price = Decimal::parse(*row.package_price, "usage_quotas.package_price");
     if (row.quota_limit) meter.quota = Quota{Decimal::parse(*row.quota_limit, "usage_quotas.quota_limit"), row.quota_hard};
     return meter;
+}
+
+std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans, std::vector<std::pair<std::string, MeterRow>> meters) {
+    std::vector<Plan> result;
+    std::unordered_map<std::string, std::size_t> index;
+    for (const auto& row : plans) {
+        Plan plan;
+        plan.id = row.id;
+        plan.name = row.name;
+        plan.currency = Currency{row.currency, row.minor_units};
+        plan.rounding = parseRounding(row.rounding);
+        index[plan.id] = result.size();
+        result.push_back(std::move(plan));
+    }
+    for (auto& [plan_id, row] : meters) {
+        if (auto found = index.find(plan_id); found != index.end()) result[found->second].meters.push_back(fromRow(row));
+    }
+    return result;
 }
 
 }  // namespace metered::detail

@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "metered/plan.h"
 
@@ -27,5 +29,18 @@ struct MeterRow {
 MeterRow toRow(const Meter& meter);
 /// Throws ValidationError for a row no Meter could have written.
 Meter fromRow(const MeterRow& row);
+
+/// One metered_plans row.
+struct PlanRow {
+    std::string id;
+    std::string name;
+    std::string currency;
+    int minor_units = 2;
+    std::string rounding;
+};
+
+/// The plans of `plans` rows, each with the meters of `meters` (plan id, row) that name
+/// it, in the order given; meters of other plans are ignored.
+std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans, std::vector<std::pair<std::string, MeterRow>> meters);
 
 }  // namespace metered::detail

@@ -349,3 +349,22 @@ TEMPLATE_TEST_CASE("an id stored with another type or quantity is an idempotency
     CHECK(totalOf(totals, EventType::aiQuery()) == num("0"));
     CHECK(totalOf(totals, EventType::voiceMinute()) == num("2"));
 }
+
+TEMPLATE_TEST_CASE("a figure has the same digits whichever store it comes from", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    std::vector<UsageEvent> batch = {event(biz.id, EventType::voiceMinute(), "1.5100", when),
+                                     event(biz.id, EventType::voiceMinute(), "0.25", when)};
+    REQUIRE(store.append(batch).stored == 2);
+    const auto totals = store.totals(biz.id, march2024);
+    REQUIRE(totals.size() == 1);
+    CHECK(totals[0].quantity.toString() == "1.76");
+    CHECK(totals[0].list_cost.toString() == "0.0352");
+    const auto days = store.daily(biz.id, march2024);
+    REQUIRE(days.size() == 1);
+    CHECK(days[0].total.quantity.toString() == "1.76");
+    CHECK(days[0].total.list_cost.toString() == "0.0352");
+}

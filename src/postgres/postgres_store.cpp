@@ -10,6 +10,7 @@
 #include "../plan_rows.h"
 #include "../text_format.h"
 #include "../iso_date.h"
+#include "../store_text.h"
 #include "connection_pool.h"
 #include "metered/errors.h"
 #include "schema.h"
@@ -21,8 +22,9 @@ using detail::PgConnection;
 using detail::PgParams;
 using detail::PgResult;
 
-const Decimal hundred(100);
-const Decimal hundredth = Decimal::fromMantissa(1, 2);  // cents back to currency units
+using detail::dayText;
+using detail::fromCents;
+using detail::toCents;
 
 // Array literals are built in place: '{' elements separated by ',' '}'. Quoted elements
 // escape \ and ".
@@ -40,20 +42,12 @@ void addQuoted(std::string& array, std::string_view value) {
     array.push_back('"');
 }
 
-std::string dayText(date::local_days day) { return detail::isoDay(day); }
-
 Decimal numeric(std::string_view text) { return Decimal::parse(text, "numeric column"); }
 
 std::int64_t integer(std::string_view text) {
     const auto value = Decimal::parse(text, "integer column").toInt64();
     if (!value) throw StoreError("postgres: unexpected non-integer count", false);
     return *value;
-}
-
-date::local_days parseDay(std::string_view text) {
-    const auto day = detail::parseIsoDate(text);
-    if (!day) throw StoreError("postgres: unexpected date '" + std::string(text) + "'", false);
-    return date::local_days(*day);
 }
 
 Account accountFrom(const PgResult& r, int row) {
@@ -118,9 +112,9 @@ struct PostgresStore::Impl {
             separate(quantities);
             detail::appendDecimal(quantities, e.quantity);
             separate(prices);
-            detail::appendDecimal(prices, e.unit_price * hundred);
+            detail::appendDecimal(prices, toCents(e.unit_price));
             separate(costs);
-            detail::appendDecimal(costs, e.list_cost * hundred);
+            detail::appendDecimal(costs, toCents(e.list_cost));
             json = e.metadata.toJson();
             addQuoted(metadata, json);
             separate(times);
@@ -228,7 +222,7 @@ struct PostgresStore::Impl {
                         PgParams().add(event.business.toString()).add(std::move(when)).add(std::string(event.type.name())));
                     UsageTotal total{event.type, {}, 0, {}};
                     if (r.rows() > 0) {
-                        total = {event.type, numeric(r.text(0, 0)), integer(r.text(0, 1)), numeric(r.text(0, 2)) * hundredth};
+                        total = {event.type, numeric(r.text(0, 0)), integer(r.text(0, 1)), fromCents(numeric(r.text(0, 2)))};
                     }
                     return detail::rollupProblem(total, event);
                 });
@@ -329,8 +323,8 @@ std::vector<UsageTotal> PostgresStore::totals(const BusinessId& business, const 
             PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
         std::vector<UsageTotal> totals;
         for (int row = 0; row < r.rows(); ++row) {
-            totals.push_back({EventType(r.text(row, 0)), numeric(r.text(row, 1)), integer(r.text(row, 2)),
-                              numeric(r.text(row, 3)) * hundredth});
+            totals.push_back(detail::normalized({EventType(r.text(row, 0)), numeric(r.text(row, 1)),
+                                                 integer(r.text(row, 2)), fromCents(numeric(r.text(row, 3)))}));
         }
         return totals;
     });
@@ -343,9 +337,9 @@ std::vector<DailyUsage> PostgresStore::daily(const BusinessId& business, const D
             PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
         std::vector<DailyUsage> rows;
         for (int row = 0; row < r.rows(); ++row) {
-            rows.push_back({parseDay(r.text(row, 0)),
-                            UsageTotal{EventType(r.text(row, 1)), numeric(r.text(row, 2)), integer(r.text(row, 3)),
-                                       numeric(r.text(row, 4)) * hundredth}});
+            rows.push_back({detail::dayFromText(r.text(row, 0), "postgres"),
+                            detail::normalized({EventType(r.text(row, 1)), numeric(r.text(row, 2)),
+                                                integer(r.text(row, 3)), fromCents(numeric(r.text(row, 4)))})});
         }
         return rows;
     });
@@ -393,30 +387,24 @@ std::vector<Plan> PostgresStore::loadPlans() {
     return impl_->pool.run([&](PgConnection& connection) {
         const PgResult plans = connection.exec("load plans", detail::pg::list_plans);
         const PgResult meters = connection.exec("load plans", detail::pg::list_meters);
-        std::vector<Plan> result;
-        std::unordered_map<std::string, std::size_t> index;
+        std::vector<detail::PlanRow> plan_rows;
         for (int row = 0; row < plans.rows(); ++row) {
-            Plan plan;
-            plan.id = std::string(plans.text(row, 0));
-            plan.name = std::string(plans.text(row, 1));
-            plan.currency = Currency{std::string(plans.text(row, 2)), static_cast<int>(integer(plans.text(row, 3)))};
-            plan.rounding = parseRounding(plans.text(row, 4));
-            index[plan.id] = result.size();
-            result.push_back(std::move(plan));
+            plan_rows.push_back({std::string(plans.text(row, 0)), std::string(plans.text(row, 1)),
+                                 std::string(plans.text(row, 2)), static_cast<int>(integer(plans.text(row, 3))),
+                                 std::string(plans.text(row, 4))});
         }
+        std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
         for (int row = 0; row < meters.rows(); ++row) {
-            auto found = index.find(std::string(meters.text(row, 0)));
-            if (found == index.end()) continue;
             const auto text = [&](int column) { return std::string(meters.text(row, column)); };
             const auto optional = [&](int column) -> std::optional<std::string> {
                 if (auto value = meters.optionalText(row, column)) return std::string(*value);
                 return std::nullopt;
             };
-            Meter meter = detail::fromRow({text(1), text(2), text(3), text(4), text(5), optional(6), optional(7),
-                                           optional(8), optional(9), meters.text(row, 10) == "t"});
-            result[found->second].meters.push_back(std::move(meter));
+            meter_rows.emplace_back(text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6),
+                                                              optional(7), optional(8), optional(9),
+                                                              meters.text(row, 10) == "t"});
         }
-        return result;
+        return detail::assemblePlans(plan_rows, std::move(meter_rows));
     });
 }
 

@@ -8,9 +8,11 @@
 #include "../append_isolating.h"
 #include "../event_checks.h"
 #include "../iso_date.h"
+#include "../store_text.h"
 #include "../plan_rows.h"
 #include "../text_format.h"
 #include "metered/errors.h"
+#include "schema.h"
 #include "sqlite_db.h"
 
 namespace metered {
@@ -19,96 +21,9 @@ namespace {
 using detail::SqliteConnection;
 using detail::SqliteStatement;
 
-// Version 1: the PostgreSQL schema's tables and names, with every number as exact
-// decimal TEXT (TEXT affinity keeps "0.001" as written; NUMERIC or REAL would not).
-constexpr const char* schema_v1 = R"SQL(
-CREATE TABLE businesses (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  plan_id TEXT NOT NULL DEFAULT 'basic',
-  time_zone TEXT NOT NULL DEFAULT 'UTC',
-  anchor_day INTEGER NOT NULL DEFAULT 1 CHECK (anchor_day BETWEEN 1 AND 31),
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-);
-CREATE TABLE usage_events (
-  business_id TEXT NOT NULL REFERENCES businesses(id),
-  id TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  quantity TEXT NOT NULL,
-  unit_price_cents TEXT NOT NULL,
-  total_cost_cents TEXT NOT NULL,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  occurred_at TEXT NOT NULL,
-  local_day TEXT NOT NULL,
-  processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (business_id, id)
-) WITHOUT ROWID;
-CREATE INDEX usage_events_business_created ON usage_events (business_id, created_at);
-CREATE TABLE usage_daily (
-  business_id TEXT NOT NULL,
-  day TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  quantity TEXT NOT NULL,
-  event_count INTEGER NOT NULL,
-  list_cost_cents TEXT NOT NULL,
-  PRIMARY KEY (business_id, day, event_type)
-) WITHOUT ROWID;
-CREATE TABLE usage_aggregation (
-  business_id TEXT NOT NULL,
-  period_start TEXT NOT NULL,
-  period_end TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  total_quantity TEXT NOT NULL,
-  event_count INTEGER NOT NULL,
-  total_cost_cents TEXT NOT NULL,
-  PRIMARY KEY (business_id, period_start, event_type)
-) WITHOUT ROWID;
-CREATE TABLE metered_plans (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  currency TEXT NOT NULL,
-  minor_units INTEGER NOT NULL,
-  rounding TEXT NOT NULL
-);
-CREATE TABLE usage_quotas (
-  plan_id TEXT NOT NULL REFERENCES metered_plans(id) ON DELETE CASCADE,
-  event_type TEXT NOT NULL,
-  quota_limit TEXT,
-  overage_price_cents TEXT NOT NULL,
-  included_quantity TEXT NOT NULL,
-  position INTEGER NOT NULL,
-  unit TEXT NOT NULL,
-  pricing_model TEXT NOT NULL,
-  tiers TEXT,
-  package_size TEXT,
-  package_price TEXT,
-  quota_hard INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (plan_id, event_type)
-);
-)SQL";
-
-// Version 2: no per-cycle table (nothing read it; PostgreSQL's usage_aggregation is a
-// view of the daily rollup, and the library computes cycles from usage_daily).
-constexpr const char* drop_aggregation_v2 = "DROP TABLE usage_aggregation;";
-
-struct Migration {
-    int version;
-    const char* sql;
-};
-constexpr Migration migrations[] = {{1, schema_v1}, {2, drop_aggregation_v2}};
-
-const Decimal hundred(100);
-const Decimal hundredth = Decimal::fromMantissa(1, 2);
-
-std::string dayText(date::local_days day) { return detail::isoDay(day); }
-
-date::local_days dayFrom(const std::string& text) {
-    const auto day = detail::parseIsoDate(text);
-    if (!day) throw StoreError("sqlite: unexpected date '" + text + "'", false);
-    return date::local_days(*day);
-}
+using detail::dayText;
+using detail::fromCents;
+using detail::toCents;
 
 Account accountFrom(const SqliteStatement& s) {
     return Account{BusinessId(Uuid::parse(s.text(0))), s.text(1), s.text(2), s.text(3), static_cast<int>(s.integer(4))};
@@ -252,7 +167,7 @@ struct SqliteStore::Impl {
                 find_day.bind(1, business).bind(2, dayText(day)).bind(3, e.type.name());
                 if (find_day.step()) {
                     slot->second = UsageTotal{e.type, Decimal::parse(find_day.text(0)), find_day.integer(1),
-                                              Decimal::parse(find_day.text(2)) * hundredth};
+                                              fromCents(Decimal::parse(find_day.text(2)))};
                 }
                 find_day.reset();
             }
@@ -265,8 +180,8 @@ struct SqliteStore::Impl {
                 .bind(2, id)
                 .bind(3, e.type.name())
                 .bind(4, e.quantity.toString())
-                .bind(5, (e.unit_price * hundred).toString())
-                .bind(6, (e.list_cost * hundred).toString())
+                .bind(5, toCents(e.unit_price).toString())
+                .bind(6, toCents(e.list_cost).toString())
                 .bind(7, e.metadata.toJson())
                 .bind(8, detail::isoTimestamp(e.occurred_at))
                 .bind(9, dayText(day))
@@ -287,7 +202,7 @@ struct SqliteStore::Impl {
                 .bind(3, type)
                 .bind(4, total.quantity.toString())
                 .bind(5, total.events)
-                .bind(6, (total.list_cost * hundred).toString())
+                .bind(6, toCents(total.list_cost).toString())
                 .run();
         }
         return result;
@@ -301,7 +216,7 @@ void SqliteStore::migrate() {
     std::lock_guard lock(impl_->mutex);
     impl_->write([&] {
         const int current = impl_->version();
-        for (const auto& migration : migrations) {
+        for (const auto& migration : detail::sqlite::migrations()) {
             if (migration.version <= current) continue;
             impl_->db.execute(migration.sql);
             impl_->db.prepare("INSERT INTO metered_schema_version (version) VALUES (?1)")
@@ -340,16 +255,7 @@ AppendResult SqliteStore::append(std::span<const UsageEvent> events) {
 }
 
 std::vector<UsageTotal> SqliteStore::totals(const BusinessId& business, const DayRange& days) {
-    std::map<EventType, UsageTotal> sums;
-    for (const auto& row : daily(business, days)) {
-        auto [slot, fresh] = sums.try_emplace(row.total.type, UsageTotal{row.total.type, {}, 0, {}});
-        slot->second.quantity += row.total.quantity;
-        slot->second.events += row.total.events;
-        slot->second.list_cost += row.total.list_cost;
-    }
-    std::vector<UsageTotal> result;
-    for (auto& [type, total] : sums) result.push_back(std::move(total));
-    return result;
+    return detail::sumByType(daily(business, days));
 }
 
 std::vector<DailyUsage> SqliteStore::daily(const BusinessId& business, const DayRange& days) {
@@ -360,8 +266,9 @@ std::vector<DailyUsage> SqliteStore::daily(const BusinessId& business, const Day
     s.bind(1, business.toString()).bind(2, dayText(days.first)).bind(3, dayText(days.end));
     std::vector<DailyUsage> rows;
     while (s.step()) {
-        rows.push_back({dayFrom(s.text(0)), UsageTotal{EventType(s.text(1)), Decimal::parse(s.text(2)), s.integer(3),
-                                                       Decimal::parse(s.text(4)) * hundredth}});
+        rows.push_back({detail::dayFromText(s.text(0), "sqlite"),
+                        detail::normalized({EventType(s.text(1)), Decimal::parse(s.text(2)), s.integer(3),
+                                            fromCents(Decimal::parse(s.text(4)))})});
     }
     return rows;
 }
@@ -401,29 +308,21 @@ std::vector<Account> SqliteStore::listAccounts() {
 std::vector<Plan> SqliteStore::loadPlans() {
     std::lock_guard lock(impl_->mutex);
     auto plans = impl_->db.prepare("SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id");
-    std::vector<Plan> result;
-    std::map<std::string, std::size_t> index;
+    std::vector<detail::PlanRow> plan_rows;
     while (plans.step()) {
-        Plan plan;
-        plan.id = plans.text(0);
-        plan.name = plans.text(1);
-        plan.currency = Currency{plans.text(2), static_cast<int>(plans.integer(3))};
-        plan.rounding = parseRounding(plans.text(4));
-        index[plan.id] = result.size();
-        result.push_back(std::move(plan));
+        plan_rows.push_back({plans.text(0), plans.text(1), plans.text(2), static_cast<int>(plans.integer(3)), plans.text(4)});
     }
     auto meters = impl_->db.prepare(
         "SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, "
         "package_size, package_price, quota_limit, quota_hard FROM usage_quotas ORDER BY plan_id, position");
+    std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
     while (meters.step()) {
-        auto found = index.find(meters.text(0));
-        if (found == index.end()) continue;
-        result[found->second].meters.push_back(
-            detail::fromRow({meters.text(1), meters.text(2), meters.text(3), meters.text(4), meters.text(5),
-                             meters.optionalText(6), meters.optionalText(7), meters.optionalText(8),
-                             meters.optionalText(9), meters.integer(10) != 0}));
+        meter_rows.emplace_back(meters.text(0),
+                                detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4),
+                                                 meters.text(5), meters.optionalText(6), meters.optionalText(7),
+                                                 meters.optionalText(8), meters.optionalText(9), meters.integer(10) != 0});
     }
-    return result;
+    return detail::assemblePlans(plan_rows, std::move(meter_rows));
 }
 
 void SqliteStore::savePlan(const Plan& plan) {

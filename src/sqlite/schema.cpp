@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+#include "schema.h"
+
+#include <array>
+
+namespace metered::detail::sqlite {
+namespace {
+
+// Version 1: the PostgreSQL schema's tables and names, with every number as exact
+// decimal TEXT (TEXT affinity keeps "0.001" as written; NUMERIC or REAL would not).
+constexpr const char* schema_v1 = R"SQL(
+CREATE TABLE businesses (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  plan_id TEXT NOT NULL DEFAULT 'basic',
+  time_zone TEXT NOT NULL DEFAULT 'UTC',
+  anchor_day INTEGER NOT NULL DEFAULT 1 CHECK (anchor_day BETWEEN 1 AND 31),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE usage_events (
+  business_id TEXT NOT NULL REFERENCES businesses(id),
+  id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  unit_price_cents TEXT NOT NULL,
+  total_cost_cents TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  occurred_at TEXT NOT NULL,
+  local_day TEXT NOT NULL,
+  processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (business_id, id)
+) WITHOUT ROWID;
+CREATE INDEX usage_events_business_created ON usage_events (business_id, created_at);
+CREATE TABLE usage_daily (
+  business_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  event_count INTEGER NOT NULL,
+  list_cost_cents TEXT NOT NULL,
+  PRIMARY KEY (business_id, day, event_type)
+) WITHOUT ROWID;
+CREATE TABLE usage_aggregation (
+  business_id TEXT NOT NULL,
+  period_start TEXT NOT NULL,
+  period_end TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  total_quantity TEXT NOT NULL,
+  event_count INTEGER NOT NULL,
+  total_cost_cents TEXT NOT NULL,
+  PRIMARY KEY (business_id, period_start, event_type)
+) WITHOUT ROWID;
+CREATE TABLE metered_plans (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  minor_units INTEGER NOT NULL,
+  rounding TEXT NOT NULL
+);
+CREATE TABLE usage_quotas (
+  plan_id TEXT NOT NULL REFERENCES metered_plans(id) ON DELETE CASCADE,
+  event_type TEXT NOT NULL,
+  quota_limit TEXT,
+  overage_price_cents TEXT NOT NULL,
+  included_quantity TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  unit TEXT NOT NULL,
+  pricing_model TEXT NOT NULL,
+  tiers TEXT,
+  package_size TEXT,
+  package_price TEXT,
+  quota_hard INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (plan_id, event_type)
+);
+)SQL";
+
+// Version 2: no per-cycle table (nothing read it; PostgreSQL's usage_aggregation is a
+// view of the daily rollup, and the library computes cycles from usage_daily).
+constexpr const char* drop_aggregation_v2 = "DROP TABLE usage_aggregation;";
+
+constexpr std::array<Migration, 2> all_migrations{{
+    {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
+    {2, "no per-cycle table", drop_aggregation_v2},
+}};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return all_migrations; }
+
+}  // namespace metered::detail::sqlite
