@@ -3,12 +3,42 @@
 
 #include <date/date.h>
 
-#include "precision.h"
+#include "metered/errors.h"
 
 namespace metered::detail {
 
 static_assert(earliest_occurred_at == Timestamp(date::sys_days(date::year(2000) / 1 / 1)));
 static_assert(latest_occurred_at == Timestamp(date::sys_days(date::year(2200) / 1 / 1)));
+
+void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes) {
+    if (draft.business.uuid().isNil()) throw ValidationError("business_id", "must not be the nil UUID");
+    if (draft.quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
+    if (draft.quantity > max_event_quantity) {
+        throw ValidationError("quantity", "must not exceed 1000000000000 (10^12) per event");
+    }
+    if (draft.quantity.scale() > max_quantity_scale && draft.quantity.significantScale() > max_quantity_scale) {
+        throw ValidationError("quantity", "has more than " + std::to_string(max_quantity_scale) + " fractional digits");
+    }
+    // quantity ≤ 10^12, so a list price up to 10 (every common one) keeps the list cost
+    // within its bound of 10^13 without a multiplication on the host's thread.
+    if (draft.unit_price > Decimal(10)) {
+        bool cost_fits = false;
+        try {
+            cost_fits = draft.quantity * draft.unit_price <= max_day_list_cost;
+        } catch (const ArithmeticError&) {
+            // Too many digits: refused below, like a cost above the bound.
+        }
+        if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
+    }
+    const std::size_t metadata_bytes = draft.metadataBytes();
+    if (metadata_bytes > max_metadata_bytes) {
+        throw ValidationError("metadata", std::to_string(metadata_bytes) + " bytes exceed the limit of " +
+                                              std::to_string(max_metadata_bytes));
+    }
+    if (draft.occurred_at < earliest_occurred_at || draft.occurred_at >= latest_occurred_at) {
+        throw ValidationError("occurred_at", "must be from 2000-01-01 to 2199-12-31 (UTC)");
+    }
+}
 
 std::optional<std::string> eventProblem(const UsageEvent& event) {
     if (event.id.uuid().isNil()) return "nil event id";

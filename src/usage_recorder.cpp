@@ -2,6 +2,7 @@
 #include "metered/usage_recorder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <charconv>
 #include <fstream>
@@ -11,7 +12,6 @@
 #include "async/pipeline.h"
 #include "event_checks.h"
 #include "metered/errors.h"
-#include "precision.h"
 #include "utf8.h"
 
 namespace metered {
@@ -85,88 +85,69 @@ PriceBook initialPriceBook(UsageStore& store, const RecorderOptions& options) {
 
 }  // namespace
 
-UsageRecorder::UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options)
-    : store_(store ? std::move(store) : throw ValidationError("store", "must not be null")),
-      default_clock_(!options.clock),
-      options_(std::move(options)),
-      reports_(store_, initialPriceBook(*store_, options_), options_.clock ? options_.clock : Clock(systemNow)) {
-    if (!options_.clock) options_.clock = systemNow;
-    if (options_.mode == RecordMode::async) {
-        const AsyncOptions& async = options_.async;
-        if (async.max_batch == 0) throw ValidationError("async.max_batch", "must be positive");
-        if (async.segment_bytes < (64u << 10)) throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
-        pipeline_ = std::make_unique<detail::AsyncPipeline>(store_, async, spooled(options_, *store_));
-        if (options_.max_metadata_bytes + 512 > pipeline_->maxEventBytes()) {
-            throw ValidationError("max_metadata_bytes", "larger than a log segment holds (raise async.segment_bytes)");
+struct UsageRecorder::Impl {
+    std::shared_ptr<UsageStore> store;
+    bool default_clock;  // no clock given: read the system clock directly
+    RecorderOptions options;
+    UsageReports reports;
+    std::unique_ptr<detail::AsyncPipeline> pipeline;
+    std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
+
+    Impl(std::shared_ptr<UsageStore> s, RecorderOptions o)
+        : store(s ? std::move(s) : throw ValidationError("store", "must not be null")),
+          default_clock(!o.clock),
+          options(std::move(o)),
+          reports(store, initialPriceBook(*store, options), options.clock ? options.clock : Clock(systemNow)) {
+        if (!options.clock) options.clock = systemNow;
+        if (options.mode == RecordMode::async) {
+            const AsyncOptions& async = options.async;
+            if (async.max_batch == 0) throw ValidationError("async.max_batch", "must be positive");
+            if (async.segment_bytes < (64u << 10)) throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
+            pipeline = std::make_unique<detail::AsyncPipeline>(store, async, spooled(options, *store));
+            if (options.max_metadata_bytes + 512 > pipeline->maxEventBytes()) {
+                throw ValidationError("max_metadata_bytes", "larger than a log segment holds (raise async.segment_bytes)");
+            }
         }
     }
-}
+
+    // Validates and prices a draft at list, and gives it its time and id.
+    void prepare(detail::EventDraft& draft, const RecordOptions& record) const {
+        draft.unit_price = reports.priceBook().listMeter(draft.type).unit_price;
+        // One clock read serves both the event's time and its time-ordered id.
+        const Timestamp now = default_clock ? systemNow() : options.clock();
+        draft.occurred_at = record.occurred_at ? *record.occurred_at : now;
+        detail::checkDraft(draft, options.max_metadata_bytes);
+        draft.id = record.idempotency_key.empty() ? EventId::generate(now)
+                                                  : EventId::fromKey(draft.business, record.idempotency_key);
+    }
+
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& record) {
+        prepare(draft, record);
+        if (pipeline) {
+            pipeline->submit(draft);
+            return Receipt{draft.id, RecordOutcome::queued};
+        }
+        const UsageEvent event = detail::toEvent(draft);
+        const AppendResult result = store->append(std::span<const UsageEvent>(&event, 1));
+        if (!result.rejected.empty()) {
+            const Rejection& rejection = result.rejected.front();
+            const std::string message = "event " + event.id.toString() + " rejected: " + rejection.reason;
+            if (rejection.kind == RejectionKind::idempotency_conflict) throw IdempotencyConflictError(message);
+            throw RejectedError(message);
+        }
+        sync_recorded.fetch_add(1, std::memory_order_relaxed);
+        (result.duplicates > 0 ? sync_duplicates : sync_stored).fetch_add(1, std::memory_order_relaxed);
+        return Receipt{event.id, result.duplicates > 0 ? RecordOutcome::duplicate : RecordOutcome::stored};
+    }
+};
+
+UsageRecorder::UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options)
+    : impl_(std::make_unique<Impl>(std::move(store), std::move(options))) {}
 
 UsageRecorder::~UsageRecorder() = default;
 
-void UsageRecorder::prepare(detail::EventDraft& draft, const RecordOptions& options) const {
-    if (draft.business.uuid().isNil()) throw ValidationError("business_id", "must not be the nil UUID");
-    if (draft.quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
-    if (draft.quantity > detail::max_event_quantity) {
-        throw ValidationError("quantity", "must not exceed 1000000000000 (10^12) per event");
-    }
-    if (draft.quantity.scale() > detail::max_quantity_scale && draft.quantity.significantScale() > detail::max_quantity_scale) {
-        throw ValidationError("quantity", "has more than " + std::to_string(detail::max_quantity_scale) +
-                                              " fractional digits");
-    }
-    const std::size_t metadata_bytes = draft.metadataBytes();
-    if (metadata_bytes > options_.max_metadata_bytes) {
-        throw ValidationError("metadata", std::to_string(metadata_bytes) + " bytes exceed the limit of " +
-                                              std::to_string(options_.max_metadata_bytes));
-    }
-    draft.unit_price = priceBook().listMeter(draft.type).unit_price;
-    // quantity ≤ 10^12, so a list price up to 10 (every common one) keeps the list cost
-    // within its bound of 10^13 without a multiplication on the host's thread.
-    if (draft.unit_price > Decimal(10)) {
-        bool cost_fits = false;
-        try {
-            cost_fits = draft.quantity * draft.unit_price <= detail::max_day_list_cost;
-        } catch (const ArithmeticError&) {
-            // Too many digits: refused below, like a cost above the bound.
-        }
-        if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
-    }
-    // One clock read serves both the event's time and its time-ordered id.
-    const Timestamp now = default_clock_ ? systemNow() : options_.clock();
-    draft.id = options.idempotency_key.empty() ? EventId::generate(now)
-                                               : EventId::fromKey(draft.business, options.idempotency_key);
-    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
-    if (draft.occurred_at < detail::earliest_occurred_at || draft.occurred_at >= detail::latest_occurred_at) {
-        throw ValidationError("occurred_at", "must be from 2000-01-01 to 2199-12-31 (UTC)");
-    }
-}
-
-Receipt UsageRecorder::submit(detail::EventDraft& draft, const RecordOptions& options) {
-    prepare(draft, options);
-    if (pipeline_) {
-        pipeline_->submit(draft);
-        return Receipt{draft.id, RecordOutcome::queued};
-    }
-    const UsageEvent event = detail::toEvent(draft);
-    const AppendResult result = store_->append(std::span<const UsageEvent>(&event, 1));
-    if (!result.rejected.empty()) {
-        const Rejection& rejection = result.rejected.front();
-        const std::string message = "event " + event.id.toString() + " rejected: " + rejection.reason;
-        if (rejection.kind == RejectionKind::idempotency_conflict) throw IdempotencyConflictError(message);
-        throw RejectedError(message);
-    }
-    sync_recorded_.fetch_add(1, std::memory_order_relaxed);
-    (result.duplicates > 0 ? sync_duplicates_ : sync_stored_).fetch_add(1, std::memory_order_relaxed);
-    return Receipt{event.id, result.duplicates > 0 ? RecordOutcome::duplicate : RecordOutcome::stored};
-}
-
-UsageEvent UsageRecorder::makeEvent(const BusinessId& business, const EventType& type, const Decimal& quantity,
-                                    Metadata metadata, const RecordOptions& options) const {
-    auto draft = draftOf(business, type, quantity);
-    draft.encoded_metadata = metadata.encoded();
-    prepare(draft, options);
-    return detail::toEvent(draft);
-}
+const UsageReports& UsageRecorder::reports() const noexcept { return impl_->reports; }
+const PriceBook& UsageRecorder::priceBook() const noexcept { return impl_->reports.priceBook(); }
 
 Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& call, const RecordOptions& options) {
     DraftFields fields;
@@ -177,7 +158,7 @@ Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& 
     fields.text("sessionId", call.session_id);
     auto draft = draftOf(business, EventType::apiCall(), Decimal(1));
     draft.fields = fields.view();
-    return submit(draft, options);
+    return impl_->submit(draft, options);
 }
 
 Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Decimal& minutes, const VoiceUsage& voice,
@@ -189,7 +170,7 @@ Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Deci
     fields.text("sessionId", voice.session_id);
     auto draft = draftOf(business, EventType::voiceMinute(), minutes);
     draft.fields = fields.view();
-    return submit(draft, options);
+    return impl_->submit(draft, options);
 }
 
 Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& query, const RecordOptions& options) {
@@ -199,7 +180,7 @@ Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& 
     fields.integer("tokens", query.tokens);
     auto draft = draftOf(business, EventType::aiQuery(), Decimal(1));
     draft.fields = fields.view();
-    return submit(draft, options);
+    return impl_->submit(draft, options);
 }
 
 Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage,
@@ -210,42 +191,51 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
     fields.text("operation", storage.operation);
     auto draft = draftOf(business, EventType::storageMb(), megabytes);
     draft.fields = fields.view();
-    return submit(draft, options);
+    return impl_->submit(draft, options);
 }
 
 Receipt UsageRecorder::record(const BusinessId& business, const EventType& type, const Decimal& quantity,
                               const Metadata& metadata, const RecordOptions& options) {
     auto draft = draftOf(business, type, quantity);
     draft.encoded_metadata = metadata.encoded();
-    return submit(draft, options);
+    return impl_->submit(draft, options);
 }
 
-bool UsageRecorder::flush(std::chrono::milliseconds timeout) { return pipeline_ ? pipeline_->flush(timeout) : true; }
+bool UsageRecorder::flush(std::chrono::milliseconds timeout) {
+    return impl_->pipeline ? impl_->pipeline->flush(timeout) : true;
+}
 
-bool UsageRecorder::close(std::chrono::milliseconds timeout) { return pipeline_ ? pipeline_->close(timeout) : true; }
+bool UsageRecorder::close(std::chrono::milliseconds timeout) {
+    return impl_->pipeline ? impl_->pipeline->close(timeout) : true;
+}
 
 RecorderStats UsageRecorder::stats() const {
     RecorderStats stats;
-    if (pipeline_) {
-        pipeline_->fillStats(stats);
+    if (impl_->pipeline) {
+        impl_->pipeline->fillStats(stats);
     } else {
-        stats.recorded = sync_recorded_.load(std::memory_order_relaxed);
-        stats.stored = sync_stored_.load(std::memory_order_relaxed);
-        stats.duplicates = sync_duplicates_.load(std::memory_order_relaxed);
+        stats.recorded = impl_->sync_recorded.load(std::memory_order_relaxed);
+        stats.stored = impl_->sync_stored.load(std::memory_order_relaxed);
+        stats.duplicates = impl_->sync_duplicates.load(std::memory_order_relaxed);
     }
     return stats;
 }
 
 BillingUsage UsageRecorder::getBillingUsage(const BusinessId& business, const PeriodSpec& period) const {
-    return reports_.getBillingUsage(business, period);
+    return impl_->reports.getBillingUsage(business, period);
 }
 
 std::vector<TrendPoint> UsageRecorder::getUsageTrends(const BusinessId& business, int days) const {
-    return reports_.getUsageTrends(business, days);
+    return impl_->reports.getUsageTrends(business, days);
 }
 
 QuotaStatus UsageRecorder::checkQuota(const BusinessId& business, const EventType& type) const {
-    return reports_.checkQuota(business, type);
+    return impl_->reports.checkQuota(business, type);
+}
+
+BillingAnalytics UsageRecorder::getBillingAnalytics(const BusinessId& business, const PeriodSpec& period,
+                                                    int days) const {
+    return impl_->reports.getBillingAnalytics(business, period, days);
 }
 
 }  // namespace metered

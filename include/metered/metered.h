@@ -3,6 +3,7 @@
 #pragma once
 
 #include "metered/account.h"
+#include "metered/async_options.h"
 #include "metered/audio.h"
 #include "metered/billing_period.h"
 #include "metered/decimal.h"
@@ -15,6 +16,7 @@
 #include "metered/plan.h"
 #include "metered/price_book.h"
 #include "metered/pricing.h"
+#include "metered/recorder_stats.h"
 #include "metered/reports.h"
 #include "metered/store.h"
 #include "metered/usage_event.h"

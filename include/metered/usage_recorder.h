@@ -2,12 +2,12 @@
 // The host-facing API: record usage, read bills, trends and quotas.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string_view>
 
 #include "metered/async_options.h"
+#include "metered/recorder_stats.h"
 #include "metered/usage_reports.h"
 
 namespace metered {
@@ -81,11 +81,6 @@ struct RecorderOptions {
     AsyncOptions async;
 };
 
-namespace detail {
-class AsyncPipeline;
-struct EventDraft;
-}  // namespace detail
-
 /// Records what each business uses and answers what it owes: the seed's billing
 /// tracker, exact and idempotent.
 ///
@@ -143,6 +138,10 @@ public:
     std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
     /// See UsageReports::checkQuota.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
+    /// The seed's `/api/billing/analytics` payload: the bill of `period` and `days` of
+    /// daily trends (see UsageReports::getBillingAnalytics; `to_json` writes it).
+    BillingAnalytics getBillingAnalytics(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth(),
+                                         int days = 30) const;
 
     /// Waits until every event recorded before the call is stored (asynchronous mode);
     /// returns false on timeout. Synchronous mode: returns true at once.
@@ -155,24 +154,14 @@ public:
     /// A snapshot of the counters.
     RecorderStats stats() const;
 
-    const UsageReports& reports() const noexcept { return reports_; }
-    const PriceBook& priceBook() const noexcept { return reports_.priceBook(); }
-
-    /// The event a record call would append (validated and priced at list), without
-    /// appending it. Throws ValidationError like the record functions.
-    UsageEvent makeEvent(const BusinessId& business, const EventType& type, const Decimal& quantity,
-                         Metadata metadata, const RecordOptions& options) const;
+    /// The read side alone (for a dashboard that shares this recorder's store and prices).
+    const UsageReports& reports() const noexcept;
+    /// The prices events are recorded at.
+    const PriceBook& priceBook() const noexcept;
 
 private:
-    void prepare(detail::EventDraft& draft, const RecordOptions& options) const;
-    Receipt submit(detail::EventDraft& draft, const RecordOptions& options);
-
-    std::shared_ptr<UsageStore> store_;
-    bool default_clock_;  // no clock given: read the system clock directly
-    RecorderOptions options_;
-    UsageReports reports_;
-    std::unique_ptr<detail::AsyncPipeline> pipeline_;
-    std::atomic<std::uint64_t> sync_recorded_{0}, sync_stored_{0}, sync_duplicates_{0};
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace metered

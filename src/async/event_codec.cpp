@@ -66,17 +66,6 @@ private:
 
 }  // namespace
 
-std::size_t EventDraft::metadataBytes() const noexcept {
-    if (metadata_bytes_ == SIZE_MAX) {
-        std::size_t size = encoded_metadata.size();
-        if (encoded_metadata.empty()) {
-            for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
-        }
-        metadata_bytes_ = size;
-    }
-    return metadata_bytes_;
-}
-
 std::size_t encodedEventSize(const EventDraft& draft) noexcept {
     return 2 + draft.type.name().size() + 16 + 16 + 8 + 2 * decimal_bytes + 4 + draft.metadataBytes();
 }
@@ -122,26 +111,6 @@ UsageEvent decodeEvent(std::span<const std::byte> bytes) {
     r.bytes(&metadata, 4);
     event.metadata = Metadata::fromEncoded(r.text(metadata));
     if (!r.done()) throw ValidationError("event record", "trailing bytes");
-    return event;
-}
-
-UsageEvent toEvent(const EventDraft& draft) {
-    UsageEvent event;
-    event.id = draft.id;
-    event.business = draft.business;
-    event.type = draft.type;
-    event.quantity = draft.quantity;
-    event.unit_price = draft.unit_price;
-    event.list_cost = draft.quantity * draft.unit_price;
-    event.occurred_at = draft.occurred_at;
-    if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
-        event.metadata = Metadata::fromEncoded(draft.encoded_metadata);
-    } else {
-        std::string encoded(draft.metadataBytes(), '\0');
-        char* p = encoded.data();
-        for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
-        event.metadata = Metadata::fromEncoded(encoded);
-    }
     return event;
 }
 

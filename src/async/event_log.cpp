@@ -7,6 +7,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace metered::detail {
@@ -16,7 +17,8 @@ constexpr std::uint64_t free_slot = UINT64_MAX;
 constexpr std::size_t min_segment_bytes = 16u << 10;  // still holds the largest event (8 KiB of metadata)
 
 std::atomic_ref<std::uint32_t> commitWord(std::byte* record) noexcept {
-    return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(record));
+    static_assert(offsetof(RecordHeader, commit) == 0);
+    return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(record + offsetof(RecordHeader, commit)));
 }
 
 }  // namespace
@@ -198,7 +200,7 @@ std::optional<EventLog::Reservation> EventLog::tryReserveIn(Lane& lane, std::uin
             // The slot was recycled for a later segment between our two loads: leave a
             // record the reader skips, and try again.
             const auto skipped = static_cast<std::uint32_t>(total - record_header_bytes);
-            std::memcpy(record + 4, &skipped, sizeof skipped);
+            std::memcpy(record + offsetof(RecordHeader, size), &skipped, sizeof skipped);
             commitWord(record).store(record_skip, std::memory_order_release);
             continue;
         }
@@ -230,8 +232,8 @@ void EventLog::commit(const Reservation& reservation) const noexcept {
     std::byte* record = reservation.payload - record_header_bytes;
     const auto size = static_cast<std::uint32_t>(reservation.size);
     const std::uint32_t crc = directory_ ? recordCrc(size, reservation.payload) : 0;
-    std::memcpy(record + 4, &size, sizeof size);
-    std::memcpy(record + 8, &crc, sizeof crc);
+    std::memcpy(record + offsetof(RecordHeader, size), &size, sizeof size);
+    std::memcpy(record + offsetof(RecordHeader, crc), &crc, sizeof crc);
     commitWord(record).store(record_committed, std::memory_order_release);
 }
 
@@ -249,7 +251,8 @@ std::size_t EventLog::read(std::size_t max, const std::function<void(std::span<c
                 const std::uint32_t commit = commitWord(record).load(std::memory_order_acquire);
                 std::uint32_t size = 0;
                 if (commit == record_committed || commit == record_skip) {
-                    std::memcpy(&size, record + 4, sizeof size);  // written before the commit word
+                    // Written before the commit word.
+                    std::memcpy(&size, record + offsetof(RecordHeader, size), sizeof size);
                 }
                 if (commit == record_committed) {
                     on_record({record + record_header_bytes, size});

@@ -15,6 +15,7 @@
 #include "event_codec.h"
 #include "event_log.h"
 #include "metered/async_options.h"
+#include "metered/recorder_stats.h"
 #include "metered/usage_store.h"
 #include "sharded_counter.h"
 #include "spool_directory.h"

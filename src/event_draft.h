@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// An event as a record call knows it, before it is stored (private).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "metadata_encoding.h"
+#include "metered/usage_event.h"
+
+namespace metered::detail {
+
+/// One metadata field given by a typed record call (string or JSON text value).
+struct DraftField {
+    FieldKind kind;
+    std::string_view key;
+    std::string_view value;
+};
+
+/// What a record call knows about an event before it is stored: validated, priced at
+/// list, metadata as fields (typed calls) or already encoded (generic calls).
+struct EventDraft {
+    BusinessId business;
+    EventType type = EventType::apiCall();
+    Decimal quantity;
+    Decimal unit_price;
+    EventId id;
+    Timestamp occurred_at;
+    std::span<const DraftField> fields;
+    std::string_view encoded_metadata;
+
+    /// Encoded size of the metadata part (fields or pre-encoded), computed once.
+    std::size_t metadataBytes() const noexcept;
+
+private:
+    mutable std::size_t metadata_bytes_ = SIZE_MAX;
+};
+
+/// The event a draft stands for (what the event log's decodeEvent(encodeEvent(draft)) gives).
+UsageEvent toEvent(const EventDraft& draft);
+
+}  // namespace metered::detail
