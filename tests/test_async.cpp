@@ -203,16 +203,14 @@ TEST_CASE("a full queue rejects or blocks as configured, and loses nothing it ac
     REQUIRE(recorder.flush(10s));
     CHECK(used(recorder, biz.id, EventType::apiCall()) == Decimal(accepted));
     // After the backlog drained, room comes back (once the next segment is prepared).
-    bool room = false;
-    for (int attempt = 0; attempt < 200 && !room; ++attempt) {
+    CHECK(eventually([&] {
         try {
             recorder.recordApiCall(biz.id);
-            room = true;
+            return true;
         } catch (const QueueFullError&) {
-            std::this_thread::sleep_for(10ms);
+            return false;
         }
-    }
-    CHECK(room);
+    }));
 }
 
 TEST_CASE("transient store failures are retried in order until they succeed", "[async]") {
@@ -445,7 +443,7 @@ TEST_CASE("a torn spool tail and a flipped byte are detected and never misread",
 
 TEST_CASE("a full spool disk is a clear error under the overflow policy, not a crash", "[async][spool]") {
     TempDir dir;
-    const int failed = inChildProcesses(1, [&](int) {
+    const auto failures = inChildProcesses(1, [&](int) {
         auto store = std::make_shared<UnreliableStore>();
         const auto biz = account("Acme");
         store->saveAccount(biz);
@@ -455,7 +453,11 @@ TEST_CASE("a full spool disk is a clear error under the overflow policy, not a c
         UsageRecorder recorder(store, asyncOptions({.segment_bytes = 64u << 10, .overflow = OverflowPolicy::block,
                                                     .block_timeout = 500ms, .spool = SpoolMode::on,
                                                     .spool_dir = dir.path}));
-        std::this_thread::sleep_for(100ms);  // the first segments and their spares exist
+        // Wait until the first segments and their spares exist.
+        const std::uint64_t prepared = 2ull * std::max(1u, std::thread::hardware_concurrency()) * (64u << 10);
+        if (!eventually([&] { return recorder.stats().spool_bytes >= prepared; })) {
+            throw std::runtime_error("the spool's first segments were never prepared");
+        }
         // From now on no file may grow past 32 KiB: every new segment fails as on a full disk.
         signal(SIGXFSZ, SIG_IGN);
         const rlimit limit{32u << 10, 32u << 10};
@@ -476,5 +478,5 @@ TEST_CASE("a full spool disk is a clear error under the overflow policy, not a c
         }
         recorder.close(10ms);
     });
-    CHECK(failed == 0);
+    CHECK(failures.empty());
 }

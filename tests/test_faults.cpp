@@ -152,6 +152,7 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
     constexpr auto block_timeout = 200ms;
     std::atomic<bool> stop{false};
     std::atomic<std::int64_t> accepted{0}, refused{0}, slowest_us{0};
+    std::uint64_t retries_in_outage = 0;
     RecorderStats stats;
     {
         UsageRecorder recorder(store, {.mode = RecordMode::async,
@@ -178,11 +179,16 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
                 }
             });
         }
-        std::this_thread::sleep_for(1s);
+        // Load first; then an outage long enough that the flusher retries several times
+        // while the threads keep recording; then load again once the server is back.
+        REQUIRE(eventually([&] { return recorder.stats().stored >= 2000; }));
         server.stop();
-        std::this_thread::sleep_for(4s);
+        const auto before_outage = accepted.load();
+        REQUIRE(eventually([&] { return recorder.stats().retries >= 4 && accepted >= before_outage + 5000; }, 60s));
         server.start();
-        std::this_thread::sleep_for(1s);
+        retries_in_outage = recorder.stats().retries;
+        const auto stored_at_restart = recorder.stats().stored;
+        REQUIRE(eventually([&] { return recorder.stats().stored >= stored_at_restart + 5000; }, 60s));
         stop = true;
         for (auto& t : threads) t.join();
         REQUIRE(recorder.flush(60s));
@@ -193,6 +199,7 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
                      << stats.retries);
     CHECK(accepted > 10000);
     CHECK(stats.retries > 0);
+    CHECK(retries_in_outage >= 4);
     CHECK(stats.stored == static_cast<std::uint64_t>(accepted.load()));
     CHECK(stats.dead_lettered == 0);
     // The policy bound: no call waits longer than the block timeout (plus scheduling slack).

@@ -274,7 +274,7 @@ TEST_CASE("two processes appending to the same businesses end with exact totals"
         events.push_back(event(businesses[i % 4].id, i % 3 ? EventType::apiCall() : EventType::voiceMinute(), "0.5",
                                at(date::sys_days(2024_y / 3 / 1) + date::days(i % 30), hours(i % 24))));
     }
-    const int failed = inChildProcesses(2, [&](int process) {
+    const auto failures = inChildProcesses(2, [&](int process) {
         PostgresStore store({.conninfo = fixture.conninfo, .pool_size = 1});
         std::vector<UsageEvent> mine;
         for (int i = 0; i < 4000; ++i) {
@@ -284,7 +284,7 @@ TEST_CASE("two processes appending to the same businesses end with exact totals"
         if (process == 1) std::reverse(mine.begin(), mine.end());
         appendInBatches(store, mine, 250);
     });
-    CHECK(failed == 0);
+    CHECK(failures.empty());
     const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
     Decimal sum;
     std::int64_t count = 0;

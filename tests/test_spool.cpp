@@ -42,17 +42,6 @@ std::vector<fs::path> filesIn(const fs::path& dir, std::string_view prefix = "se
     return files;
 }
 
-/// Waits (up to 10 s) for `done`; true when it happened.
-template <class Condition>
-bool eventually(Condition done) {
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
-
 /// Keeps the calling thread on CPU 0 while alive: its events then all go to one lane.
 struct PinnedToCpu0 {
     cpu_set_t before{};

@@ -64,14 +64,14 @@ TEST_CASE("two processes appending to one SQLite file end with exact totals", "[
     for (int i = 0; i < 2000; ++i) {
         events.push_back(event(biz.id, EventType::apiCall(), "1", at(date::sys_days(2024_y / 3 / 1) + date::days(i % 28), hours(3))));
     }
-    const int failed = inChildProcesses(2, [&](int process) {
+    const auto failures = inChildProcesses(2, [&](int process) {
         SqliteStore store({.path = fixture.path});
         // Process 0 appends all events front to back, process 1 the second half back to front.
         std::vector<UsageEvent> mine(events.begin() + (process == 0 ? 0 : 1000), events.end());
         if (process == 1) std::reverse(mine.begin(), mine.end());
         appendInBatches(store, mine, 100);
     });
-    CHECK(failed == 0);
+    CHECK(failures.empty());
     const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
     const auto totals = fixture.store->totals(biz.id, march);
     REQUIRE(totals.size() == 1);

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <functional>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "metered/usage_recorder.h"
@@ -49,30 +52,66 @@ struct TempDir {
 };
 
 /// Runs `body(i)` in `count` forked child processes at once and waits for them all;
-/// returns how many failed (threw, or exited other than 0).
-inline int inChildProcesses(int count, const std::function<void(int)>& body) {
-    std::vector<pid_t> children;
+/// returns why each one that failed did (what it threw, or how it exited), empty when
+/// all succeeded. Use as `CHECK(inChildProcesses(...).empty())`: Catch prints the reasons.
+inline std::vector<std::string> inChildProcesses(int count, const std::function<void(int)>& body) {
+    struct Child {
+        pid_t pid;
+        int reason_fd;
+    };
+    std::vector<Child> children;
+    std::vector<std::string> failures;
     for (int i = 0; i < count; ++i) {
+        int fds[2];
+        if (pipe(fds) != 0) return {"pipe failed"};
         const pid_t pid = fork();
-        if (pid < 0) return count;
+        if (pid < 0) return {"fork failed"};
         if (pid == 0) {
-            int status = 0;
+            ::close(fds[0]);
+            std::string reason;
             try {
                 body(i);
+            } catch (const std::exception& e) {
+                reason = e.what();
             } catch (...) {
-                status = 1;
+                reason = "an exception that is not a std::exception";
             }
-            _exit(status);
+            if (!reason.empty()) {
+                reason = "child " + std::to_string(i) + ": " + reason;
+                [[maybe_unused]] const auto written = ::write(fds[1], reason.data(), reason.size());
+            }
+            _exit(reason.empty() ? 0 : 1);
         }
-        children.push_back(pid);
+        ::close(fds[1]);
+        children.push_back({pid, fds[0]});
     }
-    int failed = 0;
-    for (pid_t pid : children) {
+    for (const Child& child : children) {
+        std::string reason;
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(child.reason_fd, buffer, sizeof buffer)) > 0;) reason.append(buffer, static_cast<std::size_t>(n));
+        ::close(child.reason_fd);
         int status = 0;
-        waitpid(pid, &status, 0);
-        failed += WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+        waitpid(child.pid, &status, 0);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+        if (reason.empty()) {
+            reason = WIFSIGNALED(status) ? "a child died of signal " + std::to_string(WTERMSIG(status))
+                                         : "a child exited with " + std::to_string(WEXITSTATUS(status));
+        }
+        failures.push_back(std::move(reason));
     }
-    return failed;
+    return failures;
+}
+
+/// Waits until `done()` holds, checking every 2 ms for at most `limit`; returns whether
+/// it did. For tests that wait on a condition, never on a guess of how long it takes.
+template <class Condition>
+bool eventually(Condition done, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
 }
 
 /// Appends `events` to `store` in batches of `batch`.
