@@ -4,12 +4,19 @@
 include(GNUInstallDirs)
 
 function(metered_compile_options target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-    -Wno-missing-field-initializers)  # designated initializers leave fields to their defaults on purpose
-  if(METERED_WARNINGS_AS_ERRORS)
-    target_compile_options(${target} PRIVATE -Werror)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+      -Wno-missing-field-initializers)  # designated initializers leave fields to their defaults on purpose
+    if(METERED_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W4 /permissive-)
+    if(METERED_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
   endif()
-  if(METERED_SANITIZE)
+  if(METERED_SANITIZE AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     string(REPLACE ";" "," _sanitizers "${METERED_SANITIZE}")
     target_compile_options(${target} PRIVATE -fsanitize=${_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${_sanitizers})
