@@ -61,6 +61,19 @@ std::optional<std::string> eventProblem(const UsageEvent& event) {
     return std::nullopt;
 }
 
+std::vector<std::size_t> wellFormed(std::span<const UsageEvent> events, std::vector<Rejection>& rejected) {
+    std::vector<std::size_t> valid;
+    valid.reserve(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (auto problem = eventProblem(events[i])) {
+            rejected.push_back({i, events[i].id, *problem, RejectionKind::invalid});
+        } else {
+            valid.push_back(i);
+        }
+    }
+    return valid;
+}
+
 std::optional<std::string> rollupProblem(const UsageTotal& total, const UsageEvent& event) {
     // eventProblem bounds the event's values and this function the totals, so both sides
     // are far below 38 digits and the sums are exact.

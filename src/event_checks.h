@@ -5,10 +5,13 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "event_draft.h"
 #include "metered/usage_event.h"
+#include "metered/usage_store.h"
 #include "precision.h"
 #include "metered/usage_total.h"
 
@@ -26,6 +29,10 @@ void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes);
 /// oversized metadata. Every store asks this first, then whether the business is known,
 /// then whether the id is already stored (duplicate, or conflict), then rollupProblem.
 std::optional<std::string> eventProblem(const UsageEvent& event);
+
+/// The positions of the events of `events` that eventProblem finds nothing wrong with;
+/// the others are added to `rejected` (kind `invalid`).
+std::vector<std::size_t> wellFormed(std::span<const UsageEvent> events, std::vector<Rejection>& rejected);
 
 /// Why adding `event` to the rollup `total` (of its business, local day and type) would
 /// take it past max_day_quantity or max_day_list_cost, or nothing.

@@ -276,15 +276,7 @@ int PostgresStore::schemaVersion() {
 
 AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     AppendResult result;
-    std::vector<std::size_t> valid;
-    valid.reserve(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        if (auto problem = detail::eventProblem(events[i])) {
-            result.rejected.push_back({i, events[i].id, *problem, RejectionKind::invalid});
-        } else {
-            valid.push_back(i);
-        }
-    }
+    std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
     // Key order (the order rows are locked in), and each (business, id) sent once: a later
     // repeat within the batch is a duplicate of the first, or a conflict with it.
     std::stable_sort(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {

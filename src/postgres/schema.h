@@ -5,14 +5,11 @@
 
 #include <span>
 
+#include "../migration.h"
+
 namespace metered::detail::pg {
 
-/// One versioned schema change. Applied in order, each once, under an advisory lock.
-struct Migration {
-    int version;
-    const char* description;
-    const char* sql;
-};
+using detail::Migration;
 
 /// Every migration, oldest first.
 std::span<const Migration> migrations();

@@ -5,14 +5,11 @@
 
 #include <span>
 
+#include "../migration.h"
+
 namespace metered::detail::sqlite {
 
-/// One versioned schema change, applied in order, each once, in a write transaction.
-struct Migration {
-    int version;
-    const char* description;
-    const char* sql;
-};
+using detail::Migration;
 
 /// Every migration, oldest first.
 std::span<const Migration> migrations();

@@ -237,15 +237,7 @@ AppendResult SqliteStore::append(std::span<const UsageEvent> events) {
     std::lock_guard lock(impl_->mutex);
     return impl_->write([&] {
         AppendResult result;
-        std::vector<std::size_t> valid;
-        valid.reserve(events.size());
-        for (std::size_t i = 0; i < events.size(); ++i) {
-            if (auto problem = detail::eventProblem(events[i])) {
-                result.rejected.push_back({i, events[i].id, *problem, RejectionKind::invalid});
-            } else {
-                valid.push_back(i);
-            }
-        }
+        const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
         detail::appendIsolating(events, valid, result,
                                 [&](std::span<const std::size_t> chunk) { return impl_->appendChunk(events, chunk); });
         std::sort(result.rejected.begin(), result.rejected.end(),
