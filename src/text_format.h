@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "metered/usage_event.h"
+#include "metered/decimal.h"
+#include "metered/ids.h"
+#include "metered/time.h"
 
 namespace metered::detail {
 

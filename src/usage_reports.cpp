@@ -49,10 +49,6 @@ Decimal TrendPoint::quantity(const EventType& type) const {
 
 bool QuotaStatus::allows(const Decimal& more) const { return !hard || !limit || used + more <= *limit; }
 
-Timestamp systemNow() {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
 PriceBook storedPriceBook(UsageStore& store) {
     auto plans = store.loadPlans();
     if (plans.empty()) throw ValidationError("price_book", "the store has no plans (run migrate())");

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "metered/usage_event.h"
+#include "metered/time.h"
 
 namespace metered {
 

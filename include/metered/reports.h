@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metered/billing_period.h"
+#include "metered/ids.h"
 #include "metered/pricing.h"
 #include "metered/usage_total.h"
 

@@ -2,17 +2,13 @@
 // One recorded unit of usage.
 #pragma once
 
-#include <chrono>
-
 #include "metered/decimal.h"
 #include "metered/event_type.h"
 #include "metered/ids.h"
 #include "metered/metadata.h"
+#include "metered/time.h"
 
 namespace metered {
-
-/// A point in time, in UTC, to the microsecond (PostgreSQL's timestamptz resolution).
-using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 
 /// One recorded usage, as stored in the seed's `usage_events` table.
 ///

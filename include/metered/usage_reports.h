@@ -7,15 +7,10 @@
 
 #include "metered/price_book.h"
 #include "metered/reports.h"
+#include "metered/time.h"
 #include "metered/usage_store.h"
 
 namespace metered {
-
-/// A source of the current time (tests pass a fixed one).
-using Clock = std::function<Timestamp()>;
-
-/// The system clock, to the microsecond.
-Timestamp systemNow();
 
 /// The plans a store holds, as a price book whose default is `basic` (or, without a
 /// `basic` plan, the first by id). Throws ValidationError when the store has no plans.

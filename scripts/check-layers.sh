@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The layering rule of CONTRIBUTING.md, checked: every file in include/ and src/ belongs to
+# a layer (by its name: x.h and x.cpp are one unit), and includes only files of its own
+# layer or below. Prints each violation and exits 1 if there is any.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A layer
+assign() {
+  local level=$1
+  shift
+  for unit in "$@"; do layer[$unit]=$level; done
+}
+# 0: values and the text they are written as.
+assign 0 version errors decimal time ids event_type metadata utf8 quote crc32c metadata_encoding iso_date \
+  text_format exact_json sharded_counter segment conninfo sqlstate sqlite_db pg_connection migration \
+  spool_directory json_limits
+# 1: what is recorded, what it is priced by, and the limits that bound it.
+assign 1 usage_event usage_total plan account billing_period audio recorder_stats async_options precision \
+  event_draft event_codec dead_letter event_log
+# 2: pricing.
+assign 2 price_book pricing reports
+# 3: storage, and asynchronous delivery into it.
+assign 3 usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text \
+  schema connection_pool pipeline plan_rows
+# 4: the services a host calls.
+assign 4 usage_reports usage_recorder json
+# 5: the umbrella header.
+assign 5 metered
+
+status=0
+while IFS= read -r file; do
+  unit=$(basename "${file%.*}")
+  own=${layer[$unit]:-}
+  if [ -z "$own" ]; then
+    echo "$file: no layer (add '$unit' to scripts/check-layers.sh and CONTRIBUTING.md)"
+    status=1
+    continue
+  fi
+  while IFS= read -r included; do
+    target=$(basename "${included%.*}")
+    theirs=${layer[$target]:-}
+    if [ -z "$theirs" ]; then
+      echo "$file: includes \"$included\", which has no layer"
+      status=1
+    elif [ "$theirs" -gt "$own" ]; then
+      echo "$file (layer $own): includes \"$included\" (layer $theirs), which stands above it"
+      status=1
+    fi
+  done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$file")
+done < <(find include src -name '*.h' -o -name '*.cpp' | sort)
+[ $status = 0 ] && echo "layers: every include points down or sideways"
+exit $status
