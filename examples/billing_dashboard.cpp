@@ -5,7 +5,10 @@
 //   GET  /api/billing/analytics?businessId=&period=&days=   the seed's response shape
 //   POST /api/usage/api-call            businessId=…            record an API call
 //   POST /api/usage/voice-minutes       businessId=…&minutes=…  record voice minutes
-// (POST fields as a form or in the query string). Errors are JSON with a 400 or 404.
+// (POST fields as an application/x-www-form-urlencoded body). Errors are JSON
+// {"success":false,"error":…}: 400 bad input (the field named), 404 unknown, 403 a
+// cross-site write, 415 not a form, 413 too large, 421 a Host this server is not,
+// 503 too many connections, 500 anything else. See dashboard_guard.h for the limits.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <httplib.h>
@@ -14,15 +17,38 @@
 #include <iostream>
 
 #include "dashboard_assets.h"
+#include "dashboard_guard.h"
 #include "demo.h"
 
 namespace {
 
 using metered::BusinessId;
 
-void jsonError(httplib::Response& res, int status, const std::string& message) {
-    res.status = status;
-    res.set_content(nlohmann::json{{"success", false}, {"error", message}}.dump(), "application/json");
+void jsonError(httplib::Response& res, int status, std::string_view message) noexcept {
+    dashboard::safeJsonError(res, status, message);
+}
+
+// A JSON body that cannot fail on text from a store (invalid UTF-8 is replaced).
+std::string dumped(const nlohmann::json& json) {
+    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The error response for an exception a handler threw; never throws itself.
+void exceptionResponse(httplib::Response& res, std::exception_ptr error) noexcept {
+    try {
+        std::rethrow_exception(error);
+    } catch (const metered::ValidationError& e) {
+        jsonError(res, 400, e.what());
+    } catch (const metered::NotFoundError& e) {
+        jsonError(res, 404, e.what());
+    } catch (const metered::QueueFullError&) {
+        jsonError(res, 503, "busy: try again");
+    } catch (const std::exception& e) {
+        jsonError(res, 500, "internal error");
+        std::cerr << "billing_dashboard: " << dashboard::sanitized(e.what()) << "\n";
+    } catch (...) {
+        jsonError(res, 500, "internal error");
+    }
 }
 
 // The seed scenario for the first demo business: 1500 API calls, 75.5 voice minutes,
@@ -52,14 +78,6 @@ std::optional<metered::Account> requestedBusiness(metered::UsageStore& store, co
     return account;
 }
 
-void securityHeaders(httplib::Response& res) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Referrer-Policy", "no-referrer");
-    res.set_header("Cache-Control", "no-store");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,10 +86,20 @@ int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
     int port = 8080;
     bool seed_scenario = false;
+    std::vector<std::string> allowed_hosts;
+    dashboard::GuardedServer::Limits limits;
+    int request_timeout_ms = 10'000;
     app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
     app.add_option("--host", host, "address to listen on (loopback unless you mean otherwise)")->capture_default_str();
     app.add_option("--port", port, "port (0: any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
     app.add_flag("--seed-scenario", seed_scenario, "record the seed scenario for Acme Pizza before serving");
+    app.add_option("--allowed-host", allowed_hosts,
+                   "another name clients may use in Host (e.g. a reverse proxy's), bare or name:port; repeatable");
+    app.add_option("--max-connections", limits.max_connections, "connections served at once; more are refused (503)")
+        ->capture_default_str()->check(CLI::Range(1, 1024));
+    app.add_option("--request-timeout-ms", request_timeout_ms,
+                   "a request's line, headers and body must arrive within this time of its first byte")
+        ->capture_default_str()->check(CLI::Range(100, 600'000));
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -81,22 +109,18 @@ int main(int argc, char** argv) {
         if (seed_scenario) recordSeedScenario(recorder);
         const metered::UsageReports& reports = recorder.reports();
 
-        httplib::Server server;
-        server.set_payload_max_length(16 * 1024);
-        server.set_read_timeout(5, 0);
-        server.set_write_timeout(5, 0);
-        server.set_keep_alive_max_count(100);
+        limits.request_timeout = std::chrono::milliseconds(request_timeout_ms);
+        dashboard::GuardedServer server(limits);
+        server.set_payload_max_length(16 * 1024);  // larger bodies: 413
+        server.set_default_headers(dashboard::securityHeaders());
 
         server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-            securityHeaders(res);
             res.set_content(dashboard::index_html, "text/html; charset=utf-8");
         });
         server.Get("/dashboard.js", [](const httplib::Request&, httplib::Response& res) {
-            securityHeaders(res);
             res.set_content(dashboard::dashboard_js, "text/javascript; charset=utf-8");
         });
         server.Get("/dashboard.css", [](const httplib::Request&, httplib::Response& res) {
-            securityHeaders(res);
             res.set_content(dashboard::dashboard_css, "text/css; charset=utf-8");
         });
         server.Get("/api/businesses", [&](const httplib::Request&, httplib::Response& res) {
@@ -107,11 +131,9 @@ int main(int argc, char** argv) {
                                 {"plan", account.plan_id},
                                 {"timeZone", account.time_zone}});
             }
-            securityHeaders(res);
-            res.set_content(nlohmann::json{{"success", true}, {"data", list}}.dump(), "application/json");
+            res.set_content(dumped({{"success", true}, {"data", list}}), "application/json");
         });
         server.Get("/api/billing/analytics", [&](const httplib::Request& req, httplib::Response& res) {
-            securityHeaders(res);
             const auto account = requestedBusiness(*store, req, res);
             if (!account) return;
             const auto period_text = req.has_param("period") ? req.get_param_value("period") : "current_month";
@@ -127,41 +149,36 @@ int main(int argc, char** argv) {
             res.set_content(metered::to_json(reports.getBillingAnalytics(account->id, spec, days)), "application/json");
         });
         server.Post("/api/usage/api-call", [&](const httplib::Request& req, httplib::Response& res) {
-            securityHeaders(res);
             const auto account = requestedBusiness(*store, req, res);
             if (!account) return;
             const auto receipt = recorder.recordApiCall(account->id, {.operation = "dashboard_button"});
-            res.set_content(nlohmann::json{{"success", true}, {"eventId", receipt.id.toString()}}.dump(), "application/json");
+            res.set_content(dumped({{"success", true}, {"eventId", receipt.id.toString()}}), "application/json");
         });
         server.Post("/api/usage/voice-minutes", [&](const httplib::Request& req, httplib::Response& res) {
-            securityHeaders(res);
             const auto account = requestedBusiness(*store, req, res);
             if (!account) return;
             if (!req.has_param("minutes")) return jsonError(res, 400, "minutes is required");
             const auto minutes = metered::Decimal::parse(req.get_param_value("minutes"), "minutes");
             const auto receipt = recorder.recordVoiceMinutes(account->id, minutes, {.operation = "dashboard_button"});
-            res.set_content(nlohmann::json{{"success", true}, {"eventId", receipt.id.toString()}}.dump(), "application/json");
+            res.set_content(dumped({{"success", true}, {"eventId", receipt.id.toString()}}), "application/json");
         });
         server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-            try {
-                std::rethrow_exception(error);
-            } catch (const metered::ValidationError& e) {
-                jsonError(res, 400, e.what());
-            } catch (const metered::NotFoundError& e) {
-                jsonError(res, 404, e.what());
-            } catch (const std::exception& e) {
-                jsonError(res, 500, "internal error");
-                std::cerr << "billing_dashboard: " << e.what() << "\n";
-            }
+            exceptionResponse(res, error);
         });
         server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (res.body.empty()) {
-                jsonError(res, res.status, res.status == 404 ? "not found" : "request refused");
+                jsonError(res, res.status, res.status == 404   ? "not found"
+                                           : res.status == 400 ? "malformed or incomplete request"
+                                           : res.status == 413 ? "request body too large"
+                                           : res.status == 414 ? "request target too long"
+                                                               : "request refused");
             }
         });
 
         const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
         if (bound < 0) throw std::runtime_error(fmt::format("cannot listen on {}:{}", host, port));
+        const dashboard::RequestPolicy policy(host, bound, allowed_hosts);
+        policy.install(server);
         std::cout << "billing dashboard on http://" << host << ":" << bound << "/ (store " << metered::maskPassword(store_uri)
                   << ")" << std::endl;
         server.listen_after_bind();

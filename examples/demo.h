@@ -57,7 +57,7 @@ struct ReportOptions {
         app.add_option("--store", store, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
         app.add_option("--business", business, "business name or id")->capture_default_str();
         app.add_option("--period", period,
-                       "current_month, previous_month, current_cycle, previous_cycle or YYYY-MM-DD..YYYY-MM-DD")
+                       "current_month (the billing cycle), previous_month, calendar_month or YYYY-MM-DD..YYYY-MM-DD")
             ->capture_default_str();
         app.add_option("--days", days, "days of trends")->capture_default_str()->check(CLI::Range(1, 366));
     }

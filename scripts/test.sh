@@ -7,7 +7,8 @@
 #   3. installs the package and builds a consumer with find_package, with pkg-config and
 #      with add_subdirectory, and runs each; runs every example's --help;
 #   4. tests the dashboard example in Debian's headless Chromium (playwright-core from
-#      npm drives /usr/bin/chromium; no browser is downloaded).
+#      npm drives /usr/bin/chromium; no browser is downloaded), then sends the real
+#      server hostile requests (tests/dashboard/hostile.test.mjs, Node built-ins only).
 # METERED_SANITIZERS=0 skips the sanitizer builds, METERED_BROWSER=0 the browser test
 # (quicker local runs).
 set -euo pipefail
@@ -63,4 +64,6 @@ if [ "${METERED_BROWSER:-1}" != 0 ]; then
   (cd tests/browser && npm ci --offline --no-audit --no-fund --loglevel=error)  # vendored: no network
   node tests/browser/dashboard.test.mjs build/test/examples/billing_dashboard build/dashboard.png
 fi
+echo "== dashboard: hostile requests (the real server; no browser needed)"
+node tests/dashboard/hostile.test.mjs build/test/examples/billing_dashboard
 echo "all tests passed"

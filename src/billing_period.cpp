@@ -51,7 +51,8 @@ PeriodSpec PeriodSpec::custom(date::year_month_day from, date::year_month_day to
 }
 
 PeriodSpec PeriodSpec::parse(std::string_view text) {
-    for (Kind kind : {Kind::current_month, Kind::previous_month, Kind::current_cycle, Kind::previous_cycle}) {
+    for (Kind kind : {Kind::current_month, Kind::previous_month, Kind::current_cycle, Kind::previous_cycle,
+                      Kind::calendar_month}) {
         PeriodSpec spec(kind);
         if (spec.toString() == text) return spec;
     }
@@ -62,8 +63,8 @@ PeriodSpec PeriodSpec::parse(std::string_view text) {
         if (from && to) return custom(*from, *to);
     }
     throw ValidationError("period", "'" + std::string(text.substr(0, 64)) +
-                                        "' is not current_month, previous_month, current_cycle, previous_cycle "
-                                        "or YYYY-MM-DD..YYYY-MM-DD");
+                                        "' is not current_month, previous_month, current_cycle, previous_cycle, "
+                                        "calendar_month or YYYY-MM-DD..YYYY-MM-DD");
 }
 
 std::string PeriodSpec::toString() const {
@@ -72,6 +73,7 @@ std::string PeriodSpec::toString() const {
         case Kind::previous_month: return "previous_month";
         case Kind::current_cycle: return "current_cycle";
         case Kind::previous_cycle: return "previous_cycle";
+        case Kind::calendar_month: return "calendar_month";
         case Kind::custom: break;
     }
     return detail::isoDay(custom_.first) + ".." + detail::isoDay(custom_.end);
@@ -83,6 +85,15 @@ DayRange BillingPeriod::cycleContaining(local_days day, int anchor_day) {
     const local_days start = anchorIn(ym, anchor_day);
     if (day >= start) return {start, anchorIn(ym + date::months(1), anchor_day)};
     return {anchorIn(ym - date::months(1), anchor_day), start};
+}
+
+std::vector<DayRange> BillingPeriod::cyclesOverlapping(const DayRange& days, int anchor_day) {
+    std::vector<DayRange> cycles;
+    for (DayRange cycle = cycleContaining(days.first, anchor_day); cycle.first < days.end;
+         cycle = cycleContaining(cycle.end, anchor_day)) {
+        cycles.push_back(cycle);
+    }
+    return cycles;
 }
 
 BillingPeriod BillingPeriod::ofDays(DayRange days, std::string_view time_zone) {
@@ -98,17 +109,17 @@ BillingPeriod BillingPeriod::resolve(const PeriodSpec& spec, const Account& acco
     const local_days today = localDay(now, account.time_zone);
     DayRange days;
     switch (spec.kind()) {
+        // A business's "month" is its billing cycle: with anchor day 1, the calendar month.
         case PeriodSpec::Kind::current_month:
-            days = monthRange(monthOf(today));
-            break;
-        case PeriodSpec::Kind::previous_month:
-            days = monthRange(monthOf(today) - date::months(1));
-            break;
         case PeriodSpec::Kind::current_cycle:
             days = cycleContaining(today, account.anchor_day);
             break;
+        case PeriodSpec::Kind::previous_month:
         case PeriodSpec::Kind::previous_cycle:
             days = cycleContaining(cycleContaining(today, account.anchor_day).first - date::days(1), account.anchor_day);
+            break;
+        case PeriodSpec::Kind::calendar_month:
+            days = monthRange(monthOf(today));
             break;
         case PeriodSpec::Kind::custom:
             days = spec.customDays();

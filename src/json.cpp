@@ -27,6 +27,10 @@ Json quantity(const Decimal& value) { return exactNumber(value.normalized()); }
 
 std::string day(const date::local_days& d) { return detail::isoDay(d); }
 
+Json periodJson(const BillingPeriod& period) {
+    return {{"from", day(period.days.first)}, {"to", day(period.days.end)}, {"timeZone", period.time_zone}};
+}
+
 Json billingUsageJson(const BillingUsage& usage) {
     Json breakdown = Json::object();
     for (const LineItem& line : usage.bill.lines) {
@@ -35,7 +39,8 @@ Json billingUsageJson(const BillingUsage& usage) {
     return {{"apiCalls", quantity(usage.quantity(EventType::apiCall()))},
             {"minutesUsed", quantity(usage.quantity(EventType::voiceMinute()))},
             {"cost", exactNumber(usage.bill.total)},
-            {"breakdown", std::move(breakdown)}};
+            {"breakdown", std::move(breakdown)},
+            {"period", periodJson(usage.period)}};
 }
 
 Json trendsJson(std::span<const TrendPoint> trends) {
@@ -47,10 +52,6 @@ Json trendsJson(std::span<const TrendPoint> trends) {
         points.push_back(std::move(json));
     }
     return points;
-}
-
-Json periodJson(const BillingPeriod& period) {
-    return {{"from", day(period.days.first)}, {"to", day(period.days.end)}, {"timeZone", period.time_zone}};
 }
 
 }  // namespace

@@ -38,6 +38,40 @@ void priceVolume(const Meter& meter, LineItem& line) {
     }
 }
 
+TierCharge* tierOf(std::vector<TierCharge>& tiers, std::size_t index) {
+    auto it = std::find_if(tiers.begin(), tiers.end(), [&](const TierCharge& t) { return t.tier == index; });
+    return it == tiers.end() ? nullptr : &*it;
+}
+
+// Adds `sign` × `part` to `sum`, tier charges matched by tier index; drops charges that
+// cancel out and keeps the tiers in index order.
+void accumulateTiers(std::vector<TierCharge>& sum, const std::vector<TierCharge>& part, int sign) {
+    for (const TierCharge& charge : part) {
+        TierCharge* same = tierOf(sum, charge.tier);
+        if (same == nullptr) {
+            sum.push_back({charge.tier, {}, charge.unit_price, {}, {}});
+            same = &sum.back();
+        }
+        same->quantity += sign > 0 ? charge.quantity : -charge.quantity;
+        same->flat_fee += sign > 0 ? charge.flat_fee : -charge.flat_fee;
+        same->amount += sign > 0 ? charge.amount : -charge.amount;
+    }
+    std::erase_if(sum, [](const TierCharge& t) { return t.quantity.isZero() && t.flat_fee.isZero() && t.amount.isZero(); });
+    std::sort(sum.begin(), sum.end(), [](const TierCharge& a, const TierCharge& b) { return a.tier < b.tier; });
+}
+
+// Adds `sign` × the figures of `part` to `sum` (both lines of the same meter).
+void accumulateLine(LineItem& sum, const LineItem& part, int sign) {
+    auto add = [sign](Decimal& to, const Decimal& value) { to += sign > 0 ? value : -value; };
+    add(sum.quantity, part.quantity);
+    add(sum.included, part.included);
+    add(sum.billable, part.billable);
+    add(sum.packages, part.packages);
+    add(sum.exact_amount, part.exact_amount);
+    add(sum.amount, part.amount);
+    accumulateTiers(sum.tiers, part.tiers, sign);
+}
+
 }  // namespace
 
 const LineItem* Bill::line(const EventType& type) const noexcept {
@@ -125,6 +159,26 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
         before = through;
     }
     return costs;
+}
+
+}  // namespace metered
+
+namespace metered {
+
+Bill PricingCalculator::billSlices(std::span<const CycleSlice> slices) const {
+    if (slices.size() == 1 && slices.front().before.empty()) return bill(slices.front().through);
+    Bill sum = bill({});  // zero lines, in the plan's order
+    for (const CycleSlice& slice : slices) {
+        const Bill through = bill(slice.through);
+        const Bill before = bill(slice.before);
+        for (std::size_t i = 0; i < sum.lines.size(); ++i) {
+            accumulateLine(sum.lines[i], through.lines[i], +1);
+            accumulateLine(sum.lines[i], before.lines[i], -1);
+        }
+    }
+    sum.total = bill({}).total;
+    for (const LineItem& line : sum.lines) sum.total += line.amount;
+    return sum;
 }
 
 }  // namespace metered

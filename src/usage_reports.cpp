@@ -89,9 +89,26 @@ BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const Per
     result.business = business;
     result.period = BillingPeriod::resolve(period, context.account, context.now);
     const auto totals = store_->totals(business, result.period.days);
-    result.bill = context.calculator->bill(totals);
+    const auto slices = cycleSlices(business, result.period.days, context.account.anchor_day, totals);
+    result.bill = context.calculator->billSlices(slices);
     result.usage = perMeter(*context.plan, totals);
     return result;
+}
+
+// The parts of billing cycles that `days` covers, with the usage each cycle had before
+// and through its part. A whole cycle is one slice with nothing before it (one read).
+std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
+                                                  const std::vector<UsageTotal>& totals_of_days) const {
+    std::vector<CycleSlice> slices;
+    for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
+        const DayRange part{std::max(cycle.first, days.first), std::min(cycle.end, days.end)};
+        CycleSlice slice;
+        if (part.first > cycle.first) slice.before = store_->totals(business, {cycle.first, part.first});
+        slice.through = part == days && slice.before.empty() ? totals_of_days
+                                                             : store_->totals(business, {cycle.first, part.end});
+        slices.push_back(std::move(slice));
+    }
+    return slices;
 }
 
 std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business, int days) const {

@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
 
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "metered/memory_store.h"
+#include "metered/pricing.h"
 #include "test_support.h"
 
 using namespace metered;
@@ -264,4 +267,177 @@ TEST_CASE("quota and trend JSON are exact and complete", "[recorder]") {
     const auto trends = setup.recorder->getUsageTrends(setup.business.id, 2);
     CHECK(to_json(trends) == R"([{"date":"2024-03-19","apiCalls":0,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.00},)"
                              R"({"date":"2024-03-20","apiCalls":1003,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.03}])");
+}
+
+// ---- Billing cycles: the card, the trends and the invoices agree for every anchor day ----
+
+namespace {
+
+// A business on the basic plan with a billing anchor day, and a fixed clock.
+struct Anchored {
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    Account business;
+    std::unique_ptr<UsageRecorder> recorder;
+
+    Anchored(int anchor_day, Timestamp now, std::string zone = "UTC")
+        : business(account("Anchored", std::move(zone), "basic", anchor_day)) {
+        *clock.now = now;
+        store->saveAccount(business);
+        recorder = std::make_unique<UsageRecorder>(store, RecorderOptions{.clock = clock});
+    }
+
+    // `quantity` API calls (one event) at noon, local time, on `day`.
+    void calls(date::year_month_day day, const char* quantity) {
+        auto e = event(business.id, EventType::apiCall(), quantity,
+                       startOfDay(date::local_days(day), business.time_zone) + hours(12));
+        store->append(std::span<const UsageEvent>(&e, 1));
+    }
+
+    // The invoice of a whole cycle, priced directly from the store's totals.
+    Decimal invoice(const DayRange& cycle) const {
+        return PricingCalculator(Plan::basic()).bill(store->totals(business.id, cycle)).total;
+    }
+
+    // The sum of the trend costs of the days in `range` (trends over `window` days).
+    Decimal trendCost(const DayRange& range, int window = 120) const {
+        Decimal sum;
+        for (const auto& point : recorder->getUsageTrends(business.id, window)) {
+            if (range.contains(date::local_days(point.date))) sum += point.cost;
+        }
+        return sum;
+    }
+};
+
+DayRange days(date::year_month_day from, date::year_month_day to) {
+    return {date::local_days(from), date::local_days(to)};
+}
+
+}  // namespace
+
+TEST_CASE("current_month is the business's billing cycle: the card prices its cycle, not the calendar month",
+          "[recorder][cycle]") {
+    // The hardening issue's case: anchor day 15, 1500 calls on Mar 10, 100 on Mar 16.
+    Anchored a(15, at(2024_y / 3 / 20, hours(12)));
+    a.calls(2024_y / 3 / 10, "1500");
+    a.calls(2024_y / 3 / 16, "100");
+    auto& r = *a.recorder;
+
+    const auto card = r.getBillingUsage(a.business.id, PeriodSpec::currentMonth());
+    CHECK(card.period.days == days(2024_y / 3 / 15, 2024_y / 4 / 15));
+    CHECK(card.quantity(EventType::apiCall()) == num("100"));
+    CHECK(card.bill.total.toString() == "0.00");  // the Mar 15 cycle's own allowance covers it
+    CHECK(card.bill.total == a.invoice(card.period.days));
+    CHECK(card.bill.total == a.trendCost(card.period.days));
+
+    const auto previous = r.getBillingUsage(a.business.id, PeriodSpec::previousMonth());
+    CHECK(previous.period.days == days(2024_y / 2 / 15, 2024_y / 3 / 15));
+    CHECK(previous.bill.total.toString() == "5.00");
+    CHECK(previous.bill.total == a.invoice(previous.period.days));
+    CHECK(previous.bill.total == a.trendCost(previous.period.days));
+
+    // The analytics JSON (card and trends of one response) agrees with itself.
+    const auto json = nlohmann::json::parse(to_json(r.reports().getBillingAnalytics(a.business.id, PeriodSpec::currentMonth(), 30)));
+    CHECK(json["data"]["billingUsage"]["cost"].dump() == "0.0");
+    CHECK(json["data"]["billingUsage"]["period"]["from"] == "2024-03-15");
+    CHECK(json["data"]["billingUsage"]["period"]["to"] == "2024-04-15");
+}
+
+TEST_CASE("a calendar month or custom range spanning two cycles gets each cycle's allowance once",
+          "[recorder][cycle]") {
+    Anchored a(15, at(2024_y / 3 / 20, hours(12)));
+    a.calls(2024_y / 3 / 10, "1500");
+    a.calls(2024_y / 3 / 16, "100");
+    auto& r = *a.recorder;
+
+    // March 1–31 covers the end of the Feb 15 cycle (1500 calls: 500 over) and the start of
+    // the Mar 15 cycle (100 calls, inside its allowance): $5.00, never $6.00.
+    const auto march = r.getBillingUsage(a.business.id, PeriodSpec::calendarMonth());
+    CHECK(march.period.days == days(2024_y / 3 / 1, 2024_y / 4 / 1));
+    CHECK(march.quantity(EventType::apiCall()) == num("1600"));
+    CHECK(march.bill.total.toString() == "5.00");
+    const LineItem* calls = march.bill.line(EventType::apiCall());
+    REQUIRE(calls != nullptr);
+    CHECK(calls->quantity == num("1600"));
+    CHECK(calls->included == num("1100"));  // 1000 of the first cycle's allowance, 100 of the second's
+    CHECK(calls->billable == num("500"));
+    CHECK(march.bill.total == a.trendCost(march.period.days));
+
+    // A range that starts after the allowance is used up is charged in full: the allowance
+    // belongs to the cycle's earliest usage, not to every range.
+    a.calls(2024_y / 3 / 17, "950");  // Mar 15 cycle: 1050 so far, 50 over
+    const auto late = r.getBillingUsage(a.business.id, PeriodSpec::parse("2024-03-17..2024-03-18"));
+    CHECK(late.bill.total.toString() == "0.50");
+    CHECK(late.bill.line(EventType::apiCall())->included == num("900"));
+    const auto early = r.getBillingUsage(a.business.id, PeriodSpec::parse("2024-03-15..2024-03-17"));
+    CHECK(early.bill.total.toString() == "0.00");
+    CHECK(early.bill.total + late.bill.total == r.getBillingUsage(a.business.id).bill.total);
+    CHECK(PeriodSpec::parse("calendar_month").kind() == PeriodSpec::Kind::calendar_month);
+}
+
+TEST_CASE("card == sum of the cycle's trend costs == the cycle's invoice, anchor days 1, 15 and 31 at month boundaries",
+          "[recorder][cycle]") {
+    for (const int anchor : {1, 15, 31}) {
+        for (const char* zone : {"UTC", "America/New_York"}) {
+            // Usage on the days around every month boundary and anchor day of a quarter.
+            std::vector<date::year_month_day> usage_days;
+            for (auto ym : {2024_y / 1, 2024_y / 2, 2024_y / 3, 2024_y / 4}) {
+                for (unsigned d : {1u, 2u, 14u, 15u, 16u, 28u, 29u, 30u, 31u}) {
+                    if (date::year_month_day(ym / d).ok()) usage_days.push_back(ym / d);
+                }
+            }
+            // "Now": the last hours of a cycle and the first hours of the next, at month ends.
+            for (auto now_day : {2024_y / 2 / 29, 2024_y / 3 / 1, 2024_y / 3 / 14, 2024_y / 3 / 15, 2024_y / 3 / 31,
+                                 2024_y / 4 / 1, 2024_y / 4 / 30}) {
+                for (auto local_hour : {hours(0) + std::chrono::minutes(30), hours(23) + std::chrono::minutes(30)}) {
+                    const auto now = startOfDay(date::local_days(now_day), zone) + local_hour;
+                    Anchored a(anchor, now, zone);
+                    for (const auto& day : usage_days) {
+                        if (date::local_days(day) <= date::local_days(now_day)) a.calls(day, "700");
+                    }
+                    INFO("anchor " << anchor << ", " << zone << ", now " << date::format("%F", now_day));
+                    const auto cycle = BillingPeriod::cycleContaining(date::local_days(now_day), anchor);
+                    const auto card = a.recorder->getBillingUsage(a.business.id);
+                    CHECK(card.period.days == cycle);
+                    CHECK(card.bill.total == a.invoice(cycle));
+                    CHECK(card.bill.total == a.trendCost(cycle));
+                    const auto previous = a.recorder->getBillingUsage(a.business.id, PeriodSpec::previousMonth());
+                    CHECK(previous.period.days.end == cycle.first);
+                    CHECK(previous.bill.total == a.invoice(previous.period.days));
+                    CHECK(previous.bill.total == a.trendCost(previous.period.days));
+                    // The calendar month: the parts of its cycles it covers.
+                    const auto month = a.recorder->getBillingUsage(a.business.id, PeriodSpec::calendarMonth());
+                    CHECK(month.bill.total == a.trendCost(month.period.days));
+                    if (anchor == 1) CHECK(month.bill.lines == card.bill.lines);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("any range's bill is the sum of its days' trend costs; whole cycles are their invoices",
+          "[recorder][cycle][properties]") {
+    rc::prop("card, trends and invoices agree for random anchors, usage and ranges", [] {
+        const int anchor = *rc::gen::inRange(1, 32);
+        const auto today = date::local_days(2024_y / 1 / 1) + date::days(*rc::gen::inRange(60, 400));
+        Anchored a(anchor, startOfDay(today, "UTC") + hours(*rc::gen::inRange(0, 24)));
+        const int count = *rc::gen::inRange(0, 12);
+        for (int i = 0; i < count; ++i) {
+            const auto day = today - date::days(*rc::gen::inRange(0, 100));
+            const auto quantity = std::to_string(*rc::gen::inRange(1, 1500));
+            a.calls(date::year_month_day(day), quantity.c_str());
+        }
+        const auto card = a.recorder->getBillingUsage(a.business.id);
+        RC_ASSERT(card.period.days == BillingPeriod::cycleContaining(today, anchor));
+        RC_ASSERT(card.bill.total == a.invoice(card.period.days));
+        RC_ASSERT(card.bill.total == a.trendCost(card.period.days));
+        const auto from = today - date::days(*rc::gen::inRange(0, 100));
+        const auto to = from + date::days(*rc::gen::inRange(1, 60));
+        const auto custom = a.recorder->getBillingUsage(
+            a.business.id, PeriodSpec::custom(date::year_month_day(from), date::year_month_day(to)));
+        RC_ASSERT(custom.bill.total == a.trendCost(DayRange{from, std::min(to, today + date::days(1))}));
+        Decimal lines;
+        for (const auto& line : custom.bill.lines) lines += line.amount;
+        RC_ASSERT(lines == custom.bill.total);
+    });
 }

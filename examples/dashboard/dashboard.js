@@ -67,6 +67,7 @@ async function refresh() {
   setText('ai-queries', count(usage.breakdown.aiQueries?.count));
   setText('storage', count(usage.breakdown.storage?.count));
   setText('total', money(usage.cost));
+  if (usage.period) setText('period-days', `${usage.period.from} up to ${usage.period.to} (${usage.period.timeZone})`);
   const names = { apiCalls: 'API calls', voiceMinutes: 'Voice minutes', aiQueries: 'AI queries', storage: 'Storage (MB)' };
   const body = $('breakdown');
   body.replaceChildren();

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "metered/time.h"
 
@@ -27,22 +28,29 @@ struct DayRange {
 class PeriodSpec {
 public:
     enum class Kind : std::uint8_t {
-        current_month,   ///< the calendar month containing today, in the business's zone
-        previous_month,  ///< the calendar month before it
-        current_cycle,   ///< the billing cycle containing today (anchored to the account's day)
-        previous_cycle,  ///< the cycle before it
+        current_month,   ///< the business's current billing month: the cycle containing today
+        previous_month,  ///< the cycle before it
+        current_cycle,   ///< the same days as current_month (the explicit name)
+        previous_cycle,  ///< the same days as previous_month
+        calendar_month,  ///< the calendar month containing today, in the business's zone
         custom,          ///< explicit local days [from, to)
     };
 
+    /// The seed's "current month" is the month a business is billed for: its current billing
+    /// cycle (the calendar month when the anchor day is 1).
     static PeriodSpec currentMonth() noexcept { return PeriodSpec(Kind::current_month); }
+    /// The previous billing cycle (the previous calendar month when the anchor day is 1).
     static PeriodSpec previousMonth() noexcept { return PeriodSpec(Kind::previous_month); }
     static PeriodSpec currentCycle() noexcept { return PeriodSpec(Kind::current_cycle); }
     static PeriodSpec previousCycle() noexcept { return PeriodSpec(Kind::previous_cycle); }
+    /// The calendar month containing today. Unless the anchor day is 1 it covers parts of two
+    /// cycles, and is priced as those parts (see UsageReports::getBillingUsage).
+    static PeriodSpec calendarMonth() noexcept { return PeriodSpec(Kind::calendar_month); }
     /// Local days [from, to); throws ValidationError("period", …) unless from < to and the
     /// span is at most 1830 days (five years).
     static PeriodSpec custom(date::year_month_day from, date::year_month_day to);
-    /// "current_month", "previous_month", "current_cycle", "previous_cycle", or
-    /// "2024-01-01..2024-02-01" (custom, end exclusive). Throws ValidationError("period", …).
+    /// "current_month", "previous_month", "current_cycle", "previous_cycle", "calendar_month",
+    /// or "2024-01-01..2024-02-01" (custom, end exclusive). Throws ValidationError("period", …).
     static PeriodSpec parse(std::string_view text);
 
     Kind kind() const noexcept { return kind_; }
@@ -73,6 +81,9 @@ struct BillingPeriod {
     static BillingPeriod ofDays(DayRange days, std::string_view time_zone);
     /// The billing cycle that contains `day`, for an anchor day of month (1–31).
     static DayRange cycleContaining(date::local_days day, int anchor_day);
+    /// The billing cycles that `days` overlaps, in order, each whole (the first may begin
+    /// before days.first, the last end after days.end).
+    static std::vector<DayRange> cyclesOverlapping(const DayRange& days, int anchor_day);
 
     bool contains(Timestamp t) const noexcept { return start <= t && t < end; }
     friend bool operator==(const BillingPeriod&, const BillingPeriod&) = default;

@@ -18,6 +18,7 @@ std::string to_json(const BillingAnalytics& analytics, int indent = -1);
 /// The seed's `billingUsage` object: `apiCalls`, `minutesUsed`, `cost` and `breakdown`
 /// with `apiCalls`, `voiceMinutes`, `aiQueries`, `storage` (each `{count, cost}`), plus
 /// one entry named after each host-defined type. `cost` equals the sum of the breakdown.
+/// `period` gives the days covered: `{from, to (exclusive), timeZone}`.
 std::string to_json(const BillingUsage& usage, int indent = -1);
 
 /// The seed's `trends` array: `[{date, apiCalls, voiceMinutes, aiQueries, storageMb, cost}]`,

@@ -50,6 +50,14 @@ struct Bill {
     const LineItem* line(const EventType& type) const noexcept;
 };
 
+/// One billing cycle's usage around the part of it that a report covers (a slice):
+/// `before` totals the cycle's days before the slice, `through` its days from the cycle's
+/// first day to the slice's end.
+struct CycleSlice {
+    std::vector<UsageTotal> before;
+    std::vector<UsageTotal> through;
+};
+
 /// Prices usage under one plan. Pure: no I/O, no clock, no shared state; safe to use
 /// from many threads at once.
 ///
@@ -76,6 +84,16 @@ public:
     /// totals in order, starting with the period's first day; the results sum exactly
     /// to `bill` of all the days together.
     std::vector<Decimal> dailyCosts(std::span<const std::vector<UsageTotal>> days) const;
+
+    /// The bill of a span of days priced as the parts of the billing cycles it covers: for
+    /// each slice, the cycle's bill through the slice minus its bill before it, line by
+    /// line, summed over the slices. Allowances and tiers apply once per cycle, to the
+    /// cycle's earliest usage (marginally, as in dailyCosts), never once per span. Amounts
+    /// are differences of rounded amounts, so a span's total is exactly the sum of its
+    /// days' dailyCosts, the parts of a cycle sum exactly to the cycle's bill, and one
+    /// slice with nothing before it is exactly `bill(through)`. In a difference, a tier
+    /// charge may be negative (a volume tier re-pricing the cycle's earlier units).
+    Bill billSlices(std::span<const CycleSlice> slices) const;
 
 private:
     Plan plan_;

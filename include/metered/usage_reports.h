@@ -30,6 +30,13 @@ public:
 
     /// Usage and bill of `business` over `period` under its plan. Throws NotFoundError for an
     /// unknown business or plan.
+    ///
+    /// A period that is one whole billing cycle (current_month, previous_month and the
+    /// cycles) is that cycle's invoice. Any other span (calendar_month with an anchor day
+    /// other than 1, custom ranges) is priced as the parts of the cycles it covers: each
+    /// part costs its cycle's bill through the part minus the bill before it, so each
+    /// cycle's allowance is applied once, to the cycle's earliest usage, and the bill of
+    /// any span equals the sum of its days' trend costs (PricingCalculator::billSlices).
     BillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth()) const;
 
     /// One point per local day for the last `days` days (1–366) up to and including today,
@@ -48,6 +55,8 @@ public:
 private:
     struct Context;
     Context contextFor(const BusinessId& business) const;
+    std::vector<CycleSlice> cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
+                                        const std::vector<UsageTotal>& totals_of_days) const;
 
     std::shared_ptr<UsageStore> store_;
     PriceBook price_book_;
