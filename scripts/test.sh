@@ -61,7 +61,7 @@ build/test/tools/metered-migrate --help >/dev/null
 
 if [ "${METERED_BROWSER:-1}" != 0 ]; then
   echo "== browser: the dashboard in headless Chromium"
-  (cd tests/browser && npm ci --offline --no-audit --no-fund --loglevel=error)  # vendored: no network
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)  # pinned, with its integrity hash
   node tests/browser/dashboard.test.mjs build/test/examples/billing_dashboard build/dashboard.png
 fi
 echo "== dashboard: hostile requests (the real server; no browser needed)"
