@@ -123,3 +123,15 @@ TEST_CASE("accounts validate their settings", "[period]") {
     CHECK_THROWS_AS(account.validate(), ValidationError);
     CHECK_THROWS_AS(localDay(Timestamp{}, "Nowhere/Special"), ValidationError);
 }
+
+TEST_CASE("C++20 calendar types are accepted where date's are, exactly", "[period]") {
+    using namespace std::chrono;
+    const auto chrono_spec = PeriodSpec::custom(year(2024) / 2 / 28, year(2024) / 3 / 2);
+    const auto date_spec = PeriodSpec::custom(date::year(2024) / 2 / 28, date::year(2024) / 3 / 2);
+    CHECK(chrono_spec.customDays() == date_spec.customDays());
+    CHECK(chrono_spec.customDays().count() == 3);  // the 28th, the 29th (a leap year) and March 1st
+    const year_month_day leap = year(2024) / 2 / 29;
+    CHECK(toChrono(toDate(leap)) == leap);
+    CHECK(toChronoDays(toDateDays(local_days(leap))) == local_days(leap));
+    CHECK_THROWS_AS(PeriodSpec::custom(year(2024) / 2 / 30, year(2024) / 3 / 2), ValidationError);
+}

@@ -49,6 +49,10 @@ public:
     /// Local days [from, to); throws ValidationError("period", …) unless from < to and the
     /// span is at most 1830 days (five years).
     static PeriodSpec custom(date::year_month_day from, date::year_month_day to);
+    /// The same, with C++20's calendar types: `custom(2024y / 3 / 1, 2024y / 4 / 1)`.
+    static PeriodSpec custom(std::chrono::year_month_day from, std::chrono::year_month_day to) {
+        return custom(toDate(from), toDate(to));
+    }
     /// "current_month", "previous_month", "current_cycle", "previous_cycle", "calendar_month",
     /// or "2024-01-01..2024-02-01" (custom, end exclusive). Throws ValidationError("period", …).
     static PeriodSpec parse(std::string_view text);
