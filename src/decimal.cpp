@@ -200,14 +200,16 @@ Decimal Decimal::operator-() const { return fromMantissa(-mantissa_, scale_); }
 
 Decimal operator+(const Decimal& a, const Decimal& b) {
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
-    if (!aligned) overflow("sum");
-    return Decimal::fromMantissa(aligned->a + aligned->b, aligned->scale);
+    int128 sum = 0;
+    if (!aligned || __builtin_add_overflow(aligned->a, aligned->b, &sum)) overflow("sum");
+    return Decimal::fromMantissa(sum, aligned->scale);
 }
 
 Decimal operator-(const Decimal& a, const Decimal& b) {
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
-    if (!aligned) overflow("difference");
-    return Decimal::fromMantissa(aligned->a - aligned->b, aligned->scale);
+    int128 difference = 0;
+    if (!aligned || __builtin_sub_overflow(aligned->a, aligned->b, &difference)) overflow("difference");
+    return Decimal::fromMantissa(difference, aligned->scale);
 }
 
 Decimal operator*(const Decimal& a, const Decimal& b) {
