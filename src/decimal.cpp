@@ -7,6 +7,7 @@
 
 #include "metered/errors.h"
 #include "text_format.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -135,8 +136,8 @@ std::optional<Decimal> Decimal::tryParse(std::string_view text) noexcept {
 
 Decimal Decimal::parse(std::string_view text, std::string_view field) {
     if (auto d = tryParse(text)) return *d;
-    throw ValidationError(field, "'" + std::string(text.substr(0, 64)) +
-                                     "' is not a decimal number (digits, optional '.' "
+    throw ValidationError(field, detail::quoted(text) +
+                                     " is not a decimal number (digits, optional '.' "
                                      "and fraction, at most 38 digits)");
 }
 

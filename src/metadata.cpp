@@ -8,6 +8,7 @@
 #include "metadata_encoding.h"
 #include "text_format.h"
 #include "metered/errors.h"
+#include "untrusted_text.h"
 #include "utf8.h"
 
 namespace metered {
@@ -37,7 +38,7 @@ nlohmann::ordered_json parseJson(std::string_view text, std::string_view field) 
 
 Metadata& Metadata::put(std::string_view key, Kind kind, std::string_view value) {
     checkKey(key);
-    if (value.size() > UINT32_MAX) throw ValidationError("metadata." + std::string(key), "value too large");
+    if (value.size() > UINT32_MAX) throw ValidationError("metadata." + detail::clipped(key), "value too large");
     // Replace an existing field of the same key.
     for (std::size_t offset = 0; offset < encoded_.size();) {
         const auto field = readField(encoded_, offset);
@@ -55,7 +56,7 @@ Metadata& Metadata::put(std::string_view key, Kind kind, std::string_view value)
 
 Metadata& Metadata::set(std::string_view key, std::string_view value) {
     if (!detail::isValidUtf8(value)) {
-        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "value is not valid UTF-8");
+        throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8");
     }
     return put(key, Kind::string, value);
 }
@@ -74,12 +75,12 @@ Metadata& Metadata::setInteger(std::string_view key, std::int64_t value) {
 
 void Metadata::checkFitsInt64(std::string_view key, std::uint64_t value) {
     if (value > static_cast<std::uint64_t>(INT64_MAX)) {
-        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "integer larger than 2^63-1");
+        throw ValidationError("metadata." + detail::clipped(key), "integer larger than 2^63-1");
     }
 }
 
 Metadata& Metadata::setJson(std::string_view key, std::string_view json) {
-    const auto value = parseJson(json, "metadata." + std::string(key.substr(0, 64)));
+    const auto value = parseJson(json, "metadata." + detail::clipped(key));
     if (value.is_string()) return set(key, value.get_ref<const std::string&>());
     return put(key, Kind::json, value.dump());
 }

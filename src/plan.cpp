@@ -8,6 +8,7 @@
 #include "metered/errors.h"
 #include "precision.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -100,7 +101,7 @@ Meter* Plan::meter(const EventType& type) noexcept {
 
 void Plan::validate() const {
     if (!detail::isPlanId(id)) {
-        throw ValidationError("plan.id", "'" + id.substr(0, 64) + "' is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
+        throw ValidationError("plan.id", detail::quoted(id) + " is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
     }
     const std::string at = "plans." + id;
     checkLabel(name, at + ".name");

@@ -7,6 +7,7 @@
 
 #include "exact_json.h"
 #include "metered/errors.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -147,7 +148,7 @@ PriceBook::PriceBook(std::vector<Plan> plans, std::string default_plan) : plans_
         if (!ids.insert(plan.id).second) throw ValidationError("plans." + plan.id, "defined twice");
     }
     const Plan* found = findPlan(default_plan);
-    if (found == nullptr) throw ValidationError("default_plan", "no plan '" + default_plan.substr(0, 64) + "'");
+    if (found == nullptr) throw ValidationError("default_plan", "no plan " + detail::quoted(default_plan));
     default_index_ = static_cast<std::size_t>(found - plans_.data());
     // Every plan prices exactly the recordable types, so every bill is complete.
     for (const Plan& plan : plans_) {
@@ -212,7 +213,7 @@ const Plan* PriceBook::findPlan(std::string_view id) const noexcept {
 
 const Plan& PriceBook::plan(std::string_view id) const {
     if (const Plan* found = findPlan(id)) return *found;
-    throw NotFoundError("no plan '" + std::string(id.substr(0, 64)) + "' in the price book");
+    throw NotFoundError("no plan " + detail::quoted(id) + " in the price book");
 }
 
 const Meter& PriceBook::listMeter(const EventType& type) const {

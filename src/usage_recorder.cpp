@@ -10,6 +10,7 @@
 #include "metered/errors.h"
 #include "precision.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -24,7 +25,7 @@ public:
     void text(std::string_view key, std::string_view value) {
         if (value.empty()) return;
         if (!detail::isValidUtf8(value)) {
-            throw ValidationError("metadata." + std::string(key), "value is not valid UTF-8");
+            throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8");
         }
         fields_[count_++] = {FieldKind::string, key, value};
     }

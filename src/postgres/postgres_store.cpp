@@ -12,6 +12,7 @@
 #include "connection_pool.h"
 #include "metered/errors.h"
 #include "schema.h"
+#include "../untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -51,7 +52,7 @@ std::int64_t integer(std::string_view text) {
 
 date::local_days parseDay(std::string_view text) {
     const auto day = detail::parseIsoDate(text);
-    if (!day) throw StoreError("postgres: unexpected date '" + std::string(text) + "'", false);
+    if (!day) throw StoreError("postgres: unexpected date " + detail::quoted(text), false);
     return date::local_days(*day);
 }
 
@@ -297,7 +298,7 @@ void PostgresStore::saveAccount(const Account& account) {
             connection.exec("check time zone", detail::pg::check_time_zone, PgParams().add(account.time_zone));
         } catch (const StoreError& e) {
             if (e.sqlstate() == "22023") {
-                throw ValidationError("time_zone", "the database does not know the time zone '" + account.time_zone + "'");
+                throw ValidationError("time_zone", "the database does not know the time zone " + detail::quoted(account.time_zone));
             }
             throw;
         }

@@ -10,6 +10,7 @@
 #include "../text_format.h"
 #include "metered/errors.h"
 #include "sqlite_db.h"
+#include "../untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -100,7 +101,7 @@ std::string dayText(date::local_days day) { return detail::isoDay(day); }
 
 date::local_days dayFrom(const std::string& text) {
     const auto day = detail::parseIsoDate(text);
-    if (!day) throw StoreError("sqlite: unexpected date '" + text + "'", false);
+    if (!day) throw StoreError("sqlite: unexpected date " + detail::quoted(text), false);
     return date::local_days(*day);
 }
 
