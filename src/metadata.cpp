@@ -3,13 +3,14 @@
 
 #include <charconv>
 #include <cstring>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "metadata_encoding.h"
 #include "text_format.h"
 #include "metered/errors.h"
-#include "untrusted_text.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 
@@ -26,9 +27,25 @@ void checkKey(std::string_view key) {
     if (!detail::isValidUtf8(key)) throw ValidationError("metadata", "a key is not valid UTF-8");
 }
 
-nlohmann::ordered_json parseJson(std::string_view text, std::string_view field) {
+// Parses one JSON value of at most Metadata::max_json_bytes, refusing nesting deeper than
+// Metadata::max_json_depth as the parser meets it (nlohmann's parser keeps its own stack,
+// but dump(), copies and comparisons recurse: 100k levels would overflow the stack).
+nlohmann::ordered_json parseJson(std::string_view text, const std::string& field) {
+    constexpr int max_depth = Metadata::max_json_depth;
+    if (text.size() > Metadata::max_json_bytes) {
+        throw ValidationError(field, fmt::format("JSON text of {} bytes is longer than the limit of {}", text.size(),
+                                                 Metadata::max_json_bytes));
+    }
+    const auto limit_depth = [&](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json&) {
+        const bool opens = event == nlohmann::ordered_json::parse_event_t::object_start ||
+                           event == nlohmann::ordered_json::parse_event_t::array_start;
+        if (opens && depth >= max_depth) {
+            throw ValidationError(field, fmt::format("JSON nested deeper than {} levels", max_depth));
+        }
+        return true;
+    };
     try {
-        return nlohmann::ordered_json::parse(text);
+        return nlohmann::ordered_json::parse(text, limit_depth);
     } catch (const nlohmann::json::parse_error& e) {
         throw ValidationError(field, std::string("not valid JSON: ") + e.what());
     }
