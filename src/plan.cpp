@@ -109,8 +109,8 @@ void Plan::validate() const {
         !std::all_of(currency.code.begin(), currency.code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
         throw ValidationError(at + ".currency", "must be a three-letter ISO 4217 code");
     }
-    if (currency.minor_units < 0 || currency.minor_units > 6) {
-        throw ValidationError(at + ".minor_units", "must be between 0 and 6");
+    if (currency.minor_units < 0 || currency.minor_units > Currency::max_minor_units) {
+        throw ValidationError(at + ".minor_units", "must be between 0 and " + std::to_string(Currency::max_minor_units));
     }
     if (meters.empty()) throw ValidationError(at + ".meters", "a plan needs at least one meter");
     std::set<EventType> seen;
