@@ -15,6 +15,7 @@
 #include "metered/metadata.h"
 #include "metered/plan.h"
 #include "metered/price_book.h"
+#include "metered/store.h"
 #include "untrusted_text.h"
 #include "utf8.h"
 
@@ -110,6 +111,9 @@ TEST_CASE("no exception message holds invalid UTF-8, whatever the input", "[mess
             plan.id = text;
             plan.validate();
         });
+        checkMessage(maskPassword(text));
+        checkMessage(maskPassword("host=db password=" + text + " user=" + text));
+        checkMessage(maskPassword("postgresql://u:" + text + "@" + text + "/" + text));
     }
 }
 
