@@ -46,7 +46,8 @@ nlohmann::ordered_json parseJson(std::string_view text, const std::string& field
     };
     try {
         return nlohmann::ordered_json::parse(text, limit_depth);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error, and out_of_range for a number beyond a double ("1e400").
         throw ValidationError(field, std::string("not valid JSON: ") + e.what());
     }
 }
