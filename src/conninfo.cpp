@@ -13,9 +13,10 @@ namespace {
 
 constexpr std::string_view masked = "***";
 
-// A byte range of the input to print as "***".
+// A byte range of the input to print as "***", and the secret it holds once decoded.
 struct Span {
     std::size_t begin, end;
+    std::string value;
 };
 using Spans = std::vector<Span>;
 
@@ -125,7 +126,7 @@ std::optional<Spans> keywordSecrets(std::string_view s) {
                 if (i < n) value += s[i++];
             }
         }
-        if (needsMask(key, value)) spans.push_back({value_begin, i});
+        if (needsMask(key, value)) spans.push_back({value_begin, i, std::move(value)});
     }
     return spans;
 }
@@ -145,7 +146,7 @@ bool queryParamSecrets(std::string_view s, std::size_t p, Spans& spans) {
         const auto key = percentDecode(s.substr(key_begin, equals - key_begin));
         const auto value = percentDecode(s.substr(equals + 1, p - equals - 1));
         if (!key || !value) return false;
-        if (needsMask(*key, *value)) spans.push_back({equals + 1, p});
+        if (needsMask(*key, *value)) spans.push_back({equals + 1, p, *value});
         if (p < s.size()) ++p;  // past '&'
     }
     return true;
@@ -170,8 +171,9 @@ std::optional<Spans> uriSecrets(std::string_view s, std::size_t start) {
         while (s[q] != ':' && s[q] != '@') ++q;
         if (!decodes(s, start, q)) return std::nullopt;
         if (s[q] == ':') {
-            if (!decodes(s, q + 1, p)) return std::nullopt;
-            spans.push_back({q + 1, p});
+            auto password = percentDecode(s.substr(q + 1, p - q - 1));
+            if (!password) return std::nullopt;
+            spans.push_back({q + 1, p, std::move(*password)});
         }
         ++p;
     } else {
@@ -206,7 +208,7 @@ std::optional<Spans> uriSecrets(std::string_view s, std::size_t start) {
         while (p < n && s[p] != '?') ++p;
         const auto dbname = percentDecode(s.substr(dbname_begin, p - dbname_begin));
         if (!dbname) return std::nullopt;
-        if (mayBeConninfo(*dbname)) spans.push_back({dbname_begin, p});
+        if (mayBeConninfo(*dbname)) spans.push_back({dbname_begin, p, *dbname});
         terminator = p < n ? s[p] : 0;
     }
     if (terminator != 0 && !queryParamSecrets(s, p + 1, spans)) return std::nullopt;
@@ -215,12 +217,30 @@ std::optional<Spans> uriSecrets(std::string_view s, std::size_t start) {
     // looks, but is still a password: hide everything from the first ':' to the last '@'.
     const std::size_t colon = s.find(':', start), last_at = s.rfind('@');
     if (colon != std::string_view::npos && last_at != std::string_view::npos && last_at > colon && last_at >= start) {
-        spans.push_back({colon + 1, last_at});
+        spans.push_back({colon + 1, last_at, {}});
     }
     return spans;
 }
 
-// `text` with each span (merged where they overlap) replaced by "***".
+// Replaces every occurrence of `secret` in the valid UTF-8 `text` by "***", widened to
+// whole characters so the result stays valid. Short secrets are left: "abc" would hide
+// every "abc" of a host name, and a secret cannot be told from its own masked place.
+void redactEverywhere(std::string& text, std::string_view secret) {
+    if (secret.size() < 4) return;
+    const auto continuation = [&](std::size_t at) {
+        return at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80;
+    };
+    // Each replacement shortens the text, so this ends.
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret)) {
+        std::size_t begin = at, end = at + secret.size();
+        while (begin > 0 && continuation(begin)) --begin;
+        while (continuation(end)) ++end;
+        text.replace(begin, end - begin, masked);
+    }
+}
+
+// `text` with each span (merged where they overlap) replaced by "***", and then any other
+// occurrence of a secret (raw or decoded) too, e.g. a password repeated in another field.
 std::string applyMasks(std::string_view text, Spans spans) {
     std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
     std::string out;
@@ -235,6 +255,11 @@ std::string applyMasks(std::string_view text, Spans spans) {
         from = end;
     }
     out.append(text, from, std::string_view::npos);
+    out = toValidUtf8(out);
+    for (const Span& span : spans) {
+        redactEverywhere(out, text.substr(span.begin, span.end - span.begin));
+        redactEverywhere(out, span.value);
+    }
     return out;
 }
 
@@ -248,14 +273,14 @@ std::string maskPassword(std::string_view conninfo) {
             const auto spans = uriSecrets(conninfo, scheme.size());
             // A URI libpq would refuse is never echoed: its parts cannot be told apart.
             if (!spans) return std::string(scheme) + std::string(masked);
-            return toValidUtf8(applyMasks(conninfo, *spans));
+            return applyMasks(conninfo, *spans);
         }
     }
     // No '=': not key=value pairs but a database name (PQconnectdbParams' expand_dbname).
     if (conninfo.find('=') == std::string_view::npos) return toValidUtf8(conninfo);
     const auto spans = keywordSecrets(conninfo);
     if (!spans) return std::string(masked);
-    return toValidUtf8(applyMasks(conninfo, *spans));
+    return applyMasks(conninfo, *spans);
 }
 
 std::string redact(std::string text, std::string_view secret) {

@@ -97,6 +97,11 @@ TEST_CASE("passwords are masked in every form libpq reads them", "[conninfo]") {
           "password=*** sslpassword=*** passfile=/home/a/.pgpass");
     CHECK(maskPassword("host=db password='unterminated s3cret") == "***");
     CHECK(maskPassword("host=db s3cret") == "***");
+    // A password repeated in another field is hidden there too (found by fuzz_conninfo).
+    CHECK(maskPassword("postgresql://billing:s3cret@db.example.com:RD=s3cret so?sslmode=verify-full") ==
+          "postgresql://billing:***@db.example.com:RD=*** so?sslmode=verify-full");
+    CHECK(maskPassword("host=s3cret.example.com password=s3cret") == "host=***.example.com password=***");
+    CHECK(maskPassword("postgresql://u:p%40ssword@db/xp%40ssword") == "postgresql://u:***@db/x***");
     // A dbname that is itself a connection string.
     CHECK(maskPassword("dbname='host=db password=s3cret'") == "dbname=***");
     // What is not a connection string is kept.
