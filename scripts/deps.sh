@@ -8,6 +8,7 @@ packages=(
   libcli11-dev catch2 librapidcheck-dev libbenchmark-dev
   libpq-dev postgresql postgresql-common libsqlite3-dev
   libcpp-httplib-dev
+  clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
 )
 # The dashboard's browser test: Debian's Chromium, and Node.js with npm for playwright-core
 # (any Node.js 18 or later already on the machine will do).
