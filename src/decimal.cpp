@@ -282,8 +282,8 @@ Rounding parseRounding(std::string_view name, std::string_view field) {
     for (Rounding mode : {Rounding::half_even, Rounding::half_up, Rounding::up, Rounding::down}) {
         if (toString(mode) == name) return mode;
     }
-    throw ValidationError(field, "unknown rounding mode '" + std::string(name.substr(0, 32)) +
-                                     "' (half_even, half_up, up or down)");
+    throw ValidationError(field, "unknown rounding mode " + detail::quoted(name, 32) +
+                                     " (half_even, half_up, up or down)");
 }
 
 }  // namespace metered

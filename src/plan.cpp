@@ -66,8 +66,8 @@ Currency Currency::of(std::string_view code) {
     for (const auto& known : known_currencies) {
         if (known.code == code) return Currency{std::string(code), known.minor_units};
     }
-    throw ValidationError("currency", "unknown currency '" + std::string(code.substr(0, 16)) +
-                                          "' (give minor_units explicitly)");
+    throw ValidationError("currency", "unknown currency " + detail::quoted(code, 16) +
+                                          " (give minor_units explicitly)");
 }
 
 std::string_view toString(PricingModel model) noexcept {
@@ -84,8 +84,8 @@ PricingModel parsePricingModel(std::string_view name, std::string_view field) {
     for (auto model : {PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package}) {
         if (toString(model) == name) return model;
     }
-    throw ValidationError(field, "unknown pricing model '" + std::string(name.substr(0, 32)) +
-                                     "' (per_unit, graduated, volume or package)");
+    throw ValidationError(field, "unknown pricing model " + detail::quoted(name, 32) +
+                                     " (per_unit, graduated, volume or package)");
 }
 
 const Meter* Plan::meter(const EventType& type) const noexcept {

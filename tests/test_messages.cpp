@@ -100,6 +100,9 @@ TEST_CASE("no exception message holds invalid UTF-8, whatever the input", "[mess
         checkThrowsCleanly([&] { PriceBook::fromJson(R"({"default_plan":")" + text + R"(","plans":[]})"); });
         checkThrowsCleanly([&] { PriceBook().plan(text); });
         checkThrowsCleanly([&] { BillingPeriod::ofDays({}, text); });
+        checkThrowsCleanly([&] { parseRounding(text, "rounding"); });
+        checkThrowsCleanly([&] { parsePricingModel(text, "model"); });
+        checkThrowsCleanly([&] { Currency::of(text); });
         checkThrowsCleanly([&] {
             Account account;
             account.name = "n";
