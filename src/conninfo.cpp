@@ -20,6 +20,10 @@ struct Span {
 };
 using Spans = std::vector<Span>;
 
+bool isKeywordChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 // libpq's isspace() in the C locale.
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -103,6 +107,9 @@ std::optional<Spans> keywordSecrets(std::string_view s) {
         const std::string_view key = s.substr(key_begin, i - key_begin);
         while (i < n && isSpace(s[i])) ++i;
         if (i >= n || s[i] != '=') return std::nullopt;  // missing "=" after a keyword
+        // No libpq keyword holds anything but letters, digits and '_': text such as
+        // " postgresql://u:pw@h?sslmode=…" is refused by libpq and may hide a password anywhere.
+        if (!std::all_of(key.begin(), key.end(), isKeywordChar)) return std::nullopt;
         ++i;
         while (i < n && isSpace(s[i])) ++i;
         const std::size_t value_begin = i;

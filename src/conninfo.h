@@ -15,7 +15,8 @@ namespace metered::detail {
 ///   a URI libpq would refuse is shown as "postgresql://***";
 /// - a key=value string: the value (quoted with \' escapes, or not) of every keyword other
 ///   than libpq's non-secret ones (compared as libpq does, so PASSWORD= and PassWord= are
-///   hidden too); one libpq would refuse is "***";
+///   hidden too); one libpq would refuse (a word without '=', an unterminated quote, a
+///   keyword of other characters than letters, digits and '_') is "***";
 /// - a dbname that is itself a connection string is hidden whole;
 /// - memory:, sqlite:… and a bare database name are kept.
 /// Everything else is kept, so the result still says which server was meant. The result

@@ -97,6 +97,8 @@ TEST_CASE("passwords are masked in every form libpq reads them", "[conninfo]") {
           "password=*** sslpassword=*** passfile=/home/a/.pgpass");
     CHECK(maskPassword("host=db password='unterminated s3cret") == "***");
     CHECK(maskPassword("host=db s3cret") == "***");
+    CHECK(maskPassword(" postgresql://u:s3cret@db?sslmode=require") == "***");  // not a URI for libpq
+    CHECK(maskPassword("host=db pass-word=s3cret") == "***");
     // A password repeated in another field is hidden there too (found by fuzz_conninfo).
     CHECK(maskPassword("postgresql://billing:s3cret@db.example.com:RD=s3cret so?sslmode=verify-full") ==
           "postgresql://billing:***@db.example.com:RD=*** so?sslmode=verify-full");
