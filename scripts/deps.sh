@@ -8,12 +8,15 @@ packages=(
   libcli11-dev catch2 librapidcheck-dev libbenchmark-dev
   libpq-dev postgresql postgresql-common libsqlite3-dev
   libcpp-httplib-dev
+  clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
 )
-# The dashboard's browser test: Debian's Chromium, and Node.js with npm for playwright-core
-# (any Node.js 18 or later already on the machine will do).
+# Node.js runs the dashboard's hostile-request test (built-in modules only) and, with npm,
+# the browser test (playwright-core drives Debian's Chromium). Any Node.js 18 or later
+# already on the machine will do.
+command -v node >/dev/null || packages+=(nodejs)
 if [ "${METERED_BROWSER:-1}" != 0 ]; then
   packages+=(chromium fonts-dejavu-core)
-  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,12 +4,15 @@
 #      Sanitizer and with ThreadSanitizer;
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
 #      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
-#   3. installs the package and builds a consumer with find_package, with pkg-config and
+#   3. builds the libFuzzer targets (clang, ASan + UBSan) and fuzzes each parser of
+#      untrusted bytes for METERED_FUZZ_SECONDS (20) seconds (scripts/fuzz.sh);
+#   4. installs the package and builds a consumer with find_package, with pkg-config and
 #      with add_subdirectory, and runs each; runs every example's --help;
-#   4. tests the dashboard example in Debian's headless Chromium (playwright-core from
+#   5. tests the dashboard example in Debian's headless Chromium (playwright-core from
 #      npm drives /usr/bin/chromium; no browser is downloaded), then sends the real
 #      server hostile requests (tests/dashboard/hostile.test.mjs, Node built-ins only).
-# METERED_SANITIZERS=0 skips the sanitizer builds, METERED_BROWSER=0 the browser test
+# METERED_SANITIZERS=0 skips the sanitizer builds, METERED_FUZZ=0 the fuzzing,
+# METERED_BROWSER=0 the browser test
 # (quicker local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,11 @@ pg_virtualenv -v 15 bash -c '
     echo "== tests: $dir"
     ctest --test-dir "$dir" --output-on-failure -j2 || exit 1
   done' run-tests "${builds[@]}"
+
+if [ "${METERED_FUZZ:-1}" != 0 ]; then
+  echo "== fuzz: every parser of untrusted bytes, ${METERED_FUZZ_SECONDS:-20} s each"
+  scripts/fuzz.sh "${METERED_FUZZ_SECONDS:-20}"
+fi
 
 echo "== package: find_package, pkg-config, add_subdirectory"
 rm -rf build/install build/consumer-*

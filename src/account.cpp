@@ -5,6 +5,7 @@
 #include "metered/errors.h"
 #include "precision.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 
@@ -12,9 +13,9 @@ void Account::validate() const {
     if (name.empty() || name.size() > 200 || !detail::isValidUtf8(name)) {
         throw ValidationError("name", "must be 1 to 200 bytes of UTF-8");
     }
-    if (!detail::isPlanId(plan_id)) throw ValidationError("plan_id", "'" + plan_id.substr(0, 64) + "' is not a plan id");
+    if (!detail::isPlanId(plan_id)) throw ValidationError("plan_id", detail::quoted(plan_id) + " is not a plan id");
     if (!isKnownTimeZone(time_zone)) {
-        throw ValidationError("time_zone", "unknown time zone '" + time_zone.substr(0, 64) + "'");
+        throw ValidationError("time_zone", "unknown time zone " + detail::quoted(time_zone));
     }
     if (anchor_day < 1 || anchor_day > 31) throw ValidationError("anchor_day", "must be between 1 and 31");
 }

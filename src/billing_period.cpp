@@ -8,6 +8,7 @@
 #include "iso_date.h"
 #include "text_format.h"
 #include "metered/errors.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -20,7 +21,7 @@ const date::time_zone* zoneOrThrow(std::string_view name) {
     try {
         return date::locate_zone(name);
     } catch (const std::exception&) {
-        throw ValidationError("time_zone", "unknown time zone '" + std::string(name.substr(0, 64)) + "'");
+        throw ValidationError("time_zone", "unknown time zone " + detail::quoted(name));
     }
 }
 
@@ -62,8 +63,8 @@ PeriodSpec PeriodSpec::parse(std::string_view text) {
         auto to = detail::parseIsoDate(text.substr(dots + 2));
         if (from && to) return custom(*from, *to);
     }
-    throw ValidationError("period", "'" + std::string(text.substr(0, 64)) +
-                                        "' is not current_month, previous_month, current_cycle, previous_cycle, "
+    throw ValidationError("period", detail::quoted(text) +
+                                        " is not current_month, previous_month, current_cycle, previous_cycle, "
                                         "calendar_month or YYYY-MM-DD..YYYY-MM-DD");
 }
 

@@ -7,6 +7,7 @@
 
 #include "metered/errors.h"
 #include "text_format.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -135,8 +136,8 @@ std::optional<Decimal> Decimal::tryParse(std::string_view text) noexcept {
 
 Decimal Decimal::parse(std::string_view text, std::string_view field) {
     if (auto d = tryParse(text)) return *d;
-    throw ValidationError(field, "'" + std::string(text.substr(0, 64)) +
-                                     "' is not a decimal number (digits, optional '.' "
+    throw ValidationError(field, detail::quoted(text) +
+                                     " is not a decimal number (digits, optional '.' "
                                      "and fraction, at most 38 digits)");
 }
 
@@ -200,14 +201,16 @@ Decimal Decimal::operator-() const { return fromMantissa(-mantissa_, scale_); }
 
 Decimal operator+(const Decimal& a, const Decimal& b) {
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
-    if (!aligned) overflow("sum");
-    return Decimal::fromMantissa(aligned->a + aligned->b, aligned->scale);
+    int128 sum = 0;
+    if (!aligned || __builtin_add_overflow(aligned->a, aligned->b, &sum)) overflow("sum");
+    return Decimal::fromMantissa(sum, aligned->scale);
 }
 
 Decimal operator-(const Decimal& a, const Decimal& b) {
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
-    if (!aligned) overflow("difference");
-    return Decimal::fromMantissa(aligned->a - aligned->b, aligned->scale);
+    int128 difference = 0;
+    if (!aligned || __builtin_sub_overflow(aligned->a, aligned->b, &difference)) overflow("difference");
+    return Decimal::fromMantissa(difference, aligned->scale);
 }
 
 Decimal operator*(const Decimal& a, const Decimal& b) {
@@ -279,8 +282,8 @@ Rounding parseRounding(std::string_view name, std::string_view field) {
     for (Rounding mode : {Rounding::half_even, Rounding::half_up, Rounding::up, Rounding::down}) {
         if (toString(mode) == name) return mode;
     }
-    throw ValidationError(field, "unknown rounding mode '" + std::string(name.substr(0, 32)) +
-                                     "' (half_even, half_up, up or down)");
+    throw ValidationError(field, "unknown rounding mode " + detail::quoted(name, 32) +
+                                     " (half_even, half_up, up or down)");
 }
 
 }  // namespace metered

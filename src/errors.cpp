@@ -3,10 +3,16 @@
 
 #include <fmt/format.h>
 
+#include "utf8.h"
+
 namespace metered {
 
+Error::Error(const std::string& what) : std::runtime_error(detail::toValidUtf8(what)) {}
+
+Error::Error(const char* what) : Error(std::string(what)) {}
+
 ValidationError::ValidationError(std::string_view field, std::string_view problem)
-    : Error(fmt::format("invalid {}: {}", field, problem)), field_(field) {}
+    : Error(fmt::format("invalid {}: {}", field, problem)), field_(detail::toValidUtf8(field)) {}
 
 StoreError::StoreError(std::string message, bool transient, std::string sqlstate)
     : Error(std::move(message)), transient_(transient), sqlstate_(std::move(sqlstate)) {}

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "metered/errors.h"
+#include "untrusted_text.h"
 
 namespace metered {
 
@@ -15,8 +16,8 @@ EventType::EventType(std::string_view name) {
             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
         });
     if (!well_formed) {
-        throw ValidationError("event_type", "'" + std::string(name.substr(0, 40)) +
-                                                "' is not a type name (1-31 of a-z, 0-9, _; "
+        throw ValidationError("event_type", detail::quoted(name, 40) +
+                                                " is not a type name (1-31 of a-z, 0-9, _; "
                                                 "starting with a letter)");
     }
     std::copy(name.begin(), name.end(), name_.begin());

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "exact_json.h"
 
+#include <fmt/format.h>
+
+#include <unordered_set>
 #include <vector>
 
 #include "metered/errors.h"
+#include "untrusted_text.h"
 
 namespace metered::detail {
 namespace {
@@ -12,31 +16,39 @@ namespace {
 constexpr char number_marker = '\x01';
 constexpr std::string_view dumped_marker = "\"\\u0001";
 
-// Builds a DOM like nlohmann's own SAX DOM parser, but keeps fractional numbers as text.
+// Builds a DOM like nlohmann's own SAX DOM parser, but keeps fractional numbers as their
+// digits, refuses duplicate keys and nesting deeper than a limit, and knows the JSON path
+// of every value for its errors. Iterative: no recursion however deep the text.
 class ExactDomBuilder final : public nlohmann::json_sax<Json> {
 public:
+    ExactDomBuilder(std::string_view what, int max_depth) : what_(what), max_depth_(max_depth) {}
+
     Json root;
     std::string error;
 
-    bool null() override { return add(nullptr); }
-    bool boolean(bool value) override { return add(value); }
-    bool number_integer(number_integer_t value) override { return add(value); }
-    bool number_unsigned(number_unsigned_t value) override { return add(value); }
+    bool null() override { return add(nullptr) != nullptr; }
+    bool boolean(bool value) override { return add(value) != nullptr; }
+    bool number_integer(number_integer_t value) override { return add(value) != nullptr; }
+    bool number_unsigned(number_unsigned_t value) override { return add(value) != nullptr; }
     bool number_float(number_float_t, const string_t& text) override {
         // The lexer writes the C locale's decimal point; a host's locale may use ','.
-        std::string digits = text;
+        std::string digits = std::string(1, number_marker) + text;
         for (char& c : digits) {
             if (c == ',') c = '.';
         }
-        return add(std::move(digits));
+        return add(std::move(digits)) != nullptr;
     }
-    bool string(string_t& value) override { return add(value); }
+    bool string(string_t& value) override {
+        if (!value.empty() && value.front() == number_marker) {
+            throw ValidationError(childPath(), "a string must not begin with U+0001");
+        }
+        return add(value) != nullptr;
+    }
     bool binary(binary_t&) override { return false; }
-    bool start_object(std::size_t) override {
-        stack_.push_back(add(Json::object()));
-        return true;
-    }
+    bool start_object(std::size_t) override { return open(Json::object()); }
     bool key(string_t& name) override {
+        Frame& frame = stack_.back();
+        if (!frame.keys.insert(name).second) throw ValidationError(pathOf(frame.path, name), "duplicate key");
         key_ = name;
         return true;
     }
@@ -44,10 +56,7 @@ public:
         stack_.pop_back();
         return true;
     }
-    bool start_array(std::size_t) override {
-        stack_.push_back(add(Json::array()));
-        return true;
-    }
+    bool start_array(std::size_t) override { return open(Json::array()); }
     bool end_array() override {
         stack_.pop_back();
         return true;
@@ -58,39 +67,78 @@ public:
     }
 
 private:
+    struct Frame {
+        Json* value;
+        std::string path;
+        std::unordered_set<std::string> keys;  // objects: the keys seen, for duplicates
+    };
+
+    static std::string pathOf(const std::string& parent, std::string_view key) {
+        return parent.empty() ? clipped(key) : parent + "." + clipped(key);
+    }
+
+    // The path of the value about to be added.
+    std::string childPath() const {
+        if (stack_.empty()) return std::string(what_);
+        const Frame& parent = stack_.back();
+        if (parent.value->is_array()) return parent.path + "[" + std::to_string(parent.value->size()) + "]";
+        return pathOf(parent.path, key_);
+    }
+
+    bool open(Json container) {
+        if (static_cast<int>(stack_.size()) >= max_depth_) {
+            throw ValidationError(childPath(), fmt::format("nested deeper than {} levels", max_depth_));
+        }
+        std::string path = stack_.empty() ? std::string() : childPath();
+        Json* value = add(std::move(container));
+        stack_.push_back({value, std::move(path), {}});
+        return true;
+    }
+
     Json* add(Json value) {
         if (stack_.empty()) {
             root = std::move(value);
             return &root;
         }
-        Json& parent = *stack_.back();
+        Json& parent = *stack_.back().value;
         if (parent.is_array()) {
             parent.push_back(std::move(value));
             return &parent.back();
         }
-        Json& slot = parent[key_];
-        slot = std::move(value);
-        return &slot;
+        // The key is new (key() refused duplicates): append without ordered_map's linear search.
+        auto& members = static_cast<Json::object_t::Container&>(parent.get_ref<Json::object_t&>());
+        members.emplace_back(key_, std::move(value));
+        return &members.back().second;
     }
 
-    std::vector<Json*> stack_;
+    std::string_view what_;
+    int max_depth_;
+    std::vector<Frame> stack_;
     std::string key_;
 };
 
 }  // namespace
 
-Json parseExactJson(std::string_view text, std::string_view what) {
-    ExactDomBuilder builder;
+Json parseExactJson(std::string_view text, std::string_view what, int max_depth) {
+    ExactDomBuilder builder(what, max_depth);
     if (!Json::sax_parse(text, &builder)) {
         throw ValidationError(what, "not valid JSON (" + (builder.error.empty() ? "parse error" : builder.error) + ")");
     }
     return std::move(builder.root);
 }
 
+bool isExactNumber(const Json& value) {
+    return value.is_string() && value.get_ref<const std::string&>().starts_with(number_marker);
+}
+
 Decimal readDecimal(const Json& value, const std::string& field) {
     if (value.is_number_unsigned()) return Decimal(value.get<std::uint64_t>());
     if (value.is_number_integer()) return Decimal(value.get<std::int64_t>());
-    if (value.is_string()) return Decimal::parse(value.get_ref<const std::string&>(), field);
+    if (value.is_string()) {
+        std::string_view text = value.get_ref<const std::string&>();
+        if (text.starts_with(number_marker)) text.remove_prefix(1);
+        return Decimal::parse(text, field);
+    }
     throw ValidationError(field, "must be a number");
 }
 

@@ -12,13 +12,22 @@ namespace metered::detail {
 
 using Json = nlohmann::ordered_json;
 
-/// Parses JSON keeping key order, with every non-integer number kept as the string of its
-/// original digits (so "0.001" is never turned into a binary double). Throws
-/// ValidationError(what, …) with the parser's position for malformed text.
-Json parseExactJson(std::string_view text, std::string_view what);
+/// How deep parseExactJson lets arrays and objects nest by default.
+inline constexpr int exact_json_max_depth = 32;
 
-/// Reads a decimal given as a JSON integer or as a string of digits (as parseExactJson
-/// leaves fractional numbers). Throws ValidationError(field, …).
+/// Parses JSON keeping key order, with every non-integer number kept as its original
+/// digits (so "0.001" is never turned into a binary double; isExactNumber() tells such a
+/// number from a string). Throws ValidationError with the JSON path ("plans[0].id", or
+/// `what` for the whole text) for malformed text (with the parser's position), a key that
+/// appears twice in one object, nesting deeper than `max_depth`, or a string that begins
+/// with U+0001 (the marker of exact numbers).
+Json parseExactJson(std::string_view text, std::string_view what, int max_depth = exact_json_max_depth);
+
+/// True for a number that parseExactJson or exactNumber() keeps as its digits.
+bool isExactNumber(const Json& value);
+
+/// Reads a decimal given as a JSON number or as a string of digits. Throws
+/// ValidationError(field, …).
 Decimal readDecimal(const Json& value, const std::string& field);
 
 /// A JSON value that dumpExact() writes as a bare number with exactly `value`'s digits.

@@ -11,6 +11,7 @@
 #include "metered/errors.h"
 #include "text_format.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -75,8 +76,8 @@ std::optional<Uuid> Uuid::tryParse(std::string_view text) noexcept {
 
 Uuid Uuid::parse(std::string_view text, std::string_view field) {
     if (auto id = tryParse(text)) return *id;
-    throw ValidationError(field, "'" + std::string(text.substr(0, 64)) +
-                                     "' is not a UUID (expected 8-4-4-4-12 hex digits)");
+    throw ValidationError(field, detail::quoted(text) +
+                                     " is not a UUID (expected 8-4-4-4-12 hex digits)");
 }
 
 Uuid Uuid::generateV7() noexcept { return generateV7(std::chrono::system_clock::now()); }

@@ -3,12 +3,14 @@
 
 #include <charconv>
 #include <cstring>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "metadata_encoding.h"
 #include "text_format.h"
 #include "metered/errors.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 
@@ -25,10 +27,27 @@ void checkKey(std::string_view key) {
     if (!detail::isStorableText(key)) throw ValidationError("metadata", "a key is not valid UTF-8 without U+0000");
 }
 
-nlohmann::ordered_json parseJson(std::string_view text, std::string_view field) {
+// Parses one JSON value of at most Metadata::max_json_bytes, refusing nesting deeper than
+// Metadata::max_json_depth as the parser meets it (nlohmann's parser keeps its own stack,
+// but dump(), copies and comparisons recurse: 100k levels would overflow the stack).
+nlohmann::ordered_json parseJson(std::string_view text, const std::string& field) {
+    constexpr int max_depth = Metadata::max_json_depth;
+    if (text.size() > Metadata::max_json_bytes) {
+        throw ValidationError(field, fmt::format("JSON text of {} bytes is longer than the limit of {}", text.size(),
+                                                 Metadata::max_json_bytes));
+    }
+    const auto limit_depth = [&](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json&) {
+        const bool opens = event == nlohmann::ordered_json::parse_event_t::object_start ||
+                           event == nlohmann::ordered_json::parse_event_t::array_start;
+        if (opens && depth >= max_depth) {
+            throw ValidationError(field, fmt::format("JSON nested deeper than {} levels", max_depth));
+        }
+        return true;
+    };
     try {
-        return nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+        return nlohmann::ordered_json::parse(text, limit_depth);
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error, and out_of_range for a number beyond a double ("1e400").
         throw ValidationError(field, std::string("not valid JSON: ") + e.what());
     }
 }
@@ -37,7 +56,7 @@ nlohmann::ordered_json parseJson(std::string_view text, std::string_view field) 
 
 Metadata& Metadata::put(std::string_view key, Kind kind, std::string_view value) {
     checkKey(key);
-    if (value.size() > UINT32_MAX) throw ValidationError("metadata." + std::string(key), "value too large");
+    if (value.size() > UINT32_MAX) throw ValidationError("metadata." + detail::clipped(key), "value too large");
     // Replace an existing field of the same key.
     for (std::size_t offset = 0; offset < encoded_.size();) {
         const auto field = readField(encoded_, offset);
@@ -55,14 +74,14 @@ Metadata& Metadata::put(std::string_view key, Kind kind, std::string_view value)
 
 Metadata& Metadata::putJson(std::string_view key, std::string_view json) {
     if (detail::hasNulEscape(json)) {
-        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "holds U+0000, which no store keeps");
+        throw ValidationError("metadata." + detail::clipped(key), "holds U+0000, which no store keeps");
     }
     return put(key, Kind::json, json);
 }
 
 Metadata& Metadata::set(std::string_view key, std::string_view value) {
     if (!detail::isStorableText(value)) {
-        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "value is not valid UTF-8 without U+0000");
+        throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8 without U+0000");
     }
     return put(key, Kind::string, value);
 }
@@ -81,12 +100,12 @@ Metadata& Metadata::setInteger(std::string_view key, std::int64_t value) {
 
 void Metadata::checkFitsInt64(std::string_view key, std::uint64_t value) {
     if (value > static_cast<std::uint64_t>(INT64_MAX)) {
-        throw ValidationError("metadata." + std::string(key.substr(0, 64)), "integer larger than 2^63-1");
+        throw ValidationError("metadata." + detail::clipped(key), "integer larger than 2^63-1");
     }
 }
 
 Metadata& Metadata::setJson(std::string_view key, std::string_view json) {
-    const auto value = parseJson(json, "metadata." + std::string(key.substr(0, 64)));
+    const auto value = parseJson(json, "metadata." + detail::clipped(key));
     if (value.is_string()) return set(key, value.get_ref<const std::string&>());
     return putJson(key, value.dump());
 }

@@ -8,6 +8,7 @@
 #include "metered/errors.h"
 #include "precision.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -65,8 +66,8 @@ Currency Currency::of(std::string_view code) {
     for (const auto& known : known_currencies) {
         if (known.code == code) return Currency{std::string(code), known.minor_units};
     }
-    throw ValidationError("currency", "unknown currency '" + std::string(code.substr(0, 16)) +
-                                          "' (give minor_units explicitly)");
+    throw ValidationError("currency", "unknown currency " + detail::quoted(code, 16) +
+                                          " (give minor_units explicitly)");
 }
 
 std::string_view toString(PricingModel model) noexcept {
@@ -83,8 +84,8 @@ PricingModel parsePricingModel(std::string_view name, std::string_view field) {
     for (auto model : {PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package}) {
         if (toString(model) == name) return model;
     }
-    throw ValidationError(field, "unknown pricing model '" + std::string(name.substr(0, 32)) +
-                                     "' (per_unit, graduated, volume or package)");
+    throw ValidationError(field, "unknown pricing model " + detail::quoted(name, 32) +
+                                     " (per_unit, graduated, volume or package)");
 }
 
 const Meter* Plan::meter(const EventType& type) const noexcept {
@@ -100,7 +101,7 @@ Meter* Plan::meter(const EventType& type) noexcept {
 
 void Plan::validate() const {
     if (!detail::isPlanId(id)) {
-        throw ValidationError("plan.id", "'" + id.substr(0, 64) + "' is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
+        throw ValidationError("plan.id", detail::quoted(id) + " is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
     }
     const std::string at = "plans." + id;
     checkLabel(name, at + ".name");
@@ -108,8 +109,8 @@ void Plan::validate() const {
         !std::all_of(currency.code.begin(), currency.code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
         throw ValidationError(at + ".currency", "must be a three-letter ISO 4217 code");
     }
-    if (currency.minor_units < 0 || currency.minor_units > 6) {
-        throw ValidationError(at + ".minor_units", "must be between 0 and 6");
+    if (currency.minor_units < 0 || currency.minor_units > Currency::max_minor_units) {
+        throw ValidationError(at + ".minor_units", "must be between 0 and " + std::to_string(Currency::max_minor_units));
     }
     if (meters.empty()) throw ValidationError(at + ".meters", "a plan needs at least one meter");
     std::set<EventType> seen;

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "metered/price_book.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "exact_json.h"
 #include "metered/errors.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -29,8 +32,27 @@ const Json& requireObject(const Json& value, const std::string& at) {
 }
 
 std::string readString(const Json& value, const std::string& field) {
-    if (!value.is_string()) throw ValidationError(field, "must be a string");
+    // A fractional number is kept as its digits: it is still not a string.
+    if (!value.is_string() || detail::isExactNumber(value)) throw ValidationError(field, "must be a string");
     return value.get<std::string>();
+}
+
+// An integer in [lowest, highest], read without narrowing (4294967298 is not 2).
+int readInteger(const Json& value, const std::string& field, int lowest, int highest) {
+    const auto problem = fmt::format("must be an integer between {} and {}", lowest, highest);
+    if (value.is_number_unsigned()) {
+        const auto v = value.get<std::uint64_t>();
+        if (v > static_cast<std::uint64_t>(highest) || static_cast<std::int64_t>(v) < lowest) {
+            throw ValidationError(field, problem);
+        }
+        return static_cast<int>(v);
+    }
+    if (value.is_number_integer()) {
+        const auto v = value.get<std::int64_t>();
+        if (v < lowest || v > highest) throw ValidationError(field, problem);
+        return static_cast<int>(v);
+    }
+    throw ValidationError(field, problem);
 }
 
 Tier readTier(const Json& json, const std::string& at) {
@@ -97,8 +119,7 @@ Plan readPlan(const Json& json, const std::string& at) {
     plan.name = json.contains("name") ? readString(json["name"], at + ".name") : plan.id;
     const std::string code = json.contains("currency") ? readString(json["currency"], at + ".currency") : "USD";
     if (json.contains("minor_units")) {
-        if (!json["minor_units"].is_number_integer()) throw ValidationError(at + ".minor_units", "must be an integer");
-        plan.currency = Currency{code, json["minor_units"].get<int>()};
+        plan.currency = Currency{code, readInteger(json["minor_units"], at + ".minor_units", 0, Currency::max_minor_units)};
     } else {
         plan.currency = Currency::of(code);
     }
@@ -147,7 +168,7 @@ PriceBook::PriceBook(std::vector<Plan> plans, std::string default_plan) : plans_
         if (!ids.insert(plan.id).second) throw ValidationError("plans." + plan.id, "defined twice");
     }
     const Plan* found = findPlan(default_plan);
-    if (found == nullptr) throw ValidationError("default_plan", "no plan '" + default_plan.substr(0, 64) + "'");
+    if (found == nullptr) throw ValidationError("default_plan", "no plan " + detail::quoted(default_plan));
     default_index_ = static_cast<std::size_t>(found - plans_.data());
     // Every plan prices exactly the recordable types, so every bill is complete.
     for (const Plan& plan : plans_) {
@@ -167,7 +188,11 @@ PriceBook::PriceBook(std::vector<Plan> plans, std::string default_plan) : plans_
 }
 
 PriceBook PriceBook::fromJson(std::string_view json_text) {
-    const Json json = detail::parseExactJson(json_text, "price book");
+    if (json_text.size() > max_json_bytes) {
+        throw ValidationError("price book", fmt::format("JSON text of {} bytes is longer than the limit of {}",
+                                                        json_text.size(), max_json_bytes));
+    }
+    const Json json = detail::parseExactJson(json_text, "price book", max_json_depth);
     requireObject(json, "price book");
     onlyKeys(json, {"default_plan", "plans"}, "price book");
     if (!json.contains("plans") || !json["plans"].is_array()) throw ValidationError("plans", "missing array of plans");
@@ -181,10 +206,24 @@ PriceBook PriceBook::fromJson(std::string_view json_text) {
 }
 
 PriceBook PriceBook::load(const std::filesystem::path& path) {
+    const std::string name = detail::quoted(path.string(), 256);
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (error || !std::filesystem::exists(status)) {
+        throw ValidationError("price book", "cannot read " + name + ": " + (error ? error.message() : "no such file"));
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+        throw ValidationError("price book", name + " is not a regular file");
+    }
+    const auto size = std::filesystem::file_size(path, error);
+    if (!error && size > max_json_bytes) {
+        throw ValidationError("price book", fmt::format("{} has {} bytes, more than the limit of {}", name, size,
+                                                        max_json_bytes));
+    }
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ValidationError("price book", "cannot read '" + path.string() + "'");
     std::ostringstream text;
-    text << in.rdbuf();
+    if (in) text << in.rdbuf();
+    if (!in || in.bad()) throw ValidationError("price book", "cannot read " + name);
     return fromJson(text.str());
 }
 
@@ -212,7 +251,7 @@ const Plan* PriceBook::findPlan(std::string_view id) const noexcept {
 
 const Plan& PriceBook::plan(std::string_view id) const {
     if (const Plan* found = findPlan(id)) return *found;
-    throw NotFoundError("no plan '" + std::string(id.substr(0, 64)) + "' in the price book");
+    throw NotFoundError("no plan " + detail::quoted(id) + " in the price book");
 }
 
 const Meter& PriceBook::listMeter(const EventType& type) const {

@@ -6,6 +6,7 @@
 #include "iso_date.h"
 #include "metered/errors.h"
 #include "text_format.h"
+#include "untrusted_text.h"
 
 namespace metered::detail {
 
@@ -17,7 +18,7 @@ std::string dayText(date::local_days day) { return isoDay(day); }
 
 date::local_days dayFromText(std::string_view text, std::string_view store) {
     const auto day = parseIsoDate(text);
-    if (!day) throw StoreError(std::string(store) + ": unexpected date '" + std::string(text.substr(0, 32)) + "'", false);
+    if (!day) throw StoreError(std::string(store) + ": unexpected date " + quoted(text), false);
     return date::local_days(*day);
 }
 

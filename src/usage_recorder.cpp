@@ -13,6 +13,7 @@
 #include "event_checks.h"
 #include "metered/errors.h"
 #include "utf8.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -27,7 +28,7 @@ public:
     void text(std::string_view key, std::string_view value) {
         if (value.empty()) return;
         if (!detail::isStorableText(value)) {
-            throw ValidationError("metadata." + std::string(key), "value is not valid UTF-8 without U+0000");
+            throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8 without U+0000");
         }
         fields_[count_++] = {FieldKind::string, key, value};
     }

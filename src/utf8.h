@@ -2,6 +2,8 @@
 // UTF-8 validation (private).
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace metered::detail {
@@ -27,5 +29,14 @@ inline bool isStorableText(std::string_view text) noexcept {
 /// True when JSON text (as nlohmann-json or the library writes it) holds the escape
 /// \u0000 in a string: a value PostgreSQL's jsonb refuses.
 bool hasNulEscape(std::string_view json) noexcept;
+
+/// The length (1-4) of the well-formed UTF-8 sequence that starts `text` at `at`, or 0
+/// when the byte there does not start one (a stray continuation byte, an overlong or
+/// truncated sequence, a surrogate, anything above U+10FFFF).
+std::size_t utf8SequenceLength(std::string_view text, std::size_t at) noexcept;
+
+/// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+/// Valid text is returned unchanged.
+std::string toValidUtf8(std::string_view text);
 
 }  // namespace metered::detail

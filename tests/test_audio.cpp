@@ -60,10 +60,65 @@ TEST_CASE("corrupted WAV files never crash the parser", "[audio]") {
         if (random() % 3 == 0) bytes.resize(random() % bytes.size());
         try {
             const auto info = wavDuration(bytes);
-            CHECK(info.sample_rate > 0);
+            CHECK(info.sample_rate >= 8000);
+            // Never more than 34 ms of audio per byte of the file (see wavDuration).
+            CHECK(info.minutes * Decimal(60'000) <= Decimal(static_cast<std::int64_t>(bytes.size()) * 34));
         } catch (const ValidationError&) {
         }
     }
+}
+
+namespace {
+std::string wavProblem(const std::vector<std::uint8_t>& file) {
+    try {
+        const auto info = wavDuration(file);
+        return "accepted: " + info.minutes.toString() + " minutes";
+    } catch (const ValidationError& e) {
+        CHECK(e.field() == "wav");
+        return e.what();
+    }
+}
+bool mentions(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+
+// IMA ADPCM, 4 bits mono at 8 kHz: 256-byte blocks of 505 frames.
+WavSpec imaAdpcm(std::uint64_t blocks, std::optional<std::uint32_t> fact) {
+    return {.format = 0x11, .sample_rate = 8000, .bits = 4, .frames = blocks, .byte_rate_override = 4055,
+            .block_align_override = 256, .fact_frames = fact};
+}
+}  // namespace
+
+TEST_CASE("a WAV header cannot claim more audio than its bytes hold", "[audio]") {
+    // A compressed file's fact chunk is its exact length when the data can hold it.
+    const auto adpcm = wavDuration(makeWav(imaAdpcm(10, 10 * 505)));
+    CHECK(adpcm.frames == 5050);
+    CHECK(adpcm.minutes.toString() == "0.010521");
+    CHECK(wavDuration(makeWav(imaAdpcm(10, 10 * 505 - 300))).frames == 4750);  // a short last block
+    CHECK(wavDuration(makeWav(imaAdpcm(10, std::nullopt))).frames == 5050);       // from the byte rate
+    // A 60-byte file whose fact chunk says 2^32-1 frames (71 million minutes at 1 Hz).
+    const auto lying_fact = makeWav(imaAdpcm(0, 0xFFFFFFFF));
+    CHECK(lying_fact.size() < 80);
+    CHECK(mentions(wavProblem(lying_fact), "fact.sample_length"));
+    CHECK(mentions(wavProblem(makeWav(imaAdpcm(10, 10 * 505 * 2))), "fact.sample_length"));
+    // A 1 Hz PCM file of 644 bytes would last 10 minutes.
+    const auto one_hertz = makeWav({.sample_rate = 1, .bits = 8, .frames = 600});
+    CHECK(one_hertz.size() == 644);
+    CHECK(mentions(wavProblem(one_hertz), "fmt.sample_rate 1 Hz"));
+    CHECK(mentions(wavProblem(makeWav({.sample_rate = 7999, .frames = 10})), "fmt.sample_rate"));
+    CHECK(mentions(wavProblem(makeWav({.sample_rate = 384001, .frames = 10})), "fmt.sample_rate"));
+    CHECK(wavDuration(makeWav({.sample_rate = 384000, .frames = 384000})).minutes == Decimal::parse("0.016667"));
+    CHECK(mentions(wavProblem(makeWav({.channels = 0, .frames = 10})), "fmt.channels"));
+    CHECK(mentions(wavProblem(makeWav({.channels = 65, .frames = 10})), "fmt.channels"));
+    CHECK(mentions(wavProblem(makeWav({.bits = 0, .frames = 10, .block_align_override = 2})), "fmt.bits_per_sample"));
+    CHECK(mentions(wavProblem(makeWav({.format = 0x11, .bits = 200, .frames = 10})), "fmt.bits_per_sample"));
+    CHECK(mentions(wavProblem(makeWav({.frames = 10, .block_align_override = 3})), "fmt.block_align"));
+    CHECK(mentions(wavProblem(makeWav({.frames = 10, .byte_rate_override = 1234})), "fmt.byte_rate"));
+    // A compressed byte rate of 1 byte per second: 60 data bytes would be a minute.
+    CHECK(mentions(wavProblem(makeWav({.format = 0x55, .sample_rate = 8000, .bits = 0, .frames = 60,
+                                       .byte_rate_override = 1, .block_align_override = 1})),
+                   "fmt.byte_rate"));
+    CHECK(mentions(wavProblem(makeWav({.format = 0x55, .sample_rate = 8000, .bits = 0, .frames = 60,
+                                       .byte_rate_override = 8000 * 8 + 1, .block_align_override = 1})),
+                   "fmt.byte_rate"));
 }
 
 TEST_CASE("compressed audio minutes are a documented estimate", "[audio]") {

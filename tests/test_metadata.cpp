@@ -28,6 +28,9 @@ TEST_CASE("metadata from JSON text", "[metadata]") {
     CHECK_THROWS_AS(Metadata::fromJson("[1,2]"), metered::ValidationError);
     CHECK_THROWS_AS(Metadata::fromJson("{\"a\":"), metered::ValidationError);
     CHECK_THROWS_AS(Metadata::fromJson("{\"a\":\"\xff\"}"), metered::ValidationError);
+    // A number beyond a double is nlohmann's out_of_range, not a parse_error (found by fuzz_metadata).
+    CHECK_THROWS_AS(Metadata::fromJson(R"({"a":1e400})"), metered::ValidationError);
+    CHECK_THROWS_AS(Metadata().setJson("x", "-7e7373"), metered::ValidationError);
 }
 
 TEST_CASE("bad keys and values are rejected", "[metadata]") {
@@ -49,4 +52,38 @@ TEST_CASE("the compact encoding round-trips", "[metadata]") {
     CHECK(back == m);
     CHECK(back.toJson() == R"({"a":"b","n":-5,"arr":[1,2.5]})");
     CHECK_THROWS_AS(Metadata::fromEncoded(std::string_view(m.encoded()).substr(0, 5)), metered::ValidationError);
+}
+
+TEST_CASE("deeply nested or oversized metadata JSON is refused before it can exhaust the stack", "[metadata]") {
+    const auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+    for (const int levels : {100000, 80000, Metadata::max_json_depth + 1}) {
+        INFO(levels);
+        try {
+            Metadata().setJson("deep", nested(levels));
+            FAIL("no exception");
+        } catch (const metered::ValidationError& e) {
+            CHECK(e.field() == "metadata.deep");
+            CHECK(std::string(e.what()).find("nested deeper than") != std::string::npos);
+        }
+        try {
+            Metadata::fromJson("{\"deep\":" + nested(levels) + "}");
+            FAIL("no exception");
+        } catch (const metered::ValidationError& e) {
+            CHECK(e.field() == "metadata");
+        }
+        CHECK_THROWS_AS(Metadata::fromJson(std::string(levels, '{')), metered::ValidationError);
+    }
+    // The documented limit itself is fine (fromJson counts its outer object).
+    CHECK(Metadata().setJson("ok", nested(Metadata::max_json_depth)).size() == 1);
+    CHECK(Metadata::fromJson("{\"ok\":" + nested(Metadata::max_json_depth - 1) + "}").size() == 1);
+    CHECK_THROWS_AS(Metadata::fromJson("{\"ok\":" + nested(Metadata::max_json_depth) + "}"), metered::ValidationError);
+    // Size is checked before parsing.
+    const std::string huge = "\"" + std::string(Metadata::max_json_bytes, 'x') + "\"";
+    try {
+        Metadata().setJson("huge", huge);
+        FAIL("no exception");
+    } catch (const metered::ValidationError& e) {
+        CHECK(e.field() == "metadata.huge");
+        CHECK(std::string(e.what()).find("longer than") != std::string::npos);
+    }
 }

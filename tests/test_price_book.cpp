@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "metered/errors.h"
 #include "metered/price_book.h"
 
@@ -99,4 +101,95 @@ TEST_CASE("host-defined types become recordable through the default plan", "[pri
 
 TEST_CASE("unreadable price book files are a clear error", "[price_book]") {
     CHECK_THROWS_AS(PriceBook::load("/nonexistent/plans.json"), ValidationError);
+}
+
+namespace {
+std::string problemOf(const std::string& json) {
+    try {
+        PriceBook::fromJson(json);
+    } catch (const ValidationError& e) {
+        return e.field() + ": " + e.what();
+    }
+    return "(accepted)";
+}
+std::string plansWith(const std::string& plan) { return R"({"plans": [)" + plan + "]}"; }
+}  // namespace
+
+TEST_CASE("a key given twice in a price book is an error naming its path", "[price_book]") {
+    // The second unit_price would bill $0.
+    CHECK(fieldOf(plansWith(R"({"id": "a", "meters": {"api_call": {"unit_price": 0.01, "unit_price": 0}}})")) ==
+          "plans[0].meters.api_call.unit_price");
+    // The same event type twice: the second meter would silently replace the first.
+    CHECK(fieldOf(plansWith(R"({"id": "a", "meters": {"api_call": {"unit_price": 0.01},
+                                                       "api_call": {"unit_price": 0}}})")) ==
+          "plans[0].meters.api_call");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "id": "b", "meters": {"api_call": {"unit_price": 1}}})")) == "plans[0].id");
+    CHECK(fieldOf(R"({"default_plan": "a", "default_plan": "b", "plans": []})") == "default_plan");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "meters": {"api_call": {"model": "graduated", "tiers": [
+              {"up_to": null, "unit_price": 1, "unit_price": 2}]}}})")) ==
+          "plans[0].meters.api_call.tiers[0].unit_price");
+    CHECK(problemOf(plansWith(R"({"id": "a", "meters": {"api_call": {"unit_price": 0.01, "unit_price": 0}}})"))
+              .find("duplicate key") != std::string::npos);
+    // Plans with the same id (already refused by the PriceBook constructor).
+    CHECK(problemOf(plansWith(R"({"id": "a", "meters": {"api_call": {"unit_price": 1}}},
+                               {"id": "a", "meters": {"api_call": {"unit_price": 2}}})"))
+              .find("defined twice") != std::string::npos);
+}
+
+TEST_CASE("price-book numbers and strings are read exactly as typed", "[price_book]") {
+    // 4294967298 = 2^32 + 2 would be narrowed to 2.
+    CHECK(fieldOf(plansWith(R"({"id": "a", "minor_units": 4294967298, "meters": {"api_call": {"unit_price": 1}}})")) ==
+          "plans[0].minor_units");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "minor_units": -4294967294, "meters": {"api_call": {"unit_price": 1}}})")) ==
+          "plans[0].minor_units");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "minor_units": 1e2, "meters": {"api_call": {"unit_price": 1}}})")) ==
+          "plans[0].minor_units");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "minor_units": 99999999999999999999999,
+                                "meters": {"api_call": {"unit_price": 1}}})")) == "plans[0].minor_units");
+    CHECK(PriceBook::fromJson(plansWith(R"({"id": "a", "currency": "XTS", "minor_units": 4,
+                                            "meters": {"api_call": {"unit_price": 1}}})"))
+              .plan("a")
+              .currency.minor_units == 4);
+    // A number where a string belongs.
+    CHECK(fieldOf(plansWith(R"({"id": 1.5, "meters": {"api_call": {"unit_price": 1}}})")) == "plans[0].id");
+    CHECK(fieldOf(plansWith(R"({"id": 1, "meters": {"api_call": {"unit_price": 1}}})")) == "plans[0].id");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "name": 2.5, "meters": {"api_call": {"unit_price": 1}}})")) ==
+          "plans[0].name");
+    CHECK(fieldOf(plansWith(R"({"id": "a", "meters": {"api_call": {"unit": 0.5, "unit_price": 1}}})")) ==
+          "plans[0].meters.api_call.unit");
+    CHECK(fieldOf(R"({"default_plan": 1.0, "plans": [{"id": "a", "meters": {"api_call": {"unit_price": 1}}}]})") ==
+          "default_plan");
+    // Prices keep every digit, as numbers or as strings, beyond a double's precision.
+    const auto book = PriceBook::fromJson(plansWith(
+        R"({"id": "a", "meters": {"api_call": {"unit_price": 0.123456789012, "included": 12345678901234567890123}}})"));
+    CHECK(book.plan("a").meter(EventType::apiCall())->unit_price == Decimal::parse("0.123456789012"));
+    CHECK(book.plan("a").meter(EventType::apiCall())->included == Decimal::parse("12345678901234567890123"));
+}
+
+TEST_CASE("deeply nested or oversized price books are refused before parsing recurses", "[price_book]") {
+    for (const int levels : {100000, PriceBook::max_json_depth + 1}) {
+        INFO(levels);
+        const std::string deep = plansWith(R"({"id": "a", "meters": {"api_call": {"unit_price": 1, "quota": )" +
+                                           std::string(levels, '[') + std::string(levels, ']') + "}}}");
+        CHECK(problemOf(deep).find("nested deeper than") != std::string::npos);
+        CHECK(fieldOf(std::string(levels, '[')) != "(accepted)");
+    }
+    CHECK(fieldOf(std::string(PriceBook::max_json_bytes + 1, ' ')) == "price book");
+}
+
+TEST_CASE("a price book path that is a directory says so", "[price_book]") {
+    const auto dir = std::filesystem::temp_directory_path();
+    try {
+        PriceBook::load(dir);
+        FAIL("no exception");
+    } catch (const ValidationError& e) {
+        CHECK(e.field() == "price book");
+        CHECK(std::string(e.what()).find("not a regular file") != std::string::npos);
+    }
+    try {
+        PriceBook::load("/nonexistent/plans.json");
+        FAIL("no exception");
+    } catch (const ValidationError& e) {
+        CHECK(std::string(e.what()).find("cannot read") != std::string::npos);
+    }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,13 @@ struct WavSpec {
     std::uint16_t channels = 1;
     std::uint32_t sample_rate = 16000;
     std::uint16_t bits = 16;
-    std::uint64_t frames = 16000;
+    std::uint64_t frames = 16000;  ///< sample frames, or blocks when block_align_override is set
     bool extensible = false;
     std::uint32_t byte_rate_override = 0;
     std::uint32_t data_size_override = 0;
     bool with_list_chunk = false;
+    std::uint16_t block_align_override = 0;  ///< compressed formats: bytes per block
+    std::optional<std::uint32_t> fact_frames;  ///< writes a fact chunk before the data
 };
 
 inline void put16(std::vector<std::uint8_t>& out, std::uint32_t v) {
@@ -34,7 +37,8 @@ inline void tag(std::vector<std::uint8_t>& out, const char* t) {
 
 /// A WAV file with silent samples.
 inline std::vector<std::uint8_t> makeWav(const WavSpec& spec) {
-    const std::uint32_t block = spec.channels * ((spec.bits + 7u) / 8u);
+    const std::uint32_t block =
+        spec.block_align_override ? spec.block_align_override : spec.channels * ((spec.bits + 7u) / 8u);
     const auto data_size = static_cast<std::uint32_t>(spec.frames * block);
     std::vector<std::uint8_t> out;
     tag(out, "RIFF");
@@ -61,6 +65,11 @@ inline std::vector<std::uint8_t> makeWav(const WavSpec& spec) {
         put32(out, 0);
         put16(out, spec.format);  // sub-format GUID begins with the format code
         out.resize(out.size() + 14, 0);
+    }
+    if (spec.fact_frames) {
+        tag(out, "fact");
+        put32(out, 4);
+        put32(out, *spec.fact_frames);
     }
     tag(out, "data");
     put32(out, spec.data_size_override ? spec.data_size_override : data_size);

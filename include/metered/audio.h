@@ -25,9 +25,14 @@ struct WavInfo {
 
 /// Reads a WAV file's header and computes its exact duration: frames from the data
 /// chunk's size and the block alignment (or the `fact` chunk for compressed formats).
-/// Throws ValidationError("wav", …) for anything that is not a well-formed WAV: a
-/// truncated file, a data chunk larger than the file, a zero sample rate or block
-/// alignment, a byte rate that contradicts the format. Never reads past `file`.
+/// Throws ValidationError("wav", …), naming the header field, for anything that is not a
+/// well-formed, plausible WAV: a truncated file, a data chunk larger than the file, a
+/// sample rate outside 8000–384000 Hz, 0 or more than 64 channels, more than 64 bits per
+/// sample, a PCM block alignment other than channels × bits / 8 or byte rate other than
+/// sample rate × block alignment, a compressed byte rate below sample rate / 128 or above
+/// what 64-bit samples take, a `fact` frame count beyond what the data bytes hold at the
+/// byte rate (an eighth plus one block of slack). So no header makes a few bytes last
+/// long: a duration never exceeds 34 ms per byte of `file`. Never reads past `file`.
 WavInfo wavDuration(std::span<const std::uint8_t> file);
 
 /// An estimate of minutes for compressed audio (webm/opus, mp3, …) whose length is not in

@@ -9,10 +9,13 @@
 namespace metered {
 
 /// Root of every exception metered throws. Messages never contain secrets
-/// (connection passwords are masked before any message is built).
+/// (connection passwords are masked before any message is built), and are always valid
+/// UTF-8: input quoted into them is cut on a character boundary and escaped, and any
+/// malformed byte left is replaced by U+FFFD.
 class Error : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit Error(const std::string& what);
+    explicit Error(const char* what);
 };
 
 /// Bad input from the caller: a malformed id, a negative or non-finite quantity,

@@ -22,6 +22,13 @@ namespace metered {
 /// A value type; not synchronised (fill it on one thread, then hand it over).
 class Metadata {
 public:
+    /// Largest JSON text setJson() and fromJson() read (1 MiB, the most a store keeps);
+    /// longer text is refused before it is parsed.
+    static constexpr std::size_t max_json_bytes = std::size_t{1} << 20;
+    /// Deepest nesting of arrays and objects setJson() and fromJson() accept, counting
+    /// fromJson()'s outer object; deeper text is refused while it is parsed.
+    static constexpr int max_json_depth = 32;
+
     Metadata() = default;
 
     Metadata& set(std::string_view key, std::string_view value);
@@ -38,11 +45,13 @@ public:
     /// Sets `key` to `null`.
     Metadata& setNull(std::string_view key);
     /// Sets `key` to an arbitrary JSON value given as text (an object, an array, a number).
-    /// Throws ValidationError when `json` is not one JSON value.
+    /// Throws ValidationError("metadata.<key>", …) when `json` is not one JSON value, is
+    /// longer than max_json_bytes or nests deeper than max_json_depth.
     Metadata& setJson(std::string_view key, std::string_view json);
 
     /// The fields of a JSON object given as text, e.g. `{"intent":"order","tokens":12}`.
-    /// Throws ValidationError("metadata", …) when the text is not a JSON object.
+    /// Throws ValidationError("metadata", …) when the text is not a JSON object, is longer
+    /// than max_json_bytes or nests deeper than max_json_depth.
     static Metadata fromJson(std::string_view object_text);
 
     /// The JSON object text, e.g. `{"operation":"chat_completion","tokens":412}`.

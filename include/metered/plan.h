@@ -14,8 +14,11 @@ namespace metered {
 
 /// A currency and the number of digits of its minor unit (USD: 2, JPY: 0, KWD: 3).
 struct Currency {
+    /// Most fractional digits of a minor unit a plan may use.
+    static constexpr int max_minor_units = 6;
+
     std::string code = "USD";
-    int minor_units = 2;
+    int minor_units = 2;  ///< 0 to max_minor_units
 
     /// The ISO 4217 currency `code` with its usual minor unit (USD, EUR, GBP, JPY, …).
     /// Throws ValidationError("currency", …) for a code it does not know; give

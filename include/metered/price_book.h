@@ -37,9 +37,19 @@ public:
     /// Validates every plan and their consistency; throws ValidationError naming the field.
     explicit PriceBook(std::vector<Plan> plans, std::string default_plan = "basic");
 
-    /// Parses the JSON form above. Throws ValidationError with the JSON path of the problem.
+    /// Longest price-book JSON text fromJson() and load() read (4 MiB).
+    static constexpr std::size_t max_json_bytes = std::size_t{4} << 20;
+    /// Deepest nesting of arrays and objects fromJson() accepts (a price book needs 6).
+    static constexpr int max_json_depth = 32;
+
+    /// Parses the JSON form above. Throws ValidationError with the JSON path of the problem:
+    /// malformed JSON, a key given twice in one object (so an event type or a price cannot
+    /// be given twice), an unknown key, a number where a string belongs or a string that is
+    /// not a decimal where a number belongs, an integer out of range (`minor_units` 0–6),
+    /// nesting deeper than max_json_depth, text longer than max_json_bytes.
     static PriceBook fromJson(std::string_view json_text);
-    /// Reads and parses a JSON file. Throws ValidationError (also for an unreadable file).
+    /// Reads and parses a JSON file. Throws ValidationError("price book", …) also for a path
+    /// that does not exist, is not a regular file (a directory) or cannot be read.
     static PriceBook load(const std::filesystem::path& path);
     /// The JSON form, with every number written exactly.
     std::string toJson() const;

@@ -14,6 +14,7 @@
 #include "connection_pool.h"
 #include "metered/errors.h"
 #include "schema.h"
+#include "../untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -352,7 +353,7 @@ void PostgresStore::saveAccount(const Account& account) {
             connection.exec("check time zone", detail::pg::check_time_zone, PgParams().add(account.time_zone));
         } catch (const StoreError& e) {
             if (e.sqlstate() == "22023") {
-                throw ValidationError("time_zone", "the database does not know the time zone '" + account.time_zone + "'");
+                throw ValidationError("time_zone", "the database does not know the time zone " + detail::quoted(account.time_zone));
             }
             throw;
         }

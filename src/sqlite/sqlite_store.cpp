@@ -14,6 +14,7 @@
 #include "metered/errors.h"
 #include "schema.h"
 #include "sqlite_db.h"
+#include "../untrusted_text.h"
 
 namespace metered {
 namespace {
