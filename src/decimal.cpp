@@ -27,7 +27,8 @@ constexpr int128 limit = powers_of_ten[max_digits];  // |mantissa| < 10^38
 
 constexpr int128 magnitude(int128 v) { return v < 0 ? -v : v; }
 
-bool fits(int128 mantissa) { return magnitude(mantissa) < limit; }
+// Compared without negating: -INT128_MIN does not exist (a spooled record may hold it).
+bool fits(int128 mantissa) { return mantissa > -limit && mantissa < limit; }
 
 // mantissa × 10^k, or nothing on overflow.
 std::optional<int128> scaleUp(int128 mantissa, int k) {

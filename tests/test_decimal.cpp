@@ -114,3 +114,9 @@ TEST_CASE("integer views", "[decimal]") {
     CHECK(d("12.500").isInteger() == false);
     CHECK(d("1200").isInteger());
 }
+
+TEST_CASE("the most negative 128-bit mantissa is refused, not negated", "[decimal]") {
+    __extension__ const auto most_negative = static_cast<__int128>(static_cast<unsigned __int128>(1) << 127);
+    CHECK_THROWS_AS(Decimal::fromMantissa(most_negative, 0), metered::ArithmeticError);
+    CHECK_THROWS_AS(Decimal::fromMantissa(most_negative + 1, 0), metered::ArithmeticError);
+}
