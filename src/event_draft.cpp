@@ -26,12 +26,12 @@ UsageEvent toEvent(const EventDraft& draft) {
     event.list_cost = draft.quantity * draft.unit_price;
     event.occurred_at = draft.occurred_at;
     if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
-        event.metadata = Metadata::fromEncoded(draft.encoded_metadata);
+        event.metadata = MetadataEncoding::fromBytes(draft.encoded_metadata);
     } else {
         std::string encoded(draft.metadataBytes(), '\0');
         char* p = encoded.data();
         for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
-        event.metadata = Metadata::fromEncoded(encoded);
+        event.metadata = MetadataEncoding::fromBytes(encoded);
     }
     return event;
 }

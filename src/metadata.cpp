@@ -150,21 +150,26 @@ std::size_t Metadata::size() const noexcept {
     return count;
 }
 
-Metadata Metadata::fromEncoded(std::string_view encoded) {
-    // Structure and UTF-8 are checked; JSON values are trusted to be the JSON text the
-    // encoder wrote (the spool's checksums guard them on disk).
+namespace detail {
+
+Metadata MetadataEncoding::fromBytes(std::string_view encoded) {
+    // Bytes from outside this process (a spool file): everything is checked, JSON values
+    // included, as if they came from the host.
     for (std::size_t offset = 0; offset < encoded.size();) {
         const auto field = readField(encoded, offset);
-        if (!field || !detail::isStorableText(field->key) ||
-            (field->kind == detail::FieldKind::string && !detail::isStorableText(field->value)) ||
-            (field->kind == detail::FieldKind::json && detail::hasNulEscape(field->value))) {
+        if (!field || !isStorableText(field->key) ||
+            (field->kind == FieldKind::string && !isStorableText(field->value)) ||
+            (field->kind == FieldKind::json && hasNulEscape(field->value))) {
             throw ValidationError("metadata", "malformed encoding");
         }
+        if (field->kind == FieldKind::json) parseJson(field->value, "metadata." + clipped(field->key));
         offset += field->size;
     }
     Metadata metadata;
     metadata.encoded_ = std::string(encoded);
     return metadata;
 }
+
+}  // namespace detail
 
 }  // namespace metered

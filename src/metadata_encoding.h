@@ -8,11 +8,22 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include "metered/metadata.h"
 
 namespace metered::detail {
 
 enum class FieldKind : std::uint8_t { string = 1, json = 2 };
+
+/// What the event log needs of a Metadata: its fields as encoded bytes, and back.
+struct MetadataEncoding {
+    static const std::string& bytes(const Metadata& metadata) noexcept { return metadata.encoded_; }
+    /// Rebuilds metadata from bytes() (read back from a spool file): structure, UTF-8 and
+    /// JSON values are all checked. Throws ValidationError("metadata…", …).
+    static Metadata fromBytes(std::string_view encoded);
+};
 
 struct EncodedField {
     FieldKind kind;

@@ -198,7 +198,7 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
 Receipt UsageRecorder::record(const BusinessId& business, const EventType& type, const Decimal& quantity,
                               const Metadata& metadata, const RecordOptions& options) {
     auto draft = draftOf(business, type, quantity);
-    draft.encoded_metadata = metadata.encoded();
+    draft.encoded_metadata = detail::MetadataEncoding::bytes(metadata);
     return impl_->submit(draft, options);
 }
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "metered/errors.h"
+#include "metadata_encoding.h"
 #include "metered/metadata.h"
 
 using metered::Metadata;
@@ -45,13 +46,19 @@ TEST_CASE("bad keys and values are rejected", "[metadata]") {
     CHECK(m.empty());  // nothing half-set
 }
 
-TEST_CASE("the compact encoding round-trips", "[metadata]") {
+TEST_CASE("the compact encoding round-trips, and bytes from outside are checked", "[metadata]") {
+    using metered::detail::MetadataEncoding;
     Metadata m;
     m.set("a", "b").set("n", -5).setJson("arr", "[1, 2.5]");
-    const auto back = Metadata::fromEncoded(m.encoded());
+    const auto back = MetadataEncoding::fromBytes(MetadataEncoding::bytes(m));
     CHECK(back == m);
     CHECK(back.toJson() == R"({"a":"b","n":-5,"arr":[1,2.5]})");
-    CHECK_THROWS_AS(Metadata::fromEncoded(std::string_view(m.encoded()).substr(0, 5)), metered::ValidationError);
+    CHECK_THROWS_AS(MetadataEncoding::fromBytes(std::string_view(MetadataEncoding::bytes(m)).substr(0, 5)),
+                    metered::ValidationError);
+    // A JSON field whose text is not JSON (a damaged spool record) is refused, not stored.
+    std::string bad = MetadataEncoding::bytes(Metadata().setJson("n", "12345"));
+    bad.replace(bad.size() - 5, 5, "12{45");
+    CHECK_THROWS_AS(MetadataEncoding::fromBytes(bad), metered::ValidationError);
 }
 
 TEST_CASE("deeply nested or oversized metadata JSON is refused before it can exhaust the stack", "[metadata]") {

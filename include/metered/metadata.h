@@ -8,6 +8,9 @@
 #include <string_view>
 
 namespace metered {
+namespace detail {
+struct MetadataEncoding;
+}  // namespace detail
 
 /// A flat JSON object of facts about one event, stored as the `metadata` JSONB of the
 /// seed's `usage_events`. Fields keep the order they were set in; setting a key again
@@ -63,14 +66,10 @@ public:
     /// Bytes held: the keys and values plus a few bytes per field. Bounded by the
     /// recorder's metadata limit.
     std::size_t byteSize() const noexcept { return encoded_.size(); }
-    /// The compact encoding (for spooling); `fromEncoded` reverses it.
-    const std::string& encoded() const noexcept { return encoded_; }
-    /// Rebuilds metadata from `encoded()`; throws ValidationError on malformed input.
-    static Metadata fromEncoded(std::string_view encoded);
-
     friend bool operator==(const Metadata&, const Metadata&) = default;
 
 private:
+    friend struct detail::MetadataEncoding;  // the event log copies the encoded fields as bytes
     enum class Kind : std::uint8_t;
     Metadata& setInteger(std::string_view key, std::int64_t value);
     Metadata& put(std::string_view key, Kind kind, std::string_view value);

@@ -109,7 +109,7 @@ UsageEvent decodeEvent(std::span<const std::byte> bytes) {
     event.list_cost = event.quantity * event.unit_price;
     std::uint32_t metadata = 0;
     r.bytes(&metadata, 4);
-    event.metadata = Metadata::fromEncoded(r.text(metadata));
+    event.metadata = MetadataEncoding::fromBytes(r.text(metadata));
     if (!r.done()) throw ValidationError("event record", "trailing bytes");
     return event;
 }
