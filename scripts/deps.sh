@@ -3,7 +3,7 @@
 # does nothing when they are all present).
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ pkg-config git ca-certificates tzdata
+  cmake ninja-build g++ ccache pkg-config git ca-certificates tzdata
   libfmt-dev libhowardhinnant-date-dev nlohmann-json3-dev libssl-dev
   libcli11-dev catch2 librapidcheck-dev libbenchmark-dev
   libpq-dev postgresql postgresql-common libsqlite3-dev

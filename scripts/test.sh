@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian 12 machine as root it installs what it needs, then:
-#   1. builds with warnings as errors, and again with AddressSanitizer + UndefinedBehavior-
-#      Sanitizer and with ThreadSanitizer;
+#   1. checks the layering rule; builds with warnings as errors with g++ and with clang++,
+#      each store option off, a shared library, and again with AddressSanitizer +
+#      UndefinedBehaviorSanitizer and with ThreadSanitizer;
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
 #      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
 #   3. builds the libFuzzer targets (clang, ASan + UBSan) and fuzzes each parser of
@@ -18,15 +19,32 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
+echo "== layers: no file includes one above it (CONTRIBUTING.md)"
+scripts/check-layers.sh
+
+# ccache: the builds below share most of their translation units.
+export CCACHE_DIR="${CCACHE_DIR:-$PWD/build/ccache}"
 build() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETERED_WARNINGS_AS_ERRORS=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETERED_WARNINGS_AS_ERRORS=ON \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
   cmake --build "$dir" -j2
 }
 
 builds=(build/test)
 build build/test
+echo "== clang: the same build with clang++ (its own warnings, as errors)"
+build build/clang -DCMAKE_CXX_COMPILER=clang++ -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
+builds+=(build/clang)
+echo "== options: each store off, both off, benchmarks without PostgreSQL, a shared library"
+build build/options-no-postgres -DMETERED_WITH_POSTGRES=OFF -DMETERED_BUILD_TESTS=OFF
+build build/options-no-sqlite -DMETERED_WITH_SQLITE=OFF -DMETERED_BUILD_TESTS=OFF
+build build/options-memory-only -DMETERED_WITH_POSTGRES=OFF -DMETERED_WITH_SQLITE=OFF -DMETERED_BUILD_TESTS=OFF
+build build/options-bench -DMETERED_WITH_POSTGRES=OFF -DMETERED_BUILD_BENCHMARKS=ON -DMETERED_BUILD_TESTS=OFF \
+  -DMETERED_BUILD_EXAMPLES=OFF
+build build/options-shared -DBUILD_SHARED_LIBS=ON -DMETERED_BUILD_TESTS=OFF
+(cd build/options-shared && examples/quickstart >/dev/null)
 if [ "${METERED_SANITIZERS:-1}" != 0 ]; then
   build build/asan "-DMETERED_SANITIZE=address;undefined" -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
   build build/tsan -DMETERED_SANITIZE=thread -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
