@@ -190,6 +190,29 @@ std::optional<std::int64_t> Decimal::toInt64() const noexcept {
     return static_cast<std::int64_t>(v);
 }
 
+namespace detail {
+
+void appendDecimal(std::string& out, const Decimal& value) {
+    __extension__ using uint128 = unsigned __int128;
+    char buffer[48];
+    char* end = buffer + sizeof buffer;
+    char* p = end;
+    const bool negative = value.isNegative();
+    auto m = negative ? static_cast<uint128>(-value.mantissa()) : static_cast<uint128>(value.mantissa());
+    int written = 0;
+    const int scale = value.scale();
+    do {
+        if (written == scale && scale > 0) *--p = '.';
+        *--p = static_cast<char>('0' + static_cast<int>(m % 10));
+        m /= 10;
+        ++written;
+    } while (m != 0 || written <= scale);
+    if (negative) *--p = '-';
+    out.append(p, static_cast<std::size_t>(end - p));
+}
+
+}  // namespace detail
+
 std::string Decimal::toString() const {
     std::string text;
     detail::appendDecimal(text, *this);

@@ -142,6 +142,21 @@ std::ostream& operator<<(std::ostream& os, const Uuid& id) { return os << id.toS
 std::ostream& operator<<(std::ostream& os, const BusinessId& id) { return os << id.toString(); }
 std::ostream& operator<<(std::ostream& os, const EventId& id) { return os << id.toString(); }
 
+namespace detail {
+
+void appendUuid(std::string& out, const Uuid& id) {
+    static constexpr char hex[] = "0123456789abcdef";
+    char text[36];
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) text[at++] = '-';
+        text[at++] = hex[id.bytes()[i] >> 4];
+        text[at++] = hex[id.bytes()[i] & 0x0F];
+    }
+    out.append(text, sizeof text);
+}
+
+}  // namespace detail
 }  // namespace metered
 
 std::size_t std::hash<metered::Uuid>::operator()(const metered::Uuid& id) const noexcept {

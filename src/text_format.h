@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Fast text for the stores' hot paths: ISO dates and times, JSON strings (private).
+// The text of values without temporaries, for the stores' hot paths (private). Each
+// value type writes its own (decimal.cpp, ids.cpp, time.cpp); JSON strings here.
 #pragma once
 
 #include <date/date.h>
