@@ -7,10 +7,13 @@
 #include <optional>
 #include <string>
 
+#include "decimal_access.h"
 #include "metered/errors.h"
 
 namespace metered {
 namespace {
+
+using detail::int128;
 
 constexpr std::uint16_t format_pcm = 1, format_float = 3, format_alaw = 6, format_mulaw = 7,
                         format_extensible = 0xFFFE;
@@ -82,7 +85,7 @@ Decimal minutesFromRatio(int128 numerator, int128 denominator) {
     int128 q = numerator / denominator;
     const int128 r = numerator % denominator;
     if (2 * r > denominator || (2 * r == denominator && q % 2 != 0)) ++q;
-    return Decimal::fromMantissa(q, minute_digits);
+    return detail::DecimalAccess::make(q, minute_digits);
 }
 
 constexpr int128 micro = 1'000'000;

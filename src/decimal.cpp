@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "metered/decimal.h"
 
+#include "decimal_access.h"
+
 #include <array>
 #include <cstdlib>
 #include <ostream>
@@ -11,6 +13,8 @@
 
 namespace metered {
 namespace {
+
+using detail::int128;
 
 __extension__ using uint128 = unsigned __int128;
 
@@ -70,8 +74,10 @@ std::optional<Aligned> align(int128 ma, int sa, int128 mb, int sb) {
 
 }  // namespace
 
-Decimal Decimal::fromMantissa(int128 mantissa, int scale) {
-    if (scale < 0 || scale > max_scale) throw ArithmeticError("decimal scale out of range");
+Decimal Decimal::fromMantissa(std::int64_t mantissa, int scale) { return detail::DecimalAccess::make(mantissa, scale); }
+
+Decimal detail::DecimalAccess::make(int128 mantissa, int scale) {
+    if (scale < 0 || scale > Decimal::max_scale) throw ArithmeticError("decimal scale out of range");
     if (!fits(mantissa)) overflow("mantissa");
     Decimal d;
     d.mantissa_ = mantissa;
@@ -159,7 +165,7 @@ Decimal Decimal::rounded(int digits, Rounding mode) const {
     if (digits >= scale_) {
         auto scaled = scaleUp(mantissa_, digits - scale_);
         if (!scaled) overflow("rounding");
-        return fromMantissa(*scaled, digits);
+        return detail::DecimalAccess::make(*scaled, digits);
     }
     const int128 p = powers_of_ten[scale_ - digits];
     int128 q = mantissa_ / p;
@@ -180,7 +186,7 @@ Decimal Decimal::rounded(int digits, Rounding mode) const {
                 break;
         }
     }
-    return fromMantissa(q, digits);
+    return detail::DecimalAccess::make(q, digits);
 }
 
 std::optional<std::int64_t> Decimal::toInt64() const noexcept {
@@ -198,7 +204,7 @@ void appendDecimal(std::string& out, const Decimal& value) {
     char* end = buffer + sizeof buffer;
     char* p = end;
     const bool negative = value.isNegative();
-    auto m = negative ? static_cast<uint128>(-value.mantissa()) : static_cast<uint128>(value.mantissa());
+    auto m = negative ? static_cast<uint128>(-detail::DecimalAccess::mantissa(value)) : static_cast<uint128>(detail::DecimalAccess::mantissa(value));
     int written = 0;
     const int scale = value.scale();
     do {
@@ -221,20 +227,20 @@ std::string Decimal::toString() const {
 
 std::string Decimal::toPlainString() const { return normalized().toString(); }
 
-Decimal Decimal::operator-() const { return fromMantissa(-mantissa_, scale_); }
+Decimal Decimal::operator-() const { return detail::DecimalAccess::make(-mantissa_, scale_); }
 
 Decimal operator+(const Decimal& a, const Decimal& b) {
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
     int128 sum = 0;
     if (!aligned || __builtin_add_overflow(aligned->a, aligned->b, &sum)) overflow("sum");
-    return Decimal::fromMantissa(sum, aligned->scale);
+    return detail::DecimalAccess::make(sum, aligned->scale);
 }
 
 Decimal operator-(const Decimal& a, const Decimal& b) {
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
     int128 difference = 0;
     if (!aligned || __builtin_sub_overflow(aligned->a, aligned->b, &difference)) overflow("difference");
-    return Decimal::fromMantissa(difference, aligned->scale);
+    return detail::DecimalAccess::make(difference, aligned->scale);
 }
 
 Decimal operator*(const Decimal& a, const Decimal& b) {
@@ -248,7 +254,7 @@ Decimal operator*(const Decimal& a, const Decimal& b) {
             if (scale > Decimal::max_scale) {
                 throw ArithmeticError("decimal product has more than 24 fractional digits");
             }
-            return Decimal::fromMantissa(product, scale);
+            return detail::DecimalAccess::make(product, scale);
         }
         trim(ma, sa);
         trim(mb, sb);
@@ -284,10 +290,10 @@ Decimal max(const Decimal& a, const Decimal& b) noexcept { return a < b ? b : a;
 Decimal ceilDivide(const Decimal& dividend, const Decimal& divisor) {
     if (divisor.signum() <= 0) throw ArithmeticError("ceilDivide needs a positive divisor");
     if (dividend.signum() <= 0) return Decimal(0);
-    auto aligned = align(dividend.mantissa(), dividend.scale(), divisor.mantissa(), divisor.scale());
+    auto aligned = align(detail::DecimalAccess::mantissa(dividend), dividend.scale(), detail::DecimalAccess::mantissa(divisor), divisor.scale());
     if (!aligned) overflow("quotient");
     const int128 q = aligned->a / aligned->b + (aligned->a % aligned->b != 0 ? 1 : 0);
-    return Decimal::fromMantissa(q, 0);
+    return detail::DecimalAccess::make(q, 0);
 }
 
 std::ostream& operator<<(std::ostream& os, const Decimal& value) { return os << value.toString(); }
@@ -314,7 +320,7 @@ Rounding parseRounding(std::string_view name, std::string_view field) {
 
 std::size_t std::hash<metered::Decimal>::operator()(const metered::Decimal& value) const noexcept {
     const auto n = value.normalized();
-    const auto m = static_cast<metered::uint128>(n.mantissa());
+    const auto m = static_cast<metered::uint128>(metered::detail::DecimalAccess::mantissa(n));
     const auto low = static_cast<std::uint64_t>(m), high = static_cast<std::uint64_t>(m >> 64);
     return std::hash<std::uint64_t>{}(low ^ (high * 0x9E3779B97F4A7C15ULL) ^ static_cast<std::uint64_t>(n.scale()));
 }

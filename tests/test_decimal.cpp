@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include "decimal_access.h"
 #include "metered/decimal.h"
 #include "metered/errors.h"
 
@@ -117,6 +118,6 @@ TEST_CASE("integer views", "[decimal]") {
 
 TEST_CASE("the most negative 128-bit mantissa is refused, not negated", "[decimal]") {
     __extension__ const auto most_negative = static_cast<__int128>(static_cast<unsigned __int128>(1) << 127);
-    CHECK_THROWS_AS(Decimal::fromMantissa(most_negative, 0), metered::ArithmeticError);
-    CHECK_THROWS_AS(Decimal::fromMantissa(most_negative + 1, 0), metered::ArithmeticError);
+    CHECK_THROWS_AS(metered::detail::DecimalAccess::make(most_negative, 0), metered::ArithmeticError);
+    CHECK_THROWS_AS(metered::detail::DecimalAccess::make(most_negative + 1, 0), metered::ArithmeticError);
 }

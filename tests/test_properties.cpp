@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "decimal_access.h"
 #include "metered/memory_store.h"
 #include "metered/pricing.h"
 #include "test_support.h"
@@ -19,9 +20,9 @@ namespace {
 rc::Gen<Decimal> genDecimal(int digits, std::int64_t max_units) {
     return rc::gen::apply(
         [](std::int64_t units, int scale, std::int64_t fraction) {
-            int128 power = 1;
+            detail::int128 power = 1;
             for (int i = 0; i < scale; ++i) power *= 10;
-            return Decimal::fromMantissa(units * power + fraction % power, scale);
+            return detail::DecimalAccess::make(units * power + fraction % power, scale);
         },
         rc::gen::inRange<std::int64_t>(0, max_units + 1), rc::gen::inRange(0, digits + 1),
         rc::gen::inRange<std::int64_t>(0, 1'000'000'000));

@@ -12,8 +12,9 @@
 
 namespace metered {
 
-/// A signed 128-bit integer (GCC and Clang extension, quiet under -Wpedantic).
-__extension__ using int128 = __int128;
+namespace detail {
+struct DecimalAccess;
+}  // namespace detail
 
 /// How a value is brought to fewer fractional digits.
 enum class Rounding : std::uint8_t {
@@ -44,11 +45,11 @@ public:
     /// An integer value, exactly.
     template <std::integral I>
         requires(!std::same_as<I, bool>)
-    constexpr Decimal(I value) noexcept : mantissa_(static_cast<int128>(value)) {}
+    constexpr Decimal(I value) noexcept : mantissa_(static_cast<Mantissa>(value)) {}
 
-    /// mantissa × 10^-scale; throws ArithmeticError if scale is outside [0, max_scale]
-    /// or the mantissa has more than 38 digits.
-    static Decimal fromMantissa(int128 mantissa, int scale);
+    /// mantissa × 10^-scale, exactly: `fromMantissa(1, 3)` is 0.001. Throws
+    /// ArithmeticError if scale is outside [0, max_scale].
+    static Decimal fromMantissa(std::int64_t mantissa, int scale);
 
     /// Parses "-12.345", "0.001", "25.5", "1e-3" (no spaces, no NaN or infinity).
     /// Throws ValidationError naming `field` when the text is not such a number.
@@ -56,7 +57,6 @@ public:
     /// As parse, but returns nothing instead of throwing.
     static std::optional<Decimal> tryParse(std::string_view text) noexcept;
 
-    constexpr int128 mantissa() const noexcept { return mantissa_; }
     constexpr int scale() const noexcept { return scale_; }
     constexpr int signum() const noexcept { return mantissa_ > 0 ? 1 : (mantissa_ < 0 ? -1 : 0); }
     constexpr bool isZero() const noexcept { return mantissa_ == 0; }
@@ -89,7 +89,9 @@ public:
     friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept;
 
 private:
-    int128 mantissa_ = 0;
+    friend struct detail::DecimalAccess;  // the library's own arithmetic, text and encoding
+    __extension__ using Mantissa = __int128;  // 38 digits fit
+    Mantissa mantissa_ = 0;
     std::uint8_t scale_ = 0;
 };
 

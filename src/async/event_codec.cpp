@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "../decimal_access.h"
 #include "metered/errors.h"
 
 namespace metered::detail {
@@ -23,7 +24,7 @@ public:
     }
     void u8(std::uint8_t v) { bytes(&v, 1); }
     void decimal(const Decimal& d) {
-        const int128 m = d.mantissa();
+        const int128 m = DecimalAccess::mantissa(d);
         bytes(&m, 16);
         u8(static_cast<std::uint8_t>(d.scale()));
     }
@@ -55,7 +56,7 @@ public:
     Decimal decimal() {
         int128 m = 0;
         bytes(&m, 16);
-        return Decimal::fromMantissa(m, u8());
+        return DecimalAccess::make(m, u8());
     }
     bool done() const { return at_ == in_.size(); }
 
