@@ -7,45 +7,19 @@
 namespace metered::detail {
 
 bool isValidUtf8Slow(std::string_view text) noexcept {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(text.data());
-    const auto* end = p + text.size();
-    while (p < end) {
+    for (std::size_t at = 0; at < text.size();) {
         // Eight ASCII bytes at a time: the common case for keys, models and session ids.
-        if (end - p >= 8) {
+        if (text.size() - at >= 8) {
             std::uint64_t word;
-            std::memcpy(&word, p, 8);
+            std::memcpy(&word, text.data() + at, 8);
             if ((word & 0x8080808080808080ULL) == 0) {
-                p += 8;
+                at += 8;
                 continue;
             }
         }
-        const std::uint8_t c = *p;
-        if (c < 0x80) {
-            ++p;
-            continue;
-        }
-        int extra = 0;
-        std::uint32_t cp = 0;
-        if ((c & 0xE0) == 0xC0) {
-            extra = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (end - p <= extra) return false;
-        for (int i = 1; i <= extra; ++i) {
-            if ((p[i] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        static constexpr std::uint32_t smallest[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < smallest[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        p += extra + 1;
+        const std::size_t length = utf8SequenceLength(text, at);
+        if (length == 0) return false;
+        at += length;
     }
     return true;
 }

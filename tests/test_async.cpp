@@ -38,19 +38,6 @@ Decimal used(const UsageRecorder& recorder, const BusinessId& id, EventType type
     return recorder.getBillingUsage(id).quantity(type);
 }
 
-/// Keeps the calling thread on CPU 0 while alive: its events then all go to one lane.
-struct PinnedToCpu0 {
-    cpu_set_t before{};
-    PinnedToCpu0() {
-        pthread_getaffinity_np(pthread_self(), sizeof before, &before);
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(0, &one);
-        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-    }
-    ~PinnedToCpu0() { pthread_setaffinity_np(pthread_self(), sizeof before, &before); }
-};
-
 std::vector<fs::path> segmentsIn(const fs::path& dir) {
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir)) {

@@ -3,9 +3,6 @@
 // headers, segments cut short while being created.
 #include <catch2/catch.hpp>
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -41,19 +38,6 @@ std::vector<fs::path> filesIn(const fs::path& dir, std::string_view prefix = "se
     std::sort(files.begin(), files.end());
     return files;
 }
-
-/// Keeps the calling thread on CPU 0 while alive: its events then all go to one lane.
-struct PinnedToCpu0 {
-    cpu_set_t before{};
-    PinnedToCpu0() {
-        pthread_getaffinity_np(pthread_self(), sizeof before, &before);
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(0, &one);
-        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-    }
-    ~PinnedToCpu0() { pthread_setaffinity_np(pthread_self(), sizeof before, &before); }
-};
 
 }  // namespace
 

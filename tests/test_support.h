@@ -3,6 +3,8 @@
 #pragma once
 
 #include <date/date.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +122,19 @@ inline void appendInBatches(UsageStore& store, std::span<const UsageEvent> event
         store.append(events.subspan(from, std::min(batch, events.size() - from)));
     }
 }
+
+/// Keeps the calling thread on CPU 0 while alive: its events then all go to one lane.
+struct PinnedToCpu0 {
+    cpu_set_t before{};
+    PinnedToCpu0() {
+        pthread_getaffinity_np(pthread_self(), sizeof before, &before);
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
+    ~PinnedToCpu0() { pthread_setaffinity_np(pthread_self(), sizeof before, &before); }
+};
 
 /// A clock that stays where it is set.
 struct FixedClock {
