@@ -271,7 +271,9 @@ TEMPLATE_TEST_CASE("one business's poison event costs no other event, and lands 
     fixture.store->saveAccount(a);
     fixture.store->saveAccount(b);
     UsageRecorder recorder(fixture.store, asyncOptions({.max_batch = 5000, .spool_dir = dir.path}));
-    // B's 1001st storage event of 10^12 MB would take its day past 10^15 MB.
+    // B's 1001st storage event of 10^12 MB would take its day past 10^15 MB. One lane keeps
+    // the recording order, so the 1001st recorded is the 1001st stored.
+    const PinnedToCpu0 pinned;
     for (int i = 0; i < 1000; ++i) {
         recorder.recordApiCall(a.id);
         recorder.recordStorage(b.id, num("1000000000000"));
