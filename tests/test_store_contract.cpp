@@ -2,6 +2,7 @@
 // The UsageStore contract, run against every backend.
 #include <catch2/catch.hpp>
 
+#include <date/tz.h>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <thread>
@@ -115,6 +116,59 @@ TEMPLATE_TEST_CASE("appending is idempotent per event id", "[store]", STORE_FIXT
             CHECK(t.list_cost == num("0.02"));
         }
     }
+}
+
+TEMPLATE_TEST_CASE("a large batch is counted exactly whether all new, half repeated or with a conflict", "[store]",
+                   STORE_FIXTURES) {
+    // Large enough for PostgreSQL's bulk way (COPY); a repeat sends it the careful way.
+    // Both must give what the memory store gives, day by local day.
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto ny = account("New York", "America/New_York");
+    const auto lhi = account("Lord Howe", "Australia/Lord_Howe");
+    store.saveAccount(ny);
+    store.saveAccount(lhi);
+    std::vector<UsageEvent> first;
+    std::map<std::pair<BusinessId, date::local_days>, std::int64_t> expected;  // events per local day
+    for (int i = 0; i < 200; ++i) {
+        const auto& business = i % 2 == 0 ? ny : lhi;
+        const auto when = at(2024_y / 3 / 9, minutes(17 * i));  // across two days and NY's DST change
+        first.push_back(event(business.id, i % 3 == 0 ? EventType::voiceMinute() : EventType::apiCall(),
+                              i % 3 == 0 ? "0.25" : "1", when));
+        const auto day = date::floor<date::days>(date::locate_zone(business.time_zone)->to_local(when));
+        ++expected[{business.id, day}];
+    }
+    const auto all = store.append(first);
+    CHECK(all.stored == 200);
+    CHECK(all.duplicates == 0);
+    CHECK(all.rejected.empty());
+
+    std::vector<UsageEvent> second(first.begin(), first.begin() + 100);
+    for (int i = 0; i < 100; ++i) second.push_back(event(ny.id, EventType::apiCall(), "1", at(2024_y / 3 / 12)));
+    const auto half = store.append(second);
+    CHECK(half.stored == 100);
+    CHECK(half.duplicates == 100);
+    CHECK(half.rejected.empty());
+    expected[{ny.id, date::local_days(2024_y / 3 / 11)}] += 100;  // 00:00 UTC is 20:00 EDT the day before
+
+    std::vector<UsageEvent> third = first;
+    third[7].quantity = num("2");
+    third[7].list_cost = third[7].quantity * third[7].unit_price;
+    const auto conflict = store.append(third);
+    CHECK(conflict.stored == 0);
+    CHECK(conflict.duplicates == 199);
+    REQUIRE(conflict.rejected.size() == 1);
+    CHECK(conflict.rejected[0].index == 7);
+    CHECK(conflict.rejected[0].kind == RejectionKind::idempotency_conflict);
+
+    std::map<std::pair<BusinessId, date::local_days>, std::int64_t> stored;
+    for (const auto& business : {ny, lhi}) {
+        for (const auto& day : store.daily(business.id, march2024)) stored[{business.id, day.day}] += day.total.events;
+    }
+    CHECK(stored == expected);
+    const auto totals = store.totals(ny.id, march2024);
+    CHECK(totalOf(totals, EventType::apiCall()) == num("166"));  // 66 + 100
+    CHECK(totalOf(totals, EventType::voiceMinute()) == num("8.5"));  // 34 × 0.25
 }
 
 TEMPLATE_TEST_CASE("a poison event is rejected with its reason and the rest of the batch is stored", "[store]",

@@ -72,17 +72,26 @@ PgResult PgConnection::exec(std::string_view what, const char* sql, const PgPara
     return result;
 }
 
-void PgConnection::copyIn(const char* copy_sql, std::string_view data) {
+void PgConnection::startCopy(const char* copy_sql) {
     PgResult start(PQexec(conn_.get(), copy_sql));
     if (!start.get() || PQresultStatus(start.get()) != PGRES_COPY_IN) fail(start.get(), "copy");
-    if (PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1 ||
-        PQputCopyEnd(conn_.get(), nullptr) != 1) {
-        fail(nullptr, "copy");
-    }
+}
+
+void PgConnection::putCopyData(std::string_view data) {
+    if (PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1) fail(nullptr, "copy");
+}
+
+void PgConnection::endCopy() {
+    if (PQputCopyEnd(conn_.get(), nullptr) != 1) fail(nullptr, "copy");
     PgResult end(PQgetResult(conn_.get()));
     const ExecStatusType status = end.get() ? PQresultStatus(end.get()) : PGRES_FATAL_ERROR;
     while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
     if (status != PGRES_COMMAND_OK) fail(end.get(), "copy");
+}
+
+void PgConnection::abortCopy() noexcept {
+    if (PQputCopyEnd(conn_.get(), "the client stopped the copy") != 1) broken_ = true;
+    while (PGresult* result = PQgetResult(conn_.get())) PQclear(result);
 }
 
 void PgConnection::rollbackQuietly() noexcept {

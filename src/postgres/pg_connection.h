@@ -67,8 +67,24 @@ public:
     PgResult exec(std::string_view what, const char* sql, const PgParams& params = {});
     /// Runs a script of statements with no parameters (simple protocol): migrations.
     void execScript(const char* sql);
-    /// Runs `COPY … FROM STDIN` and sends `data` (COPY text format) as its rows.
-    void copyIn(const char* copy_sql, std::string_view data);
+    /// Runs `copy_sql` (a `COPY … FROM STDIN`, after statements of its own if any:
+    /// "BEGIN; COPY …") and sends what `rows(send)` passes to `send(std::string_view)`, as
+    /// it comes (COPY text format): the server parses while the rest is formatted.
+    template <class Rows>
+    void copyIn(const char* copy_sql, Rows&& rows) {
+        startCopy(copy_sql);
+        try {
+            rows([this](std::string_view data) { putCopyData(data); });
+        } catch (...) {
+            abortCopy();
+            throw;
+        }
+        endCopy();
+    }
+    /// Runs `copy_sql` and sends `data` as its rows.
+    void copyIn(const char* copy_sql, std::string_view data) {
+        copyIn(copy_sql, [data](auto&& send) { send(data); });
+    }
 
     bool broken() const noexcept { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
     /// True when a transaction is open (or aborted) on the connection.
@@ -97,6 +113,10 @@ public:
 
 private:
     [[noreturn]] void fail(const PGresult* result, std::string_view what);
+    void startCopy(const char* copy_sql);
+    void putCopyData(std::string_view data);
+    void endCopy();
+    void abortCopy() noexcept;
 
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
     std::string password_;  // to redact from messages

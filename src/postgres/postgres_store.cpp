@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "metered/postgres_store.h"
 
+#include <date/tz.h>
+
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -12,6 +16,7 @@
 #include "../iso_date.h"
 #include "../store_text.h"
 #include "connection_pool.h"
+#include "event_rows.h"
 #include "metered/errors.h"
 #include "schema.h"
 #include "../untrusted_text.h"
@@ -26,22 +31,6 @@ using detail::PgResult;
 using detail::dayText;
 using detail::fromCents;
 using detail::toCents;
-
-// Array literals are built in place: '{' elements separated by ',' '}'. Quoted elements
-// escape \ and ".
-void separate(std::string& array) {
-    if (array.size() > 1) array.push_back(',');
-}
-
-void addQuoted(std::string& array, std::string_view value) {
-    separate(array);
-    array.push_back('"');
-    for (char c : value) {
-        if (c == '"' || c == '\\') array.push_back('\\');
-        array.push_back(c);
-    }
-    array.push_back('"');
-}
 
 Decimal numeric(std::string_view text) { return Decimal::parse(text, "numeric column"); }
 
@@ -91,61 +80,78 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
 
 struct PostgresStore::Impl {
     detail::ConnectionPool pool;
+    // After a COPY met a stored id (a replay, a host's retries), this many chunks go the
+    // careful way before COPY is tried again.
+    std::atomic<int> careful_chunks{0};
 
     explicit Impl(const PostgresOptions& options) : pool(options.conninfo, options.pool_size) {}
 
-    // Appends events[indices] in one statement (one transaction) and accounts for each:
-    // stored, unknown business, duplicate or idempotency conflict.
-    AppendResult appendChunk(PgConnection& connection, std::span<const UsageEvent> events,
-                             std::span<const std::size_t> indices) {
-        std::string businesses = "{", ids = "{", types = "{", quantities = "{", prices = "{", costs = "{",
-                    metadata = "{", times = "{";
-        for (auto* array : {&businesses, &ids}) array->reserve(indices.size() * 37 + 2);
-        metadata.reserve(indices.size() * 160);
-        std::string json;  // reused for each event's metadata
-        for (std::size_t i : indices) {
-            const UsageEvent& e = events[i];
-            separate(businesses);
-            detail::appendUuid(businesses, e.business.uuid());
-            separate(ids);
-            detail::appendUuid(ids, e.id.uuid());
-            addQuoted(types, e.type.name());
-            separate(quantities);
-            detail::appendDecimal(quantities, e.quantity);
-            separate(prices);
-            detail::appendDecimal(prices, toCents(e.unit_price));
-            separate(costs);
-            detail::appendDecimal(costs, toCents(e.list_cost));
-            json = e.metadata.toJson();
-            addQuoted(metadata, json);
-            separate(times);
-            times.push_back('"');
-            detail::appendIsoTimestamp(times, e.occurred_at, true);
-            times.push_back('"');
+    // The time zone of each business of events[indices] that the table has (nullptr: a zone
+    // the library's time zone database lacks).
+    std::map<BusinessId, const date::time_zone*> zonesOf(std::span<const UsageEvent> events,
+                                                        std::span<const std::size_t> indices) {
+        std::set<BusinessId> businesses;
+        for (std::size_t i : indices) businesses.insert(events[i].business);
+        if (businesses.empty()) return {};
+        detail::pg::ArrayText ids;
+        for (const auto& business : businesses) detail::appendUuid(ids.next(), business.uuid());
+        return pool.run([&](PgConnection& connection) {
+            const PgResult r = connection.exec("read time zones", detail::pg::business_zones,
+                                               PgParams().add(std::move(ids).done()));
+            std::map<BusinessId, const date::time_zone*> zones;
+            for (int row = 0; row < r.rows(); ++row) {
+                const date::time_zone* zone = nullptr;
+                try {
+                    zone = date::locate_zone(r.text(row, 1));
+                } catch (const std::exception&) {
+                    // Set by hand in the table: its events are refused, naming it.
+                }
+                zones.emplace(BusinessId(Uuid::parse(r.text(row, 0))), zone);
+            }
+            return zones;
+        });
+    }
+
+    bool carefulTurn() noexcept {
+        int left = careful_chunks.load();
+        while (left > 0 && !careful_chunks.compare_exchange_weak(left, left - 1)) {
         }
-        // The batch is sorted by business: its distinct businesses are the changes.
-        std::string distinct = "{";
-        const BusinessId* previous = nullptr;
-        for (std::size_t i : indices) {
-            if (previous != nullptr && *previous == events[i].business) continue;
-            previous = &events[i].business;
-            separate(distinct);
-            detail::appendUuid(distinct, events[i].business.uuid());
+        return left > 0;
+    }
+
+    // Appends a chunk (one transaction) and accounts for each event: stored, unknown
+    // business, duplicate or idempotency conflict. A chunk of new events goes in by COPY
+    // with its rollup sums; one that meets a stored id goes the careful way.
+    AppendResult appendChunk(PgConnection& connection, const detail::pg::BatchView& batch) {
+        constexpr std::size_t copy_from = 32;  // below this, round trips cost more than COPY saves
+        if (batch.indices.size() >= copy_from && !carefulTurn()) {
+            try {
+                try {
+                    connection.copyIn(detail::pg::begin_copy_events,
+                                      [&](const auto& send) { detail::pg::copyRows(batch, send); });
+                    connection.exec("add to rollups", detail::pg::add_to_rollups, detail::pg::rollupParams(batch));
+                    connection.exec("commit", "COMMIT");
+                } catch (...) {
+                    connection.rollbackQuietly();
+                    throw;
+                }
+                AppendResult chunk;
+                chunk.stored = batch.indices.size();
+                return chunk;
+            } catch (const StoreError& e) {
+                if (e.transient()) throw;
+                if (e.sqlstate() == detail::pg::unique_violation) careful_chunks.store(16);
+                // Anything else (a rollup at its bound, a business gone since): the careful
+                // way decides event by event.
+            }
         }
-        for (auto* array : {&businesses, &ids, &types, &quantities, &prices, &costs, &metadata, &times, &distinct}) {
-            array->push_back('}');
-        }
-        const PgResult result = connection.exec("append", detail::pg::append_events,
-                                                PgParams()
-                                                    .add(std::move(businesses))
-                                                    .add(std::move(ids))
-                                                    .add(std::move(types))
-                                                    .add(std::move(quantities))
-                                                    .add(std::move(prices))
-                                                    .add(std::move(costs))
-                                                    .add(std::move(metadata))
-                                                    .add(std::move(times))
-                                                    .add(std::move(distinct)));
+        return appendCarefully(connection, batch);
+    }
+
+    AppendResult appendCarefully(PgConnection& connection, const detail::pg::BatchView& batch) {
+        const PgResult result =
+            connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
+        const auto events = batch.events;
         AppendResult chunk;
         chunk.stored = static_cast<std::size_t>(integer(result.text(0, 0)));
         // The unknown business ids come back as a text array: {id,id,…}.
@@ -158,7 +164,7 @@ struct PostgresStore::Impl {
             listed = comma == std::string_view::npos ? std::string_view() : listed.substr(comma + 1);
         }
         std::vector<std::size_t> known;
-        for (std::size_t i : indices) {
+        for (std::size_t i : batch.indices) {
             const std::string business = events[i].business.toString();
             if (unknown.count(business) != 0) {
                 chunk.rejected.push_back({i, events[i].id, detail::unknownBusiness(events[i].business),
@@ -179,20 +185,19 @@ struct PostgresStore::Impl {
     // returns how many.
     static std::size_t rejectConflicts(PgConnection& connection, std::span<const UsageEvent> events,
                                        std::span<const std::size_t> indices, std::vector<Rejection>& rejected) {
-        std::string businesses = "{", ids = "{", types = "{", quantities = "{";
+        detail::pg::ArrayText businesses, ids, types, quantities;
         for (std::size_t i : indices) {
-            separate(businesses);
-            detail::appendUuid(businesses, events[i].business.uuid());
-            separate(ids);
-            detail::appendUuid(ids, events[i].id.uuid());
-            addQuoted(types, events[i].type.name());
-            separate(quantities);
-            detail::appendDecimal(quantities, events[i].quantity);
+            detail::appendUuid(businesses.next(), events[i].business.uuid());
+            detail::appendUuid(ids.next(), events[i].id.uuid());
+            types.addQuoted(events[i].type.name());
+            detail::appendDecimal(quantities.next(), events[i].quantity);
         }
-        for (auto* array : {&businesses, &ids, &types, &quantities}) array->push_back('}');
         const PgResult r = connection.exec("check idempotency", detail::pg::idempotency_conflicts,
-                                           PgParams().add(std::move(businesses)).add(std::move(ids)).add(std::move(types)).add(
-                                               std::move(quantities)));
+                                           PgParams()
+                                               .add(std::move(businesses).done())
+                                               .add(std::move(ids).done())
+                                               .add(std::move(types).done())
+                                               .add(std::move(quantities).done()));
         for (int row = 0; row < r.rows(); ++row) {
             const BusinessId business(Uuid::parse(r.text(row, 0)));
             const EventId id(Uuid::parse(r.text(row, 1)));
@@ -210,17 +215,16 @@ struct PostgresStore::Impl {
 
     // The rejection of an event that failed alone: a day's rollup at its bound is said
     // as every store says it; anything else in the server's words.
-    Rejection rejectAlone(const UsageEvent& event, std::size_t index, const std::exception& failure) {
+    Rejection rejectAlone(const UsageEvent& event, date::local_days day, std::size_t index,
+                          const std::exception& failure) {
         const auto* store_error = dynamic_cast<const StoreError*>(&failure);
         if (store_error != nullptr && store_error->sqlstate() == detail::pg::check_violation &&
             std::string_view(failure.what()).find(detail::pg::rollup_bounds_constraint) != std::string_view::npos) {
             try {
                 const auto reason = pool.run([&](PgConnection& connection) -> std::optional<std::string> {
-                    std::string when;
-                    detail::appendIsoTimestamp(when, event.occurred_at, true);
                     const PgResult r = connection.exec(
                         "read day rollup", detail::pg::day_rollup_of,
-                        PgParams().add(event.business.toString()).add(std::move(when)).add(std::string(event.type.name())));
+                        PgParams().add(event.business.toString()).add(dayText(day)).add(std::string(event.type.name())));
                     UsageTotal total{event.type, {}, 0, {}};
                     if (r.rows() > 0) {
                         total = {event.type, numeric(r.text(0, 0)), integer(r.text(0, 1)), fromCents(numeric(r.text(0, 2)))};
@@ -234,7 +238,6 @@ struct PostgresStore::Impl {
         }
         return {index, event.id, failure.what(), RejectionKind::refused};
     }
-
 };
 
 PostgresStore::PostgresStore(PostgresOptions options) : impl_(std::make_unique<Impl>(options)) {
@@ -277,15 +280,36 @@ int PostgresStore::schemaVersion() {
 
 AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     AppendResult result;
-    std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
+    const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
+    // The local day of each event, in its business's zone, decided here with the library's
+    // time zone database (as every store decides it): unknown businesses are refused first.
+    const auto zones = impl_->zonesOf(events, valid);
+    std::vector<date::local_days> days(events.size());
+    std::vector<std::size_t> known;
+    known.reserve(valid.size());
+    for (std::size_t i : valid) {
+        const auto zone = zones.find(events[i].business);
+        if (zone == zones.end()) {
+            result.rejected.push_back({i, events[i].id, detail::unknownBusiness(events[i].business),
+                                       RejectionKind::unknown_business});
+        } else if (zone->second == nullptr) {
+            result.rejected.push_back({i, events[i].id,
+                                       "the time zone of business " + events[i].business.toString() +
+                                           " is not in this library's time zone database",
+                                       RejectionKind::refused});
+        } else {
+            days[i] = date::floor<date::days>(zone->second->to_local(events[i].occurred_at));
+            known.push_back(i);
+        }
+    }
     // Key order (the order rows are locked in), and each (business, id) sent once: a later
     // repeat within the batch is a duplicate of the first, or a conflict with it.
-    std::stable_sort(valid.begin(), valid.end(), [&](std::size_t a, std::size_t b) {
+    std::stable_sort(known.begin(), known.end(), [&](std::size_t a, std::size_t b) {
         return std::tie(events[a].business, events[a].id) < std::tie(events[b].business, events[b].id);
     });
     std::vector<std::size_t> unique;
-    unique.reserve(valid.size());
-    for (std::size_t i : valid) {
+    unique.reserve(known.size());
+    for (std::size_t i : known) {
         if (!unique.empty() && events[unique.back()].business == events[i].business && events[unique.back()].id == events[i].id) {
             const UsageEvent& first = events[unique.back()];
             if (first.type == events[i].type && first.quantity == events[i].quantity) {
@@ -301,9 +325,11 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     detail::appendIsolating(
         events, unique, result,
         [&](std::span<const std::size_t> chunk) {
-            return impl_->pool.run([&](PgConnection& c) { return impl_->appendChunk(c, events, chunk); });
+            return impl_->pool.run([&](PgConnection& c) { return impl_->appendChunk(c, {events, days, chunk}); });
         },
-        [&](std::size_t index, const std::exception& failure) { return impl_->rejectAlone(events[index], index, failure); });
+        [&](std::size_t index, const std::exception& failure) {
+            return impl_->rejectAlone(events[index], days[index], index, failure);
+        });
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
     return result;

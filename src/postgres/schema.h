@@ -25,10 +25,14 @@ inline constexpr const char* current_version = "SELECT coalesce(max(version), 0)
 inline constexpr const char* record_version =
     "INSERT INTO metered_schema_version (version, description) VALUES ($1, $2)";
 
-/// Appends a batch: $1 business ids, $2 event ids, $3 types, $4 quantities, $5 unit prices
-/// and $6 list costs in cents, $7 metadata, $8 occurrence times (all arrays, sorted by
-/// business and id, without repeats: the store does that before sending), and $9 the
-/// batch's distinct business ids (so the input is read once, never materialised).
+/// The time zone of each business of $1 (ids); a business the table lacks has no row.
+inline constexpr const char* business_zones = "SELECT id, time_zone FROM businesses WHERE id = ANY($1::uuid[])";
+
+/// Appends a batch whose events may be stored already: $1 business ids, $2 event ids, $3
+/// types, $4 quantities, $5 unit prices and $6 list costs in cents, $7 metadata, $8
+/// occurrence times, $9 local days (all arrays, sorted by business and id, without
+/// repeats: the store does that before sending), and $10 the batch's distinct business
+/// ids (so the input is read once, never materialised).
 /// Events of unknown businesses are skipped; an id the table has is skipped; the daily
 /// rollup grows by exactly the rows inserted, in one statement (one transaction); the
 /// per-cycle usage_aggregation is a view of it.
@@ -38,11 +42,10 @@ inline constexpr const char* append_events = R"SQL(
 WITH input AS (
   SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
-              $8::timestamptz[])
-       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at)
+              $8::timestamptz[], $9::date[])
+       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day)
 ), known AS (
-  SELECT i.*, (i.occurred_at AT TIME ZONE b.time_zone)::date AS local_day
-  FROM input i JOIN businesses b ON b.id = i.business_id
+  SELECT i.* FROM input i JOIN businesses b ON b.id = i.business_id
 ), inserted AS (
   INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
                             occurred_at, local_day, created_at)
@@ -62,8 +65,27 @@ WITH input AS (
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted),
-       ARRAY(SELECT x FROM unnest($9::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x))
+       ARRAY(SELECT x FROM unnest($10::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x))
 )SQL";
+
+/// The fast way in for a batch none of which is stored (what a batch of new events is):
+/// a transaction begun with its rows by COPY, then `add_to_rollups`. A stored id fails the
+/// COPY (unique violation) and the batch goes the careful way instead.
+inline constexpr const char* begin_copy_events =
+    "BEGIN; COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
+    "occurred_at, local_day, created_at) FROM STDIN";
+/// Adds a batch's sums to the daily rollup: $1 business ids, $2 days, $3 types, $4
+/// quantities, $5 event counts, $6 list costs in cents (arrays in key order).
+inline constexpr const char* add_to_rollups = R"SQL(
+INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
+SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::numeric[], $5::bigint[], $6::numeric[])
+ON CONFLICT (business_id, day, event_type) DO UPDATE
+   SET quantity = d.quantity + EXCLUDED.quantity,
+       event_count = d.event_count + EXCLUDED.event_count,
+       list_cost_cents = d.list_cost_cents + EXCLUDED.list_cost_cents
+)SQL";
+/// The SQLSTATE of a unique violation: a COPY met an id that is stored.
+inline constexpr const char* unique_violation = "23505";
 
 /// The events of a chunk ($1 business ids, $2 event ids, $3 types, $4 quantities) that are
 /// stored with another type or quantity: business id, event id, stored type and quantity.
@@ -78,12 +100,10 @@ WHERE e.event_type <> i.event_type OR e.quantity <> i.quantity
 inline constexpr const char* check_violation = "23514";
 inline constexpr const char* rollup_bounds_constraint = "usage_daily_bounds";
 
-/// The rollup an event of business $1, occurring at $2, of type $3 adds to: quantity,
-/// event count, list cost in cents (no row: nothing yet).
+/// The rollup of business $1, local day $2 and type $3: quantity, event count, list cost
+/// in cents (no row: nothing yet).
 inline constexpr const char* day_rollup_of = R"SQL(
-SELECT d.quantity, d.event_count, d.list_cost_cents
-FROM usage_daily d JOIN businesses b ON b.id = d.business_id
-WHERE d.business_id = $1 AND d.event_type = $3 AND d.day = ($2::timestamptz AT TIME ZONE b.time_zone)::date
+SELECT quantity, event_count, list_cost_cents FROM usage_daily WHERE business_id = $1 AND day = $2::date AND event_type = $3
 )SQL";
 
 /// Per-type sums of a business over local days [$2, $3), from the daily rollup.

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+#include "event_rows.h"
+
+#include <map>
+#include <tuple>
+
+#include "../store_text.h"
+#include "../text_format.h"
+
+namespace metered::detail::pg {
+namespace {
+
+// COPY text format: a backslash, tab, newline or carriage return inside a value is escaped.
+void appendCopyText(std::string& out, std::string_view text) {
+    for (char c : text) {
+        switch (c) {
+            case '\\': out += "\\\\"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            default: out.push_back(c);
+        }
+    }
+}
+
+}  // namespace
+
+void ArrayText::addQuoted(std::string_view value) {
+    std::string& out = next();
+    out.push_back('"');
+    for (char c : value) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+
+void copyRows(const BatchView& batch, const std::function<void(std::string_view)>& send) {
+    constexpr std::size_t rows_per_send = 64;  // ~20 kB: past libpq's 8 kB, so each is sent
+    std::string rows;
+    rows.reserve(rows_per_send * 400);
+    std::string stamp;
+    std::size_t pending = 0;
+    for (std::size_t i : batch.indices) {
+        const UsageEvent& e = batch.events[i];
+        appendUuid(rows, e.business.uuid());
+        rows += '\t';
+        appendUuid(rows, e.id.uuid());
+        rows += '\t';
+        appendCopyText(rows, e.type.name());
+        rows += '\t';
+        appendDecimal(rows, e.quantity);
+        rows += '\t';
+        appendDecimal(rows, toCents(e.unit_price));
+        rows += '\t';
+        appendDecimal(rows, toCents(e.list_cost));
+        rows += '\t';
+        appendCopyText(rows, e.metadata.toJson());
+        rows += '\t';
+        stamp.clear();
+        appendIsoTimestamp(stamp, e.occurred_at, true);
+        rows += stamp;
+        rows += '\t';
+        rows += dayText(batch.days[i]);
+        rows += '\t';
+        rows += stamp;  // created_at, as the seed's column
+        rows += '\n';
+        if (++pending == rows_per_send) {
+            send(rows);
+            rows.clear();
+            pending = 0;
+        }
+    }
+    if (!rows.empty()) send(rows);
+}
+
+PgParams appendParams(const BatchView& batch) {
+    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct;
+    for (auto* array : {&businesses, &ids}) array->reserve(batch.indices.size() * 37 + 2);
+    metadata.reserve(batch.indices.size() * 160);
+    const BusinessId* previous = nullptr;
+    for (std::size_t i : batch.indices) {
+        const UsageEvent& e = batch.events[i];
+        appendUuid(businesses.next(), e.business.uuid());
+        appendUuid(ids.next(), e.id.uuid());
+        types.addQuoted(e.type.name());
+        appendDecimal(quantities.next(), e.quantity);
+        appendDecimal(prices.next(), toCents(e.unit_price));
+        appendDecimal(costs.next(), toCents(e.list_cost));
+        metadata.addQuoted(e.metadata.toJson());
+        std::string& time = times.next();
+        time.push_back('"');
+        appendIsoTimestamp(time, e.occurred_at, true);
+        time.push_back('"');
+        days.next() += dayText(batch.days[i]);
+        // Key order: a batch's distinct businesses are where the business changes.
+        if (previous == nullptr || *previous != e.business) appendUuid(distinct.next(), e.business.uuid());
+        previous = &e.business;
+    }
+    return PgParams()
+        .add(std::move(businesses).done())
+        .add(std::move(ids).done())
+        .add(std::move(types).done())
+        .add(std::move(quantities).done())
+        .add(std::move(prices).done())
+        .add(std::move(costs).done())
+        .add(std::move(metadata).done())
+        .add(std::move(times).done())
+        .add(std::move(days).done())
+        .add(std::move(distinct).done());
+}
+
+PgParams rollupParams(const BatchView& batch) {
+    struct Sum {
+        Decimal quantity;
+        std::int64_t events = 0;
+        Decimal list_cost;
+    };
+    std::map<std::tuple<BusinessId, date::local_days, EventType>, Sum> sums;
+    for (std::size_t i : batch.indices) {
+        const UsageEvent& e = batch.events[i];
+        Sum& sum = sums[{e.business, batch.days[i], e.type}];
+        sum.quantity += e.quantity;
+        ++sum.events;
+        sum.list_cost += e.list_cost;
+    }
+    ArrayText businesses, days, types, quantities, counts, costs;
+    for (const auto& [key, sum] : sums) {
+        appendUuid(businesses.next(), std::get<0>(key).uuid());
+        days.next() += dayText(std::get<1>(key));
+        types.addQuoted(std::get<2>(key).name());
+        appendDecimal(quantities.next(), sum.quantity);
+        counts.next() += std::to_string(sum.events);
+        appendDecimal(costs.next(), toCents(sum.list_cost));
+    }
+    return PgParams()
+        .add(std::move(businesses).done())
+        .add(std::move(days).done())
+        .add(std::move(types).done())
+        .add(std::move(quantities).done())
+        .add(std::move(counts).done())
+        .add(std::move(costs).done());
+}
+
+}  // namespace metered::detail::pg
