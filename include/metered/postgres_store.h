@@ -27,10 +27,11 @@ struct PostgresOptions {
 ///   records them in `metered_schema_version`. The schema keeps the seed's tables and
 ///   names (`usage_events`, `usage_aggregation`, `usage_quotas`, `businesses`,
 ///   `billing_overview`), widened to NUMERIC; see docs/schema.md.
-/// - `append()` is one statement, one round trip and one transaction per batch: events
-///   are inserted with ON CONFLICT DO NOTHING on (business_id, id) and the daily rollup
-///   grows by exactly the rows inserted (usage_aggregation is a view of it), in key order,
-///   so concurrent appenders never deadlock. A batch that fails for a permanent reason is
+/// - `append()` is one transaction per batch, in key order so concurrent appenders never
+///   deadlock: a batch of new events goes in by COPY with its exact daily sums; one that
+///   meets a stored id goes in with ON CONFLICT DO NOTHING on (business_id, id) and the
+///   daily rollup grows by exactly the rows inserted (usage_aggregation is a view of it).
+///   Each event's local day is decided with the library's time zone data. A batch that fails for a permanent reason is
 ///   split in halves until the poison event is isolated and rejected; the others commit.
 /// - Reads use the daily rollup only, never a scan of `usage_events`.
 /// - Connection failures, lost connections, restarts and timeouts throw StoreError with

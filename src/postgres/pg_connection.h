@@ -71,6 +71,7 @@ public:
     /// "BEGIN; COPY …") and sends what `rows(send)` passes to `send(std::string_view)`, as
     /// it comes (COPY text format): the server parses while the rest is formatted.
     template <class Rows>
+        requires(!std::is_convertible_v<Rows, std::string_view>)
     void copyIn(const char* copy_sql, Rows&& rows) {
         startCopy(copy_sql);
         try {
