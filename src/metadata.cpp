@@ -27,6 +27,17 @@ void checkKey(std::string_view key) {
     if (!detail::isStorableText(key)) throw ValidationError("metadata", "a key is not valid UTF-8 without U+0000");
 }
 
+// True for "0", "-12", "2000": an integer of up to 18 digits without a leading zero, valid
+// JSON the parser need not see (the record calls' integer fields, on the flusher's path).
+bool isShortJsonInteger(std::string_view text) noexcept {
+    if (!text.empty() && text.front() == '-') text.remove_prefix(1);
+    if (text.empty() || text.size() > 18 || (text.front() == '0' && text.size() > 1)) return false;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+    }
+    return true;
+}
+
 // Parses one JSON value of at most Metadata::max_json_bytes, refusing nesting deeper than
 // Metadata::max_json_depth as the parser meets it (nlohmann's parser keeps its own stack,
 // but dump(), copies and comparisons recurse: 100k levels would overflow the stack).
@@ -162,7 +173,9 @@ Metadata MetadataEncoding::fromBytes(std::string_view encoded) {
             (field->kind == FieldKind::json && hasNulEscape(field->value))) {
             throw ValidationError("metadata", "malformed encoding");
         }
-        if (field->kind == FieldKind::json) parseJson(field->value, "metadata." + clipped(field->key));
+        if (field->kind == FieldKind::json && !isShortJsonInteger(field->value)) {
+            parseJson(field->value, "metadata." + clipped(field->key));
+        }
         offset += field->size;
     }
     Metadata metadata;

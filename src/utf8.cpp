@@ -24,6 +24,10 @@ bool isValidUtf8Slow(std::string_view text) noexcept {
     return true;
 }
 
+bool isStorableTextSlow(std::string_view text) noexcept {
+    return text.find('\0') == std::string_view::npos && isValidUtf8(text);
+}
+
 bool hasNulEscape(std::string_view json) noexcept {
     // Outside strings JSON has no backslash; inside, each one starts an escape.
     for (std::size_t i = json.find('\\'); i != std::string_view::npos && i + 1 < json.size(); i = json.find('\\', i)) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -20,10 +22,27 @@ inline bool isValidUtf8(std::string_view text) noexcept {
     return true;
 }
 
+/// The full check of isStorableText, for text that is not plain ASCII without U+0000.
+bool isStorableTextSlow(std::string_view text) noexcept;
+
 /// True when `text` is valid UTF-8 without U+0000, which PostgreSQL's text and jsonb
-/// refuse: what every store can keep as given.
+/// refuse: what every store can keep as given. Plain ASCII without a zero byte, the
+/// common case, is checked inline eight bytes at a time (it runs on the host's thread).
 inline bool isStorableText(std::string_view text) noexcept {
-    return text.find('\0') == std::string_view::npos && isValidUtf8(text);
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const char* p = text.data();
+    std::size_t n = text.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        // A byte with its high bit set, or a zero byte ((w - 1) & ~w sets the high bit of
+        // each zero byte, and of none other when no byte has its high bit set).
+        if (((word | ((word - ones) & ~word)) & highs) != 0) return isStorableTextSlow(text);
+    }
+    for (; n > 0; ++p, --n) {
+        if (static_cast<unsigned char>(*p) - 1u >= 0x7Fu) return isStorableTextSlow(text);  // 0, or 0x80 and up
+    }
+    return true;
 }
 
 /// True when JSON text (as nlohmann-json or the library writes it) holds the escape

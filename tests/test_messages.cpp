@@ -126,3 +126,26 @@ TEST_CASE("exceptions built from invalid UTF-8 keep a valid message", "[messages
     checkMessage(ValidationError("f\xC3", "x").field());
     checkMessage(StoreError("lost \xF0\x9F", true).what());
 }
+
+TEST_CASE("storable text: a zero byte or bad UTF-8 is found at every position, in words and in the tail",
+          "[messages]") {
+    for (std::size_t size = 1; size <= 20; ++size) {
+        for (std::size_t at = 0; at < size; ++at) {
+            std::string text(size, 'a');
+            CHECK(detail::isStorableText(text));
+            text[at] = '\0';
+            CHECK_FALSE(detail::isStorableText(text));
+            text[at] = '\x80';  // a stray continuation byte
+            CHECK_FALSE(detail::isStorableText(text));
+            text[at] = '\x7f';
+            CHECK(detail::isStorableText(text));
+            if (at + 1 < size) {
+                text.replace(at, 2, "\xC3\xA9");  // é
+                CHECK(detail::isStorableText(text));
+                text[at + 1] = '\0';  // a truncated sequence, then U+0000
+                CHECK_FALSE(detail::isStorableText(text));
+            }
+        }
+    }
+    CHECK(detail::isStorableText(""));
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "metered/errors.h"
 #include "metadata_encoding.h"
 #include "metered/metadata.h"
@@ -59,6 +61,19 @@ TEST_CASE("the compact encoding round-trips, and bytes from outside are checked"
     std::string bad = MetadataEncoding::bytes(Metadata().setJson("n", "12345"));
     bad.replace(bad.size() - 5, 5, "12{45");
     CHECK_THROWS_AS(MetadataEncoding::fromBytes(bad), metered::ValidationError);
+    // Integers skip the parser; what only looks like one still meets it.
+    for (const char* text : {"0", "-0", "7", "-123456789012345678"}) {
+        INFO(text);
+        const Metadata given = Metadata().setJson("n", text);
+        CHECK(MetadataEncoding::fromBytes(MetadataEncoding::bytes(given)) == given);
+    }
+    for (const char* text : {"012", "-", "1-2", "--1", "-01", "0x1", "1a"}) {
+        std::string encoded = MetadataEncoding::bytes(Metadata().setJson("n", "12345"));
+        encoded.replace(encoded.size() - 5, 5, text);
+        encoded[encoded.size() - std::strlen(text) - 4] = static_cast<char>(std::strlen(text));
+        INFO(text);
+        CHECK_THROWS_AS(MetadataEncoding::fromBytes(encoded), metered::ValidationError);
+    }
 }
 
 TEST_CASE("deeply nested or oversized metadata JSON is refused before it can exhaust the stack", "[metadata]") {
