@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 
+#include "async/crc32c.h"
 #include "async/segment.h"
 #include "async/spool_directory.h"
 #include "metered/errors.h"
@@ -152,4 +154,26 @@ TEST_CASE("segment file names are written and read in one place", "[async][spool
     CHECK_FALSE(detail::segmentSequence("/spool/segment-03-000000001234ABCD.log"));
     CHECK_FALSE(detail::segmentSequence("/spool/segment-03-00000000123xabcd.log"));
     CHECK_FALSE(detail::segmentSequence("/spool/dead-letter.jsonl"));
+}
+
+TEST_CASE("CRC-32C: the standard check value, and every length against a bitwise reference", "[spool]") {
+    CHECK(detail::crc32c("123456789", 9) == 0xE3069283u);
+    const auto reference = [](const std::uint8_t* p, std::size_t size, std::uint32_t crc) {
+        crc = ~crc;
+        for (std::size_t i = 0; i < size; ++i) {
+            crc ^= p[i];
+            for (int k = 0; k < 8; ++k) crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+        }
+        return ~crc;
+    };
+    std::mt19937 random(7);
+    std::vector<std::uint8_t> bytes(1000);
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
+    for (std::size_t size = 0; size <= bytes.size(); ++size) {
+        INFO(size);
+        const std::uint32_t whole = detail::crc32c(bytes.data(), size);
+        REQUIRE(whole == reference(bytes.data(), size, 0));
+        const std::size_t cut = size / 3;  // continued from a first part
+        REQUIRE(detail::crc32c(bytes.data() + cut, size - cut, detail::crc32c(bytes.data(), cut)) == whole);
+    }
 }

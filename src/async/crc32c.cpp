@@ -31,14 +31,54 @@ std::uint32_t softwareCrc(const std::uint8_t* p, std::size_t size, std::uint32_t
 }
 
 #if defined(__x86_64__)
+// Three streams at once: the crc32 instruction has a latency of three cycles and a
+// throughput of one, so one chain leaves two thirds of it idle. The register state is
+// linear: the state after A then B is (the state after A, moved over |B| zero bytes) xor
+// (the state after B from zero). Moving a state over `stream_bytes` zeros is four table
+// lookups (one per byte of the state).
+constexpr std::size_t stream_bytes = 64;
+
+struct ZerosTable {
+    std::array<std::array<std::uint32_t, 256>, 4> by_byte{};
+};
+
+__attribute__((target("sse4.2"))) ZerosTable makeZerosTable() noexcept {
+    ZerosTable zeros;
+    for (std::uint32_t k = 0; k < 4; ++k) {
+        for (std::uint32_t v = 0; v < 256; ++v) {
+            std::uint64_t c = v << (8 * k);
+            for (std::size_t i = 0; i < stream_bytes / 8; ++i) c = _mm_crc32_u64(c, 0);
+            zeros.by_byte[k][v] = static_cast<std::uint32_t>(c);
+        }
+    }
+    return zeros;
+}
+
+std::uint64_t overZeros(const ZerosTable& t, std::uint64_t c) noexcept {
+    return t.by_byte[0][c & 0xFF] ^ t.by_byte[1][(c >> 8) & 0xFF] ^ t.by_byte[2][(c >> 16) & 0xFF] ^
+           t.by_byte[3][(c >> 24) & 0xFF];
+}
+
 __attribute__((target("sse4.2"))) std::uint32_t hardwareCrc(const std::uint8_t* p, std::size_t size,
                                                               std::uint32_t crc) noexcept {
+    static const ZerosTable zeros = makeZerosTable();
     std::uint64_t c = ~crc;
-    for (; size >= 8; p += 8, size -= 8) {
-        std::uint64_t word;
-        std::memcpy(&word, p, 8);
-        c = _mm_crc32_u64(c, word);
+    const auto word = [](const std::uint8_t* at) {
+        std::uint64_t w;
+        std::memcpy(&w, at, 8);
+        return w;
+    };
+    for (; size >= 3 * stream_bytes; p += 3 * stream_bytes, size -= 3 * stream_bytes) {
+        std::uint64_t c1 = 0, c2 = 0;
+        for (std::size_t i = 0; i < stream_bytes; i += 8) {
+            c = _mm_crc32_u64(c, word(p + i));
+            c1 = _mm_crc32_u64(c1, word(p + stream_bytes + i));
+            c2 = _mm_crc32_u64(c2, word(p + 2 * stream_bytes + i));
+        }
+        c = overZeros(zeros, c) ^ c1;
+        c = overZeros(zeros, c) ^ c2;
     }
+    for (; size >= 8; p += 8, size -= 8) c = _mm_crc32_u64(c, word(p));
     auto c32 = static_cast<std::uint32_t>(c);
     for (; size > 0; ++p, --size) c32 = _mm_crc32_u8(c32, *p);
     return ~c32;
