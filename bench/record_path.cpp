@@ -85,8 +85,8 @@ void recordPath(Report& report, const Options& options) {
                             fmt::format("recordApiCall async, {} thread{}, spool {}", threads, threads > 1 ? "s" : "",
                                         spool ? "on" : "off"),
                             latencyText(p), refused > 0 ? fmt::format("{} refused (queue full)", refused.load()) : "",
-                            targeted ? "p50 < 250 ns, p99 < 1 us, p99.9 < 5 us" : "",
-                            targeted ? verdict(p.p50 < 250 && p.p99 < 1000 && p.p999 < 5000) : ""});
+                            targeted ? "p50 < 200 ns, p99 < 1 us, p99.9 < 5 us" : "",
+                            targeted ? verdict(p.p50 < 200 && p.p99 < 1000 && p.p999 < 5000) : ""});
             }
             std::filesystem::remove_all(dir);
         }
