@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metered/export.h"
 #include "metered/plan.h"
 
 namespace metered {
@@ -30,7 +31,7 @@ namespace metered {
 ///                        "storage_mb": {"included": 1000, "model": "package", "unit_price": 0.001,
 ///                                       "package_size": 1000, "package_price": 1}}}]}
 /// @endcode
-class PriceBook {
+class METERED_API PriceBook {
 public:
     /// The standard book: the seed's `basic` plan, which is the default.
     PriceBook();

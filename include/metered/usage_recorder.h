@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "metered/async_options.h"
+#include "metered/export.h"
 #include "metered/recorder_stats.h"
 #include "metered/usage_reports.h"
 
@@ -111,7 +112,7 @@ struct RecorderOptions {
 ///
 /// Thread-safe: any thread may call any method. Reads see what the store has: in
 /// asynchronous mode, call flush() first to include what is still queued.
-class UsageRecorder {
+class METERED_API UsageRecorder {
 public:
     explicit UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options = {});
     ~UsageRecorder();
