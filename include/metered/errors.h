@@ -51,7 +51,7 @@ public:
 /// retry it with backoff. A permanent failure will fail again the same way.
 class METERED_API StoreError : public Error {
 public:
-    StoreError(std::string message, bool transient, std::string sqlstate = {});
+    StoreError(const std::string& message, bool transient, std::string sqlstate = {});
     bool transient() const noexcept { return transient_; }
     /// The SQLSTATE code reported by the database, if there was one.
     const std::string& sqlstate() const noexcept { return sqlstate_; }

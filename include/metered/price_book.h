@@ -36,7 +36,7 @@ public:
     /// The standard book: the seed's `basic` plan, which is the default.
     PriceBook();
     /// Validates every plan and their consistency; throws ValidationError naming the field.
-    explicit PriceBook(std::vector<Plan> plans, std::string default_plan = "basic");
+    explicit PriceBook(std::vector<Plan> plans, std::string_view default_plan = "basic");
 
     /// Longest price-book JSON text fromJson() and load() read (4 MiB).
     static constexpr std::size_t max_json_bytes = std::size_t{4} << 20;

@@ -34,7 +34,7 @@ struct SqliteOptions {
 class METERED_API SqliteStore final : public UsageStore {
 public:
     /// Opens (or creates) the file; throws StoreError when it cannot.
-    explicit SqliteStore(SqliteOptions options);
+    explicit SqliteStore(const SqliteOptions& options);
     ~SqliteStore() override;
 
     void migrate() override;

@@ -73,7 +73,7 @@ struct RecorderOptions {
     /// Plans and list prices. Empty: the store's plans, with `basic` as default.
     std::optional<PriceBook> price_book;
     /// Largest metadata accepted, in Metadata::byteSize() bytes.
-    std::size_t max_metadata_bytes = 8 * 1024;
+    std::size_t max_metadata_bytes = std::size_t{8} * 1024;
     /// The time source for occurred_at and for "today" in reports. Empty: the system clock.
     Clock clock;
     /// Synchronous (the default) or asynchronous recording.
