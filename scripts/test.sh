@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian 12 machine as root it installs what it needs, then:
-#   1. checks the layering rule; builds with warnings as errors with g++ and with clang++,
+#   1. checks the layering rule; builds with warnings as errors with g++ (and runs clang-tidy
+#      with .clang-tidy's checks on that build) and with clang++,
 #      each store option off, a shared library (checked to export the public API only:
 #      scripts/check-exports.sh), and again with AddressSanitizer +
 #      UndefinedBehaviorSanitizer and with ThreadSanitizer;
@@ -35,7 +36,10 @@ build() {
 }
 
 builds=(build/test)
-build build/test
+build build/test -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+echo "== clang-tidy: the checks of .clang-tidy over src/, examples/ and tools/ (a warning fails)"
+run-clang-tidy-14 -p build/test -j2 -quiet "^$PWD/(src|examples|tools)/" >build/clang-tidy.log 2>&1 ||
+  { grep -v '^clang-tidy-14 ' build/clang-tidy.log; exit 1; }
 echo "== clang: the same build with clang++ (its own warnings, as errors)"
 build build/clang -DCMAKE_CXX_COMPILER=clang++ -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
 builds+=(build/clang)
