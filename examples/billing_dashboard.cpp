@@ -34,7 +34,7 @@ std::string dumped(const nlohmann::json& json) {
 }
 
 // The error response for an exception a handler threw; never throws itself.
-void exceptionResponse(httplib::Response& res, std::exception_ptr error) noexcept {
+void exceptionResponse(httplib::Response& res, const std::exception_ptr& error) noexcept {
     try {
         std::rethrow_exception(error);
     } catch (const metered::ValidationError& e) {
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
 
         limits.request_timeout = std::chrono::milliseconds(request_timeout_ms);
         dashboard::GuardedServer server(limits);
-        server.set_payload_max_length(16 * 1024);  // larger bodies: 413
+        server.set_payload_max_length(std::size_t{16} * 1024);  // larger bodies: 413
         server.set_default_headers(dashboard::securityHeaders());
 
         server.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
             const auto receipt = recorder.recordVoiceMinutes(account->id, minutes, {.operation = "dashboard_button"});
             res.set_content(dumped({{"success", true}, {"eventId", receipt.id.toString()}}), "application/json");
         });
-        server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        server.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& error) {
             exceptionResponse(res, error);
         });
         server.set_error_handler([](const httplib::Request&, httplib::Response& res) {

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
                                     when);
             ++calls;
             if (random() % 250 == 0) {  // a menu PDF uploaded now and then
-                recorder.recordStorage(business, metered::Decimal::fromMantissa(1500 + random() % 300000, 3),
+                recorder.recordStorage(business, metered::Decimal::fromMantissa(static_cast<std::int64_t>(1500 + random() % 300000), 3),
                                        {.file_type = "pdf", .size = 5'000'000, .operation = "upload"}, when);
                 ++calls;
             }

@@ -210,7 +210,7 @@ httplib::Headers securityHeaders() {
 
 // ---- requests ---------------------------------------------------------------------------
 
-RequestPolicy::RequestPolicy(std::string bound_host, int port, std::vector<std::string> extra_hosts) {
+RequestPolicy::RequestPolicy(const std::string& bound_host, int port, const std::vector<std::string>& extra_hosts) {
     const std::string suffix = ":" + std::to_string(port);
     auto allow = [&](const std::string& name) { hosts_.push_back(lower(name) + suffix); };
     // The address served, as literal; a loopback server also answers to "localhost".

@@ -37,7 +37,7 @@ class RequestPolicy {
 public:
     /// `bound_host` is the --host address, `port` the bound port, `extra_hosts` the
     /// --allowed-host names (each allowed bare or with ":<port>").
-    RequestPolicy(std::string bound_host, int port, std::vector<std::string> extra_hosts);
+    RequestPolicy(const std::string& bound_host, int port, const std::vector<std::string>& extra_hosts);
 
     /// 0 when `req` may be routed, or the status to refuse it with, and `why`.
     int check(const httplib::Request& req, std::string& why) const;

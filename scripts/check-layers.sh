@@ -12,7 +12,7 @@ assign() {
   for unit in "$@"; do layer[$unit]=$level; done
 }
 # 0: values and the text they are written as.
-assign 0 version errors decimal time ids event_type metadata utf8 quote crc32c metadata_encoding iso_date \
+assign 0 export version errors decimal time ids event_type metadata utf8 quote crc32c metadata_encoding iso_date \
   text_format exact_json sharded_counter segment conninfo sqlstate sqlite_db pg_connection migration untrusted_text \
   decimal_access \
   spool_directory json_limits

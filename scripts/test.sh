@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian 12 machine as root it installs what it needs, then:
-#   1. checks the layering rule; builds with warnings as errors with g++ and with clang++,
-#      each store option off, a shared library, and again with AddressSanitizer +
+#   1. checks the layering rule; builds with warnings as errors with g++ (and runs clang-tidy
+#      with .clang-tidy's checks on that build) and with clang++,
+#      each store option off, a shared library (checked to export the public API only:
+#      scripts/check-exports.sh), and again with AddressSanitizer +
 #      UndefinedBehaviorSanitizer and with ThreadSanitizer;
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
 #      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
 #   3. builds the libFuzzer targets (clang, ASan + UBSan) and fuzzes each parser of
 #      untrusted bytes for METERED_FUZZ_SECONDS (20) seconds (scripts/fuzz.sh);
 #   4. installs the package and builds a consumer with find_package, with pkg-config and
-#      with add_subdirectory, and runs each; runs every example's --help;
+#      with add_subdirectory (and of the shared library's package, with find_package and
+#      pkg-config), and runs each; runs every example's --help;
 #   5. tests the dashboard example in Debian's headless Chromium (playwright-core from
 #      npm drives /usr/bin/chromium; no browser is downloaded), then sends the real
 #      server hostile requests (tests/dashboard/hostile.test.mjs, Node built-ins only).
@@ -33,7 +36,10 @@ build() {
 }
 
 builds=(build/test)
-build build/test
+build build/test -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+echo "== clang-tidy: the checks of .clang-tidy over src/, examples/ and tools/ (a warning fails)"
+run-clang-tidy-14 -p build/test -j2 -quiet "^$PWD/(src|examples|tools)/" >build/clang-tidy.log 2>&1 ||
+  { grep -v '^clang-tidy-14 ' build/clang-tidy.log; exit 1; }
 echo "== clang: the same build with clang++ (its own warnings, as errors)"
 build build/clang -DCMAKE_CXX_COMPILER=clang++ -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
 builds+=(build/clang)
@@ -45,6 +51,7 @@ build build/options-bench -DMETERED_WITH_POSTGRES=OFF -DMETERED_BUILD_BENCHMARKS
   -DMETERED_BUILD_EXAMPLES=OFF
 build build/options-shared -DBUILD_SHARED_LIBS=ON -DMETERED_BUILD_TESTS=OFF
 (cd build/options-shared && examples/quickstart >/dev/null)
+scripts/check-exports.sh build/options-shared/libmetered.so  # the public API only (include/metered/export.h)
 if [ "${METERED_SANITIZERS:-1}" != 0 ]; then
   build build/asan "-DMETERED_SANITIZE=address;undefined" -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
   build build/tsan -DMETERED_SANITIZE=thread -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
@@ -65,7 +72,7 @@ if [ "${METERED_FUZZ:-1}" != 0 ]; then
   scripts/fuzz.sh "${METERED_FUZZ_SECONDS:-20}"
 fi
 
-echo "== package: find_package, pkg-config, add_subdirectory"
+echo "== package: find_package, pkg-config, add_subdirectory; the shared library's with find_package and pkg-config"
 rm -rf build/install build/consumer-*
 cmake --install build/test --prefix build/install >/dev/null
 cmake -S tests/package -B build/consumer-installed -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
@@ -78,6 +85,16 @@ build/consumer-pkgconfig
 cmake -S tests/package -B build/consumer-subdir -G Ninja -DMETERED_SOURCE_DIR="$PWD" >/dev/null
 cmake --build build/consumer-subdir -j2
 build/consumer-subdir/consumer
+# The shared library's package: its target and metered.pc pass METERED_SHARED on.
+rm -rf build/install-shared
+cmake --install build/options-shared --prefix build/install-shared >/dev/null
+cmake -S tests/package -B build/consumer-shared -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install-shared" >/dev/null
+cmake --build build/consumer-shared
+build/consumer-shared/consumer
+# shellcheck disable=SC2046
+g++ -std=c++20 tests/package/consumer.cpp $(PKG_CONFIG_PATH="$PWD/build/install-shared/lib/pkgconfig" \
+  pkg-config --cflags --libs metered) -o build/consumer-shared-pkgconfig
+LD_LIBRARY_PATH="$PWD/build/install-shared/lib" build/consumer-shared-pkgconfig
 
 echo "== examples: --help"
 for example in chat_backend voice_backend billing_overview billing_analytics plans billing_dashboard; do

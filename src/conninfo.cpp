@@ -200,12 +200,12 @@ std::optional<Spans> uriSecrets(std::string_view s, std::size_t start) {
             while (p < n && !isOneOf(s[p], ":/?,")) ++p;
             if (!decodes(s, host_begin, p)) return std::nullopt;
         }
-        terminator = p < n ? s[p] : 0;
+        terminator = p < n ? s[p] : '\0';
         if (terminator == ':') {
             const std::size_t port_begin = ++p;
             while (p < n && !isOneOf(s[p], "/?,")) ++p;
             if (!decodes(s, port_begin, p)) return std::nullopt;
-            terminator = p < n ? s[p] : 0;
+            terminator = p < n ? s[p] : '\0';
         }
         if (terminator != ',') break;
         ++p;
@@ -216,7 +216,7 @@ std::optional<Spans> uriSecrets(std::string_view s, std::size_t start) {
         const auto dbname = percentDecode(s.substr(dbname_begin, p - dbname_begin));
         if (!dbname) return std::nullopt;
         if (mayBeConninfo(*dbname)) spans.push_back({dbname_begin, p, *dbname});
-        terminator = p < n ? s[p] : 0;
+        terminator = p < n ? s[p] : '\0';
     }
     if (terminator != 0 && !queryParamSecrets(s, p + 1, spans)) return std::nullopt;
 

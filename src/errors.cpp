@@ -14,7 +14,7 @@ Error::Error(const char* what) : Error(std::string(what)) {}
 ValidationError::ValidationError(std::string_view field, std::string_view problem)
     : Error(fmt::format("invalid {}: {}", field, problem)), field_(detail::toValidUtf8(field)) {}
 
-StoreError::StoreError(std::string message, bool transient, std::string sqlstate)
-    : Error(std::move(message)), transient_(transient), sqlstate_(std::move(sqlstate)) {}
+StoreError::StoreError(const std::string& message, bool transient, std::string sqlstate)
+    : Error(message), transient_(transient), sqlstate_(std::move(sqlstate)) {}
 
 }  // namespace metered

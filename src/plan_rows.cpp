@@ -62,7 +62,8 @@ Meter fromRow(const MeterRow& row) {
     return meter;
 }
 
-std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans, std::vector<std::pair<std::string, MeterRow>> meters) {
+std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
+                                const std::vector<std::pair<std::string, MeterRow>>& meters) {
     std::vector<Plan> result;
     std::unordered_map<std::string, std::size_t> index;
     for (const auto& row : plans) {
@@ -74,7 +75,7 @@ std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans, std::vector<s
         index[plan.id] = result.size();
         result.push_back(std::move(plan));
     }
-    for (auto& [plan_id, row] : meters) {
+    for (const auto& [plan_id, row] : meters) {
         if (auto found = index.find(plan_id); found != index.end()) result[found->second].meters.push_back(fromRow(row));
     }
     return result;

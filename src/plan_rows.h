@@ -41,6 +41,7 @@ struct PlanRow {
 
 /// The plans of `plans` rows, each with the meters of `meters` (plan id, row) that name
 /// it, in the order given; meters of other plans are ignored.
-std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans, std::vector<std::pair<std::string, MeterRow>> meters);
+std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
+                                const std::vector<std::pair<std::string, MeterRow>>& meters);
 
 }  // namespace metered::detail

@@ -160,7 +160,7 @@ Json writeMeter(const Meter& meter) {
 
 PriceBook::PriceBook() : PriceBook({Plan::basic()}, "basic") {}
 
-PriceBook::PriceBook(std::vector<Plan> plans, std::string default_plan) : plans_(std::move(plans)) {
+PriceBook::PriceBook(std::vector<Plan> plans, std::string_view default_plan) : plans_(std::move(plans)) {
     if (plans_.empty()) throw ValidationError("plans", "a price book needs at least one plan");
     std::set<std::string> ids;
     for (const Plan& plan : plans_) {
@@ -202,7 +202,7 @@ PriceBook PriceBook::fromJson(std::string_view json_text) {
     }
     std::string default_plan = plans.empty() ? "" : plans.front().id;
     if (json.contains("default_plan")) default_plan = readString(json["default_plan"], "default_plan");
-    return PriceBook(std::move(plans), std::move(default_plan));
+    return PriceBook(std::move(plans), default_plan);
 }
 
 PriceBook PriceBook::load(const std::filesystem::path& path) {

@@ -54,7 +54,7 @@ PriceBook storedPriceBook(UsageStore& store) {
     if (plans.empty()) throw ValidationError("price_book", "the store has no plans (run migrate())");
     const bool has_basic = std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "basic"; });
     std::string default_plan = has_basic ? "basic" : plans.front().id;
-    return PriceBook(std::move(plans), std::move(default_plan));
+    return PriceBook(std::move(plans), default_plan);
 }
 
 struct UsageReports::Context {
@@ -71,6 +71,7 @@ UsageReports::UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_bo
     for (const Plan& plan : price_book_.plans()) calculators_.emplace_back(plan);
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): copied, not moved: the same call reads *store
 UsageReports::UsageReports(std::shared_ptr<UsageStore> store, Clock clock)
     : UsageReports(store, store ? storedPriceBook(*store) : throw ValidationError("store", "must not be null"),
                    std::move(clock)) {}

@@ -4,13 +4,14 @@
 
 #include <string>
 
+#include "metered/export.h"
 #include "metered/ids.h"
 
 namespace metered {
 
 /// A business's billing settings, as the seed's `businesses` row plus what billing needs.
 /// Usage is bucketed into the business's local days: set the time zone before recording.
-struct Account {
+struct METERED_API Account {
     BusinessId id;
     std::string name;
     std::string plan_id = "basic";

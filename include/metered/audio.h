@@ -7,6 +7,7 @@
 #include <span>
 
 #include "metered/decimal.h"
+#include "metered/export.h"
 
 namespace metered {
 
@@ -33,16 +34,16 @@ struct WavInfo {
 /// what 64-bit samples take, a `fact` frame count beyond what the data bytes hold at the
 /// byte rate (an eighth plus one block of slack). So no header makes a few bytes last
 /// long: a duration never exceeds 34 ms per byte of `file`. Never reads past `file`.
-WavInfo wavDuration(std::span<const std::uint8_t> file);
+METERED_API WavInfo wavDuration(std::span<const std::uint8_t> file);
 
 /// An estimate of minutes for compressed audio (webm/opus, mp3, …) whose length is not in
 /// a header we read: bytes × 8 / bits_per_second / 60, rounded half-even to minute_digits.
 /// The browser's webm/opus voice notes run near 32 kbit/s, which is the default. An
 /// estimate only: prefer the duration the transcription service reports when it has one.
 /// Throws ValidationError("bits_per_second", …) for zero.
-Decimal estimateMinutes(std::uint64_t bytes, std::uint32_t bits_per_second = 32000);
+METERED_API Decimal estimateMinutes(std::uint64_t bytes, std::uint32_t bits_per_second = 32000);
 
 /// A duration in minutes, rounded half-even to minute_digits.
-Decimal minutesOf(std::chrono::microseconds duration);
+METERED_API Decimal minutesOf(std::chrono::microseconds duration);
 
 }  // namespace metered

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metered/export.h"
 #include "metered/time.h"
 
 namespace metered {
@@ -25,7 +26,7 @@ struct DayRange {
 };
 
 /// Which period a report covers, before it is resolved against a business and a clock.
-class PeriodSpec {
+class METERED_API PeriodSpec {
 public:
     enum class Kind : std::uint8_t {
         current_month,   ///< the business's current billing month: the cycle containing today
@@ -71,7 +72,7 @@ private:
 /// where they begin and end. Midnight is taken in the zone's own rules, so a period is
 /// correct across DST changes (a day may last 23, 23.5, 24, 24.5 or 25 hours); where a
 /// DST gap swallows midnight, the day begins at the first instant that exists.
-struct BillingPeriod {
+struct METERED_API BillingPeriod {
     DayRange days;
     std::string time_zone = "UTC";
     Timestamp start;  ///< first instant of days.first
@@ -95,12 +96,12 @@ struct BillingPeriod {
 
 /// The local calendar day of the instant `t` in `time_zone`; throws ValidationError for an
 /// unknown zone.
-date::local_days localDay(Timestamp t, std::string_view time_zone);
+METERED_API date::local_days localDay(Timestamp t, std::string_view time_zone);
 
 /// The first instant of local day `day` in `time_zone`.
-Timestamp startOfDay(date::local_days day, std::string_view time_zone);
+METERED_API Timestamp startOfDay(date::local_days day, std::string_view time_zone);
 
 /// True when `name` is an IANA time zone known to this machine's tz database.
-bool isKnownTimeZone(std::string_view name) noexcept;
+METERED_API bool isKnownTimeZone(std::string_view name) noexcept;
 
 }  // namespace metered

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "metered/export.h"
+
 namespace metered {
 
 namespace detail {
@@ -35,7 +37,7 @@ enum class Rounding : std::uint8_t {
 /// values, so 5 == 5.00.
 ///
 /// A value type; safe to copy and to share between threads.
-class Decimal {
+class METERED_API Decimal {
 public:
     /// Most fractional digits a value may carry.
     static constexpr int max_scale = 24;
@@ -79,14 +81,14 @@ public:
     std::string toPlainString() const;
 
     Decimal operator-() const;
-    friend Decimal operator+(const Decimal& a, const Decimal& b);
-    friend Decimal operator-(const Decimal& a, const Decimal& b);
-    friend Decimal operator*(const Decimal& a, const Decimal& b);
+    friend METERED_API Decimal operator+(const Decimal& a, const Decimal& b);
+    friend METERED_API Decimal operator-(const Decimal& a, const Decimal& b);
+    friend METERED_API Decimal operator*(const Decimal& a, const Decimal& b);
     Decimal& operator+=(const Decimal& other) { return *this = *this + other; }
     Decimal& operator-=(const Decimal& other) { return *this = *this - other; }
 
-    friend bool operator==(const Decimal& a, const Decimal& b) noexcept;
-    friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept;
+    friend METERED_API bool operator==(const Decimal& a, const Decimal& b) noexcept;
+    friend METERED_API std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept;
 
 private:
     friend struct detail::DecimalAccess;  // the library's own arithmetic, text and encoding
@@ -95,23 +97,23 @@ private:
     std::uint8_t scale_ = 0;
 };
 
-Decimal min(const Decimal& a, const Decimal& b) noexcept;
-Decimal max(const Decimal& a, const Decimal& b) noexcept;
+METERED_API Decimal min(const Decimal& a, const Decimal& b) noexcept;
+METERED_API Decimal max(const Decimal& a, const Decimal& b) noexcept;
 
 /// The smallest integer n with n × divisor ≥ dividend (both positive): whole packages.
 /// Throws ArithmeticError when divisor is not positive.
-Decimal ceilDivide(const Decimal& dividend, const Decimal& divisor);
+METERED_API Decimal ceilDivide(const Decimal& dividend, const Decimal& divisor);
 
-std::ostream& operator<<(std::ostream& os, const Decimal& value);
+METERED_API std::ostream& operator<<(std::ostream& os, const Decimal& value);
 
 /// The name of a rounding mode ("half_even", "half_up", "up", "down").
-std::string_view toString(Rounding mode) noexcept;
+METERED_API std::string_view toString(Rounding mode) noexcept;
 /// Parses a rounding mode name; throws ValidationError naming `field`.
-Rounding parseRounding(std::string_view name, std::string_view field = "rounding");
+METERED_API Rounding parseRounding(std::string_view name, std::string_view field = "rounding");
 
 }  // namespace metered
 
 template <>
 struct std::hash<metered::Decimal> {
-    std::size_t operator()(const metered::Decimal& value) const noexcept;
+    METERED_API std::size_t operator()(const metered::Decimal& value) const noexcept;
 };

@@ -6,13 +6,15 @@
 #include <string>
 #include <string_view>
 
+#include "metered/export.h"
+
 namespace metered {
 
 /// Root of every exception metered throws. Messages never contain secrets
 /// (connection passwords are masked before any message is built), and are always valid
 /// UTF-8: input quoted into them is cut on a character boundary and escaped, and any
 /// malformed byte left is replaced by U+FFFD.
-class Error : public std::runtime_error {
+class METERED_API Error : public std::runtime_error {
 public:
     explicit Error(const std::string& what);
     explicit Error(const char* what);
@@ -21,7 +23,7 @@ public:
 /// Bad input from the caller: a malformed id, a negative or non-finite quantity,
 /// an unknown event type, oversized or non-UTF-8 metadata, a bad plan or price book.
 /// Nothing was recorded or changed. Fix the input; retrying the same call fails again.
-class ValidationError : public Error {
+class METERED_API ValidationError : public Error {
 public:
     ValidationError(std::string_view field, std::string_view problem);
     /// The name (or JSON path) of the offending field, e.g. "quantity" or "plans[0].meters.api_call".
@@ -32,14 +34,14 @@ private:
 };
 
 /// A business, plan or other named thing does not exist.
-class NotFoundError : public Error {
+class METERED_API NotFoundError : public Error {
 public:
     using Error::Error;
 };
 
 /// An exact arithmetic result would not fit (more than 38 digits or too many fractional
 /// digits). Nothing was rounded silently.
-class ArithmeticError : public Error {
+class METERED_API ArithmeticError : public Error {
 public:
     using Error::Error;
 };
@@ -47,9 +49,9 @@ public:
 /// A store operation failed. `transient()` says whether the same call may succeed later
 /// (connection refused or lost, server restarting, timeout, serialization conflict):
 /// retry it with backoff. A permanent failure will fail again the same way.
-class StoreError : public Error {
+class METERED_API StoreError : public Error {
 public:
-    StoreError(std::string message, bool transient, std::string sqlstate = {});
+    StoreError(const std::string& message, bool transient, std::string sqlstate = {});
     bool transient() const noexcept { return transient_; }
     /// The SQLSTATE code reported by the database, if there was one.
     const std::string& sqlstate() const noexcept { return sqlstate_; }
@@ -61,7 +63,7 @@ private:
 
 /// The store refused an event of a recorded batch for a permanent reason (for example,
 /// an unknown business). Thrown by synchronous recording; the event was not stored.
-class RejectedError : public Error {
+class METERED_API RejectedError : public Error {
 public:
     using Error::Error;
 };
@@ -72,7 +74,7 @@ public:
 /// different usage is a bug in the caller. Thrown by synchronous recording; asynchronous
 /// recording dead-letters the event with this reason and counts it in
 /// RecorderStats::idempotency_conflicts.
-class IdempotencyConflictError : public RejectedError {
+class METERED_API IdempotencyConflictError : public RejectedError {
 public:
     using RejectedError::RejectedError;
 };
@@ -80,7 +82,7 @@ public:
 /// Asynchronous recording could not accept an event: the queue (or the spool's disk) is
 /// full and the overflow policy's wait, if any, ran out. The event was not recorded;
 /// counted in RecorderStats::rejected.
-class QueueFullError : public Error {
+class METERED_API QueueFullError : public Error {
 public:
     using Error::Error;
 };

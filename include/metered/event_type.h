@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "metered/export.h"
+
 namespace metered {
 
 /// The kind of usage an event measures: one of the four built-ins (`api_call`,
@@ -19,7 +21,7 @@ namespace metered {
 ///
 /// A name is 1–31 characters of [a-z0-9_], starting with a letter. A small value type
 /// stored inline (no allocation); safe to copy and to share between threads.
-class EventType {
+class METERED_API EventType {
 public:
     static constexpr std::size_t max_length = 31;
 
@@ -56,7 +58,7 @@ private:
 };
 static_assert(sizeof(EventType) == 32 && std::is_trivially_copyable_v<EventType>);
 
-std::ostream& operator<<(std::ostream& os, const EventType& type);
+METERED_API std::ostream& operator<<(std::ostream& os, const EventType& type);
 
 }  // namespace metered
 

@@ -13,11 +13,13 @@
 #include <string>
 #include <string_view>
 
+#include "metered/export.h"
+
 namespace metered {
 
 /// A 128-bit UUID (RFC 9562). Parses and prints the canonical 8-4-4-4-12 hex form.
 /// A value type; safe to copy and to share between threads.
-class Uuid {
+class METERED_API Uuid {
 public:
     using Bytes = std::array<std::uint8_t, 16>;
 
@@ -56,11 +58,11 @@ private:
     Bytes bytes_{};
 };
 
-std::ostream& operator<<(std::ostream& os, const Uuid& id);
+METERED_API std::ostream& operator<<(std::ostream& os, const Uuid& id);
 
 /// The business (tenant) whose usage is recorded and billed: a UUID, as in the seed's
 /// `businesses(id)`.
-class BusinessId {
+class METERED_API BusinessId {
 public:
     constexpr BusinessId() noexcept = default;
     constexpr explicit BusinessId(const Uuid& uuid) noexcept : uuid_(uuid) {}
@@ -77,7 +79,7 @@ private:
 
 /// The identity of one usage event. A store counts an event id once per business,
 /// however often it is appended (retries, spool replays, a second process).
-class EventId {
+class METERED_API EventId {
 public:
     constexpr EventId() noexcept = default;
     constexpr explicit EventId(const Uuid& uuid) noexcept : uuid_(uuid) {}
@@ -102,14 +104,14 @@ private:
     Uuid uuid_;
 };
 
-std::ostream& operator<<(std::ostream& os, const BusinessId& id);
-std::ostream& operator<<(std::ostream& os, const EventId& id);
+METERED_API std::ostream& operator<<(std::ostream& os, const BusinessId& id);
+METERED_API std::ostream& operator<<(std::ostream& os, const EventId& id);
 
 }  // namespace metered
 
 template <>
 struct std::hash<metered::Uuid> {
-    std::size_t operator()(const metered::Uuid& id) const noexcept;
+    METERED_API std::size_t operator()(const metered::Uuid& id) const noexcept;
 };
 template <>
 struct std::hash<metered::BusinessId> {

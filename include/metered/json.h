@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "metered/export.h"
 #include "metered/reports.h"
 
 namespace metered {
@@ -13,23 +14,23 @@ namespace metered {
 /// `{"success":true,"data":{"billingUsage":{…},"trends":[…]}}`.
 /// Numbers are written exactly (never through binary floating point): quantities with
 /// their significant digits (75.5), money with the currency's minor unit (8.31, 5.00).
-std::string to_json(const BillingAnalytics& analytics, int indent = -1);
+METERED_API std::string to_json(const BillingAnalytics& analytics, int indent = -1);
 
 /// The seed's `billingUsage` object: `apiCalls`, `minutesUsed`, `cost` and `breakdown`
 /// with `apiCalls`, `voiceMinutes`, `aiQueries`, `storage` (each `{count, cost}`), plus
 /// one entry named after each host-defined type. `cost` equals the sum of the breakdown.
 /// `period` gives the days covered: `{from, to (exclusive), timeZone}`.
-std::string to_json(const BillingUsage& usage, int indent = -1);
+METERED_API std::string to_json(const BillingUsage& usage, int indent = -1);
 
 /// The seed's `trends` array: `[{date, apiCalls, voiceMinutes, aiQueries, storageMb, cost}]`,
 /// plus a field named after each host-defined type.
-std::string to_json(std::span<const TrendPoint> trends, int indent = -1);
+METERED_API std::string to_json(std::span<const TrendPoint> trends, int indent = -1);
 
 /// A quota check: `{type, used, included, limit, hard, remaining, exceeded, period}`.
-std::string to_json(const QuotaStatus& status, int indent = -1);
+METERED_API std::string to_json(const QuotaStatus& status, int indent = -1);
 
 /// A bill with every line in detail (quantity, included, billable, unit price, tiers,
 /// packages, exact and rounded amount) and the total.
-std::string to_json(const Bill& bill, int indent = -1);
+METERED_API std::string to_json(const Bill& bill, int indent = -1);
 
 }  // namespace metered

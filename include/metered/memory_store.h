@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "metered/export.h"
 #include "metered/usage_store.h"
 
 namespace metered {
@@ -12,7 +13,7 @@ namespace metered {
 /// A complete UsageStore in memory: the same contract as the database stores (idempotent
 /// appends, per-day rollups, poison events rejected), nothing persisted. Ready to use on
 /// construction (already migrated). Thread-safe: one mutex guards everything.
-class MemoryStore final : public UsageStore {
+class METERED_API MemoryStore final : public UsageStore {
 public:
     MemoryStore();
     ~MemoryStore() override;

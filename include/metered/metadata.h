@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "metered/export.h"
+
 namespace metered {
 namespace detail {
 struct MetadataEncoding;
@@ -23,7 +25,7 @@ struct MetadataEncoding;
 /// RecorderOptions) is checked against `byteSize()`.
 ///
 /// A value type; not synchronised (fill it on one thread, then hand it over).
-class Metadata {
+class METERED_API Metadata {
 public:
     /// Largest JSON text setJson() and fromJson() read (1 MiB, the most a store keeps);
     /// longer text is refused before it is parsed.

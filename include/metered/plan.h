@@ -9,11 +9,12 @@
 
 #include "metered/decimal.h"
 #include "metered/event_type.h"
+#include "metered/export.h"
 
 namespace metered {
 
 /// A currency and the number of digits of its minor unit (USD: 2, JPY: 0, KWD: 3).
-struct Currency {
+struct METERED_API Currency {
     /// Most fractional digits of a minor unit a plan may use.
     static constexpr int max_minor_units = 6;
 
@@ -35,9 +36,9 @@ enum class PricingModel : std::uint8_t {
     package,    ///< whole packages of package_size, rounded up, at package_price each
 };
 
-std::string_view toString(PricingModel model) noexcept;
+METERED_API std::string_view toString(PricingModel model) noexcept;
 /// Throws ValidationError naming `field` for an unknown name.
-PricingModel parsePricingModel(std::string_view name, std::string_view field = "model");
+METERED_API PricingModel parsePricingModel(std::string_view name, std::string_view field = "model");
 
 /// One price tier, Stripe/Lago style. Tiers are on the period's total quantity: a tier
 /// covers quantities above the previous tier's `up_to` up to and including its own.
@@ -81,7 +82,7 @@ struct Meter {
 
 /// A plan: a currency, the rounding applied once per line item, and a meter per event
 /// type. The seed's `basic` plan is `Plan::basic()`.
-struct Plan {
+struct METERED_API Plan {
     std::string id;
     std::string name;
     Currency currency;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "metered/export.h"
 #include "metered/usage_store.h"
 
 namespace metered {
@@ -39,7 +40,7 @@ struct PostgresOptions {
 ///   once. Messages never contain the password.
 ///
 /// Thread-safe: calls run on pooled connections.
-class PostgresStore final : public UsageStore {
+class METERED_API PostgresStore final : public UsageStore {
 public:
     /// Connects once to check the settings: a malformed connection string throws
     /// StoreError (permanent). A server that cannot be reached now is not an error: the

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metered/export.h"
 #include "metered/plan.h"
 
 namespace metered {
@@ -30,12 +31,12 @@ namespace metered {
 ///                        "storage_mb": {"included": 1000, "model": "package", "unit_price": 0.001,
 ///                                       "package_size": 1000, "package_price": 1}}}]}
 /// @endcode
-class PriceBook {
+class METERED_API PriceBook {
 public:
     /// The standard book: the seed's `basic` plan, which is the default.
     PriceBook();
     /// Validates every plan and their consistency; throws ValidationError naming the field.
-    explicit PriceBook(std::vector<Plan> plans, std::string default_plan = "basic");
+    explicit PriceBook(std::vector<Plan> plans, std::string_view default_plan = "basic");
 
     /// Longest price-book JSON text fromJson() and load() read (4 MiB).
     static constexpr std::size_t max_json_bytes = std::size_t{4} << 20;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "metered/export.h"
 #include "metered/plan.h"
 #include "metered/usage_total.h"
 
@@ -39,7 +40,7 @@ struct LineItem {
 
 /// A priced period: a line per meter of the plan, and a total that is exactly the sum
 /// of the rounded line amounts.
-struct Bill {
+struct METERED_API Bill {
     std::string plan_id;
     Currency currency;
     Rounding rounding = Rounding::half_even;
@@ -63,7 +64,7 @@ struct CycleSlice {
 ///
 /// Rounding happens once per line item, to the currency's minor unit, with the plan's
 /// mode; everything before that is exact.
-class PricingCalculator {
+class METERED_API PricingCalculator {
 public:
     /// Validates the plan (ValidationError) and keeps a copy of it.
     explicit PricingCalculator(Plan plan);

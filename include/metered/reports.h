@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metered/billing_period.h"
+#include "metered/export.h"
 #include "metered/ids.h"
 #include "metered/pricing.h"
 #include "metered/usage_total.h"
@@ -15,7 +16,7 @@ namespace metered {
 /// A business's usage and bill over a period (the seed's `billingUsage`): the totals
 /// per event type, and the bill its plan gives them. `bill.total` is exactly the sum
 /// of the bill's rounded lines.
-struct BillingUsage {
+struct METERED_API BillingUsage {
     BusinessId business;
     BillingPeriod period;
     std::vector<UsageTotal> usage;  ///< one entry per meter of the plan, zero when unused
@@ -30,7 +31,7 @@ struct BillingUsage {
 };
 
 /// One local day of usage, with that day's share of its billing cycle's bill.
-struct TrendPoint {
+struct METERED_API TrendPoint {
     date::year_month_day date;
     std::vector<UsageTotal> usage;  ///< one entry per meter of the plan, zero when unused
     /// The bill of the cycle through this day minus the bill through the day before: the
@@ -42,7 +43,7 @@ struct TrendPoint {
 };
 
 /// Where a business stands against the quota of one event type in its current cycle.
-struct QuotaStatus {
+struct METERED_API QuotaStatus {
     BusinessId business;
     EventType type = EventType::apiCall();
     BillingPeriod period;          ///< the current billing cycle

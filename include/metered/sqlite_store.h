@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "metered/export.h"
 #include "metered/usage_store.h"
 
 namespace metered {
@@ -30,10 +31,10 @@ struct SqliteOptions {
 ///
 /// Thread-safe: calls are serialised on one connection. Several processes may share the
 /// file (SQLite's locking; a busy database is a transient StoreError).
-class SqliteStore final : public UsageStore {
+class METERED_API SqliteStore final : public UsageStore {
 public:
     /// Opens (or creates) the file; throws StoreError when it cannot.
-    explicit SqliteStore(SqliteOptions options);
+    explicit SqliteStore(const SqliteOptions& options);
     ~SqliteStore() override;
 
     void migrate() override;

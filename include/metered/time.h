@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 
+#include "metered/export.h"
+
 namespace metered {
 
 /// A point in time, in UTC, to the microsecond (PostgreSQL's timestamptz resolution).
@@ -19,7 +21,7 @@ using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 using Clock = std::function<Timestamp()>;
 
 /// The system clock, to the microsecond.
-Timestamp systemNow();
+METERED_API Timestamp systemNow();
 
 /// Calendar days: the library's headers use Howard Hinnant's date types (C++20's
 /// std::chrono calendar, available on every compiler). These convert a C++20 day to and

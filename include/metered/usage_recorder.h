@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "metered/async_options.h"
+#include "metered/export.h"
 #include "metered/recorder_stats.h"
 #include "metered/usage_reports.h"
 
@@ -72,7 +73,7 @@ struct RecorderOptions {
     /// Plans and list prices. Empty: the store's plans, with `basic` as default.
     std::optional<PriceBook> price_book;
     /// Largest metadata accepted, in Metadata::byteSize() bytes.
-    std::size_t max_metadata_bytes = 8 * 1024;
+    std::size_t max_metadata_bytes = std::size_t{8} * 1024;
     /// The time source for occurred_at and for "today" in reports. Empty: the system clock.
     Clock clock;
     /// Synchronous (the default) or asynchronous recording.
@@ -111,7 +112,7 @@ struct RecorderOptions {
 ///
 /// Thread-safe: any thread may call any method. Reads see what the store has: in
 /// asynchronous mode, call flush() first to include what is still queued.
-class UsageRecorder {
+class METERED_API UsageRecorder {
 public:
     explicit UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options = {});
     ~UsageRecorder();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "metered/export.h"
 #include "metered/price_book.h"
 #include "metered/reports.h"
 #include "metered/time.h"
@@ -14,7 +15,7 @@ namespace metered {
 
 /// The plans a store holds, as a price book whose default is `basic` (or, without a
 /// `basic` plan, the first by id). Throws ValidationError when the store has no plans.
-PriceBook storedPriceBook(UsageStore& store);
+METERED_API PriceBook storedPriceBook(UsageStore& store);
 
 /// Answers "what has this business used and owed" from a store's rollups and a price
 /// book. Every figure comes from PricingCalculator, so the dashboard, the trends and the
@@ -22,7 +23,7 @@ PriceBook storedPriceBook(UsageStore& store);
 ///
 /// Reads only rollups: the cost of a call does not grow with the number of events.
 /// Thread-safe (const methods, and the store is thread-safe).
-class UsageReports {
+class METERED_API UsageReports {
 public:
     UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_book, Clock clock = systemNow);
     /// Prices with the store's own plans (storedPriceBook).

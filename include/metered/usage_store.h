@@ -9,6 +9,7 @@
 
 #include "metered/account.h"
 #include "metered/billing_period.h"
+#include "metered/export.h"
 #include "metered/plan.h"
 #include "metered/usage_event.h"
 #include "metered/usage_total.h"
@@ -67,7 +68,7 @@ struct AppendResult {
 /// - A failure throws StoreError; `transient()` tells whether retrying can help.
 ///
 /// Every method may be called from any thread; implementations synchronise internally.
-class UsageStore {
+class METERED_API UsageStore {
 public:
     UsageStore() = default;
     UsageStore(const UsageStore&) = delete;

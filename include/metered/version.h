@@ -2,6 +2,8 @@
 // The library's version (CMake reads it from here).
 #pragma once
 
+#include "metered/export.h"
+
 #define METERED_VERSION_MAJOR 0
 #define METERED_VERSION_MINOR 1
 #define METERED_VERSION_PATCH 0
@@ -9,6 +11,6 @@
 namespace metered {
 
 /// The version this library was built as, "major.minor.patch".
-const char* version() noexcept;
+METERED_API const char* version() noexcept;
 
 }  // namespace metered

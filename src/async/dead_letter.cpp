@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 #include <nlohmann/json.hpp>
 
 #include "../text_format.h"
@@ -53,11 +53,15 @@ bool DeadLetterFile::append(const std::string& text, std::string& error) const {
     if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
     const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
-        error = "cannot open dead-letter file " + path_.string() + ": " + std::strerror(errno);
+        const int err = errno;
+        error = "cannot open dead-letter file " + path_.string() + ": " + std::generic_category().message(err);
         return false;
     }
     const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    if (!ok) error = "cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno);
+    if (!ok) {
+        const int err = errno;
+        error = "cannot write dead-letter file " + path_.string() + ": " + std::generic_category().message(err);
+    }
     ::close(fd);
     return ok;
 }

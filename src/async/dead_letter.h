@@ -26,7 +26,7 @@ public:
     const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
-    bool append(const std::string& line, std::string& error) const;
+    bool append(const std::string& text, std::string& error) const;
 
     std::filesystem::path path_;
 };

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
+#include <system_error>
 
 #include "metered/errors.h"
 #include "segment.h"
@@ -48,7 +48,10 @@ SpoolDirectory::SpoolDirectory(std::filesystem::path directory) : directory_(std
     if (ec) throw Error("cannot create spool directory " + directory_.string() + ": " + ec.message());
     const auto lock_path = directory_ / "spool.lock";
     lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ < 0) throw Error("cannot open " + lock_path.string() + ": " + std::strerror(errno));
+    if (lock_fd_ < 0) {
+        const int err = errno;
+        throw Error("cannot open " + lock_path.string() + ": " + std::generic_category().message(err));
+    }
     if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
         ::close(lock_fd_);
         throw Error("spool directory " + directory_.string() + " is in use by another recorder process");
@@ -96,7 +99,7 @@ SpoolDirectory::~SpoolDirectory() {
 std::filesystem::path SpoolDirectory::moveAside(const std::filesystem::path& segment) const {
     const auto aside = directory_ / "damaged";
     std::filesystem::create_directories(aside);
-    const auto target = aside / segment.filename();
+    auto target = aside / segment.filename();
     std::filesystem::rename(segment, target);
     return target;
 }

@@ -84,7 +84,7 @@ struct PostgresStore::Impl {
     // careful way before COPY is tried again.
     std::atomic<int> careful_chunks{0};
 
-    explicit Impl(const PostgresOptions& options) : pool(options.conninfo, options.pool_size) {}
+    explicit Impl(PostgresOptions options) : pool(std::move(options.conninfo), options.pool_size) {}
 
     // The time zone of each business of events[indices] that the table has (nullptr: a zone
     // the library's time zone database lacks).
@@ -240,7 +240,7 @@ struct PostgresStore::Impl {
     }
 };
 
-PostgresStore::PostgresStore(PostgresOptions options) : impl_(std::make_unique<Impl>(options)) {
+PostgresStore::PostgresStore(PostgresOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
     try {
         impl_->pool.acquire();  // fail now on bad settings, not at the first append
     } catch (const StoreError& e) {
@@ -341,6 +341,7 @@ std::vector<UsageTotal> PostgresStore::totals(const BusinessId& business, const 
             "read totals", detail::pg::period_totals,
             PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
         std::vector<UsageTotal> totals;
+        totals.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) {
             totals.push_back(detail::normalized({EventType(r.text(row, 0)), numeric(r.text(row, 1)),
                                                  integer(r.text(row, 2)), fromCents(numeric(r.text(row, 3)))}));
@@ -355,6 +356,7 @@ std::vector<DailyUsage> PostgresStore::daily(const BusinessId& business, const D
             "read daily usage", detail::pg::daily_usage,
             PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
         std::vector<DailyUsage> rows;
+        rows.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) {
             rows.push_back({detail::dayFromText(r.text(row, 0), "postgres"),
                             detail::normalized({EventType(r.text(row, 1)), numeric(r.text(row, 2)),
@@ -397,6 +399,7 @@ std::vector<Account> PostgresStore::listAccounts() {
     return impl_->pool.run([&](PgConnection& connection) {
         const PgResult r = connection.exec("list accounts", detail::pg::list_accounts);
         std::vector<Account> accounts;
+        accounts.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) accounts.push_back(accountFrom(r, row));
         return accounts;
     });
@@ -407,6 +410,7 @@ std::vector<Plan> PostgresStore::loadPlans() {
         const PgResult plans = connection.exec("load plans", detail::pg::list_plans);
         const PgResult meters = connection.exec("load plans", detail::pg::list_meters);
         std::vector<detail::PlanRow> plan_rows;
+        plan_rows.reserve(static_cast<std::size_t>(plans.rows()));
         for (int row = 0; row < plans.rows(); ++row) {
             plan_rows.push_back({std::string(plans.text(row, 0)), std::string(plans.text(row, 1)),
                                  std::string(plans.text(row, 2)), static_cast<int>(integer(plans.text(row, 3))),
@@ -423,7 +427,7 @@ std::vector<Plan> PostgresStore::loadPlans() {
                                                               optional(7), optional(8), optional(9),
                                                               meters.text(row, 10) == "t"});
         }
-        return detail::assemblePlans(plan_rows, std::move(meter_rows));
+        return detail::assemblePlans(plan_rows, meter_rows);
     });
 }
 

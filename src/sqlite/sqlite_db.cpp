@@ -11,7 +11,7 @@ void throwSqliteError(sqlite3* db, int code, std::string_view what) {
                            primary == SQLITE_IOERR || primary == SQLITE_PROTOCOL;
     std::string message = "sqlite: " + std::string(what) + " failed: ";
     message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-    throw StoreError(std::move(message), transient, std::to_string(code));
+    throw StoreError(message, transient, std::to_string(code));
 }
 
 SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db), statement_(nullptr, &sqlite3_finalize) {

@@ -210,7 +210,7 @@ struct SqliteStore::Impl {
     }
 };
 
-SqliteStore::SqliteStore(SqliteOptions options) : impl_(std::make_unique<Impl>(options)) {}
+SqliteStore::SqliteStore(const SqliteOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 SqliteStore::~SqliteStore() = default;
 
 void SqliteStore::migrate() {
@@ -315,7 +315,7 @@ std::vector<Plan> SqliteStore::loadPlans() {
                                                  meters.text(5), meters.optionalText(6), meters.optionalText(7),
                                                  meters.optionalText(8), meters.optionalText(9), meters.integer(10) != 0});
     }
-    return detail::assemblePlans(plan_rows, std::move(meter_rows));
+    return detail::assemblePlans(plan_rows, meter_rows);
 }
 
 void SqliteStore::savePlan(const Plan& plan) {

@@ -15,5 +15,11 @@ int main() {
     recorder.recordStorage(business, metered::Decimal(1500));
     const auto total = recorder.getBillingUsage(business).bill.total;
     std::cout << "metered " << metered::version() << ": the seed scenario bills $" << total << "\n";
+    try {  // an exception thrown inside the library is caught by its type (a shared build exports its type info)
+        (void)metered::Decimal::parse("seven");
+        return 1;
+    } catch (const metered::ValidationError& e) {
+        if (e.field() != "decimal") return 1;
+    }
     return total == metered::Decimal::parse("8.31") ? 0 : 1;
 }
