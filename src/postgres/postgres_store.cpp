@@ -30,7 +30,6 @@ using detail::PgResult;
 
 using detail::dayText;
 using detail::fromCents;
-using detail::toCents;
 
 Decimal numeric(std::string_view text) { return Decimal::parse(text, "numeric column"); }
 
