@@ -6,12 +6,11 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "dead_letter.h"
+#include "delivery.h"
 #include "event_codec.h"
 #include "event_log.h"
 #include "metered/async_options.h"
@@ -28,9 +27,9 @@ namespace metered::detail {
 /// Host threads call `submit`: a reservation in the log, a copy of the event's bytes, a
 /// commit. The flusher first replays what an earlier process left in the spool, then
 /// repeatedly reads committed records, sends a batch when it is full or its oldest event
-/// has waited `flush_interval`, retries transient store failures with exponential backoff
-/// and jitter (the batch keeps its place, so order is kept), dead-letters events the store
-/// refuses, and releases the log segments whose events are stored.
+/// has waited `flush_interval` (Delivery: retried while the store is unavailable, the batch
+/// keeping its place so order is kept; refused events dead-lettered), and releases the log
+/// segments whose events are stored.
 class AsyncPipeline {
 public:
     /// `spool` selects a spool directory (options.spool_dir) over anonymous memory.
@@ -58,13 +57,6 @@ public:
 private:
     void run();
     void replaySpool();
-    bool sendBatch(std::vector<UsageEvent>& events);
-    AppendResult appendToStore(std::span<const UsageEvent> events);
-    void account(std::span<const UsageEvent> events, const AppendResult& result);
-    void deadLetter(const UsageEvent& event, std::string_view reason, bool conflict);
-    void deadLetterRaw(std::span<const std::byte> bytes, const std::string& reason);
-    void log(LogLevel level, const std::string& message) const;
-    void setError(const std::string& message);
     bool giveUp() const;
     void publishStored(const LogCursor& position);
     void syncNow();
@@ -72,13 +64,11 @@ private:
     std::uint64_t recordedCount() const noexcept;
     std::int64_t inFlight() const noexcept;
 
-    std::shared_ptr<UsageStore> store_;
     AsyncOptions options_;
+    Delivery delivery_;
     std::optional<SpoolDirectory> spool_;
     std::vector<std::filesystem::path> leftovers_;  // spool segments of an earlier process, not yet replayed
     std::unique_ptr<EventLog> log_;
-    DeadLetterFile dead_letters_;
-    std::mt19937 jitter_;
 
     // Host side: calls that entered submit() and left it (in flight = entered - left;
     // recorded = left - failed). Two per-thread adds per call, no shared cache line.
@@ -88,9 +78,8 @@ private:
     std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> rejected_{0};
 
-    // Flusher side.
-    std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, conflicts_{0}, replayed_{0},
-        corrupt_{0}, leftover_bytes_{0}, syncs_{0};
+    // Flusher side (the store's counters are the Delivery's).
+    std::atomic<std::uint64_t> replayed_{0}, corrupt_{0}, leftover_bytes_{0}, syncs_{0};
     mutable std::mutex mutex_;
     std::condition_variable wake_;       // flusher: work to do
     std::condition_variable progress_;   // flush(): more is stored
@@ -101,7 +90,6 @@ private:
     bool replayed_spool_ = false;  // the spool of an earlier process has been replayed
     bool all_stored_ = false;
     std::chrono::steady_clock::time_point close_deadline_;
-    std::string last_error_;
     std::thread flusher_;
 
     // Syncer: forces spooled pages to disk under the fsync policy.
