@@ -40,11 +40,9 @@ AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions opt
     log_options.total_bytes = options_.queue_bytes;
     if (spool) {
         spool_.emplace(options_.spool_dir);
-        leftovers_ = spool_->leftovers();
-        leftover_bytes_ = spool_->leftoverBytes();
         // What earlier processes left counts against the bound until it is replayed: a
         // crash loop keeps the spool within queue_bytes.
-        log_options.reserved_bytes = leftover_bytes_;
+        log_options.reserved_bytes = spool_->leftoverBytes();
         log_options.directory = spool_->path();
         log_options.first_sequence = spool_->nextSequence();
     }
@@ -53,6 +51,7 @@ AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions opt
     } catch (const std::exception& e) {
         throw Error(std::string("cannot start the event log: ") + e.what());
     }
+    if (spool_) replay_.emplace(*spool_, *log_, delivery_, options_.max_batch);
     stored_position_ = log_->readPosition();
     flusher_ = std::thread([this] { run(); });
     if (spool && options_.fsync != FsyncPolicy::none) syncer_ = std::thread([this] { syncLoop(); });
@@ -115,7 +114,7 @@ void AsyncPipeline::run() {
                 try {
                     pending.push_back(decodeEvent(bytes));
                 } catch (const std::exception& e) {
-                    corrupt_.fetch_add(1, std::memory_order_relaxed);
+                    unreadable_.fetch_add(1, std::memory_order_relaxed);
                     delivery_.deadLetterRaw(bytes, std::string("unreadable queued event: ") + e.what());
                 }
             });
@@ -156,58 +155,7 @@ void AsyncPipeline::run() {
 
 void AsyncPipeline::replaySpool() {
     std::vector<std::filesystem::path> kept;
-    for (const auto& path : leftovers_) {
-        if (giveUp()) {
-            kept.push_back(path);
-            continue;
-        }
-        try {
-            Mapping segment = Mapping::openFile(path);
-            std::vector<UsageEvent> events;
-            const SegmentScan scan = scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
-                try {
-                    events.push_back(decodeEvent(bytes));
-                } catch (const std::exception& e) {
-                    // Intact but not an event this version can read: kept as a dead letter.
-                    corrupt_.fetch_add(1, std::memory_order_relaxed);
-                    replayed_.fetch_add(1, std::memory_order_relaxed);
-                    delivery_.deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
-                }
-            });
-            corrupt_.fetch_add(scan.damaged, std::memory_order_relaxed);
-            replayed_.fetch_add(events.size(), std::memory_order_relaxed);
-            bool sent = true;
-            for (std::size_t from = 0; from < events.size() && sent; from += options_.max_batch) {
-                const auto first = events.begin() + static_cast<std::ptrdiff_t>(from);
-                const auto last =
-                    events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), from + options_.max_batch));
-                sent = delivery_.send(std::span<const UsageEvent>(first, last), [this] { return giveUp(); });
-            }
-            if (!sent) {
-                kept.push_back(path);
-                continue;
-            }
-            if (!events.empty()) {
-                delivery_.log(LogLevel::info, "replayed " + std::to_string(events.size()) + " spooled event(s) from " + path.string());
-            }
-            leftover_bytes_.fetch_sub(segment.size(), std::memory_order_relaxed);
-            log_->releaseReserved(segment.size());
-            if (scan.damaged == 0) {
-                segment.remove();
-                continue;
-            }
-            segment = Mapping();
-            const auto aside = spool_->moveAside(path);
-            const std::string message = "spool segment " + path.string() + " has " + std::to_string(scan.damaged) +
-                                        " damaged region(s); its " + std::to_string(events.size()) +
-                                        " intact event(s) were replayed and the file was moved to " + aside.string();
-            delivery_.log(LogLevel::warning, message);
-            delivery_.setError(message);
-        } catch (const std::exception& e) {
-            delivery_.setError(std::string("cannot replay spool segment: ") + e.what());
-            kept.push_back(path);
-        }
-    }
+    if (replay_) kept = replay_->run([this] { return giveUp(); });
     {
         std::lock_guard lock(mutex_);
         leftovers_ = std::move(kept);
@@ -283,7 +231,7 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
         log_->discardOnDestruction();
         return true;
     }
-    const std::uint64_t in = recordedCount() + replayed_;
+    const std::uint64_t in = recordedCount() + (replay_ ? replay_->replayed() : 0);
     const std::uint64_t out = delivery_.settled();
     if (in > out) {
         delivery_.setError(std::to_string(in - out) + " event(s) not stored at close" +
@@ -296,13 +244,13 @@ void AsyncPipeline::fillStats(RecorderStats& stats) const {
     stats.recorded = recordedCount();
     stats.rejected = rejected_.load(std::memory_order_relaxed);
     delivery_.fillStats(stats);
-    stats.replayed = replayed_.load(std::memory_order_relaxed);
-    stats.spool_corrupt = corrupt_.load(std::memory_order_relaxed);
+    stats.replayed = replay_ ? replay_->replayed() : 0;
+    stats.spool_corrupt = unreadable_.load(std::memory_order_relaxed) + (replay_ ? replay_->corrupt() : 0);
     stats.spool_syncs = syncs_.load(std::memory_order_relaxed);
     const std::uint64_t in = stats.recorded + stats.replayed;
     const std::uint64_t out = stats.stored + stats.duplicates + stats.dead_lettered;
     stats.queue_depth = in > out ? in - out : 0;
-    stats.spool_bytes = log_->spoolBytes() + leftover_bytes_.load(std::memory_order_relaxed);
+    stats.spool_bytes = log_->spoolBytes() + (replay_ ? replay_->leftoverBytes() : 0);
     stats.last_error = delivery_.lastError();
 }
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "metered/usage_store.h"
 #include "sharded_counter.h"
 #include "spool_directory.h"
+#include "spool_replay.h"
 
 namespace metered::detail {
 
@@ -25,11 +27,11 @@ namespace metered::detail {
 /// moves events from the log into the store in batches, and the counters.
 ///
 /// Host threads call `submit`: a reservation in the log, a copy of the event's bytes, a
-/// commit. The flusher first replays what an earlier process left in the spool, then
-/// repeatedly reads committed records, sends a batch when it is full or its oldest event
-/// has waited `flush_interval` (Delivery: retried while the store is unavailable, the batch
-/// keeping its place so order is kept; refused events dead-lettered), and releases the log
-/// segments whose events are stored.
+/// commit. The flusher first replays what an earlier process left in the spool
+/// (SpoolReplay), then repeatedly reads committed records, sends a batch when it is full
+/// or its oldest event has waited `flush_interval` (Delivery: retried while the store is
+/// unavailable, the batch keeping its place so order is kept; refused events
+/// dead-lettered), and releases the log segments whose events are stored.
 class AsyncPipeline {
 public:
     /// `spool` selects a spool directory (options.spool_dir) over anonymous memory.
@@ -67,8 +69,8 @@ private:
     AsyncOptions options_;
     Delivery delivery_;
     std::optional<SpoolDirectory> spool_;
-    std::vector<std::filesystem::path> leftovers_;  // spool segments of an earlier process, not yet replayed
     std::unique_ptr<EventLog> log_;
+    std::optional<SpoolReplay> replay_;  // with a spool
 
     // Host side: calls that entered submit() and left it (in flight = entered - left;
     // recorded = left - failed). Two per-thread adds per call, no shared cache line.
@@ -78,8 +80,8 @@ private:
     std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> rejected_{0};
 
-    // Flusher side (the store's counters are the Delivery's).
-    std::atomic<std::uint64_t> replayed_{0}, corrupt_{0}, leftover_bytes_{0}, syncs_{0};
+    // Flusher side (the store's counters are the Delivery's, the spool's the SpoolReplay's).
+    std::atomic<std::uint64_t> unreadable_{0}, syncs_{0};  // unreadable_: queued records that cannot be decoded
     mutable std::mutex mutex_;
     std::condition_variable wake_;       // flusher: work to do
     std::condition_variable progress_;   // flush(): more is stored
@@ -88,6 +90,7 @@ private:
     bool closing_ = false;
     bool finished_ = false;
     bool replayed_spool_ = false;  // the spool of an earlier process has been replayed
+    std::vector<std::filesystem::path> leftovers_;  // once replayed: spool segments it could not replay
     bool all_stored_ = false;
     std::chrono::steady_clock::time_point close_deadline_;
     std::thread flusher_;
