@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "../append_isolating.h"
 #include "metered/errors.h"
 
 namespace metered::detail {
@@ -35,20 +34,15 @@ struct Call {
 }  // namespace
 
 AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions options, bool spool)
-    : store_(std::move(store)),
-      options_(std::move(options)),
-      dead_letters_(options_.dead_letter_path.value_or(options_.spool_dir / "dead-letter.jsonl")),
-      jitter_(std::random_device{}()) {
+    : options_(std::move(options)), delivery_(std::move(store), options_) {
     EventLogOptions log_options;
     log_options.segment_bytes = options_.segment_bytes;
     log_options.total_bytes = options_.queue_bytes;
     if (spool) {
         spool_.emplace(options_.spool_dir);
-        leftovers_ = spool_->leftovers();
-        leftover_bytes_ = spool_->leftoverBytes();
         // What earlier processes left counts against the bound until it is replayed: a
         // crash loop keeps the spool within queue_bytes.
-        log_options.reserved_bytes = leftover_bytes_;
+        log_options.reserved_bytes = spool_->leftoverBytes();
         log_options.directory = spool_->path();
         log_options.first_sequence = spool_->nextSequence();
     }
@@ -57,6 +51,7 @@ AsyncPipeline::AsyncPipeline(std::shared_ptr<UsageStore> store, AsyncOptions opt
     } catch (const std::exception& e) {
         throw Error(std::string("cannot start the event log: ") + e.what());
     }
+    if (spool_) replay_.emplace(*spool_, *log_, delivery_, options_.max_batch);
     stored_position_ = log_->readPosition();
     flusher_ = std::thread([this] { run(); });
     if (spool && options_.fsync != FsyncPolicy::none) syncer_ = std::thread([this] { syncLoop(); });
@@ -119,8 +114,8 @@ void AsyncPipeline::run() {
                 try {
                     pending.push_back(decodeEvent(bytes));
                 } catch (const std::exception& e) {
-                    corrupt_.fetch_add(1, std::memory_order_relaxed);
-                    deadLetterRaw(bytes, std::string("unreadable queued event: ") + e.what());
+                    unreadable_.fetch_add(1, std::memory_order_relaxed);
+                    delivery_.deadLetterRaw(bytes, std::string("unreadable queued event: ") + e.what());
                 }
             });
             if (was_empty && !pending.empty()) oldest = Steady::now();
@@ -129,7 +124,7 @@ void AsyncPipeline::run() {
             const bool due = !pending.empty() && (urgent || Steady::now() - oldest >= options_.flush_interval);
             if (full || due) {
                 if (options_.fsync == FsyncPolicy::every_batch) syncNow();
-                if (!sendBatch(pending)) {
+                if (!delivery_.send(pending, [this] { return giveUp(); })) {
                     gave_up = true;
                     break;
                 }
@@ -160,58 +155,7 @@ void AsyncPipeline::run() {
 
 void AsyncPipeline::replaySpool() {
     std::vector<std::filesystem::path> kept;
-    for (const auto& path : leftovers_) {
-        if (giveUp()) {
-            kept.push_back(path);
-            continue;
-        }
-        try {
-            Mapping segment = Mapping::openFile(path);
-            std::vector<UsageEvent> events;
-            const SegmentScan scan = scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
-                try {
-                    events.push_back(decodeEvent(bytes));
-                } catch (const std::exception& e) {
-                    // Intact but not an event this version can read: kept as a dead letter.
-                    corrupt_.fetch_add(1, std::memory_order_relaxed);
-                    replayed_.fetch_add(1, std::memory_order_relaxed);
-                    deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
-                }
-            });
-            corrupt_.fetch_add(scan.damaged, std::memory_order_relaxed);
-            replayed_.fetch_add(events.size(), std::memory_order_relaxed);
-            bool sent = true;
-            for (std::size_t from = 0; from < events.size() && sent; from += options_.max_batch) {
-                std::vector<UsageEvent> batch(events.begin() + static_cast<std::ptrdiff_t>(from),
-                                              events.begin() + static_cast<std::ptrdiff_t>(
-                                                                   std::min(events.size(), from + options_.max_batch)));
-                sent = sendBatch(batch);
-            }
-            if (!sent) {
-                kept.push_back(path);
-                continue;
-            }
-            if (!events.empty()) {
-                log(LogLevel::info, "replayed " + std::to_string(events.size()) + " spooled event(s) from " + path.string());
-            }
-            leftover_bytes_.fetch_sub(segment.size(), std::memory_order_relaxed);
-            log_->releaseReserved(segment.size());
-            if (scan.damaged == 0) {
-                segment.remove();
-                continue;
-            }
-            segment = Mapping();
-            const auto aside = spool_->moveAside(path);
-            const std::string message = "spool segment " + path.string() + " has " + std::to_string(scan.damaged) +
-                                        " damaged region(s); its " + std::to_string(events.size()) +
-                                        " intact event(s) were replayed and the file was moved to " + aside.string();
-            log(LogLevel::warning, message);
-            setError(message);
-        } catch (const std::exception& e) {
-            setError(std::string("cannot replay spool segment: ") + e.what());
-            kept.push_back(path);
-        }
-    }
+    if (replay_) kept = replay_->run([this] { return giveUp(); });
     {
         std::lock_guard lock(mutex_);
         leftovers_ = std::move(kept);
@@ -240,90 +184,6 @@ void AsyncPipeline::syncLoop() {
     }
 }
 
-bool AsyncPipeline::sendBatch(std::vector<UsageEvent>& events) {
-    auto backoff = options_.retry.initial_backoff;
-    std::uint32_t attempts = 0;
-    for (;;) {
-        try {
-            account(events, appendToStore(events));
-            return true;
-        } catch (const StoreError& e) {
-            setError(e.what());
-            if (!e.transient()) {
-                for (const auto& event : events) deadLetter(event, e.what(), false);
-                return true;
-            }
-            retries_.fetch_add(1, std::memory_order_relaxed);
-            if (options_.retry.max_attempts != 0 && ++attempts >= options_.retry.max_attempts) {
-                for (const auto& event : events) {
-                    deadLetter(event, "store unavailable after " + std::to_string(attempts) + " attempts: " + e.what(),
-                               false);
-                }
-                return true;
-            }
-            std::uniform_int_distribution<std::int64_t> spread(backoff.count() / 2, backoff.count());
-            const auto wait = std::chrono::milliseconds(spread(jitter_));
-            log(LogLevel::warning, "store unavailable, retrying " + std::to_string(events.size()) + " event(s) in " +
-                                       std::to_string(wait.count()) + " ms: " + e.what());
-            const auto until = Steady::now() + wait;
-            while (Steady::now() < until) {
-                if (giveUp()) return false;
-                std::this_thread::sleep_for(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
-            }
-            backoff = std::min(backoff * 2, options_.retry.max_backoff);
-        }
-    }
-}
-
-AppendResult AsyncPipeline::appendToStore(std::span<const UsageEvent> events) {
-    // The stores isolate poison events themselves; a store of the host's that throws
-    // anything but a StoreError for a batch is split until the event that fails is alone.
-    std::vector<std::size_t> all(events.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    AppendResult result;
-    appendIsolating(events, all, result, [&](std::span<const std::size_t> chunk) {
-        if (chunk.size() == events.size()) return store_->append(events);
-        std::vector<UsageEvent> part;
-        part.reserve(chunk.size());
-        for (std::size_t i : chunk) part.push_back(events[i]);
-        AppendResult outcome = store_->append(part);
-        for (auto& rejection : outcome.rejected) rejection.index = chunk[rejection.index];
-        return outcome;
-    });
-    return result;
-}
-
-void AsyncPipeline::account(std::span<const UsageEvent> events, const AppendResult& result) {
-    stored_.fetch_add(result.stored, std::memory_order_relaxed);
-    duplicates_.fetch_add(result.duplicates, std::memory_order_relaxed);
-    for (const auto& rejection : result.rejected) {
-        deadLetter(events[rejection.index], rejection.reason, rejection.kind == RejectionKind::idempotency_conflict);
-    }
-}
-
-void AsyncPipeline::deadLetter(const UsageEvent& event, std::string_view reason, bool conflict) {
-    if (conflict) conflicts_.fetch_add(1, std::memory_order_relaxed);
-    const std::string message = "dead-lettered event " + event.id.toString() + ": " + std::string(reason);
-    std::string error;
-    setError(dead_letters_.write(event, reason, error) ? message : message + " (" + error + ")");
-    log(LogLevel::error, message);
-    if (options_.on_dead_letter) {
-        try {
-            options_.on_dead_letter(event, reason);
-        } catch (...) {
-            // A host callback that throws must not stop the flusher.
-        }
-    }
-    dead_lettered_.fetch_add(1, std::memory_order_release);
-}
-
-void AsyncPipeline::deadLetterRaw(std::span<const std::byte> bytes, const std::string& reason) {
-    std::string error;
-    setError(dead_letters_.writeRaw(bytes, reason, error) ? reason : reason + " (" + error + ")");
-    log(LogLevel::error, "dead-lettered an " + reason);
-    dead_lettered_.fetch_add(1, std::memory_order_release);
-}
-
 void AsyncPipeline::publishStored(const LogCursor& position) {
     {
         std::lock_guard lock(mutex_);
@@ -336,20 +196,6 @@ void AsyncPipeline::publishStored(const LogCursor& position) {
 bool AsyncPipeline::giveUp() const {
     std::lock_guard lock(mutex_);
     return closing_ && Steady::now() > close_deadline_;
-}
-
-void AsyncPipeline::log(LogLevel level, const std::string& message) const {
-    if (!options_.logger) return;
-    try {
-        options_.logger(level, message);
-    } catch (...) {
-        // A host logger that throws must not stop the flusher.
-    }
-}
-
-void AsyncPipeline::setError(const std::string& message) {
-    std::lock_guard lock(mutex_);
-    last_error_ = message;
 }
 
 bool AsyncPipeline::flush(std::chrono::milliseconds timeout) {
@@ -385,11 +231,11 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
         log_->discardOnDestruction();
         return true;
     }
-    const std::uint64_t in = recordedCount() + replayed_;
-    const std::uint64_t out = stored_ + duplicates_ + dead_lettered_;
+    const std::uint64_t in = recordedCount() + (replay_ ? replay_->replayed() : 0);
+    const std::uint64_t out = delivery_.settled();
     if (in > out) {
-        last_error_ = std::to_string(in - out) + " event(s) not stored at close" +
-                      (spool_ ? " (kept in the spool for the next start)" : " (lost: no spool)");
+        delivery_.setError(std::to_string(in - out) + " event(s) not stored at close" +
+                           (spool_ ? " (kept in the spool for the next start)" : " (lost: no spool)"));
     }
     return false;
 }
@@ -397,20 +243,15 @@ bool AsyncPipeline::close(std::chrono::milliseconds timeout) {
 void AsyncPipeline::fillStats(RecorderStats& stats) const {
     stats.recorded = recordedCount();
     stats.rejected = rejected_.load(std::memory_order_relaxed);
-    stats.stored = stored_.load(std::memory_order_relaxed);
-    stats.duplicates = duplicates_.load(std::memory_order_relaxed);
-    stats.retries = retries_.load(std::memory_order_relaxed);
-    stats.dead_lettered = dead_lettered_.load(std::memory_order_relaxed);
-    stats.idempotency_conflicts = conflicts_.load(std::memory_order_relaxed);
-    stats.replayed = replayed_.load(std::memory_order_relaxed);
-    stats.spool_corrupt = corrupt_.load(std::memory_order_relaxed);
+    delivery_.fillStats(stats);
+    stats.replayed = replay_ ? replay_->replayed() : 0;
+    stats.spool_corrupt = unreadable_.load(std::memory_order_relaxed) + (replay_ ? replay_->corrupt() : 0);
     stats.spool_syncs = syncs_.load(std::memory_order_relaxed);
     const std::uint64_t in = stats.recorded + stats.replayed;
     const std::uint64_t out = stats.stored + stats.duplicates + stats.dead_lettered;
     stats.queue_depth = in > out ? in - out : 0;
-    stats.spool_bytes = log_->spoolBytes() + leftover_bytes_.load(std::memory_order_relaxed);
-    std::lock_guard lock(mutex_);
-    stats.last_error = last_error_;
+    stats.spool_bytes = log_->spoolBytes() + (replay_ ? replay_->leftoverBytes() : 0);
+    stats.last_error = delivery_.lastError();
 }
 
 }  // namespace metered::detail

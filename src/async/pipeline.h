@@ -6,12 +6,12 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "dead_letter.h"
+#include "delivery.h"
 #include "event_codec.h"
 #include "event_log.h"
 #include "metered/async_options.h"
@@ -19,6 +19,7 @@
 #include "metered/usage_store.h"
 #include "sharded_counter.h"
 #include "spool_directory.h"
+#include "spool_replay.h"
 
 namespace metered::detail {
 
@@ -26,11 +27,11 @@ namespace metered::detail {
 /// moves events from the log into the store in batches, and the counters.
 ///
 /// Host threads call `submit`: a reservation in the log, a copy of the event's bytes, a
-/// commit. The flusher first replays what an earlier process left in the spool, then
-/// repeatedly reads committed records, sends a batch when it is full or its oldest event
-/// has waited `flush_interval`, retries transient store failures with exponential backoff
-/// and jitter (the batch keeps its place, so order is kept), dead-letters events the store
-/// refuses, and releases the log segments whose events are stored.
+/// commit. The flusher first replays what an earlier process left in the spool
+/// (SpoolReplay), then repeatedly reads committed records, sends a batch when it is full
+/// or its oldest event has waited `flush_interval` (Delivery: retried while the store is
+/// unavailable, the batch keeping its place so order is kept; refused events
+/// dead-lettered), and releases the log segments whose events are stored.
 class AsyncPipeline {
 public:
     /// `spool` selects a spool directory (options.spool_dir) over anonymous memory.
@@ -58,13 +59,6 @@ public:
 private:
     void run();
     void replaySpool();
-    bool sendBatch(std::vector<UsageEvent>& events);
-    AppendResult appendToStore(std::span<const UsageEvent> events);
-    void account(std::span<const UsageEvent> events, const AppendResult& result);
-    void deadLetter(const UsageEvent& event, std::string_view reason, bool conflict);
-    void deadLetterRaw(std::span<const std::byte> bytes, const std::string& reason);
-    void log(LogLevel level, const std::string& message) const;
-    void setError(const std::string& message);
     bool giveUp() const;
     void publishStored(const LogCursor& position);
     void syncNow();
@@ -72,13 +66,11 @@ private:
     std::uint64_t recordedCount() const noexcept;
     std::int64_t inFlight() const noexcept;
 
-    std::shared_ptr<UsageStore> store_;
     AsyncOptions options_;
+    Delivery delivery_;
     std::optional<SpoolDirectory> spool_;
-    std::vector<std::filesystem::path> leftovers_;  // spool segments of an earlier process, not yet replayed
     std::unique_ptr<EventLog> log_;
-    DeadLetterFile dead_letters_;
-    std::mt19937 jitter_;
+    std::optional<SpoolReplay> replay_;  // with a spool
 
     // Host side: calls that entered submit() and left it (in flight = entered - left;
     // recorded = left - failed). Two per-thread adds per call, no shared cache line.
@@ -88,9 +80,8 @@ private:
     std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> rejected_{0};
 
-    // Flusher side.
-    std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, conflicts_{0}, replayed_{0},
-        corrupt_{0}, leftover_bytes_{0}, syncs_{0};
+    // Flusher side (the store's counters are the Delivery's, the spool's the SpoolReplay's).
+    std::atomic<std::uint64_t> unreadable_{0}, syncs_{0};  // unreadable_: queued records that cannot be decoded
     mutable std::mutex mutex_;
     std::condition_variable wake_;       // flusher: work to do
     std::condition_variable progress_;   // flush(): more is stored
@@ -99,9 +90,9 @@ private:
     bool closing_ = false;
     bool finished_ = false;
     bool replayed_spool_ = false;  // the spool of an earlier process has been replayed
+    std::vector<std::filesystem::path> leftovers_;  // once replayed: spool segments it could not replay
     bool all_stored_ = false;
     std::chrono::steady_clock::time_point close_deadline_;
-    std::string last_error_;
     std::thread flusher_;
 
     // Syncer: forces spooled pages to disk under the fsync policy.

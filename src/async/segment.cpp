@@ -64,10 +64,11 @@ Mapping Mapping::createFile(const std::filesystem::path& path, std::size_t size,
     for (std::size_t at = 0; at < size; at += page) {
         reinterpret_cast<volatile std::uint8_t*>(m.data_)[at] = 0;
     }
-    std::memcpy(m.data_, segment_magic, sizeof segment_magic);
-    std::memcpy(m.data_ + 8, &sequence, sizeof sequence);
-    const std::uint64_t capacity = size;
-    std::memcpy(m.data_ + 16, &capacity, sizeof capacity);
+    SegmentHeader header{};
+    std::memcpy(header.magic, segment_magic, sizeof segment_magic);
+    header.sequence = sequence;
+    header.capacity = size;
+    std::memcpy(m.data_, &header, sizeof header);
     return m;
 }
 
@@ -148,7 +149,8 @@ SegmentScan scanSegment(std::span<const std::byte> segment,
     SegmentScan scan;
     const std::size_t header = std::min(segment.size(), segment_header_bytes);
     const bool header_intact =
-        header == segment_header_bytes && std::memcmp(segment.data(), segment_magic, sizeof segment_magic) == 0;
+        header == segment_header_bytes &&
+        std::memcmp(segment.data() + offsetof(SegmentHeader, magic), segment_magic, sizeof segment_magic) == 0;
     if (!header_intact && !allZero(segment.first(header))) ++scan.damaged;
     if (usedBytes(segment) <= segment_header_bytes && scan.damaged == 0) {
         scan.unused = true;

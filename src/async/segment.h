@@ -22,6 +22,14 @@ inline constexpr std::uint32_t segment_end = 0x21444E45;       // "END!"
 inline constexpr std::uint32_t record_skip = 0x50494B53;       // "SKIP": a reservation abandoned by a stale producer
 inline constexpr char segment_magic[8] = {'M', 'E', 'T', 'E', 'R', 'L', 'O', 'G'};
 
+/// The start of a segment's header (the rest of its 64 bytes are zero).
+struct SegmentHeader {
+    char magic[8];  // segment_magic
+    std::uint64_t sequence;
+    std::uint64_t capacity;  // the file's size when created
+};
+static_assert(sizeof(SegmentHeader) <= segment_header_bytes);
+
 struct RecordHeader {
     std::uint32_t commit;
     std::uint32_t size;
