@@ -10,6 +10,7 @@ packages=(
   libcpp-httplib-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   clang-tidy                # the static checks of .clang-tidy (run-clang-tidy-14)
+  clang-format              # the house style of .clang-format (scripts/format.sh --check)
 )
 # Node.js runs the dashboard's hostile-request test (built-in modules only) and, with npm,
 # the browser test (playwright-core drives Debian's Chromium). Any Node.js 18 or later

@@ -24,6 +24,8 @@ scripts/deps.sh
 
 echo "== layers: no file includes one above it (CONTRIBUTING.md)"
 scripts/check-layers.sh
+echo "== format: every C++ file as .clang-format writes it"
+scripts/format.sh --check
 
 # ccache: the builds below share most of their translation units.
 export CCACHE_DIR="${CCACHE_DIR:-$PWD/build/ccache}"
