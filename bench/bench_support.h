@@ -38,8 +38,7 @@ public:
     ~Schema() {
         try {
             admin_.execScript(("DROP SCHEMA " + name_ + " CASCADE").c_str());
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     Schema(const Schema&) = delete;
     Schema& operator=(const Schema&) = delete;
@@ -185,7 +184,9 @@ struct Percentiles {
 };
 inline Percentiles percentiles(std::vector<double>& samples) {
     std::sort(samples.begin(), samples.end());
-    const auto at = [&](std::size_t permille) { return samples[std::min(samples.size() - 1, samples.size() * permille / 1000)]; };
+    const auto at = [&](std::size_t permille) {
+        return samples[std::min(samples.size() - 1, samples.size() * permille / 1000)];
+    };
     return {at(500), at(990), at(999)};
 }
 

@@ -12,10 +12,13 @@ int main(int argc, char** argv) {
     std::vector<std::string> sections = {"record", "ingest", "reads", "memory"};
     bool ten_million = false;
     app.add_option("--sections", sections, "which sections to run")->capture_default_str();
-    app.add_option("--record-calls", options.record_calls, "record calls, split over the threads")->capture_default_str();
+    app.add_option("--record-calls", options.record_calls, "record calls, split over the threads")
+        ->capture_default_str();
     app.add_option("--sync-calls", options.sync_calls, "synchronous record calls to PostgreSQL")->capture_default_str();
-    app.add_option("--seed-events", options.seed_events, "events for the one-INSERT-per-event run")->capture_default_str();
-    app.add_option("--ingest-events", options.ingest_events, "events per metered run and for COPY")->capture_default_str();
+    app.add_option("--seed-events", options.seed_events, "events for the one-INSERT-per-event run")
+        ->capture_default_str();
+    app.add_option("--ingest-events", options.ingest_events, "events per metered run and for COPY")
+        ->capture_default_str();
     app.add_option("--batches", options.batches, "metered batch sizes")->capture_default_str();
     app.add_option("--read-sizes", options.read_sizes, "stored event counts to read at")->capture_default_str();
     app.add_flag("--ten-million", ten_million, "also read at 10,000,000 stored events (loading takes minutes)");

@@ -45,7 +45,9 @@ Percentiles time(int repetitions, Call&& call) {
     return percentiles(us);
 }
 
-std::string text(const Percentiles& p) { return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000); }
+std::string text(const Percentiles& p) {
+    return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000);
+}
 
 }  // namespace
 
@@ -66,7 +68,8 @@ void reads(Report& report, const Options& options) {
         while (loaded < size) {
             const auto events = makeEvents(ids, std::min<std::size_t>(200'000, size - loaded), seed++);
             for (std::size_t from = 0; from < events.size(); from += 5000) {
-                store->append(std::span<const UsageEvent>(events).subspan(from, std::min<std::size_t>(5000, events.size() - from)));
+                store->append(std::span<const UsageEvent>(events).subspan(
+                    from, std::min<std::size_t>(5000, events.size() - from)));
             }
             loaded += events.size();
         }
@@ -82,7 +85,8 @@ void reads(Report& report, const Options& options) {
         const std::string at = fmt::format("{} events", size);
         const bool largest = size == options.read_sizes.back() && size > options.read_sizes.front();
         report.add({"reads", "getBillingUsage at " + at, text(usage),
-                    fmt::format("seed view {:.0f}x slower; {:.2f}x the first size", view.p50 / usage.p50, usage.p50 / first_usage.p50),
+                    fmt::format("seed view {:.0f}x slower; {:.2f}x the first size", view.p50 / usage.p50,
+                                usage.p50 / first_usage.p50),
                     largest ? "within 2x of the first size" : "",
                     largest ? verdict(usage.p50 <= 2 * first_usage.p50) : ""});
         report.add({"reads", "getUsageTrends(30) at " + at, text(trends), "", "", ""});

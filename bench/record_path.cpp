@@ -65,12 +65,13 @@ void recordPath(Report& report, const Options& options) {
     double async_single_p50 = 0;
     for (const bool spool : {false, true}) {
         for (const int threads : {1, 2, 8}) {
-            const auto dir = std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
+            const auto dir =
+                std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
             {
                 auto store = std::make_shared<NullStore>();
-                UsageRecorder recorder(store, {.mode = RecordMode::async,
-                                               .async = {.spool = spool ? SpoolMode::on : SpoolMode::off,
-                                                         .spool_dir = dir}});
+                UsageRecorder recorder(store,
+                                       {.mode = RecordMode::async,
+                                        .async = {.spool = spool ? SpoolMode::on : SpoolMode::off, .spool_dir = dir}});
                 const BusinessId business(Uuid::generateV7());
                 std::atomic<std::size_t> refused{0};
                 const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
         auto store = metered::openStore(options.store);
         const auto business = demo::findBusiness(*store, options.business);
         metered::UsageReports reports(store);
-        fmt::print("{}\n", metered::to_json(reports.getBillingAnalytics(business.id, metered::PeriodSpec::parse(options.period), options.days), 2));
+        fmt::print("{}\n", metered::to_json(reports.getBillingAnalytics(
+                                                business.id, metered::PeriodSpec::parse(options.period), options.days),
+                                            2));
     } catch (const std::exception& e) {
         fmt::print(stderr, "billing_analytics: {}\n", e.what());
         return 1;

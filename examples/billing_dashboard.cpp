@@ -55,7 +55,8 @@ void exceptionResponse(httplib::Response& res, const std::exception_ptr& error) 
 // 150 AI queries and 1500 MB this month ($8.31 on the basic plan).
 void recordSeedScenario(metered::UsageRecorder& recorder) {
     const auto business = BusinessId::parse(demo::businesses[0].id);
-    for (int i = 0; i < 1500; ++i) recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini"});
+    for (int i = 0; i < 1500; ++i)
+        recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini"});
     for (int i = 0; i < 151; ++i) recorder.recordVoiceMinutes(business, metered::Decimal::parse("0.5"));
     for (int i = 0; i < 150; ++i) recorder.recordAiQuery(business, {.query_type = "intent_classification"});
     recorder.recordStorage(business, metered::Decimal(1500), {.file_type = "pdf"});
@@ -91,15 +92,19 @@ int main(int argc, char** argv) {
     int request_timeout_ms = 10'000;
     app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
     app.add_option("--host", host, "address to listen on (loopback unless you mean otherwise)")->capture_default_str();
-    app.add_option("--port", port, "port (0: any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
+    app.add_option("--port", port, "port (0: any free port, printed at start)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 65535));
     app.add_flag("--seed-scenario", seed_scenario, "record the seed scenario for Acme Pizza before serving");
     app.add_option("--allowed-host", allowed_hosts,
                    "another name clients may use in Host (e.g. a reverse proxy's), bare or name:port; repeatable");
     app.add_option("--max-connections", limits.max_connections, "connections served at once; more are refused (503)")
-        ->capture_default_str()->check(CLI::Range(1, 1024));
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
     app.add_option("--request-timeout-ms", request_timeout_ms,
                    "a request's line, headers and body must arrive within this time of its first byte")
-        ->capture_default_str()->check(CLI::Range(100, 600'000));
+        ->capture_default_str()
+        ->check(CLI::Range(100, 600'000));
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -143,7 +148,8 @@ int main(int argc, char** argv) {
                 const auto text = req.get_param_value("days");
                 const auto parsed = metered::Decimal::tryParse(text);
                 const auto value = parsed ? parsed->toInt64() : std::nullopt;
-                if (!value || *value < 1 || *value > 366) return jsonError(res, 400, "days must be a whole number from 1 to 366");
+                if (!value || *value < 1 || *value > 366)
+                    return jsonError(res, 400, "days must be a whole number from 1 to 366");
                 days = static_cast<int>(*value);
             }
             res.set_content(metered::to_json(reports.getBillingAnalytics(account->id, spec, days)), "application/json");
@@ -162,16 +168,16 @@ int main(int argc, char** argv) {
             const auto receipt = recorder.recordVoiceMinutes(account->id, minutes, {.operation = "dashboard_button"});
             res.set_content(dumped({{"success", true}, {"eventId", receipt.id.toString()}}), "application/json");
         });
-        server.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& error) {
-            exceptionResponse(res, error);
-        });
+        server.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                        const std::exception_ptr& error) { exceptionResponse(res, error); });
         server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (res.body.empty()) {
-                jsonError(res, res.status, res.status == 404   ? "not found"
-                                           : res.status == 400 ? "malformed or incomplete request"
-                                           : res.status == 413 ? "request body too large"
-                                           : res.status == 414 ? "request target too long"
-                                                               : "request refused");
+                jsonError(res, res.status,
+                          res.status == 404   ? "not found"
+                          : res.status == 400 ? "malformed or incomplete request"
+                          : res.status == 413 ? "request body too large"
+                          : res.status == 414 ? "request target too long"
+                                              : "request refused");
             }
         });
 
@@ -179,8 +185,8 @@ int main(int argc, char** argv) {
         if (bound < 0) throw std::runtime_error(fmt::format("cannot listen on {}:{}", host, port));
         const dashboard::RequestPolicy policy(host, bound, allowed_hosts);
         policy.install(server);
-        std::cout << "billing dashboard on http://" << host << ":" << bound << "/ (store " << metered::maskPassword(store_uri)
-                  << ")" << std::endl;
+        std::cout << "billing dashboard on http://" << host << ":" << bound << "/ (store "
+                  << metered::maskPassword(store_uri) << ")" << std::endl;
         server.listen_after_bind();
     } catch (const std::exception& e) {
         std::cerr << "billing_dashboard: " << e.what() << "\n";

@@ -51,20 +51,25 @@ int main(int argc, char** argv) {
         fmt::print("  {:<18}{:>14}\n\n", "Total Cost", money(usage.bill.total));
 
         fmt::print("Charges ({}, rounded {} per line)\n", usage.bill.currency.code, toString(usage.bill.rounding));
-        fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>12}{:>10}\n", "type", "used", "included", "billable", "unit price", "amount");
+        fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>12}{:>10}\n", "type", "used", "included", "billable", "unit price",
+                   "amount");
         for (const auto& line : usage.bill.lines) {
             fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>12}{:>10}\n", line.type.name(), line.quantity.toPlainString(),
-                       line.included.toPlainString(), line.billable.toPlainString(), money(line.unit_price.normalized()),
-                       money(line.amount));
+                       line.included.toPlainString(), line.billable.toPlainString(),
+                       money(line.unit_price.normalized()), money(line.amount));
         }
         fmt::print("  {:<14}{:>58}\n\n", "total", money(usage.bill.total));
 
         const auto trends = reports.getUsageTrends(business.id, options.days);
         std::int64_t most = 0;
-        for (const auto& point : trends) most = std::max(most, point.quantity(EventType::apiCall()).rounded(0, metered::Rounding::up).toInt64().value_or(0));
-        fmt::print("Last {} days: API calls per day, with voice minutes and the day's share of the bill\n", options.days);
+        for (const auto& point : trends)
+            most = std::max(
+                most, point.quantity(EventType::apiCall()).rounded(0, metered::Rounding::up).toInt64().value_or(0));
+        fmt::print("Last {} days: API calls per day, with voice minutes and the day's share of the bill\n",
+                   options.days);
         for (const auto& point : trends) {
-            const auto calls = point.quantity(EventType::apiCall()).rounded(0, metered::Rounding::up).toInt64().value_or(0);
+            const auto calls =
+                point.quantity(EventType::apiCall()).rounded(0, metered::Rounding::up).toInt64().value_or(0);
             fmt::print("  {} {:<30} {:>6} calls {:>8} min {:>9}\n", date::format("%m-%d", date::local_days(point.date)),
                        bar(calls, most, 30), calls, point.quantity(EventType::voiceMinute()).toPlainString(),
                        money(point.cost));

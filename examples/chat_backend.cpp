@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
     int spread_days = 14;
     unsigned seed = 7;
     app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
-    app.add_option("--requests", requests, "chat requests to answer")->capture_default_str()->check(CLI::Range(1, 10'000'000));
+    app.add_option("--requests", requests, "chat requests to answer")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10'000'000));
     app.add_option("--spread-days", spread_days, "spread the requests over the last N days (within this month)")
         ->capture_default_str()
         ->check(CLI::Range(1, 31));
@@ -51,25 +53,30 @@ int main(int argc, char** argv) {
             const std::string session = fmt::format("session-{}", random() % 400);
             const auto span = std::chrono::duration_cast<std::chrono::seconds>(now - earliest[b]).count();
             const metered::RecordOptions when{
-                .occurred_at = earliest[b] + std::chrono::seconds(span > 0 ? static_cast<std::int64_t>(random()) % span : 0)};
+                .occurred_at =
+                    earliest[b] + std::chrono::seconds(span > 0 ? static_cast<std::int64_t>(random()) % span : 0)};
             const char* intent = intents[random() % 5];
             const auto start = std::chrono::steady_clock::now();
             if (random() % 10 == 0) {  // some requests need the intent classifier
-                recorder.recordAiQuery(business, {.query_type = "intent_classification", .complexity = "low",
-                                                  .tokens = static_cast<std::int64_t>(40 + random() % 80)},
+                recorder.recordAiQuery(business,
+                                       {.query_type = "intent_classification",
+                                        .complexity = "low",
+                                        .tokens = static_cast<std::int64_t>(40 + random() % 80)},
                                        when);
                 ++calls;
             }
-            recorder.recordApiCall(business, {.operation = "chat_completion",
-                                              .model = "gpt-4o-mini",
-                                              .tokens = static_cast<std::int64_t>(150 + random() % 900),
-                                              .intent = intent,
-                                              .session_id = session},
-                                    when);
+            recorder.recordApiCall(business,
+                                   {.operation = "chat_completion",
+                                    .model = "gpt-4o-mini",
+                                    .tokens = static_cast<std::int64_t>(150 + random() % 900),
+                                    .intent = intent,
+                                    .session_id = session},
+                                   when);
             ++calls;
             if (random() % 250 == 0) {  // a menu PDF uploaded now and then
-                recorder.recordStorage(business, metered::Decimal::fromMantissa(static_cast<std::int64_t>(1500 + random() % 300000), 3),
-                                       {.file_type = "pdf", .size = 5'000'000, .operation = "upload"}, when);
+                recorder.recordStorage(
+                    business, metered::Decimal::fromMantissa(static_cast<std::int64_t>(1500 + random() % 300000), 3),
+                    {.file_type = "pdf", .size = 5'000'000, .operation = "upload"}, when);
                 ++calls;
             }
             recording += std::chrono::steady_clock::now() - start;

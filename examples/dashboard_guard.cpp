@@ -160,7 +160,8 @@ void refuseBusy(int sock) {
 
 std::string lower(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -193,8 +194,7 @@ void safeJsonError(httplib::Response& res, int status, std::string_view message)
     } catch (...) {
         try {
             res.set_content(R"({"success":false,"error":"request refused"})", "application/json");
-        } catch (...) {
-        }
+        } catch (...) {}
     }
 }
 

@@ -56,9 +56,9 @@ class GuardedServer : public httplib::Server {
 public:
     struct Limits {
         std::size_t max_connections = 32;
-        std::chrono::milliseconds request_timeout{10'000};  ///< whole request, from its first byte
-        std::chrono::milliseconds io_timeout{5'000};        ///< each read or write
-        std::chrono::milliseconds keep_alive_timeout{5'000};///< idle between requests
+        std::chrono::milliseconds request_timeout{10'000};    ///< whole request, from its first byte
+        std::chrono::milliseconds io_timeout{5'000};          ///< each read or write
+        std::chrono::milliseconds keep_alive_timeout{5'000};  ///< idle between requests
         std::size_t keep_alive_max_count = 100;
     };
     /// Installs its own logger (set_logger): it watches each response's status.

@@ -43,7 +43,8 @@ inline metered::Account findBusiness(metered::UsageStore& store, const std::stri
     for (const auto& account : store.listAccounts()) {
         if (account.name == text) return account;
     }
-    throw std::runtime_error("no business '" + text + "' in the store (run chat_backend first to create the demo businesses)");
+    throw std::runtime_error("no business '" + text +
+                             "' in the store (run chat_backend first to create the demo businesses)");
 }
 
 /// The options the report examples share.

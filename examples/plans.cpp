@@ -31,7 +31,8 @@ void printPlan(const metered::Plan& plan) {
                 fmt::print(" {} per {}", money(m.unit_price.normalized()), m.unit.empty() ? "unit" : m.unit);
                 break;
             case metered::PricingModel::package:
-                fmt::print(" {} per {} {}", money(m.package_price.normalized()), m.package_size.toPlainString(), m.unit);
+                fmt::print(" {} per {} {}", money(m.package_price.normalized()), m.package_size.toPlainString(),
+                           m.unit);
                 break;
             default:
                 for (const auto& t : m.tiers) {
@@ -99,8 +100,10 @@ int main(int argc, char** argv) {
         };
         for (const auto& item : other) {
             const auto equals = item.find('=');
-            if (equals == std::string::npos) throw metered::ValidationError("usage", "expected TYPE=QUANTITY, got " + item);
-            usage.push_back({EventType(item.substr(0, equals)), metered::Decimal::parse(item.substr(equals + 1), "usage"), 0, {}});
+            if (equals == std::string::npos)
+                throw metered::ValidationError("usage", "expected TYPE=QUANTITY, got " + item);
+            usage.push_back(
+                {EventType(item.substr(0, equals)), metered::Decimal::parse(item.substr(equals + 1), "usage"), 0, {}});
         }
         const metered::PricingCalculator calculator(book.plan(plan_id));
         // Leave out zero usage of types this plan does not price.
@@ -112,8 +115,10 @@ int main(int argc, char** argv) {
             fmt::print("{}\n", metered::to_json(bill, 2));
             return 0;
         }
-        fmt::print("Quote on plan {} ({}, rounded {} per line)\n", bill.plan_id, bill.currency.code, toString(bill.rounding));
-        fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>14}{:>12}\n", "type", "quantity", "included", "billable", "exact", "amount");
+        fmt::print("Quote on plan {} ({}, rounded {} per line)\n", bill.plan_id, bill.currency.code,
+                   toString(bill.rounding));
+        fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>14}{:>12}\n", "type", "quantity", "included", "billable", "exact",
+                   "amount");
         for (const auto& line : bill.lines) {
             fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>14}{:>12}\n", line.type.name(), line.quantity.toPlainString(),
                        line.included.toPlainString(), line.billable.toPlainString(), line.exact_amount.toPlainString(),

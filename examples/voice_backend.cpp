@@ -42,7 +42,8 @@ void writeVoiceNote(const std::filesystem::path& path, std::uint32_t seconds) {
     put32(wav, frames);
     wav.reserve(wav.size() + frames);
     for (std::uint32_t i = 0; i < frames; ++i) wav.push_back(static_cast<std::uint8_t>(0xF0 | (i / 20 % 16)));
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(wav.data()), static_cast<std::streamsize>(wav.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(wav.data()), static_cast<std::streamsize>(wav.size()));
 }
 
 }  // namespace
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
         demo::ensureBusinesses(*store);
         const auto business = demo::findBusiness(*store, business_name);
         if (files.empty()) {
-            generated = std::filesystem::temp_directory_path() / ("metered-voice-" + metered::Uuid::generateV7().toString());
+            generated =
+                std::filesystem::temp_directory_path() / ("metered-voice-" + metered::Uuid::generateV7().toString());
             std::filesystem::create_directories(generated);
             const std::uint32_t lengths[] = {1110, 1500, 1200, 720};  // 18.5 + 25 + 20 + 12 minutes
             for (std::size_t i = 0; i < 4; ++i) {
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
         for (const auto& file : files) {
             std::ifstream in(file, std::ios::binary);
             if (!in) throw std::runtime_error("cannot read " + file);
-            const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                                  std::istreambuf_iterator<char>());
             const auto wav = metered::wavDuration(bytes);
             recorder.recordVoiceMinutes(business.id, wav.minutes,
                                         {.operation = "voice_to_text",

@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::require(detail::isValidUtf8(json), "toJson() is not valid UTF-8");
         const Metadata again = Metadata::fromJson(json);
         fuzz::require(again.toJson() == json, "fromJson(toJson()) renders differently");
-        fuzz::require(detail::MetadataEncoding::fromBytes(detail::MetadataEncoding::bytes(metadata)) == metadata, "the encoding does not round-trip");
+        fuzz::require(detail::MetadataEncoding::fromBytes(detail::MetadataEncoding::bytes(metadata)) == metadata,
+                      "the encoding does not round-trip");
     } catch (const ValidationError& e) {
         fuzz::requireValidMessage(e.what());
         fuzz::requireValidMessage(e.field());

@@ -32,10 +32,9 @@ std::vector<std::byte> segmentOf(std::span<const std::uint8_t> in) {
         at += 2 + size;
         const std::size_t offset = segment.size();
         segment.resize(offset + detail::alignRecord(size));
-        detail::RecordHeader header{detail::record_committed, static_cast<std::uint32_t>(size),
-                                    detail::recordCrc(static_cast<std::uint32_t>(size),
-                                                      reinterpret_cast<const std::byte*>(payload)),
-                                    0};
+        detail::RecordHeader header{
+            detail::record_committed, static_cast<std::uint32_t>(size),
+            detail::recordCrc(static_cast<std::uint32_t>(size), reinterpret_cast<const std::byte*>(payload)), 0};
         std::memcpy(segment.data() + offset, &header, sizeof header);
         std::memcpy(segment.data() + offset + detail::record_header_bytes, payload, size);
     }

@@ -15,8 +15,7 @@ namespace {
 
 using detail::int128;
 
-constexpr std::uint16_t format_pcm = 1, format_float = 3, format_alaw = 6, format_mulaw = 7,
-                        format_extensible = 0xFFFE;
+constexpr std::uint16_t format_pcm = 1, format_float = 3, format_alaw = 6, format_mulaw = 7, format_extensible = 0xFFFE;
 constexpr std::uint32_t streaming_size = 0xFFFFFFFF;
 constexpr std::uint32_t min_sample_rate = 8000, max_sample_rate = 384000;
 constexpr std::uint16_t max_channels = 64, max_bits_per_sample = 64;
@@ -73,7 +72,8 @@ void checkFormat(const WavInfo& info, std::uint32_t byte_rate, std::uint16_t blo
     // 64-bit samples would take.
     const std::uint64_t most = static_cast<std::uint64_t>(info.sample_rate) * info.channels * 8;
     if (static_cast<std::uint64_t>(byte_rate) * min_frames_per_byte < info.sample_rate || byte_rate > most) {
-        bad(fmt::format("fmt.byte_rate {} is implausible for {} Hz x {} channels (a compressed format needs "
+        bad(
+            fmt::format("fmt.byte_rate {} is implausible for {} Hz x {} channels (a compressed format needs "
                         "{}-{} bytes per second)",
                         byte_rate, info.sample_rate, info.channels,
                         (info.sample_rate + min_frames_per_byte - 1) / min_frames_per_byte, most));
@@ -159,7 +159,8 @@ WavInfo wavDuration(std::span<const std::uint8_t> file) {
             const std::uint64_t slack_bytes = *data_size / 8 + std::min<std::uint64_t>(block_align, *data_size);
             const int128 allowed = static_cast<int128>(*data_size + slack_bytes) * info.sample_rate / byte_rate;
             if (*fact_frames > allowed) {
-                bad(fmt::format("fact.sample_length {} frames is more than the {} data bytes hold at byte_rate {} "
+                bad(
+                    fmt::format("fact.sample_length {} frames is more than the {} data bytes hold at byte_rate {} "
                                 "(at most {} frames)",
                                 *fact_frames, *data_size, byte_rate, static_cast<std::uint64_t>(allowed)));
             }
@@ -168,7 +169,8 @@ WavInfo wavDuration(std::span<const std::uint8_t> file) {
             info.frames = static_cast<std::uint64_t>(frames_by_rate);
         }
     }
-    info.minutes = minutesFromRatio(static_cast<int128>(info.frames) * micro, static_cast<int128>(info.sample_rate) * 60);
+    info.minutes =
+        minutesFromRatio(static_cast<int128>(info.frames) * micro, static_cast<int128>(info.sample_rate) * 60);
     return info;
 }
 

@@ -32,7 +32,9 @@ local_days anchorIn(date::year_month ym, int anchor_day) {
     return local_days(ym / date::day(day));
 }
 
-date::year_month monthOf(local_days day) { return date::year_month_day(day).year() / date::year_month_day(day).month(); }
+date::year_month monthOf(local_days day) {
+    return date::year_month_day(day).year() / date::year_month_day(day).month();
+}
 
 DayRange monthRange(date::year_month ym) {
     return {local_days(ym / date::day(1)), local_days((ym + date::months(1)) / date::day(1))};
@@ -52,8 +54,8 @@ PeriodSpec PeriodSpec::custom(date::year_month_day from, date::year_month_day to
 }
 
 PeriodSpec PeriodSpec::parse(std::string_view text) {
-    for (Kind kind : {Kind::current_month, Kind::previous_month, Kind::current_cycle, Kind::previous_cycle,
-                      Kind::calendar_month}) {
+    for (Kind kind :
+         {Kind::current_month, Kind::previous_month, Kind::current_cycle, Kind::previous_cycle, Kind::calendar_month}) {
         PeriodSpec spec(kind);
         if (spec.toString() == text) return spec;
     }
@@ -70,12 +72,18 @@ PeriodSpec PeriodSpec::parse(std::string_view text) {
 
 std::string PeriodSpec::toString() const {
     switch (kind_) {
-        case Kind::current_month: return "current_month";
-        case Kind::previous_month: return "previous_month";
-        case Kind::current_cycle: return "current_cycle";
-        case Kind::previous_cycle: return "previous_cycle";
-        case Kind::calendar_month: return "calendar_month";
-        case Kind::custom: break;
+        case Kind::current_month:
+            return "current_month";
+        case Kind::previous_month:
+            return "previous_month";
+        case Kind::current_cycle:
+            return "current_cycle";
+        case Kind::previous_cycle:
+            return "previous_cycle";
+        case Kind::calendar_month:
+            return "calendar_month";
+        case Kind::custom:
+            break;
     }
     return detail::isoDay(custom_.first) + ".." + detail::isoDay(custom_.end);
 }
@@ -117,7 +125,8 @@ BillingPeriod BillingPeriod::resolve(const PeriodSpec& spec, const Account& acco
             break;
         case PeriodSpec::Kind::previous_month:
         case PeriodSpec::Kind::previous_cycle:
-            days = cycleContaining(cycleContaining(today, account.anchor_day).first - date::days(1), account.anchor_day);
+            days =
+                cycleContaining(cycleContaining(today, account.anchor_day).first - date::days(1), account.anchor_day);
             break;
         case PeriodSpec::Kind::calendar_month:
             days = monthRange(monthOf(today));

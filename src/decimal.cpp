@@ -204,7 +204,8 @@ void appendDecimal(std::string& out, const Decimal& value) {
     char* end = buffer + sizeof buffer;
     char* p = end;
     const bool negative = value.isNegative();
-    auto m = negative ? static_cast<uint128>(-detail::DecimalAccess::mantissa(value)) : static_cast<uint128>(detail::DecimalAccess::mantissa(value));
+    auto m = negative ? static_cast<uint128>(-detail::DecimalAccess::mantissa(value))
+                      : static_cast<uint128>(detail::DecimalAccess::mantissa(value));
     int written = 0;
     const int scale = value.scale();
     do {
@@ -290,7 +291,8 @@ Decimal max(const Decimal& a, const Decimal& b) noexcept { return a < b ? b : a;
 Decimal ceilDivide(const Decimal& dividend, const Decimal& divisor) {
     if (divisor.signum() <= 0) throw ArithmeticError("ceilDivide needs a positive divisor");
     if (dividend.signum() <= 0) return Decimal(0);
-    auto aligned = align(detail::DecimalAccess::mantissa(dividend), dividend.scale(), detail::DecimalAccess::mantissa(divisor), divisor.scale());
+    auto aligned = align(detail::DecimalAccess::mantissa(dividend), dividend.scale(),
+                         detail::DecimalAccess::mantissa(divisor), divisor.scale());
     if (!aligned) overflow("quotient");
     const int128 q = aligned->a / aligned->b + (aligned->a % aligned->b != 0 ? 1 : 0);
     return detail::DecimalAccess::make(q, 0);
@@ -300,10 +302,14 @@ std::ostream& operator<<(std::ostream& os, const Decimal& value) { return os << 
 
 std::string_view toString(Rounding mode) noexcept {
     switch (mode) {
-        case Rounding::half_even: return "half_even";
-        case Rounding::half_up: return "half_up";
-        case Rounding::up: return "up";
-        case Rounding::down: return "down";
+        case Rounding::half_even:
+            return "half_even";
+        case Rounding::half_up:
+            return "half_up";
+        case Rounding::up:
+            return "up";
+        case Rounding::down:
+            return "down";
     }
     return "half_even";
 }
@@ -312,8 +318,8 @@ Rounding parseRounding(std::string_view name, std::string_view field) {
     for (Rounding mode : {Rounding::half_even, Rounding::half_up, Rounding::up, Rounding::down}) {
         if (toString(mode) == name) return mode;
     }
-    throw ValidationError(field, "unknown rounding mode " + detail::quoted(name, 32) +
-                                     " (half_even, half_up, up or down)");
+    throw ValidationError(field,
+                          "unknown rounding mode " + detail::quoted(name, 32) + " (half_even, half_up, up or down)");
 }
 
 }  // namespace metered

@@ -10,11 +10,10 @@
 namespace metered {
 
 EventType::EventType(std::string_view name) {
-    const bool well_formed =
-        !name.empty() && name.size() <= max_length && name.front() >= 'a' && name.front() <= 'z' &&
-        std::all_of(name.begin(), name.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-        });
+    const bool well_formed = !name.empty() && name.size() <= max_length && name.front() >= 'a' && name.front() <= 'z' &&
+                             std::all_of(name.begin(), name.end(), [](char c) {
+                                 return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                             });
     if (!well_formed) {
         throw ValidationError("event_type", detail::quoted(name, 40) +
                                                 " is not a type name (1-31 of a-z, 0-9, _; "
@@ -30,8 +29,7 @@ EventType::EventType(Builtin, std::string_view name) noexcept {
 }
 
 bool EventType::isBuiltin() const noexcept {
-    return *this == apiCall() || *this == voiceMinute() || *this == aiQuery() ||
-           *this == storageMb();
+    return *this == apiCall() || *this == voiceMinute() || *this == aiQuery() || *this == storageMb();
 }
 
 std::ostream& operator<<(std::ostream& os, const EventType& type) { return os << type.name(); }

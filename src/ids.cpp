@@ -40,8 +40,7 @@ struct V7State {
     V7State() noexcept {
         std::uint64_t seed = 0;
         if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
-            seed = static_cast<std::uint64_t>(
-                std::chrono::steady_clock::now().time_since_epoch().count());
+            seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
             seed ^= reinterpret_cast<std::uintptr_t>(this);
         }
         random_state = seed;
@@ -76,8 +75,7 @@ std::optional<Uuid> Uuid::tryParse(std::string_view text) noexcept {
 
 Uuid Uuid::parse(std::string_view text, std::string_view field) {
     if (auto id = tryParse(text)) return *id;
-    throw ValidationError(field, detail::quoted(text) +
-                                     " is not a UUID (expected 8-4-4-4-12 hex digits)");
+    throw ValidationError(field, detail::quoted(text) + " is not a UUID (expected 8-4-4-4-12 hex digits)");
 }
 
 Uuid Uuid::generateV7() noexcept { return generateV7(std::chrono::system_clock::now()); }

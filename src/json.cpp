@@ -62,7 +62,9 @@ std::string to_json(const BillingAnalytics& analytics, int indent) {
     return detail::dumpExact(Json{{"success", true}, {"data", data}}, indent);
 }
 
-std::string to_json(const BillingUsage& usage, int indent) { return detail::dumpExact(billingUsageJson(usage), indent); }
+std::string to_json(const BillingUsage& usage, int indent) {
+    return detail::dumpExact(billingUsageJson(usage), indent);
+}
 
 std::string to_json(std::span<const TrendPoint> trends, int indent) {
     return detail::dumpExact(trendsJson(trends), indent);

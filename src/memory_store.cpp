@@ -30,7 +30,8 @@ struct MemoryStore::State {
     void forDays(const BusinessId& id, const DayRange& range, Visit visit) {
         Business* business = find(id);
         if (business == nullptr) return;
-        for (auto it = business->days.lower_bound(range.first); it != business->days.end() && it->first < range.end; ++it) {
+        for (auto it = business->days.lower_bound(range.first); it != business->days.end() && it->first < range.end;
+             ++it) {
             for (const auto& [type, total] : it->second) visit(it->first, total);
         }
     }
@@ -60,17 +61,21 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         }
         State::Business* business = state_->find(event.business);
         if (business == nullptr) {
-            result.rejected.push_back({i, event.id, detail::unknownBusiness(event.business), RejectionKind::unknown_business});
+            result.rejected.push_back(
+                {i, event.id, detail::unknownBusiness(event.business), RejectionKind::unknown_business});
             continue;
         }
         const UsageEvent* stored = nullptr;
-        if (auto it = business->index.find(event.id); it != business->index.end()) stored = &business->events[it->second];
-        if (auto it = accepted_ids.find({event.business, event.id}); it != accepted_ids.end()) stored = &events[it->second];
+        if (auto it = business->index.find(event.id); it != business->index.end())
+            stored = &business->events[it->second];
+        if (auto it = accepted_ids.find({event.business, event.id}); it != accepted_ids.end())
+            stored = &events[it->second];
         if (stored != nullptr) {
             if (stored->type == event.type && stored->quantity == event.quantity) {
                 ++result.duplicates;
             } else {
-                result.rejected.push_back({i, event.id, detail::idempotencyConflict(event, stored->type, stored->quantity),
+                result.rejected.push_back({i, event.id,
+                                           detail::idempotencyConflict(event, stored->type, stored->quantity),
                                            RejectionKind::idempotency_conflict});
             }
             continue;
@@ -94,7 +99,8 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         accepted.emplace_back(i, day);
     }
     for (auto& [key, total] : rollups) {
-        if (total.events > 0) state_->find(std::get<0>(key))->days[std::get<1>(key)][std::get<2>(key)] = std::move(total);
+        if (total.events > 0)
+            state_->find(std::get<0>(key))->days[std::get<1>(key)][std::get<2>(key)] = std::move(total);
     }
     for (const auto& [i, day] : accepted) {
         State::Business& business = *state_->find(events[i].business);
@@ -112,8 +118,9 @@ std::vector<UsageTotal> MemoryStore::totals(const BusinessId& business, const Da
 std::vector<DailyUsage> MemoryStore::daily(const BusinessId& business, const DayRange& days) {
     std::lock_guard lock(mutex_);
     std::vector<DailyUsage> result;
-    state_->forDays(business, days,
-                    [&](date::local_days day, const UsageTotal& total) { result.push_back({day, detail::normalized(total)}); });
+    state_->forDays(business, days, [&](date::local_days day, const UsageTotal& total) {
+        result.push_back({day, detail::normalized(total)});
+    });
     return result;
 }
 
@@ -133,9 +140,8 @@ std::vector<Account> MemoryStore::listAccounts() {
     std::lock_guard lock(mutex_);
     std::vector<Account> accounts;
     for (const auto& [id, business] : state_->businesses) accounts.push_back(business.account);
-    std::sort(accounts.begin(), accounts.end(), [](const Account& a, const Account& b) {
-        return std::tie(a.name, a.id) < std::tie(b.name, b.id);
-    });
+    std::sort(accounts.begin(), accounts.end(),
+              [](const Account& a, const Account& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
     return accounts;
 }
 

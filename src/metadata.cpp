@@ -97,9 +97,7 @@ Metadata& Metadata::set(std::string_view key, std::string_view value) {
     return put(key, Kind::string, value);
 }
 
-Metadata& Metadata::set(std::string_view key, bool value) {
-    return put(key, Kind::json, value ? "true" : "false");
-}
+Metadata& Metadata::set(std::string_view key, bool value) { return put(key, Kind::json, value ? "true" : "false"); }
 
 Metadata& Metadata::setNull(std::string_view key) { return put(key, Kind::json, "null"); }
 

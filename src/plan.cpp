@@ -66,16 +66,20 @@ Currency Currency::of(std::string_view code) {
     for (const auto& known : known_currencies) {
         if (known.code == code) return Currency{std::string(code), known.minor_units};
     }
-    throw ValidationError("currency", "unknown currency " + detail::quoted(code, 16) +
-                                          " (give minor_units explicitly)");
+    throw ValidationError("currency",
+                          "unknown currency " + detail::quoted(code, 16) + " (give minor_units explicitly)");
 }
 
 std::string_view toString(PricingModel model) noexcept {
     switch (model) {
-        case PricingModel::per_unit: return "per_unit";
-        case PricingModel::graduated: return "graduated";
-        case PricingModel::volume: return "volume";
-        case PricingModel::package: return "package";
+        case PricingModel::per_unit:
+            return "per_unit";
+        case PricingModel::graduated:
+            return "graduated";
+        case PricingModel::volume:
+            return "volume";
+        case PricingModel::package:
+            return "package";
     }
     return "per_unit";
 }
@@ -84,8 +88,8 @@ PricingModel parsePricingModel(std::string_view name, std::string_view field) {
     for (auto model : {PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package}) {
         if (toString(model) == name) return model;
     }
-    throw ValidationError(field, "unknown pricing model " + detail::quoted(name, 32) +
-                                     " (per_unit, graduated, volume or package)");
+    throw ValidationError(
+        field, "unknown pricing model " + detail::quoted(name, 32) + " (per_unit, graduated, volume or package)");
 }
 
 const Meter* Plan::meter(const EventType& type) const noexcept {
@@ -110,7 +114,8 @@ void Plan::validate() const {
         throw ValidationError(at + ".currency", "must be a three-letter ISO 4217 code");
     }
     if (currency.minor_units < 0 || currency.minor_units > Currency::max_minor_units) {
-        throw ValidationError(at + ".minor_units", "must be between 0 and " + std::to_string(Currency::max_minor_units));
+        throw ValidationError(at + ".minor_units",
+                              "must be between 0 and " + std::to_string(Currency::max_minor_units));
     }
     if (meters.empty()) throw ValidationError(at + ".meters", "a plan needs at least one meter");
     std::set<EventType> seen;

@@ -8,10 +8,7 @@
 #include "store_text.h"
 
 namespace metered::detail {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 MeterRow toRow(const Meter& meter) {
     MeterRow row;
@@ -58,7 +55,8 @@ Meter fromRow(const MeterRow& row) {
     }
     if (row.package_size) meter.package_size = Decimal::parse(*row.package_size, "usage_quotas.package_size");
     if (row.package_price) meter.package_price = Decimal::parse(*row.package_price, "usage_quotas.package_price");
-    if (row.quota_limit) meter.quota = Quota{Decimal::parse(*row.quota_limit, "usage_quotas.quota_limit"), row.quota_hard};
+    if (row.quota_limit)
+        meter.quota = Quota{Decimal::parse(*row.quota_limit, "usage_quotas.quota_limit"), row.quota_hard};
     return meter;
 }
 
@@ -76,7 +74,8 @@ std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
         result.push_back(std::move(plan));
     }
     for (const auto& [plan_id, row] : meters) {
-        if (auto found = index.find(plan_id); found != index.end()) result[found->second].meters.push_back(fromRow(row));
+        if (auto found = index.find(plan_id); found != index.end())
+            result[found->second].meters.push_back(fromRow(row));
     }
     return result;
 }

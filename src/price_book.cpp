@@ -74,7 +74,8 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
     meter.type = EventType(type);
     if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
     if (json.contains("included")) meter.included = readDecimal(json["included"], at + ".included");
-    if (json.contains("model")) meter.model = parsePricingModel(readString(json["model"], at + ".model"), at + ".model");
+    if (json.contains("model"))
+        meter.model = parsePricingModel(readString(json["model"], at + ".model"), at + ".model");
     if (json.contains("tiers")) {
         const Json& tiers = json["tiers"];
         if (!tiers.is_array()) throw ValidationError(at + ".tiers", "must be an array");
@@ -119,7 +120,8 @@ Plan readPlan(const Json& json, const std::string& at) {
     plan.name = json.contains("name") ? readString(json["name"], at + ".name") : plan.id;
     const std::string code = json.contains("currency") ? readString(json["currency"], at + ".currency") : "USD";
     if (json.contains("minor_units")) {
-        plan.currency = Currency{code, readInteger(json["minor_units"], at + ".minor_units", 0, Currency::max_minor_units)};
+        plan.currency =
+            Currency{code, readInteger(json["minor_units"], at + ".minor_units", 0, Currency::max_minor_units)};
     } else {
         plan.currency = Currency::of(code);
     }
@@ -151,8 +153,8 @@ Json writeMeter(const Meter& meter) {
         json["package_size"] = detail::exactNumber(meter.package_size);
         json["package_price"] = detail::exactNumber(meter.package_price);
     }
-    json["quota"] = meter.quota ? Json{{"limit", detail::exactNumber(meter.quota->limit)}, {"hard", meter.quota->hard}}
-                                : Json();
+    json["quota"] =
+        meter.quota ? Json{{"limit", detail::exactNumber(meter.quota->limit)}, {"hard", meter.quota->hard}} : Json();
     return json;
 }
 
@@ -217,8 +219,8 @@ PriceBook PriceBook::load(const std::filesystem::path& path) {
     }
     const auto size = std::filesystem::file_size(path, error);
     if (!error && size > max_json_bytes) {
-        throw ValidationError("price book", fmt::format("{} has {} bytes, more than the limit of {}", name, size,
-                                                        max_json_bytes));
+        throw ValidationError("price book",
+                              fmt::format("{} has {} bytes, more than the limit of {}", name, size, max_json_bytes));
     }
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;

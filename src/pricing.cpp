@@ -56,7 +56,8 @@ void accumulateTiers(std::vector<TierCharge>& sum, const std::vector<TierCharge>
         same->flat_fee += sign > 0 ? charge.flat_fee : -charge.flat_fee;
         same->amount += sign > 0 ? charge.amount : -charge.amount;
     }
-    std::erase_if(sum, [](const TierCharge& t) { return t.quantity.isZero() && t.flat_fee.isZero() && t.amount.isZero(); });
+    std::erase_if(sum,
+                  [](const TierCharge& t) { return t.quantity.isZero() && t.flat_fee.isZero() && t.amount.isZero(); });
     std::sort(sum.begin(), sum.end(), [](const TierCharge& a, const TierCharge& b) { return a.tier < b.tier; });
 }
 
@@ -121,8 +122,8 @@ Bill PricingCalculator::bill(std::span<const UsageTotal> totals) const {
     std::map<EventType, Decimal> quantities;
     for (const UsageTotal& total : totals) {
         if (plan_.meter(total.type) == nullptr) {
-            throw ValidationError("event_type", "plan '" + plan_.id + "' has no price for '" +
-                                                    total.type.toString() + "'");
+            throw ValidationError("event_type",
+                                  "plan '" + plan_.id + "' has no price for '" + total.type.toString() + "'");
         }
         quantities[total.type] += total.quantity;
     }

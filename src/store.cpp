@@ -24,8 +24,9 @@ bool isKeywordConninfo(std::string_view uri) {
 }
 
 [[noreturn]] void unsupported(std::string_view what) {
-    throw ValidationError("store", std::string(what) + " (use memory:, sqlite:<path>, postgresql://... or a libpq "
-                                                       "key=value connection string)");
+    throw ValidationError("store", std::string(what) +
+                                       " (use memory:, sqlite:<path>, postgresql://... or a libpq "
+                                       "key=value connection string)");
 }
 
 }  // namespace

@@ -32,9 +32,10 @@ void appendIsoTimestamp(std::string& out, Timestamp t, bool postgres) {
     const date::year_month_day ymd(day);
     const auto micros = (t - day).count();  // microseconds into the day
     const auto seconds = micros / 1'000'000;
-    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}.{:06}{}", static_cast<int>(ymd.year()),
-                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), postgres ? ' ' : 'T',
-                   seconds / 3600, seconds / 60 % 60, seconds % 60, micros % 1'000'000, postgres ? "+00" : "Z");
+    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}.{:06}{}",
+                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                   postgres ? ' ' : 'T', seconds / 3600, seconds / 60 % 60, seconds % 60, micros % 1'000'000,
+                   postgres ? "+00" : "Z");
 }
 
 }  // namespace detail

@@ -21,10 +21,18 @@ void appendEscaped(std::string& out, std::string_view text, std::size_t max_byte
             out += fmt::format("\\x{:02X}", c);
         } else if (length == 1) {
             switch (c) {
-                case '\\': out += "\\\\"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
                 case '\'':
                     out += in_quotes ? "\\'" : "'";
                     break;

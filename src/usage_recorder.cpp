@@ -35,7 +35,8 @@ public:
     void integer(std::string_view key, std::int64_t value) {
         auto& buffer = numbers_[count_];
         const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
-        fields_[count_++] = {FieldKind::json, key, std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data()))};
+        fields_[count_++] = {FieldKind::json, key,
+                             std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data()))};
     }
     std::span<const DraftField> view() const noexcept { return {fields_.data(), count_}; }
 
@@ -103,10 +104,12 @@ struct UsageRecorder::Impl {
         if (options.mode == RecordMode::async) {
             const AsyncOptions& async = options.async;
             if (async.max_batch == 0) throw ValidationError("async.max_batch", "must be positive");
-            if (async.segment_bytes < (64u << 10)) throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
+            if (async.segment_bytes < (64u << 10))
+                throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
             pipeline = std::make_unique<detail::AsyncPipeline>(store, async, spooled(options, *store));
             if (options.max_metadata_bytes + 512 > pipeline->maxEventBytes()) {
-                throw ValidationError("max_metadata_bytes", "larger than a log segment holds (raise async.segment_bytes)");
+                throw ValidationError("max_metadata_bytes",
+                                      "larger than a log segment holds (raise async.segment_bytes)");
             }
         }
     }

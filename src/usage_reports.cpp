@@ -105,8 +105,8 @@ std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, co
         const DayRange part{std::max(cycle.first, days.first), std::min(cycle.end, days.end)};
         CycleSlice slice;
         if (part.first > cycle.first) slice.before = store_->totals(business, {cycle.first, part.first});
-        slice.through = part == days && slice.before.empty() ? totals_of_days
-                                                             : store_->totals(business, {cycle.first, part.end});
+        slice.through =
+            part == days && slice.before.empty() ? totals_of_days : store_->totals(business, {cycle.first, part.end});
         slices.push_back(std::move(slice));
     }
     return slices;
@@ -148,7 +148,8 @@ QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType
     const Context context = contextFor(business);
     const Meter* meter = context.plan->meter(type);
     if (meter == nullptr) {
-        throw ValidationError("event_type", "plan '" + context.plan->id + "' has no price for '" + type.toString() + "'");
+        throw ValidationError("event_type",
+                              "plan '" + context.plan->id + "' has no price for '" + type.toString() + "'");
     }
     QuotaStatus status;
     status.business = business;
@@ -166,7 +167,8 @@ QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType
     return status;
 }
 
-BillingAnalytics UsageReports::getBillingAnalytics(const BusinessId& business, const PeriodSpec& period, int days) const {
+BillingAnalytics UsageReports::getBillingAnalytics(const BusinessId& business, const PeriodSpec& period,
+                                                   int days) const {
     return {getBillingUsage(business, period), getUsageTrends(business, days)};
 }
 

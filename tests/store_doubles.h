@@ -16,9 +16,9 @@ namespace metered::testing {
 class UnreliableStore final : public UsageStore {
 public:
     std::shared_ptr<MemoryStore> inner = std::make_shared<MemoryStore>();
-    std::atomic<bool> down{false};          ///< appends throw a transient StoreError
-    std::atomic<int> failures_left{0};      ///< the next N appends throw a transient StoreError
-    std::atomic<int> appends{0};            ///< append calls that reached the inner store
+    std::atomic<bool> down{false};      ///< appends throw a transient StoreError
+    std::atomic<int> failures_left{0};  ///< the next N appends throw a transient StoreError
+    std::atomic<int> appends{0};        ///< append calls that reached the inner store
 
     /// Appends wait while the gate is closed.
     void closeGate() {

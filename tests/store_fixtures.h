@@ -38,8 +38,8 @@ struct MemoryFixture {
 /// A fresh SQLite file per test, deleted afterwards; the store is migrated.
 struct SqliteFixture {
     static constexpr const char* name = "sqlite";
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("metered-test-" + Uuid::generateV7().toString() + ".db");
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("metered-test-" + Uuid::generateV7().toString() + ".db");
     std::shared_ptr<SqliteStore> store = std::make_shared<SqliteStore>(SqliteOptions{.path = path});
 
     SqliteFixture() { store->migrate(); }
@@ -68,7 +68,8 @@ inline detail::PgConnection testServer() {
         return detail::PgConnection("");
     } catch (const StoreError& e) {
         throw std::runtime_error(std::string("PostgreSQL tests need a server (run them under pg_virtualenv, or set "
-                                             "PGHOST and friends): ") + e.what());
+                                             "PGHOST and friends): ") +
+                                 e.what());
     }
 }
 

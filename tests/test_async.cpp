@@ -111,9 +111,9 @@ TEST_CASE("bad input is still refused on the caller's thread", "[async]") {
     CHECK_THROWS_AS(recorder.recordVoiceMinutes(BusinessId(Uuid::generateV7()), num("-1")), ValidationError);
     CHECK_THROWS_AS(recorder.record(BusinessId(Uuid::generateV7()), EventType("sms"), num("1")), ValidationError);
     // A quantity no store could total is refused here, not queued and lost later.
-    CHECK_THROWS_AS(recorder.recordVoiceMinutes(BusinessId(Uuid::generateV7()),
-                                                num("12345678901234567890123456789012345678")),
-                    ValidationError);
+    CHECK_THROWS_AS(
+        recorder.recordVoiceMinutes(BusinessId(Uuid::generateV7()), num("12345678901234567890123456789012345678")),
+        ValidationError);
     const auto stats = recorder.stats();
     CHECK(stats.recorded == 0);
     CHECK(stats.queue_depth == 0);
@@ -262,8 +262,10 @@ TEST_CASE("a poison event is dead-lettered with its reason; the others are store
 #define EMBEDDED_STORES MemoryFixture
 #endif
 
-TEMPLATE_TEST_CASE("one business's poison event costs no other event, and lands in a durable dead letter with the "
-                   "spool off", "[async]", EMBEDDED_STORES) {
+TEMPLATE_TEST_CASE(
+    "one business's poison event costs no other event, and lands in a durable dead letter with the "
+    "spool off",
+    "[async]", EMBEDDED_STORES) {
     TestType fixture;
     TempDir dir;
     const auto a = account("A");
@@ -304,10 +306,10 @@ TEMPLATE_TEST_CASE("async: an idempotency key reused for other usage is dead-let
     const auto biz = account("Acme");
     fixture.store->saveAccount(biz);
     std::vector<std::string> reasons;
-    UsageRecorder recorder(fixture.store, asyncOptions({.spool_dir = dir.path,
-                                                        .on_dead_letter = [&](const UsageEvent&, std::string_view why) {
-                                                            reasons.emplace_back(why);
-                                                        }}));
+    UsageRecorder recorder(
+        fixture.store,
+        asyncOptions({.spool_dir = dir.path,
+                      .on_dead_letter = [&](const UsageEvent&, std::string_view why) { reasons.emplace_back(why); }}));
     recorder.recordApiCall(biz.id, {}, {.idempotency_key = "req-1"});
     REQUIRE(recorder.flush(5s));
     const auto conflict = recorder.recordAiQuery(biz.id, {}, {.idempotency_key = "req-1"});
@@ -342,8 +344,11 @@ TEST_CASE("the spool keeps what the store has not taken, for the next process", 
     auto store = std::make_shared<UnreliableStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
-    const AsyncOptions options{.max_batch = 100, .flush_interval = 1ms, .segment_bytes = 64u << 10,
-                               .spool = SpoolMode::on, .spool_dir = dir.path,
+    const AsyncOptions options{.max_batch = 100,
+                               .flush_interval = 1ms,
+                               .segment_bytes = 64u << 10,
+                               .spool = SpoolMode::on,
+                               .spool_dir = dir.path,
                                .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}};
     std::vector<EventId> ids;
     {
@@ -381,8 +386,11 @@ TEST_CASE("a torn spool tail and a flipped byte are detected and never misread",
     auto store = std::make_shared<UnreliableStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
-    const AsyncOptions options{.max_batch = 100, .flush_interval = 1ms, .segment_bytes = 64u << 10,
-                               .spool = SpoolMode::on, .spool_dir = dir.path};
+    const AsyncOptions options{.max_batch = 100,
+                               .flush_interval = 1ms,
+                               .segment_bytes = 64u << 10,
+                               .spool = SpoolMode::on,
+                               .spool_dir = dir.path};
     std::map<EventId, Decimal> recorded;
     {
         const PinnedToCpu0 pinned;  // every event in lane 0's first segment
@@ -439,8 +447,10 @@ TEST_CASE("a full spool disk is a clear error under the overflow policy, not a c
         store->down = true;  // nothing drains: the spool must grow
         // Block: while the producer waits for room, the preparer tries (and fails) to make the
         // next segment, so the refusal can say why.
-        UsageRecorder recorder(store, asyncOptions({.segment_bytes = 64u << 10, .overflow = OverflowPolicy::block,
-                                                    .block_timeout = 500ms, .spool = SpoolMode::on,
+        UsageRecorder recorder(store, asyncOptions({.segment_bytes = 64u << 10,
+                                                    .overflow = OverflowPolicy::block,
+                                                    .block_timeout = 500ms,
+                                                    .spool = SpoolMode::on,
                                                     .spool_dir = dir.path}));
         // Wait until the first segments and their spares exist.
         const std::uint64_t prepared = 2ull * std::max(1u, std::thread::hardware_concurrency()) * (64u << 10);

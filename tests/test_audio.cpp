@@ -19,8 +19,13 @@ TEST_CASE("WAV durations are exact from the header", "[audio]") {
     CHECK(stereo.minutes.toString() == "0.166667");  // 10 s, rounded half-even to 6 digits
     const auto ulaw = wavDuration(makeWav({.format = 7, .sample_rate = 8000, .bits = 8, .frames = 8000 * 90}));
     CHECK(ulaw.minutes == Decimal::parse("1.5"));
-    const auto extensible = wavDuration(makeWav({.format = 3, .channels = 2, .sample_rate = 48000, .bits = 32,
-                                                 .frames = 48000 * 60, .extensible = true, .with_list_chunk = true}));
+    const auto extensible = wavDuration(makeWav({.format = 3,
+                                                 .channels = 2,
+                                                 .sample_rate = 48000,
+                                                 .bits = 32,
+                                                 .frames = 48000 * 60,
+                                                 .extensible = true,
+                                                 .with_list_chunk = true}));
     CHECK(extensible.format == 3);
     CHECK(extensible.minutes == Decimal(1));
 }
@@ -63,8 +68,7 @@ TEST_CASE("corrupted WAV files never crash the parser", "[audio]") {
             CHECK(info.sample_rate >= 8000);
             // Never more than 34 ms of audio per byte of the file (see wavDuration).
             CHECK(info.minutes * Decimal(60'000) <= Decimal(static_cast<std::int64_t>(bytes.size()) * 34));
-        } catch (const ValidationError&) {
-        }
+        } catch (const ValidationError&) {}
     }
 }
 
@@ -82,8 +86,13 @@ bool mentions(const std::string& text, const char* part) { return text.find(part
 
 // IMA ADPCM, 4 bits mono at 8 kHz: 256-byte blocks of 505 frames.
 WavSpec imaAdpcm(std::uint64_t blocks, std::optional<std::uint32_t> fact) {
-    return {.format = 0x11, .sample_rate = 8000, .bits = 4, .frames = blocks, .byte_rate_override = 4055,
-            .block_align_override = 256, .fact_frames = fact};
+    return {.format = 0x11,
+            .sample_rate = 8000,
+            .bits = 4,
+            .frames = blocks,
+            .byte_rate_override = 4055,
+            .block_align_override = 256,
+            .fact_frames = fact};
 }
 }  // namespace
 
@@ -93,7 +102,7 @@ TEST_CASE("a WAV header cannot claim more audio than its bytes hold", "[audio]")
     CHECK(adpcm.frames == 5050);
     CHECK(adpcm.minutes.toString() == "0.010521");
     CHECK(wavDuration(makeWav(imaAdpcm(10, 10 * 505 - 300))).frames == 4750);  // a short last block
-    CHECK(wavDuration(makeWav(imaAdpcm(10, std::nullopt))).frames == 5050);       // from the byte rate
+    CHECK(wavDuration(makeWav(imaAdpcm(10, std::nullopt))).frames == 5050);    // from the byte rate
     // A 60-byte file whose fact chunk says 2^32-1 frames (71 million minutes at 1 Hz).
     const auto lying_fact = makeWav(imaAdpcm(0, 0xFFFFFFFF));
     CHECK(lying_fact.size() < 80);
@@ -113,16 +122,24 @@ TEST_CASE("a WAV header cannot claim more audio than its bytes hold", "[audio]")
     CHECK(mentions(wavProblem(makeWav({.frames = 10, .block_align_override = 3})), "fmt.block_align"));
     CHECK(mentions(wavProblem(makeWav({.frames = 10, .byte_rate_override = 1234})), "fmt.byte_rate"));
     // A compressed byte rate of 1 byte per second: 60 data bytes would be a minute.
-    CHECK(mentions(wavProblem(makeWav({.format = 0x55, .sample_rate = 8000, .bits = 0, .frames = 60,
-                                       .byte_rate_override = 1, .block_align_override = 1})),
+    CHECK(mentions(wavProblem(makeWav({.format = 0x55,
+                                       .sample_rate = 8000,
+                                       .bits = 0,
+                                       .frames = 60,
+                                       .byte_rate_override = 1,
+                                       .block_align_override = 1})),
                    "fmt.byte_rate"));
-    CHECK(mentions(wavProblem(makeWav({.format = 0x55, .sample_rate = 8000, .bits = 0, .frames = 60,
-                                       .byte_rate_override = 8000 * 8 + 1, .block_align_override = 1})),
+    CHECK(mentions(wavProblem(makeWav({.format = 0x55,
+                                       .sample_rate = 8000,
+                                       .bits = 0,
+                                       .frames = 60,
+                                       .byte_rate_override = 8000 * 8 + 1,
+                                       .block_align_override = 1})),
                    "fmt.byte_rate"));
 }
 
 TEST_CASE("compressed audio minutes are a documented estimate", "[audio]") {
-    CHECK(estimateMinutes(240000) == Decimal(1));          // 240 kB at 32 kbit/s = 60 s
+    CHECK(estimateMinutes(240000) == Decimal(1));  // 240 kB at 32 kbit/s = 60 s
     CHECK(estimateMinutes(120000, 64000) == Decimal::parse("0.25"));
     CHECK_THROWS_AS(estimateMinutes(1, 0), ValidationError);
     CHECK(minutesOf(std::chrono::seconds(90)) == Decimal::parse("1.5"));

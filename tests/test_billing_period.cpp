@@ -24,7 +24,8 @@ std::string iso(date::local_days day) { return date::format("%F", day); }
 
 TEST_CASE("the current month is the business's local month (America/New_York)", "[period]") {
     // 03:00 UTC on March 1st is still February 29th in New York.
-    const auto period = BillingPeriod::resolve(PeriodSpec::currentMonth(), in("America/New_York"), at(2024_y / 3 / 1, hours(3)));
+    const auto period =
+        BillingPeriod::resolve(PeriodSpec::currentMonth(), in("America/New_York"), at(2024_y / 3 / 1, hours(3)));
     CHECK(iso(period.days.first) == "2024-02-01");
     CHECK(iso(period.days.end) == "2024-03-01");
     CHECK(period.start == at(2024_y / 2 / 1, hours(5)));
@@ -34,38 +35,44 @@ TEST_CASE("the current month is the business's local month (America/New_York)", 
 
 TEST_CASE("a month across the spring DST change is an hour short (America/New_York)", "[period]") {
     const auto period = BillingPeriod::resolve(PeriodSpec::currentMonth(), in("America/New_York"), at(2024_y / 3 / 15));
-    CHECK(period.start == at(2024_y / 3 / 1, hours(5)));   // EST
-    CHECK(period.end == at(2024_y / 4 / 1, hours(4)));     // EDT
+    CHECK(period.start == at(2024_y / 3 / 1, hours(5)));  // EST
+    CHECK(period.end == at(2024_y / 4 / 1, hours(4)));    // EDT
     CHECK(period.end - period.start == date::days(31) - hours(1));
     // The night of the change: 23:30 local on March 9th is still the 9th.
     CHECK(iso(localDay(at(2024_y / 3 / 10, hours(4) + minutes(30)), "America/New_York")) == "2024-03-09");
     CHECK(iso(localDay(at(2024_y / 3 / 10, hours(7) + minutes(30)), "America/New_York")) == "2024-03-10");
     // The autumn change: a 25-hour day.
     CHECK(startOfDay(date::local_days(2024_y / 11 / 4), "America/New_York") -
-              startOfDay(date::local_days(2024_y / 11 / 3), "America/New_York") == hours(25));
+              startOfDay(date::local_days(2024_y / 11 / 3), "America/New_York") ==
+          hours(25));
 }
 
 TEST_CASE("half-hour offsets (Asia/Kolkata)", "[period]") {
     // 20:00 UTC on Jan 31st is 01:30 on Feb 1st in India.
-    const auto period = BillingPeriod::resolve(PeriodSpec::currentMonth(), in("Asia/Kolkata"), at(2024_y / 1 / 31, hours(20)));
+    const auto period =
+        BillingPeriod::resolve(PeriodSpec::currentMonth(), in("Asia/Kolkata"), at(2024_y / 1 / 31, hours(20)));
     CHECK(iso(period.days.first) == "2024-02-01");
     CHECK(period.start == at(2024_y / 1 / 31, hours(18) + minutes(30)));
     CHECK(period.end == at(2024_y / 2 / 29, hours(18) + minutes(30)));
-    const auto previous = BillingPeriod::resolve(PeriodSpec::previousMonth(), in("Asia/Kolkata"), at(2024_y / 1 / 31, hours(20)));
+    const auto previous =
+        BillingPeriod::resolve(PeriodSpec::previousMonth(), in("Asia/Kolkata"), at(2024_y / 1 / 31, hours(20)));
     CHECK(iso(previous.days.first) == "2024-01-01");
     CHECK(iso(previous.days.end) == "2024-02-01");
 }
 
 TEST_CASE("half-hour DST shifts (Australia/Lord_Howe)", "[period]") {
     // DST (+11) ends on 2024-04-07 at 02:00, back to +10:30.
-    const auto april = BillingPeriod::resolve(PeriodSpec::currentMonth(), in("Australia/Lord_Howe"), at(2024_y / 4 / 10));
+    const auto april =
+        BillingPeriod::resolve(PeriodSpec::currentMonth(), in("Australia/Lord_Howe"), at(2024_y / 4 / 10));
     CHECK(april.start == at(2024_y / 3 / 31, hours(13)));
     CHECK(april.end == at(2024_y / 4 / 30, hours(13) + minutes(30)));
     CHECK(startOfDay(date::local_days(2024_y / 4 / 8), "Australia/Lord_Howe") -
-              startOfDay(date::local_days(2024_y / 4 / 7), "Australia/Lord_Howe") == hours(24) + minutes(30));
+              startOfDay(date::local_days(2024_y / 4 / 7), "Australia/Lord_Howe") ==
+          hours(24) + minutes(30));
     // DST starts on 2024-10-06 at 02:00 (+10:30 → +11): a 23.5-hour day.
     CHECK(startOfDay(date::local_days(2024_y / 10 / 7), "Australia/Lord_Howe") -
-              startOfDay(date::local_days(2024_y / 10 / 6), "Australia/Lord_Howe") == hours(23) + minutes(30));
+              startOfDay(date::local_days(2024_y / 10 / 6), "Australia/Lord_Howe") ==
+          hours(23) + minutes(30));
 }
 
 TEST_CASE("a day whose midnight falls in a DST gap starts at the first instant that exists", "[period]") {
@@ -89,7 +96,8 @@ TEST_CASE("billing cycles anchored to a day of month", "[period]") {
 
     const auto current = BillingPeriod::resolve(PeriodSpec::currentCycle(), in("Asia/Kolkata", 31), at(2024_y / 3 / 5));
     CHECK(iso(current.days.first) == "2024-02-29");
-    const auto previous = BillingPeriod::resolve(PeriodSpec::previousCycle(), in("Asia/Kolkata", 31), at(2024_y / 3 / 5));
+    const auto previous =
+        BillingPeriod::resolve(PeriodSpec::previousCycle(), in("Asia/Kolkata", 31), at(2024_y / 3 / 5));
     CHECK(iso(previous.days.first) == "2024-01-31");
     CHECK(iso(previous.days.end) == "2024-02-29");
 }

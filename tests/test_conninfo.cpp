@@ -152,9 +152,9 @@ TEST_CASE("whatever libpq reads as a password is masked", "[conninfo][properties
     CHECK_FALSE(accepted);  // libpq refuses it, but a host may still print it
     rc::prop("maskPassword hides the password libpq finds in arbitrary text", [] {
         const auto prefix = *rc::gen::element<std::string>("postgresql://", "postgres://", "host=db ", "", "password=");
-        const auto body = *rc::gen::container<std::string>(rc::gen::element(
-            'a', 'b', 's', 'e', 'c', 'r', '1', '@', ':', '/', '?', '#', '=', '&', '%', '2', 'F', '\'', '\\', ' ', ',',
-            '[', ']', 'p', 'w', 'o', 'd'));
+        const auto body = *rc::gen::container<std::string>(
+            rc::gen::element('a', 'b', 's', 'e', 'c', 'r', '1', '@', ':', '/', '?', '#', '=', '&', '%', '2', 'F', '\'',
+                             '\\', ' ', ',', '[', ']', 'p', 'w', 'o', 'd'));
         const std::string conninfo = prefix + body;
         const std::string out = maskPassword(conninfo);
         RC_ASSERT(metered::detail::isValidUtf8(out));

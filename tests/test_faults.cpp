@@ -32,8 +32,7 @@ public:
     PrivateCluster() {
         port_ = 20000 + static_cast<int>(getpid() % 20000);
         name_ = "metered_fault_" + std::to_string(getpid());
-        run("pg_createcluster 15 " + name_ + " -p " + std::to_string(port_) +
-            " -- --auth=trust >/dev/null");
+        run("pg_createcluster 15 " + name_ + " -p " + std::to_string(port_) + " -- --auth=trust >/dev/null");
         start();
         conninfo = "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
     }
@@ -67,8 +66,11 @@ TEST_CASE("kill -9 at 20 random moments loses and doubles nothing acknowledged",
     std::vector<Account> businesses = {account("A"), account("B"), account("C")};
     for (const auto& b : businesses) fixture.store->saveAccount(b);
     TempDir spool;
-    const AsyncOptions options{.max_batch = 200, .flush_interval = 5ms, .segment_bytes = 256u << 10,
-                               .spool = SpoolMode::on, .spool_dir = spool.path,
+    const AsyncOptions options{.max_batch = 200,
+                               .flush_interval = 5ms,
+                               .segment_bytes = 256u << 10,
+                               .spool = SpoolMode::on,
+                               .spool_dir = spool.path,
                                .retry = {.initial_backoff = 5ms, .max_backoff = 50ms}};
     std::mt19937 random(20241124);
     std::set<std::string> acknowledged;
@@ -142,8 +144,7 @@ TEST_CASE("kill -9 at 20 random moments loses and doubles nothing acknowledged",
     CHECK(fixture.sql("SELECT sum(event_count) FROM usage_aggregation").text(0, 0) == std::to_string(stored.size()));
 }
 
-TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded waits, exact totals",
-          "[postgres][fault]") {
+TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded waits, exact totals", "[postgres][fault]") {
     PrivateCluster server;
     auto store = openStore(server.conninfo);
     const auto biz = account("Acme");
@@ -156,7 +157,9 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
     RecorderStats stats;
     {
         UsageRecorder recorder(store, {.mode = RecordMode::async,
-                                       .async = {.max_batch = 500, .flush_interval = 20ms, .block_timeout = block_timeout,
+                                       .async = {.max_batch = 500,
+                                                 .flush_interval = 20ms,
+                                                 .block_timeout = block_timeout,
                                                  .spool_dir = spool.path,
                                                  .retry = {.initial_backoff = 20ms, .max_backoff = 500ms}}});
         std::vector<std::thread> threads;
@@ -170,11 +173,11 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
                     } catch (const QueueFullError&) {
                         ++refused;
                     }
-                    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::steady_clock::now() - start).count();
+                    const auto us =
+                        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+                            .count();
                     std::int64_t seen = slowest_us.load();
-                    while (us > seen && !slowest_us.compare_exchange_weak(seen, us)) {
-                    }
+                    while (us > seen && !slowest_us.compare_exchange_weak(seen, us)) {}
                     std::this_thread::sleep_for(200us);
                 }
             });
@@ -206,18 +209,18 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
     CHECK(std::chrono::microseconds(slowest_us.load()) < block_timeout + 800ms);
 }
 
-TEST_CASE("a poison event in an async stream to PostgreSQL is dead-lettered; the rest is stored",
-          "[postgres][fault]") {
+TEST_CASE("a poison event in an async stream to PostgreSQL is dead-lettered; the rest is stored", "[postgres][fault]") {
     PostgresFixture fixture;
     const auto biz = account("Acme");
     fixture.store->saveAccount(biz);
     TempDir spool;
     EventId poison;
     {
-        UsageRecorder recorder(fixture.store, {.mode = RecordMode::async,
-                                               .async = {.max_batch = 1000, .spool_dir = spool.path}});
+        UsageRecorder recorder(fixture.store,
+                               {.mode = RecordMode::async, .async = {.max_batch = 1000, .spool_dir = spool.path}});
         for (int i = 0; i < 300; ++i) recorder.recordApiCall(biz.id);
-        poison = recorder.recordApiCall(BusinessId(Uuid::generateV7()), {.intent = "'; DROP TABLE usage_events; --"}).id;
+        poison =
+            recorder.recordApiCall(BusinessId(Uuid::generateV7()), {.intent = "'; DROP TABLE usage_events; --"}).id;
         for (int i = 0; i < 300; ++i) recorder.recordApiCall(biz.id);
         REQUIRE(recorder.flush(10s));
         CHECK(recorder.stats().dead_lettered == 1);
@@ -231,8 +234,10 @@ TEST_CASE("a poison event in an async stream to PostgreSQL is dead-lettered; the
     CHECK(line.find("unknown business") != std::string::npos);
 }
 
-TEST_CASE("a crash loop while PostgreSQL is down: every start records, the spool stays bounded, all is stored once "
-          "the server is back", "[postgres][fault]") {
+TEST_CASE(
+    "a crash loop while PostgreSQL is down: every start records, the spool stays bounded, all is stored once "
+    "the server is back",
+    "[postgres][fault]") {
     PrivateCluster server;
     std::vector<Account> businesses = {account("A"), account("B")};
     {
@@ -242,9 +247,14 @@ TEST_CASE("a crash loop while PostgreSQL is down: every start records, the spool
     server.stop();
     TempDir spool;
     constexpr std::size_t queue_bytes = 2u << 20, segment_bytes = 256u << 10;
-    const AsyncOptions options{.max_batch = 200, .flush_interval = 5ms, .queue_bytes = queue_bytes,
-                               .segment_bytes = segment_bytes, .block_timeout = 1ms, .spool = SpoolMode::on,
-                               .spool_dir = spool.path, .retry = {.initial_backoff = 5ms, .max_backoff = 50ms}};
+    const AsyncOptions options{.max_batch = 200,
+                               .flush_interval = 5ms,
+                               .queue_bytes = queue_bytes,
+                               .segment_bytes = segment_bytes,
+                               .block_timeout = 1ms,
+                               .spool = SpoolMode::on,
+                               .spool_dir = spool.path,
+                               .retry = {.initial_backoff = 5ms, .max_backoff = 50ms}};
     const auto spoolBytes = [&] {
         std::uintmax_t bytes = 0;
         for (const auto& entry : fs::recursive_directory_iterator(spool.path)) {
@@ -270,7 +280,8 @@ TEST_CASE("a crash loop while PostgreSQL is down: every start records, the spool
                 if (::write(fds[1], "open", 4) != 4) _exit(3);
                 for (int i = 0;; ++i) {
                     try {
-                        const std::string id = recorder.recordApiCall(businesses[i % 2].id, {.tokens = i}).id.toString();
+                        const std::string id =
+                            recorder.recordApiCall(businesses[i % 2].id, {.tokens = i}).id.toString();
                         if (::write(fds[1], id.data(), id.size()) != static_cast<ssize_t>(id.size())) _exit(3);
                     } catch (const QueueFullError&) {
                         // The spool is at its bound: the call says so and records nothing.

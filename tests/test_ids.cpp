@@ -67,7 +67,8 @@ TEST_CASE("idempotency keys map to stable ids per business", "[ids]") {
     const auto dns = Uuid::parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
     CHECK(Uuid::nameBased(dns, "www.example.com").toString() == "2ed6657d-e927-568b-95e1-2665a8aea6a2");
     // A key that is a UUID is used as is.
-    CHECK(EventId::fromKey(a, "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b").toString() == "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
+    CHECK(EventId::fromKey(a, "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b").toString() ==
+          "0190a6f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
     CHECK_THROWS_AS(EventId::fromKey(a, ""), metered::ValidationError);
     CHECK_THROWS_AS(EventId::fromKey(a, std::string(256, 'k')), metered::ValidationError);
     CHECK_THROWS_AS(EventId::fromKey(a, "\xff\xfe"), metered::ValidationError);

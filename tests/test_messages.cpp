@@ -75,7 +75,10 @@ TEST_CASE("quoted input is cut on a character boundary and escaped", "[messages]
     CHECK(detail::quoted("x" + repeat("\xC3\xA9", 40)) == "'x" + repeat("\xC3\xA9", 31) + "\xE2\x80\xA6'");
     CHECK(detail::quoted(std::string(64, 'a')) == "'" + std::string(64, 'a') + "'");
     CHECK(detail::clipped("it's\\") == "it's\\\\");
-    CHECK(detail::toValidUtf8("a\xFF" "b\xE2\x82") == "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(detail::toValidUtf8("a\xFF"
+                              "b\xE2\x82") ==
+          "a\xEF\xBF\xBD"
+          "b\xEF\xBF\xBD\xEF\xBF\xBD");
     for (const auto& text : hostileInputs()) {
         checkMessage(detail::quoted(text));
         checkMessage(detail::clipped(text, 5));

@@ -22,7 +22,8 @@ TEST_CASE("metadata renders as a JSON object in field order", "[metadata]") {
 TEST_CASE("strings are escaped, injection text is kept verbatim", "[metadata]") {
     Metadata m;
     m.set("intent", "'; DROP TABLE usage_events; --").set("quote", "say \"hi\"\n").set("emoji", "caf\xc3\xa9");
-    CHECK(m.toJson() == "{\"intent\":\"'; DROP TABLE usage_events; --\",\"quote\":\"say \\\"hi\\\"\\n\",\"emoji\":\"caf\xc3\xa9\"}");
+    CHECK(m.toJson() ==
+          "{\"intent\":\"'; DROP TABLE usage_events; --\",\"quote\":\"say \\\"hi\\\"\\n\",\"emoji\":\"caf\xc3\xa9\"}");
 }
 
 TEST_CASE("metadata from JSON text", "[metadata]") {
@@ -40,8 +41,8 @@ TEST_CASE("bad keys and values are rejected", "[metadata]") {
     Metadata m;
     CHECK_THROWS_AS(m.set("", "x"), metered::ValidationError);
     CHECK_THROWS_AS(m.set(std::string(256, 'k'), "x"), metered::ValidationError);
-    CHECK_THROWS_AS(m.set("bad", "\xc0\xaf"), metered::ValidationError);       // overlong
-    CHECK_THROWS_AS(m.set("bad", "\xed\xa0\x80"), metered::ValidationError);   // surrogate
+    CHECK_THROWS_AS(m.set("bad", "\xc0\xaf"), metered::ValidationError);          // overlong
+    CHECK_THROWS_AS(m.set("bad", "\xed\xa0\x80"), metered::ValidationError);      // surrogate
     CHECK_THROWS_AS(m.set("bad", "\xf4\x90\x80\x80"), metered::ValidationError);  // > U+10FFFF
     CHECK_THROWS_AS(m.set("big", std::uint64_t{1} << 63), metered::ValidationError);
     CHECK_THROWS_AS(m.setJson("x", "{"), metered::ValidationError);

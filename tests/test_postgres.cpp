@@ -61,7 +61,8 @@ TEST_CASE("passwords never appear in connection strings we print", "[postgres][o
           "postgres://db/metered?user=a&password=***&sslmode=require");
     CHECK(maskPassword("host=db user=billing password=s3cret dbname=metered") ==
           "host=db user=billing password=*** dbname=metered");
-    CHECK(maskPassword("host=db password = 'it\\'s a \\\\secret' dbname=metered") == "host=db password = *** dbname=metered");
+    CHECK(maskPassword("host=db password = 'it\\'s a \\\\secret' dbname=metered") ==
+          "host=db password = *** dbname=metered");
     CHECK(maskPassword("postgresql://db/metered") == "postgresql://db/metered");
     CHECK(detail::redact("FATAL: bad s3cret here", "s3cret") == "FATAL: bad *** here");
 }
@@ -122,8 +123,9 @@ TEST_CASE("migrations are versioned, idempotent and safe to run concurrently", "
           std::to_string(detail::pg::migrations().size()));
     CHECK(fixture.sql("SELECT count(*) FROM metered_plans").text(0, 0) == "1");
     // The seed's plan rows, with the exact price of storage.
-    auto quotas = fixture.sql("SELECT event_type, quota_limit, overage_price_cents, included_quantity "
-                              "FROM usage_quotas WHERE plan_id = 'basic' ORDER BY position");
+    auto quotas = fixture.sql(
+        "SELECT event_type, quota_limit, overage_price_cents, included_quantity "
+        "FROM usage_quotas WHERE plan_id = 'basic' ORDER BY position");
     REQUIRE(quotas.rows() == 4);
     CHECK(quotas.text(3, 0) == "storage_mb");
     CHECK(Decimal::parse(quotas.text(3, 2)) == Decimal::parse("0.1"));  // $0.001 = 0.1 cent
@@ -214,7 +216,7 @@ TEST_CASE("plans round-trip through usage_quotas exactly", "[postgres]") {
     plan.rounding = Rounding::half_up;
     plan.meter(EventType::aiQuery())->model = PricingModel::volume;
     plan.meter(EventType::aiQuery())->tiers = {Tier{num("100.5"), num("0.000000123456"), num("0")},
-                                              Tier{std::nullopt, num("0.0000001"), num("1.25")}};
+                                               Tier{std::nullopt, num("0.0000001"), num("1.25")}};
     plan.meter(EventType::storageMb())->model = PricingModel::package;
     plan.meter(EventType::storageMb())->package_size = num("250");
     plan.meter(EventType::storageMb())->package_price = num("0.333");

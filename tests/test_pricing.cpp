@@ -146,10 +146,10 @@ TEST_CASE("daily costs sum to the period's bill", "[pricing]") {
     };
     const auto costs = calculator.dailyCosts(days);
     REQUIRE(costs.size() == 4);
-    CHECK(costs[0] == Decimal(0));          // within the allowance
-    CHECK(costs[1] == d("2.03"));           // 200 calls over + 1.3 minutes over (0.026 → 0.03)
+    CHECK(costs[0] == Decimal(0));  // within the allowance
+    CHECK(costs[1] == d("2.03"));   // 200 calls over + 1.3 minutes over (0.026 → 0.03)
     CHECK(costs[2] == Decimal(0));
-    CHECK(costs[3] == d("0.00"));           // 1.6 minutes over: 0.032 → 0.03, no change
+    CHECK(costs[3] == d("0.00"));  // 1.6 minutes over: 0.032 → 0.03, no change
     std::vector<UsageTotal> all;
     for (const auto& day : days) all.insert(all.end(), day.begin(), day.end());
     CHECK(costs[0] + costs[1] + costs[2] + costs[3] == calculator.bill(all).total);

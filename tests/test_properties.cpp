@@ -41,8 +41,8 @@ Meter randomMeter(EventType type) {
     meter.unit = "unit";
     meter.included = *genDecimal(3, 2000);
     meter.unit_price = *genPrice();
-    meter.model = *rc::gen::element(PricingModel::per_unit, PricingModel::graduated, PricingModel::volume,
-                                    PricingModel::package);
+    meter.model =
+        *rc::gen::element(PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package);
     if (meter.model == PricingModel::graduated || meter.model == PricingModel::volume) {
         const int count = *rc::gen::inRange(1, 5);
         Decimal bound;
@@ -156,7 +156,8 @@ TEST_CASE("re-appending any batch changes nothing", "[properties]") {
         std::vector<UsageEvent> events;
         for (int i = 0; i < n; ++i) {
             const auto type = *rc::gen::element(EventType::apiCall(), EventType::voiceMinute(), EventType::storageMb());
-            auto e = event(biz.id, type, "1", at(date::sys_days(date::year(2024) / 3 / 1) + date::days(*rc::gen::inRange(0, 31))));
+            auto e = event(biz.id, type, "1",
+                           at(date::sys_days(date::year(2024) / 3 / 1) + date::days(*rc::gen::inRange(0, 31))));
             e.quantity = *genQuantity();
             e.list_cost = e.quantity * e.unit_price;
             events.push_back(e);

@@ -33,9 +33,11 @@ struct Setup {
     // The seed scenario: 1500 API calls, 75.5 voice minutes, 150 AI queries, 1500 MB.
     void recordSeedScenario() {
         for (int i = 0; i < 1500; ++i) {
-            recorder->recordApiCall(business.id, {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 300});
+            recorder->recordApiCall(business.id,
+                                    {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 300});
         }
-        for (int i = 0; i < 30; ++i) recorder->recordVoiceMinutes(business.id, num("2.5"), {.operation = "voice_to_text"});
+        for (int i = 0; i < 30; ++i)
+            recorder->recordVoiceMinutes(business.id, num("2.5"), {.operation = "voice_to_text"});
         recorder->recordVoiceMinutes(business.id, num("0.5"));
         for (int i = 0; i < 150; ++i) recorder->recordAiQuery(business.id, {.query_type = "intent"});
         recorder->recordStorage(business.id, num("1000"), {.file_type = "pdf"});
@@ -125,8 +127,9 @@ TEST_CASE("bad input is refused with the field named and nothing recorded", "[re
     CHECK(field([&] { r.record(id, EventType("sms"), num("1")); }) == "event_type");
     CHECK(field([&] { r.recordApiCall(id, {.intent = "\xff"}); }) == "metadata.intent");
     CHECK(field([&] { r.recordApiCall(BusinessId(), {}); }) == "business_id");
-    CHECK(field([&] { r.record(id, EventType::apiCall(), num("1"), Metadata().set("blob", std::string(9000, 'x'))); }) ==
-          "metadata");
+    CHECK(field([&] {
+              r.record(id, EventType::apiCall(), num("1"), Metadata().set("blob", std::string(9000, 'x')));
+          }) == "metadata");
     CHECK(field([&] { r.recordApiCall(id, {}, {.idempotency_key = std::string(300, 'k')}); }) == "idempotency_key");
     // Quantities are bounded so that no accepted event can make a total unrepresentable.
     CHECK(field([&] { r.recordVoiceMinutes(id, num("4.9e37")); }) == "quantity");
@@ -147,7 +150,7 @@ TEST_CASE("bad input is refused with the field named and nothing recorded", "[re
     CHECK(field([&] { Metadata().setJson("k", R"({"a":["\u0000"]})"); }) == "metadata.k");
     CHECK(field([&] { Metadata::fromJson(R"({"k":{"x":"\u0000"}})"); }) == "metadata.k");
     CHECK(field([&] { Metadata::fromJson(R"({"k":"a\\u0000"})"); }) == "(accepted)");  // a backslash, then "u0000"
-    CHECK(setup.store->events(id).size() == 1);  // the 10^12 minutes
+    CHECK(setup.store->events(id).size() == 1);                                        // the 10^12 minutes
     // An unknown business is the store's to refuse.
     CHECK_THROWS_AS(r.recordApiCall(BusinessId(Uuid::generateV7())), RejectedError);
     CHECK_THROWS_AS(r.getBillingUsage(BusinessId(Uuid::generateV7())), NotFoundError);
@@ -155,9 +158,11 @@ TEST_CASE("bad input is refused with the field named and nothing recorded", "[re
 
 TEST_CASE("recorded events carry the seed's metadata and list prices", "[recorder]") {
     Setup setup;
-    const auto receipt = setup.recorder->recordApiCall(
-        setup.business.id,
-        {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 412, .intent = "order", .session_id = "s-1"});
+    const auto receipt = setup.recorder->recordApiCall(setup.business.id, {.operation = "chat_completion",
+                                                                           .model = "gpt-4o-mini",
+                                                                           .tokens = 412,
+                                                                           .intent = "order",
+                                                                           .session_id = "s-1"});
     setup.recorder->recordVoiceMinutes(setup.business.id, num("0.7"),
                                        {.operation = "voice_to_text", .audio_size = 48000, .transcription_length = 80});
     const auto events = setup.store->events(setup.business.id);
@@ -262,11 +267,13 @@ TEST_CASE("quota and trend JSON are exact and complete", "[recorder]") {
     Setup setup(at(2024_y / 3 / 20, hours(16)));
     for (int i = 0; i < 1003; ++i) setup.recorder->recordApiCall(setup.business.id);
     const auto quota = to_json(setup.recorder->checkQuota(setup.business.id, EventType::apiCall()));
-    CHECK(quota == R"({"type":"api_call","used":1003,"included":1000,"limit":1000,"hard":false,"remaining":0,)"
-                   R"("exceeded":true,"period":{"from":"2024-03-01","to":"2024-04-01","timeZone":"America/New_York"}})");
+    CHECK(quota ==
+          R"({"type":"api_call","used":1003,"included":1000,"limit":1000,"hard":false,"remaining":0,)"
+          R"("exceeded":true,"period":{"from":"2024-03-01","to":"2024-04-01","timeZone":"America/New_York"}})");
     const auto trends = setup.recorder->getUsageTrends(setup.business.id, 2);
-    CHECK(to_json(trends) == R"([{"date":"2024-03-19","apiCalls":0,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.00},)"
-                             R"({"date":"2024-03-20","apiCalls":1003,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.03}])");
+    CHECK(to_json(trends) ==
+          R"([{"date":"2024-03-19","apiCalls":0,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.00},)"
+          R"({"date":"2024-03-20","apiCalls":1003,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.03}])");
 }
 
 // ---- Billing cycles: the card, the trends and the invoices agree for every anchor day ----
@@ -337,7 +344,8 @@ TEST_CASE("current_month is the business's billing cycle: the card prices its cy
     CHECK(previous.bill.total == a.trendCost(previous.period.days));
 
     // The analytics JSON (card and trends of one response) agrees with itself.
-    const auto json = nlohmann::json::parse(to_json(r.reports().getBillingAnalytics(a.business.id, PeriodSpec::currentMonth(), 30)));
+    const auto json =
+        nlohmann::json::parse(to_json(r.reports().getBillingAnalytics(a.business.id, PeriodSpec::currentMonth(), 30)));
     CHECK(json["data"]["billingUsage"]["cost"].dump() == "0.0");
     CHECK(json["data"]["billingUsage"]["period"]["from"] == "2024-03-15");
     CHECK(json["data"]["billingUsage"]["period"]["to"] == "2024-04-15");

@@ -25,8 +25,13 @@ namespace {
 RecorderOptions spooled(const fs::path& dir, FsyncPolicy fsync = FsyncPolicy::interval) {
     RecorderOptions options;
     options.mode = RecordMode::async;
-    options.async = AsyncOptions{.max_batch = 100, .flush_interval = 5ms, .segment_bytes = 64u << 10,
-                                 .spool = SpoolMode::on, .spool_dir = dir, .fsync = fsync, .fsync_interval = 20ms,
+    options.async = AsyncOptions{.max_batch = 100,
+                                 .flush_interval = 5ms,
+                                 .segment_bytes = 64u << 10,
+                                 .spool = SpoolMode::on,
+                                 .spool_dir = dir,
+                                 .fsync = fsync,
+                                 .fsync_interval = 20ms,
                                  .retry = {.initial_backoff = 5ms, .max_backoff = 20ms}};
     return options;
 }
@@ -138,8 +143,8 @@ TEST_CASE("a segment cut short while being created, or never written, is not dam
     CHECK(stats.spool_corrupt == 0);
     CHECK(stats.replayed == 0);
     CHECK(stats.last_error.empty());
-    for (const char* name : {"segment-00-0000000000000007.log", "segment-01-0000000000000008.log",
-                             "segment-00-0000000000000009.log"}) {
+    for (const char* name :
+         {"segment-00-0000000000000007.log", "segment-01-0000000000000008.log", "segment-00-0000000000000009.log"}) {
         CHECK_FALSE(fs::exists(dir.path / name));
     }
     CHECK_FALSE(fs::exists(dir.path / "damaged"));

@@ -19,8 +19,9 @@ TEST_CASE("SQLite stores every number as exact text, in WAL mode", "[sqlite]") {
                                      event(biz.id, EventType::voiceMinute(), "0.7", at(2024_y / 3 / 5, hours(2)))};
     REQUIRE(fixture.store->append(batch).stored == 2);
     detail::SqliteConnection db(fixture.path.string(), 5000);
-    auto types = db.prepare("SELECT DISTINCT typeof(quantity), typeof(unit_price_cents), typeof(total_cost_cents) "
-                            "FROM usage_events");
+    auto types = db.prepare(
+        "SELECT DISTINCT typeof(quantity), typeof(unit_price_cents), typeof(total_cost_cents) "
+        "FROM usage_events");
     REQUIRE(types.step());
     CHECK(types.text(0) == "text");
     CHECK(types.text(1) == "text");
@@ -28,9 +29,9 @@ TEST_CASE("SQLite stores every number as exact text, in WAL mode", "[sqlite]") {
     CHECK_FALSE(types.step());
     auto costs = db.prepare("SELECT total_cost_cents FROM usage_events ORDER BY event_type");
     REQUIRE(costs.step());
-    CHECK(Decimal::parse(costs.text(0)) == num("0.1"));   // storage_mb: 1 MB at $0.001, a tenth of a cent
+    CHECK(Decimal::parse(costs.text(0)) == num("0.1"));  // storage_mb: 1 MB at $0.001, a tenth of a cent
     REQUIRE(costs.step());
-    CHECK(Decimal::parse(costs.text(0)) == num("1.4"));   // voice_minute: 0.7 minutes at 2 cents
+    CHECK(Decimal::parse(costs.text(0)) == num("1.4"));  // voice_minute: 0.7 minutes at 2 cents
     auto real_columns = db.prepare(
         "SELECT count(*) FROM sqlite_master m, pragma_table_info(m.name) c "
         "WHERE m.type = 'table' AND upper(c.type) IN ('REAL', 'FLOAT', 'DOUBLE', 'NUMERIC')");
@@ -62,7 +63,8 @@ TEST_CASE("two processes appending to one SQLite file end with exact totals", "[
     fixture.store->saveAccount(biz);
     std::vector<UsageEvent> events;
     for (int i = 0; i < 2000; ++i) {
-        events.push_back(event(biz.id, EventType::apiCall(), "1", at(date::sys_days(2024_y / 3 / 1) + date::days(i % 28), hours(3))));
+        events.push_back(event(biz.id, EventType::apiCall(), "1",
+                               at(date::sys_days(2024_y / 3 / 1) + date::days(i % 28), hours(3))));
     }
     const auto failures = inChildProcesses(2, [&](int process) {
         SqliteStore store({.path = fixture.path});

@@ -53,7 +53,8 @@ TEMPLATE_TEST_CASE("a store is migrated with the basic plan and keeps accounts a
     pro.name = "Pro";
     pro.meter(EventType::apiCall())->included = num("50000");
     pro.meter(EventType::aiQuery())->model = PricingModel::graduated;
-    pro.meter(EventType::aiQuery())->tiers = {Tier{num("1000"), num("0.05"), num("0")}, Tier{std::nullopt, num("0.04"), num("2.5")}};
+    pro.meter(EventType::aiQuery())->tiers = {Tier{num("1000"), num("0.05"), num("0")},
+                                              Tier{std::nullopt, num("0.04"), num("2.5")}};
     pro.meter(EventType::voiceMinute())->quota = Quota{num("1000.5"), true};
     store.savePlan(pro);
     store.savePlan(pro);
@@ -167,7 +168,7 @@ TEMPLATE_TEST_CASE("a large batch is counted exactly whether all new, half repea
     }
     CHECK(stored == expected);
     const auto totals = store.totals(ny.id, march2024);
-    CHECK(totalOf(totals, EventType::apiCall()) == num("166"));  // 66 + 100
+    CHECK(totalOf(totals, EventType::apiCall()) == num("166"));      // 66 + 100
     CHECK(totalOf(totals, EventType::voiceMinute()) == num("8.5"));  // 34 × 0.25
 }
 
@@ -273,7 +274,8 @@ TEMPLATE_TEST_CASE("concurrent appenders of overlapping batches end with exact t
             }
             if (t >= 2) std::reverse(mine.begin(), mine.end());
             for (std::size_t from = 0; from < mine.size(); from += 50) {
-                store.append(std::span<const UsageEvent>(mine).subspan(from, std::min<std::size_t>(50, mine.size() - from)));
+                store.append(
+                    std::span<const UsageEvent>(mine).subspan(from, std::min<std::size_t>(50, mine.size() - from)));
             }
         });
     }
@@ -301,16 +303,16 @@ TEMPLATE_TEST_CASE("every store refuses the same events, first for the event its
     };
     auto at_time = [&](Timestamp t) { return event(biz.id, EventType::apiCall(), "1", t); };
     std::vector<UsageEvent> batch = {
-        with_quantity("1000000000000", biz.id),           // 0: the largest quantity: stored
-        with_quantity("1000000000000.000000001", biz.id),  // 1: above it
-        with_quantity("-1", stranger),                      // 2: negative AND unknown business: the event first
-        with_quantity("1", stranger),                       // 3: unknown business
-        at_time(Timestamp(date::sys_days(1_y / 1 / 1))),    // 4: year 1
-        at_time(Timestamp(date::sys_days(20000_y / 1 / 1))),       // 5: year 20000
-        at_time(Timestamp(date::sys_days(2000_y / 1 / 1))),        // 6: the first instant accepted
+        with_quantity("1000000000000", biz.id),               // 0: the largest quantity: stored
+        with_quantity("1000000000000.000000001", biz.id),     // 1: above it
+        with_quantity("-1", stranger),                        // 2: negative AND unknown business: the event first
+        with_quantity("1", stranger),                         // 3: unknown business
+        at_time(Timestamp(date::sys_days(1_y / 1 / 1))),      // 4: year 1
+        at_time(Timestamp(date::sys_days(20000_y / 1 / 1))),  // 5: year 20000
+        at_time(Timestamp(date::sys_days(2000_y / 1 / 1))),   // 6: the first instant accepted
         at_time(Timestamp(date::sys_days(2200_y / 1 / 1)) - std::chrono::microseconds(1)),  // 7: the last
-        at_time(Timestamp(date::sys_days(2200_y / 1 / 1))),        // 8: just past it
-        at_time(Timestamp(date::sys_days(1999_y / 12 / 31))),      // 9: just before
+        at_time(Timestamp(date::sys_days(2200_y / 1 / 1))),                                 // 8: just past it
+        at_time(Timestamp(date::sys_days(1999_y / 12 / 31))),                               // 9: just before
     };
     const auto result = store.append(batch);
     CHECK(result.stored == 3);
@@ -387,8 +389,8 @@ TEMPLATE_TEST_CASE("an id stored with another type or quantity is an idempotency
     const auto fresh = event(biz.id, EventType::voiceMinute(), "2", when);
     auto fresh_conflict = event(biz.id, EventType::voiceMinute(), "3", when);  // conflicts within the batch
     fresh_conflict.id = fresh.id;
-    const auto result = store.append(std::vector<UsageEvent>{retry, other_type, other_quantity, same_value, fresh,
-                                                             fresh_conflict});
+    const auto result =
+        store.append(std::vector<UsageEvent>{retry, other_type, other_quantity, same_value, fresh, fresh_conflict});
     CHECK(result.stored == 1);
     CHECK(result.duplicates == 2);
     REQUIRE(result.rejected.size() == 3);

@@ -90,7 +90,8 @@ inline std::vector<std::string> inChildProcesses(int count, const std::function<
     for (const Child& child : children) {
         std::string reason;
         char buffer[4096];
-        for (ssize_t n; (n = ::read(child.reason_fd, buffer, sizeof buffer)) > 0;) reason.append(buffer, static_cast<std::size_t>(n));
+        for (ssize_t n; (n = ::read(child.reason_fd, buffer, sizeof buffer)) > 0;)
+            reason.append(buffer, static_cast<std::size_t>(n));
         ::close(child.reason_fd);
         int status = 0;
         waitpid(child.pid, &status, 0);

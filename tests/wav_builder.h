@@ -19,7 +19,7 @@ struct WavSpec {
     std::uint32_t byte_rate_override = 0;
     std::uint32_t data_size_override = 0;
     bool with_list_chunk = false;
-    std::uint16_t block_align_override = 0;  ///< compressed formats: bytes per block
+    std::uint16_t block_align_override = 0;    ///< compressed formats: bytes per block
     std::optional<std::uint32_t> fact_frames;  ///< writes a fact chunk before the data
 };
 

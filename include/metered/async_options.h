@@ -64,12 +64,12 @@ struct RetryOptions {
 /// included, reaches three quarters of a raw COPY), and at most 64 MiB wait in memory or
 /// spool.
 struct AsyncOptions {
-    std::size_t max_batch = 5000;                     ///< events per store append (filled only under load)
-    std::chrono::milliseconds flush_interval{250};    ///< longest an event waits to be sent
-    std::size_t queue_bytes = 64u << 20;              ///< memory (or spool space) for waiting events
-    std::size_t segment_bytes = 8u << 20;             ///< size of one log segment
+    std::size_t max_batch = 5000;                   ///< events per store append (filled only under load)
+    std::chrono::milliseconds flush_interval{250};  ///< longest an event waits to be sent
+    std::size_t queue_bytes = 64u << 20;            ///< memory (or spool space) for waiting events
+    std::size_t segment_bytes = 8u << 20;           ///< size of one log segment
     OverflowPolicy overflow = OverflowPolicy::block;
-    std::chrono::milliseconds block_timeout{200};     ///< OverflowPolicy::block: longest wait
+    std::chrono::milliseconds block_timeout{200};  ///< OverflowPolicy::block: longest wait
 
     SpoolMode spool = SpoolMode::automatic;
     std::filesystem::path spool_dir = "metered-spool";  ///< one recorder process per directory

@@ -46,8 +46,7 @@ public:
 
     /// An integer value, exactly.
     template <std::integral I>
-        requires(!std::same_as<I, bool>)
-    constexpr Decimal(I value) noexcept : mantissa_(static_cast<Mantissa>(value)) {}
+    requires(!std::same_as<I, bool>) constexpr Decimal(I value) noexcept : mantissa_(static_cast<Mantissa>(value)) {}
 
     /// mantissa × 10^-scale, exactly: `fromMantissa(1, 3)` is 0.001. Throws
     /// ArithmeticError if scale is outside [0, max_scale].
@@ -91,7 +90,7 @@ public:
     friend METERED_API std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept;
 
 private:
-    friend struct detail::DecimalAccess;  // the library's own arithmetic, text and encoding
+    friend struct detail::DecimalAccess;      // the library's own arithmetic, text and encoding
     __extension__ using Mantissa = __int128;  // 38 digits fit
     Mantissa mantissa_ = 0;
     std::uint8_t scale_ = 0;

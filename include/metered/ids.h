@@ -88,7 +88,9 @@ public:
 
     /// A fresh, time-ordered id (UUIDv7).
     static EventId generate() noexcept { return EventId(Uuid::generateV7()); }
-    static EventId generate(std::chrono::system_clock::time_point now) noexcept { return EventId(Uuid::generateV7(now)); }
+    static EventId generate(std::chrono::system_clock::time_point now) noexcept {
+        return EventId(Uuid::generateV7(now));
+    }
     /// The id for a caller's idempotency key: the key itself when it is a UUID, otherwise
     /// the UUIDv5 of the key in the business's namespace. The same key for the same
     /// business always gives the same id, so a retried request is counted once.
@@ -121,7 +123,5 @@ struct std::hash<metered::BusinessId> {
 };
 template <>
 struct std::hash<metered::EventId> {
-    std::size_t operator()(const metered::EventId& id) const noexcept {
-        return std::hash<metered::Uuid>{}(id.uuid());
-    }
+    std::size_t operator()(const metered::EventId& id) const noexcept { return std::hash<metered::Uuid>{}(id.uuid()); }
 };

@@ -40,8 +40,7 @@ public:
     Metadata& set(std::string_view key, const char* value) { return set(key, std::string_view(value)); }
     Metadata& set(std::string_view key, bool value);
     template <std::integral I>
-        requires(!std::same_as<I, bool>)
-    Metadata& set(std::string_view key, I value) {
+    requires(!std::same_as<I, bool>) Metadata& set(std::string_view key, I value) {
         if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
             checkFitsInt64(key, static_cast<std::uint64_t>(value));
         }

@@ -68,13 +68,13 @@ struct Quota {
 /// $0.008" is `included = 1000` with tiers up to 5000 and open-ended.
 struct Meter {
     EventType type = EventType::apiCall();
-    std::string unit;       ///< display name of one unit: "call", "minute", "query", "MB"
-    Decimal included;       ///< free allowance per billing period
+    std::string unit;  ///< display name of one unit: "call", "minute", "query", "MB"
+    Decimal included;  ///< free allowance per billing period
     PricingModel model = PricingModel::per_unit;
-    Decimal unit_price;     ///< price of one unit (per_unit); always the list price of an event
+    Decimal unit_price;       ///< price of one unit (per_unit); always the list price of an event
     std::vector<Tier> tiers;  ///< graduated and volume models
-    Decimal package_size;   ///< package model
-    Decimal package_price;  ///< package model
+    Decimal package_size;     ///< package model
+    Decimal package_price;    ///< package model
     std::optional<Quota> quota;
 
     friend bool operator==(const Meter&, const Meter&) = default;

@@ -17,8 +17,8 @@ struct TierCharge {
     std::size_t tier = 0;  ///< index into Meter::tiers
     Decimal quantity;      ///< billable units priced by this tier
     Decimal unit_price;
-    Decimal flat_fee;      ///< charged, or zero
-    Decimal amount;        ///< quantity × unit_price + flat_fee, exact
+    Decimal flat_fee;  ///< charged, or zero
+    Decimal amount;    ///< quantity × unit_price + flat_fee, exact
     friend bool operator==(const TierCharge&, const TierCharge&) = default;
 };
 
@@ -27,14 +27,14 @@ struct LineItem {
     EventType type = EventType::apiCall();
     std::string unit;
     PricingModel model = PricingModel::per_unit;
-    Decimal quantity;    ///< used in the period
-    Decimal included;    ///< the part covered by the allowance: min(quantity, allowance)
-    Decimal billable;    ///< quantity − included
-    Decimal unit_price;  ///< the meter's unit price (per-unit price, or list price for other models)
+    Decimal quantity;               ///< used in the period
+    Decimal included;               ///< the part covered by the allowance: min(quantity, allowance)
+    Decimal billable;               ///< quantity − included
+    Decimal unit_price;             ///< the meter's unit price (per-unit price, or list price for other models)
     std::vector<TierCharge> tiers;  ///< graduated and volume models
     Decimal packages;               ///< package model: whole packages charged
-    Decimal exact_amount;  ///< before rounding, exact
-    Decimal amount;        ///< exact_amount rounded once to the currency's minor unit
+    Decimal exact_amount;           ///< before rounding, exact
+    Decimal amount;                 ///< exact_amount rounded once to the currency's minor unit
     friend bool operator==(const LineItem&, const LineItem&) = default;
 };
 

@@ -10,21 +10,21 @@ namespace metered {
 /// A snapshot of a recorder's counters (UsageRecorder::stats()). Synchronous recording
 /// fills `recorded`, `stored` and `duplicates`; asynchronous recording fills them all.
 struct RecorderStats {
-    std::uint64_t recorded = 0;       ///< record calls that returned successfully
-    std::uint64_t rejected = 0;       ///< record calls refused with QueueFullError
-    std::uint64_t stored = 0;         ///< events the store added
-    std::uint64_t duplicates = 0;     ///< events the store already had (retries, replays)
-    std::uint64_t retries = 0;        ///< store appends retried after a transient failure
-    std::uint64_t dead_lettered = 0;  ///< events refused for good (see AsyncOptions::dead_letter_path)
+    std::uint64_t recorded = 0;               ///< record calls that returned successfully
+    std::uint64_t rejected = 0;               ///< record calls refused with QueueFullError
+    std::uint64_t stored = 0;                 ///< events the store added
+    std::uint64_t duplicates = 0;             ///< events the store already had (retries, replays)
+    std::uint64_t retries = 0;                ///< store appends retried after a transient failure
+    std::uint64_t dead_lettered = 0;          ///< events refused for good (see AsyncOptions::dead_letter_path)
     std::uint64_t idempotency_conflicts = 0;  ///< of those, keys reused with another type or quantity
-    std::uint64_t replayed = 0;       ///< events read back from the spool at start
-    std::uint64_t spool_corrupt = 0;  ///< damaged spool regions skipped at start (see docs/async.md)
-    std::uint64_t spool_syncs = 0;    ///< times spooled pages were forced to disk (FsyncPolicy)
+    std::uint64_t replayed = 0;               ///< events read back from the spool at start
+    std::uint64_t spool_corrupt = 0;          ///< damaged spool regions skipped at start (see docs/async.md)
+    std::uint64_t spool_syncs = 0;            ///< times spooled pages were forced to disk (FsyncPolicy)
     /// Events recorded (or replayed) and not yet stored, found duplicate or dead-lettered:
     /// recorded + replayed = stored + duplicates + dead_lettered + queue_depth.
     std::uint64_t queue_depth = 0;
-    std::uint64_t spool_bytes = 0;    ///< bytes of spool segments on disk
-    std::string last_error;           ///< the most recent store or spool error, or dead letter and why
+    std::uint64_t spool_bytes = 0;  ///< bytes of spool segments on disk
+    std::string last_error;         ///< the most recent store or spool error, or dead letter and why
 };
 
 }  // namespace metered

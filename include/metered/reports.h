@@ -46,7 +46,7 @@ struct METERED_API TrendPoint {
 struct METERED_API QuotaStatus {
     BusinessId business;
     EventType type = EventType::apiCall();
-    BillingPeriod period;          ///< the current billing cycle
+    BillingPeriod period;  ///< the current billing cycle
     Decimal used;
     Decimal included;              ///< the plan's free allowance
     std::optional<Decimal> limit;  ///< empty when the plan sets no quota

@@ -31,7 +31,8 @@ inline date::local_days toDateDays(std::chrono::local_days day) noexcept {
 }
 /// Field by field, so an invalid date (February 30th) stays invalid (`ok()` is false).
 inline date::year_month_day toDate(std::chrono::year_month_day day) noexcept {
-    return date::year_month_day(date::year(static_cast<int>(day.year())), date::month(static_cast<unsigned>(day.month())),
+    return date::year_month_day(date::year(static_cast<int>(day.year())),
+                                date::month(static_cast<unsigned>(day.month())),
                                 date::day(static_cast<unsigned>(day.day())));
 }
 inline std::chrono::local_days toChronoDays(date::local_days day) noexcept {

@@ -15,8 +15,8 @@ namespace metered {
 
 /// What the seed's chat route records with each completion.
 struct ApiCall {
-    std::string_view operation;   ///< e.g. "chat_completion"
-    std::string_view model;       ///< e.g. "gpt-4o-mini"
+    std::string_view operation;  ///< e.g. "chat_completion"
+    std::string_view model;      ///< e.g. "gpt-4o-mini"
     std::int64_t tokens = 0;
     std::string_view intent;
     std::string_view session_id;  ///< stored as "sessionId"
@@ -24,9 +24,9 @@ struct ApiCall {
 
 /// What the seed's voice route records with each transcription.
 struct VoiceUsage {
-    std::string_view operation;               ///< e.g. "voice_to_text"
-    std::int64_t audio_size = 0;              ///< bytes, stored as "audioSize"
-    std::int64_t transcription_length = 0;    ///< characters, stored as "transcriptionLength"
+    std::string_view operation;             ///< e.g. "voice_to_text"
+    std::int64_t audio_size = 0;            ///< bytes, stored as "audioSize"
+    std::int64_t transcription_length = 0;  ///< characters, stored as "transcriptionLength"
     std::string_view session_id;
 };
 
@@ -134,15 +134,16 @@ public:
                    const Metadata& metadata = {}, const RecordOptions& options = {});
 
     /// See UsageReports::getBillingUsage.
-    BillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth()) const;
+    BillingUsage getBillingUsage(const BusinessId& business,
+                                 const PeriodSpec& period = PeriodSpec::currentMonth()) const;
     /// See UsageReports::getUsageTrends.
     std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
     /// See UsageReports::checkQuota.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
     /// The seed's `/api/billing/analytics` payload: the bill of `period` and `days` of
     /// daily trends (see UsageReports::getBillingAnalytics; `to_json` writes it).
-    BillingAnalytics getBillingAnalytics(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth(),
-                                         int days = 30) const;
+    BillingAnalytics getBillingAnalytics(const BusinessId& business,
+                                         const PeriodSpec& period = PeriodSpec::currentMonth(), int days = 30) const;
 
     /// Waits until every event recorded before the call is stored (asynchronous mode);
     /// returns false on timeout. Synchronous mode: returns true at once.

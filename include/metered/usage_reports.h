@@ -38,7 +38,8 @@ public:
     /// part costs its cycle's bill through the part minus the bill before it, so each
     /// cycle's allowance is applied once, to the cycle's earliest usage, and the bill of
     /// any span equals the sum of its days' trend costs (PricingCalculator::billSlices).
-    BillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period = PeriodSpec::currentMonth()) const;
+    BillingUsage getBillingUsage(const BusinessId& business,
+                                 const PeriodSpec& period = PeriodSpec::currentMonth()) const;
 
     /// One point per local day for the last `days` days (1–366) up to and including today,
     /// days without usage included as zeros, oldest first. Each day's cost is its share of

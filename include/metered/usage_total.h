@@ -12,9 +12,9 @@ namespace metered {
 /// The sum of one event type's usage over a span of days (a billing period, or one day).
 struct UsageTotal {
     EventType type = EventType::apiCall();
-    Decimal quantity;        ///< sum of the events' quantities
+    Decimal quantity;         ///< sum of the events' quantities
     std::int64_t events = 0;  ///< number of events
-    Decimal list_cost;       ///< sum of the events' list costs (before allowances)
+    Decimal list_cost;        ///< sum of the events' list costs (before allowances)
 
     friend bool operator==(const UsageTotal&, const UsageTotal&) = default;
 };

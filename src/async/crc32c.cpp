@@ -60,7 +60,7 @@ std::uint64_t overZeros(const ZerosTable& t, std::uint64_t c) noexcept {
 }
 
 __attribute__((target("sse4.2"))) std::uint32_t hardwareCrc(const std::uint8_t* p, std::size_t size,
-                                                              std::uint32_t crc) noexcept {
+                                                            std::uint32_t crc) noexcept {
     static const ZerosTable zeros = makeZerosTable();
     std::uint64_t c = ~crc;
     const auto word = [](const std::uint8_t* at) {

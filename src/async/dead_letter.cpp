@@ -16,7 +16,8 @@ namespace {
 
 nlohmann::ordered_json header(std::string_view reason) {
     nlohmann::ordered_json line;
-    line["at"] = isoTimestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+    line["at"] =
+        isoTimestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
     line["reason"] = std::string(reason);
     return line;
 }

@@ -52,7 +52,8 @@ bool Delivery::send(std::span<const UsageEvent> events, const std::function<bool
             const auto until = Steady::now() + wait;
             while (Steady::now() < until) {
                 if (give_up()) return false;
-                std::this_thread::sleep_for(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
+                std::this_thread::sleep_for(
+                    std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
             }
             backoff = std::min(backoff * 2, retry_.max_backoff);
         }

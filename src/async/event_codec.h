@@ -16,7 +16,8 @@ namespace metered::detail {
 std::size_t encodedEventSize(const EventDraft& draft) noexcept;
 /// Writes `draft` at `out` (exactly encodedEventSize bytes).
 void encodeEvent(const EventDraft& draft, std::byte* out) noexcept;
-/// The event encoded in `bytes` (with its list cost computed). Throws ValidationError when the bytes are not an encoded event.
+/// The event encoded in `bytes` (with its list cost computed). Throws ValidationError when the bytes are not an encoded
+/// event.
 UsageEvent decodeEvent(std::span<const std::byte> bytes);
 
 }  // namespace metered::detail

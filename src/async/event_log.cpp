@@ -50,7 +50,9 @@ struct EventLog::Lane {
 };
 
 EventLog::EventLog(EventLogOptions options)
-    : total_bytes_(options.total_bytes), reserved_bytes_(options.reserved_bytes), directory_(std::move(options.directory)) {
+    : total_bytes_(options.total_bytes),
+      reserved_bytes_(options.reserved_bytes),
+      directory_(std::move(options.directory)) {
     std::size_t lanes = options.lanes != 0 ? options.lanes : std::max(1u, std::thread::hardware_concurrency());
     lanes = std::min<std::size_t>(lanes, 64);
     // Every lane needs two segments at least; shrink segments to keep within the bound.
@@ -133,8 +135,8 @@ void EventLog::prepare(std::size_t lane_index, std::uint64_t sequence) {
 }
 
 bool EventLog::withinBound() const noexcept {
-    return !directory_ || spool_bytes_.load(std::memory_order_relaxed) + reserved_bytes_.load(std::memory_order_relaxed) +
-                                  segment_bytes_ <=
+    return !directory_ || spool_bytes_.load(std::memory_order_relaxed) +
+                                  reserved_bytes_.load(std::memory_order_relaxed) + segment_bytes_ <=
                               total_bytes_;
 }
 
@@ -186,7 +188,8 @@ std::optional<EventLog::Reservation> EventLog::tryReserve(std::size_t payload) n
     return std::nullopt;
 }
 
-std::optional<EventLog::Reservation> EventLog::tryReserveIn(Lane& lane, std::uint64_t total, std::size_t payload) noexcept {
+std::optional<EventLog::Reservation> EventLog::tryReserveIn(Lane& lane, std::uint64_t total,
+                                                            std::size_t payload) noexcept {
     const std::uint64_t capacity = segment_bytes_;
     for (int attempt = 0; attempt < 64; ++attempt) {
         std::uint64_t sequence = lane.current.load(std::memory_order_acquire);
@@ -332,7 +335,8 @@ bool EventLog::syncToDisk() {
         for (std::uint64_t sequence = lane->released_before; sequence <= current; ++sequence) {
             Slot& slot = slotFor(*lane, sequence);
             if (slot.sequence.load(std::memory_order_acquire) != sequence) continue;
-            const std::uint64_t written = std::min<std::uint64_t>(slot.tail.load(std::memory_order_acquire), segment_bytes_);
+            const std::uint64_t written =
+                std::min<std::uint64_t>(slot.tail.load(std::memory_order_acquire), segment_bytes_);
             if (written > slot.synced) {
                 slot.mapping.sync(slot.synced, written);
                 slot.synced = written & ~std::uint64_t{4095};

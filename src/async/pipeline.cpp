@@ -73,9 +73,8 @@ void AsyncPipeline::submit(const EventDraft& draft) {
     if (!reservation) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         const std::string spool_error = log_->spoolError();
-        throw QueueFullError(spool_error.empty()
-                                 ? "the event queue is full (the store is behind or unavailable)"
-                                 : "the event spool cannot grow: " + spool_error);
+        throw QueueFullError(spool_error.empty() ? "the event queue is full (the store is behind or unavailable)"
+                                                 : "the event spool cannot grow: " + spool_error);
     }
     encodeEvent(draft, reservation->payload);
     log_->commit(*reservation);

@@ -83,13 +83,13 @@ private:
     // Flusher side (the store's counters are the Delivery's, the spool's the SpoolReplay's).
     std::atomic<std::uint64_t> unreadable_{0}, syncs_{0};  // unreadable_: queued records that cannot be decoded
     mutable std::mutex mutex_;
-    std::condition_variable wake_;       // flusher: work to do
-    std::condition_variable progress_;   // flush(): more is stored
+    std::condition_variable wake_;      // flusher: work to do
+    std::condition_variable progress_;  // flush(): more is stored
     LogCursor stored_position_;
     int flush_requests_ = 0;
     bool closing_ = false;
     bool finished_ = false;
-    bool replayed_spool_ = false;  // the spool of an earlier process has been replayed
+    bool replayed_spool_ = false;                   // the spool of an earlier process has been replayed
     std::vector<std::filesystem::path> leftovers_;  // once replayed: spool segments it could not replay
     bool all_stored_ = false;
     std::chrono::steady_clock::time_point close_deadline_;

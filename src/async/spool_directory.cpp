@@ -29,14 +29,16 @@ std::filesystem::path segmentFile(const std::filesystem::path& directory, std::s
 std::optional<std::uint64_t> segmentSequence(const std::filesystem::path& path) {
     const std::string name = path.filename().string();
     // segment-LL-SSSSSSSSSSSSSSSS.log
-    if (name.size() != segment_prefix.size() + 2 + 1 + 16 + segment_suffix.size() || !name.starts_with(segment_prefix) ||
-        !name.ends_with(segment_suffix) || name[segment_prefix.size() + 2] != '-') {
+    if (name.size() != segment_prefix.size() + 2 + 1 + 16 + segment_suffix.size() ||
+        !name.starts_with(segment_prefix) || !name.ends_with(segment_suffix) ||
+        name[segment_prefix.size() + 2] != '-') {
         return std::nullopt;
     }
     const char* first = name.data() + segment_prefix.size() + 3;
     std::uint64_t sequence = 0;
     const auto [end, error] = std::from_chars(first, first + 16, sequence, 16);
-    if (error != std::errc() || end != first + 16 || std::any_of(first, first + 16, [](char c) { return c >= 'A' && c <= 'F'; })) {
+    if (error != std::errc() || end != first + 16 ||
+        std::any_of(first, first + 16, [](char c) { return c >= 'A' && c <= 'F'; })) {
         return std::nullopt;
     }
     return sequence;

@@ -22,22 +22,24 @@ std::vector<std::filesystem::path> SpoolReplay::run(const std::function<bool()>&
         try {
             Mapping segment = Mapping::openFile(path);
             std::vector<UsageEvent> events;
-            const SegmentScan scan = scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
-                try {
-                    events.push_back(decodeEvent(bytes));
-                } catch (const std::exception& e) {
-                    // Intact but not an event this version can read: kept as a dead letter.
-                    corrupt_.fetch_add(1, std::memory_order_relaxed);
-                    replayed_.fetch_add(1, std::memory_order_relaxed);
-                    delivery_.deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
-                }
-            });
+            const SegmentScan scan =
+                scanSegment({segment.data(), segment.size()}, [&](std::span<const std::byte> bytes) {
+                    try {
+                        events.push_back(decodeEvent(bytes));
+                    } catch (const std::exception& e) {
+                        // Intact but not an event this version can read: kept as a dead letter.
+                        corrupt_.fetch_add(1, std::memory_order_relaxed);
+                        replayed_.fetch_add(1, std::memory_order_relaxed);
+                        delivery_.deadLetterRaw(bytes, std::string("unreadable spooled event: ") + e.what());
+                    }
+                });
             corrupt_.fetch_add(scan.damaged, std::memory_order_relaxed);
             replayed_.fetch_add(events.size(), std::memory_order_relaxed);
             bool sent = true;
             for (std::size_t from = 0; from < events.size() && sent; from += max_batch_) {
                 const auto first = events.begin() + static_cast<std::ptrdiff_t>(from);
-                const auto last = events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), from + max_batch_));
+                const auto last =
+                    events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), from + max_batch_));
                 sent = delivery_.send(std::span<const UsageEvent>(first, last), give_up);
             }
             if (!sent) {

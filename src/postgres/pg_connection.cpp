@@ -43,14 +43,15 @@ PgConnection::PgConnection(const std::string& conninfo) : conn_(nullptr, &PQfini
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         const std::string message = redact(trimmed(PQerrorMessage(conn_.get())), password_);
         // A malformed connection string cannot succeed later; a refused connection can.
-        const bool malformed = message.find("invalid") != std::string::npos &&
-                               (message.find("connection option") != std::string::npos ||
-                                message.find("URI") != std::string::npos);
+        const bool malformed =
+            message.find("invalid") != std::string::npos &&
+            (message.find("connection option") != std::string::npos || message.find("URI") != std::string::npos);
         const std::string target = conninfo.empty() ? "the server of the PG* environment" : maskPassword(conninfo);
         throw StoreError("postgres: cannot connect to " + target + ": " + message, !malformed);
     }
     // libpq prints server notices to stderr by default; a library prints nothing.
-    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);
 }
 
 void PgConnection::fail(const PGresult* result, std::string_view what) {

@@ -21,7 +21,8 @@ public:
     int rows() const noexcept { return PQntuples(result_.get()); }
     bool isNull(int row, int column) const noexcept { return PQgetisnull(result_.get(), row, column) != 0; }
     std::string_view text(int row, int column) const noexcept {
-        return {PQgetvalue(result_.get(), row, column), static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+        return {PQgetvalue(result_.get(), row, column),
+                static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
     }
     std::optional<std::string_view> optionalText(int row, int column) const noexcept {
         if (isNull(row, column)) return std::nullopt;
@@ -71,8 +72,7 @@ public:
     /// "BEGIN; COPY …") and sends what `rows(send)` passes to `send(std::string_view)`, as
     /// it comes (COPY text format): the server parses while the rest is formatted.
     template <class Rows>
-        requires(!std::is_convertible_v<Rows, std::string_view>)
-    void copyIn(const char* copy_sql, Rows&& rows) {
+    requires(!std::is_convertible_v<Rows, std::string_view>) void copyIn(const char* copy_sql, Rows&& rows) {
         startCopy(copy_sql);
         try {
             rows([this](std::string_view data) { putCopyData(data); });

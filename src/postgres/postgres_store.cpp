@@ -88,15 +88,15 @@ struct PostgresStore::Impl {
     // The time zone of each business of events[indices] that the table has (nullptr: a zone
     // the library's time zone database lacks).
     std::map<BusinessId, const date::time_zone*> zonesOf(std::span<const UsageEvent> events,
-                                                        std::span<const std::size_t> indices) {
+                                                         std::span<const std::size_t> indices) {
         std::set<BusinessId> businesses;
         for (std::size_t i : indices) businesses.insert(events[i].business);
         if (businesses.empty()) return {};
         detail::pg::ArrayText ids;
         for (const auto& business : businesses) detail::appendUuid(ids.next(), business.uuid());
         return pool.run([&](PgConnection& connection) {
-            const PgResult r = connection.exec("read time zones", detail::pg::business_zones,
-                                               PgParams().add(std::move(ids).done()));
+            const PgResult r =
+                connection.exec("read time zones", detail::pg::business_zones, PgParams().add(std::move(ids).done()));
             std::map<BusinessId, const date::time_zone*> zones;
             for (int row = 0; row < r.rows(); ++row) {
                 const date::time_zone* zone = nullptr;
@@ -113,8 +113,7 @@ struct PostgresStore::Impl {
 
     bool carefulTurn() noexcept {
         int left = careful_chunks.load();
-        while (left > 0 && !careful_chunks.compare_exchange_weak(left, left - 1)) {
-        }
+        while (left > 0 && !careful_chunks.compare_exchange_weak(left, left - 1)) {}
         return left > 0;
     }
 
@@ -148,8 +147,7 @@ struct PostgresStore::Impl {
     }
 
     AppendResult appendCarefully(PgConnection& connection, const detail::pg::BatchView& batch) {
-        const PgResult result =
-            connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
+        const PgResult result = connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
         const auto events = batch.events;
         AppendResult chunk;
         chunk.stored = static_cast<std::size_t>(integer(result.text(0, 0)));
@@ -166,8 +164,8 @@ struct PostgresStore::Impl {
         for (std::size_t i : batch.indices) {
             const std::string business = events[i].business.toString();
             if (unknown.count(business) != 0) {
-                chunk.rejected.push_back({i, events[i].id, detail::unknownBusiness(events[i].business),
-                                          RejectionKind::unknown_business});
+                chunk.rejected.push_back(
+                    {i, events[i].id, detail::unknownBusiness(events[i].business), RejectionKind::unknown_business});
             } else {
                 known.push_back(i);
             }
@@ -202,9 +200,10 @@ struct PostgresStore::Impl {
             const EventId id(Uuid::parse(r.text(row, 1)));
             for (std::size_t i : indices) {
                 if (events[i].business == business && events[i].id == id) {
-                    rejected.push_back({i, id, detail::idempotencyConflict(events[i], EventType(r.text(row, 2)),
-                                                                           numeric(r.text(row, 3))),
-                                        RejectionKind::idempotency_conflict});
+                    rejected.push_back(
+                        {i, id,
+                         detail::idempotencyConflict(events[i], EventType(r.text(row, 2)), numeric(r.text(row, 3))),
+                         RejectionKind::idempotency_conflict});
                     break;
                 }
             }
@@ -221,12 +220,15 @@ struct PostgresStore::Impl {
             std::string_view(failure.what()).find(detail::pg::rollup_bounds_constraint) != std::string_view::npos) {
             try {
                 const auto reason = pool.run([&](PgConnection& connection) -> std::optional<std::string> {
-                    const PgResult r = connection.exec(
-                        "read day rollup", detail::pg::day_rollup_of,
-                        PgParams().add(event.business.toString()).add(dayText(day)).add(std::string(event.type.name())));
+                    const PgResult r = connection.exec("read day rollup", detail::pg::day_rollup_of,
+                                                       PgParams()
+                                                           .add(event.business.toString())
+                                                           .add(dayText(day))
+                                                           .add(std::string(event.type.name())));
                     UsageTotal total{event.type, {}, 0, {}};
                     if (r.rows() > 0) {
-                        total = {event.type, numeric(r.text(0, 0)), integer(r.text(0, 1)), fromCents(numeric(r.text(0, 2)))};
+                        total = {event.type, numeric(r.text(0, 0)), integer(r.text(0, 1)),
+                                 fromCents(numeric(r.text(0, 2)))};
                     }
                     return detail::rollupProblem(total, event);
                 });
@@ -256,7 +258,8 @@ void PostgresStore::migrate() {
         connection.inTransaction([&] {
             connection.exec("migrate", detail::pg::lock_migrations);
             connection.exec("migrate", detail::pg::create_version_table);
-            const int current = static_cast<int>(integer(connection.exec("migrate", detail::pg::current_version).text(0, 0)));
+            const int current =
+                static_cast<int>(integer(connection.exec("migrate", detail::pg::current_version).text(0, 0)));
             for (const auto& migration : detail::pg::migrations()) {
                 if (migration.version <= current) continue;
                 connection.execScript(migration.sql);
@@ -289,8 +292,8 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     for (std::size_t i : valid) {
         const auto zone = zones.find(events[i].business);
         if (zone == zones.end()) {
-            result.rejected.push_back({i, events[i].id, detail::unknownBusiness(events[i].business),
-                                       RejectionKind::unknown_business});
+            result.rejected.push_back(
+                {i, events[i].id, detail::unknownBusiness(events[i].business), RejectionKind::unknown_business});
         } else if (zone->second == nullptr) {
             result.rejected.push_back({i, events[i].id,
                                        "the time zone of business " + events[i].business.toString() +
@@ -309,12 +312,14 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     std::vector<std::size_t> unique;
     unique.reserve(known.size());
     for (std::size_t i : known) {
-        if (!unique.empty() && events[unique.back()].business == events[i].business && events[unique.back()].id == events[i].id) {
+        if (!unique.empty() && events[unique.back()].business == events[i].business &&
+            events[unique.back()].id == events[i].id) {
             const UsageEvent& first = events[unique.back()];
             if (first.type == events[i].type && first.quantity == events[i].quantity) {
                 ++result.duplicates;
             } else {
-                result.rejected.push_back({i, events[i].id, detail::idempotencyConflict(events[i], first.type, first.quantity),
+                result.rejected.push_back({i, events[i].id,
+                                           detail::idempotencyConflict(events[i], first.type, first.quantity),
                                            RejectionKind::idempotency_conflict});
             }
             continue;
@@ -336,9 +341,9 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
 
 std::vector<UsageTotal> PostgresStore::totals(const BusinessId& business, const DayRange& days) {
     return impl_->pool.run([&](PgConnection& connection) {
-        const PgResult r = connection.exec(
-            "read totals", detail::pg::period_totals,
-            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
+        const PgResult r =
+            connection.exec("read totals", detail::pg::period_totals,
+                            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
         std::vector<UsageTotal> totals;
         totals.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) {
@@ -351,9 +356,9 @@ std::vector<UsageTotal> PostgresStore::totals(const BusinessId& business, const 
 
 std::vector<DailyUsage> PostgresStore::daily(const BusinessId& business, const DayRange& days) {
     return impl_->pool.run([&](PgConnection& connection) {
-        const PgResult r = connection.exec(
-            "read daily usage", detail::pg::daily_usage,
-            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
+        const PgResult r =
+            connection.exec("read daily usage", detail::pg::daily_usage,
+                            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
         std::vector<DailyUsage> rows;
         rows.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) {
@@ -367,7 +372,8 @@ std::vector<DailyUsage> PostgresStore::daily(const BusinessId& business, const D
 
 std::optional<Account> PostgresStore::findAccount(const BusinessId& business) {
     return impl_->pool.run([&](PgConnection& connection) -> std::optional<Account> {
-        const PgResult r = connection.exec("find account", detail::pg::find_account, PgParams().add(business.toString()));
+        const PgResult r =
+            connection.exec("find account", detail::pg::find_account, PgParams().add(business.toString()));
         if (r.rows() == 0) return std::nullopt;
         return accountFrom(r, 0);
     });
@@ -380,7 +386,8 @@ void PostgresStore::saveAccount(const Account& account) {
             connection.exec("check time zone", detail::pg::check_time_zone, PgParams().add(account.time_zone));
         } catch (const StoreError& e) {
             if (e.sqlstate() == "22023") {
-                throw ValidationError("time_zone", "the database does not know the time zone " + detail::quoted(account.time_zone));
+                throw ValidationError("time_zone",
+                                      "the database does not know the time zone " + detail::quoted(account.time_zone));
             }
             throw;
         }
@@ -422,9 +429,9 @@ std::vector<Plan> PostgresStore::loadPlans() {
                 if (auto value = meters.optionalText(row, column)) return std::string(*value);
                 return std::nullopt;
             };
-            meter_rows.emplace_back(text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6),
-                                                              optional(7), optional(8), optional(9),
-                                                              meters.text(row, 10) == "t"});
+            meter_rows.emplace_back(
+                text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6), optional(7),
+                                          optional(8), optional(9), meters.text(row, 10) == "t"});
         }
         return detail::assemblePlans(plan_rows, meter_rows);
     });

@@ -134,7 +134,8 @@ ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan_id = EXCLUDED.plan_id,
                                anchor_day = EXCLUDED.anchor_day, updated_at = now()
 )SQL";
 
-inline constexpr const char* list_plans = "SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id";
+inline constexpr const char* list_plans =
+    "SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id";
 inline constexpr const char* list_meters = R"SQL(
 SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, package_size,
        package_price, quota_limit, quota_hard

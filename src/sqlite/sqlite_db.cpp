@@ -22,7 +22,8 @@ SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db), s
 }
 
 SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
-    const int code = sqlite3_bind_text(statement_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    const int code =
+        sqlite3_bind_text(statement_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     if (code != SQLITE_OK) throwSqliteError(db_, code, "bind");
     return *this;
 }
@@ -48,8 +49,7 @@ bool SqliteStatement::step() {
 }
 
 void SqliteStatement::run() {
-    while (step()) {
-    }
+    while (step()) {}
     reset();
 }
 
@@ -72,8 +72,8 @@ std::int64_t SqliteStatement::integer(int column) const { return sqlite3_column_
 
 SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms) : db_(nullptr, &sqlite3_close_v2) {
     sqlite3* raw = nullptr;
-    const int code = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                     nullptr);
+    const int code =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     db_.reset(raw);
     if (code != SQLITE_OK) throwSqliteError(raw, code, "open " + path);
     sqlite3_busy_timeout(raw, busy_timeout_ms);

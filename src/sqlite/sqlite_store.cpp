@@ -61,17 +61,19 @@ struct SqliteStore::Impl {
     }
 
     int version() {
-        db.execute("CREATE TABLE IF NOT EXISTS metered_schema_version (version INTEGER PRIMARY KEY, "
-                   "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS metered_schema_version (version INTEGER PRIMARY KEY, "
+            "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
         auto s = db.prepare("SELECT coalesce(max(version), 0) FROM metered_schema_version");
         s.step();
         return static_cast<int>(s.integer(0));
     }
 
     void savePlan(const Plan& plan) {
-        db.prepare("INSERT INTO metered_plans (id, name, currency, minor_units, rounding) VALUES (?1, ?2, ?3, ?4, ?5) "
-                   "ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
-                   "minor_units = excluded.minor_units, rounding = excluded.rounding")
+        db.prepare(
+              "INSERT INTO metered_plans (id, name, currency, minor_units, rounding) VALUES (?1, ?2, ?3, ?4, ?5) "
+              "ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
+              "minor_units = excluded.minor_units, rounding = excluded.rounding")
             .bind(1, plan.id)
             .bind(2, plan.name)
             .bind(3, plan.currency.code)
@@ -125,14 +127,15 @@ struct SqliteStore::Impl {
     AppendResult decideAndInsert(std::span<const UsageEvent> events, std::span<const std::size_t> chunk) {
         AppendResult result;
         auto find_zone = db.prepare("SELECT time_zone FROM businesses WHERE id = ?1");
-        auto find_event = db.prepare("SELECT event_type, quantity FROM usage_events WHERE business_id = ?1 AND id = ?2");
+        auto find_event =
+            db.prepare("SELECT event_type, quantity FROM usage_events WHERE business_id = ?1 AND id = ?2");
         auto find_day = db.prepare(
             "SELECT quantity, event_count, list_cost_cents FROM usage_daily WHERE business_id = ?1 AND day = ?2 "
             "AND event_type = ?3");
         auto insert = db.prepare(
             "INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, "
             "metadata, occurred_at, local_day, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)");
-        std::map<std::string, std::optional<std::string>> zones;  // business -> time zone
+        std::map<std::string, std::optional<std::string>> zones;                               // business -> time zone
         std::map<std::tuple<std::string, date::local_days, std::string>, UsageTotal> rollups;  // after the chunk
         for (std::size_t i : chunk) {
             const UsageEvent& e = events[i];
@@ -144,7 +147,8 @@ struct SqliteStore::Impl {
                 find_zone.reset();
             }
             if (!zone->second) {
-                result.rejected.push_back({i, e.id, detail::unknownBusiness(e.business), RejectionKind::unknown_business});
+                result.rejected.push_back(
+                    {i, e.id, detail::unknownBusiness(e.business), RejectionKind::unknown_business});
                 continue;
             }
             const std::string id = e.id.toString();
@@ -163,7 +167,8 @@ struct SqliteStore::Impl {
             }
             find_event.reset();
             const auto day = localDay(e.occurred_at, *zone->second);
-            auto [slot, new_key] = rollups.try_emplace({business, day, e.type.toString()}, UsageTotal{e.type, {}, 0, {}});
+            auto [slot, new_key] =
+                rollups.try_emplace({business, day, e.type.toString()}, UsageTotal{e.type, {}, 0, {}});
             if (new_key) {
                 find_day.bind(1, business).bind(2, dayText(day)).bind(3, e.type.name());
                 if (find_day.step()) {
@@ -278,10 +283,11 @@ void SqliteStore::saveAccount(const Account& account) {
     account.validate();
     std::lock_guard lock(impl_->mutex);
     impl_->db
-        .prepare("INSERT INTO businesses (id, name, plan_id, time_zone, anchor_day) VALUES (?1, ?2, ?3, ?4, ?5) "
-                 "ON CONFLICT (id) DO UPDATE SET name = excluded.name, plan_id = excluded.plan_id, "
-                 "time_zone = excluded.time_zone, anchor_day = excluded.anchor_day, "
-                 "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+        .prepare(
+            "INSERT INTO businesses (id, name, plan_id, time_zone, anchor_day) VALUES (?1, ?2, ?3, ?4, ?5) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, plan_id = excluded.plan_id, "
+            "time_zone = excluded.time_zone, anchor_day = excluded.anchor_day, "
+            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
         .bind(1, account.id.toString())
         .bind(2, account.name)
         .bind(3, account.plan_id)
@@ -303,17 +309,18 @@ std::vector<Plan> SqliteStore::loadPlans() {
     auto plans = impl_->db.prepare("SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id");
     std::vector<detail::PlanRow> plan_rows;
     while (plans.step()) {
-        plan_rows.push_back({plans.text(0), plans.text(1), plans.text(2), static_cast<int>(plans.integer(3)), plans.text(4)});
+        plan_rows.push_back(
+            {plans.text(0), plans.text(1), plans.text(2), static_cast<int>(plans.integer(3)), plans.text(4)});
     }
     auto meters = impl_->db.prepare(
         "SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, "
         "package_size, package_price, quota_limit, quota_hard FROM usage_quotas ORDER BY plan_id, position");
     std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
     while (meters.step()) {
-        meter_rows.emplace_back(meters.text(0),
-                                detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4),
-                                                 meters.text(5), meters.optionalText(6), meters.optionalText(7),
-                                                 meters.optionalText(8), meters.optionalText(9), meters.integer(10) != 0});
+        meter_rows.emplace_back(
+            meters.text(0), detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4),
+                                             meters.text(5), meters.optionalText(6), meters.optionalText(7),
+                                             meters.optionalText(8), meters.optionalText(9), meters.integer(10) != 0});
     }
     return detail::assemblePlans(plan_rows, meter_rows);
 }
