@@ -42,7 +42,7 @@ inline constexpr std::int64_t max_llm_count = 1'000'000'000'000LL;
 /// Every count is 0 ≤ n ≤ max_llm_count; validate() checks it.
 ///
 /// A plain value: copy it, compare it, build it by hand for a provider metered does not parse.
-struct LlmUsage {
+struct METERED_API LlmUsage {
     std::string provider;  ///< "openai", "anthropic", "google", or the host's own name
     std::string model;     ///< the model as the host or the response names it; may be empty
 
@@ -92,10 +92,10 @@ struct LlmUsage {
 };
 
 /// The largest usage JSON parseLlmUsage() reads (64 KiB; real ones are under 1 KiB).
-inline constexpr std::size_t max_llm_usage_json_bytes = 64 * 1024;
+inline constexpr std::size_t max_llm_usage_json_bytes = std::size_t{64} << 10;
 /// The largest stream event or chunk LlmStreamUsage::add() reads (16 MiB: a chunk may
 /// carry generated audio or images).
-inline constexpr std::size_t max_llm_stream_event_bytes = 16 * 1024 * 1024;
+inline constexpr std::size_t max_llm_stream_event_bytes = std::size_t{16} << 20;
 
 /// Reads the `usage` object of a response of `api` (for Gemini, `usageMetadata`), given as
 /// its JSON text, and turns the provider's counting rule into disjoint counts. `model`
