@@ -11,6 +11,7 @@
 #include "metered/event_type.h"
 #include "metered/ids.h"
 #include "metered/json.h"
+#include "metered/llm_usage.h"
 #include "metered/memory_store.h"
 #include "metered/metadata.h"
 #include "metered/plan.h"
