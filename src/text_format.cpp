@@ -12,27 +12,16 @@ void appendJsonString(std::string& out, std::string_view text) {
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(text, clean, i - clean);
         clean = i + 1;
+        if (appendCommonEscape(out, static_cast<char>(c))) continue;
         switch (c) {
             case '"':
                 out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
                 break;
             case '\b':
                 out += "\\b";
                 break;
             case '\f':
                 out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
                 break;
             default:
                 out += "\\u00";

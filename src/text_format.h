@@ -26,6 +26,28 @@ void appendDecimal(std::string& out, const Decimal& value);
 /// Appends isoTimestamp(t, postgres) without a temporary string.
 void appendIsoTimestamp(std::string& out, Timestamp t, bool postgres);
 
+/// Appends the two-character escape of a backslash, newline, carriage return or tab (what
+/// JSON strings, COPY text and quoted messages all write the same way); false, appending
+/// nothing, for any other byte.
+inline bool appendCommonEscape(std::string& out, char c) {
+    switch (c) {
+        case '\\':
+            out += "\\\\";
+            return true;
+        case '\n':
+            out += "\\n";
+            return true;
+        case '\r':
+            out += "\\r";
+            return true;
+        case '\t':
+            out += "\\t";
+            return true;
+        default:
+            return false;
+    }
+}
+
 /// Appends `text` (valid UTF-8) as a JSON string, quotes included, escaped exactly as
 /// nlohmann::json::dump() escapes it (tests compare the two).
 void appendJsonString(std::string& out, std::string_view text);

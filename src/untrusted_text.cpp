@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "text_format.h"
 #include "utf8.h"
 
 namespace metered::detail {
@@ -19,20 +20,10 @@ void appendEscaped(std::string& out, std::string_view text, std::size_t max_byte
         const auto c = static_cast<unsigned char>(text[at]);
         if (length == 0) {
             out += fmt::format("\\x{:02X}", c);
+        } else if (length == 1 && appendCommonEscape(out, static_cast<char>(c))) {
+            // A backslash, newline, carriage return or tab: escaped.
         } else if (length == 1) {
             switch (c) {
-                case '\\':
-                    out += "\\\\";
-                    break;
-                case '\n':
-                    out += "\\n";
-                    break;
-                case '\r':
-                    out += "\\r";
-                    break;
-                case '\t':
-                    out += "\\t";
-                    break;
                 case '\'':
                     out += in_quotes ? "\\'" : "'";
                     break;

@@ -13,22 +13,7 @@ namespace {
 // COPY text format: a backslash, tab, newline or carriage return inside a value is escaped.
 void appendCopyText(std::string& out, std::string_view text) {
     for (char c : text) {
-        switch (c) {
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            default:
-                out.push_back(c);
-        }
+        if (!appendCommonEscape(out, c)) out.push_back(c);
     }
 }
 
