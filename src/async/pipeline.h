@@ -66,21 +66,23 @@ private:
     std::uint64_t recordedCount() const noexcept;
     std::int64_t inFlight() const noexcept;
 
+    // Host side: what every submit() reads (set once, at construction), and the calls that
+    // entered submit() and left it (in flight = entered - left; recorded = left - failed):
+    // two per-thread adds per call, no shared cache line.
     AsyncOptions options_;
-    Delivery delivery_;
     std::optional<SpoolDirectory> spool_;
     std::unique_ptr<EventLog> log_;
-    std::optional<SpoolReplay> replay_;  // with a spool
-
-    // Host side: calls that entered submit() and left it (in flight = entered - left;
-    // recorded = left - failed). Two per-thread adds per call, no shared cache line.
     ShardedCounter entered_;
     ShardedCounter left_;
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> rejected_{0};
 
-    // Flusher side (the store's counters are the Delivery's, the spool's the SpoolReplay's).
+    // Flusher side, from a cache line of its own: what the flusher and the syncer write
+    // must not share a line with what every submit() reads (the store's counters are the
+    // Delivery's, the spool's the SpoolReplay's).
+    alignas(64) Delivery delivery_;
+    std::optional<SpoolReplay> replay_;                    // with a spool
     std::atomic<std::uint64_t> unreadable_{0}, syncs_{0};  // unreadable_: queued records that cannot be decoded
     mutable std::mutex mutex_;
     std::condition_variable wake_;      // flusher: work to do
