@@ -69,8 +69,9 @@ public:
         bool any_price = false;
         for (const auto& [field, value] : json.items()) {
             if (!isPriceField(field)) continue;
-            const auto mapping = std::find_if(mappings.begin(), mappings.end(),
-                                              [&](const Mapping& m) { return m.field == field; });
+            const std::string& name = field;  // a structured binding is not captured (clang 14)
+            const auto mapping =
+                std::find_if(mappings.begin(), mappings.end(), [&](const Mapping& m) { return m.field == name; });
             if (mapping == mappings.end()) {
                 report(key, field, "not understood, not imported");
                 continue;

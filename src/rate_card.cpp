@@ -37,14 +37,14 @@ constexpr std::array<TypeInfo, token_type_count> type_info{{
     {TokenType::reasoning, "reasoning", "reasoning_tokens", &TokenPrices::reasoning, &LlmUsage::reasoning_tokens},
     {TokenType::audio_input, "audio_input", "audio_input_tokens", &TokenPrices::audio_input,
      &LlmUsage::audio_input_tokens},
-    {TokenType::cached_audio_input, "cached_audio_input", "cached_audio_input_tokens",
-     &TokenPrices::cached_audio_input, &LlmUsage::cached_audio_input_tokens},
+    {TokenType::cached_audio_input, "cached_audio_input", "cached_audio_input_tokens", &TokenPrices::cached_audio_input,
+     &LlmUsage::cached_audio_input_tokens},
     {TokenType::audio_output, "audio_output", "audio_output_tokens", &TokenPrices::audio_output,
      &LlmUsage::audio_output_tokens},
     {TokenType::image_input, "image_input", "image_input_tokens", &TokenPrices::image_input,
      &LlmUsage::image_input_tokens},
-    {TokenType::cached_image_input, "cached_image_input", "cached_image_input_tokens",
-     &TokenPrices::cached_image_input, &LlmUsage::cached_image_input_tokens},
+    {TokenType::cached_image_input, "cached_image_input", "cached_image_input_tokens", &TokenPrices::cached_image_input,
+     &LlmUsage::cached_image_input_tokens},
 }};
 
 const TypeInfo& info(TokenType type) noexcept { return type_info[static_cast<std::size_t>(type)]; }
@@ -259,8 +259,9 @@ std::optional<Decimal>& TokenPrices::price(TokenType type) noexcept { return thi
 
 const TokenPrices& ModelRates::pricesFor(std::int64_t input_tokens) const noexcept {
     // The highest threshold strictly below the input: thresholds increase.
-    const auto passed = std::partition_point(long_context.begin(), long_context.end(),
-                                             [&](const LongContextTier& t) { return t.above_input_tokens < input_tokens; });
+    const auto passed = std::partition_point(long_context.begin(), long_context.end(), [&](const LongContextTier& t) {
+        return t.above_input_tokens < input_tokens;
+    });
     return passed == long_context.begin() ? prices : std::prev(passed)->prices;
 }
 
@@ -286,7 +287,9 @@ std::size_t RateCard::KeyHash::operator()(const KeyView& key) const noexcept {
     const std::size_t b = std::hash<std::string_view>{}(key.model);
     return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
 }
-std::size_t RateCard::KeyHash::operator()(const Key& key) const noexcept { return (*this)(KeyView{key.provider, key.model}); }
+std::size_t RateCard::KeyHash::operator()(const Key& key) const noexcept {
+    return (*this)(KeyView{key.provider, key.model});
+}
 bool RateCard::KeyEqual::operator()(const Key& a, const Key& b) const noexcept {
     return a.provider == b.provider && a.model == b.model;
 }
@@ -415,7 +418,8 @@ RateCard RateCard::fromJson(std::string_view json_text) {
     }
     bool strip = false;
     if (json.contains("strip_date_suffix")) {
-        if (!json["strip_date_suffix"].is_boolean()) throw ValidationError("strip_date_suffix", "must be true or false");
+        if (!json["strip_date_suffix"].is_boolean())
+            throw ValidationError("strip_date_suffix", "must be true or false");
         strip = json["strip_date_suffix"].get<bool>();
     }
     return RateCard(std::move(entries), std::move(aliases), strip);
@@ -479,9 +483,9 @@ LlmCost priceLlmCall(const RateCard& card, const LlmUsage& usage, Timestamp at, 
         cost.fallback_model = entry != nullptr;
     }
     if (entry == nullptr) {
-        throw ValidationError("model", fmt::format("the rate card has no price for {} on {}",
-                                                   detail::quoted(keyText(usage.provider, usage.model)),
-                                                   date::format("%FT%TZ", at)));
+        throw ValidationError(
+            "model", fmt::format("the rate card has no price for {} on {}",
+                                 detail::quoted(keyText(usage.provider, usage.model)), date::format("%FT%TZ", at)));
     }
     cost.provider = entry->provider;
     cost.model = entry->model;
@@ -491,8 +495,9 @@ LlmCost priceLlmCall(const RateCard& card, const LlmUsage& usage, Timestamp at, 
     const TokenPrices& prices = rates.pricesFor(input);
     const bool tier = &prices != &rates.prices;
     if (tier) {
-        const auto passed = std::partition_point(rates.long_context.begin(), rates.long_context.end(),
-                                                 [&](const LongContextTier& t) { return t.above_input_tokens < input; });
+        const auto passed =
+            std::partition_point(rates.long_context.begin(), rates.long_context.end(),
+                                 [&](const LongContextTier& t) { return t.above_input_tokens < input; });
         cost.long_context_above = std::prev(passed)->above_input_tokens;
     }
     for (const TypeInfo& t : type_info) {

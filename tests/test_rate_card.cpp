@@ -258,8 +258,8 @@ TEST_CASE("effective dates: a price change never changes an earlier cost (proper
             LlmUsage u = usageOf("openai", "m");
             u.input_tokens = tokens(random);
             u.output_tokens = tokens(random);
-            const Timestamp when =
-                Timestamp(first + days(day(random))) + std::chrono::seconds(std::uniform_int_distribution<int>(0, 86399)(random));
+            const Timestamp when = Timestamp(first + days(day(random))) +
+                                   std::chrono::seconds(std::uniform_int_distribution<int>(0, 86399)(random));
             const LlmCost then = priceLlmCall(new_card, u, when);
             if (when < Timestamp(change)) {
                 CHECK(then.total == priceLlmCall(old_card, u, when).total);
@@ -385,9 +385,8 @@ TEST_CASE("hostile card JSON: refused with the path", "[rate_card]") {
     CHECK(field(R"({"models": {}, "strip_date_suffix": "yes"})") == "strip_date_suffix");
     CHECK(field(std::string(30, '[') + std::string(30, ']')).starts_with("[0][0]"));
     // The exact digits survive: no double on the way.
-    CHECK(RateCard::fromJson(m + R"({"from": "2024-01-01", "input": 1.5e-07}]}}})")
-              .entries()[0]
-              .rates.prices.input == D("0.00000015"));
+    CHECK(RateCard::fromJson(m + R"({"from": "2024-01-01", "input": 1.5e-07}]}}})").entries()[0].rates.prices.input ==
+          D("0.00000015"));
 }
 
 TEST_CASE("LiteLLM: a small file, every problem reported", "[rate_card]") {
@@ -420,14 +419,13 @@ TEST_CASE("LiteLLM: a small file, every problem reported", "[rate_card]") {
     CHECK(m2->long_context[0].prices.cached_input == D("0.0000001"));  // the base price, reported
     std::set<std::pair<std::string, std::string>> reported;
     for (const LiteLlmProblem& p : imported.problems) reported.emplace(p.model, p.field);
-    CHECK(reported == std::set<std::pair<std::string, std::string>>{
-                          {"m1", "input_cost_per_second"},
-                          {"acme/m2", "input_cost_per_token"},
-                          {"acme/m2", "output_cost_per_token"},
-                          {"acme/m2", "input_cost_per_token_cache_hit"},
-                          {"acme/m2", "*_above_200k_tokens"},
-                          {"m3", "output_cost_per_image"},
-                          {"m3", ""}});
+    CHECK(reported == std::set<std::pair<std::string, std::string>>{{"m1", "input_cost_per_second"},
+                                                                    {"acme/m2", "input_cost_per_token"},
+                                                                    {"acme/m2", "output_cost_per_token"},
+                                                                    {"acme/m2", "input_cost_per_token_cache_hit"},
+                                                                    {"acme/m2", "*_above_200k_tokens"},
+                                                                    {"m3", "output_cost_per_image"},
+                                                                    {"m3", ""}});
     CHECK(errorField([] { RateCard::fromLiteLlm("[1]"); }) == "litellm");
 }
 
@@ -450,16 +448,16 @@ TEST_CASE("LiteLLM: the public file imports exactly", "[rate_card]") {
     const Timestamp when = at(2025, 12, 2);
     const ModelRates* mini = imported.card.find("openai", "gpt-4o-mini", when);
     REQUIRE(mini != nullptr);
-    CHECK(mini->prices.input == D("0.00000015"));         // 1.5e-07
+    CHECK(mini->prices.input == D("0.00000015"));          // 1.5e-07
     CHECK(mini->prices.cached_input == D("0.000000075"));  // 7.5e-08
     CHECK(mini->prices.output == D("0.0000006"));          // 6e-07
     const ModelRates* sonnet = imported.card.find("anthropic", "claude-sonnet-4-20250514", when);
     REQUIRE(sonnet != nullptr);
-    CHECK(sonnet->prices.cache_write == D("0.00000375"));    // 3.75e-06
-    CHECK(sonnet->prices.cache_write_1h == D("0.000006"));   // 6e-06
+    CHECK(sonnet->prices.cache_write == D("0.00000375"));   // 3.75e-06
+    CHECK(sonnet->prices.cache_write_1h == D("0.000006"));  // 6e-06
     REQUIRE(sonnet->long_context.size() == 1);
     CHECK(sonnet->long_context[0].above_input_tokens == 200000);
-    CHECK(sonnet->long_context[0].prices.output == D("0.0000225"));  // 2.25e-05
+    CHECK(sonnet->long_context[0].prices.output == D("0.0000225"));                   // 2.25e-05
     const ModelRates* gemini = imported.card.find("gemini", "gemini-1.5-pro", when);  // key "gemini/gemini-1.5-pro"
     REQUIRE(gemini != nullptr);
     CHECK(gemini->prices.output == D("0.0000105"));  // 1.05e-05

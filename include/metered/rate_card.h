@@ -147,9 +147,14 @@ struct METERED_API LiteLlmImportOptions {
     /// output, is $600 per million), below a per-million price written per token ($0.10 and up).
     Decimal max_per_token_price = Decimal::fromMantissa(1, 3);
     /// Providers (`litellm_provider`) that bill reasoning as output (ModelRates::reasoning_as_output).
-    std::vector<std::string> reasoning_as_output_providers = {
-        "openai", "azure", "anthropic", "bedrock", "bedrock_converse", "gemini", "vertex_ai-language-models",
-        "vertex_ai-anthropic_models"};
+    std::vector<std::string> reasoning_as_output_providers = {"openai",
+                                                              "azure",
+                                                              "anthropic",
+                                                              "bedrock",
+                                                              "bedrock_converse",
+                                                              "gemini",
+                                                              "vertex_ai-language-models",
+                                                              "vertex_ai-anthropic_models"};
 };
 
 struct LiteLlmImport;
