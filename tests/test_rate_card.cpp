@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -508,4 +510,29 @@ TEST_CASE("LiteLLM: the public file imports exactly", "[rate_card]") {
     u.input_tokens = 1000;
     u.output_tokens = 500;
     CHECK(priceLlmCall(imported.card, u, when).total == D("0.00045"));
+}
+
+// Not run by default: prints what the importer reported on the public file, by field.
+TEST_CASE("LiteLLM: the report on the public file, by field", "[.litellm_report]") {
+    std::ifstream in(
+        std::filesystem::path(METERED_SHARED_DATA_DIR) / "litellm" / "model_prices_and_context_window.json",
+        std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    const LiteLlmImport imported = RateCard::fromLiteLlm(text.str());
+    std::map<std::string, int> by_kind;
+    for (const LiteLlmProblem& p : imported.problems) {
+        const std::string kind =
+            p.problem.substr(0, std::min<std::size_t>(p.problem.find_first_of(":,0123456789"), 40));
+        ++by_kind[(p.field.empty() ? std::string("(model)") : p.field) + " | " + kind];
+    }
+    std::cout << "models " << imported.models << ", skipped " << imported.skipped << ", problems "
+              << imported.problems.size() << ", aliases " << imported.card.aliases().size() << "\n";
+    for (const auto& [kind, n] : by_kind) std::cout << n << "  " << kind << "\n";
+    for (const LiteLlmProblem& p : imported.problems) {
+        if (p.problem.find("not imported") != std::string::npos &&
+            p.problem.find("not understood") == std::string::npos) {
+            std::cout << p.model << " " << p.field << ": " << p.problem << "\n";
+        }
+    }
 }
