@@ -460,9 +460,15 @@ RateCard RateCard::overlay(const RateCard& overrides) const {
     entries.insert(entries.end(), overrides.entries_.begin(), overrides.entries_.end());
     std::vector<RateCardAlias> aliases;
     for (const RateCardAlias& a : aliases_) {
-        // An override's alias or model of the same name wins; an alias whose model is gone is dropped too.
-        const bool shadowed = overrides.slot(a.provider, a.alias) != nullptr;
-        if (!shadowed) aliases.push_back(a);
+        // An override's alias or model of the same name wins.
+        if (overrides.slot(a.provider, a.alias) != nullptr) continue;
+        RateCardAlias kept = a;
+        // A model the overrides turned into an alias: this alias follows it to its model.
+        const auto moved =
+            std::find_if(overrides.aliases_.begin(), overrides.aliases_.end(),
+                         [&](const RateCardAlias& o) { return o.provider == a.provider && o.alias == a.model; });
+        if (moved != overrides.aliases_.end()) kept.model = moved->model;
+        aliases.push_back(std::move(kept));
     }
     aliases.insert(aliases.end(), overrides.aliases_.begin(), overrides.aliases_.end());
     return RateCard(std::move(entries), std::move(aliases), strip_date_suffix_ || overrides.strip_date_suffix_);

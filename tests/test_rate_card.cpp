@@ -336,7 +336,7 @@ TEST_CASE("card JSON round trip and overlay", "[rate_card]") {
     const RateCard overrides = RateCard::fromJson(R"({"models": {
         "openai/gpt-4o": {"prices": [{"from": "2025-01-01", "input": "0.000002", "output": "0.000008"}]},
         "openai/new": {"prices": [{"from": "2025-01-01", "input": 0}]}},
-      "aliases": {"openai/o1": "new"}})");
+      "aliases": {"openai/o1": "new", "openai/gpt-4o-realtime-preview": "new"}})");
     const RateCard merged = card().overlay(overrides);
     // The override replaces every date of gpt-4o: before 2025 it has no price at all.
     CHECK(merged.find("openai", "gpt-4o", at(2024, 12, 1)) == nullptr);
@@ -344,7 +344,13 @@ TEST_CASE("card JSON round trip and overlay", "[rate_card]") {
     CHECK(merged.find("openai", "gpt-4o-latest", at(2025, 2, 1))->prices.input == D("0.000002"));
     CHECK(merged.findEntry("openai", "o1", at(2025, 2, 1))->model == "new");  // the override's alias wins
     CHECK(merged.find("anthropic", "claude-sonnet-4", at(2025, 6, 1)) != nullptr);
-    CHECK(merged.modelCount() == card().modelCount());  // o1 became an alias, "new" was added
+    CHECK(merged.modelCount() == card().modelCount() - 1);  // o1 and the realtime model became aliases, "new" came
+    // An alias of the base card follows a model the overrides turned into an alias.
+    const RateCard based =
+        RateCard::fromJson(R"({"models": {"openai/o1": {"prices": [{"from": "2024-01-01", "input": 1}]}},
+                                                  "aliases": {"openai/o1-latest": "o1"}})")
+            .overlay(overrides);
+    CHECK(based.findEntry("openai", "o1-latest", at(2025, 2, 1))->model == "new");
 }
 
 TEST_CASE("hostile card JSON: refused with the path", "[rate_card]") {
