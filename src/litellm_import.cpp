@@ -190,8 +190,10 @@ LiteLlmImport RateCard::fromLiteLlm(std::string_view json_text, const LiteLlmImp
             continue;
         }
         const std::string provider = value["litellm_provider"].get<std::string>();
-        if (provider.empty() || provider.find('/') != std::string::npos || key.empty()) {
-            importer.report(key, "litellm_provider", "a provider must be non-empty, without '/'; skipped");
+        if (!isValidName(provider) || provider.find('/') != std::string::npos || !isValidName(key)) {
+            importer.report(key, "litellm_provider",
+                            "the key and the provider must be 1-256 bytes of UTF-8 without control characters (and "
+                            "the provider without '/'); skipped");
             ++result.skipped;
             continue;
         }

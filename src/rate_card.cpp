@@ -11,6 +11,7 @@
 #include "iso_date.h"
 #include "metered/errors.h"
 #include "untrusted_text.h"
+#include "utf8.h"
 
 namespace metered {
 namespace {
@@ -318,10 +319,12 @@ void RateCard::index() {
     for (std::size_t i = 0; i < entries_.size(); ++i) {
         const RateCardEntry& e = entries_[i];
         const std::string path = modelPath(keyText(e.provider, e.model));
-        if (e.provider.empty() || e.provider.find('/') != std::string::npos) {
-            throw ValidationError(path, "a provider must be non-empty, without '/'");
+        if (!isValidName(e.provider) || e.provider.find('/') != std::string::npos) {
+            throw ValidationError(path, "a provider must be 1-256 bytes of UTF-8 without control characters or '/'");
         }
-        if (e.model.empty()) throw ValidationError(path, "a model name must not be empty");
+        if (!isValidName(e.model)) {
+            throw ValidationError(path, "a model name must be 1-256 bytes of UTF-8 without control characters");
+        }
         e.rates.validate(path + "[" + dayText(e.effective_from) + "]");
         starts_.push_back(startOf(e.effective_from));
         auto [slot, fresh] = models_.try_emplace(Key{e.provider, e.model}, Slot{i, 0});
@@ -332,7 +335,10 @@ void RateCard::index() {
     }
     for (const RateCardAlias& a : aliases_) {
         const std::string path = "aliases[\"" + detail::clipped(keyText(a.provider, a.alias)) + "\"]";
-        if (a.alias.empty()) throw ValidationError(path, "an alias must not be empty");
+        if (!isValidName(a.alias) || !isValidName(a.provider)) {
+            throw ValidationError(path,
+                                  "an alias and its provider must be 1-256 bytes of UTF-8 without control characters");
+        }
         if (a.alias == a.model) throw ValidationError(path, "an alias must not name itself");
         if (slot(a.provider, a.alias) != nullptr) throw ValidationError(path, "the card has a model of this name");
         const auto target = models_.find(KeyView{a.provider, a.model});
@@ -343,6 +349,13 @@ void RateCard::index() {
             throw ValidationError(path, "defined twice");
         }
     }
+}
+
+bool RateCard::isValidName(std::string_view name) noexcept {
+    constexpr std::size_t max_name_bytes = 256;
+    if (name.empty() || name.size() > max_name_bytes || !detail::isValidUtf8(name)) return false;
+    return std::none_of(name.begin(), name.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
 
 const RateCard::Slot* RateCard::slot(std::string_view provider, std::string_view model) const noexcept {

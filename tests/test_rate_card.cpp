@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "metered/errors.h"
 #include "metered/llm_usage.h"
@@ -325,6 +327,40 @@ TEST_CASE("a missing price is an error, or a flagged fallback, never zero", "[ra
     LlmUsage bad = usageOf("openai", "gpt-4o");
     bad.input_tokens = -1;
     CHECK(errorField([&] { priceLlmCall(card(), bad, at(2025, 1, 1)); }) == "input_tokens");
+}
+
+TEST_CASE("one card, many threads pricing at once", "[rate_card]") {
+    LlmUsage u = usageOf("anthropic", "claude-sonnet-4");
+    u.input_tokens = 100;
+    u.cached_input_tokens = 5000;
+    u.output_tokens = 250;
+    const Decimal expected = priceLlmCall(card(), u, at(2025, 6, 1)).total;
+    std::vector<int> wrong(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < wrong.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) {
+                if (priceLlmCall(card(), u, at(2025, 6, 1)).total != expected) ++wrong[t];
+                if (card().find("openai", "gpt-4o-2024-08-06", at(2025, 1, 1)) == nullptr) ++wrong[t];
+            }
+        });
+    }
+    for (std::thread& thread : threads) thread.join();
+    CHECK(wrong == std::vector<int>(4, 0));
+}
+
+TEST_CASE("names: what LlmUsage accepts, and not empty", "[rate_card]") {
+    CHECK(RateCard::isValidName("gpt-4o"));
+    CHECK(RateCard::isValidName("deepseek-ai/DeepSeek-R1"));
+    CHECK_FALSE(RateCard::isValidName(""));
+    CHECK_FALSE(RateCard::isValidName("a\nb"));
+    CHECK_FALSE(RateCard::isValidName("\xff"));
+    CHECK_FALSE(RateCard::isValidName(std::string(257, 'a')));
+    RateCardEntry e{"openai", "bad\x01name", sys_days(date::year(2024) / 1 / 1), {}};
+    CHECK(errorField([&] { RateCard({e}); }) == "models[\"openai/bad\\x01name\"]");
+    CHECK(errorField([] {
+              RateCard::fromJson(R"({"models": {"openai/a\u0001": {"prices": [{"from": "2024-01-01"}]}}})");
+          }).starts_with("models[\"openai/a"));
 }
 
 TEST_CASE("card JSON round trip and overlay", "[rate_card]") {

@@ -184,8 +184,8 @@ class METERED_API RateCard {
 public:
     /// An empty card: every model is unknown.
     RateCard();
-    /// Validates and indexes. Throws ValidationError for an empty provider or model, a
-    /// provider with '/', invalid rates, two entries of one model on the same day, an alias
+    /// Validates and indexes. Throws ValidationError for a provider, model or alias name
+    /// isValidName() refuses, a provider with '/', invalid rates, two entries of one model on the same day, an alias
     /// that names itself, an existing model, or no model of the card.
     explicit RateCard(std::vector<RateCardEntry> entries, std::vector<RateCardAlias> aliases = {},
                       bool strip_date_suffix = false);
@@ -229,6 +229,10 @@ public:
     bool stripsDateSuffix() const noexcept { return strip_date_suffix_; }
     /// How many distinct models have entries.
     std::size_t modelCount() const noexcept { return models_.size(); }
+
+    /// True for a provider, model or alias name the card accepts: 1 to 256 bytes of valid
+    /// UTF-8 without control characters (what LlmUsage::validate() accepts, and not empty).
+    static bool isValidName(std::string_view name) noexcept;
 
 private:
     struct Key {
