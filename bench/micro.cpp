@@ -3,6 +3,10 @@
 #include <benchmark/benchmark.h>
 
 #include <metered/metered.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "async/event_codec.h"
@@ -86,5 +90,42 @@ void billOfAPeriod(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(calculator.bill(totals));
 }
 BENCHMARK(billOfAPeriod);
+
+// LiteLLM's public file (2,455 models), if the shared data is where CMake was told.
+std::string liteLlmFile() {
+    std::ifstream in(METERED_SHARED_DATA_DIR "/litellm/model_prices_and_context_window.json", std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void liteLlmImport(benchmark::State& state) {
+    const std::string text = liteLlmFile();
+    if (text.empty()) {
+        state.SkipWithError("no LiteLLM file under METERED_SHARED_DATA_DIR");
+        return;
+    }
+    for (auto _ : state) benchmark::DoNotOptimize(RateCard::fromLiteLlm(text));
+}
+BENCHMARK(liteLlmImport)->Unit(benchmark::kMillisecond);
+
+// A lookup and the exact cost of one call, on the full imported card.
+void priceLlmCallOnFullCard(benchmark::State& state) {
+    const std::string text = liteLlmFile();
+    if (text.empty()) {
+        state.SkipWithError("no LiteLLM file under METERED_SHARED_DATA_DIR");
+        return;
+    }
+    const RateCard card = RateCard::fromLiteLlm(text).card;
+    LlmUsage usage;
+    usage.provider = "openai";
+    usage.model = "gpt-4o-mini";
+    usage.input_tokens = 86;
+    usage.cached_input_tokens = 1920;
+    usage.output_tokens = 300;
+    const Timestamp at = systemNow();
+    for (auto _ : state) benchmark::DoNotOptimize(priceLlmCall(card, usage, at));
+}
+BENCHMARK(priceLlmCallOnFullCard);
 
 }  // namespace

@@ -20,7 +20,7 @@ assign 0 export version errors decimal time ids event_type metadata utf8 quote c
 assign 1 usage_event usage_total plan account billing_period audio recorder_stats async_options precision llm_usage \
   event_draft event_codec dead_letter event_log
 # 2: pricing.
-assign 2 price_book pricing reports
+assign 2 price_book pricing reports rate_card litellm_import
 # 3: storage, and asynchronous delivery into it.
 assign 3 usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
   schema connection_pool delivery spool_replay pipeline plan_rows

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-targets=(decimal price_book metadata wav conninfo spool_record llm_usage)
+targets=(decimal price_book metadata wav conninfo spool_record llm_usage rate_card)
 
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMETERED_BUILD_FUZZERS=ON -DMETERED_WARNINGS_AS_ERRORS=ON -DMETERED_BUILD_TESTS=OFF \
