@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <unordered_set>
 #include <vector>
 
@@ -158,6 +160,25 @@ std::string dumpExact(const Json& document, int indent) {
     }
     out.append(dumped, from, std::string::npos);
     return out;
+}
+
+const Json& requireObject(const Json& value, const std::string& at) {
+    if (!value.is_object()) throw ValidationError(at, "must be a JSON object");
+    return value;
+}
+
+std::string readString(const Json& value, const std::string& field) {
+    // A fractional number is kept as its digits: it is still not a string.
+    if (!value.is_string() || isExactNumber(value)) throw ValidationError(field, "must be a string");
+    return value.get<std::string>();
+}
+
+void onlyKeys(const Json& object, std::initializer_list<std::string_view> allowed, const std::string& at) {
+    for (const auto& [key, value] : object.items()) {
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            throw ValidationError(at + "." + clipped(key), "unknown field");
+        }
+    }
 }
 
 }  // namespace metered::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -35,5 +36,15 @@ Json exactNumber(const Decimal& value);
 
 /// Dumps like Json::dump(indent), writing exactNumber() values as numbers.
 std::string dumpExact(const Json& document, int indent = -1);
+
+/// `value` when it is an object; else throws ValidationError(at, "must be a JSON object").
+const Json& requireObject(const Json& value, const std::string& at);
+
+/// The string `value` (an exact number is not one); else throws ValidationError(field, …).
+std::string readString(const Json& value, const std::string& field);
+
+/// Throws ValidationError("<at>.<key>", "unknown field") for a key of `object` outside
+/// `allowed`, so a typo ("unit_prise") is an error, never a silently ignored setting.
+void onlyKeys(const Json& object, std::initializer_list<std::string_view> allowed, const std::string& at);
 
 }  // namespace metered::detail

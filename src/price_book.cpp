@@ -15,27 +15,10 @@ namespace metered {
 namespace {
 
 using detail::Json;
+using detail::onlyKeys;
 using detail::readDecimal;
-
-// Rejects keys outside `allowed`, so a typo ("unit_prise") is an error, not a free meter.
-void onlyKeys(const Json& object, std::initializer_list<std::string_view> allowed, const std::string& at) {
-    for (const auto& [key, value] : object.items()) {
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            throw ValidationError(at + "." + key, "unknown field");
-        }
-    }
-}
-
-const Json& requireObject(const Json& value, const std::string& at) {
-    if (!value.is_object()) throw ValidationError(at, "must be a JSON object");
-    return value;
-}
-
-std::string readString(const Json& value, const std::string& field) {
-    // A fractional number is kept as its digits: it is still not a string.
-    if (!value.is_string() || detail::isExactNumber(value)) throw ValidationError(field, "must be a string");
-    return value.get<std::string>();
-}
+using detail::readString;
+using detail::requireObject;
 
 // An integer in [lowest, highest], read without narrowing (4294967298 is not 2).
 int readInteger(const Json& value, const std::string& field, int lowest, int highest) {

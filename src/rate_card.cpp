@@ -17,6 +17,9 @@ namespace metered {
 namespace {
 
 using detail::Json;
+using detail::onlyKeys;
+using detail::readString;
+using detail::requireObject;
 
 struct TypeInfo {
     TokenType type;
@@ -88,24 +91,6 @@ std::optional<std::string_view> withoutDateSuffix(std::string_view model) noexce
 }
 
 // ---- JSON -----------------------------------------------------------------------------
-
-void onlyKeys(const Json& object, std::initializer_list<std::string_view> allowed, const std::string& at) {
-    for (const auto& [key, value] : object.items()) {
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            throw ValidationError(at + "." + detail::clipped(key), "unknown field");
-        }
-    }
-}
-
-const Json& requireObject(const Json& value, const std::string& at) {
-    if (!value.is_object()) throw ValidationError(at, "must be a JSON object");
-    return value;
-}
-
-std::string readString(const Json& value, const std::string& field) {
-    if (!value.is_string() || detail::isExactNumber(value)) throw ValidationError(field, "must be a string");
-    return value.get<std::string>();
-}
 
 // How many tokens a price is per: "1" (or 1), "1K" (1000), "1M" (1000000); the result is
 // the multiplier that turns the written price into a per-token price, exactly.
