@@ -2,6 +2,8 @@
 // LlmUsage: each provider's usage turned into disjoint counts, worked out by hand from the
 // provider's counting rule; real samples from ../shared/data; hostile usage; streams.
 #include <catch2/catch.hpp>
+
+#include "test_support.h"
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "metered/llm_usage.h"
 
 using namespace metered;
+using metered::testing::errorField;
 
 namespace {
 
@@ -44,17 +47,6 @@ void requireCounts(const LlmUsage& u, const Counts& c) {
     CHECK(u.image_input_tokens == c.image_in);
     CHECK(u.cached_image_input_tokens == c.cached_image);
     CHECK(u.request_count == 1);
-}
-
-// The field of the ValidationError `call` throws ("" if it throws none, or another type).
-template <typename F>
-std::string errorField(F&& call) {
-    try {
-        call();
-    } catch (const ValidationError& e) {
-        return e.field();
-    }
-    return "";
 }
 
 std::string fieldOf(LlmApi api, const std::string& json) {

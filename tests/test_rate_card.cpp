@@ -2,6 +2,8 @@
 // The rate card: exact prices per model, token type and date; the cost of an LLM call
 // worked by hand; hostile card JSON; LiteLLM's public file imported exactly.
 #include <catch2/catch.hpp>
+
+#include "test_support.h"
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -22,6 +24,7 @@
 using namespace metered;
 using date::days;
 using date::sys_days;
+using metered::testing::errorField;
 
 namespace {
 
@@ -29,17 +32,6 @@ Decimal D(std::string_view text) { return Decimal::parse(text); }
 
 Timestamp at(int y, unsigned m, unsigned d, int hour = 12) {
     return Timestamp(sys_days(date::year(y) / date::month(m) / date::day(d))) + std::chrono::hours(hour);
-}
-
-// The ValidationError field `call` throws ("" if none).
-template <typename F>
-std::string errorField(F&& call) {
-    try {
-        call();
-    } catch (const ValidationError& e) {
-        return e.field();
-    }
-    return "";
 }
 
 // A card of the common models, prices per million tokens as the providers publish them.

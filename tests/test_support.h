@@ -15,9 +15,21 @@
 #include <thread>
 #include <vector>
 
+#include "metered/errors.h"
 #include "metered/usage_recorder.h"
 
 namespace metered::testing {
+
+// The field of the ValidationError `call` throws ("" if it throws none, or another type).
+template <typename F>
+std::string errorField(F&& call) {
+    try {
+        call();
+    } catch (const ValidationError& e) {
+        return e.field();
+    }
+    return "";
+}
 
 inline Decimal num(const char* text) { return Decimal::parse(text); }
 
