@@ -32,6 +32,10 @@ bool EventType::isBuiltin() const noexcept {
     return *this == apiCall() || *this == voiceMinute() || *this == aiQuery() || *this == storageMb();
 }
 
+bool EventType::isRateCard() const noexcept {
+    return *this == llmCall() || *this == transcription() || *this == speech();
+}
+
 std::ostream& operator<<(std::ostream& os, const EventType& type) { return os << type.name(); }
 
 }  // namespace metered

@@ -16,8 +16,10 @@
 namespace metered {
 
 /// The kind of usage an event measures: one of the four built-ins (`api_call`,
-/// `voice_minute`, `ai_query`, `storage_mb`) or a host-defined type, which becomes
-/// recordable once the price book's default plan gives it a price.
+/// `voice_minute`, `ai_query`, `storage_mb`), one of the three rate-card types
+/// (`llm_call`, `transcription`, `speech`: priced per model by the rate card, recorded by
+/// recordLlmCall, recordTranscription and recordSpeech), or a host-defined type, which
+/// becomes recordable once the price book's default plan gives it a price.
 ///
 /// A name is 1–31 characters of [a-z0-9_], starting with a letter. A small value type
 /// stored inline (no allocation); safe to copy and to share between threads.
@@ -32,9 +34,14 @@ public:
     static EventType voiceMinute() noexcept { return EventType(Builtin{}, "voice_minute"); }
     static EventType aiQuery() noexcept { return EventType(Builtin{}, "ai_query"); }
     static EventType storageMb() noexcept { return EventType(Builtin{}, "storage_mb"); }
+    static EventType llmCall() noexcept { return EventType(Builtin{}, "llm_call"); }
+    static EventType transcription() noexcept { return EventType(Builtin{}, "transcription"); }
+    static EventType speech() noexcept { return EventType(Builtin{}, "speech"); }
 
     /// True for the four built-in types.
     bool isBuiltin() const noexcept;
+    /// True for the three rate-card types (llm_call, transcription, speech).
+    bool isRateCard() const noexcept;
     std::string_view name() const noexcept { return {name_.data(), length_}; }
     std::string toString() const { return std::string(name()); }
 

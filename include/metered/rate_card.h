@@ -17,6 +17,7 @@
 #include "metered/export.h"
 #include "metered/llm_usage.h"
 #include "metered/time.h"
+#include "metered/usage_part.h"
 
 namespace metered {
 
@@ -37,6 +38,9 @@ enum class TokenType : std::uint8_t {
 };
 /// How many token types there are.
 inline constexpr std::size_t token_type_count = 11;
+/// The UsagePart that holds a token type's count and cost on a stored event.
+constexpr UsagePart toUsagePart(TokenType type) noexcept { return static_cast<UsagePart>(type); }
+static_assert(static_cast<int>(UsagePart::cached_image_input) == token_type_count - 1);
 
 /// The JSON field of a type: "input", "cached_input", "cache_write", "cache_write_1h", …
 METERED_API std::string_view toString(TokenType type) noexcept;

@@ -2,11 +2,15 @@
 // One recorded unit of usage.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "metered/decimal.h"
 #include "metered/event_type.h"
 #include "metered/ids.h"
 #include "metered/metadata.h"
 #include "metered/time.h"
+#include "metered/usage_part.h"
 
 namespace metered {
 
@@ -16,6 +20,11 @@ namespace metered {
 /// book's default plan: the seed's $0.01 per API call, …) and quantity × that price,
 /// exactly. They show what the usage is worth before allowances; the bill itself is
 /// computed from period totals under the business's plan (see PricingCalculator).
+///
+/// A rate-card event (EventType::isRateCard(): an LLM call, a transcription, a speech
+/// synthesis) has quantity 1, the exact cost at the rate card as unit_price and list_cost,
+/// the card entry that priced it as `model`, and what the cost is made of as `parts`
+/// (their costs sum to list_cost). Other events have no model and no parts.
 struct UsageEvent {
     EventId id;
     BusinessId business;
@@ -25,6 +34,8 @@ struct UsageEvent {
     Decimal list_cost;
     Metadata metadata;
     Timestamp occurred_at;
+    std::string model;              ///< rate-card events: "provider/model"; otherwise empty
+    std::vector<PricedPart> parts;  ///< rate-card events: by UsagePart, nonzero ones and requests
 };
 
 }  // namespace metered
