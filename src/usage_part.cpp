@@ -7,9 +7,10 @@ namespace metered {
 namespace {
 
 constexpr std::array<std::string_view, usage_part_count> names = {
-    "input",       "cached_input", "cache_write",        "cache_write_1h", "output",
-    "reasoning",   "audio_input",  "cached_audio_input", "audio_output",   "image_input",
-    "cached_image_input", "requests", "audio_seconds", "characters"};
+    "input",         "cached_input", "cache_write",        "cache_write_1h",
+    "output",        "reasoning",    "audio_input",        "cached_audio_input",
+    "audio_output",  "image_input",  "cached_image_input", "requests",
+    "audio_seconds", "characters"};
 
 }  // namespace
 

@@ -300,9 +300,12 @@ struct METERED_API PricingFallback {
 
 /// The exact cost of an LLM call, per token type and in total, not rounded (a bill
 /// rounds once per line).
+///
+/// `provider` and `model` name the card entry that priced it (after alias or fallback) and
+/// point into the card: they are valid while the card lives. Computing a cost allocates nothing.
 struct METERED_API LlmCost {
-    std::string provider;  ///< the entry that priced it (after alias or fallback)
-    std::string model;
+    std::string_view provider;
+    std::string_view model;
     date::sys_days effective_from{};
     /// The long-context tier applied (its threshold), or nothing for the base prices.
     std::optional<std::int64_t> long_context_above;
