@@ -30,6 +30,17 @@ void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes) {
         }
         if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
     }
+    if (draft.type.isRateCard()) {
+        if (draft.unit_price.significantScale() > max_cost_scale) {
+            throw ValidationError("cost", "has more than " + std::to_string(max_cost_scale) + " fractional digits");
+        }
+        for (const PricedPart& part : draft.parts) {
+            if (part.cost.significantScale() > max_cost_scale) {
+                throw ValidationError("cost." + std::string(toString(part.part)),
+                                      "has more than " + std::to_string(max_cost_scale) + " fractional digits");
+            }
+        }
+    }
     const std::size_t metadata_bytes = draft.metadataBytes();
     if (metadata_bytes > max_metadata_bytes) {
         throw ValidationError("metadata", std::to_string(metadata_bytes) + " bytes exceed the limit of " +

@@ -25,6 +25,11 @@ UsageEvent toEvent(const EventDraft& draft) {
     event.unit_price = draft.unit_price;
     event.list_cost = draft.quantity * draft.unit_price;
     event.occurred_at = draft.occurred_at;
+    if (!draft.model_provider.empty()) {
+        event.model.reserve(draft.modelBytes());
+        event.model.append(draft.model_provider).append(1, '/').append(draft.model_name);
+    }
+    event.parts.assign(draft.parts.begin(), draft.parts.end());
     if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
         event.metadata = MetadataEncoding::fromBytes(draft.encoded_metadata);
     } else {

@@ -30,6 +30,16 @@ struct EventDraft {
     Timestamp occurred_at;
     std::span<const DraftField> fields;
     std::string_view encoded_metadata;
+    /// Rate-card events: the entry that priced it (stored as "provider/model") and what
+    /// the cost is made of; unit_price is the exact cost.
+    std::string_view model_provider;
+    std::string_view model_name;
+    std::span<const PricedPart> parts;
+
+    /// Bytes of the stored model name ("provider/model"), 0 for other events.
+    std::size_t modelBytes() const noexcept {
+        return model_provider.empty() ? 0 : model_provider.size() + 1 + model_name.size();
+    }
 
     /// Encoded size of the metadata part (fields or pre-encoded), computed once.
     std::size_t metadataBytes() const noexcept;

@@ -25,6 +25,9 @@ inline constexpr int max_quantity_scale = 9;
 /// Fractional digits a unit price, flat fee or package price may carry
 /// (per-token prices such as $0.00000015 need more than six).
 inline constexpr int max_price_scale = 12;
+/// Most fractional digits of a rate-card event's cost and of each of its parts' costs
+/// (a per-token price of the rate card has at most 18; the event's quantity is 1).
+inline constexpr int max_cost_scale = 18;
 
 /// Largest metadata a store accepts, whatever the recorder's own limit.
 inline constexpr std::size_t max_stored_metadata_bytes = 1 << 20;

@@ -10,6 +10,7 @@
 
 #include "async/event_codec.h"
 #include "async/pipeline.h"
+#include "async/sharded_counter.h"
 #include "event_checks.h"
 #include "metered/errors.h"
 #include "utf8.h"
@@ -85,6 +86,32 @@ PriceBook initialPriceBook(UsageStore& store, const RecorderOptions& options) {
     }
 }
 
+// The parts of a priced LLM call, in UsagePart order: the nonzero token types, then the
+// requests (always).
+class LlmParts {
+public:
+    LlmParts(const LlmUsage& usage, const LlmCost& cost) {
+        for (std::size_t t = 0; t < token_type_count; ++t) {
+            const auto type = static_cast<TokenType>(t);
+            const std::int64_t count = tokenCount(usage, type);
+            if (count != 0) parts_[count_++] = {toUsagePart(type), Decimal(count), cost.tokens[t]};
+        }
+        parts_[count_++] = {UsagePart::requests, Decimal(usage.request_count), cost.per_request};
+    }
+    std::span<const PricedPart> view() const noexcept { return {parts_.data(), count_}; }
+
+private:
+    std::array<PricedPart, token_type_count + 1> parts_;
+    std::size_t count_ = 0;
+};
+
+// What a fallback priced, for the stored event's metadata.
+std::string_view fallbackText(const LlmCost& cost) noexcept {
+    const bool parent = std::find(cost.parent_rate.begin(), cost.parent_rate.end(), true) != cost.parent_rate.end();
+    if (cost.fallback_model) return parent ? "model+parent_rate" : "model";
+    return parent ? "parent_rate" : "";
+}
+
 }  // namespace
 
 struct UsageRecorder::Impl {
@@ -94,12 +121,15 @@ struct UsageRecorder::Impl {
     UsageReports reports;
     std::unique_ptr<detail::AsyncPipeline> pipeline;
     std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
+    std::shared_ptr<const RateCard> rate_card;
+    detail::ShardedCounter priced_with_fallback;
 
     Impl(std::shared_ptr<UsageStore> s, RecorderOptions o)
         : store(s ? std::move(s) : throw ValidationError("store", "must not be null")),
           default_clock(!o.clock),
           options(std::move(o)),
-          reports(store, initialPriceBook(*store, options), options.clock ? options.clock : Clock(systemNow)) {
+          reports(store, initialPriceBook(*store, options), options.clock ? options.clock : Clock(systemNow)),
+          rate_card(options.rate_card ? options.rate_card : std::make_shared<const RateCard>()) {
         if (!options.clock) options.clock = systemNow;
         if (options.mode == RecordMode::async) {
             const AsyncOptions& async = options.async;
@@ -107,26 +137,34 @@ struct UsageRecorder::Impl {
             if (async.segment_bytes < (64u << 10))
                 throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
             pipeline = std::make_unique<detail::AsyncPipeline>(store, async, spooled(options, *store));
-            if (options.max_metadata_bytes + 512 > pipeline->maxEventBytes()) {
+            if (options.max_metadata_bytes + 1536 > pipeline->maxEventBytes()) {
                 throw ValidationError("max_metadata_bytes",
                                       "larger than a log segment holds (raise async.segment_bytes)");
             }
         }
     }
 
-    // Validates and prices a draft at list, and gives it its time and id.
-    void prepare(detail::EventDraft& draft, const RecordOptions& record) const {
+    Timestamp now() const { return default_clock ? systemNow() : options.clock(); }
+
+    // Prices a draft at list and records it.
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& record) {
+        if (draft.type.isRateCard()) {
+            throw ValidationError("event_type", draft.type.toString() +
+                                                    " is recorded by its own call (recordLlmCall, "
+                                                    "recordTranscription, recordSpeech)");
+        }
         draft.unit_price = reports.priceBook().listMeter(draft.type).unit_price;
-        // One clock read serves both the event's time and its time-ordered id.
-        const Timestamp now = default_clock ? systemNow() : options.clock();
-        draft.occurred_at = record.occurred_at ? *record.occurred_at : now;
+        const Timestamp at = now();
+        draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
+        return submit(draft, record, at);
+    }
+
+    // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
+    // read (`now`) serves both the event's time and its time-ordered id.
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
         detail::checkDraft(draft, options.max_metadata_bytes);
         draft.id = record.idempotency_key.empty() ? EventId::generate(now)
                                                   : EventId::fromKey(draft.business, record.idempotency_key);
-    }
-
-    Receipt submit(detail::EventDraft& draft, const RecordOptions& record) {
-        prepare(draft, record);
         if (pipeline) {
             pipeline->submit(draft);
             return Receipt{draft.id, RecordOutcome::queued};
@@ -198,6 +236,30 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
     return impl_->submit(draft, options);
 }
 
+LlmReceipt UsageRecorder::recordLlmCall(const BusinessId& business, const LlmUsage& usage,
+                                        const RecordOptions& options) {
+    Impl& impl = *impl_;
+    const Timestamp now = impl.now();
+    auto draft = draftOf(business, EventType::llmCall(), Decimal(1));
+    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
+    LlmReceipt receipt{.cost = priceLlmCall(*impl.rate_card, usage, draft.occurred_at, impl.options.pricing_fallback)};
+    const LlmParts parts(usage, receipt.cost);
+    DraftFields fields;
+    const std::string_view fallback = fallbackText(receipt.cost);
+    fields.text("pricing_fallback", fallback);
+    if (receipt.cost.fallback_model) fields.text("requested_model", usage.model);
+    draft.unit_price = receipt.cost.total;
+    draft.model_provider = receipt.cost.provider;
+    draft.model_name = receipt.cost.model;
+    draft.parts = parts.view();
+    draft.fields = fields.view();
+    const Receipt stored = impl.submit(draft, options, now);
+    if (!fallback.empty()) impl.priced_with_fallback.add(1);
+    receipt.id = stored.id;
+    receipt.outcome = stored.outcome;
+    return receipt;
+}
+
 Receipt UsageRecorder::record(const BusinessId& business, const EventType& type, const Decimal& quantity,
                               const Metadata& metadata, const RecordOptions& options) {
     auto draft = draftOf(business, type, quantity);
@@ -215,6 +277,7 @@ bool UsageRecorder::close(std::chrono::milliseconds timeout) {
 
 RecorderStats UsageRecorder::stats() const {
     RecorderStats stats;
+    stats.priced_with_fallback = static_cast<std::uint64_t>(impl_->priced_with_fallback.sum());
     if (impl_->pipeline) {
         impl_->pipeline->fillStats(stats);
     } else {

@@ -24,7 +24,10 @@ struct RecorderStats {
     /// recorded + replayed = stored + duplicates + dead_lettered + queue_depth.
     std::uint64_t queue_depth = 0;
     std::uint64_t spool_bytes = 0;  ///< bytes of spool segments on disk
-    std::string last_error;         ///< the most recent store or spool error, or dead letter and why
+    /// Rate-card calls priced with a fallback (a fallback model or a parent's rate: see
+    /// RecorderOptions::pricing_fallback).
+    std::uint64_t priced_with_fallback = 0;
+    std::string last_error;  ///< the most recent store or spool error, or dead letter and why
 };
 
 }  // namespace metered

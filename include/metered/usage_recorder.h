@@ -8,6 +8,8 @@
 
 #include "metered/async_options.h"
 #include "metered/export.h"
+#include "metered/llm_usage.h"
+#include "metered/rate_card.h"
 #include "metered/recorder_stats.h"
 #include "metered/usage_reports.h"
 
@@ -67,6 +69,16 @@ struct Receipt {
     RecordOutcome outcome = RecordOutcome::stored;
 };
 
+/// What recordLlmCall returns: the receipt, and the call's exact cost at the rate card
+/// price in effect when it happened (per token type and in total; a bill rounds later).
+/// `cost.provider` and `cost.model` point into the recorder's rate card: valid while the
+/// recorder lives.
+struct LlmReceipt {
+    EventId id;
+    RecordOutcome outcome = RecordOutcome::stored;
+    LlmCost cost;
+};
+
 /// Settings of a UsageRecorder. Designated initializers read well:
 /// `RecorderOptions{.max_metadata_bytes = 4096}`.
 struct RecorderOptions {
@@ -80,6 +92,14 @@ struct RecorderOptions {
     RecordMode mode = RecordMode::sync;
     /// Queue, spool, retry and logging settings of asynchronous recording.
     AsyncOptions async;
+    /// The prices LLM and voice calls are recorded at. Empty: a card without models (every
+    /// recordLlmCall is refused until the host gives one).
+    std::shared_ptr<const RateCard> rate_card;
+    /// What recordLlmCall may do when the card lacks a price. The default: nothing (a
+    /// ValidationError naming the model or the usage field). A fallback used is flagged on
+    /// the receipt (LlmCost::usedFallback()), in the stored event's metadata
+    /// (`pricing_fallback`) and counted in RecorderStats::priced_with_fallback.
+    PricingFallback pricing_fallback;
 };
 
 /// Records what each business uses and answers what it owes: the seed's billing
@@ -129,7 +149,15 @@ public:
     /// Megabytes of storage.
     Receipt recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage = {},
                           const RecordOptions& options = {});
-    /// Any recordable type, built-in or host-defined, with free-form metadata.
+    /// One LLM call (quantity 1 of `llm_call`), priced at the rate card in effect at
+    /// occurred_at: the receipt carries the exact cost. Stored with the model that priced it
+    /// and the cost of each token type. Throws ValidationError for usage that does not add
+    /// up (LlmUsage::validate), an unknown model or a token count without a price (see
+    /// RecorderOptions::pricing_fallback). Never allocates or locks on the calling thread
+    /// in asynchronous mode.
+    LlmReceipt recordLlmCall(const BusinessId& business, const LlmUsage& usage, const RecordOptions& options = {});
+    /// Any recordable type, built-in or host-defined, with free-form metadata. The rate-card
+    /// types (llm_call, transcription, speech) are recorded by their own calls.
     Receipt record(const BusinessId& business, const EventType& type, const Decimal& quantity,
                    const Metadata& metadata = {}, const RecordOptions& options = {});
 

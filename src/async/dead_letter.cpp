@@ -37,6 +37,16 @@ bool DeadLetterFile::write(const UsageEvent& event, std::string_view reason, std
                      {"unit_price", event.unit_price.toString()},
                      {"occurred_at", isoTimestamp(event.occurred_at)},
                      {"metadata", nlohmann::ordered_json::parse(event.metadata.toJson())}};
+    if (!event.model.empty()) {
+        // A rate-card event: what priced it and what its cost is made of, exactly.
+        line["event"]["model"] = event.model;
+        auto& parts = line["event"]["parts"] = nlohmann::ordered_json::array();
+        for (const PricedPart& part : event.parts) {
+            parts.push_back({{"part", toString(part.part)},
+                             {"quantity", part.quantity.toString()},
+                             {"cost", part.cost.toString()}});
+        }
+    }
     return append(dump(line), error);
 }
 

@@ -11,9 +11,12 @@ namespace {
 
 // Layout (little endian, this host's): version, type length, type, business (16),
 // id (16), occurred_at µs (8), quantity (16 + 1 scale), unit price (16 + 1 scale),
-// metadata length (4), metadata.
-constexpr std::uint8_t format_version = 1;
+// metadata length (4), metadata; since version 2: model length (2), model
+// ("provider/model"), part count (1), parts (part 1, quantity 17, cost 17 each).
+// Version 1 records (spools written before rate-card events) have no model and no parts.
+constexpr std::uint8_t format_version = 2;
 constexpr std::size_t decimal_bytes = 17;
+constexpr std::size_t part_bytes = 1 + 2 * decimal_bytes;
 
 class Writer {
 public:
@@ -68,7 +71,8 @@ private:
 }  // namespace
 
 std::size_t encodedEventSize(const EventDraft& draft) noexcept {
-    return 2 + draft.type.name().size() + 16 + 16 + 8 + 2 * decimal_bytes + 4 + draft.metadataBytes();
+    return 2 + draft.type.name().size() + 16 + 16 + 8 + 2 * decimal_bytes + 4 + draft.metadataBytes() + 2 +
+           draft.modelBytes() + 1 + draft.parts.size() * part_bytes;
 }
 
 void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
@@ -89,12 +93,27 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
     } else {
         auto* p = reinterpret_cast<char*>(w.position());
         for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
+        w = Writer(reinterpret_cast<std::byte*>(p));
+    }
+    const auto model = static_cast<std::uint16_t>(draft.modelBytes());
+    w.bytes(&model, 2);
+    if (model != 0) {
+        w.bytes(draft.model_provider.data(), draft.model_provider.size());
+        w.u8('/');
+        w.bytes(draft.model_name.data(), draft.model_name.size());
+    }
+    w.u8(static_cast<std::uint8_t>(draft.parts.size()));
+    for (const PricedPart& part : draft.parts) {
+        w.u8(static_cast<std::uint8_t>(part.part));
+        w.decimal(part.quantity);
+        w.decimal(part.cost);
     }
 }
 
 UsageEvent decodeEvent(std::span<const std::byte> bytes) {
     Reader r(bytes);
-    if (r.u8() != format_version) throw ValidationError("event record", "unknown format version");
+    const std::uint8_t version = r.u8();
+    if (version != 1 && version != format_version) throw ValidationError("event record", "unknown format version");
     UsageEvent event;
     event.type = EventType(r.text(r.u8()));
     Uuid::Bytes uuid;
@@ -111,6 +130,21 @@ UsageEvent decodeEvent(std::span<const std::byte> bytes) {
     std::uint32_t metadata = 0;
     r.bytes(&metadata, 4);
     event.metadata = MetadataEncoding::fromBytes(r.text(metadata));
+    if (version >= 2) {
+        std::uint16_t model = 0;
+        r.bytes(&model, 2);
+        event.model = r.text(model);
+        const std::uint8_t parts = r.u8();
+        if (parts > usage_part_count) throw ValidationError("event record", "too many parts");
+        event.parts.resize(parts);
+        for (PricedPart& part : event.parts) {
+            const std::uint8_t kind = r.u8();
+            if (kind >= usage_part_count) throw ValidationError("event record", "unknown part");
+            part.part = static_cast<UsagePart>(kind);
+            part.quantity = r.decimal();
+            part.cost = r.decimal();
+        }
+    }
     if (!r.done()) throw ValidationError("event record", "trailing bytes");
     return event;
 }

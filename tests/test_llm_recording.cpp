@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+// recordLlmCall: the cost comes back on the receipt, the event is stored with its model
+// and parts, and the spool carries them.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "async/event_codec.h"
+#include "metered/errors.h"
+#include "metered/memory_store.h"
+#include "metered/usage_recorder.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+
+namespace {
+
+// gpt-4o's price cut of 2024-10-01 brought its first cached-input price; Sonnet 4 prices
+// cache writes and reads.
+constexpr std::string_view card_json = R"({"models": {
+  "openai/gpt-4o": {"prices": [
+    {"from": "2024-05-13", "per": "1M", "input": "5.00", "output": "15.00", "reasoning_as_output": true},
+    {"from": "2024-10-01", "per": "1M", "input": "2.50", "cached_input": "1.25", "output": "10.00",
+     "reasoning_as_output": true}]},
+  "anthropic/claude-sonnet-4": {"prices": [
+    {"from": "2025-05-22", "per": "1M", "input": "3", "cached_input": "0.30", "cache_write": "3.75", "output": "15"}]}},
+  "aliases": {"openai/gpt-4o-2024-08-06": "gpt-4o"}})";
+
+LlmUsage gpt4o(std::int64_t input, std::int64_t cached, std::int64_t output) {
+    LlmUsage usage;
+    usage.provider = "openai";
+    usage.model = "gpt-4o";
+    usage.input_tokens = input;
+    usage.cached_input_tokens = cached;
+    usage.output_tokens = output;
+    return usage;
+}
+
+struct Setup {
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    Account business = account("Acme Pizza");
+    UsageRecorder recorder;
+
+    explicit Setup(RecorderOptions options = {})
+        : recorder(store, [&] {
+              options.clock = clock;
+              options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+              return options;
+          }()) {
+        *clock.now = at(2024_y / 12 / 5, hours(12));
+        store->saveAccount(business);
+    }
+};
+
+RecorderOptions asyncMemory() {
+    RecorderOptions options;
+    options.mode = RecordMode::async;
+    options.async.spool = SpoolMode::off;
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("recordLlmCall returns the exact cost and stores the event with its model and parts", "[llm_recording]") {
+    Setup setup;
+    // 1000 fresh + 500 cached input, 200 output at $2.50 / $1.25 / $10 per million:
+    // 0.0025 + 0.000625 + 0.002 = 0.005125.
+    const LlmReceipt receipt = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 500, 200));
+    CHECK(receipt.outcome == RecordOutcome::stored);
+    CHECK(receipt.cost.total == num("0.005125"));
+    CHECK(receipt.cost.cost(TokenType::cached_input) == num("0.000625"));
+    CHECK(receipt.cost.model == "gpt-4o");
+    CHECK_FALSE(receipt.cost.usedFallback());
+
+    const auto events = setup.store->events(setup.business.id);
+    REQUIRE(events.size() == 1);
+    const UsageEvent& event = events.front();
+    CHECK(event.id == receipt.id);
+    CHECK(event.type == EventType::llmCall());
+    CHECK(event.quantity == num("1"));
+    CHECK(event.list_cost == num("0.005125"));
+    CHECK(event.model == "openai/gpt-4o");
+    const std::vector<PricedPart> parts = {{UsagePart::input, num("1000"), num("0.0025")},
+                                           {UsagePart::cached_input, num("500"), num("0.000625")},
+                                           {UsagePart::output, num("200"), num("0.002")},
+                                           {UsagePart::requests, num("1"), num("0")}};
+    CHECK(event.parts == parts);
+    CHECK(event.metadata.empty());
+
+    // A retry with the same key is the same call: counted once, priced the same.
+    const auto first = setup.recorder.recordLlmCall(setup.business.id, gpt4o(10, 0, 10), {.idempotency_key = "req-1"});
+    const auto again = setup.recorder.recordLlmCall(setup.business.id, gpt4o(10, 0, 10), {.idempotency_key = "req-1"});
+    CHECK(first.outcome == RecordOutcome::stored);
+    CHECK(again.outcome == RecordOutcome::duplicate);
+    CHECK(again.id == first.id);
+    CHECK(again.cost.total == first.cost.total);
+    CHECK(setup.store->events(setup.business.id).size() == 2);
+}
+
+TEST_CASE("recordLlmCall prices at the card entry in effect when the call happened", "[llm_recording]") {
+    Setup setup;
+    // Before the cut: $5 / $15 per million. 1000 × 0.000005 + 200 × 0.000015 = 0.008.
+    const auto before = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200),
+                                                     {.occurred_at = at(2024_y / 9 / 30, hours(23))});
+    const auto after = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200),
+                                                    {.occurred_at = at(2024_y / 10 / 1)});
+    CHECK(before.cost.total == num("0.008"));
+    CHECK(after.cost.total == num("0.0045"));
+    CHECK(before.cost.effective_from == 2024_y / 5 / 13);
+    // An alias is priced as its model, and stored under it.
+    LlmUsage snapshot = gpt4o(1000, 0, 0);
+    snapshot.model = "gpt-4o-2024-08-06";
+    CHECK(setup.recorder.recordLlmCall(setup.business.id, snapshot).cost.total == num("0.0025"));
+    CHECK(setup.store->events(setup.business.id).back().model == "openai/gpt-4o");
+}
+
+TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a flagged and counted fallback",
+          "[llm_recording]") {
+    SECTION("refused by default, nothing recorded") {
+        Setup setup;
+        LlmUsage unknown = gpt4o(10, 0, 10);
+        unknown.model = "gpt-9";
+        CHECK(errorField([&] { setup.recorder.recordLlmCall(setup.business.id, unknown); }) == "model");
+        // Cached input before the entry that first priced it.
+        CHECK(errorField([&] {
+                  setup.recorder.recordLlmCall(setup.business.id, gpt4o(10, 5, 10),
+                                               {.occurred_at = at(2024_y / 9 / 1)});
+              }) == "cached_input_tokens");
+        LlmUsage broken = gpt4o(10, 0, 10);
+        broken.output_tokens = -1;
+        CHECK(errorField([&] { setup.recorder.recordLlmCall(setup.business.id, broken); }) == "output_tokens");
+        CHECK(setup.store->events(setup.business.id).empty());
+        CHECK(setup.recorder.stats().recorded == 0);
+        CHECK(setup.recorder.stats().priced_with_fallback == 0);
+    }
+    SECTION("a fallback is flagged on the receipt and in the event, and counted") {
+        Setup setup({.pricing_fallback = {.fallback_provider = "openai", .fallback_model = "gpt-4o",
+                                          .parent_rates = true}});
+        // Cached input at the input rate of the older entry: 1000 × 0.000005 + 500 × 0.000005
+        // + 200 × 0.000015 = 0.0105.
+        const auto parent = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 500, 200),
+                                                         {.occurred_at = at(2024_y / 9 / 1)});
+        CHECK(parent.cost.total == num("0.0105"));
+        CHECK(parent.cost.usedParentRate(TokenType::cached_input));
+        LlmUsage unknown = gpt4o(1000, 0, 0);
+        unknown.model = "gpt-9";
+        const auto model = setup.recorder.recordLlmCall(setup.business.id, unknown);
+        CHECK(model.cost.fallback_model);
+        CHECK(model.cost.total == num("0.0025"));
+        CHECK(setup.recorder.stats().priced_with_fallback == 2);
+        const auto events = setup.store->events(setup.business.id);
+        REQUIRE(events.size() == 2);
+        const auto metadata = [&](std::size_t i) { return nlohmann::json::parse(events[i].metadata.toJson()); };
+        CHECK(metadata(0) == nlohmann::json{{"pricing_fallback", "parent_rate"}});
+        CHECK(metadata(1) == nlohmann::json{{"pricing_fallback", "model"}, {"requested_model", "gpt-9"}});
+    }
+}
+
+TEST_CASE("the rate-card types are recorded only through their own calls", "[llm_recording]") {
+    Setup setup;
+    CHECK(errorField([&] { setup.recorder.record(setup.business.id, EventType::llmCall(), num("1")); }) ==
+          "event_type");
+    CHECK(setup.store->events(setup.business.id).empty());
+}
+
+TEST_CASE("asynchronous recordLlmCall returns the cost at once and the flusher stores the event", "[llm_recording]") {
+    Setup setup(asyncMemory());
+    // Sonnet 4: 100 fresh, 2000 written, 3000 read, 50 out:
+    // 0.0003 + 0.0075 + 0.0009 + 0.00075 = 0.00945.
+    LlmUsage usage;
+    usage.provider = "anthropic";
+    usage.model = "claude-sonnet-4";
+    usage.input_tokens = 100;
+    usage.cache_write_tokens = 2000;
+    usage.cached_input_tokens = 3000;
+    usage.output_tokens = 50;
+    const auto receipt = setup.recorder.recordLlmCall(setup.business.id, usage, {.occurred_at = at(2025_y / 6 / 1)});
+    CHECK(receipt.outcome == RecordOutcome::queued);
+    CHECK(receipt.cost.total == num("0.00945"));
+    REQUIRE(setup.recorder.flush());
+    const auto events = setup.store->events(setup.business.id);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].model == "anthropic/claude-sonnet-4");
+    CHECK(events[0].list_cost == num("0.00945"));
+    CHECK(events[0].parts.size() == 5);
+    CHECK(events[0].parts[2] == PricedPart{UsagePart::cache_write, num("2000"), num("0.0075")});
+}
+
+TEST_CASE("the event log carries a rate-card event's model and parts, and still reads version-1 records",
+          "[llm_recording]") {
+    const std::array<PricedPart, 2> parts = {PricedPart{UsagePart::input, num("1200"), num("0.000000000000000001")},
+                                             PricedPart{UsagePart::requests, num("1"), num("0.25")}};
+    detail::EventDraft draft;
+    draft.business = account("A").id;
+    draft.type = EventType::llmCall();
+    draft.quantity = num("1");
+    draft.unit_price = num("0.250000000000000001");
+    draft.id = EventId::generate(at(2025_y / 1 / 1));
+    draft.occurred_at = at(2025_y / 1 / 1);
+    draft.model_provider = "openai";
+    draft.model_name = "ft:gpt-4o/x";
+    draft.parts = parts;
+    std::vector<std::byte> bytes(detail::encodedEventSize(draft));
+    detail::encodeEvent(draft, bytes.data());
+    const UsageEvent event = detail::decodeEvent(bytes);
+    CHECK(event.model == "openai/ft:gpt-4o/x");
+    CHECK(event.parts == std::vector<PricedPart>(parts.begin(), parts.end()));
+    CHECK(event.list_cost == draft.unit_price);
+    const UsageEvent direct = detail::toEvent(draft);
+    CHECK(direct.model == event.model);
+    CHECK(direct.parts == event.parts);
+
+    // An ordinary event written by version 1 (no model, no parts): the same bytes without
+    // the three trailing ones, and version 1.
+    detail::EventDraft plain = draft;
+    plain.type = EventType::apiCall();
+    plain.unit_price = num("0.01");
+    plain.model_provider = {};
+    plain.model_name = {};
+    plain.parts = {};
+    std::vector<std::byte> v2(detail::encodedEventSize(plain));
+    detail::encodeEvent(plain, v2.data());
+    std::vector<std::byte> v1(v2.begin(), v2.end() - 3);
+    v1[0] = std::byte{1};
+    const UsageEvent old = detail::decodeEvent(v1);
+    CHECK(old.type == EventType::apiCall());
+    CHECK(old.model.empty());
+    CHECK(old.parts.empty());
+    // Damaged: an unknown part, or a part count past the end.
+    bytes[bytes.size() - 2 * (1 + 2 * 17) - 1] = std::byte{200};
+    CHECK_THROWS_AS(detail::decodeEvent(bytes), ValidationError);
+    v2[v2.size() - 1] = std::byte{3};
+    CHECK_THROWS_AS(detail::decodeEvent(v2), ValidationError);
+}
