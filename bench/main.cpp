@@ -7,9 +7,9 @@
 
 int main(int argc, char** argv) {
     using namespace metered::bench;
-    CLI::App app{"metered benchmarks: record path, PostgreSQL ingest, reads, memory"};
+    CLI::App app{"metered benchmarks: record path, PostgreSQL ingest, reads, memory, LLM pricing"};
     Options options;
-    std::vector<std::string> sections = {"record", "ingest", "reads", "memory"};
+    std::vector<std::string> sections = {"record", "ingest", "reads", "memory", "genai"};
     bool ten_million = false;
     app.add_option("--sections", sections, "which sections to run")->capture_default_str();
     app.add_option("--record-calls", options.record_calls, "record calls, split over the threads")
@@ -25,6 +25,13 @@ int main(int argc, char** argv) {
     app.add_option("--read-repetitions", options.read_repetitions, "timed calls per read")->capture_default_str();
     app.add_option("--memory-events", options.memory_events, "events for the memory run")->capture_default_str();
     app.add_option("--businesses", options.businesses, "businesses the events belong to")->capture_default_str();
+    app.add_option("--genai-iterations", options.genai_iterations, "priceLlmCall calls per usage")
+        ->capture_default_str();
+    app.add_option("--genai-js-iterations", options.genai_js_iterations, "calcPrice calls per usage under node")
+        ->capture_default_str();
+    app.add_option("--genai-node-modules", options.genai_node_modules,
+                   "node_modules holding @pydantic/genai-prices (scripts/bench.sh installs it)")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     if (ten_million) options.read_sizes.push_back(10'000'000);
 
@@ -36,6 +43,7 @@ int main(int argc, char** argv) {
             else if (section == "ingest") ingest(report, options);
             else if (section == "reads") reads(report, options);
             else if (section == "memory") memory(report, options);
+            else if (section == "genai") genai(report, options);
             else throw std::runtime_error("unknown section " + section);
         }
     } catch (const std::exception& e) {

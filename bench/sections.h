@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "report.h"
@@ -19,6 +20,10 @@ struct Options {
     int read_repetitions = 200;
     std::size_t memory_events = 10'000'000;
     std::size_t businesses = 20;
+    std::size_t genai_iterations = 200'000;    ///< priceLlmCall calls per usage (genai)
+    std::size_t genai_js_iterations = 10'000;  ///< calcPrice calls per usage under node, after as many warm-up calls
+    std::string genai_node_modules = METERED_GENAI_NODE_MODULES;  ///< where npm installed @pydantic/genai-prices
+    std::string genai_script = METERED_GENAI_SCRIPT;              ///< bench/genai_prices/genai_prices.mjs
 };
 
 /// recordApiCall latency, async, 1/2/8 threads, spool off and on; sync to PostgreSQL.
@@ -29,5 +34,8 @@ void ingest(Report& report, const Options& options);
 void reads(Report& report, const Options& options);
 /// Peak resident memory while recording many events with default settings.
 void memory(Report& report, const Options& options);
+/// priceLlmCall vs @pydantic/genai-prices under node: ns per call and each cost's digits.
+/// No database; skipped, saying why, without node or the package.
+void genai(Report& report, const Options& options);
 
 }  // namespace metered::bench

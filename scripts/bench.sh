@@ -2,7 +2,8 @@
 # The benchmark command: installs what it needs (Debian 12, as root), builds in Release,
 # starts a throwaway PostgreSQL 15 with durable settings (fsync and synchronous_commit on,
 # as in production), and runs every benchmark side by side, printing one table with
-# ratios and targets (docs/performance.md), then the micro-benchmarks.
+# ratios and targets (docs/performance.md), then the micro-benchmarks. The genai section
+# also runs @pydantic/genai-prices under node (installed below when node and npm are present).
 # Arguments go to metered_bench, e.g. --ten-million, --ingest-events 500000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,15 @@ build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETERED_BUILD_TESTS=OFF -DMETERED_BUILD_EXAMPLES=OFF \
   -DMETERED_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build "$build" -j2
+# The genai section's peer, @pydantic/genai-prices under node: bench-only, the version
+# pinned in bench/genai_prices (with its integrity hash), installed into the build
+# directory and never committed. Without node and npm the section says it was skipped.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  mkdir -p "$build/genai_prices"
+  cp bench/genai_prices/package.json bench/genai_prices/package-lock.json "$build/genai_prices/"
+  npm ci --prefix "$build/genai_prices" --no-audit --no-fund --loglevel=error ||
+    echo "bench.sh: npm ci of @pydantic/genai-prices failed: the genai section will say it was skipped" >&2
+fi
 sync  # let the build's writes reach the disk before anything is timed
 pg_virtualenv -v 15 -o fsync=on -o synchronous_commit=on -o shared_buffers=256MB \
   "$build/bench/metered_bench" "$@"
