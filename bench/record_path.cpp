@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The host's record path: latency of recordApiCall on the calling thread.
+// The host's record path: latency of recordApiCall and recordLlmCall on the calling thread.
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <metered/postgres_store.h>
 #include <thread>
 
@@ -10,11 +12,11 @@
 namespace metered::bench {
 namespace {
 
-// Per-call latencies (ns) of `calls` recordApiCall calls on each of `threads` threads.
+// Per-call latencies (ns) of `calls` calls of `record(thread, i)` on each of `threads` threads.
 // A call refused for a full queue counts in `refused` (the section keeps totals within the
 // default queue, so this measures the call, not back-pressure).
-std::vector<double> measure(UsageRecorder& recorder, const BusinessId& business, int threads, std::size_t calls,
-                            std::atomic<std::size_t>& refused) {
+template <class Record>
+std::vector<double> measure(int threads, std::size_t calls, std::atomic<std::size_t>& refused, const Record& record) {
     std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(threads));
     std::atomic<int> ready{0};
     std::vector<std::thread> workers;
@@ -27,11 +29,7 @@ std::vector<double> measure(UsageRecorder& recorder, const BusinessId& business,
             for (std::size_t i = 0; i < calls; ++i) {
                 const auto start = Steady::now();
                 try {
-                    recorder.recordApiCall(business, {.operation = "chat_completion",
-                                                      .model = "gpt-4o-mini",
-                                                      .tokens = static_cast<std::int64_t>(i % 2000),
-                                                      .intent = "order",
-                                                      .session_id = "session-42"});
+                    record(t, i);
                 } catch (const QueueFullError&) {
                     ++refused;
                 }
@@ -43,6 +41,26 @@ std::vector<double> measure(UsageRecorder& recorder, const BusinessId& business,
     std::vector<double> all;
     for (auto& s : per_thread) all.insert(all.end(), s.begin(), s.end());
     return all;
+}
+
+std::vector<double> measureApiCalls(UsageRecorder& recorder, const BusinessId& business, int threads, std::size_t calls,
+                                    std::atomic<std::size_t>& refused) {
+    return measure(threads, calls, refused, [&](int, std::size_t i) {
+        recorder.recordApiCall(business, {.operation = "chat_completion",
+                                          .model = "gpt-4o-mini",
+                                          .tokens = static_cast<std::int64_t>(i % 2000),
+                                          .intent = "order",
+                                          .session_id = "session-42"});
+    });
+}
+
+// LiteLLM's whole card (2,455 models), or nothing without the shared data.
+std::shared_ptr<const RateCard> liteLlmCard() {
+    std::ifstream in(METERED_SHARED_DATA_DIR "/litellm/model_prices_and_context_window.json", std::ios::binary);
+    if (!in) return nullptr;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return std::make_shared<const RateCard>(RateCard::fromLiteLlm(text.str()).card);
 }
 
 std::string latencyText(const Percentiles& p) {
@@ -75,9 +93,9 @@ void recordPath(Report& report, const Options& options) {
                 const BusinessId business(Uuid::generateV7());
                 std::atomic<std::size_t> refused{0};
                 const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
-                measure(recorder, business, threads, per_thread / 10, refused);  // warm up
+                measureApiCalls(recorder, business, threads, per_thread / 10, refused);  // warm up
                 recorder.flush(std::chrono::seconds(60));
-                auto samples = measure(recorder, business, threads, per_thread, refused);
+                auto samples = measureApiCalls(recorder, business, threads, per_thread, refused);
                 recorder.flush(std::chrono::seconds(60));
                 const auto p = percentiles(samples);
                 if (threads == 1 && !spool) async_single_p50 = p.p50;
@@ -93,6 +111,54 @@ void recordPath(Report& report, const Options& options) {
         }
     }
 
+    // recordLlmCall: the same path plus validating the usage, finding the model in LiteLLM's
+    // whole card and computing the exact cost per token type, returned on the receipt.
+    if (const auto card = liteLlmCard()) {
+        for (const int threads : {1, 8}) {
+            const auto dir =
+                std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
+            {
+                UsageRecorder recorder(std::make_shared<NullStore>(),
+                                       {.mode = RecordMode::async,
+                                        .async = {.spool = SpoolMode::on, .spool_dir = dir},
+                                        .rate_card = card});
+                const BusinessId business(Uuid::generateV7());
+                LlmUsage usage;
+                usage.provider = "openai";
+                usage.model = "gpt-4o-mini-2024-07-18";
+                usage.cached_input_tokens = 1024;
+                const RecordOptions at{.occurred_at = Timestamp(date::sys_days(date::year{2025} / 6 / 2))};
+                std::atomic<std::size_t> refused{0};
+                const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
+                std::vector<LlmUsage> usages(static_cast<std::size_t>(threads), usage);  // one per thread
+                const auto record = [&](int t, std::size_t i) {
+                    LlmUsage& mine = usages[static_cast<std::size_t>(t)];
+                    mine.input_tokens = static_cast<std::int64_t>(100 + i % 2000);
+                    mine.output_tokens = static_cast<std::int64_t>(i % 700);
+                    recorder.recordLlmCall(business, mine, at);
+                };
+                measure(threads, per_thread / 10, refused, record);  // warm up
+                recorder.flush(std::chrono::seconds(60));
+                auto samples = measure(threads, per_thread, refused, record);
+                recorder.flush(std::chrono::seconds(60));
+                const Decimal total = recorder.recordLlmCall(business, usage, at).cost.total;
+                const auto p = percentiles(samples);
+                const bool targeted = threads == 8;
+                report.add({"record",
+                            fmt::format("recordLlmCall async, {} thread{}, spool on, {}-model card", threads,
+                                        threads > 1 ? "s" : "", card->modelCount()),
+                            latencyText(p),
+                            fmt::format("cost returned (1024 cached tokens: ${}){}", total.toString(),
+                                        refused > 0 ? fmt::format("; {} refused", refused.load()) : ""),
+                            targeted ? "p50 < 400 ns, p99 < 2 us" : "",
+                            targeted ? verdict(p.p50 < 400 && p.p99 < 2000) : ""});
+            }
+            std::filesystem::remove_all(dir);
+        }
+    } else {
+        report.add({"record", "recordLlmCall", "skipped", "no LiteLLM file under METERED_SHARED_DATA_DIR", "", ""});
+    }
+
     // For contrast: the same call, synchronous, against PostgreSQL (what the seed did).
     Schema schema;
     auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo});
@@ -100,7 +166,7 @@ void recordPath(Report& report, const Options& options) {
     const auto ids = makeBusinesses(*store, 1);
     UsageRecorder recorder(store);
     std::atomic<std::size_t> refused{0};
-    auto samples = measure(recorder, ids.front(), 1, options.sync_calls, refused);
+    auto samples = measureApiCalls(recorder, ids.front(), 1, options.sync_calls, refused);
     const auto p = percentiles(samples);
     report.add({"record", "recordApiCall sync to PostgreSQL, 1 thread", latencyText(p),
                 fmt::format("{:.0f}x the async p50", p.p50 / async_single_p50), "", ""});

@@ -106,8 +106,8 @@ TEST_CASE("recordLlmCall prices at the card entry in effect when the call happen
     // Before the cut: $5 / $15 per million. 1000 × 0.000005 + 200 × 0.000015 = 0.008.
     const auto before = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200),
                                                      {.occurred_at = at(2024_y / 9 / 30, hours(23))});
-    const auto after = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200),
-                                                    {.occurred_at = at(2024_y / 10 / 1)});
+    const auto after =
+        setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200), {.occurred_at = at(2024_y / 10 / 1)});
     CHECK(before.cost.total == num("0.008"));
     CHECK(after.cost.total == num("0.0045"));
     CHECK(before.cost.effective_from == 2024_y / 5 / 13);
@@ -138,12 +138,12 @@ TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a
         CHECK(setup.recorder.stats().priced_with_fallback == 0);
     }
     SECTION("a fallback is flagged on the receipt and in the event, and counted") {
-        Setup setup({.pricing_fallback = {.fallback_provider = "openai", .fallback_model = "gpt-4o",
-                                          .parent_rates = true}});
+        Setup setup(
+            {.pricing_fallback = {.fallback_provider = "openai", .fallback_model = "gpt-4o", .parent_rates = true}});
         // Cached input at the input rate of the older entry: 1000 × 0.000005 + 500 × 0.000005
         // + 200 × 0.000015 = 0.0105.
-        const auto parent = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 500, 200),
-                                                         {.occurred_at = at(2024_y / 9 / 1)});
+        const auto parent =
+            setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 500, 200), {.occurred_at = at(2024_y / 9 / 1)});
         CHECK(parent.cost.total == num("0.0105"));
         CHECK(parent.cost.usedParentRate(TokenType::cached_input));
         LlmUsage unknown = gpt4o(1000, 0, 0);
