@@ -60,7 +60,53 @@ void validateTiers(const Meter& meter, const std::string& at) {
     }
 }
 
+bool isModelName(const std::string& model) noexcept {
+    const std::size_t slash = model.find('/');
+    return slash != std::string::npos && slash != 0 && slash + 1 != model.size();
+}
+
+void validateAi(const AiBilling& ai, const Currency& currency, const std::string& at) {
+    requireNonNegative(ai.markup_percent, at + ".markup_percent", AiBilling::max_markup_scale);
+    requireNonNegative(ai.included_amount, at + ".included_amount", currency.minor_units);
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < ai.models.size(); ++i) {
+        const ModelPricing& pricing = ai.models[i];
+        const std::string m = at + ".models[" + std::to_string(i) + "]";
+        checkLabel(pricing.model, m + ".model");
+        if (!isModelName(pricing.model)) throw ValidationError(m + ".model", "a model is \"provider/model\"");
+        if (!seen.insert(pricing.model).second) {
+            throw ValidationError(m + ".model", detail::quoted(pricing.model, 64) + " is priced twice");
+        }
+        if (pricing.markup_percent) {
+            requireNonNegative(*pricing.markup_percent, m + ".markup_percent", AiBilling::max_markup_scale);
+        }
+        for (std::size_t part = 0; part < usage_part_count; ++part) {
+            if (pricing.prices[part]) {
+                requireNonNegative(*pricing.prices[part],
+                                   m + ".prices." + std::string(toString(static_cast<UsagePart>(part))),
+                                   AiBilling::max_price_scale);
+            }
+        }
+    }
+}
+
 }  // namespace
+
+const ModelPricing* AiBilling::pricing(std::string_view model) const noexcept {
+    for (const ModelPricing& m : models) {
+        if (m.model == model) return &m;
+    }
+    return nullptr;
+}
+
+Decimal AiBilling::charge(std::string_view model, UsagePart part, const Decimal& quantity, const Decimal& cost) const {
+    const ModelPricing* own = pricing(model);
+    if (own != nullptr && own->price(part)) return quantity * *own->price(part);
+    const Decimal& markup = own != nullptr && own->markup_percent ? *own->markup_percent : markup_percent;
+    if (markup.isZero()) return cost;
+    // cost × (1 + markup / 100), exactly: cost + cost × markup × 0.01.
+    return cost + cost.normalized() * markup.normalized() * Decimal::fromMantissa(1, 2);
+}
 
 Currency Currency::of(std::string_view code) {
     for (const auto& known : known_currencies) {
@@ -141,6 +187,7 @@ void Plan::validate() const {
         }
         if (meter.quota) requireNonNegative(meter.quota->limit, m + ".quota.limit", detail::max_quantity_scale);
     }
+    if (ai) validateAi(*ai, currency, at + ".ai");
 }
 
 Plan Plan::basic() {
@@ -163,6 +210,7 @@ Plan Plan::basic() {
         meter(EventType::aiQuery(), "query", 100, "0.05"),
         meter(EventType::storageMb(), "MB", 1000, "0.001"),
     };
+    plan.ai = AiBilling{};
     return plan;
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "plan_rows.h"
 
-#include "exact_json.h"
-
 #include <unordered_map>
+
+#include "ai_billing_json.h"
+#include "exact_json.h"
 
 #include "store_text.h"
 
@@ -60,6 +61,11 @@ Meter fromRow(const MeterRow& row) {
     return meter;
 }
 
+std::optional<std::string> aiBillingColumn(const Plan& plan) {
+    if (!plan.ai) return std::nullopt;
+    return dumpExact(writeAiBilling(*plan.ai));
+}
+
 std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
                                 const std::vector<std::pair<std::string, MeterRow>>& meters) {
     std::vector<Plan> result;
@@ -70,6 +76,10 @@ std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
         plan.name = row.name;
         plan.currency = Currency{row.currency, row.minor_units};
         plan.rounding = parseRounding(row.rounding);
+        if (row.ai_billing) {
+            plan.ai =
+                readAiBilling(parseExactJson(*row.ai_billing, "metered_plans.ai_billing"), "metered_plans.ai_billing");
+        }
         index[plan.id] = result.size();
         result.push_back(std::move(plan));
     }

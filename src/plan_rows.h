@@ -37,7 +37,11 @@ struct PlanRow {
     std::string currency;
     int minor_units = 2;
     std::string rounding;
+    std::optional<std::string> ai_billing;  ///< the exact JSON of Plan::ai, or NULL (no rate-card billing)
 };
+
+/// The ai_billing column of `plan`: the exact JSON of its AiBilling, or nothing.
+std::optional<std::string> aiBillingColumn(const Plan& plan);
 
 /// The plans of `plans` rows, each with the meters of `meters` (plan id, row) that name
 /// it, in the order given; meters of other plans are ignored.

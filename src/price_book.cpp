@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "ai_billing_json.h"
 #include "exact_json.h"
 #include "metered/errors.h"
 #include "untrusted_text.h"
@@ -96,7 +97,7 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
 
 Plan readPlan(const Json& json, const std::string& at) {
     requireObject(json, at);
-    onlyKeys(json, {"id", "name", "currency", "minor_units", "rounding", "meters"}, at);
+    onlyKeys(json, {"id", "name", "currency", "minor_units", "rounding", "meters", "ai"}, at);
     Plan plan;
     if (!json.contains("id")) throw ValidationError(at + ".id", "missing");
     plan.id = readString(json["id"], at + ".id");
@@ -115,6 +116,7 @@ Plan readPlan(const Json& json, const std::string& at) {
     for (const auto& [type, meter] : requireObject(json["meters"], at + ".meters").items()) {
         plan.meters.push_back(readMeter(type, meter, at + ".meters." + type));
     }
+    if (json.contains("ai") && !json["ai"].is_null()) plan.ai = detail::readAiBilling(json["ai"], at + ".ai");
     return plan;
 }
 
@@ -223,6 +225,7 @@ std::string PriceBook::toJson() const {
                          {"minor_units", plan.currency.minor_units},
                          {"rounding", std::string(toString(plan.rounding))},
                          {"meters", std::move(meters)}});
+        if (plan.ai) plans.back()["ai"] = detail::writeAiBilling(*plan.ai);
     }
     return detail::dumpExact(Json{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}}, 2);
 }

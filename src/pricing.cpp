@@ -2,7 +2,11 @@
 #include "metered/pricing.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <optional>
+#include <set>
+#include <utility>
 
 #include "metered/errors.h"
 
@@ -73,7 +77,86 @@ void accumulateLine(LineItem& sum, const LineItem& part, int sign) {
     accumulateTiers(sum.tiers, part.tiers, sign);
 }
 
+// Adds `sign` × the figures of `part` to `sum` (both AI lines of the same type and model);
+// parts matched by part, those that cancel out dropped.
+void accumulateAiLine(AiLine& sum, const AiLine& part, int sign) {
+    auto add = [sign](Decimal& to, const Decimal& value) { to += sign > 0 ? value : -value; };
+    for (const AiPartCharge& charge : part.parts) {
+        auto same = std::find_if(sum.parts.begin(), sum.parts.end(),
+                                 [&](const AiPartCharge& p) { return p.part == charge.part; });
+        if (same == sum.parts.end()) {
+            sum.parts.push_back({charge.part, {}, 0, {}, charge.unit_price, charge.markup_percent, {}});
+            same = sum.parts.end() - 1;
+        }
+        add(same->quantity, charge.quantity);
+        same->events += sign > 0 ? charge.events : -charge.events;
+        add(same->cost, charge.cost);
+        add(same->charge, charge.charge);
+    }
+    std::erase_if(sum.parts, [](const AiPartCharge& p) {
+        return p.quantity.isZero() && p.events == 0 && p.cost.isZero() && p.charge.isZero();
+    });
+    std::sort(sum.parts.begin(), sum.parts.end(),
+              [](const AiPartCharge& a, const AiPartCharge& b) { return a.part < b.part; });
+    add(sum.cost, part.cost);
+    add(sum.exact_amount, part.exact_amount);
+    add(sum.amount, part.amount);
+}
+
+bool aiLineOrder(const AiLine& a, const AiLine& b) {
+    if (a.type != b.type) return a.type < b.type;
+    return a.model < b.model;
+}
+
+// Adds `sign` × the AI lines and credit of `part` to `sum`.
+void accumulateAi(Bill& sum, const Bill& part, int sign) {
+    for (const AiLine& line : part.ai_lines) {
+        auto same = std::find_if(sum.ai_lines.begin(), sum.ai_lines.end(),
+                                 [&](const AiLine& l) { return l.type == line.type && l.model == line.model; });
+        if (same == sum.ai_lines.end()) {
+            sum.ai_lines.push_back(
+                {line.type, line.model, {}, {}, {}, Decimal(0).rounded(sum.currency.minor_units, sum.rounding)});
+            same = sum.ai_lines.end() - 1;
+        }
+        accumulateAiLine(*same, line, sign);
+    }
+    if (part.ai_credit) {
+        if (!sum.ai_credit) sum.ai_credit = AiCredit{part.ai_credit->included_amount, {}};
+        sum.ai_credit->amount += sign > 0 ? part.ai_credit->amount : -part.ai_credit->amount;
+    }
+}
+
+void totalOf(Bill& bill) {
+    bill.total = Decimal(0).rounded(bill.currency.minor_units, bill.rounding);
+    for (const LineItem& line : bill.lines) bill.total += line.amount;
+    for (const AiLine& line : bill.ai_lines) bill.total += line.amount;
+    if (bill.ai_credit) bill.total += bill.ai_credit->amount;
+}
+
+// Adds `totals` to `sum`, one entry per (type, model, part).
+void accumulateModels(std::vector<ModelUsageTotal>& sum, std::span<const ModelUsageTotal> totals) {
+    for (const ModelUsageTotal& total : totals) {
+        auto same = std::find_if(sum.begin(), sum.end(), [&](const ModelUsageTotal& t) {
+            return t.type == total.type && t.part == total.part && t.model == total.model;
+        });
+        if (same == sum.end()) {
+            sum.push_back(total);
+        } else {
+            same->quantity += total.quantity;
+            same->events += total.events;
+            same->cost += total.cost;
+        }
+    }
+}
+
 }  // namespace
+
+const AiLine* Bill::aiLine(const EventType& type, std::string_view model) const noexcept {
+    for (const AiLine& l : ai_lines) {
+        if (l.type == type && l.model == model) return &l;
+    }
+    return nullptr;
+}
 
 const LineItem* Bill::line(const EventType& type) const noexcept {
     for (const LineItem& l : lines) {
@@ -118,7 +201,45 @@ LineItem PricingCalculator::price(const EventType& type, const Decimal& quantity
     return line;
 }
 
-Bill PricingCalculator::bill(std::span<const UsageTotal> totals) const {
+AiLine PricingCalculator::priceModel(const EventType& type, std::string_view model,
+                                     std::span<const ModelUsageTotal> parts) const {
+    if (!plan_.ai) throw ValidationError("ai", "plan '" + plan_.id + "' does not bill rate-card usage");
+    if (!type.isRateCard()) {
+        throw ValidationError("event_type", "'" + type.toString() + "' is not a rate-card event type");
+    }
+    const AiBilling& ai = *plan_.ai;
+    AiLine line;
+    line.type = type;
+    line.model = std::string(model);
+    std::array<std::optional<AiPartCharge>, usage_part_count> by_part;
+    for (const ModelUsageTotal& total : parts) {
+        if (total.type != type || total.model != model) continue;
+        if (total.quantity.isNegative()) throw ValidationError("model_usage.quantity", "must not be negative");
+        if (total.cost.isNegative()) throw ValidationError("model_usage.cost", "must not be negative");
+        auto& charge = by_part[static_cast<std::size_t>(total.part)];
+        if (!charge) charge = AiPartCharge{total.part, {}, 0, {}, {}, {}, {}};
+        charge->quantity += total.quantity;
+        charge->events += total.events;
+        charge->cost += total.cost;
+    }
+    const ModelPricing* own = ai.pricing(model);
+    for (auto& charge : by_part) {
+        if (!charge) continue;
+        if (own != nullptr && own->price(charge->part)) {
+            charge->unit_price = own->price(charge->part);
+        } else {
+            charge->markup_percent = own != nullptr && own->markup_percent ? *own->markup_percent : ai.markup_percent;
+        }
+        charge->charge = ai.charge(model, charge->part, charge->quantity, charge->cost);
+        line.cost += charge->cost;
+        line.exact_amount += charge->charge;
+        line.parts.push_back(std::move(*charge));
+    }
+    line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
+    return line;
+}
+
+Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals) const {
     std::map<EventType, Decimal> quantities;
     for (const UsageTotal& total : totals) {
         if (plan_.meter(total.type) == nullptr) {
@@ -137,16 +258,37 @@ Bill PricingCalculator::bill(std::span<const UsageTotal> totals) const {
         bill.lines.push_back(price(meter.type, found == quantities.end() ? Decimal(0) : found->second));
         bill.total += bill.lines.back().amount;
     }
+    if (!plan_.ai || model_totals.empty()) return bill;
+
+    std::set<std::pair<EventType, std::string_view>> models;  // ordered by type, then model
+    for (const ModelUsageTotal& total : model_totals) models.emplace(total.type, total.model);
+    Decimal ai_amount;
+    for (const auto& [type, model] : models) {
+        bill.ai_lines.push_back(priceModel(type, model, model_totals));
+        ai_amount += bill.ai_lines.back().amount;
+        bill.total += bill.ai_lines.back().amount;
+    }
+    const Decimal& included = plan_.ai->included_amount;
+    if (included.signum() > 0) {
+        const Decimal credit = -min(ai_amount, included).rounded(plan_.currency.minor_units, plan_.rounding);
+        bill.ai_credit = AiCredit{included, credit};
+        bill.total += credit;
+    }
     return bill;
 }
 
-std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<UsageTotal>> days) const {
+std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<UsageTotal>> days,
+                                                   std::span<const std::vector<ModelUsageTotal>> model_days) const {
+    if (!model_days.empty() && model_days.size() != days.size()) {
+        throw ValidationError("model_days", "must be empty or hold one entry per day");
+    }
     std::vector<UsageTotal> cumulative;
+    std::vector<ModelUsageTotal> cumulative_models;
     std::vector<Decimal> costs;
     costs.reserve(days.size());
     Decimal before = bill({}).total;
-    for (const auto& day : days) {
-        for (const UsageTotal& total : day) {
+    for (std::size_t i = 0; i < days.size(); ++i) {
+        for (const UsageTotal& total : days[i]) {
             auto same = std::find_if(cumulative.begin(), cumulative.end(),
                                      [&](const UsageTotal& t) { return t.type == total.type; });
             if (same == cumulative.end()) {
@@ -155,7 +297,8 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
                 same->quantity += total.quantity;
             }
         }
-        const Decimal through = bill(cumulative).total;
+        if (!model_days.empty()) accumulateModels(cumulative_models, model_days[i]);
+        const Decimal through = bill(cumulative, cumulative_models).total;
         costs.push_back(through - before);
         before = through;
     }
@@ -167,18 +310,24 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
 namespace metered {
 
 Bill PricingCalculator::billSlices(std::span<const CycleSlice> slices) const {
-    if (slices.size() == 1 && slices.front().before.empty()) return bill(slices.front().through);
+    if (slices.size() == 1 && slices.front().before.empty() && slices.front().models_before.empty()) {
+        return bill(slices.front().through, slices.front().models_through);
+    }
     Bill sum = bill({});  // zero lines, in the plan's order
     for (const CycleSlice& slice : slices) {
-        const Bill through = bill(slice.through);
-        const Bill before = bill(slice.before);
+        const Bill through = bill(slice.through, slice.models_through);
+        const Bill before = bill(slice.before, slice.models_before);
         for (std::size_t i = 0; i < sum.lines.size(); ++i) {
             accumulateLine(sum.lines[i], through.lines[i], +1);
             accumulateLine(sum.lines[i], before.lines[i], -1);
         }
+        accumulateAi(sum, through, +1);
+        accumulateAi(sum, before, -1);
     }
-    sum.total = bill({}).total;
-    for (const LineItem& line : sum.lines) sum.total += line.amount;
+    std::erase_if(sum.ai_lines, [](const AiLine& l) { return l.parts.empty() && l.amount.isZero(); });
+    std::sort(sum.ai_lines.begin(), sum.ai_lines.end(), aiLineOrder);
+    if (sum.ai_credit && sum.ai_lines.empty() && sum.ai_credit->amount.isZero()) sum.ai_credit.reset();
+    totalOf(sum);
     return sum;
 }
 

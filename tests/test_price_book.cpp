@@ -193,3 +193,60 @@ TEST_CASE("a price book path that is a directory says so", "[price_book]") {
         CHECK(std::string(e.what()).find("cannot read") != std::string::npos);
     }
 }
+
+TEST_CASE("a plan's AI billing loads from JSON exactly and round-trips", "[price_book][ai]") {
+    const PriceBook book = PriceBook::fromJson(R"({"plans": [
+      {"id": "basic", "meters": {"api_call": {"unit_price": 0.01}}},
+      {"id": "pro", "meters": {"api_call": {"unit_price": 0.01}},
+       "ai": {"markup_percent": 20, "included_amount": "5.00",
+              "models": {"openai/gpt-4o": {"markup_percent": 12.5},
+                         "anthropic/claude-sonnet-4": {"prices": {"per": "1M", "input": "3.50", "output": 16,
+                                                                  "requests": "0.01"}},
+                         "openai/whisper-1": {"prices": {"per": "1K", "audio_seconds": "0.0001"}}}}}]})");
+    CHECK_FALSE(book.plan("basic").ai.has_value());  // no "ai": the plan does not bill rate-card usage
+    const Plan& pro = book.plan("pro");
+    REQUIRE(pro.ai.has_value());
+    CHECK(pro.ai->markup_percent == Decimal(20));
+    CHECK(pro.ai->included_amount.toString() == "5.00");
+    REQUIRE(pro.ai->models.size() == 3);
+    CHECK(pro.ai->models[0].model == "openai/gpt-4o");
+    CHECK(pro.ai->models[0].markup_percent == Decimal::parse("12.5"));
+    const ModelPricing& claude = *pro.ai->pricing("anthropic/claude-sonnet-4");
+    CHECK_FALSE(claude.markup_percent.has_value());
+    CHECK(claude.price(UsagePart::input) == Decimal::parse("0.0000035"));
+    CHECK(claude.price(UsagePart::output) == Decimal::parse("0.000016"));
+    CHECK(claude.price(UsagePart::requests) == Decimal::parse("0.01"));  // per request, never scaled
+    CHECK_FALSE(claude.price(UsagePart::cached_input).has_value());
+    // Seconds are per unit whatever `per` says.
+    CHECK(pro.ai->pricing("openai/whisper-1")->price(UsagePart::audio_seconds) == Decimal::parse("0.0001"));
+
+    const std::string json = book.toJson();
+    const PriceBook again = PriceBook::fromJson(json);
+    CHECK(again.plans() == book.plans());
+    CHECK(json.find("\"input\": 0.0000035") != std::string::npos);
+    CHECK(json.find("\"included_amount\": 5.00") != std::string::npos);
+    // The standard book's basic plan bills rate-card usage at cost and says so.
+    CHECK(PriceBook::fromJson(PriceBook().toJson()).defaultPlan() == Plan::basic());
+    CHECK(Plan::basic().ai == AiBilling{});
+}
+
+TEST_CASE("bad AI billing in a price book names its path", "[price_book][ai]") {
+    const auto withAi = [](const std::string& ai) {
+        return fieldOf(R"({"plans": [{"id": "pro", "meters": {"api_call": {"unit_price": 1}}, "ai": )" + ai + "}]}");
+    };
+    CHECK(withAi(R"({"markup_percent": 20})") == "(accepted)");
+    CHECK(withAi(R"({"markup": 20})") == "plans[0].ai.markup");
+    CHECK(withAi(R"({"markup_percent": "lots"})") == "plans[0].ai.markup_percent");
+    CHECK(withAi(R"({"markup_percent": -1})") == "plans.pro.ai.markup_percent");
+    CHECK(withAi(R"({"included_amount": "5.001"})") == "plans.pro.ai.included_amount");
+    CHECK(withAi(R"({"models": {"openai/gpt-4o": {"markup": 1}}})") == "plans[0].ai.models[\"openai/gpt-4o\"].markup");
+    CHECK(withAi(R"({"models": {"openai/gpt-4o": {"prices": {"per": "1G", "input": 1}}}})") ==
+          "plans[0].ai.models[\"openai/gpt-4o\"].prices.per");
+    CHECK(withAi(R"({"models": {"openai/gpt-4o": {"prices": {"inptu": 1}}}})") ==
+          "plans[0].ai.models[\"openai/gpt-4o\"].prices.inptu");
+    CHECK(withAi(R"({"models": {"openai/gpt-4o": {}, "a/b": {"prices": {"cached_input": -1}}}})") ==
+          "plans.pro.ai.models[1].prices.cached_input");
+    CHECK(withAi(R"({"models": {"gpt-4o": {}}})") == "plans.pro.ai.models[0].model");
+    CHECK(withAi(R"({"models": {"openai/gpt-4o": {}, "openai/gpt-4o": {}}})") != "(accepted)");  // a key twice
+    CHECK(withAi(R"([])") == "plans[0].ai");
+}

@@ -154,3 +154,267 @@ TEST_CASE("daily costs sum to the period's bill", "[pricing]") {
     for (const auto& day : days) all.insert(all.end(), day.begin(), day.end());
     CHECK(costs[0] + costs[1] + costs[2] + costs[3] == calculator.bill(all).total);
 }
+
+// ---- rate-card (AI) usage ---------------------------------------------------------------
+
+namespace {
+
+ModelUsageTotal usage(const char* model, UsagePart part, const char* quantity, const char* cost,
+                      EventType type = EventType::llmCall()) {
+    return ModelUsageTotal{type, model, part, d(quantity), 1, d(cost)};
+}
+
+Plan aiPlan(const char* markup, const char* included) {
+    Plan plan = Plan::basic();
+    plan.id = "pro";
+    plan.ai = AiBilling{};
+    plan.ai->markup_percent = d(markup);
+    plan.ai->included_amount = d(included);
+    return plan;
+}
+
+// gpt-4o at $2.50 / $1.25 cached / $10 output per 1M tokens.
+const std::vector<ModelUsageTotal> gpt4o = {
+    usage("openai/gpt-4o", UsagePart::input, "1000000", "2.5"),
+    usage("openai/gpt-4o", UsagePart::cached_input, "100000", "0.125"),
+    usage("openai/gpt-4o", UsagePart::output, "200000", "2"),
+};
+
+}  // namespace
+
+TEST_CASE("rate-card usage is billed at cost by the basic plan, one line per model rounded once", "[pricing][ai]") {
+    const PricingCalculator calculator(Plan::basic());
+    const Bill bill = calculator.bill({}, gpt4o);
+    REQUIRE(bill.ai_lines.size() == 1);
+    const AiLine& line = bill.ai_lines[0];
+    CHECK(line.type == EventType::llmCall());
+    CHECK(line.model == "openai/gpt-4o");
+    CHECK(line.cost == d("4.625"));
+    CHECK(line.exact_amount == d("4.625"));
+    CHECK(line.amount.toString() == "4.62");  // half-even: 4.625 → 4.62
+    REQUIRE(line.parts.size() == 3);          // in UsagePart order
+    CHECK(line.parts[0].part == UsagePart::input);
+    CHECK(line.parts[1].part == UsagePart::cached_input);
+    CHECK(line.parts[1].quantity == d("100000"));
+    CHECK(line.parts[1].charge == d("0.125"));
+    CHECK(line.parts[2].part == UsagePart::output);
+    CHECK_FALSE(bill.ai_credit.has_value());  // nothing included
+    CHECK(bill.total.toString() == "4.62");
+    CHECK(bill.aiLine(EventType::llmCall(), "openai/gpt-4o") == &bill.ai_lines[0]);
+    CHECK(bill.aiLine(EventType::transcription(), "openai/gpt-4o") == nullptr);
+
+    // The seed's meters are untouched: the seed scenario plus the AI line.
+    const std::vector<UsageTotal> seed = {
+        {EventType::apiCall(), d("1500"), 1500, {}},
+        {EventType::voiceMinute(), d("75.5"), 30, {}},
+        {EventType::aiQuery(), d("150"), 150, {}},
+        {EventType::storageMb(), d("1500"), 3, {}},
+    };
+    const Bill both = calculator.bill(seed, gpt4o);
+    CHECK(both.line(EventType::aiQuery())->amount.toString() == "2.50");
+    CHECK(both.line(EventType::apiCall())->amount.toString() == "5.00");
+    CHECK(both.total.toString() == "12.93");  // 8.31 + 4.62
+    CHECK(calculator.bill(seed).total.toString() == "8.31");
+}
+
+TEST_CASE("a markup applies to the rate-card cost, a model's own markup before the plan's", "[pricing][ai]") {
+    Plan plan = aiPlan("20", "0");
+    ModelPricing claude;
+    claude.model = "anthropic/claude-sonnet-4";
+    claude.markup_percent = d("10");
+    plan.ai->models.push_back(claude);
+    const PricingCalculator calculator(plan);
+    std::vector<ModelUsageTotal> totals = gpt4o;
+    totals.push_back(usage("anthropic/claude-sonnet-4", UsagePart::input, "100000", "0.3"));
+    totals.push_back(usage("anthropic/claude-sonnet-4", UsagePart::output, "10000", "0.15"));
+    const Bill bill = calculator.bill({}, totals);
+    REQUIRE(bill.ai_lines.size() == 2);
+    // Ordered by type, then model.
+    const AiLine& anthropic = bill.ai_lines[0];
+    const AiLine& openai = bill.ai_lines[1];
+    CHECK(anthropic.model == "anthropic/claude-sonnet-4");
+    CHECK(openai.exact_amount == d("5.55"));  // 4.625 × 1.2
+    CHECK(openai.amount.toString() == "5.55");
+    CHECK(openai.parts[0].markup_percent == d("20"));
+    CHECK(openai.parts[0].charge == d("3"));  // 2.50 × 1.2
+    CHECK(anthropic.parts[0].markup_percent == d("10"));
+    CHECK(anthropic.parts[0].charge == d("0.33"));
+    CHECK(anthropic.parts[1].charge == d("0.165"));
+    CHECK(anthropic.exact_amount == d("0.495"));
+    CHECK(anthropic.amount.toString() == "0.50");  // half-even: 0.495 → 0.50
+    CHECK(bill.total.toString() == "6.05");
+}
+
+TEST_CASE("a model's own prices bill its parts per unit, the other parts at the markup", "[pricing][ai]") {
+    Plan plan = aiPlan("20", "0");
+    ModelPricing claude;
+    claude.model = "anthropic/claude-sonnet-4";
+    claude.price(UsagePart::input) = d("0.0000035");  // $3.50 per 1M tokens
+    claude.price(UsagePart::output) = d("0.000016");  // $16 per 1M tokens
+    plan.ai->models.push_back(claude);
+    const PricingCalculator calculator(plan);
+    const std::vector<ModelUsageTotal> totals = {
+        usage("anthropic/claude-sonnet-4", UsagePart::input, "1000000", "3"),
+        usage("anthropic/claude-sonnet-4", UsagePart::output, "100000", "1.5"),
+        usage("anthropic/claude-sonnet-4", UsagePart::cache_write, "200000", "0.75"),
+        usage("anthropic/claude-sonnet-4", UsagePart::requests, "50", "0"),
+    };
+    const AiLine line = calculator.priceModel(EventType::llmCall(), "anthropic/claude-sonnet-4", totals);
+    REQUIRE(line.parts.size() == 4);
+    CHECK(line.parts[0].unit_price == d("0.0000035"));
+    CHECK(line.parts[0].charge == d("3.5"));
+    CHECK(line.parts[1].part == UsagePart::cache_write);
+    CHECK_FALSE(line.parts[1].unit_price.has_value());
+    CHECK(line.parts[1].charge == d("0.9"));  // 0.75 × 1.2
+    CHECK(line.parts[2].part == UsagePart::output);
+    CHECK(line.parts[2].charge == d("1.6"));
+    CHECK(line.parts[3].charge == Decimal(0));
+    CHECK(line.cost == d("5.25"));
+    CHECK(line.amount.toString() == "6.00");
+    CHECK(calculator.bill({}, totals).total.toString() == "6.00");
+    CHECK(plan.ai->charge("anthropic/claude-sonnet-4", UsagePart::input, d("2"), d("0")) == d("0.000007"));
+    CHECK(plan.ai->charge("openai/gpt-4o", UsagePart::input, d("2"), d("0.5")) == d("0.6"));
+}
+
+TEST_CASE("the included AI amount credits the AI lines up to the allowance", "[pricing][ai]") {
+    const std::vector<UsageTotal> calls = {{EventType::apiCall(), d("1500"), 1500, {}}};
+    SECTION("partly used: the whole AI usage is free") {
+        const PricingCalculator calculator(aiPlan("0", "5.00"));
+        const Bill bill = calculator.bill(calls, gpt4o);
+        REQUIRE(bill.ai_credit.has_value());
+        CHECK(bill.ai_credit->included_amount == d("5"));
+        CHECK(bill.ai_credit->amount.toString() == "-4.62");
+        CHECK(bill.total.toString() == "5.00");  // the calls only
+    }
+    SECTION("used up: the AI usage above it is billed") {
+        const PricingCalculator calculator(aiPlan("20", "5.00"));
+        const Bill bill = calculator.bill(calls, gpt4o);
+        CHECK(bill.ai_lines[0].amount.toString() == "5.55");
+        CHECK(bill.ai_credit->amount.toString() == "-5.00");
+        CHECK(bill.total.toString() == "5.55");  // 5.00 + 5.55 − 5.00
+    }
+    SECTION("no AI usage: no credit line") {
+        const PricingCalculator calculator(aiPlan("20", "5.00"));
+        const Bill bill = calculator.bill(calls);
+        CHECK(bill.ai_lines.empty());
+        CHECK_FALSE(bill.ai_credit.has_value());
+        CHECK(bill.total.toString() == "5.00");
+    }
+}
+
+TEST_CASE("AI usage is rounded once per line, never per part or per bill", "[pricing][ai]") {
+    const PricingCalculator calculator(aiPlan("0", "0"));
+    const std::vector<ModelUsageTotal> totals = {
+        usage("openai/gpt-4o-mini", UsagePart::input, "1000", "0.004"),
+        usage("openai/gpt-4o-mini", UsagePart::output, "400", "0.004"),
+        usage("openai/whisper-1", UsagePart::audio_seconds, "24", "0.004", EventType::transcription()),
+        usage("openai/whisper-1", UsagePart::requests, "1", "0", EventType::transcription()),
+    };
+    const Bill bill = calculator.bill({}, totals);
+    REQUIRE(bill.ai_lines.size() == 2);
+    const AiLine* mini = bill.aiLine(EventType::llmCall(), "openai/gpt-4o-mini");
+    REQUIRE(mini != nullptr);
+    CHECK(mini->parts[0].charge == d("0.004"));  // parts stay exact: rounded each they would be 0.00 + 0.00
+    CHECK(mini->amount.toString() == "0.01");    // 0.008 rounded once
+    const AiLine* whisper = bill.aiLine(EventType::transcription(), "openai/whisper-1");
+    REQUIRE(whisper != nullptr);
+    CHECK(whisper->amount.toString() == "0.00");  // its own line: 0.004 → 0.00, not 0.012 → 0.01 for the bill
+    CHECK(bill.total.toString() == "0.01");
+}
+
+TEST_CASE("a plan without AI billing ignores rate-card usage; bad usage is refused", "[pricing][ai]") {
+    Plan plan = Plan::basic();
+    plan.ai.reset();
+    const PricingCalculator calculator(plan);
+    const Bill bill = calculator.bill({}, gpt4o);
+    CHECK(bill.ai_lines.empty());
+    CHECK(bill.total.toString() == "0.00");
+    CHECK_THROWS_AS(calculator.priceModel(EventType::llmCall(), "openai/gpt-4o", gpt4o), ValidationError);
+
+    const PricingCalculator at_cost(Plan::basic());
+    CHECK_THROWS_AS(at_cost.priceModel(EventType::apiCall(), "openai/gpt-4o", gpt4o), ValidationError);
+    const std::vector<ModelUsageTotal> negative = {usage("openai/gpt-4o", UsagePart::input, "-1", "0")};
+    CHECK_THROWS_AS(at_cost.bill({}, negative), ValidationError);
+}
+
+TEST_CASE("daily costs and cycle slices with AI usage sum exactly to the cycle's bill", "[pricing][ai]") {
+    const PricingCalculator calculator(aiPlan("0", "1.00"));
+    const std::vector<std::vector<UsageTotal>> days = {{}, {{EventType::apiCall(), d("1100"), 1100, {}}}, {}, {}};
+    const std::vector<std::vector<ModelUsageTotal>> model_days = {
+        {usage("openai/gpt-4o", UsagePart::input, "241600", "0.604")},
+        {usage("openai/gpt-4o", UsagePart::input, "241600", "0.604")},
+        {},
+        {usage("openai/whisper-1", UsagePart::audio_seconds, "3330", "0.333", EventType::transcription())},
+    };
+    const auto costs = calculator.dailyCosts(days, model_days);
+    REQUIRE(costs.size() == 4);
+    CHECK(costs[0] == Decimal(0));  // 0.60 of AI usage, all included
+    CHECK(costs[1] == d("1.21"));   // 100 calls over (1.00); AI 1.208 → 1.21, 1.00 included: 0.21
+    CHECK(costs[2] == Decimal(0));
+    CHECK(costs[3] == d("0.33"));  // the allowance is used up
+    std::vector<UsageTotal> all;
+    std::vector<ModelUsageTotal> all_models;
+    for (const auto& day : days) all.insert(all.end(), day.begin(), day.end());
+    for (const auto& day : model_days) all_models.insert(all_models.end(), day.begin(), day.end());
+    const Bill cycle = calculator.bill(all, all_models);
+    CHECK(cycle.total.toString() == "1.54");  // 1.00 + 1.21 + 0.33 − 1.00
+    CHECK(costs[0] + costs[1] + costs[2] + costs[3] == cycle.total);
+
+    // The cycle's days 2-4 as one slice and day 1 as another sum to the cycle's bill.
+    CycleSlice first{{}, days[0], {}, model_days[0]};
+    CycleSlice rest{days[0], all, model_days[0], all_models};
+    const Bill day1 = calculator.billSlices(std::vector{first});
+    const Bill later = calculator.billSlices(std::vector{rest});
+    CHECK(day1.total == costs[0]);
+    CHECK(later.total == costs[1] + costs[2] + costs[3]);
+    REQUIRE(later.ai_lines.size() == 2);
+    CHECK(later.aiLine(EventType::llmCall(), "openai/gpt-4o")->amount == d("0.61"));  // 1.21 − 0.60
+    CHECK(later.aiLine(EventType::llmCall(), "openai/gpt-4o")->parts[0].quantity == d("241600"));
+    CHECK(later.ai_credit->amount == d("-0.40"));  // −1.00 − (−0.60)
+    const Bill both = calculator.billSlices(std::vector{first, rest});
+    CHECK(both.total == cycle.total);
+
+    CHECK_THROWS_AS(calculator.dailyCosts(days, std::span(model_days).first(2)), ValidationError);
+}
+
+TEST_CASE("bad AI billing is refused naming the field", "[pricing][ai]") {
+    auto fieldOf = [](const Plan& plan) {
+        try {
+            PricingCalculator{plan};
+        } catch (const ValidationError& e) {
+            return e.field();
+        }
+        return std::string("(accepted)");
+    };
+    ModelPricing gpt;
+    gpt.model = "openai/gpt-4o";
+    ModelPricing claude;
+    claude.model = "anthropic/claude-sonnet-4";
+    Plan plan = aiPlan("20", "5.00");
+    plan.ai->models = {gpt, claude};
+    CHECK(fieldOf(plan) == "(accepted)");
+
+    Plan bad = plan;
+    bad.ai->markup_percent = d("-1");
+    CHECK(fieldOf(bad) == "plans.pro.ai.markup_percent");
+    bad = plan;
+    bad.ai->included_amount = d("-5");
+    CHECK(fieldOf(bad) == "plans.pro.ai.included_amount");
+    bad = plan;
+    bad.ai->included_amount = d("5.001");  // below the cent
+    CHECK(fieldOf(bad) == "plans.pro.ai.included_amount");
+    bad = plan;
+    bad.ai->models[1].price(UsagePart::cached_input) = d("-0.000001");
+    CHECK(fieldOf(bad) == "plans.pro.ai.models[1].prices.cached_input");
+    bad = plan;
+    bad.ai->models[0].markup_percent = d("-10");
+    CHECK(fieldOf(bad) == "plans.pro.ai.models[0].markup_percent");
+    bad = plan;
+    bad.ai->models[1].model = "openai/gpt-4o";
+    CHECK(fieldOf(bad) == "plans.pro.ai.models[1].model");
+    for (const char* name : {"gpt-4o", "/gpt-4o", "openai/", ""}) {
+        bad = plan;
+        bad.ai->models[0].model = name;
+        CHECK(fieldOf(bad) == "plans.pro.ai.models[0].model");
+    }
+}

@@ -62,6 +62,31 @@ TEMPLATE_TEST_CASE("a store is migrated with the basic plan and keeps accounts a
     REQUIRE(reloaded.size() == 2);
     CHECK(std::find(reloaded.begin(), reloaded.end(), pro) != reloaded.end());
 
+    // How a plan bills rate-card usage is kept exactly; a plan without it stays without.
+    Plan ai = Plan::basic();
+    ai.id = "ai";
+    ai.ai->markup_percent = num("12.5");
+    ai.ai->included_amount = num("5.00");
+    ModelPricing claude;
+    claude.model = "anthropic/claude-sonnet-4";
+    claude.markup_percent = num("10");
+    claude.price(UsagePart::input) = num("0.0000035");
+    claude.price(UsagePart::requests) = num("0.01");
+    ai.ai->models = {claude, ModelPricing{"openai/gpt-4o", std::nullopt, {}}};
+    Plan no_ai = Plan::basic();
+    no_ai.id = "no_ai";
+    no_ai.ai.reset();
+    store.savePlan(ai);
+    store.savePlan(no_ai);
+    const auto with_ai = store.loadPlans();
+    REQUIRE(with_ai.size() == 4);
+    CHECK(std::find(with_ai.begin(), with_ai.end(), ai) != with_ai.end());
+    CHECK(std::find(with_ai.begin(), with_ai.end(), no_ai) != with_ai.end());
+    ai.ai->included_amount = num("0");
+    store.savePlan(ai);  // replaced
+    const auto replaced = store.loadPlans();
+    CHECK(std::find(replaced.begin(), replaced.end(), ai) != replaced.end());
+
     const auto acme = account("Acme Pizza", "America/New_York", "pro", 15);
     const auto bistro = account("Bistro", "Asia/Kolkata");
     store.saveAccount(bistro);

@@ -2,6 +2,7 @@
 // Plans: what each event type costs a business, with allowances, tiers and quotas.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include "metered/decimal.h"
 #include "metered/event_type.h"
 #include "metered/export.h"
+#include "metered/usage_part.h"
 
 namespace metered {
 
@@ -80,6 +82,54 @@ struct Meter {
     friend bool operator==(const Meter&, const Meter&) = default;
 };
 
+/// How a plan prices one model's rate-card usage (LLM calls, transcriptions, speech) instead
+/// of the plan's general markup.
+struct ModelPricing {
+    std::string model;                      ///< "provider/model", as on the rate card
+    std::optional<Decimal> markup_percent;  ///< for the parts without a price; absent: the plan's
+    /// The plan's own price of one unit of a part (per token, per request, per audio second,
+    /// per character), indexed by UsagePart; absent: the part is billed at its rate-card
+    /// cost with the markup.
+    std::array<std::optional<Decimal>, usage_part_count> prices{};
+
+    /// The price of `part`, or nothing.
+    const std::optional<Decimal>& price(UsagePart part) const noexcept {
+        return prices[static_cast<std::size_t>(part)];
+    }
+    std::optional<Decimal>& price(UsagePart part) noexcept { return prices[static_cast<std::size_t>(part)]; }
+
+    friend bool operator==(const ModelPricing&, const ModelPricing&) = default;
+};
+
+/// How a plan bills rate-card usage (ModelUsageTotal: a part of one model's usage and its
+/// exact cost at the provider's rate card).
+///
+/// The charge of a part of a model's usage is exact: `quantity × price` when the model has
+/// an entry in `models` with a price for the part, else `cost × (1 + markup / 100)` with the
+/// entry's markup if it gives one, else the plan's. A bill has one line per (event type,
+/// model), its parts' charges summed and rounded once; then, when `included_amount` is
+/// positive and there is rate-card usage, one credit line of −min(the AI lines' rounded
+/// amounts, included_amount): "the first $5.00 of AI usage is included".
+struct METERED_API AiBilling {
+    /// Most fractional digits of a markup percentage (12.5 %: 1).
+    static constexpr int max_markup_scale = 4;
+    /// Most fractional digits of a per-unit price (a per-token price such as $0.0000035).
+    static constexpr int max_price_scale = 18;
+
+    Decimal markup_percent;            ///< on the rate-card cost; 0: at cost
+    std::vector<ModelPricing> models;  ///< per-model overrides, each model once
+    Decimal included_amount;           ///< money per billing period, at most the currency's minor digits
+
+    /// The override for `model`, or nullptr.
+    const ModelPricing* pricing(std::string_view model) const noexcept;
+    /// The exact charge (not rounded) of `quantity` units of `part` of `model`'s usage that
+    /// cost `cost` at the rate card. Throws ArithmeticError when it has more than
+    /// Decimal::max_scale digits.
+    Decimal charge(std::string_view model, UsagePart part, const Decimal& quantity, const Decimal& cost) const;
+
+    friend bool operator==(const AiBilling&, const AiBilling&) = default;
+};
+
 /// A plan: a currency, the rounding applied once per line item, and a meter per event
 /// type. The seed's `basic` plan is `Plan::basic()`.
 struct METERED_API Plan {
@@ -88,18 +138,25 @@ struct METERED_API Plan {
     Currency currency;
     Rounding rounding = Rounding::half_even;
     std::vector<Meter> meters;
+    /// How the plan bills rate-card usage; absent: it does not (a bill of such a plan has no
+    /// AI lines, whatever usage it is given). Plan::basic() bills it at cost, nothing included.
+    std::optional<AiBilling> ai;
 
     /// The meter for `type`, or nullptr when the plan does not price it.
     const Meter* meter(const EventType& type) const noexcept;
     Meter* meter(const EventType& type) noexcept;
     /// Throws ValidationError naming the offending field ("plans.basic.meters.api_call.tiers[1].up_to")
     /// for a missing id, negative price or allowance, tiers out of order, a missing last
-    /// open-ended tier, a non-positive package size, duplicate meters, a bad currency.
+    /// open-ended tier, a non-positive package size, duplicate meters, a bad currency; and
+    /// in `ai` ("plans.pro.ai.models[1].prices.cached_input"): a negative or too precise
+    /// markup, price or included amount, a model given twice, a model name that is not
+    /// "provider/model".
     void validate() const;
 
     /// The seed's plan: api_call 1000 included then $0.01, voice_minute 60 then $0.02,
     /// ai_query 100 then $0.05, storage_mb 1000 then $0.001; soft quotas at the
-    /// allowances; USD, half-even rounding.
+    /// allowances; USD, half-even rounding; rate-card usage (llm_call, transcription,
+    /// speech) at its rate-card cost, nothing included (`ai` = AiBilling{}).
     static Plan basic();
 
     friend bool operator==(const Plan&, const Plan&) = default;

@@ -40,7 +40,7 @@ public:
 
     /// Longest price-book JSON text fromJson() and load() read (4 MiB).
     static constexpr std::size_t max_json_bytes = std::size_t{4} << 20;
-    /// Deepest nesting of arrays and objects fromJson() accepts (a price book needs 6).
+    /// Deepest nesting of arrays and objects fromJson() accepts (a price book needs 7).
     static constexpr int max_json_depth = 32;
 
     /// Parses the JSON form above. Throws ValidationError with the JSON path of the problem:

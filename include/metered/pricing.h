@@ -2,11 +2,15 @@
 // Turning usage totals into an exact bill.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metered/export.h"
+#include "metered/model_usage.h"
 #include "metered/plan.h"
 #include "metered/usage_total.h"
 
@@ -38,17 +42,52 @@ struct LineItem {
     friend bool operator==(const LineItem&, const LineItem&) = default;
 };
 
-/// A priced period: a line per meter of the plan, and a total that is exactly the sum
-/// of the rounded line amounts.
+/// What one part (a token type, requests, audio seconds, characters) contributed to an AI line.
+struct AiPartCharge {
+    UsagePart part = UsagePart::requests;
+    Decimal quantity;
+    std::int64_t events = 0;
+    Decimal cost;                       ///< at the provider's rate card, exact
+    std::optional<Decimal> unit_price;  ///< the plan's own price of the part, when it has one
+    Decimal markup_percent;             ///< applied to `cost` when there is no unit_price
+    Decimal charge;                     ///< quantity × unit_price, or cost × (1 + markup / 100); exact
+    friend bool operator==(const AiPartCharge&, const AiPartCharge&) = default;
+};
+
+/// One charge for rate-card usage: a model's usage of one event type over the period.
+struct AiLine {
+    EventType type = EventType::llmCall();
+    std::string model;                ///< "provider/model"
+    std::vector<AiPartCharge> parts;  ///< per part, in UsagePart order
+    Decimal cost;                     ///< the parts' rate-card costs, exact
+    Decimal exact_amount;             ///< the parts' charges, exact
+    Decimal amount;                   ///< exact_amount rounded once to the currency's minor unit
+    friend bool operator==(const AiLine&, const AiLine&) = default;
+};
+
+/// The credit of a plan's included amount of AI usage ("first $5.00 included").
+struct AiCredit {
+    Decimal included_amount;  ///< the plan's allowance per period
+    Decimal amount;           ///< −min(the AI lines' rounded amounts, included_amount): zero or negative
+    friend bool operator==(const AiCredit&, const AiCredit&) = default;
+};
+
+/// A priced period: a line per meter of the plan, a line per (event type, model) of
+/// rate-card usage, the credit of the plan's included AI amount, and a total that is
+/// exactly the sum of the rounded line amounts and the credit.
 struct METERED_API Bill {
     std::string plan_id;
     Currency currency;
     Rounding rounding = Rounding::half_even;
     std::vector<LineItem> lines;
+    std::vector<AiLine> ai_lines;       ///< ordered by event type, then model
+    std::optional<AiCredit> ai_credit;  ///< when the plan includes an amount and there is AI usage
     Decimal total;
 
     /// The line for `type`, or nullptr.
     const LineItem* line(const EventType& type) const noexcept;
+    /// The AI line for `model`'s usage of `type`, or nullptr.
+    const AiLine* aiLine(const EventType& type, std::string_view model) const noexcept;
 };
 
 /// One billing cycle's usage around the part of it that a report covers (a slice):
@@ -57,6 +96,8 @@ struct METERED_API Bill {
 struct CycleSlice {
     std::vector<UsageTotal> before;
     std::vector<UsageTotal> through;
+    std::vector<ModelUsageTotal> models_before;   ///< rate-card usage, as `before`
+    std::vector<ModelUsageTotal> models_through;  ///< rate-card usage, as `through`
 };
 
 /// Prices usage under one plan. Pure: no I/O, no clock, no shared state; safe to use
@@ -75,16 +116,28 @@ public:
     /// negative quantity or a type the plan does not price.
     LineItem price(const EventType& type, const Decimal& quantity) const;
 
+    /// The AI line for `model`'s usage of `type` (rate-card event type), from the parts in
+    /// `parts` that are of that type and model (others are skipped); the line's amount is
+    /// the parts' exact charges rounded once. Throws ValidationError when the plan does not
+    /// bill rate-card usage (no `ai`), for a type that is not a rate-card type, a negative
+    /// quantity or cost.
+    AiLine priceModel(const EventType& type, std::string_view model, std::span<const ModelUsageTotal> parts) const;
+
     /// The bill for a period's totals: one line per meter, in the plan's order (types with
-    /// no usage get a zero line). Throws ValidationError for usage of a type the plan
-    /// does not price.
-    Bill bill(std::span<const UsageTotal> totals) const;
+    /// no usage get a zero line); and, when the plan bills rate-card usage (`ai`), one line
+    /// per (type, model) of `model_totals` and the credit of the included amount. A plan
+    /// without `ai` ignores `model_totals`. Throws ValidationError for usage of a type the
+    /// plan does not price, and as priceModel.
+    Bill bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals = {}) const;
 
     /// Each day's share of a period's bill, for trends: the bill of the usage up to and
     /// including the day minus the bill up to the day before. `days` holds each day's
-    /// totals in order, starting with the period's first day; the results sum exactly
-    /// to `bill` of all the days together.
-    std::vector<Decimal> dailyCosts(std::span<const std::vector<UsageTotal>> days) const;
+    /// totals in order, starting with the period's first day; `model_days`, when not empty,
+    /// each day's rate-card usage, one entry per day of `days` (ValidationError otherwise).
+    /// The results sum exactly to `bill` of all the days together; the included AI amount
+    /// goes to the earliest days' AI usage.
+    std::vector<Decimal> dailyCosts(std::span<const std::vector<UsageTotal>> days,
+                                    std::span<const std::vector<ModelUsageTotal>> model_days = {}) const;
 
     /// The bill of a span of days priced as the parts of the billing cycles it covers: for
     /// each slice, the cycle's bill through the slice minus its bill before it, line by
@@ -93,7 +146,9 @@ public:
     /// are differences of rounded amounts, so a span's total is exactly the sum of its
     /// days' dailyCosts, the parts of a cycle sum exactly to the cycle's bill, and one
     /// slice with nothing before it is exactly `bill(through)`. In a difference, a tier
-    /// charge may be negative (a volume tier re-pricing the cycle's earlier units).
+    /// charge may be negative (a volume tier re-pricing the cycle's earlier units). AI lines
+    /// and the AI credit are differences in the same way (the included amount is consumed
+    /// by the cycle's earliest AI usage); an AI line whose difference is all zero is left out.
     Bill billSlices(std::span<const CycleSlice> slices) const;
 
 private:

@@ -50,13 +50,18 @@ Account accountFrom(const PgResult& r, int row) {
 }
 
 void savePlanOn(PgConnection& connection, const Plan& plan) {
-    connection.exec("save plan", detail::pg::save_plan,
-                    PgParams()
-                        .add(plan.id)
-                        .add(plan.name)
-                        .add(plan.currency.code)
-                        .add(std::to_string(plan.currency.minor_units))
-                        .add(std::string(toString(plan.rounding))));
+    PgParams plan_params;
+    plan_params.add(plan.id)
+        .add(plan.name)
+        .add(plan.currency.code)
+        .add(std::to_string(plan.currency.minor_units))
+        .add(std::string(toString(plan.rounding)));
+    if (const auto ai_billing = detail::aiBillingColumn(plan)) {
+        plan_params.add(*ai_billing);
+    } else {
+        plan_params.addNull();
+    }
+    connection.exec("save plan", detail::pg::save_plan, plan_params);
     connection.exec("save plan", detail::pg::delete_meters, PgParams().add(plan.id));
     for (std::size_t position = 0; position < plan.meters.size(); ++position) {
         const auto row = detail::toRow(plan.meters[position]);
@@ -418,9 +423,11 @@ std::vector<Plan> PostgresStore::loadPlans() {
         std::vector<detail::PlanRow> plan_rows;
         plan_rows.reserve(static_cast<std::size_t>(plans.rows()));
         for (int row = 0; row < plans.rows(); ++row) {
+            std::optional<std::string> ai_billing;
+            if (auto value = plans.optionalText(row, 5)) ai_billing = std::string(*value);
             plan_rows.push_back({std::string(plans.text(row, 0)), std::string(plans.text(row, 1)),
                                  std::string(plans.text(row, 2)), static_cast<int>(integer(plans.text(row, 3))),
-                                 std::string(plans.text(row, 4))});
+                                 std::string(plans.text(row, 4)), std::move(ai_billing)});
         }
         std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
         for (int row = 0; row < meters.rows(); ++row) {

@@ -177,11 +177,16 @@ ALTER TABLE usage_daily ADD CONSTRAINT usage_daily_bounds
   CHECK (quantity <= 1000000000000000 AND list_cost_cents <= 1000000000000000) NOT VALID;
 )SQL";
 
-constexpr std::array<Migration, 4> all_migrations{{
+// Version 5: how a plan bills rate-card usage (Plan::ai), the exact JSON of its AiBilling
+// as text (kept byte for byte, like the decimals); NULL (every plan stored before) bills none.
+constexpr const char* plan_ai_billing_v5 = "ALTER TABLE metered_plans ADD COLUMN ai_billing text;";
+
+constexpr std::array<Migration, 5> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
     {4, "bounds on the daily rollup", rollup_bounds_v4},
+    {5, "how a plan bills rate-card usage", plan_ai_billing_v5},
 }};
 
 }  // namespace

@@ -135,7 +135,7 @@ ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan_id = EXCLUDED.plan_id,
 )SQL";
 
 inline constexpr const char* list_plans =
-    "SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id";
+    "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id";
 inline constexpr const char* list_meters = R"SQL(
 SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, package_size,
        package_price, quota_limit, quota_hard
@@ -143,9 +143,10 @@ FROM usage_quotas ORDER BY plan_id, position
 )SQL";
 inline constexpr const char* has_plan = "SELECT 1 FROM metered_plans WHERE id = $1";
 inline constexpr const char* save_plan = R"SQL(
-INSERT INTO metered_plans (id, name, currency, minor_units, rounding) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency,
-                               minor_units = EXCLUDED.minor_units, rounding = EXCLUDED.rounding, updated_at = now()
+                               minor_units = EXCLUDED.minor_units, rounding = EXCLUDED.rounding,
+                               ai_billing = EXCLUDED.ai_billing, updated_at = now()
 )SQL";
 inline constexpr const char* delete_meters = "DELETE FROM usage_quotas WHERE plan_id = $1";
 inline constexpr const char* save_meter = R"SQL(

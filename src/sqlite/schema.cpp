@@ -80,9 +80,14 @@ CREATE TABLE usage_quotas (
 // view of the daily rollup, and the library computes cycles from usage_daily).
 constexpr const char* drop_aggregation_v2 = "DROP TABLE usage_aggregation;";
 
-constexpr std::array<Migration, 2> all_migrations{{
+// Version 3: how a plan bills rate-card usage (Plan::ai), the exact JSON of its AiBilling;
+// NULL (every plan stored before) bills none.
+constexpr const char* plan_ai_billing_v3 = "ALTER TABLE metered_plans ADD COLUMN ai_billing TEXT;";
+
+constexpr std::array<Migration, 3> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
+    {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
 }};
 
 }  // namespace

@@ -70,15 +70,18 @@ struct SqliteStore::Impl {
     }
 
     void savePlan(const Plan& plan) {
+        const auto ai_billing = detail::aiBillingColumn(plan);
         db.prepare(
-              "INSERT INTO metered_plans (id, name, currency, minor_units, rounding) VALUES (?1, ?2, ?3, ?4, ?5) "
+              "INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
               "ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
-              "minor_units = excluded.minor_units, rounding = excluded.rounding")
+              "minor_units = excluded.minor_units, rounding = excluded.rounding, ai_billing = excluded.ai_billing")
             .bind(1, plan.id)
             .bind(2, plan.name)
             .bind(3, plan.currency.code)
             .bind(4, std::int64_t{plan.currency.minor_units})
             .bind(5, toString(plan.rounding))
+            .bindOptional(6, ai_billing)
             .run();
         db.prepare("DELETE FROM usage_quotas WHERE plan_id = ?1").bind(1, plan.id).run();
         auto insert = db.prepare(
@@ -306,11 +309,12 @@ std::vector<Account> SqliteStore::listAccounts() {
 
 std::vector<Plan> SqliteStore::loadPlans() {
     std::lock_guard lock(impl_->mutex);
-    auto plans = impl_->db.prepare("SELECT id, name, currency, minor_units, rounding FROM metered_plans ORDER BY id");
+    auto plans = impl_->db.prepare(
+        "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id");
     std::vector<detail::PlanRow> plan_rows;
     while (plans.step()) {
-        plan_rows.push_back(
-            {plans.text(0), plans.text(1), plans.text(2), static_cast<int>(plans.integer(3)), plans.text(4)});
+        plan_rows.push_back({plans.text(0), plans.text(1), plans.text(2), static_cast<int>(plans.integer(3)),
+                             plans.text(4), plans.optionalText(5)});
     }
     auto meters = impl_->db.prepare(
         "SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, "
