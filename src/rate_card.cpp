@@ -10,6 +10,7 @@
 #include "exact_json.h"
 #include "iso_date.h"
 #include "metered/errors.h"
+#include "standard_rate_card.h"
 #include "untrusted_text.h"
 #include "utf8.h"
 
@@ -555,6 +556,11 @@ std::string RateCard::toJson() const {
     return detail::dumpExact(
         Json{{"strip_date_suffix", strip_date_suffix_}, {"aliases", std::move(aliases)}, {"models", std::move(models)}},
         2);
+}
+
+const RateCard& RateCard::standard() {
+    static const RateCard card = fromJson(detail::standardRateCardJson());
+    return card;
 }
 
 RateCard RateCard::overlay(const RateCard& overrides) const {

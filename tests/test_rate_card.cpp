@@ -776,3 +776,92 @@ TEST_CASE("LiteLLM: per-second and per-character prices where the mode says what
     // 90.5 s × 0.0001 = 0.00905 (no increment: the seconds as measured).
     CHECK(priceTranscription(imported.card, "openai", "whisper-x", D("90.5"), when).total == D("0.00905"));
 }
+
+// ---- the shipped card --------------------------------------------------------------------
+
+TEST_CASE("the shipped card: loads, every price has its source, priced by hand", "[rate_card][standard]") {
+    const RateCard& card = RateCard::standard();
+    CHECK(&card == &RateCard::standard());  // parsed once
+    CHECK(card.modelCount() == 12);
+    CHECK(card.stripsDateSuffix());
+    for (const RateCardEntry& e : card.entries()) {
+        INFO(e.provider << "/" << e.model);
+        REQUIRE(e.source.has_value());
+        CHECK(e.source->url.starts_with("https://"));
+        CHECK(e.source->taken == sys_days(date::year(2026) / 12 / 1));
+        CHECK(e.effective_from == e.source->taken);  // a price applies from the day it was read
+    }
+    // The installed file and the built-in text are one card.
+    std::ifstream in(std::filesystem::path(METERED_SOURCE_DIR) / "data" / "rate-card.json", std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(RateCard::fromJson(text.str()).entries() == card.entries());
+
+    const Timestamp when = at(2026, 12, 2);
+    CHECK(card.find("openai", "gpt-4o", at(2026, 11, 30)) == nullptr);  // before the day it was read
+    // One sample call for each chat model: 10,000 fresh input, 2,000 cached, 1,000 output tokens.
+    const std::map<std::pair<std::string, std::string>, const char*> expected = {
+        // 10000 × 2.50 + 2000 × 1.25 + 1000 × 10 = 37500 per million → 0.0375
+        {{"openai", "gpt-4o"}, "0.0375"},
+        // 1500 + 150 + 600 = 2250 → 0.00225
+        {{"openai", "gpt-4o-mini"}, "0.00225"},
+        // 20000 + 1000 + 8000 = 29000 → 0.029
+        {{"openai", "gpt-4.1"}, "0.029"},
+        // 4000 + 200 + 1600 = 5800 → 0.0058
+        {{"openai", "gpt-4.1-mini"}, "0.0058"},
+        {{"openai", "o3"}, "0.029"},
+        // 11000 + 550 + 4400 = 15950 → 0.01595
+        {{"openai", "o4-mini"}, "0.01595"},
+        // 30000 + 600 + 15000 = 45600 → 0.0456
+        {{"anthropic", "claude-sonnet-4-20250514"}, "0.0456"},
+        // 8000 + 160 + 4000 = 12160 → 0.01216
+        {{"anthropic", "claude-3-5-haiku-latest"}, "0.01216"},
+        // 12500 + 250 + 10000 = 22750 → 0.02275
+        {{"google", "gemini-2.5-pro"}, "0.02275"},
+        // 3000 + 60 + 2500 = 5560 → 0.00556
+        {{"google", "gemini-2.5-flash"}, "0.00556"},
+    };
+    for (const auto& [key, total] : expected) {
+        INFO(key.first << "/" << key.second);
+        LlmUsage u = usageOf(key.first, key.second);
+        u.input_tokens = 10000;
+        u.cached_input_tokens = 2000;
+        u.output_tokens = 1000;
+        CHECK(priceLlmCall(card, u, when).total == D(total));
+    }
+    // Anthropic's two cache-write lifetimes: 1,000 of each on Haiku 3.5: 1000 × 1 + 1000 × 1.6 = 2600 → 0.0026.
+    LlmUsage haiku = usageOf("anthropic", "claude-3-5-haiku");
+    haiku.cache_write_tokens = 1000;
+    haiku.cache_write_1h_tokens = 1000;
+    CHECK(priceLlmCall(card, haiku, when).total == D("0.0026"));
+    // Reasoning at the output rate: o4-mini, 500 reasoning tokens × 4.40 per million = 0.0022.
+    LlmUsage o4 = usageOf("openai", "o4-mini-2025-04-16");
+    o4.reasoning_tokens = 500;
+    CHECK(priceLlmCall(card, o4, when).total == D("0.0022"));
+    // Gemini 2.5 Pro above 200k input: 250000 × 2.50 + 1000 × 15.00 = 640000 per million → 0.64.
+    LlmUsage pro = usageOf("google", "gemini-2.5-pro");
+    pro.input_tokens = 250000;
+    pro.output_tokens = 1000;
+    const LlmCost long_cost = priceLlmCall(card, pro, when);
+    CHECK(long_cost.long_context_above == 200000);
+    CHECK(long_cost.total == D("0.64"));
+    // Sonnet 4 above 200k: 250000 × 6 + 1000 × 22.50 = 1522500 per million → 1.5225.
+    LlmUsage sonnet = usageOf("anthropic", "claude-sonnet-4");
+    sonnet.input_tokens = 250000;
+    sonnet.output_tokens = 1000;
+    CHECK(priceLlmCall(card, sonnet, when).total == D("1.5225"));
+    // Gemini 2.5 Flash audio input: 1000 × 1.00 per million = 0.001.
+    LlmUsage flash = usageOf("google", "gemini-2.5-flash");
+    flash.audio_input_tokens = 1000;
+    CHECK(priceLlmCall(card, flash, when).total == D("0.001"));
+    // whisper-1 at $0.006 a minute: 90.5 s × 0.0001 = 0.00905; tts-1 at $15 per million characters: 0.015.
+    CHECK(priceTranscription(card, "openai", "whisper-1", D("90.5"), when).total == D("0.00905"));
+    CHECK(priceSpeech(card, "openai", "tts-1", 1000, when).total == D("0.015"));
+    // A host's own prices on top.
+    const RateCard mine = card.overlay(RateCard::fromJson(
+        R"({"models": {"openai/gpt-4o": {"prices": [{"from": "2026-01-01", "per": "1M", "input": 1, "output": 2}]}}})"));
+    LlmUsage u = usageOf("openai", "gpt-4o");
+    u.input_tokens = 1000000;
+    CHECK(priceLlmCall(mine, u, when).total == D("1"));
+    CHECK(mine.find("openai", "gpt-4o-mini", when) != nullptr);
+}

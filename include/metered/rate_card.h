@@ -247,6 +247,13 @@ public:
     /// everything it does not take is in the report.
     static LiteLlmImport fromLiteLlm(std::string_view json_text, const LiteLlmImportOptions& options = {});
 
+    /// The card metered ships (`data/rate-card.json`, built into the library, also
+    /// installed to share/metered/): list prices of common OpenAI, Anthropic and Google
+    /// chat models, one speech-to-text and one text-to-speech model, every entry with its
+    /// source page and the day it was read. Each price applies from that day on. Parsed
+    /// once, on first use; replace it, or `standard().overlay(yours)`.
+    static const RateCard& standard();
+
     /// This card with `overrides` layered on top: every model the overrides price has the
     /// overrides' entries (all dates) instead of this card's; aliases of the overrides
     /// win; date suffixes are stripped if either card strips them.
