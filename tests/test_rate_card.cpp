@@ -6,7 +6,9 @@
 #include "test_support.h"
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
+#include <new>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -21,6 +23,21 @@
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
 #include "metered/voice_pricing.h"
+
+// Counts the allocations of this thread while `counting` is set: pricing promises none.
+// (The replacement is the whole test program's operator new; it only adds a counter.)
+namespace {
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+    if (counting) ++allocations;
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace metered;
 using date::days;
@@ -775,6 +792,34 @@ TEST_CASE("LiteLLM: per-second and per-character prices where the mode says what
                                                                     {"chat-x", "input_cost_per_second"}});
     // 90.5 s × 0.0001 = 0.00905 (no increment: the seconds as measured).
     CHECK(priceTranscription(imported.card, "openai", "whisper-x", D("90.5"), when).total == D("0.00905"));
+}
+
+TEST_CASE("pricing an LLM call, a transcription or a speech allocates nothing", "[rate_card][voice]") {
+    const RateCard& c = voiceCard();
+    LlmUsage u = usageOf("openai", "gpt-4o");
+    u.input_tokens = 1000;
+    u.output_tokens = 100;
+    const Decimal seconds = D("15.001");
+    const Timestamp when = at(2025, 6, 1);
+    PricingFallback fallback;
+    fallback.fallback_model = "whisper-1";
+    allocations = 0;
+    counting = true;
+    const LlmCost llm = priceLlmCall(c, u, when);
+    const TranscriptionCost t = priceTranscription(c, "acme", "stt", seconds, when);
+    const TranscriptionCost f = priceTranscription(c, "openai", "whisper-9", seconds, when, fallback);
+    const SpeechCost s = priceSpeech(c, "openai", "tts-1", 1234, when);
+    counting = false;
+    CHECK(allocations == 0);
+    counting = true;  // the counter counts: a string of 100 characters allocates
+    static std::string probe;
+    probe.assign(100, 'x');
+    counting = false;
+    CHECK(allocations > 0);
+    CHECK(llm.total == D("0.0035"));  // 1000 × 0.0000025 + 100 × 0.00001
+    CHECK(t.total == D("0.014"));
+    CHECK(f.total == D("0.0015001"));
+    CHECK(s.total == D("0.01951"));
 }
 
 // ---- the shipped card --------------------------------------------------------------------
