@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Rate-card JSON and LiteLLM's format: any text is a card (and a report) or a
 // metered::Error with a valid UTF-8 message; a card that loads writes JSON that loads back
-// to the same card, and prices a call to its model without crashing.
+// to the same card, and prices a call (LLM, transcription, speech) to its model without crashing.
 #include <chrono>
 #include <cstdint>
 
 #include "fuzz_check.h"
 #include "metered/errors.h"
 #include "metered/rate_card.h"
+#include "metered/voice_pricing.h"
 
 using namespace metered;
 
@@ -27,6 +28,22 @@ void priceEach(const RateCard& card) {
             fallback.parent_rates = true;
             const LlmCost cost = priceLlmCall(card, usage, Timestamp(entry.effective_from), fallback);
             fuzz::require(!cost.total.isNegative(), "a negative cost");
+        } catch (const ValidationError& e) {
+            fuzz::requireValidMessage(e.what());
+        }
+        // Voice: every entry, priced or not by the second and the character.
+        try {
+            const TranscriptionCost cost = priceTranscription(
+                card, entry.provider, entry.model, Decimal::fromMantissa(15'001, 3), Timestamp(entry.effective_from));
+            fuzz::require(!cost.total.isNegative(), "a negative transcription cost");
+            fuzz::require(cost.billed_seconds >= cost.seconds, "fewer seconds billed than given");
+        } catch (const ValidationError& e) {
+            fuzz::requireValidMessage(e.what());
+        }
+        try {
+            const SpeechCost cost =
+                priceSpeech(card, entry.provider, entry.model, 1'000'000, Timestamp(entry.effective_from));
+            fuzz::require(!cost.total.isNegative(), "a negative speech cost");
         } catch (const ValidationError& e) {
             fuzz::requireValidMessage(e.what());
         }

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "exact_json.h"
@@ -54,6 +56,19 @@ bool isPriceField(std::string_view field) {
 
 constexpr std::size_t max_litellm_bytes = std::size_t{64} << 20;
 
+// The voice prices the importer takes, only where the model's `mode` makes their meaning
+// plain: a transcription model's input seconds of audio, a speech model's characters of
+// text. Elsewhere (a chat model's per-character or per-second prices) they are reported.
+enum class VoicePrice : std::uint8_t { none, per_second, per_character };
+
+VoicePrice voicePrice(std::string_view field, std::string_view mode) noexcept {
+    if (mode == "audio_transcription" && field == "input_cost_per_second") return VoicePrice::per_second;
+    if (mode == "audio_speech" && (field == "input_cost_per_character" || field == "output_cost_per_character")) {
+        return VoicePrice::per_character;
+    }
+    return VoicePrice::none;
+}
+
 class Importer {
 public:
     explicit Importer(const LiteLlmImportOptions& options) : options_(options) {}
@@ -67,9 +82,36 @@ public:
                       provider) != options_.reasoning_as_output_providers.end();
         std::map<std::int64_t, TokenPrices> tiers;  // threshold → the prices the file gives above it
         bool any_price = false;
+        std::string mode;
+        if (json.contains("mode") && json["mode"].is_string() && !detail::isExactNumber(json["mode"])) {
+            mode = json["mode"].get<std::string>();
+        }
         for (const auto& [field, value] : json.items()) {
             if (!isPriceField(field)) continue;
             const std::string& name = field;  // a structured binding is not captured (clang 14)
+            if (const VoicePrice voice = voicePrice(name, mode); voice != VoicePrice::none) {
+                // A character is priced like a token (the same bound); a second is not.
+                const auto price = read(key, field, value, voice == VoicePrice::per_character);
+                if (!price) continue;
+                std::optional<Decimal>& slot =
+                    voice == VoicePrice::per_second ? entry.rates.per_second : entry.rates.per_character;
+                if (slot && *slot != *price) {
+                    report(key, field,
+                           fmt::format(
+                               "{} conflicts with the {} price {} already read; not imported", price->toString(),
+                               voice == VoicePrice::per_second ? "per_second" : "per_character", slot->toString()));
+                    continue;
+                }
+                slot = *price;
+                any_price = true;
+                continue;
+            }
+            if (mode == "audio_transcription" && name == "output_cost_per_second") {
+                report(key, field,
+                       "not imported: a transcription is priced by its input seconds of audio "
+                       "(input_cost_per_second)");
+                continue;
+            }
             const auto mapping =
                 std::find_if(mappings.begin(), mappings.end(), [&](const Mapping& m) { return m.field == name; });
             if (mapping == mappings.end()) {
@@ -89,7 +131,9 @@ public:
             slot = *price;
             any_price = true;
         }
-        if (!any_price) report(key, "", "no token or request price the importer understands: every use is unpriced");
+        if (!any_price)
+            report(key, "",
+                   "no token, request, second or character price the importer understands: every use is unpriced");
         for (auto& [above, given] : tiers) {
             // A tier is a full set: the file gives some types above the threshold; the others
             // keep their base price, and the report says which.

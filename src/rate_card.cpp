@@ -10,6 +10,7 @@
 #include "exact_json.h"
 #include "iso_date.h"
 #include "metered/errors.h"
+#include "standard_rate_card.h"
 #include "untrusted_text.h"
 #include "utf8.h"
 
@@ -65,6 +66,26 @@ void checkPrice(const std::optional<Decimal>& price, const std::string& field) {
     if (price->significantScale() > max_token_price_scale) {
         throw ValidationError(field, fmt::format("more than {} fractional digits", max_token_price_scale));
     }
+}
+
+// Seconds of a minimum or an increment: up to a day, to the microsecond.
+const Decimal max_voice_seconds{86'400};
+constexpr int max_seconds_scale = 6;
+
+void checkSeconds(const Decimal& seconds, const std::string& field) {
+    if (seconds.isNegative()) throw ValidationError(field, "must not be negative");
+    if (seconds > max_voice_seconds) throw ValidationError(field, "above 86400 seconds (a day)");
+    if (seconds.significantScale() > max_seconds_scale) {
+        throw ValidationError(field, fmt::format("more than {} fractional digits", max_seconds_scale));
+    }
+}
+
+// A source's URL: what a name may hold, up to 2048 bytes.
+bool isValidUrl(std::string_view url) noexcept {
+    constexpr std::size_t max_url_bytes = 2048;
+    if (url.empty() || url.size() > max_url_bytes || !detail::isValidUtf8(url)) return false;
+    return std::none_of(url.begin(), url.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
 
 void checkPrices(const TokenPrices& prices, const std::string& path) {
@@ -132,6 +153,29 @@ TokenPrices readPrices(const Json& json, const Decimal& per, const std::string& 
     return prices;
 }
 
+Decimal readSeconds(const Json& value, const std::string& field) {
+    if (!value.is_number() && !value.is_string()) throw ValidationError(field, "must be a decimal number of seconds");
+    const Decimal seconds = detail::readDecimal(value, field).normalized();
+    checkSeconds(seconds, field);
+    return seconds;
+}
+
+PriceSource readSource(const Json& json, const std::string& at) {
+    requireObject(json, at);
+    onlyKeys(json, {"url", "taken"}, at);
+    if (!json.contains("url")) throw ValidationError(at + ".url", "missing (the page the prices were read on)");
+    if (!json.contains("taken")) throw ValidationError(at + ".taken", "missing (the day the prices were read)");
+    PriceSource source;
+    source.url = readString(json["url"], at + ".url");
+    if (!isValidUrl(source.url)) {
+        throw ValidationError(at + ".url", "must be 1-2048 bytes of UTF-8 without control characters");
+    }
+    const auto day = detail::parseIsoDate(readString(json["taken"], at + ".taken"));
+    if (!day) throw ValidationError(at + ".taken", "must be a date written YYYY-MM-DD");
+    source.taken = date::sys_days(*day);
+    return source;
+}
+
 std::int64_t readThreshold(const Json& value, const std::string& field) {
     if (value.is_number_unsigned()) {
         const auto v = value.get<std::uint64_t>();
@@ -144,9 +188,27 @@ RateCardEntry readEntry(const std::string& provider, const std::string& model, c
                         const std::string& at) {
     requireObject(json, at);
     onlyKeys(json,
-             {"from", "per", "reasoning_as_output", "long_context", "input", "cached_input", "cache_write",
-              "cache_write_1h", "output", "reasoning", "audio_input", "cached_audio_input", "audio_output",
-              "image_input", "cached_image_input", "per_request"},
+             {"from",
+              "per",
+              "reasoning_as_output",
+              "long_context",
+              "input",
+              "cached_input",
+              "cache_write",
+              "cache_write_1h",
+              "output",
+              "reasoning",
+              "audio_input",
+              "cached_audio_input",
+              "audio_output",
+              "image_input",
+              "cached_image_input",
+              "per_request",
+              "per_second",
+              "minimum_seconds",
+              "billing_increment_seconds",
+              "per_character",
+              "source"},
              at);
     RateCardEntry entry;
     entry.provider = provider;
@@ -157,6 +219,20 @@ RateCardEntry readEntry(const std::string& provider, const std::string& model, c
     entry.effective_from = date::sys_days(*day);
     const Decimal per = json.contains("per") ? perScale(json["per"], at + ".per") : Decimal(1);
     entry.rates.prices = readPrices(json, per, at);
+    if (json.contains("per_second")) {
+        entry.rates.per_second = readPrice(json["per_second"], Decimal(1), at + ".per_second");
+    }
+    if (json.contains("per_character")) {
+        entry.rates.per_character = readPrice(json["per_character"], per, at + ".per_character");
+    }
+    if (json.contains("minimum_seconds")) {
+        entry.rates.minimum_seconds = readSeconds(json["minimum_seconds"], at + ".minimum_seconds");
+    }
+    if (json.contains("billing_increment_seconds")) {
+        entry.rates.billing_increment_seconds =
+            readSeconds(json["billing_increment_seconds"], at + ".billing_increment_seconds");
+    }
+    if (json.contains("source")) entry.source = readSource(json["source"], at + ".source");
     if (json.contains("reasoning_as_output")) {
         if (!json["reasoning_as_output"].is_boolean()) {
             throw ValidationError(at + ".reasoning_as_output", "must be true or false");
@@ -251,8 +327,30 @@ const TokenPrices& ModelRates::pricesFor(std::int64_t input_tokens) const noexce
     return passed == long_context.begin() ? prices : std::prev(passed)->prices;
 }
 
+Decimal ModelRates::billedSeconds(const Decimal& seconds) const {
+    Decimal billed = max(seconds, minimum_seconds);
+    if (billing_increment_seconds && billed.signum() > 0) {
+        billed = ceilDivide(billed, *billing_increment_seconds) * *billing_increment_seconds;
+    }
+    return billed.normalized();
+}
+
 void ModelRates::validate(const std::string& path) const {
     checkPrices(prices, path);
+    checkPrice(per_second, path + ".per_second");
+    checkPrice(per_character, path + ".per_character");
+    checkSeconds(minimum_seconds, path + ".minimum_seconds");
+    if (!minimum_seconds.isZero() && !per_second) {
+        throw ValidationError(path + ".minimum_seconds", "a minimum without a per_second price");
+    }
+    if (billing_increment_seconds) {
+        const std::string field = path + ".billing_increment_seconds";
+        if (billing_increment_seconds->signum() <= 0) {
+            throw ValidationError(field, "must be above 0 (leave it out to bill the seconds as measured)");
+        }
+        checkSeconds(*billing_increment_seconds, field);
+        if (!per_second) throw ValidationError(field, "an increment without a per_second price");
+    }
     for (std::size_t i = 0; i < long_context.size(); ++i) {
         const std::string at = path + ".long_context[" + std::to_string(i) + "]";
         const std::int64_t above = long_context[i].above_input_tokens;
@@ -311,6 +409,10 @@ void RateCard::index() {
             throw ValidationError(path, "a model name must be 1-256 bytes of UTF-8 without control characters");
         }
         e.rates.validate(path + "[" + dayText(e.effective_from) + "]");
+        if (e.source && !isValidUrl(e.source->url)) {
+            throw ValidationError(path + "[" + dayText(e.effective_from) + "].source.url",
+                                  "must be 1-2048 bytes of UTF-8 without control characters");
+        }
         starts_.push_back(startOf(e.effective_from));
         auto [slot, fresh] = models_.try_emplace(Key{e.provider, e.model}, Slot{i, 0});
         if (!fresh && entries_[i - 1].effective_from == e.effective_from) {
@@ -431,6 +533,13 @@ std::string RateCard::toJson() const {
         entry["per"] = "1";
         entry = writePrices(e.rates.prices, std::move(entry));
         if (e.rates.reasoning_as_output) entry["reasoning_as_output"] = true;
+        if (e.rates.per_second) entry["per_second"] = detail::exactNumber(*e.rates.per_second);
+        if (!e.rates.minimum_seconds.isZero()) entry["minimum_seconds"] = detail::exactNumber(e.rates.minimum_seconds);
+        if (e.rates.billing_increment_seconds) {
+            entry["billing_increment_seconds"] = detail::exactNumber(*e.rates.billing_increment_seconds);
+        }
+        if (e.rates.per_character) entry["per_character"] = detail::exactNumber(*e.rates.per_character);
+        if (e.source) entry["source"] = Json{{"url", e.source->url}, {"taken", dayText(e.source->taken)}};
         if (!e.rates.long_context.empty()) {
             Json tiers = Json::array();
             for (const LongContextTier& tier : e.rates.long_context) {
@@ -447,6 +556,11 @@ std::string RateCard::toJson() const {
     return detail::dumpExact(
         Json{{"strip_date_suffix", strip_date_suffix_}, {"aliases", std::move(aliases)}, {"models", std::move(models)}},
         2);
+}
+
+const RateCard& RateCard::standard() {
+    static const RateCard card = fromJson(detail::standardRateCardJson());
+    return card;
 }
 
 RateCard RateCard::overlay(const RateCard& overrides) const {

@@ -6,7 +6,9 @@
 #include "test_support.h"
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
+#include <new>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -20,6 +22,22 @@
 #include "metered/errors.h"
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
+#include "metered/voice_pricing.h"
+
+// Counts the allocations of this thread while `counting` is set: pricing promises none.
+// (The replacement is the whole test program's operator new; it only adds a counter.)
+namespace {
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+    if (counting) ++allocations;
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace metered;
 using date::days;
@@ -525,17 +543,38 @@ TEST_CASE("LiteLLM: the public file imports exactly", "[rate_card]") {
                                           "input_cost_per_token_above_128k_tokens",
                                           "output_cost_per_token_above_128k_tokens"};
     std::size_t unmapped = 0;
+    std::size_t voice = 0;
     for (const auto& [key, model] : file.items()) {
         if (key == "sample_spec") continue;
+        const std::string mode = model.value("mode", "");
         for (const auto& [field, value] : model.items()) {
             const bool price = field.find("cost") != std::string::npos || field.find("pric") != std::string::npos;
             if (!price || mapped.contains(field)) continue;
+            // Voice prices are taken only where the model's mode says what they count.
+            if ((mode == "audio_transcription" && field == "input_cost_per_second") ||
+                (mode == "audio_speech" &&
+                 (field == "input_cost_per_character" || field == "output_cost_per_character"))) {
+                ++voice;
+                continue;
+            }
             ++unmapped;
             INFO(key << "." << field);
             CHECK(reported.contains({key, field}));
         }
     }
     CHECK(unmapped > 0);
+    CHECK(voice > 0);
+    // Transcription per second of input audio, speech per character of text; whisper's
+    // output_cost_per_second is reported, not added.
+    REQUIRE(imported.card.find("openai", "whisper-1", when) != nullptr);
+    CHECK(imported.card.find("openai", "whisper-1", when)->per_second == D("0.0001"));  // 0.0001
+    CHECK(reported.contains({"whisper-1", "output_cost_per_second"}));
+    CHECK_FALSE(reported.contains({"whisper-1", "input_cost_per_second"}));
+    CHECK(imported.card.find("openai", "tts-1", when)->per_character == D("0.000015"));  // 1.5e-05
+    CHECK_FALSE(reported.contains({"tts-1", "input_cost_per_character"}));
+    // A minute of audio: 60 × 0.0001 = 0.006; 1000 characters: 1000 × 0.000015 = 0.015.
+    CHECK(priceTranscription(imported.card, "openai", "whisper-1", D("60"), when).total == D("0.006"));
+    CHECK(priceSpeech(imported.card, "openai", "tts-1", 1000, when).total == D("0.015"));
     // The unit errors: W&B's per-million prices written per token.
     CHECK(reported.contains({"wandb/deepseek-ai/DeepSeek-R1-0528", "output_cost_per_token"}));
 
@@ -569,4 +608,305 @@ TEST_CASE("LiteLLM: the report on the public file, by field", "[.litellm_report]
             std::cout << p.model << " " << p.field << ": " << p.problem << "\n";
         }
     }
+}
+
+// ---- voice: per second, per character ---------------------------------------------------
+
+namespace {
+
+const char* const voice_json = R"({
+  "models": {
+    "acme/stt": {"prices": [{"from": "2025-01-01", "per_second": "0.0004", "minimum_seconds": 10,
+                             "billing_increment_seconds": 15, "per_request": "0.002"}]},
+    "acme/stt-per-second": {"prices": [{"from": "2025-01-01", "per_second": "0.0001",
+                                        "billing_increment_seconds": "1"}]},
+    "openai/whisper-1": {"prices": [{"from": "2025-01-01", "per_second": "0.0001",
+                                     "source": {"url": "https://platform.openai.com/docs/pricing", "taken": "2025-01-01"}}]},
+    "openai/tts-1": {"prices": [{"from": "2025-01-01", "per": "1M", "per_character": 15, "per_request": "0.001"}]},
+    "openai/gpt-4o": {"prices": [{"from": "2025-01-01", "per": "1M", "input": "2.50", "output": 10}]}
+  }
+})";
+
+const RateCard& voiceCard() {
+    static const RateCard c = RateCard::fromJson(voice_json);
+    return c;
+}
+
+TranscriptionCost stt(std::string_view model, const char* seconds) {
+    return priceTranscription(voiceCard(), "acme", model, D(seconds), at(2025, 6, 1));
+}
+
+}  // namespace
+
+TEST_CASE("transcription: minimum, then the started increment, then the request fee", "[rate_card][voice]") {
+    // acme/stt: 0.0004 per second, at least 10 s, per started 15 s, 0.002 per call.
+    const TranscriptionCost exact = stt("stt", "15");  // exactly one increment: 15 s
+    CHECK(exact.seconds == D("15"));
+    CHECK(exact.billed_seconds == D("15"));
+    CHECK(exact.cost == D("0.006"));  // 15 × 0.0004
+    CHECK(exact.per_request == D("0.002"));
+    CHECK(exact.total == D("0.008"));
+    CHECK(exact.provider == "acme");
+    CHECK(exact.model == "stt");
+    CHECK(exact.effective_from == sys_days(date::year(2025) / 1 / 1));
+    CHECK_FALSE(exact.fallback_model);
+    const TranscriptionCost over = stt("stt", "15.001");  // a second increment started: 30 s
+    CHECK(over.billed_seconds == D("30"));
+    CHECK(over.cost == D("0.012"));
+    CHECK(over.total == D("0.014"));
+    const TranscriptionCost empty = stt("stt", "0");  // an empty call still pays the minimum: 10 s → 15 s
+    CHECK(empty.billed_seconds == D("15"));
+    CHECK(empty.total == D("0.008"));
+    CHECK(stt("stt", "3").billed_seconds == D("15"));
+    CHECK(stt("stt", "45").billed_seconds == D("45"));
+    CHECK(stt("stt", "45.5").total == D("0.026"));  // 60 × 0.0004 + 0.002
+    // Per started second: 12.345 s → 13 s → 0.0013.
+    CHECK(stt("stt-per-second", "12.345").billed_seconds == D("13"));
+    CHECK(stt("stt-per-second", "12.345").total == D("0.0013"));
+    CHECK(stt("stt-per-second", "12").total == D("0.0012"));
+    // No increment: the seconds as measured, to the microsecond; no minimum: 0 s is free.
+    const TranscriptionCost whisper =
+        priceTranscription(voiceCard(), "openai", "whisper-1", D("12.345678"), at(2025, 6, 1));
+    CHECK(whisper.billed_seconds == D("12.345678"));
+    CHECK(whisper.total == D("0.0012345678"));
+    CHECK(priceTranscription(voiceCard(), "openai", "whisper-1", D("0"), at(2025, 6, 1)).total == D("0"));
+}
+
+TEST_CASE("speech: characters times the per-character price, plus the request fee", "[rate_card][voice]") {
+    // tts-1: 15 per million characters = 0.000015 each; 0.001 per call.
+    const SpeechCost c = priceSpeech(voiceCard(), "openai", "tts-1", 1234, at(2025, 6, 1));
+    CHECK(c.characters == 1234);
+    CHECK(c.cost == D("0.01851"));  // 1234 × 0.000015
+    CHECK(c.per_request == D("0.001"));
+    CHECK(c.total == D("0.01951"));
+    CHECK(c.model == "tts-1");
+    CHECK(priceSpeech(voiceCard(), "openai", "tts-1", 0, at(2025, 6, 1)).total == D("0.001"));
+    CHECK(voiceCard().find("openai", "tts-1", at(2025, 6, 1))->per_character == D("0.000015"));
+}
+
+TEST_CASE("voice pricing errors name the field; fallback is flagged", "[rate_card][voice]") {
+    const RateCard& c = voiceCard();
+    const Timestamp when = at(2025, 6, 1);
+    const auto seconds = [&](const char* s) {
+        return errorField([&] { priceTranscription(c, "openai", "whisper-1", D(s), when); });
+    };
+    CHECK(seconds("-1") == "seconds");
+    CHECK(seconds("10000000.000001") == "seconds");
+    CHECK(seconds("1.0000001") == "seconds");  // beyond the microsecond
+    CHECK(seconds("10000000") == "");
+    CHECK(errorField([&] { priceTranscription(c, "openai", "whisper-9", D("1"), when); }) == "model");
+    CHECK(errorField([&] { priceTranscription(c, "openai", "whisper-1", D("1"), at(2024, 6, 1)); }) == "model");
+    CHECK(errorField([&] { priceTranscription(c, "openai", "gpt-4o", D("1"), when); }) == "seconds");
+    CHECK(errorField([&] { priceSpeech(c, "openai", "whisper-1", 5, when); }) == "characters");
+    CHECK(errorField([&] { priceSpeech(c, "openai", "tts-1", -1, when); }) == "characters");
+    CHECK(errorField([&] { priceSpeech(c, "openai", "tts-1", max_speech_characters + 1, when); }) == "characters");
+    CHECK(errorField([&] { priceSpeech(c, "openai", "tts-9", 5, when); }) == "model");
+    PricingFallback fallback;
+    fallback.fallback_model = "whisper-1";
+    const TranscriptionCost f = priceTranscription(c, "openai", "whisper-9", D("10"), when, fallback);
+    CHECK(f.fallback_model);
+    CHECK(f.model == "whisper-1");
+    CHECK(f.total == D("0.001"));
+    fallback.fallback_provider = "acme";
+    fallback.fallback_model = "stt";
+    CHECK(priceTranscription(c, "openai", "whisper-9", D("1"), when, fallback).total == D("0.008"));
+}
+
+TEST_CASE("voice rates: validation and JSON paths", "[rate_card][voice]") {
+    ModelRates r;
+    r.minimum_seconds = D("5");
+    CHECK(errorField([&] { r.validate("x"); }) == "x.minimum_seconds");  // without a per_second price
+    r.per_second = D("0.0001");
+    CHECK(errorField([&] { r.validate("x"); }) == "");
+    r.billing_increment_seconds = D("0");
+    CHECK(errorField([&] { r.validate("x"); }) == "x.billing_increment_seconds");
+    r.billing_increment_seconds = D("0.5");
+    CHECK(r.billedSeconds(D("0.2")) == D("5"));     // the minimum
+    CHECK(r.billedSeconds(D("5.01")) == D("5.5"));  // a started half second
+    r.per_character = D("-1");
+    CHECK(errorField([&] { r.validate("x"); }) == "x.per_character");
+
+    const auto field = [](const std::string& json) { return errorField([&] { RateCard::fromJson(json); }); };
+    const std::string m = R"({"models": {"acme/v": {"prices": [{"from": "2025-01-01", )";
+    const std::string p = "models[\"acme/v\"].prices[0].";
+    CHECK(field(m + R"("per_second": -1}]}}})") == p + "per_second");
+    CHECK(field(m + R"("per_second": "x"}]}}})") == p + "per_second");
+    CHECK(field(m + R"("per_character": -0.1}]}}})") == p + "per_character");
+    CHECK(field(m + R"("per_second": 1, "billing_increment_seconds": 0}]}}})") == p + "billing_increment_seconds");
+    CHECK(field(m + R"("per_second": 1, "billing_increment_seconds": 86401}]}}})") == p + "billing_increment_seconds");
+    CHECK(field(m + R"("per_second": 1, "minimum_seconds": -1}]}}})") == p + "minimum_seconds");
+    CHECK(field(m + R"("per_second": 1, "minimum_seconds": "1.0000001"}]}}})") == p + "minimum_seconds");
+    CHECK(field(m + R"("per_second": 1, "minimum_seconds": true}]}}})") == p + "minimum_seconds");
+    CHECK(field(m + R"("minimum_seconds": 10}]}}})") == p + "minimum_seconds");
+    CHECK(field(m + R"("billing_increment_seconds": 15}]}}})") == p + "billing_increment_seconds");
+    CHECK(field(m + R"("input": 1, "source": "openai"}]}}})") == p + "source");
+    CHECK(field(m + R"("input": 1, "source": {"url": "https://x"}}]}}})") == p + "source.taken");
+    CHECK(field(m + R"("input": 1, "source": {"taken": "2025-01-01"}}]}}})") == p + "source.url");
+    CHECK(field(m + R"("input": 1, "source": {"url": "", "taken": "2025-01-01"}}]}}})") == p + "source.url");
+    CHECK(field(m + R"("input": 1, "source": {"url": "https://x", "taken": "2025-13-01"}}]}}})") == p + "source.taken");
+    CHECK(field(m + R"("input": 1, "source": {"url": "https://x", "taken": "2025-01-01", "by": 1}}]}}})") ==
+          p + "source.by");
+    // per_second is never scaled by `per`; per_character is, like a token price.
+    const RateCard scaled =
+        RateCard::fromJson(m + R"("per": "1K", "per_second": "0.0001", "per_character": "0.03"}]}}})");
+    CHECK(scaled.entries()[0].rates.per_second == D("0.0001"));
+    CHECK(scaled.entries()[0].rates.per_character == D("0.00003"));
+}
+
+TEST_CASE("voice rates and sources: JSON round trip", "[rate_card][voice]") {
+    const RateCard again = RateCard::fromJson(voiceCard().toJson());
+    CHECK(again.entries() == voiceCard().entries());
+    const RateCardEntry* whisper = again.findEntry("openai", "whisper-1", at(2025, 6, 1));
+    REQUIRE(whisper != nullptr);
+    REQUIRE(whisper->source.has_value());
+    CHECK(whisper->source->url == "https://platform.openai.com/docs/pricing");
+    CHECK(whisper->source->taken == sys_days(date::year(2025) / 1 / 1));
+    const ModelRates* stt = again.find("acme", "stt", at(2025, 6, 1));
+    CHECK(stt->minimum_seconds == D("10"));
+    CHECK(stt->billing_increment_seconds == D("15"));
+    CHECK_FALSE(again.find("acme", "stt-per-second", at(2025, 6, 1))->minimum_seconds.isNegative());
+}
+
+TEST_CASE("LiteLLM: per-second and per-character prices where the mode says what they count", "[rate_card][voice]") {
+    const LiteLlmImport imported = RateCard::fromLiteLlm(R"({
+      "whisper-x": {"litellm_provider": "openai", "mode": "audio_transcription",
+                    "input_cost_per_second": 0.0001, "output_cost_per_second": 0.0001},
+      "tts-x": {"litellm_provider": "openai", "mode": "audio_speech", "input_cost_per_character": 1.5e-05},
+      "tts-y": {"litellm_provider": "openai", "mode": "audio_speech", "input_cost_per_character": 1.5e-05,
+                "output_cost_per_character": 3e-05},
+      "chat-x": {"litellm_provider": "vertex", "mode": "chat", "input_cost_per_token": 1e-06,
+                 "input_cost_per_character": 2.5e-07, "input_cost_per_second": 0.001}
+    })");
+    const Timestamp when = at(2025, 1, 1);
+    CHECK(imported.card.find("openai", "whisper-x", when)->per_second == D("0.0001"));
+    CHECK(imported.card.find("openai", "tts-x", when)->per_character == D("0.000015"));
+    CHECK(imported.card.find("openai", "tts-y", when)->per_character ==
+          D("0.000015"));  // the first, the other reported
+    CHECK_FALSE(imported.card.find("vertex", "chat-x", when)->per_character.has_value());
+    CHECK_FALSE(imported.card.find("vertex", "chat-x", when)->per_second.has_value());
+    std::set<std::pair<std::string, std::string>> reported;
+    for (const LiteLlmProblem& problem : imported.problems) reported.emplace(problem.model, problem.field);
+    CHECK(reported == std::set<std::pair<std::string, std::string>>{{"whisper-x", "output_cost_per_second"},
+                                                                    {"tts-y", "output_cost_per_character"},
+                                                                    {"chat-x", "input_cost_per_character"},
+                                                                    {"chat-x", "input_cost_per_second"}});
+    // 90.5 s × 0.0001 = 0.00905 (no increment: the seconds as measured).
+    CHECK(priceTranscription(imported.card, "openai", "whisper-x", D("90.5"), when).total == D("0.00905"));
+}
+
+TEST_CASE("pricing an LLM call, a transcription or a speech allocates nothing", "[rate_card][voice]") {
+    const RateCard& c = voiceCard();
+    LlmUsage u = usageOf("openai", "gpt-4o");
+    u.input_tokens = 1000;
+    u.output_tokens = 100;
+    const Decimal seconds = D("15.001");
+    const Timestamp when = at(2025, 6, 1);
+    PricingFallback fallback;
+    fallback.fallback_model = "whisper-1";
+    allocations = 0;
+    counting = true;
+    const LlmCost llm = priceLlmCall(c, u, when);
+    const TranscriptionCost t = priceTranscription(c, "acme", "stt", seconds, when);
+    const TranscriptionCost f = priceTranscription(c, "openai", "whisper-9", seconds, when, fallback);
+    const SpeechCost s = priceSpeech(c, "openai", "tts-1", 1234, when);
+    counting = false;
+    CHECK(allocations == 0);
+    counting = true;  // the counter counts: a string of 100 characters allocates
+    static std::string probe;
+    probe.assign(100, 'x');
+    counting = false;
+    CHECK(allocations > 0);
+    CHECK(llm.total == D("0.0035"));  // 1000 × 0.0000025 + 100 × 0.00001
+    CHECK(t.total == D("0.014"));
+    CHECK(f.total == D("0.0015001"));
+    CHECK(s.total == D("0.01951"));
+}
+
+// ---- the shipped card --------------------------------------------------------------------
+
+TEST_CASE("the shipped card: loads, every price has its source, priced by hand", "[rate_card][standard]") {
+    const RateCard& card = RateCard::standard();
+    CHECK(&card == &RateCard::standard());  // parsed once
+    CHECK(card.modelCount() == 12);
+    CHECK(card.stripsDateSuffix());
+    for (const RateCardEntry& e : card.entries()) {
+        INFO(e.provider << "/" << e.model);
+        REQUIRE(e.source.has_value());
+        CHECK(e.source->url.starts_with("https://"));
+        CHECK(e.source->taken == sys_days(date::year(2026) / 12 / 1));
+        CHECK(e.effective_from == e.source->taken);  // a price applies from the day it was read
+    }
+    // The installed file and the built-in text are one card.
+    std::ifstream in(std::filesystem::path(METERED_SOURCE_DIR) / "data" / "rate-card.json", std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(RateCard::fromJson(text.str()).entries() == card.entries());
+
+    const Timestamp when = at(2026, 12, 2);
+    CHECK(card.find("openai", "gpt-4o", at(2026, 11, 30)) == nullptr);  // before the day it was read
+    // One sample call for each chat model: 10,000 fresh input, 2,000 cached, 1,000 output tokens.
+    const std::map<std::pair<std::string, std::string>, const char*> expected = {
+        // 10000 × 2.50 + 2000 × 1.25 + 1000 × 10 = 37500 per million → 0.0375
+        {{"openai", "gpt-4o"}, "0.0375"},
+        // 1500 + 150 + 600 = 2250 → 0.00225
+        {{"openai", "gpt-4o-mini"}, "0.00225"},
+        // 20000 + 1000 + 8000 = 29000 → 0.029
+        {{"openai", "gpt-4.1"}, "0.029"},
+        // 4000 + 200 + 1600 = 5800 → 0.0058
+        {{"openai", "gpt-4.1-mini"}, "0.0058"},
+        {{"openai", "o3"}, "0.029"},
+        // 11000 + 550 + 4400 = 15950 → 0.01595
+        {{"openai", "o4-mini"}, "0.01595"},
+        // 30000 + 600 + 15000 = 45600 → 0.0456
+        {{"anthropic", "claude-sonnet-4-20250514"}, "0.0456"},
+        // 8000 + 160 + 4000 = 12160 → 0.01216
+        {{"anthropic", "claude-3-5-haiku-latest"}, "0.01216"},
+        // 12500 + 250 + 10000 = 22750 → 0.02275
+        {{"google", "gemini-2.5-pro"}, "0.02275"},
+        // 3000 + 60 + 2500 = 5560 → 0.00556
+        {{"google", "gemini-2.5-flash"}, "0.00556"},
+    };
+    for (const auto& [key, total] : expected) {
+        INFO(key.first << "/" << key.second);
+        LlmUsage u = usageOf(key.first, key.second);
+        u.input_tokens = 10000;
+        u.cached_input_tokens = 2000;
+        u.output_tokens = 1000;
+        CHECK(priceLlmCall(card, u, when).total == D(total));
+    }
+    // Anthropic's two cache-write lifetimes: 1,000 of each on Haiku 3.5: 1000 × 1 + 1000 × 1.6 = 2600 → 0.0026.
+    LlmUsage haiku = usageOf("anthropic", "claude-3-5-haiku");
+    haiku.cache_write_tokens = 1000;
+    haiku.cache_write_1h_tokens = 1000;
+    CHECK(priceLlmCall(card, haiku, when).total == D("0.0026"));
+    // Reasoning at the output rate: o4-mini, 500 reasoning tokens × 4.40 per million = 0.0022.
+    LlmUsage o4 = usageOf("openai", "o4-mini-2025-04-16");
+    o4.reasoning_tokens = 500;
+    CHECK(priceLlmCall(card, o4, when).total == D("0.0022"));
+    // Gemini 2.5 Pro above 200k input: 250000 × 2.50 + 1000 × 15.00 = 640000 per million → 0.64.
+    LlmUsage pro = usageOf("google", "gemini-2.5-pro");
+    pro.input_tokens = 250000;
+    pro.output_tokens = 1000;
+    const LlmCost long_cost = priceLlmCall(card, pro, when);
+    CHECK(long_cost.long_context_above == 200000);
+    CHECK(long_cost.total == D("0.64"));
+    // Sonnet 4 above 200k: 250000 × 6 + 1000 × 22.50 = 1522500 per million → 1.5225.
+    LlmUsage sonnet = usageOf("anthropic", "claude-sonnet-4");
+    sonnet.input_tokens = 250000;
+    sonnet.output_tokens = 1000;
+    CHECK(priceLlmCall(card, sonnet, when).total == D("1.5225"));
+    // Gemini 2.5 Flash audio input: 1000 × 1.00 per million = 0.001.
+    LlmUsage flash = usageOf("google", "gemini-2.5-flash");
+    flash.audio_input_tokens = 1000;
+    CHECK(priceLlmCall(card, flash, when).total == D("0.001"));
+    // whisper-1 at $0.006 a minute: 90.5 s × 0.0001 = 0.00905; tts-1 at $15 per million characters: 0.015.
+    CHECK(priceTranscription(card, "openai", "whisper-1", D("90.5"), when).total == D("0.00905"));
+    CHECK(priceSpeech(card, "openai", "tts-1", 1000, when).total == D("0.015"));
+    // A host's own prices on top.
+    const RateCard mine = card.overlay(RateCard::fromJson(
+        R"({"models": {"openai/gpt-4o": {"prices": [{"from": "2026-01-01", "per": "1M", "input": 1, "output": 2}]}}})"));
+    LlmUsage u = usageOf("openai", "gpt-4o");
+    u.input_tokens = 1000000;
+    CHECK(priceLlmCall(mine, u, when).total == D("1"));
+    CHECK(mine.find("openai", "gpt-4o-mini", when) != nullptr);
 }

@@ -29,3 +29,4 @@
 #include "metered/usage_store.h"
 #include "metered/usage_total.h"
 #include "metered/version.h"
+#include "metered/voice_pricing.h"

@@ -95,6 +95,19 @@ struct METERED_API ModelRates {
     /// Long-context tiers, thresholds strictly increasing; the highest threshold the
     /// request's input passes applies.
     std::vector<LongContextTier> long_context;
+    /// Speech-to-text: the price of one second of audio (priceTranscription), never scaled
+    /// by the JSON form's `per`. Absent: the model does not price audio by the second.
+    std::optional<Decimal> per_second;
+    /// The fewest seconds one call is billed (0: no minimum); a call shorter than this, an
+    /// empty one included, is billed this many seconds. Only with `per_second`.
+    Decimal minimum_seconds;
+    /// Bill per started increment of this many seconds ("per started 15 s": 15 → 16 s is
+    /// billed as 30 s; 1 → per started second). Absent: the seconds as measured, fractions
+    /// included (12.345 s is billed 12.345 s). Above 0 when given. Only with `per_second`.
+    std::optional<Decimal> billing_increment_seconds;
+    /// Text-to-speech: the price of one character of input text (priceSpeech). Absent:
+    /// the model does not price by the character.
+    std::optional<Decimal> per_character;
     /// The provider bills reasoning tokens as output (OpenAI, Anthropic and Google do):
     /// reasoning without a price of its own takes the output price, as the documented rule
     /// of this model and not a fallback. An explicit `reasoning` price always wins.
@@ -102,13 +115,28 @@ struct METERED_API ModelRates {
 
     /// The prices a request with `input_tokens` of input (inputTokenTotal()) takes.
     const TokenPrices& pricesFor(std::int64_t input_tokens) const noexcept;
+    /// The seconds a call of `seconds` is billed: at least `minimum_seconds`, then rounded
+    /// up to a whole number of `billing_increment_seconds` (if given). Exact; 0 stays 0
+    /// only without a minimum. Throws ArithmeticError only beyond the bounds validate()
+    /// and priceTranscription() keep.
+    Decimal billedSeconds(const Decimal& seconds) const;
 
     /// Throws ValidationError naming `path` + "." + the field for a negative price, a
     /// per-token price above 10^6 or with more than 18 fractional digits, a threshold
-    /// outside 0..max_llm_count or not above the one before.
+    /// outside 0..max_llm_count or not above the one before; a `minimum_seconds` or
+    /// `billing_increment_seconds` negative, above 86400, with more than 6 fractional
+    /// digits or without a `per_second` price; an increment of 0.
     void validate(const std::string& path) const;
 
     friend bool operator==(const ModelRates&, const ModelRates&) = default;
+};
+
+/// Where a price was taken from: the public page, and the day it was read there.
+struct METERED_API PriceSource {
+    std::string url;  ///< 1-2048 bytes of UTF-8 without control characters
+    date::sys_days taken{};
+
+    friend bool operator==(const PriceSource&, const PriceSource&) = default;
 };
 
 /// One model's rates from a day on (00:00 UTC), until a later entry of the same model.
@@ -117,6 +145,8 @@ struct METERED_API RateCardEntry {
     std::string model;     ///< "gpt-4o"; may contain '/'
     date::sys_days effective_from{};
     ModelRates rates;
+    /// Where these prices come from (every entry of the shipped card says), or nothing.
+    std::optional<PriceSource> source;
 
     friend bool operator==(const RateCardEntry&, const RateCardEntry&) = default;
 };
@@ -183,7 +213,12 @@ struct LiteLlmImport;
 ///       "long_context": [{"above": 128000, "input": "2.50", "output": "10.00"}]}]}}}
 /// @endcode
 /// Price fields: the toString() names of TokenType and `per_request` (per request, never
-/// scaled by `per`). A tier takes its entry's `per`.
+/// scaled by `per`). A tier takes its entry's `per`. Voice fields of an entry (not of a
+/// tier): `per_second` (per second of audio, never scaled by `per`), `minimum_seconds`,
+/// `billing_increment_seconds`, `per_character` (scaled by `per` like a token price, so
+/// `"per": "1M", "per_character": 15` is $15 per million characters, as providers publish
+/// it). `source` is `{"url": "https://…", "taken": "YYYY-MM-DD"}`: where the entry's prices
+/// were read, and when.
 class METERED_API RateCard {
 public:
     /// An empty card: every model is unknown.
@@ -211,6 +246,13 @@ public:
     /// ValidationError only for text that is not a JSON object of objects or over 64 MiB;
     /// everything it does not take is in the report.
     static LiteLlmImport fromLiteLlm(std::string_view json_text, const LiteLlmImportOptions& options = {});
+
+    /// The card metered ships (`data/rate-card.json`, built into the library, also
+    /// installed to share/metered/): list prices of common OpenAI, Anthropic and Google
+    /// chat models, one speech-to-text and one text-to-speech model, every entry with its
+    /// source page and the day it was read. Each price applies from that day on. Parsed
+    /// once, on first use; replace it, or `standard().overlay(yours)`.
+    static const RateCard& standard();
 
     /// This card with `overrides` layered on top: every model the overrides price has the
     /// overrides' entries (all dates) instead of this card's; aliases of the overrides
@@ -278,7 +320,8 @@ private:
 struct METERED_API LiteLlmImport {
     RateCard card;
     /// Everything not taken as it is, in the file's order: price fields it does not
-    /// understand (per second, per character, per image, batch and priority prices, …),
+    /// understand (per second and per character outside transcription and speech models,
+    /// per image, batch and priority prices, …),
     /// prices above the bound or negative, long-context tiers that take a base price for a
     /// type the file gives no long-context price for, models with no token price at all.
     std::vector<LiteLlmProblem> problems;
@@ -290,7 +333,8 @@ struct METERED_API LiteLlmImport {
 /// model or a token count without a price is a ValidationError.
 struct METERED_API PricingFallback {
     /// For a model the card does not price at that time: this model's entry
-    /// (provider, model), flagged in LlmCost::fallback_model.
+    /// (provider, model), flagged in LlmCost::fallback_model (and in TranscriptionCost and
+    /// SpeechCost, voice_pricing.h).
     std::optional<std::string> fallback_provider;
     std::optional<std::string> fallback_model;
     /// A type without a price takes its parentType()'s price (walking up: cache_write_1h →
