@@ -85,7 +85,8 @@ Json writeAiBilling(const AiBilling& ai) {
         if (pricing.markup_percent) model["markup_percent"] = exactNumber(*pricing.markup_percent);
         Json prices = Json::object();
         for (std::size_t i = 0; i < usage_part_count; ++i) {
-            if (pricing.prices[i]) prices[std::string(toString(static_cast<UsagePart>(i)))] = exactNumber(*pricing.prices[i]);
+            if (pricing.prices[i])
+                prices[std::string(toString(static_cast<UsagePart>(i)))] = exactNumber(*pricing.prices[i]);
         }
         if (!prices.empty()) model["prices"] = std::move(prices);
         models[pricing.model] = std::move(model);

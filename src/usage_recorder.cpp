@@ -11,6 +11,7 @@
 #include "async/event_codec.h"
 #include "async/pipeline.h"
 #include "async/sharded_counter.h"
+#include "decimal_access.h"
 #include "event_checks.h"
 #include "metered/errors.h"
 #include "utf8.h"
@@ -39,12 +40,27 @@ public:
         fields_[count_++] = {FieldKind::json, key,
                              std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data()))};
     }
+    // A non-negative decimal as a JSON number, written without allocating.
+    void decimal(std::string_view key, const Decimal& value) {
+        auto& buffer = numbers_[count_];
+        auto mantissa = detail::DecimalAccess::mantissa(value);
+        const int scale = value.scale();
+        char* end = buffer.data() + buffer.size();
+        char* p = end;
+        for (int digit = 0; mantissa != 0 || digit <= scale; ++digit) {
+            if (digit == scale && scale > 0) *--p = '.';
+            *--p = static_cast<char>('0' + static_cast<int>(mantissa % 10));
+            mantissa /= 10;
+        }
+        fields_[count_++] = {FieldKind::json, key, std::string_view(p, static_cast<std::size_t>(end - p))};
+    }
     std::span<const DraftField> view() const noexcept { return {fields_.data(), count_}; }
 
 private:
-    // Left uninitialized on purpose: only the first count_ entries are ever read.
+    // Left uninitialized on purpose: only the first count_ entries are ever read. A number
+    // buffer holds any Decimal (38 digits, a point).
     std::array<DraftField, 6> fields_;
-    std::array<std::array<char, 24>, 6> numbers_;
+    std::array<std::array<char, 48>, 6> numbers_;
     std::size_t count_ = 0;
 };
 
@@ -129,7 +145,10 @@ struct UsageRecorder::Impl {
           default_clock(!o.clock),
           options(std::move(o)),
           reports(store, initialPriceBook(*store, options), options.clock ? options.clock : Clock(systemNow)),
-          rate_card(options.rate_card ? options.rate_card : std::make_shared<const RateCard>()) {
+          rate_card(options.rate_card
+                        ? options.rate_card
+                        // The shipped card lives as long as the program: not owned.
+                        : std::shared_ptr<const RateCard>(std::shared_ptr<void>(), &RateCard::standard())) {
         if (!options.clock) options.clock = systemNow;
         if (options.mode == RecordMode::async) {
             const AsyncOptions& async = options.async;
@@ -157,6 +176,19 @@ struct UsageRecorder::Impl {
         const Timestamp at = now();
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
         return submit(draft, record, at);
+    }
+
+    // Records a rate-card draft (occurred_at and parts set) at `cost`, counting a fallback.
+    template <class Cost>
+    Receipt submitPriced(detail::EventDraft& draft, const Cost& cost, const DraftFields& fields, bool fallback,
+                         const RecordOptions& record, Timestamp now) {
+        draft.unit_price = cost.total;
+        draft.model_provider = cost.provider;
+        draft.model_name = cost.model;
+        draft.fields = fields.view();
+        const Receipt receipt = submit(draft, record, now);
+        if (fallback) priced_with_fallback.add(1);
+        return receipt;
     }
 
     // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
@@ -248,15 +280,59 @@ LlmReceipt UsageRecorder::recordLlmCall(const BusinessId& business, const LlmUsa
     const std::string_view fallback = fallbackText(receipt.cost);
     fields.text("pricing_fallback", fallback);
     if (receipt.cost.fallback_model) fields.text("requested_model", usage.model);
-    draft.unit_price = receipt.cost.total;
-    draft.model_provider = receipt.cost.provider;
-    draft.model_name = receipt.cost.model;
     draft.parts = parts.view();
-    draft.fields = fields.view();
-    const Receipt stored = impl.submit(draft, options, now);
-    if (!fallback.empty()) impl.priced_with_fallback.add(1);
-    receipt.id = stored.id;
-    receipt.outcome = stored.outcome;
+    const Receipt recorded = impl.submitPriced(draft, receipt.cost, fields, !fallback.empty(), options, now);
+    receipt.id = recorded.id;
+    receipt.outcome = recorded.outcome;
+    return receipt;
+}
+
+TranscriptionReceipt UsageRecorder::recordTranscription(const BusinessId& business, const Transcription& call,
+                                                        const RecordOptions& options) {
+    Impl& impl = *impl_;
+    const Timestamp now = impl.now();
+    auto draft = draftOf(business, EventType::transcription(), Decimal(1));
+    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
+    TranscriptionReceipt receipt{.cost = priceTranscription(*impl.rate_card, call.provider, call.model, call.seconds,
+                                                            draft.occurred_at, impl.options.pricing_fallback)};
+    const std::array<PricedPart, 2> parts = {
+        PricedPart{UsagePart::requests, Decimal(1), receipt.cost.per_request},
+        PricedPart{UsagePart::audio_seconds, receipt.cost.billed_seconds, receipt.cost.cost}};
+    DraftFields fields;
+    fields.decimal("seconds", call.seconds);
+    fields.text("sessionId", call.session_id);
+    if (receipt.cost.fallback_model) {
+        fields.text("pricing_fallback", "model");
+        fields.text("requested_model", call.model);
+    }
+    draft.parts = parts;
+    const Receipt recorded = impl.submitPriced(draft, receipt.cost, fields, receipt.cost.fallback_model, options, now);
+    receipt.id = recorded.id;
+    receipt.outcome = recorded.outcome;
+    return receipt;
+}
+
+SpeechReceipt UsageRecorder::recordSpeech(const BusinessId& business, const Speech& call,
+                                          const RecordOptions& options) {
+    Impl& impl = *impl_;
+    const Timestamp now = impl.now();
+    auto draft = draftOf(business, EventType::speech(), Decimal(1));
+    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
+    SpeechReceipt receipt{.cost = priceSpeech(*impl.rate_card, call.provider, call.model, call.characters,
+                                              draft.occurred_at, impl.options.pricing_fallback)};
+    const std::array<PricedPart, 2> parts = {
+        PricedPart{UsagePart::requests, Decimal(1), receipt.cost.per_request},
+        PricedPart{UsagePart::characters, Decimal(call.characters), receipt.cost.cost}};
+    DraftFields fields;
+    fields.text("sessionId", call.session_id);
+    if (receipt.cost.fallback_model) {
+        fields.text("pricing_fallback", "model");
+        fields.text("requested_model", call.model);
+    }
+    draft.parts = parts;
+    const Receipt recorded = impl.submitPriced(draft, receipt.cost, fields, receipt.cost.fallback_model, options, now);
+    receipt.id = recorded.id;
+    receipt.outcome = recorded.outcome;
     return receipt;
 }
 

@@ -25,6 +25,8 @@ constexpr std::string_view card_json = R"({"models": {
     {"from": "2024-05-13", "per": "1M", "input": "5.00", "output": "15.00", "reasoning_as_output": true},
     {"from": "2024-10-01", "per": "1M", "input": "2.50", "cached_input": "1.25", "output": "10.00",
      "reasoning_as_output": true}]},
+  "deepgram/nova-3": {"prices": [
+    {"from": "2025-01-01", "per_second": "0.0001", "minimum_seconds": 10, "billing_increment_seconds": 15}]},
   "anthropic/claude-sonnet-4": {"prices": [
     {"from": "2025-05-22", "per": "1M", "input": "3", "cached_input": "0.30", "cache_write": "3.75", "output": "15"}]}},
   "aliases": {"openai/gpt-4o-2024-08-06": "gpt-4o"}})";
@@ -235,4 +237,70 @@ TEST_CASE("the event log carries a rate-card event's model and parts, and still 
     CHECK_THROWS_AS(detail::decodeEvent(bytes), ValidationError);
     v2[v2.size() - 1] = std::byte{3};
     CHECK_THROWS_AS(detail::decodeEvent(v2), ValidationError);
+}
+
+TEST_CASE("recordTranscription bills started increments above the minimum; recordSpeech bills characters",
+          "[llm_recording]") {
+    Setup setup;
+    const RecordOptions june{.occurred_at = at(2025_y / 6 / 1)};
+    // 16 s at $0.0001 per second, at least 10 s, per started 15 s: 30 s billed, $0.003.
+    const auto receipt = setup.recorder.recordTranscription(
+        setup.business.id, {.provider = "deepgram", .model = "nova-3", .seconds = num("16"), .session_id = "s-1"},
+        june);
+    CHECK(receipt.cost.billed_seconds == num("30"));
+    CHECK(receipt.cost.total == num("0.003"));
+    // 4 s: the 10 s minimum, one started increment: 15 s.
+    CHECK(setup.recorder
+              .recordTranscription(setup.business.id, {.provider = "deepgram", .model = "nova-3", .seconds = num("4")},
+                                   june)
+              .cost.total == num("0.0015"));
+    const auto events = setup.store->events(setup.business.id);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].type == EventType::transcription());
+    CHECK(events[0].model == "deepgram/nova-3");
+    CHECK(events[0].list_cost == num("0.003"));
+    const std::vector<PricedPart> parts = {{UsagePart::requests, num("1"), num("0")},
+                                           {UsagePart::audio_seconds, num("30"), num("0.003")}};
+    CHECK(events[0].parts == parts);
+    CHECK(nlohmann::json::parse(events[0].metadata.toJson()) ==
+          nlohmann::json::parse(R"({"seconds": 16, "sessionId": "s-1"})"));
+    CHECK(errorField([&] {
+              setup.recorder.recordTranscription(
+                  setup.business.id, {.provider = "deepgram", .model = "nova-3", .seconds = num("-1")}, june);
+          }) == "seconds");
+    // A model the card prices per token only cannot transcribe.
+    CHECK(errorField([&] {
+              setup.recorder.recordTranscription(setup.business.id,
+                                                 {.provider = "openai", .model = "gpt-4o", .seconds = num("1")}, june);
+          }) == "seconds");
+    CHECK(setup.store->events(setup.business.id).size() == 2);
+}
+
+TEST_CASE("without a card of its own, a recorder prices at the shipped card", "[llm_recording]") {
+    auto store = std::make_shared<MemoryStore>();
+    const Account business = account("Acme Voice");
+    store->saveAccount(business);
+    UsageRecorder recorder(store);
+    const auto& card = RateCard::standard();
+    const RecordOptions day{.occurred_at = at(2026_y / 12 / 2)};
+    // Each figure from the card's own prices: what a host sees is what the card says.
+    LlmUsage usage;
+    usage.provider = "openai";
+    usage.model = "gpt-4o-mini";
+    usage.input_tokens = 1000;
+    CHECK(recorder.recordLlmCall(business.id, usage, day).cost.total ==
+          *card.find("openai", "gpt-4o-mini", *day.occurred_at)->prices.input * Decimal(1000));
+    const auto spoken =
+        recorder.recordSpeech(business.id, {.provider = "openai", .model = "tts-1", .characters = 1000}, day);
+    CHECK(spoken.cost.total == *card.find("openai", "tts-1", *day.occurred_at)->per_character * Decimal(1000));
+    CHECK_FALSE(spoken.cost.total.isZero());
+    const auto heard = recorder.recordTranscription(
+        business.id, {.provider = "openai", .model = "whisper-1", .seconds = num("12.345")}, day);
+    CHECK(heard.cost.cost == *card.find("openai", "whisper-1", *day.occurred_at)->per_second *
+                                 card.find("openai", "whisper-1", *day.occurred_at)->billedSeconds(num("12.345")));
+    const auto events = store->events(business.id);
+    REQUIRE(events.size() == 3);
+    CHECK(events[1].type == EventType::speech());
+    CHECK(events[1].parts.back() == PricedPart{UsagePart::characters, num("1000"), spoken.cost.cost});
+    CHECK(nlohmann::json::parse(events[2].metadata.toJson())["seconds"].dump() == "12.345");
 }

@@ -11,6 +11,7 @@
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
 #include "metered/recorder_stats.h"
+#include "metered/voice_pricing.h"
 #include "metered/usage_reports.h"
 
 namespace metered {
@@ -79,6 +80,37 @@ struct LlmReceipt {
     LlmCost cost;
 };
 
+/// A speech-to-text call: which model transcribed how many seconds of audio (wavDuration
+/// gives exact seconds of a WAV file as minutes × 60).
+struct Transcription {
+    std::string_view provider;  ///< "openai"
+    std::string_view model;     ///< "whisper-1"
+    Decimal seconds;            ///< as measured; the card's minimum and increment apply
+    std::string_view session_id;
+};
+
+/// A text-to-speech call: which model spoke how many characters.
+struct Speech {
+    std::string_view provider;  ///< "openai"
+    std::string_view model;     ///< "tts-1"
+    std::int64_t characters = 0;
+    std::string_view session_id;
+};
+
+/// What recordTranscription returns; `cost` as in LlmReceipt.
+struct TranscriptionReceipt {
+    EventId id;
+    RecordOutcome outcome = RecordOutcome::stored;
+    TranscriptionCost cost;
+};
+
+/// What recordSpeech returns; `cost` as in LlmReceipt.
+struct SpeechReceipt {
+    EventId id;
+    RecordOutcome outcome = RecordOutcome::stored;
+    SpeechCost cost;
+};
+
 /// Settings of a UsageRecorder. Designated initializers read well:
 /// `RecorderOptions{.max_metadata_bytes = 4096}`.
 struct RecorderOptions {
@@ -92,8 +124,8 @@ struct RecorderOptions {
     RecordMode mode = RecordMode::sync;
     /// Queue, spool, retry and logging settings of asynchronous recording.
     AsyncOptions async;
-    /// The prices LLM and voice calls are recorded at. Empty: a card without models (every
-    /// recordLlmCall is refused until the host gives one).
+    /// The prices LLM and voice calls are recorded at. Empty: RateCard::standard(), the
+    /// dated card shipped with the library (replace it, or overlay your own prices on it).
     std::shared_ptr<const RateCard> rate_card;
     /// What recordLlmCall may do when the card lacks a price. The default: nothing (a
     /// ValidationError naming the model or the usage field). A fallback used is flagged on
@@ -156,6 +188,15 @@ public:
     /// RecorderOptions::pricing_fallback). Never allocates or locks on the calling thread
     /// in asynchronous mode.
     LlmReceipt recordLlmCall(const BusinessId& business, const LlmUsage& usage, const RecordOptions& options = {});
+    /// One speech-to-text call (quantity 1 of `transcription`), priced per billed second
+    /// (the card's minimum and billing increment applied) as recordLlmCall prices tokens.
+    /// Stored with parts `audio_seconds` (billed) and `requests`; the measured seconds in
+    /// metadata (`seconds`). ValidationError: "seconds", "model" (see priceTranscription).
+    TranscriptionReceipt recordTranscription(const BusinessId& business, const Transcription& call,
+                                             const RecordOptions& options = {});
+    /// One text-to-speech call (quantity 1 of `speech`), priced per character. Stored with
+    /// parts `characters` and `requests`. ValidationError: "characters", "model".
+    SpeechReceipt recordSpeech(const BusinessId& business, const Speech& call, const RecordOptions& options = {});
     /// Any recordable type, built-in or host-defined, with free-form metadata. The rate-card
     /// types (llm_call, transcription, speech) are recorded by their own calls.
     Receipt record(const BusinessId& business, const EventType& type, const Decimal& quantity,
