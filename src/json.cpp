@@ -31,16 +31,56 @@ Json periodJson(const BillingPeriod& period) {
     return {{"from", day(period.days.first)}, {"to", day(period.days.end)}, {"timeZone", period.time_zone}};
 }
 
+// Rate-card usage per (type, model): the provider's cost, the charge, per part on request.
+Json aiLinesJson(const Bill& bill, bool parts) {
+    Json lines = Json::array();
+    for (const AiLine& line : bill.ai_lines) {
+        Json json = {{"type", line.type.toString()},
+                     {"model", line.model},
+                     {"cost", quantity(line.cost)},
+                     {"exactAmount", quantity(line.exact_amount)},
+                     {"amount", exactNumber(line.amount)}};
+        for (const AiPartCharge& part : line.parts) {
+            if (part.part == UsagePart::requests) json["calls"] = part.events;
+        }
+        if (parts) {
+            Json list = Json::array();
+            for (const AiPartCharge& part : line.parts) {
+                Json p = {{"part", std::string(toString(part.part))},
+                          {"quantity", quantity(part.quantity)},
+                          {"cost", quantity(part.cost)},
+                          {"charge", quantity(part.charge)}};
+                if (part.unit_price) p["unitPrice"] = quantity(*part.unit_price);
+                if (!part.unit_price && !part.markup_percent.isZero())
+                    p["markupPercent"] = quantity(part.markup_percent);
+                list.push_back(std::move(p));
+            }
+            json["parts"] = std::move(list);
+        }
+        lines.push_back(std::move(json));
+    }
+    return lines;
+}
+
+Json aiCreditJson(const Bill& bill) {
+    if (!bill.ai_credit) return Json();
+    return {{"includedAmount", quantity(bill.ai_credit->included_amount)},
+            {"amount", exactNumber(bill.ai_credit->amount)}};
+}
+
 Json billingUsageJson(const BillingUsage& usage) {
     Json breakdown = Json::object();
     for (const LineItem& line : usage.bill.lines) {
         breakdown[breakdownKey(line.type)] = {{"count", quantity(line.quantity)}, {"cost", exactNumber(line.amount)}};
     }
-    return {{"apiCalls", quantity(usage.quantity(EventType::apiCall()))},
-            {"minutesUsed", quantity(usage.quantity(EventType::voiceMinute()))},
-            {"cost", exactNumber(usage.bill.total)},
-            {"breakdown", std::move(breakdown)},
-            {"period", periodJson(usage.period)}};
+    Json json = {{"apiCalls", quantity(usage.quantity(EventType::apiCall()))},
+                 {"minutesUsed", quantity(usage.quantity(EventType::voiceMinute()))},
+                 {"cost", exactNumber(usage.bill.total)},
+                 {"breakdown", std::move(breakdown)},
+                 {"period", periodJson(usage.period)}};
+    if (!usage.bill.ai_lines.empty()) json["aiUsage"] = aiLinesJson(usage.bill, false);
+    if (usage.bill.ai_credit) json["aiIncluded"] = aiCreditJson(usage.bill);
+    return json;
 }
 
 Json trendsJson(std::span<const TrendPoint> trends) {
@@ -112,6 +152,8 @@ std::string to_json(const Bill& bill, int indent) {
                        {"currency", bill.currency.code},
                        {"rounding", std::string(toString(bill.rounding))},
                        {"lines", std::move(lines)},
+                       {"aiLines", aiLinesJson(bill, true)},
+                       {"aiCredit", aiCreditJson(bill)},
                        {"total", exactNumber(bill.total)}};
     return detail::dumpExact(json, indent);
 }

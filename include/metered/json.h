@@ -18,8 +18,13 @@ METERED_API std::string to_json(const BillingAnalytics& analytics, int indent = 
 
 /// The seed's `billingUsage` object: `apiCalls`, `minutesUsed`, `cost` and `breakdown`
 /// with `apiCalls`, `voiceMinutes`, `aiQueries`, `storage` (each `{count, cost}`), plus
-/// one entry named after each host-defined type. `cost` equals the sum of the breakdown.
-/// `period` gives the days covered: `{from, to (exclusive), timeZone}`.
+/// one entry named after each host-defined type. `period` gives the days covered:
+/// `{from, to (exclusive), timeZone}`. With rate-card usage (LLM calls, transcription,
+/// speech): `aiUsage`, one `{type, model, calls, cost, exactAmount, amount}` per (type,
+/// model) (`cost`: at the provider's rate card; `amount`: what the plan charges, rounded),
+/// and, when the plan includes an amount, `aiIncluded: {includedAmount, amount}` (the
+/// credit, zero or negative). `cost` equals the sum of the breakdown, aiUsage amounts and
+/// the aiIncluded credit.
 METERED_API std::string to_json(const BillingUsage& usage, int indent = -1);
 
 /// The seed's `trends` array: `[{date, apiCalls, voiceMinutes, aiQueries, storageMb, cost}]`,
@@ -30,7 +35,9 @@ METERED_API std::string to_json(std::span<const TrendPoint> trends, int indent =
 METERED_API std::string to_json(const QuotaStatus& status, int indent = -1);
 
 /// A bill with every line in detail (quantity, included, billable, unit price, tiers,
-/// packages, exact and rounded amount) and the total.
+/// packages, exact and rounded amount), `aiLines` with each (type, model)'s usage per part
+/// (`{part, quantity, cost, charge, unitPrice | markupPercent}`), `aiCredit` (or null) and
+/// the total.
 METERED_API std::string to_json(const Bill& bill, int indent = -1);
 
 }  // namespace metered
