@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // voice_backend: transcribes voice notes the way the seed's voice route does, recording
 // their minutes; exact minutes from each WAV header instead of a guess from file size.
-// With no files given it makes a few telephone-quality recordings to process.
+// Each transcription is also recorded at what the speech-to-text provider charges for it:
+// per second, at least 15 s a call, per started 15 s (recordTranscription), its exact
+// cost on the receipt. With no files given it makes a few telephone-quality recordings.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -67,15 +69,23 @@ int main(int argc, char** argv) {
             generated =
                 std::filesystem::temp_directory_path() / ("metered-voice-" + metered::Uuid::generateV7().toString());
             std::filesystem::create_directories(generated);
-            const std::uint32_t lengths[] = {1110, 1500, 1200, 720};  // 18.5 + 25 + 20 + 12 minutes
+            // 18:23 + 25:07 + 20:00 + 12:00 = 75.5 minutes.
+            const std::uint32_t lengths[] = {1103, 1507, 1200, 720};
             for (std::size_t i = 0; i < 4; ++i) {
                 files.push_back((generated / fmt::format("voice-note-{}.wav", i + 1)).string());
                 writeVoiceNote(files.back(), lengths[i]);
             }
         }
-        metered::UsageRecorder recorder(store);
-        metered::Decimal total;
-        fmt::print("{:<44} {:>8} {:>4} {:>12} {:>12}\n", "file", "rate", "ch", "seconds", "minutes");
+        // The host's speech-to-text contract, layered on the shipped card: $0.0001 a second
+        // (as whisper-1), but at least 15 s a call and per started 15 s.
+        constexpr std::string_view contract = R"({"models": {"contract/phone-stt": {"prices": [
+            {"from": "2024-01-01", "per_second": "0.0001", "minimum_seconds": 15, "billing_increment_seconds": 15}]}}})";
+        const auto card = std::make_shared<const metered::RateCard>(
+            metered::RateCard::standard().overlay(metered::RateCard::fromJson(contract)));
+        metered::UsageRecorder recorder(store, {.rate_card = card});
+        metered::Decimal total, cost;
+        fmt::print("{:<44} {:>8} {:>4} {:>12} {:>12} {:>8} {:>10}\n", "file", "rate", "ch", "seconds", "minutes",
+                   "billed s", "STT cost");
         for (const auto& file : files) {
             std::ifstream in(file, std::ios::binary);
             if (!in) throw std::runtime_error("cannot read " + file);
@@ -87,11 +97,23 @@ int main(int argc, char** argv) {
                                          .audio_size = static_cast<std::int64_t>(bytes.size()),
                                          .transcription_length = static_cast<std::int64_t>(wav.frames / 800),
                                          .session_id = std::filesystem::path(file).stem().string()});
+            const auto transcribed = recorder.recordTranscription(
+                business.id, {.provider = "contract",
+                              .model = "phone-stt",
+                              // frames / rate, to the microsecond
+                              .seconds = metered::Decimal::fromMantissa(
+                                  static_cast<std::int64_t>(wav.frames * 1'000'000 / wav.sample_rate), 6),
+                              .session_id = std::filesystem::path(file).stem().string()});
             total += wav.minutes;
-            fmt::print("{:<44} {:>8} {:>4} {:>12} {:>12}\n", std::filesystem::path(file).filename().string(),
-                       wav.sample_rate, wav.channels, wav.frames / wav.sample_rate, wav.minutes.toPlainString());
+            cost += transcribed.cost.total;
+            fmt::print("{:<44} {:>8} {:>4} {:>12} {:>12} {:>8} {:>10}\n",
+                       std::filesystem::path(file).filename().string(), wav.sample_rate, wav.channels,
+                       transcribed.cost.seconds.normalized().toPlainString(), wav.minutes.toPlainString(),
+                       transcribed.cost.billed_seconds.normalized().toPlainString(),
+                       transcribed.cost.total.normalized().toPlainString());
         }
-        fmt::print("recorded {} voice minutes for {}\n", total.toPlainString(), business.name);
+        fmt::print("recorded {} voice minutes for {}; the transcriptions cost ${} at the provider's rates\n",
+                   total.toPlainString(), business.name, cost.normalized().toPlainString());
     } catch (const std::exception& e) {
         fmt::print(stderr, "voice_backend: {}\n", e.what());
         if (!generated.empty()) std::filesystem::remove_all(generated);

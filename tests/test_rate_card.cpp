@@ -843,7 +843,9 @@ TEST_CASE("the shipped card: loads, every price has its source, priced by hand",
         REQUIRE(e.source.has_value());
         CHECK(e.source->url.starts_with("https://"));
         CHECK(e.source->taken == sys_days(date::year(2026) / 12 / 1));
-        CHECK(e.effective_from == e.source->taken);  // a price applies from the day it was read
+        // A price applies from the day it took effect (a launch or a price change), before the
+        // day it was read.
+        CHECK(e.effective_from < e.source->taken);
     }
     // The installed file and the built-in text are one card.
     std::ifstream in(std::filesystem::path(METERED_SOURCE_DIR) / "data" / "rate-card.json", std::ios::binary);
@@ -852,7 +854,8 @@ TEST_CASE("the shipped card: loads, every price has its source, priced by hand",
     CHECK(RateCard::fromJson(text.str()).entries() == card.entries());
 
     const Timestamp when = at(2026, 12, 2);
-    CHECK(card.find("openai", "gpt-4o", at(2026, 11, 30)) == nullptr);  // before the day it was read
+    CHECK(card.find("openai", "gpt-4o", at(2024, 9, 30)) == nullptr);  // before its 2024-10-01 price
+    CHECK(card.find("openai", "gpt-4o", at(2024, 10, 1)) != nullptr);
     // One sample call for each chat model: 10,000 fresh input, 2,000 cached, 1,000 output tokens.
     const std::map<std::pair<std::string, std::string>, const char*> expected = {
         // 10000 × 2.50 + 2000 × 1.25 + 1000 × 10 = 37500 per million → 0.0375
