@@ -26,6 +26,13 @@ inline constexpr int max_quantity_scale = 9;
 /// (per-token prices such as $0.00000015 need more than six).
 inline constexpr int max_price_scale = 12;
 
+/// Fractional digits the price and cost of a rate-card event (an LLM call, a transcription,
+/// a speech synthesis) and of each of its parts may carry: a token price may have 18
+/// (rate_card.cpp), times a whole count of tokens.
+inline constexpr int max_rate_card_cost_scale = 18;
+/// Largest model name ("provider/model") a rate-card event may carry, in bytes.
+inline constexpr std::size_t max_model_bytes = 513;
+
 /// Largest metadata a store accepts, whatever the recorder's own limit.
 inline constexpr std::size_t max_stored_metadata_bytes = 1 << 20;
 
