@@ -30,7 +30,8 @@ enum class RejectionKind : std::uint8_t {
     invalid,               ///< malformed or out of bounds (see docs/inputs.md)
     unknown_business,      ///< no account for its business
     idempotency_conflict,  ///< its id is already stored with another event type or quantity
-    over_limit,            ///< it would take its day's rollup past the bound (10^15 units, 10^13 list cost)
+    over_limit,            ///< it would take a rollup of its day past the bound (10^15 units, 10^13 list cost;
+                           ///< per type, and per model and part for a rate-card event)
     refused,               ///< the database refused it for another permanent reason (given in `reason`)
 };
 
