@@ -51,8 +51,8 @@ std::optional<std::string> partsProblem(const UsageEvent& event) {
         }
         if (part.cost.isNegative()) return field + ".cost: negative";
         if (part.cost > max_day_list_cost) return field + ".cost: above the limit of 10000000000000";
-        if (part.cost.significantScale() > max_rate_card_cost_scale) {
-            return field + ".cost: more than " + std::to_string(max_rate_card_cost_scale) + " fractional digits";
+        if (part.cost.significantScale() > max_cost_scale) {
+            return field + ".cost: more than " + std::to_string(max_cost_scale) + " fractional digits";
         }
         sum += part.cost;  // at most 14 parts of at most 10^13 with 18 fractional digits: exact
     }
@@ -117,7 +117,7 @@ std::optional<std::string> eventProblem(const UsageEvent& event) {
     if (event.quantity > max_event_quantity) return "quantity above the limit of 1000000000000";
     if (event.quantity.significantScale() > max_quantity_scale) return "quantity has too many fractional digits";
     if (event.unit_price.isNegative()) return "negative unit price";
-    const int price_scale = event.type.isRateCard() ? max_rate_card_cost_scale : max_price_scale;
+    const int price_scale = event.type.isRateCard() ? max_cost_scale : max_price_scale;
     if (event.unit_price.significantScale() > price_scale) return "unit price has too many fractional digits";
     try {
         if (event.list_cost != event.quantity * event.unit_price) return "list cost is not quantity x unit price";

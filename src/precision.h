@@ -25,16 +25,15 @@ inline constexpr int max_quantity_scale = 9;
 /// Fractional digits a unit price, flat fee or package price may carry
 /// (per-token prices such as $0.00000015 need more than six).
 inline constexpr int max_price_scale = 12;
-
-/// Fractional digits the price and cost of a rate-card event (an LLM call, a transcription,
-/// a speech synthesis) and of each of its parts may carry: a token price may have 18
-/// (rate_card.cpp), times a whole count of tokens.
-inline constexpr int max_rate_card_cost_scale = 18;
-/// Largest model name ("provider/model") a rate-card event may carry, in bytes.
-inline constexpr std::size_t max_model_bytes = 513;
+/// Most fractional digits of a rate-card event's cost and of each of its parts' costs
+/// (a per-token price of the rate card has at most 18; the event's quantity is 1).
+inline constexpr int max_cost_scale = 18;
 
 /// Largest metadata a store accepts, whatever the recorder's own limit.
 inline constexpr std::size_t max_stored_metadata_bytes = 1 << 20;
+
+/// Largest model name ("provider/model") a rate-card event may carry, in bytes.
+inline constexpr std::size_t max_model_bytes = 513;
 
 /// Largest quantity of one event: 10^12 (a trillion API calls, minutes or megabytes).
 /// With at most 9 fractional digits it needs 21 of a Decimal's 38 digits.
