@@ -171,6 +171,8 @@ public:
     }
     std::vector<UsageTotal> totals(const BusinessId&, const DayRange&) override { return {}; }
     std::vector<DailyUsage> daily(const BusinessId&, const DayRange&) override { return {}; }
+    std::vector<ModelUsageTotal> modelTotals(const BusinessId&, const DayRange&) override { return {}; }
+    std::vector<DailyModelUsage> modelDaily(const BusinessId&, const DayRange&) override { return {}; }
     std::optional<Account> findAccount(const BusinessId&) override { return std::nullopt; }
     void saveAccount(const Account&) override {}
     std::vector<Account> listAccounts() override { return {}; }

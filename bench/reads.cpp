@@ -3,6 +3,8 @@
 // billing_overview view aggregated over raw usage_events on every call.
 #include <metered/postgres_store.h>
 
+#include <array>
+
 #include "bench_support.h"
 #include "sections.h"
 
@@ -45,6 +47,41 @@ Percentiles time(int repetitions, Call&& call) {
     return percentiles(us);
 }
 
+// One event in ten becomes an LLM call priced by the rate card (one of eight models, four
+// parts), so the per-model rollups fill as the per-type ones do: through append. The
+// events of `keep` stay as they are (the bills read of it price only the built-in types).
+void makeSomeRateCard(std::vector<UsageEvent>& events, std::uint32_t seed, const BusinessId& keep) {
+    static const std::array<const char*, 8> models = {"openai/gpt-4o",
+                                                      "openai/gpt-4o-mini",
+                                                      "openai/o3-mini",
+                                                      "anthropic/claude-sonnet-4",
+                                                      "anthropic/claude-3-5-haiku",
+                                                      "vertex_ai/gemini-2.0-flash",
+                                                      "mistral/mistral-large",
+                                                      "groq/llama-3.3-70b"};
+    std::mt19937 random(seed);
+    for (std::size_t i = 0; i < events.size(); i += 10) {
+        UsageEvent& e = events[i];
+        if (e.business == keep) continue;
+        const auto input = static_cast<std::int64_t>(random() % 4000 + 1);
+        const auto cached = static_cast<std::int64_t>(random() % 1000);
+        const auto output = static_cast<std::int64_t>(random() % 800 + 1);
+        e.type = EventType::llmCall();
+        e.quantity = Decimal(1);
+        e.model = models[random() % models.size()];
+        e.parts = {{UsagePart::input, Decimal(input), Decimal(input) * Decimal::fromMantissa(25, 7)},
+                   {UsagePart::output, Decimal(output), Decimal(output) * Decimal::fromMantissa(1, 5)},
+                   {UsagePart::requests, Decimal(1), Decimal()}};
+        if (cached > 0) {
+            e.parts.insert(e.parts.begin() + 1, PricedPart{UsagePart::cached_input, Decimal(cached),
+                                                           Decimal(cached) * Decimal::fromMantissa(125, 8)});
+        }
+        e.list_cost = Decimal();
+        for (const auto& part : e.parts) e.list_cost += part.cost;
+        e.unit_price = e.list_cost;
+    }
+}
+
 std::string text(const Percentiles& p) {
     return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000);
 }
@@ -66,10 +103,14 @@ void reads(Report& report, const Options& options) {
     Percentiles first_usage{};
     for (std::size_t size : options.read_sizes) {
         while (loaded < size) {
-            const auto events = makeEvents(ids, std::min<std::size_t>(200'000, size - loaded), seed++);
+            auto events = makeEvents(ids, std::min<std::size_t>(200'000, size - loaded), seed);
+            makeSomeRateCard(events, seed++, probe);
             for (std::size_t from = 0; from < events.size(); from += 5000) {
-                store->append(std::span<const UsageEvent>(events).subspan(
+                const auto appended = store->append(std::span<const UsageEvent>(events).subspan(
                     from, std::min<std::size_t>(5000, events.size() - from)));
+                if (!appended.rejected.empty()) {
+                    throw std::runtime_error("reads: a seeded event was refused: " + appended.rejected[0].reason);
+                }
             }
             loaded += events.size();
         }
@@ -77,6 +118,11 @@ void reads(Report& report, const Options& options) {
         const auto usage = time(options.read_repetitions, [&] { reports.getBillingUsage(probe); });
         const auto trends = time(options.read_repetitions, [&] { reports.getUsageTrends(probe, 30); });
         const auto quota = time(options.read_repetitions, [&] { reports.checkQuota(probe, EventType::apiCall()); });
+        const date::year_month this_month = date::year_month_day(date::floor<date::days>(bench_now)).year() /
+                                            date::year_month_day(date::floor<date::days>(bench_now)).month();
+        const DayRange month{date::local_days(this_month / 1), date::local_days((this_month + date::months(1)) / 1)};
+        const BusinessId& model_probe = ids.size() > 1 ? ids[1] : probe;
+        const auto models = time(options.read_repetitions, [&] { store->modelTotals(model_probe, month); });
         const auto view = time(std::max(5, options.read_repetitions / 10), [&] {
             c.exec("seed view", "SELECT * FROM seed_billing_overview WHERE business_id = $1",
                    detail::PgParams().add(probe.toString()));
@@ -91,6 +137,8 @@ void reads(Report& report, const Options& options) {
                     largest ? verdict(usage.p50 <= 2 * first_usage.p50) : ""});
         report.add({"reads", "getUsageTrends(30) at " + at, text(trends), "", "", ""});
         report.add({"reads", "checkQuota at " + at, text(quota), "", "", ""});
+        report.add({"reads", "a month's per-model breakdown (modelTotals) at " + at, text(models),
+                    fmt::format("{} rows", store->modelTotals(model_probe, month).size()), "", ""});
         report.add({"reads", "seed's billing_overview over raw events at " + at, text(view), "",
                     size >= 1'000'000 ? ">= 100x slower than getBillingUsage at 1M" : "",
                     size >= 1'000'000 ? verdict(view.p50 >= 100 * usage.p50) : ""});

@@ -4,8 +4,78 @@
 #include <date/date.h>
 
 #include "metered/errors.h"
+#include "untrusted_text.h"
+#include "utf8.h"
 
 namespace metered::detail {
+namespace {
+
+// A control character: C0, DEL, or C1 (U+0080-U+009F, 0xC2 0x80-0x9F in UTF-8).
+bool hasControlCharacter(std::string_view text) noexcept {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) return true;
+        if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xa0) return true;
+    }
+    return false;
+}
+
+std::optional<std::string> modelProblem(std::string_view model) {
+    if (model.empty()) return "model: must not be empty for a rate-card event";
+    if (model.size() > max_model_bytes) {
+        return "model: " + std::to_string(model.size()) + " bytes exceed the limit of " +
+               std::to_string(max_model_bytes);
+    }
+    if (!isValidUtf8(model)) return "model: not valid UTF-8";
+    if (hasControlCharacter(model)) return "model: contains a control character";
+    if (model.find('/') == std::string_view::npos) return "model: must be \"provider/model\"";
+    return std::nullopt;
+}
+
+std::optional<std::string> partsProblem(const UsageEvent& event) {
+    if (event.parts.empty()) return "parts: must not be empty for a rate-card event";
+    bool has_requests = false;
+    Decimal sum;
+    for (std::size_t i = 0; i < event.parts.size(); ++i) {
+        const PricedPart& part = event.parts[i];
+        const std::string field = "parts[" + std::to_string(i) + "]";
+        if (static_cast<std::size_t>(part.part) >= usage_part_count) return field + ".part: unknown part";
+        if (i > 0 && part.part <= event.parts[i - 1].part) {
+            return field + ".part: " + std::string(toString(part.part)) + " is out of order or repeated";
+        }
+        if (part.part == UsagePart::requests) has_requests = true;
+        if (part.quantity.isNegative()) return field + ".quantity: negative";
+        if (part.quantity > max_event_quantity) return field + ".quantity: above the limit of 1000000000000";
+        if (part.quantity.significantScale() > max_quantity_scale) {
+            return field + ".quantity: more than " + std::to_string(max_quantity_scale) + " fractional digits";
+        }
+        if (part.cost.isNegative()) return field + ".cost: negative";
+        if (part.cost > max_day_list_cost) return field + ".cost: above the limit of 10000000000000";
+        if (part.cost.significantScale() > max_cost_scale) {
+            return field + ".cost: more than " + std::to_string(max_cost_scale) + " fractional digits";
+        }
+        sum += part.cost;  // at most 14 parts of at most 10^13 with 18 fractional digits: exact
+    }
+    if (!has_requests) return std::string("parts: no requests part");
+    if (sum != event.list_cost) {
+        return "parts: costs sum to " + sum.toPlainString() + ", not the list cost " + event.list_cost.toPlainString();
+    }
+    return std::nullopt;
+}
+
+// The rate-card rules of eventProblem (or that a non-rate-card event has no model and parts).
+std::optional<std::string> rateCardProblem(const UsageEvent& event) {
+    if (!event.type.isRateCard()) {
+        if (!event.model.empty()) return "model: must be empty (" + event.type.toString() + " is not a rate-card type)";
+        if (!event.parts.empty()) return "parts: must be empty (" + event.type.toString() + " is not a rate-card type)";
+        return std::nullopt;
+    }
+    if (event.quantity != Decimal(1)) return "quantity: must be 1 for a rate-card event";
+    if (auto problem = modelProblem(event.model)) return problem;
+    return partsProblem(event);
+}
+
+}  // namespace
 
 static_assert(earliest_occurred_at == Timestamp(date::sys_days(date::year(2000) / 1 / 1)));
 static_assert(latest_occurred_at == Timestamp(date::sys_days(date::year(2200) / 1 / 1)));
@@ -58,7 +128,8 @@ std::optional<std::string> eventProblem(const UsageEvent& event) {
     if (event.quantity > max_event_quantity) return "quantity above the limit of 1000000000000";
     if (event.quantity.significantScale() > max_quantity_scale) return "quantity has too many fractional digits";
     if (event.unit_price.isNegative()) return "negative unit price";
-    if (event.unit_price.significantScale() > max_price_scale) return "unit price has too many fractional digits";
+    const int price_scale = event.type.isRateCard() ? max_cost_scale : max_price_scale;
+    if (event.unit_price.significantScale() > price_scale) return "unit price has too many fractional digits";
     try {
         if (event.list_cost != event.quantity * event.unit_price) return "list cost is not quantity x unit price";
     } catch (const std::exception&) {
@@ -69,7 +140,7 @@ std::optional<std::string> eventProblem(const UsageEvent& event) {
         return "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)";
     }
     if (event.metadata.byteSize() > max_stored_metadata_bytes) return "metadata too large";
-    return std::nullopt;
+    return rateCardProblem(event);
 }
 
 std::vector<std::size_t> wellFormed(std::span<const UsageEvent> events, std::vector<Rejection>& rejected) {
@@ -94,6 +165,18 @@ std::optional<std::string> rollupProblem(const UsageTotal& total, const UsageEve
     if (total.list_cost + event.list_cost > max_day_list_cost) {
         return "the day's " + event.type.toString() + " list cost would exceed 10000000000000";
     }
+    return std::nullopt;
+}
+
+std::optional<std::string> modelRollupProblem(const ModelUsageTotal& total, const UsageEvent& event,
+                                              const PricedPart& part) {
+    // eventProblem bounds each part, and this function the rollups: the sums are exact.
+    const auto what = [&] {
+        return "the day's " + event.type.toString() + " " + quoted(event.model) + " " +
+               std::string(toString(part.part));
+    };
+    if (total.quantity + part.quantity > max_day_quantity) return what() + " quantity would exceed 1000000000000000";
+    if (total.cost + part.cost > max_day_list_cost) return what() + " cost would exceed 10000000000000";
     return std::nullopt;
 }
 

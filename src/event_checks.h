@@ -12,8 +12,9 @@
 #include "event_draft.h"
 #include "metered/usage_event.h"
 #include "metered/usage_store.h"
-#include "precision.h"
+#include "metered/model_usage.h"
 #include "metered/usage_total.h"
+#include "precision.h"
 
 namespace metered::detail {
 
@@ -26,8 +27,10 @@ void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes);
 /// Why a store must refuse `event` on its own (before looking at what it has), or
 /// nothing: nil ids, a negative or too large quantity, too many fractional digits, a
 /// negative price, a list cost that is not quantity × price, occurred_at out of bounds,
-/// oversized metadata. Every store asks this first, then whether the business is known,
-/// then whether the id is already stored (duplicate, or conflict), then rollupProblem.
+/// oversized metadata; for a rate-card event (EventType::isRateCard()) a quantity other
+/// than 1, a malformed model ("model: …") or parts ("parts[2].cost: …"; see
+/// rateCardProblem); for any other event a model or parts. Every store asks this first, then whether the business is
+/// known, then whether the id is already stored (duplicate, or conflict), then rollupProblem.
 std::optional<std::string> eventProblem(const UsageEvent& event);
 
 /// The positions of the events of `events` that eventProblem finds nothing wrong with;
@@ -37,6 +40,12 @@ std::vector<std::size_t> wellFormed(std::span<const UsageEvent> events, std::vec
 /// Why adding `event` to the rollup `total` (of its business, local day and type) would
 /// take it past max_day_quantity or max_day_list_cost, or nothing.
 std::optional<std::string> rollupProblem(const UsageTotal& total, const UsageEvent& event);
+
+/// Why adding `part` of `event` to the model rollup `total` (of its business, local day,
+/// type, model and part) would take it past max_day_quantity or max_day_list_cost, or
+/// nothing. Asked after rollupProblem, for each part of a rate-card event in order.
+std::optional<std::string> modelRollupProblem(const ModelUsageTotal& total, const UsageEvent& event,
+                                              const PricedPart& part);
 
 /// The reason given for an event whose id is stored with another type or quantity.
 std::string idempotencyConflict(const UsageEvent& event, const EventType& stored_type, const Decimal& stored_quantity);

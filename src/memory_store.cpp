@@ -15,6 +15,7 @@ struct MemoryStore::State {
         Account account;
         std::unordered_map<EventId, std::size_t> index;  // id -> position in events
         std::map<date::local_days, std::map<EventType, UsageTotal>> days;
+        std::map<date::local_days, std::map<detail::ModelKey, ModelUsageTotal>> model_days;
         std::vector<UsageEvent> events;
     };
     std::unordered_map<BusinessId, Business> businesses;
@@ -53,6 +54,8 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
     std::vector<std::pair<std::size_t, date::local_days>> accepted;
     std::map<std::pair<BusinessId, EventId>, std::size_t> accepted_ids;
     std::map<std::tuple<BusinessId, date::local_days, EventType>, UsageTotal> rollups;  // after the batch
+    using ModelSlot = std::pair<BusinessId, date::local_days>;
+    std::map<std::pair<ModelSlot, detail::ModelKey>, ModelUsageTotal> model_rollups;  // after the batch
     for (std::size_t i = 0; i < events.size(); ++i) {
         const UsageEvent& event = events[i];
         if (auto problem = detail::eventProblem(event)) {
@@ -92,6 +95,33 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
             result.rejected.push_back({i, event.id, *problem, RejectionKind::over_limit});
             continue;
         }
+        // The event's model rollups (each part's, as it will be after the event).
+        std::vector<ModelUsageTotal*> part_totals;
+        std::optional<std::string> model_problem;
+        for (const PricedPart& part : event.parts) {
+            detail::ModelKey key{event.type, event.model, part.part};
+            auto [model_slot, new_key] = model_rollups.try_emplace(
+                {{event.business, day}, key}, ModelUsageTotal{event.type, event.model, part.part, {}, 0, {}});
+            if (new_key) {
+                if (auto on_day = business->model_days.find(day); on_day != business->model_days.end()) {
+                    if (auto it = on_day->second.find(key); it != on_day->second.end()) {
+                        model_slot->second = it->second;
+                    }
+                }
+            }
+            model_problem = detail::modelRollupProblem(model_slot->second, event, part);
+            if (model_problem) break;
+            part_totals.push_back(&model_slot->second);
+        }
+        if (model_problem) {
+            result.rejected.push_back({i, event.id, *model_problem, RejectionKind::over_limit});
+            continue;
+        }
+        for (std::size_t p = 0; p < event.parts.size(); ++p) {
+            part_totals[p]->quantity += event.parts[p].quantity;
+            part_totals[p]->cost += event.parts[p].cost;
+            ++part_totals[p]->events;
+        }
         total.quantity += event.quantity;
         total.list_cost += event.list_cost;
         ++total.events;
@@ -101,6 +131,11 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
     for (auto& [key, total] : rollups) {
         if (total.events > 0)
             state_->find(std::get<0>(key))->days[std::get<1>(key)][std::get<2>(key)] = std::move(total);
+    }
+    for (auto& [key, total] : model_rollups) {
+        if (total.events > 0) {
+            state_->find(key.first.first)->model_days[key.first.second][key.second] = std::move(total);
+        }
     }
     for (const auto& [i, day] : accepted) {
         State::Business& business = *state_->find(events[i].business);
@@ -121,6 +156,22 @@ std::vector<DailyUsage> MemoryStore::daily(const BusinessId& business, const Day
     state_->forDays(business, days, [&](date::local_days day, const UsageTotal& total) {
         result.push_back({day, detail::normalized(total)});
     });
+    return result;
+}
+
+std::vector<ModelUsageTotal> MemoryStore::modelTotals(const BusinessId& business, const DayRange& days) {
+    return detail::sumByModel(modelDaily(business, days));
+}
+
+std::vector<DailyModelUsage> MemoryStore::modelDaily(const BusinessId& business, const DayRange& days) {
+    std::lock_guard lock(mutex_);
+    std::vector<DailyModelUsage> result;
+    State::Business* found = state_->find(business);
+    if (found == nullptr) return result;
+    for (auto it = found->model_days.lower_bound(days.first); it != found->model_days.end() && it->first < days.end;
+         ++it) {
+        for (const auto& [key, total] : it->second) result.push_back({it->first, detail::normalized(total)});
+    }
     return result;
 }
 

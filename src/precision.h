@@ -32,6 +32,9 @@ inline constexpr int max_cost_scale = 18;
 /// Largest metadata a store accepts, whatever the recorder's own limit.
 inline constexpr std::size_t max_stored_metadata_bytes = 1 << 20;
 
+/// Largest model name ("provider/model") a rate-card event may carry, in bytes.
+inline constexpr std::size_t max_model_bytes = 513;
+
 /// Largest quantity of one event: 10^12 (a trillion API calls, minutes or megabytes).
 /// With at most 9 fractional digits it needs 21 of a Decimal's 38 digits.
 inline constexpr Decimal max_event_quantity{1'000'000'000'000LL};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "store_text.h"
 
+#include <algorithm>
 #include <map>
 
 #include "iso_date.h"
@@ -40,6 +41,92 @@ UsageTotal normalized(UsageTotal total) {
     total.quantity = total.quantity.normalized();
     total.list_cost = total.list_cost.normalized();
     return total;
+}
+
+std::string partsText(std::span<const PricedPart> parts) {
+    if (parts.empty()) return {};
+    std::string text = "[";
+    for (const PricedPart& part : parts) {
+        if (text.size() > 1) text += ',';
+        // Part names are [a-z_] and decimals plain digits: nothing needs escaping.
+        text += "[\"";
+        text += toString(part.part);
+        text += "\",\"";
+        text += part.quantity.toString();
+        text += "\",\"";
+        text += part.cost.toString();
+        text += "\"]";
+    }
+    text += ']';
+    return text;
+}
+
+std::vector<PricedPart> partsFromText(std::string_view text, std::string_view store) {
+    std::vector<PricedPart> parts;
+    if (text.empty()) return parts;
+    const auto fail = [&]() -> std::vector<PricedPart> {
+        throw StoreError(std::string(store) + ": unexpected parts " + quoted(text), false);
+    };
+    std::string_view rest = text;
+    const auto take = [&](std::string_view expected) {
+        if (rest.substr(0, expected.size()) != expected) return false;
+        rest.remove_prefix(expected.size());
+        return true;
+    };
+    // The text of a "…" string without escapes, or nothing.
+    const auto next_string = [&]() -> std::optional<std::string_view> {
+        if (!take("\"")) return std::nullopt;
+        const auto end = rest.find('"');
+        if (end == std::string_view::npos) return std::nullopt;
+        const auto value = rest.substr(0, end);
+        rest.remove_prefix(end + 1);
+        return value;
+    };
+    if (!take("[")) return fail();
+    while (!take("]")) {
+        if (!parts.empty() && !take(",")) return fail();
+        if (!take("[")) return fail();
+        const auto name = next_string();
+        if (!name || !take(",")) return fail();
+        const auto quantity = next_string();
+        if (!quantity || !take(",")) return fail();
+        const auto cost = next_string();
+        if (!cost || !take("]")) return fail();
+        const auto part = parseUsagePart(*name);
+        auto q = Decimal::tryParse(*quantity), c = Decimal::tryParse(*cost);
+        if (!part || !q || !c) return fail();
+        parts.push_back({*part, *q, *c});
+    }
+    if (!rest.empty()) return fail();
+    return parts;
+}
+
+ModelUsageTotal normalized(ModelUsageTotal total) {
+    total.quantity = total.quantity.normalized();
+    total.cost = total.cost.normalized();
+    return total;
+}
+
+void sortModelDaily(std::vector<DailyModelUsage>& rows) {
+    std::sort(rows.begin(), rows.end(), [](const DailyModelUsage& a, const DailyModelUsage& b) {
+        return std::tie(a.day, a.total.type, a.total.model, a.total.part) <
+               std::tie(b.day, b.total.type, b.total.model, b.total.part);
+    });
+}
+
+std::vector<ModelUsageTotal> sumByModel(const std::vector<DailyModelUsage>& days) {
+    std::map<ModelKey, ModelUsageTotal> sums;
+    for (const auto& row : days) {
+        auto [slot, fresh] = sums.try_emplace(modelKey(row.total), row.total);
+        if (fresh) continue;
+        slot->second.quantity += row.total.quantity;
+        slot->second.events += row.total.events;
+        slot->second.cost += row.total.cost;
+    }
+    std::vector<ModelUsageTotal> result;
+    result.reserve(sums.size());
+    for (auto& [key, total] : sums) result.push_back(normalized(std::move(total)));
+    return result;
 }
 
 }  // namespace metered::detail

@@ -2,9 +2,13 @@
 // How the database stores write money, days and sums, said once (private).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
+
+#include "metered/model_usage.h"
 
 #include "metered/usage_store.h"
 
@@ -28,5 +32,29 @@ std::vector<UsageTotal> sumByType(const std::vector<DailyUsage>& days);
 /// fractional zeros, so that a figure reads the same from every store ("1.51", not
 /// "1.5100" from one and "1.51000000" from another).
 UsageTotal normalized(UsageTotal total);
+
+/// A rate-card event's parts as the parts columns hold them: compact JSON of exact decimal
+/// text, `[["input","1200","0.003"],["requests","1","0"]]` (part name, quantity, cost);
+/// "" for no parts.
+std::string partsText(std::span<const PricedPart> parts);
+/// A parts column back to parts; throws StoreError (permanent, naming `store`) for text no
+/// store wrote.
+std::vector<PricedPart> partsFromText(std::string_view text, std::string_view store);
+
+/// What a model rollup row is keyed by within a business and day.
+using ModelKey = std::tuple<EventType, std::string, UsagePart>;
+inline ModelKey modelKey(const ModelUsageTotal& total) { return {total.type, total.model, total.part}; }
+
+/// A model rollup as every store returns it: quantity and cost without trailing
+/// fractional zeros.
+ModelUsageTotal normalized(ModelUsageTotal total);
+
+/// Sorts model rollup rows by day, then type, model (bytewise) and part (UsagePart order),
+/// whatever order a database returned them in.
+void sortModelDaily(std::vector<DailyModelUsage>& rows);
+
+/// Per-(type, model, part) sums of daily rows, in that order: what `modelTotals` answers
+/// from `modelDaily`.
+std::vector<ModelUsageTotal> sumByModel(const std::vector<DailyModelUsage>& days);
 
 }  // namespace metered::detail

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "metered/memory_store.h"
+#include "store_text.h"
 #ifdef METERED_HAVE_SQLITE
 #include <filesystem>
 
@@ -29,6 +30,14 @@ struct MemoryFixture {
     std::optional<std::string> metadataJson(const BusinessId& business, const EventId& id) const {
         for (const auto& event : store->events(business)) {
             if (event.id == id) return event.metadata.toJson();
+        }
+        return std::nullopt;
+    }
+    /// The stored model and parts of an event.
+    std::optional<std::pair<std::string, std::vector<PricedPart>>> modelAndParts(const BusinessId& business,
+                                                                                 const EventId& id) const {
+        for (const auto& event : store->events(business)) {
+            if (event.id == id) return std::pair(event.model, event.parts);
         }
         return std::nullopt;
     }
@@ -56,6 +65,14 @@ struct SqliteFixture {
         s.bind(1, business.toString()).bind(2, id.toString());
         if (!s.step()) return std::nullopt;
         return s.text(0);
+    }
+    std::optional<std::pair<std::string, std::vector<PricedPart>>> modelAndParts(const BusinessId& business,
+                                                                                 const EventId& id) {
+        detail::SqliteConnection db(path.string(), 5000);
+        auto s = db.prepare("SELECT model, coalesce(parts, '') FROM usage_events WHERE business_id = ?1 AND id = ?2");
+        s.bind(1, business.toString()).bind(2, id.toString());
+        if (!s.step()) return std::nullopt;
+        return std::pair(s.text(0), detail::partsFromText(s.text(1), "sqlite"));
     }
 };
 #endif
@@ -101,6 +118,13 @@ struct PostgresFixture {
                      detail::PgParams().add(business.toString()).add(id.toString()));
         if (r.rows() == 0) return std::nullopt;
         return std::string(r.text(0, 0));
+    }
+    std::optional<std::pair<std::string, std::vector<PricedPart>>> modelAndParts(const BusinessId& business,
+                                                                                 const EventId& id) {
+        auto r = sql("SELECT model, coalesce(parts, '') FROM usage_events WHERE business_id = $1 AND id = $2",
+                     detail::PgParams().add(business.toString()).add(id.toString()));
+        if (r.rows() == 0) return std::nullopt;
+        return std::pair(std::string(r.text(0, 0)), detail::partsFromText(r.text(0, 1), "postgres"));
     }
 };
 #endif

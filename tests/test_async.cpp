@@ -134,6 +134,12 @@ public:
     }
     std::vector<UsageTotal> totals(const BusinessId& b, const DayRange& d) override { return inner->totals(b, d); }
     std::vector<DailyUsage> daily(const BusinessId& b, const DayRange& d) override { return inner->daily(b, d); }
+    std::vector<ModelUsageTotal> modelTotals(const BusinessId& b, const DayRange& d) override {
+        return inner->modelTotals(b, d);
+    }
+    std::vector<DailyModelUsage> modelDaily(const BusinessId& b, const DayRange& d) override {
+        return inner->modelDaily(b, d);
+    }
     std::optional<Account> findAccount(const BusinessId& b) override { return inner->findAccount(b); }
     void saveAccount(const Account& a) override { inner->saveAccount(a); }
     std::vector<Account> listAccounts() override { return inner->listAccounts(); }

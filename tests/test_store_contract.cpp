@@ -449,3 +449,323 @@ TEMPLATE_TEST_CASE("a figure has the same digits whichever store it comes from",
     CHECK(days[0].total.quantity.toString() == "1.76");
     CHECK(days[0].total.list_cost.toString() == "0.0352");
 }
+
+// Rate-card events: their model and parts, and the per-model rollups.
+
+namespace {
+
+using PartSpec = std::tuple<UsagePart, const char*, const char*>;  // part, quantity, cost
+
+/// A rate-card event as the recorder makes one: quantity 1, its cost as unit price and
+/// list cost, the sum of its parts' costs.
+UsageEvent rateCardEvent(const BusinessId& business, EventType type, std::string model, Timestamp when,
+                         const std::vector<PartSpec>& parts) {
+    UsageEvent e;
+    e.id = EventId::generate();
+    e.business = business;
+    e.type = type;
+    e.quantity = Decimal(1);
+    for (const auto& [part, quantity, cost] : parts) {
+        e.parts.push_back({part, num(quantity), num(cost)});
+        e.list_cost += num(cost);
+    }
+    e.unit_price = e.list_cost;
+    e.model = std::move(model);
+    e.occurred_at = when;
+    return e;
+}
+
+ModelUsageTotal modelTotal(EventType type, std::string model, UsagePart part, const char* quantity, std::int64_t events,
+                           const char* cost) {
+    return {type, std::move(model), part, num(quantity), events, num(cost)};
+}
+
+const DayRange april2024{date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("rate-card events are stored with model and parts and summed per model, part and day", "[store]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto llm = EventType::llmCall();
+    const std::string gpt = "openai/gpt-4o", claude = "anthropic/claude-sonnet-4";
+    using enum UsagePart;
+    std::vector<UsageEvent> batch = {
+        rateCardEvent(biz.id, llm, gpt, at(2024_y / 3 / 5, hours(9)),
+                      {{input, "1200", "0.003"}, {output, "300", "0.003"}, {requests, "1", "0"}}),
+        rateCardEvent(
+            biz.id, llm, gpt, at(2024_y / 3 / 5, hours(17)),
+            {{input, "800", "0.002"}, {cached_input, "400", "0.0005"}, {output, "100", "0.001"}, {requests, "1", "0"}}),
+        rateCardEvent(biz.id, llm, claude, at(2024_y / 3 / 6, hours(1)),
+                      {{input, "1000", "0.003"}, {output, "50", "0.00075"}, {requests, "1", "0"}}),
+        rateCardEvent(biz.id, EventType::transcription(), "openai/whisper-1", at(2024_y / 3 / 6, hours(2)),
+                      {{requests, "1", "0"}, {audio_seconds, "61.5", "0.00615"}}),
+        rateCardEvent(biz.id, EventType::speech(), "openai/tts-1", at(2024_y / 3 / 7),
+                      {{requests, "1", "0.0001"}, {characters, "1000", "0.015"}}),
+        rateCardEvent(biz.id, llm, gpt, at(2024_y / 4 / 1), {{input, "10", "0.000025"}, {requests, "1", "0"}}),
+        event(biz.id, EventType::apiCall(), "1", at(2024_y / 3 / 5)),
+    };
+    const auto first = store.append(batch);
+    CHECK(first.stored == 7);
+    CHECK(first.rejected.empty());
+    // Repeats, from another batch and within one, add nothing.
+    std::vector<UsageEvent> again = {batch[0], batch[1], batch[0], batch[4]};
+    const auto repeated = store.append(again);
+    CHECK(repeated.stored == 0);
+    CHECK(repeated.duplicates == 4);
+
+    const std::vector<ModelUsageTotal> expected = {
+        modelTotal(llm, claude, input, "1000", 1, "0.003"),
+        modelTotal(llm, claude, output, "50", 1, "0.00075"),
+        modelTotal(llm, claude, requests, "1", 1, "0"),
+        modelTotal(llm, gpt, input, "2000", 2, "0.005"),
+        modelTotal(llm, gpt, cached_input, "400", 1, "0.0005"),
+        modelTotal(llm, gpt, output, "400", 2, "0.004"),
+        modelTotal(llm, gpt, requests, "2", 2, "0"),
+        modelTotal(EventType::speech(), "openai/tts-1", requests, "1", 1, "0.0001"),
+        modelTotal(EventType::speech(), "openai/tts-1", characters, "1000", 1, "0.015"),
+        modelTotal(EventType::transcription(), "openai/whisper-1", requests, "1", 1, "0"),
+        modelTotal(EventType::transcription(), "openai/whisper-1", audio_seconds, "61.5", 1, "0.00615"),
+    };
+    CHECK(store.modelTotals(biz.id, march2024) == expected);
+
+    const auto daily = store.modelDaily(biz.id, march2024);
+    REQUIRE(daily.size() == 11);
+    const auto march5 = date::local_days(2024_y / 3 / 5), march6 = date::local_days(2024_y / 3 / 6);
+    const std::vector<DailyModelUsage> on_march5 = {
+        {march5, modelTotal(llm, gpt, input, "2000", 2, "0.005")},
+        {march5, modelTotal(llm, gpt, cached_input, "400", 1, "0.0005")},
+        {march5, modelTotal(llm, gpt, output, "400", 2, "0.004")},
+        {march5, modelTotal(llm, gpt, requests, "2", 2, "0")},
+    };
+    CHECK(std::vector<DailyModelUsage>(daily.begin(), daily.begin() + 4) == on_march5);
+    CHECK(daily[4] == DailyModelUsage{march6, modelTotal(llm, claude, input, "1000", 1, "0.003")});
+    CHECK(daily[7] ==
+          DailyModelUsage{march6, modelTotal(EventType::transcription(), "openai/whisper-1", requests, "1", 1, "0")});
+    CHECK(daily[10].day == date::local_days(2024_y / 3 / 7));
+    CHECK(daily[10].total.part == characters);
+
+    const std::vector<ModelUsageTotal> in_april = {modelTotal(llm, gpt, input, "10", 1, "0.000025"),
+                                                   modelTotal(llm, gpt, requests, "1", 1, "0")};
+    CHECK(store.modelTotals(biz.id, april2024) == in_april);
+    CHECK(store.modelDaily(biz.id, april2024).size() == 2);
+    CHECK(store.modelTotals(BusinessId(Uuid::generateV7()), march2024).empty());
+
+    // The per-type rollups count rate-card events like any other: calls, and their cost.
+    const auto totals = store.totals(biz.id, march2024);
+    const std::vector<UsageTotal> expected_totals = {
+        {EventType::apiCall(), num("1"), 1, num("0.01")},
+        {llm, num("3"), 3, num("0.01325")},
+        {EventType::speech(), num("1"), 1, num("0.0151")},
+        {EventType::transcription(), num("1"), 1, num("0.00615")},
+    };
+    CHECK(totals == expected_totals);
+
+    // Model and parts read back as appended.
+    for (const auto& e : batch) {
+        const auto stored = fixture.modelAndParts(biz.id, e.id);
+        REQUIRE(stored.has_value());
+        CHECK(stored->first == e.model);
+        CHECK(stored->second == e.parts);
+    }
+}
+
+TEMPLATE_TEST_CASE("a mixed batch of ordinary and rate-card events gives the memory store's answers", "[store]",
+                   STORE_FIXTURES) {
+    // Large enough for PostgreSQL's COPY; the second batch repeats half of the first, which
+    // sends it (and the next chunks) the careful way. Every store must agree with memory.
+    TestType fixture;
+    auto& store = *fixture.store;
+    MemoryStore reference;
+    const auto ny = account("New York", "America/New_York");
+    const auto lhi = account("Lord Howe", "Australia/Lord_Howe");
+    for (auto* s : {static_cast<UsageStore*>(&store), static_cast<UsageStore*>(&reference)}) {
+        s->saveAccount(ny);
+        s->saveAccount(lhi);
+    }
+    const std::vector<std::string> models = {"openai/gpt-4o", "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku",
+                                             "vertex_ai/gemini-2.0-flash"};
+    int serial = 0;
+    const auto mixed = [&](int count, int hour_offset) {
+        std::vector<UsageEvent> batch;
+        for (int i = 0; i < count; ++i, ++serial) {
+            const auto& business = serial % 2 == 0 ? ny : lhi;
+            const auto when = at(2024_y / 3 / 9, minutes(37 * i) + hours(hour_offset));
+            const std::string tokens = std::to_string(100 + serial * 7);
+            switch (serial % 5) {
+                case 0:
+                    batch.push_back(event(business.id, EventType::apiCall(), "1", when));
+                    break;
+                case 1:
+                    batch.push_back(rateCardEvent(business.id, EventType::llmCall(), models[serial % 4], when,
+                                                  {{UsagePart::input, tokens.c_str(), "0.00025"},
+                                                   {UsagePart::output, "17", "0.000170000000000001"},
+                                                   {UsagePart::requests, "1", "0"}}));
+                    break;
+                case 2:
+                    batch.push_back(rateCardEvent(business.id, EventType::llmCall(), models[serial % 4], when,
+                                                  {{UsagePart::input, tokens.c_str(), "0.0001"},
+                                                   {UsagePart::cached_input, "64", "0.000008"},
+                                                   {UsagePart::reasoning, "12", "0.00012"},
+                                                   {UsagePart::requests, "1", "0.001"}}));
+                    break;
+                case 3:
+                    batch.push_back(rateCardEvent(
+                        business.id, EventType::transcription(), "openai/whisper-1", when,
+                        {{UsagePart::requests, "1", "0"}, {UsagePart::audio_seconds, "15.25", "0.001525"}}));
+                    break;
+                default:
+                    batch.push_back(event(business.id, EventType::voiceMinute(), "0.5", when));
+                    break;
+            }
+        }
+        return batch;
+    };
+    const auto both = [&](const std::vector<UsageEvent>& batch) {
+        const auto got = store.append(batch);
+        const auto want = reference.append(batch);
+        CHECK(got.stored == want.stored);
+        CHECK(got.duplicates == want.duplicates);
+        CHECK(got.rejected.size() == want.rejected.size());
+        return got;
+    };
+    const auto first = mixed(200, 0);
+    CHECK(both(first).stored == 200);
+    std::vector<UsageEvent> second(first.begin() + 50, first.begin() + 150);  // repeats: the careful way
+    for (auto& e : mixed(80, 30)) second.push_back(e);
+    second.push_back(second[3]);  // and a repeat within the batch
+    const auto again = both(second);
+    CHECK(again.stored == 80);
+    CHECK(again.duplicates == 101);
+    both(mixed(120, 60));  // after a repeat, PostgreSQL goes the careful way for a while
+    both(mixed(10, 90));   // a small chunk: the careful statement
+
+    for (const auto& business : {ny, lhi}) {
+        CHECK(store.modelTotals(business.id, march2024) == reference.modelTotals(business.id, march2024));
+        CHECK(store.modelDaily(business.id, march2024) == reference.modelDaily(business.id, march2024));
+        CHECK(store.totals(business.id, march2024) == reference.totals(business.id, march2024));
+        CHECK(store.daily(business.id, march2024) == reference.daily(business.id, march2024));
+        CHECK(store.modelDaily(business.id, march2024).size() > 10);
+    }
+}
+
+TEMPLATE_TEST_CASE("a malformed rate-card event is refused naming its field, the rest of the batch is stored",
+                   "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    using enum UsagePart;
+    const std::vector<PartSpec> good = {{input, "1200", "0.003"}, {output, "300", "0.003"}, {requests, "1", "0"}};
+    const auto llm = [&](std::string model, const std::vector<PartSpec>& parts) {
+        return rateCardEvent(biz.id, EventType::llmCall(), std::move(model), when, parts);
+    };
+    auto twice = llm("openai/gpt-4o", good);
+    twice.quantity = num("2");
+    twice.unit_price = num("0.003");  // quantity x unit price is still the list cost
+    auto unknown_part = llm("openai/gpt-4o", good);
+    unknown_part.parts[2].part = static_cast<UsagePart>(20);
+    auto sum_off = llm("openai/gpt-4o", good);
+    sum_off.list_cost = sum_off.unit_price = num("0.0061");
+    auto with_model = event(biz.id, EventType::apiCall(), "1", when);
+    with_model.model = "openai/gpt-4o";
+    auto with_parts = event(biz.id, EventType::apiCall(), "1", when);
+    with_parts.parts = {{requests, num("1"), num("0")}};
+    with_parts.list_cost = num("0.01");
+    std::vector<UsageEvent> batch = {
+        llm("openai/gpt-4o", good),               // 0: stored
+        twice,                                    // 1
+        llm("", good),                            // 2
+        llm("gpt-4o", good),                      // 3
+        llm("a/" + std::string(511, 'x'), good),  // 4: 513 bytes: stored
+        llm("a/" + std::string(512, 'x'), good),  // 5: 514
+        llm("openai/gpt\xff", good),              // 6
+        llm("openai/gpt\n4o", good),              // 7
+        llm("openai/gpt\xc2\x85", good),          // 8: U+0085
+        llm("openai/gpt-4o", {}),                 // 9
+        llm("openai/gpt-4o", {{output, "300", "0.003"}, {input, "1200", "0.003"}, {requests, "1", "0"}}),  // 10
+        llm("openai/gpt-4o", {{input, "1200", "0.003"}, {input, "300", "0.003"}, {requests, "1", "0"}}),   // 11
+        llm("openai/gpt-4o", {{input, "1200", "0.003"}, {output, "300", "0.003"}}),                        // 12
+        llm("openai/gpt-4o", {{input, "-1", "0.003"}, {requests, "1", "0"}}),                              // 13
+        llm("openai/gpt-4o", {{input, "1", "-0.001"}, {output, "1", "0.007"}, {requests, "1", "0"}}),      // 14
+        llm("openai/gpt-4o", {{input, "1000000000001", "0.003"}, {requests, "1", "0"}}),                   // 15
+        llm("openai/gpt-4o", {{audio_input, "0.0000000001", "0.003"}, {requests, "1", "0"}}),              // 16
+        llm("openai/gpt-4o", {{input, "1", "0.0000000000000000001"},                                       // 17
+                              {requests, "1", "0.0000000000000000009"}}),
+        unknown_part,                                                     // 18
+        sum_off,                                                          // 19
+        with_model,                                                       // 20
+        with_parts,                                                       // 21
+        rateCardEvent(biz.id, EventType::speech(), "openai/tts-1", when,  // 22: stored
+                      {{requests, "1", "0"}, {characters, "1000", "0.000000000000000015"}}),
+    };
+    const auto result = store.append(batch);
+    CHECK(result.stored == 3);
+    std::map<std::size_t, std::pair<RejectionKind, std::string>> refused;
+    for (const auto& r : result.rejected) refused[r.index] = {r.kind, r.reason};
+    const auto invalid = [](std::string reason) { return std::pair(RejectionKind::invalid, std::move(reason)); };
+    const std::map<std::size_t, std::pair<RejectionKind, std::string>> expected = {
+        {1, invalid("quantity: must be 1 for a rate-card event")},
+        {2, invalid("model: must not be empty for a rate-card event")},
+        {3, invalid("model: must be \"provider/model\"")},
+        {5, invalid("model: 514 bytes exceed the limit of 513")},
+        {6, invalid("model: not valid UTF-8")},
+        {7, invalid("model: contains a control character")},
+        {8, invalid("model: contains a control character")},
+        {9, invalid("parts: must not be empty for a rate-card event")},
+        {10, invalid("parts[1].part: input is out of order or repeated")},
+        {11, invalid("parts[1].part: input is out of order or repeated")},
+        {12, invalid("parts: no requests part")},
+        {13, invalid("parts[0].quantity: negative")},
+        {14, invalid("parts[0].cost: negative")},
+        {15, invalid("parts[0].quantity: above the limit of 1000000000000")},
+        {16, invalid("parts[0].quantity: more than 9 fractional digits")},
+        {17, invalid("parts[0].cost: more than 18 fractional digits")},
+        {18, invalid("parts[2].part: unknown part")},
+        {19, invalid("parts: costs sum to 0.006, not the list cost 0.0061")},
+        {20, invalid("model: must be empty (api_call is not a rate-card type)")},
+        {21, invalid("parts: must be empty (api_call is not a rate-card type)")},
+    };
+    CHECK(refused == expected);
+    const auto totals = store.modelTotals(biz.id, march2024);
+    REQUIRE(totals.size() == 8);  // two models of three parts, tts-1's two
+    CHECK(totals[0] == modelTotal(EventType::llmCall(), "a/" + std::string(511, 'x'), input, "1200", 1, "0.003"));
+    CHECK(totals[3] == modelTotal(EventType::llmCall(), "openai/gpt-4o", input, "1200", 1, "0.003"));
+    CHECK(totals[7] == modelTotal(EventType::speech(), "openai/tts-1", characters, "1000", 1, "0.000000000000000015"));
+}
+
+TEMPLATE_TEST_CASE("a day's model rollup is bounded like the per-type one", "[store]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    // 1001 calls of 10^12 input tokens each: the last would take the day's input past 10^15.
+    std::vector<UsageEvent> batch;
+    for (int i = 0; i < 1001; ++i) {
+        batch.push_back(rateCardEvent(biz.id, EventType::llmCall(), "openai/gpt-4o", when,
+                                      {{UsagePart::input, "1000000000000", "0"}, {UsagePart::requests, "1", "0"}}));
+    }
+    batch.push_back(event(biz.id, EventType::apiCall(), "1", when));
+    const auto result = store.append(batch);
+    CHECK(result.stored == 1001);
+    REQUIRE(result.rejected.size() == 1);
+    CHECK(result.rejected[0].index == 1000);
+    CHECK(result.rejected[0].kind == RejectionKind::over_limit);
+    CHECK(result.rejected[0].reason ==
+          "the day's llm_call 'openai/gpt-4o' input quantity would exceed 1000000000000000");
+    const auto totals = store.modelTotals(biz.id, march2024);
+    REQUIRE(totals.size() == 2);
+    CHECK(totals[0].quantity == num("1000000000000000"));
+    CHECK(totals[1] == modelTotal(EventType::llmCall(), "openai/gpt-4o", UsagePart::requests, "1000", 1000, "0"));
+    CHECK(totalOf(store.totals(biz.id, march2024), EventType::llmCall()) == num("1000"));
+    // The next day has room.
+    const std::vector<UsageEvent> next_day = {
+        rateCardEvent(biz.id, EventType::llmCall(), "openai/gpt-4o", at(2024_y / 3 / 6),
+                      {{UsagePart::input, "1000000000000", "0"}, {UsagePart::requests, "1", "0"}})};
+    CHECK(store.append(next_day).stored == 1);
+}

@@ -22,6 +22,8 @@ public:
     AppendResult append(std::span<const UsageEvent> events) override;
     std::vector<UsageTotal> totals(const BusinessId& business, const DayRange& days) override;
     std::vector<DailyUsage> daily(const BusinessId& business, const DayRange& days) override;
+    std::vector<ModelUsageTotal> modelTotals(const BusinessId& business, const DayRange& days) override;
+    std::vector<DailyModelUsage> modelDaily(const BusinessId& business, const DayRange& days) override;
     std::optional<Account> findAccount(const BusinessId& business) override;
     void saveAccount(const Account& account) override;
     std::vector<Account> listAccounts() override;

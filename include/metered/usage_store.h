@@ -10,6 +10,7 @@
 #include "metered/account.h"
 #include "metered/billing_period.h"
 #include "metered/export.h"
+#include "metered/model_usage.h"
 #include "metered/plan.h"
 #include "metered/usage_event.h"
 #include "metered/usage_total.h"
@@ -29,7 +30,8 @@ enum class RejectionKind : std::uint8_t {
     invalid,               ///< malformed or out of bounds (see docs/inputs.md)
     unknown_business,      ///< no account for its business
     idempotency_conflict,  ///< its id is already stored with another event type or quantity
-    over_limit,            ///< it would take its day's rollup past the bound (10^15 units, 10^13 list cost)
+    over_limit,            ///< it would take a rollup of its day past the bound (10^15 units, 10^13 list cost;
+                           ///< per type, and per model and part for a rate-card event)
     refused,               ///< the database refused it for another permanent reason (given in `reason`)
 };
 
@@ -62,7 +64,11 @@ struct AppendResult {
 ///   `AppendResult::rejected` with its kind and reason; the other events of the batch are
 ///   stored. A batch is applied atomically: what is not rejected is all stored, or, when
 ///   append throws, nothing is.
-/// - Reads (`totals`, `daily`) are answered from per-day rollups keyed by the business's
+/// - A rate-card event (an LLM call, a transcription, a speech synthesis) is stored with
+///   its model and parts, and each of its parts is also added to the per-model rollup of
+///   its day, type, model and part, in the same transaction; the per-type rollup counts it
+///   like any event (quantity 1, its cost as list cost).
+/// - Reads (`totals`, `daily`, `modelTotals`, `modelDaily`) are answered from per-day rollups keyed by the business's
 ///   local day (its account's time zone when the event was appended), never by scanning
 ///   events, so their cost does not grow with the number of events.
 /// - A failure throws StoreError; `transient()` tells whether retrying can help.
@@ -89,6 +95,16 @@ public:
     /// Per-day, per-type usage of `business` over `days`, ordered by day then type; days
     /// without usage are absent.
     virtual std::vector<DailyUsage> daily(const BusinessId& business, const DayRange& days) = 0;
+
+    /// Per-model totals of `business`'s rate-card events over the local days `days`: for
+    /// each event type, model ("provider/model") and part, the sum of the part's quantities
+    /// and exact costs and the number of events with it. Ordered by type, model (bytewise)
+    /// and part (UsagePart order); parts never used are absent.
+    virtual std::vector<ModelUsageTotal> modelTotals(const BusinessId& business, const DayRange& days) = 0;
+
+    /// Per-day ModelUsageTotals of `business` over `days`, ordered by day, then type, model
+    /// and part as modelTotals; days without rate-card usage are absent.
+    virtual std::vector<DailyModelUsage> modelDaily(const BusinessId& business, const DayRange& days) = 0;
 
     virtual std::optional<Account> findAccount(const BusinessId& business) = 0;
     /// Creates or replaces an account (validated; ValidationError).

@@ -58,6 +58,14 @@ void copyRows(const BatchView& batch, const std::function<void(std::string_view)
         rows += dayText(batch.days[i]);
         rows += '\t';
         rows += stamp;  // created_at, as the seed's column
+        rows += '\t';
+        appendCopyText(rows, e.model);
+        rows += '\t';
+        if (e.parts.empty()) {
+            rows += "\\N";
+        } else {
+            rows += partsText(e.parts);  // part names and decimals: nothing to escape
+        }
         rows += '\n';
         if (++pending == rows_per_send) {
             send(rows);
@@ -69,7 +77,7 @@ void copyRows(const BatchView& batch, const std::function<void(std::string_view)
 }
 
 PgParams appendParams(const BatchView& batch) {
-    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct;
+    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct, models, parts;
     for (auto* array : {&businesses, &ids}) array->reserve(batch.indices.size() * 37 + 2);
     metadata.reserve(batch.indices.size() * 160);
     const BusinessId* previous = nullptr;
@@ -87,6 +95,12 @@ PgParams appendParams(const BatchView& batch) {
         appendIsoTimestamp(time, e.occurred_at, true);
         time.push_back('"');
         days.next() += dayText(batch.days[i]);
+        models.addQuoted(e.model);
+        if (e.parts.empty()) {
+            parts.next() += "NULL";
+        } else {
+            parts.addQuoted(partsText(e.parts));
+        }
         // Key order: a batch's distinct businesses are where the business changes.
         if (previous == nullptr || *previous != e.business) appendUuid(distinct.next(), e.business.uuid());
         previous = &e.business;
@@ -101,7 +115,9 @@ PgParams appendParams(const BatchView& batch) {
         .add(std::move(metadata).done())
         .add(std::move(times).done())
         .add(std::move(days).done())
-        .add(std::move(distinct).done());
+        .add(std::move(distinct).done())
+        .add(std::move(models).done())
+        .add(std::move(parts).done());
 }
 
 PgParams rollupParams(const BatchView& batch) {
@@ -131,6 +147,46 @@ PgParams rollupParams(const BatchView& batch) {
         .add(std::move(businesses).done())
         .add(std::move(days).done())
         .add(std::move(types).done())
+        .add(std::move(quantities).done())
+        .add(std::move(counts).done())
+        .add(std::move(costs).done());
+}
+
+std::optional<PgParams> modelRollupParams(const BatchView& batch) {
+    struct Sum {
+        Decimal quantity;
+        std::int64_t events = 0;
+        Decimal cost;
+    };
+    std::map<std::tuple<BusinessId, date::local_days, ModelKey>, Sum> sums;
+    for (std::size_t i : batch.indices) {
+        const UsageEvent& e = batch.events[i];
+        for (const PricedPart& part : e.parts) {
+            Sum& sum = sums[{e.business, batch.days[i], ModelKey{e.type, e.model, part.part}}];
+            sum.quantity += part.quantity;
+            ++sum.events;
+            sum.cost += part.cost;
+        }
+    }
+    if (sums.empty()) return std::nullopt;
+    ArrayText businesses, days, types, models, parts, quantities, counts, costs;
+    for (const auto& [key, sum] : sums) {
+        const auto& [type, model, part] = std::get<2>(key);
+        appendUuid(businesses.next(), std::get<0>(key).uuid());
+        days.next() += dayText(std::get<1>(key));
+        types.addQuoted(type.name());
+        models.addQuoted(model);
+        parts.addQuoted(toString(part));
+        appendDecimal(quantities.next(), sum.quantity);
+        counts.next() += std::to_string(sum.events);
+        appendDecimal(costs.next(), sum.cost);
+    }
+    return PgParams()
+        .add(std::move(businesses).done())
+        .add(std::move(days).done())
+        .add(std::move(types).done())
+        .add(std::move(models).done())
+        .add(std::move(parts).done())
         .add(std::move(quantities).done())
         .add(std::move(counts).done())
         .add(std::move(costs).done());

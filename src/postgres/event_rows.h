@@ -6,6 +6,7 @@
 #include <date/date.h>
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ PgParams appendParams(const BatchView& batch);
 /// The parameters of `add_to_rollups`: the batch summed by (business, day, type), in key
 /// order, exactly (Decimal sums).
 PgParams rollupParams(const BatchView& batch);
+
+/// The parameters of `add_to_model_rollups`: the parts of the batch's rate-card events
+/// summed by (business, day, type, model, part), exactly; nothing when the batch has no
+/// rate-card event (the statement is then skipped).
+std::optional<PgParams> modelRollupParams(const BatchView& batch);
 
 /// Array literals ('{a,b}'), built in place.
 class ArrayText {

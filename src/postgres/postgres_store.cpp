@@ -133,6 +133,11 @@ struct PostgresStore::Impl {
                     connection.copyIn(detail::pg::begin_copy_events,
                                       [&](const auto& send) { detail::pg::copyRows(batch, send); });
                     connection.exec("add to rollups", detail::pg::add_to_rollups, detail::pg::rollupParams(batch));
+                    // Only a batch with rate-card events has parts to sum: an ordinary one
+                    // pays nothing for the model rollup.
+                    if (auto model_sums = detail::pg::modelRollupParams(batch)) {
+                        connection.exec("add to model rollups", detail::pg::add_to_model_rollups, *model_sums);
+                    }
                     connection.exec("commit", "COMMIT");
                 } catch (...) {
                     connection.rollbackQuietly();
@@ -216,11 +221,47 @@ struct PostgresStore::Impl {
         return static_cast<std::size_t>(r.rows());
     }
 
+    // What every store says of an event that would take one of its model rollups past its
+    // bound (the first part that would), from the rollups of its day.
+    std::optional<std::string> modelRollupProblem(const UsageEvent& event, date::local_days day) {
+        return pool.run([&](PgConnection& connection) -> std::optional<std::string> {
+            const PgResult r = connection.exec("read day model rollups", detail::pg::day_model_rollups_of,
+                                               PgParams()
+                                                   .add(event.business.toString())
+                                                   .add(dayText(day))
+                                                   .add(std::string(event.type.name()))
+                                                   .add(event.model));
+            for (const PricedPart& part : event.parts) {
+                ModelUsageTotal total{event.type, event.model, part.part, {}, 0, {}};
+                for (int row = 0; row < r.rows(); ++row) {
+                    if (r.text(row, 0) == toString(part.part)) {
+                        total.quantity = numeric(r.text(row, 1));
+                        total.events = integer(r.text(row, 2));
+                        total.cost = numeric(r.text(row, 3));
+                    }
+                }
+                if (auto problem = detail::modelRollupProblem(total, event, part)) return problem;
+            }
+            return std::nullopt;
+        });
+    }
+
     // The rejection of an event that failed alone: a day's rollup at its bound is said
     // as every store says it; anything else in the server's words.
     Rejection rejectAlone(const UsageEvent& event, date::local_days day, std::size_t index,
                           const std::exception& failure) {
         const auto* store_error = dynamic_cast<const StoreError*>(&failure);
+        if (store_error != nullptr && store_error->sqlstate() == detail::pg::check_violation &&
+            std::string_view(failure.what()).find(detail::pg::model_rollup_bounds_constraint) !=
+                std::string_view::npos) {
+            try {
+                if (auto reason = modelRollupProblem(event, day)) {
+                    return {index, event.id, *reason, RejectionKind::over_limit};
+                }
+            } catch (const std::exception&) {
+                // Fall back to the server's words.
+            }
+        }
         if (store_error != nullptr && store_error->sqlstate() == detail::pg::check_violation &&
             std::string_view(failure.what()).find(detail::pg::rollup_bounds_constraint) != std::string_view::npos) {
             try {
@@ -371,6 +412,48 @@ std::vector<DailyUsage> PostgresStore::daily(const BusinessId& business, const D
                             detail::normalized({EventType(r.text(row, 1)), numeric(r.text(row, 2)),
                                                 integer(r.text(row, 3)), fromCents(numeric(r.text(row, 4)))})});
         }
+        return rows;
+    });
+}
+
+namespace {
+
+ModelUsageTotal modelTotalFrom(const PgResult& r, int row, int first) {
+    const auto part = parseUsagePart(r.text(row, first + 2));
+    if (!part) throw StoreError("postgres: unexpected part " + detail::quoted(r.text(row, first + 2)), false);
+    return detail::normalized(ModelUsageTotal{EventType(r.text(row, first)), std::string(r.text(row, first + 1)), *part,
+                                              numeric(r.text(row, first + 3)), integer(r.text(row, first + 4)),
+                                              numeric(r.text(row, first + 5))});
+}
+
+}  // namespace
+
+std::vector<ModelUsageTotal> PostgresStore::modelTotals(const BusinessId& business, const DayRange& days) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult r =
+            connection.exec("read model totals", detail::pg::period_model_totals,
+                            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
+        std::vector<ModelUsageTotal> totals;
+        totals.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) totals.push_back(modelTotalFrom(r, row, 0));
+        std::sort(totals.begin(), totals.end(), [](const ModelUsageTotal& a, const ModelUsageTotal& b) {
+            return detail::modelKey(a) < detail::modelKey(b);
+        });
+        return totals;
+    });
+}
+
+std::vector<DailyModelUsage> PostgresStore::modelDaily(const BusinessId& business, const DayRange& days) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult r =
+            connection.exec("read daily model usage", detail::pg::daily_model_usage,
+                            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
+        std::vector<DailyModelUsage> rows;
+        rows.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) {
+            rows.push_back({detail::dayFromText(r.text(row, 0), "postgres"), modelTotalFrom(r, row, 1)});
+        }
+        detail::sortModelDaily(rows);
         return rows;
     });
 }

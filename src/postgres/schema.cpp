@@ -180,13 +180,35 @@ ALTER TABLE usage_daily ADD CONSTRAINT usage_daily_bounds
 // Version 5: how a plan bills rate-card usage (Plan::ai), the exact JSON of its AiBilling
 // as text (kept byte for byte, like the decimals); NULL (every plan stored before) bills none.
 constexpr const char* plan_ai_billing_v5 = "ALTER TABLE metered_plans ADD COLUMN ai_billing text;";
+// Version 6: rate-card events keep their model and parts (compact JSON of exact decimal
+// text, see store_text.h; NULL for other events), and their parts are summed per local
+// day, type, model and part in the same transaction as the events. cost is in currency
+// units (not cents), like the parts. Adding columns with a constant default rewrites nothing.
+constexpr const char* model_rollups_v6 = R"SQL(
+ALTER TABLE usage_events
+  ADD COLUMN model text NOT NULL DEFAULT '',
+  ADD COLUMN parts text;
+CREATE TABLE usage_model_rollups (
+  business_id uuid NOT NULL,
+  local_day date NOT NULL,
+  event_type varchar(50) NOT NULL,
+  model text NOT NULL,
+  part text NOT NULL,
+  quantity numeric NOT NULL,
+  events bigint NOT NULL,
+  cost numeric NOT NULL,
+  PRIMARY KEY (business_id, local_day, event_type, model, part),
+  CONSTRAINT usage_model_rollups_bounds CHECK (quantity <= 1000000000000000 AND cost <= 10000000000000)
+);
+)SQL";
 
-constexpr std::array<Migration, 5> all_migrations{{
+constexpr std::array<Migration, 6> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
     {4, "bounds on the daily rollup", rollup_bounds_v4},
     {5, "how a plan bills rate-card usage", plan_ai_billing_v5},
+    {6, "model and parts of rate-card events, per-model rollups", model_rollups_v6},
 }};
 
 }  // namespace

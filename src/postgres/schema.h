@@ -30,30 +30,47 @@ inline constexpr const char* business_zones = "SELECT id, time_zone FROM busines
 
 /// Appends a batch whose events may be stored already: $1 business ids, $2 event ids, $3
 /// types, $4 quantities, $5 unit prices and $6 list costs in cents, $7 metadata, $8
-/// occurrence times, $9 local days (all arrays, sorted by business and id, without
-/// repeats: the store does that before sending), and $10 the batch's distinct business
-/// ids (so the input is read once, never materialised).
+/// occurrence times, $9 local days, $11 models ('' for none) and $12 parts (NULL for none;
+/// see store_text.h) (all arrays, sorted by business and id, without repeats: the store
+/// does that before sending), and $10 the batch's distinct business ids (so the input is
+/// read once, never materialised).
 /// Events of unknown businesses are skipped; an id the table has is skipped; the daily
-/// rollup grows by exactly the rows inserted, in one statement (one transaction); the
-/// per-cycle usage_aggregation is a view of it.
+/// rollup, and the model rollup by the parts of the rate-card rows, grow by exactly the
+/// rows inserted, in one statement (one transaction); the per-cycle usage_aggregation is a
+/// view of the daily rollup.
 /// Rows are taken in key order so concurrent appenders never deadlock.
 /// Returns one row: the number of events inserted, and the unknown business ids.
 inline constexpr const char* append_events = R"SQL(
 WITH input AS (
   SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
-              $8::timestamptz[], $9::date[])
-       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day)
+              $8::timestamptz[], $9::date[], $11::text[], $12::text[])
+       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
+            model, parts)
 ), known AS (
   SELECT i.* FROM input i JOIN businesses b ON b.id = i.business_id
 ), inserted AS (
   INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
-                            occurred_at, local_day, created_at)
+                            occurred_at, local_day, created_at, model, parts)
   SELECT business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
-         occurred_at
+         occurred_at, model, parts
   FROM known ORDER BY business_id, id
   ON CONFLICT (business_id, id) DO NOTHING
-  RETURNING business_id, event_type, quantity, total_cost_cents, local_day
+  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts
+), model_daily AS (
+  INSERT INTO usage_model_rollups AS m (business_id, local_day, event_type, model, part, quantity, events, cost)
+  SELECT business_id, local_day, event_type, model, part, sum(quantity), count(*), sum(cost)
+  FROM (SELECT i.business_id, i.local_day, i.event_type, i.model, p.value->>0 AS part,
+               (p.value->>1)::numeric AS quantity, (p.value->>2)::numeric AS cost
+        FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(i.parts::jsonb) AS p(value)
+        WHERE i.parts IS NOT NULL) x
+  GROUP BY business_id, local_day, event_type, model, part
+  ORDER BY business_id, local_day, event_type COLLATE "C", model COLLATE "C", part COLLATE "C"
+  ON CONFLICT (business_id, local_day, event_type, model, part) DO UPDATE
+     SET quantity = m.quantity + EXCLUDED.quantity,
+         events = m.events + EXCLUDED.events,
+         cost = m.cost + EXCLUDED.cost
+  RETURNING 1
 ), daily AS (
   INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
   SELECT business_id, local_day, event_type, sum(quantity), count(*), sum(total_cost_cents)
@@ -73,7 +90,7 @@ SELECT (SELECT count(*) FROM inserted),
 /// COPY (unique violation) and the batch goes the careful way instead.
 inline constexpr const char* begin_copy_events =
     "BEGIN; COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
-    "occurred_at, local_day, created_at) FROM STDIN";
+    "occurred_at, local_day, created_at, model, parts) FROM STDIN";
 /// Adds a batch's sums to the daily rollup: $1 business ids, $2 days, $3 types, $4
 /// quantities, $5 event counts, $6 list costs in cents (arrays in key order).
 inline constexpr const char* add_to_rollups = R"SQL(
@@ -83,6 +100,19 @@ ON CONFLICT (business_id, day, event_type) DO UPDATE
    SET quantity = d.quantity + EXCLUDED.quantity,
        event_count = d.event_count + EXCLUDED.event_count,
        list_cost_cents = d.list_cost_cents + EXCLUDED.list_cost_cents
+)SQL";
+/// Adds a batch's part sums to the model rollup (after `add_to_rollups`, only when the
+/// batch has rate-card events): $1 business ids, $2 days, $3 types, $4 models, $5 parts,
+/// $6 quantities, $7 event counts, $8 costs in currency units.
+inline constexpr const char* add_to_model_rollups = R"SQL(
+INSERT INTO usage_model_rollups AS m (business_id, local_day, event_type, model, part, quantity, events, cost)
+SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::bigint[],
+                     $8::numeric[]) AS t(business_id, local_day, event_type, model, part, quantity, events, cost)
+ORDER BY business_id, local_day, event_type COLLATE "C", model COLLATE "C", part COLLATE "C"
+ON CONFLICT (business_id, local_day, event_type, model, part) DO UPDATE
+   SET quantity = m.quantity + EXCLUDED.quantity,
+       events = m.events + EXCLUDED.events,
+       cost = m.cost + EXCLUDED.cost
 )SQL";
 /// The SQLSTATE of a unique violation: a COPY met an id that is stored.
 inline constexpr const char* unique_violation = "23505";
@@ -99,6 +129,15 @@ WHERE e.event_type <> i.event_type OR e.quantity <> i.quantity
 /// The SQLSTATE of a CHECK constraint violation, and the daily rollup's bound.
 inline constexpr const char* check_violation = "23514";
 inline constexpr const char* rollup_bounds_constraint = "usage_daily_bounds";
+
+inline constexpr const char* model_rollup_bounds_constraint = "usage_model_rollups_bounds";
+
+/// The model rollups of business $1, local day $2, type $3 and model $4: part, quantity,
+/// event count, cost.
+inline constexpr const char* day_model_rollups_of = R"SQL(
+SELECT part, quantity, events, cost FROM usage_model_rollups
+WHERE business_id = $1 AND local_day = $2::date AND event_type = $3 AND model = $4
+)SQL";
 
 /// The rollup of business $1, local day $2 and type $3: quantity, event count, list cost
 /// in cents (no row: nothing yet).
@@ -120,6 +159,22 @@ SELECT day, event_type, quantity, event_count, list_cost_cents
 FROM usage_daily
 WHERE business_id = $1 AND day >= $2::date AND day < $3::date
 ORDER BY day, event_type
+)SQL";
+
+/// Per-(type, model, part) sums of a business over local days [$2, $3), from the model
+/// rollup (the store orders them).
+inline constexpr const char* period_model_totals = R"SQL(
+SELECT event_type, model, part, sum(quantity), sum(events), sum(cost)
+FROM usage_model_rollups
+WHERE business_id = $1 AND local_day >= $2::date AND local_day < $3::date
+GROUP BY event_type, model, part
+)SQL";
+
+/// Per-day model rollup rows of a business over local days [$2, $3) (the store orders them).
+inline constexpr const char* daily_model_usage = R"SQL(
+SELECT local_day, event_type, model, part, quantity, events, cost
+FROM usage_model_rollups
+WHERE business_id = $1 AND local_day >= $2::date AND local_day < $3::date
 )SQL";
 
 inline constexpr const char* find_account =

@@ -83,11 +83,29 @@ constexpr const char* drop_aggregation_v2 = "DROP TABLE usage_aggregation;";
 // Version 3: how a plan bills rate-card usage (Plan::ai), the exact JSON of its AiBilling;
 // NULL (every plan stored before) bills none.
 constexpr const char* plan_ai_billing_v3 = "ALTER TABLE metered_plans ADD COLUMN ai_billing TEXT;";
+// Version 4: rate-card events keep their model and parts (exact decimal text in compact
+// JSON, see store_text.h), and their parts are summed per day, type, model and part.
+constexpr const char* model_rollups_v4 = R"SQL(
+ALTER TABLE usage_events ADD COLUMN model TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_events ADD COLUMN parts TEXT;
+CREATE TABLE usage_model_rollups (
+  business_id TEXT NOT NULL,
+  local_day TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  model TEXT NOT NULL,
+  part TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  cost TEXT NOT NULL,
+  PRIMARY KEY (business_id, local_day, event_type, model, part)
+) WITHOUT ROWID;
+)SQL";
 
-constexpr std::array<Migration, 3> all_migrations{{
+constexpr std::array<Migration, 4> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
+    {4, "model and parts of rate-card events, per-model rollups", model_rollups_v4},
 }};
 
 }  // namespace

@@ -137,7 +137,13 @@ struct SqliteStore::Impl {
             "AND event_type = ?3");
         auto insert = db.prepare(
             "INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, "
-            "metadata, occurred_at, local_day, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)");
+            "metadata, occurred_at, local_day, created_at, model, parts) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?11)");
+        auto find_model_day = db.prepare(
+            "SELECT quantity, events, cost FROM usage_model_rollups WHERE business_id = ?1 AND local_day = ?2 "
+            "AND event_type = ?3 AND model = ?4 AND part = ?5");
+        using ModelSlot = std::tuple<std::string, date::local_days, detail::ModelKey>;
+        std::map<ModelSlot, ModelUsageTotal> model_rollups;                                    // after the chunk
         std::map<std::string, std::optional<std::string>> zones;                               // business -> time zone
         std::map<std::tuple<std::string, date::local_days, std::string>, UsageTotal> rollups;  // after the chunk
         for (std::size_t i : chunk) {
@@ -185,6 +191,34 @@ struct SqliteStore::Impl {
                 result.rejected.push_back({i, e.id, *problem, RejectionKind::over_limit});
                 continue;
             }
+            std::vector<ModelUsageTotal*> part_totals;
+            std::optional<std::string> model_problem;
+            for (const PricedPart& part : e.parts) {
+                auto [model_slot, new_model_key] =
+                    model_rollups.try_emplace({business, day, detail::ModelKey{e.type, e.model, part.part}},
+                                              ModelUsageTotal{e.type, e.model, part.part, {}, 0, {}});
+                if (new_model_key) {
+                    find_model_day.bind(1, business)
+                        .bind(2, dayText(day))
+                        .bind(3, e.type.name())
+                        .bind(4, e.model)
+                        .bind(5, toString(part.part));
+                    if (find_model_day.step()) {
+                        model_slot->second.quantity = Decimal::parse(find_model_day.text(0));
+                        model_slot->second.events = find_model_day.integer(1);
+                        model_slot->second.cost = Decimal::parse(find_model_day.text(2));
+                    }
+                    find_model_day.reset();
+                }
+                model_problem = detail::modelRollupProblem(model_slot->second, e, part);
+                if (model_problem) break;
+                part_totals.push_back(&model_slot->second);
+            }
+            if (model_problem) {
+                result.rejected.push_back({i, e.id, *model_problem, RejectionKind::over_limit});
+                continue;
+            }
+            const std::string parts = detail::partsText(e.parts);
             insert.bind(1, business)
                 .bind(2, id)
                 .bind(3, e.type.name())
@@ -194,7 +228,14 @@ struct SqliteStore::Impl {
                 .bind(7, e.metadata.toJson())
                 .bind(8, detail::isoTimestamp(e.occurred_at))
                 .bind(9, dayText(day))
+                .bind(10, e.model)
+                .bindOptional(11, parts.empty() ? std::nullopt : std::optional<std::string>(parts))
                 .run();
+            for (std::size_t p = 0; p < e.parts.size(); ++p) {
+                part_totals[p]->quantity += e.parts[p].quantity;
+                part_totals[p]->cost += e.parts[p].cost;
+                ++part_totals[p]->events;
+            }
             total.quantity += e.quantity;
             total.list_cost += e.list_cost;
             ++total.events;
@@ -212,6 +253,23 @@ struct SqliteStore::Impl {
                 .bind(4, total.quantity.toString())
                 .bind(5, total.events)
                 .bind(6, toCents(total.list_cost).toString())
+                .run();
+        }
+        if (model_rollups.empty()) return result;
+        auto upsert_model_day = db.prepare(
+            "INSERT OR REPLACE INTO usage_model_rollups (business_id, local_day, event_type, model, part, quantity, "
+            "events, cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        for (const auto& [key, total] : model_rollups) {
+            if (total.events == 0) continue;
+            const auto& [business, day, model_key] = key;
+            upsert_model_day.bind(1, business)
+                .bind(2, dayText(day))
+                .bind(3, total.type.name())
+                .bind(4, total.model)
+                .bind(5, toString(total.part))
+                .bind(6, total.quantity.toString())
+                .bind(7, total.events)
+                .bind(8, total.cost.toString())
                 .run();
         }
         return result;
@@ -271,6 +329,29 @@ std::vector<DailyUsage> SqliteStore::daily(const BusinessId& business, const Day
                         detail::normalized({EventType(s.text(1)), Decimal::parse(s.text(2)), s.integer(3),
                                             fromCents(Decimal::parse(s.text(4)))})});
     }
+    return rows;
+}
+
+std::vector<ModelUsageTotal> SqliteStore::modelTotals(const BusinessId& business, const DayRange& days) {
+    return detail::sumByModel(modelDaily(business, days));
+}
+
+std::vector<DailyModelUsage> SqliteStore::modelDaily(const BusinessId& business, const DayRange& days) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(
+        "SELECT local_day, event_type, model, part, quantity, events, cost FROM usage_model_rollups "
+        "WHERE business_id = ?1 AND local_day >= ?2 AND local_day < ?3");
+    s.bind(1, business.toString()).bind(2, dayText(days.first)).bind(3, dayText(days.end));
+    std::vector<DailyModelUsage> rows;
+    while (s.step()) {
+        const auto part = parseUsagePart(s.text(3));
+        if (!part) throw StoreError("sqlite: unexpected part " + detail::quoted(s.text(3)), false);
+        rows.push_back(
+            {detail::dayFromText(s.text(0), "sqlite"),
+             detail::normalized(ModelUsageTotal{EventType(s.text(1)), s.text(2), *part, Decimal::parse(s.text(4)),
+                                                s.integer(5), Decimal::parse(s.text(6))})});
+    }
+    detail::sortModelDaily(rows);
     return rows;
 }
 
