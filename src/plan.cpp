@@ -168,6 +168,11 @@ void Plan::validate() const {
     for (const Meter& meter : meters) {
         const std::string m = at + ".meters." + meter.type.toString();
         if (!seen.insert(meter.type).second) throw ValidationError(m, "priced twice");
+        if (meter.type.isRateCard()) {
+            throw ValidationError(m,
+                                  "rate-card usage is priced per model by the rate card and billed by `ai`, "
+                                  "not by a meter");
+        }
         checkLabel(meter.unit, m + ".unit");
         requireNonNegative(meter.included, m + ".included", detail::max_quantity_scale);
         requireNonNegative(meter.unit_price, m + ".unit_price", detail::max_price_scale);

@@ -242,6 +242,7 @@ AiLine PricingCalculator::priceModel(const EventType& type, std::string_view mod
 Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals) const {
     std::map<EventType, Decimal> quantities;
     for (const UsageTotal& total : totals) {
+        if (total.type.isRateCard()) continue;  // billed per model, from model_totals
         if (plan_.meter(total.type) == nullptr) {
             throw ValidationError("event_type",
                                   "plan '" + plan_.id + "' has no price for '" + total.type.toString() + "'");

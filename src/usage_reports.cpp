@@ -90,23 +90,35 @@ BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const Per
     result.business = business;
     result.period = BillingPeriod::resolve(period, context.account, context.now);
     const auto totals = store_->totals(business, result.period.days);
-    const auto slices = cycleSlices(business, result.period.days, context.account.anchor_day, totals);
+    auto models = store_->modelTotals(business, result.period.days);
+    const auto slices = cycleSlices(business, result.period.days, context.account.anchor_day, totals, models);
     result.bill = context.calculator->billSlices(slices);
     result.usage = perMeter(*context.plan, totals);
+    result.models = std::move(models);
     return result;
 }
 
 // The parts of billing cycles that `days` covers, with the usage each cycle had before
 // and through its part. A whole cycle is one slice with nothing before it (one read).
 std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
-                                                  const std::vector<UsageTotal>& totals_of_days) const {
+                                                  const std::vector<UsageTotal>& totals_of_days,
+                                                  const std::vector<ModelUsageTotal>& models_of_days) const {
     std::vector<CycleSlice> slices;
     for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
         const DayRange part{std::max(cycle.first, days.first), std::min(cycle.end, days.end)};
         CycleSlice slice;
-        if (part.first > cycle.first) slice.before = store_->totals(business, {cycle.first, part.first});
-        slice.through =
-            part == days && slice.before.empty() ? totals_of_days : store_->totals(business, {cycle.first, part.end});
+        if (part.first > cycle.first) {
+            slice.before = store_->totals(business, {cycle.first, part.first});
+            slice.models_before = store_->modelTotals(business, {cycle.first, part.first});
+        }
+        // Nothing used before the part: the cycle through it is the part itself.
+        if (part == days && slice.before.empty() && slice.models_before.empty()) {
+            slice.through = totals_of_days;
+            slice.models_through = models_of_days;
+        } else {
+            slice.through = store_->totals(business, {cycle.first, part.end});
+            slice.models_through = store_->modelTotals(business, {cycle.first, part.end});
+        }
         slices.push_back(std::move(slice));
     }
     return slices;
@@ -124,20 +136,28 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
     DayRange cycle = BillingPeriod::cycleContaining(first, context.account.anchor_day);
     std::map<date::local_days, std::vector<UsageTotal>> by_day;
     for (auto& row : store_->daily(business, {cycle.first, end})) by_day[row.day].push_back(std::move(row.total));
+    std::map<date::local_days, std::vector<ModelUsageTotal>> models_by_day;
+    for (auto& row : store_->modelDaily(business, {cycle.first, end})) {
+        models_by_day[row.day].push_back(std::move(row.total));
+    }
 
     std::vector<TrendPoint> points;
     points.reserve(static_cast<std::size_t>(days));
     while (cycle.first < end) {
         std::vector<std::vector<UsageTotal>> cycle_days;
+        std::vector<std::vector<ModelUsageTotal>> cycle_models;
         for (auto day = cycle.first; day < std::min(cycle.end, end); day += date::days(1)) {
             auto found = by_day.find(day);
             cycle_days.push_back(found == by_day.end() ? std::vector<UsageTotal>{} : found->second);
+            auto models = models_by_day.find(day);
+            cycle_models.push_back(models == models_by_day.end() ? std::vector<ModelUsageTotal>{} : models->second);
         }
-        const auto costs = calculator.dailyCosts(cycle_days);
+        const auto costs = calculator.dailyCosts(cycle_days, cycle_models);
         for (std::size_t i = 0; i < cycle_days.size(); ++i) {
             const auto day = cycle.first + date::days(static_cast<int>(i));
             if (day < first) continue;
-            points.push_back({date::year_month_day(day), perMeter(*context.plan, cycle_days[i]), costs[i]});
+            points.push_back({date::year_month_day(day), perMeter(*context.plan, cycle_days[i]),
+                              std::move(cycle_models[i]), costs[i]});
         }
         cycle = BillingPeriod::cycleContaining(cycle.end, context.account.anchor_day);
     }

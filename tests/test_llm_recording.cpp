@@ -7,6 +7,7 @@
 
 #include "async/event_codec.h"
 #include "metered/errors.h"
+#include "metered/json.h"
 #include "metered/memory_store.h"
 #include "metered/usage_recorder.h"
 #include "test_support.h"
@@ -303,4 +304,66 @@ TEST_CASE("without a card of its own, a recorder prices at the shipped card", "[
     CHECK(events[1].type == EventType::speech());
     CHECK(events[1].parts.back() == PricedPart{UsagePart::characters, num("1000"), spoken.cost.cost});
     CHECK(nlohmann::json::parse(events[2].metadata.toJson())["seconds"].dump() == "12.345");
+}
+
+TEST_CASE("a bill charges rate-card usage per model under the plan's AI terms; days of the cycle sum to it",
+          "[llm_recording]") {
+    Plan pro = Plan::basic();
+    pro.id = "pro";
+    pro.name = "Pro";
+    pro.ai = AiBilling{.markup_percent = num("20"), .included_amount = num("0.01")};
+    auto store = std::make_shared<MemoryStore>();
+    const Account business = account("Acme AI", "UTC", "pro");
+    store->saveAccount(business);
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 5, hours(20));
+    UsageRecorder recorder(store, {.price_book = PriceBook({Plan::basic(), pro}, "basic"),
+                                   .clock = clock,
+                                   .rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json))});
+    // Four gpt-4o calls on four days, $0.005125 each: $0.0205 at cost, $0.0246 with 20 %,
+    // rounded once to $0.02; the first $0.01 is included.
+    for (unsigned day = 1; day <= 4; ++day) {
+        recorder.recordLlmCall(business.id, gpt4o(1000, 500, 200),
+                               {.occurred_at = at(2024_y / 12 / date::day(day), hours(9))});
+    }
+    const BillingUsage usage = recorder.getBillingUsage(business.id);
+    REQUIRE(usage.bill.ai_lines.size() == 1);
+    const AiLine& line = usage.bill.ai_lines.front();
+    CHECK(line.model == "openai/gpt-4o");
+    CHECK(line.cost == num("0.0205"));
+    CHECK(line.exact_amount == num("0.0246"));
+    CHECK(line.amount == num("0.02"));
+    REQUIRE(usage.bill.ai_credit.has_value());
+    CHECK(usage.bill.ai_credit->amount == num("-0.01"));
+    CHECK(usage.bill.total == num("0.01"));
+    // The seed's figures keep their meaning: no API calls were recorded.
+    CHECK(usage.quantity(EventType::apiCall()) == num("0"));
+    CHECK(usage.bill.line(EventType::apiCall())->amount == num("0"));
+    // The period's rate-card usage per part, exact.
+    const auto cached = std::find_if(usage.models.begin(), usage.models.end(),
+                                     [](const ModelUsageTotal& m) { return m.part == UsagePart::cached_input; });
+    REQUIRE(cached != usage.models.end());
+    CHECK(cached->quantity == num("2000"));
+    CHECK(cached->cost == num("0.0025"));
+    CHECK(cached->events == 4);
+
+    // The days of the cycle add up to the bill; the included amount is used up first.
+    const auto trends = recorder.getUsageTrends(business.id, 5);
+    Decimal sum;
+    for (const TrendPoint& point : trends) sum += point.cost;
+    CHECK(sum == usage.bill.total);
+    CHECK(trends[0].cost == num("0"));  // Dec 1: $0.00615 charged, within the $0.01 included
+    CHECK(trends[0].models.size() == 4);
+
+    const auto json = nlohmann::json::parse(to_json(usage));
+    CHECK(json["cost"].dump() == "0.01");
+    CHECK(json["aiUsage"][0]["model"] == "openai/gpt-4o");
+    CHECK(json["aiUsage"][0]["calls"] == 4);
+    CHECK(json["aiUsage"][0]["cost"].dump() == "0.0205");
+    CHECK(json["aiUsage"][0]["amount"].dump() == "0.02");
+    CHECK(json["aiIncluded"]["amount"].dump() == "-0.01");
+    const auto bill = nlohmann::json::parse(to_json(usage.bill));
+    CHECK(bill["aiLines"][0]["parts"].size() == 4);
+    CHECK(bill["aiLines"][0]["parts"][1]["part"] == "cached_input");
+    CHECK(bill["aiLines"][0]["parts"][1]["charge"].dump() == "0.003");
 }

@@ -90,6 +90,11 @@ TEST_CASE("bad price books name the offending field", "[price_book]") {
                                 {"id": "a", "meters": {"api_call": {"unit_price": 1}}}]})") == "plans.a");
     CHECK(fieldOf(R"({"plans": [{"id": "a", "meters": {"api_call": {"unit_price": 0.0000000000001}}}]})") ==
           "plans.a.meters.api_call.unit_price");
+    // Rate-card usage is billed by "ai", never by a meter.
+    CHECK(
+        fieldOf(
+            R"({"plans": [{"id": "a", "meters": {"api_call": {"unit_price": 1}, "llm_call": {"unit_price": 1}}}]})") ==
+        "plans.a.meters.llm_call");
 }
 
 TEST_CASE("host-defined types become recordable through the default plan", "[price_book]") {

@@ -8,6 +8,7 @@
 #include "metered/billing_period.h"
 #include "metered/export.h"
 #include "metered/ids.h"
+#include "metered/model_usage.h"
 #include "metered/pricing.h"
 #include "metered/usage_total.h"
 
@@ -20,6 +21,9 @@ struct METERED_API BillingUsage {
     BusinessId business;
     BillingPeriod period;
     std::vector<UsageTotal> usage;  ///< one entry per meter of the plan, zero when unused
+    /// Rate-card usage (LLM calls, transcriptions, speech) per type, model and part, with
+    /// its exact cost at the rate card; what the plan charges for it is in `bill.ai_lines`.
+    std::vector<ModelUsageTotal> models;
     Bill bill;
 
     /// Units of `type` used in the period (zero when none).
@@ -34,6 +38,8 @@ struct METERED_API BillingUsage {
 struct METERED_API TrendPoint {
     date::year_month_day date;
     std::vector<UsageTotal> usage;  ///< one entry per meter of the plan, zero when unused
+    /// That day's rate-card usage per type, model and part (see BillingUsage::models).
+    std::vector<ModelUsageTotal> models;
     /// The bill of the cycle through this day minus the bill through the day before: the
     /// days of a cycle sum exactly to the cycle's bill (allowances are used up by the
     /// earliest days, so early days often cost nothing).

@@ -58,7 +58,8 @@ private:
     struct Context;
     Context contextFor(const BusinessId& business) const;
     std::vector<CycleSlice> cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
-                                        const std::vector<UsageTotal>& totals_of_days) const;
+                                        const std::vector<UsageTotal>& totals_of_days,
+                                        const std::vector<ModelUsageTotal>& models_of_days) const;
 
     std::shared_ptr<UsageStore> store_;
     PriceBook price_book_;
