@@ -34,8 +34,14 @@ constexpr int128 magnitude(int128 v) { return v < 0 ? -v : v; }
 // Compared without negating: -INT128_MIN does not exist (a spooled record may hold it).
 bool fits(int128 mantissa) { return mantissa > -limit && mantissa < limit; }
 
+// True when |mantissa| < 2^63: a product of two such, or of one and 10^k for k ≤ 18, is
+// below 2^126 < 10^38, so it can neither overflow nor leave the 38 digits. The common case
+// (prices, token counts, costs) takes this path: one machine multiplication.
+bool small(int128 mantissa) { return mantissa == static_cast<std::int64_t>(mantissa); }
+
 // mantissa × 10^k, or nothing on overflow.
 std::optional<int128> scaleUp(int128 mantissa, int k) {
+    if (k <= 18 && small(mantissa)) return mantissa * powers_of_ten[k];
     if (k > max_digits) return mantissa == 0 ? std::optional<int128>(0) : std::nullopt;
     int128 result = 0;
     if (__builtin_mul_overflow(mantissa, powers_of_ten[k], &result) || !fits(result)) return std::nullopt;
@@ -247,6 +253,9 @@ Decimal operator-(const Decimal& a, const Decimal& b) {
 Decimal operator*(const Decimal& a, const Decimal& b) {
     int128 ma = a.mantissa_, mb = b.mantissa_;
     int sa = a.scale_, sb = b.scale_;
+    if (small(ma) && small(mb) && sa + sb <= Decimal::max_scale) {
+        return detail::DecimalAccess::make(ma * mb, sa + sb);
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
         int128 product = 0;
         if (!__builtin_mul_overflow(ma, mb, &product) && fits(product)) {

@@ -101,11 +101,15 @@ void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes) {
         if (!cost_fits) throw ValidationError("quantity", "its list cost exceeds 10000000000000 (10^13) per event");
     }
     if (draft.type.isRateCard()) {
-        if (draft.unit_price.significantScale() > max_cost_scale) {
+        // scale() bounds significantScale(), which divides: asked only when it could matter.
+        const auto too_precise = [](const Decimal& d) {
+            return d.scale() > max_cost_scale && d.significantScale() > max_cost_scale;
+        };
+        if (too_precise(draft.unit_price)) {
             throw ValidationError("cost", "has more than " + std::to_string(max_cost_scale) + " fractional digits");
         }
         for (const PricedPart& part : draft.parts) {
-            if (part.cost.significantScale() > max_cost_scale) {
+            if (too_precise(part.cost)) {
                 throw ValidationError("cost." + std::string(toString(part.part)),
                                       "has more than " + std::to_string(max_cost_scale) + " fractional digits");
             }

@@ -29,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -369,6 +370,10 @@ void checkName(std::string_view name, const char* field) {
     if (name.size() > max_name_bytes) {
         throw ValidationError(field,
                               fmt::format("{} bytes is longer than the limit of {}", name.size(), max_name_bytes));
+    }
+    // Printable ASCII (every model name in practice) is valid UTF-8 without control characters.
+    if (std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) - 0x20u < 0x5Fu; })) {
+        return;
     }
     if (!detail::isValidUtf8(name)) throw ValidationError(field, "not valid UTF-8");
     for (const char c : name) {
