@@ -3,7 +3,10 @@
 // and parts, and the spool carries them.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
 
 #include "async/event_codec.h"
 #include "metered/errors.h"
@@ -366,4 +369,72 @@ TEST_CASE("a bill charges rate-card usage per model under the plan's AI terms; d
     CHECK(bill["aiLines"][0]["parts"].size() == 4);
     CHECK(bill["aiLines"][0]["parts"][1]["part"] == "cached_input");
     CHECK(bill["aiLines"][0]["parts"][1]["charge"].dump() == "0.003");
+}
+
+TEST_CASE("a price change with an effective date leaves every earlier day's stored cost and bill unchanged",
+          "[llm_recording][properties]") {
+    rc::prop("recorded under the old card, then the new one", [] {
+        const auto entry = [](const char* from, const std::string& input, const std::string& output) {
+            return fmt::format(R"({{"from": "{}", "per": "1M", "input": "{}", "output": "{}"}})", from, input, output);
+        };
+        const auto price = [] { return fmt::format("{}.{:02}", *rc::gen::inRange(0, 20), *rc::gen::inRange(0, 100)); };
+        const std::string first = entry("2024-10-01", price(), price());
+        const int change = *rc::gen::inRange(2, 29);  // the new price applies from March `change`
+        const std::string changed = entry(fmt::format("2025-03-{:02}", change).c_str(), price(), price());
+        const auto cardOf = [](const std::string& entries) {
+            return std::make_shared<const RateCard>(
+                RateCard::fromJson(R"({"models": {"openai/gpt-4o": {"prices": [)" + entries + "]}}}"));
+        };
+        auto store = std::make_shared<MemoryStore>();
+        const Account business = account("Acme");
+        store->saveAccount(business);
+        FixedClock clock;
+        *clock.now = at(2025_y / 3 / 31, hours(23));
+        struct Call {
+            unsigned day;
+            LlmUsage usage;
+            std::string key;
+        };
+        std::vector<Call> calls;
+        for (int i = *rc::gen::inRange(1, 25); i > 0; --i) {
+            const auto day = static_cast<unsigned>(*rc::gen::inRange(1, 32));
+            calls.push_back({day, gpt4o(*rc::gen::inRange(0, 200000), 0, *rc::gen::inRange(0, 20000)),
+                             fmt::format("call-{}", calls.size())});
+        }
+        const auto recordAll = [&](UsageRecorder& recorder, const std::vector<Call>& list) {
+            for (const Call& c : list) {
+                recorder.recordLlmCall(
+                    business.id, c.usage,
+                    {.idempotency_key = c.key, .occurred_at = at(2025_y / 3 / date::day(c.day), hours(12))});
+            }
+        };
+        UsageRecorder old_prices(store, {.clock = clock, .rate_card = cardOf(first)});
+        recordAll(old_prices, calls);
+        const auto before = old_prices.getUsageTrends(business.id, 31);
+        const auto stored = store->events(business.id);
+
+        // The new card: every call again (retries: nothing changes), then each call once more
+        // under a new key: before the change it costs what the old card said.
+        UsageRecorder new_prices(store, {.clock = clock, .rate_card = cardOf(first + "," + changed)});
+        recordAll(new_prices, calls);
+        std::vector<Call> more = calls;
+        for (Call& c : more) c.key += "-more";
+        recordAll(new_prices, more);
+        const auto after = new_prices.getUsageTrends(business.id, 31);
+
+        RC_ASSERT(before.size() == 31u);
+        RC_ASSERT(after.size() == 31u);
+        for (std::size_t i = 0; i + 1 < static_cast<std::size_t>(change); ++i) {
+            RC_ASSERT(after[i].models.size() == before[i].models.size());
+            for (std::size_t m = 0; m < before[i].models.size(); ++m) {
+                RC_ASSERT(after[i].models[m].quantity == before[i].models[m].quantity * Decimal(2));
+                RC_ASSERT(after[i].models[m].cost == before[i].models[m].cost * Decimal(2));
+            }
+        }
+        const auto events = store->events(business.id);
+        for (std::size_t i = 0; i < stored.size(); ++i) {
+            RC_ASSERT(events[i].id == stored[i].id);
+            RC_ASSERT(events[i].list_cost == stored[i].list_cost);  // never re-priced
+        }
+    });
 }
