@@ -12,6 +12,14 @@ int main() {
     recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini", .tokens = 412});
     recorder.recordVoiceMinutes(business, metered::Decimal::parse("2.5"), {.operation = "voice_to_text"});
 
+    // An LLM call, priced exactly at the rate card from the provider's own `usage` object
+    // (OpenAI counts cached tokens inside prompt_tokens; metered counts each token once).
+    auto llm = metered::parseLlmUsage(metered::LlmApi::openai_chat, R"({"prompt_tokens": 1200,
+        "completion_tokens": 180, "prompt_tokens_details": {"cached_tokens": 1024}})",
+                                      "gpt-4o-mini");
+    auto receipt = recorder.recordLlmCall(business, llm);
+    std::cout << "this call cost $" << receipt.cost.total.normalized() << "\n";  // $0.0002112
+
     auto usage = recorder.getBillingUsage(business, metered::PeriodSpec::currentMonth());
     std::cout << "total: $" << usage.bill.total << "\n" << metered::to_json(usage) << "\n";
 }
