@@ -2,9 +2,14 @@
 // billing_dashboard: the seed's Billing Overview, served. An HTTP server on loopback with
 //   GET  /                              the dashboard page (card, charges, 30-day trends)
 //   GET  /api/businesses                the businesses to choose from
-//   GET  /api/billing/analytics?businessId=&period=&days=   the seed's response shape
+//   GET  /api/billing/analytics?businessId=&period=&days=   the seed's response shape (with
+//                                       aiUsage per model and aiIncluded, see metered/json.h)
+//   GET  /api/billing/bill?businessId=&period=   the period's bill in detail (to_json(Bill):
+//                                       aiLines with each model's parts, aiCredit)
 //   POST /api/usage/api-call            businessId=…            record an API call
 //   POST /api/usage/voice-minutes       businessId=…&minutes=…  record voice minutes
+//   POST /api/usage/llm-call            businessId=…&model=provider/model&input=…&cached_input=…&output=…
+//                                       record an LLM call, priced at the rate card (--rate-card)
 // (POST fields as an application/x-www-form-urlencoded body). Errors are JSON
 // {"success":false,"error":…}: 400 bad input (the field named), 404 unknown, 403 a
 // cross-site write, 415 not a form, 413 too large, 421 a Host this server is not,
@@ -14,7 +19,10 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "dashboard_assets.h"
 #include "dashboard_guard.h"
@@ -51,8 +59,29 @@ void exceptionResponse(httplib::Response& res, const std::exception_ptr& error) 
     }
 }
 
+// `calls` LLM calls of `model` ("provider/model"), each with these token counts.
+void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business, std::string_view model, int calls,
+                    std::int64_t input, std::int64_t cached_input, std::int64_t output) {
+    const auto slash = model.find('/');
+    metered::LlmUsage usage;
+    usage.provider = std::string(model.substr(0, slash));
+    usage.model = std::string(model.substr(slash + 1));
+    usage.input_tokens = input;
+    usage.cached_input_tokens = cached_input;
+    usage.output_tokens = output;
+    for (int i = 0; i < calls; ++i) recorder.recordLlmCall(business, usage);
+}
+
 // The seed scenario for the first demo business: 1500 API calls, 75.5 voice minutes,
-// 150 AI queries and 1500 MB this month ($8.31 on the basic plan).
+// 150 AI queries and 1500 MB this month ($8.31 on the basic plan). The other two demo
+// businesses get LLM calls (rate-card usage, at cost on the basic plan), so that the page's
+// AI table has rows while the seed's own figures stay as they are:
+//   Bella Bistro: 40 × openai/gpt-4o-mini (1200 input, 800 cached, 300 output):
+//                 40 × (0.00018 + 0.00006 + 0.00018) = 0.0168 → $0.02;
+//                 10 × anthropic/claude-sonnet-4 (2000 input, 500 output):
+//                 10 × (0.006 + 0.0075) = 0.135 → $0.14 (half-even); total $0.16.
+//   Curry Corner: 25 × google/gemini-2.5-flash (3000 input, 800 output):
+//                 25 × (0.0009 + 0.002) = 0.0725 → $0.07.
 void recordSeedScenario(metered::UsageRecorder& recorder) {
     const auto business = BusinessId::parse(demo::businesses[0].id);
     for (int i = 0; i < 1500; ++i)
@@ -60,6 +89,38 @@ void recordSeedScenario(metered::UsageRecorder& recorder) {
     for (int i = 0; i < 151; ++i) recorder.recordVoiceMinutes(business, metered::Decimal::parse("0.5"));
     for (int i = 0; i < 150; ++i) recorder.recordAiQuery(business, {.query_type = "intent_classification"});
     recorder.recordStorage(business, metered::Decimal(1500), {.file_type = "pdf"});
+
+    const auto bella = BusinessId::parse(demo::businesses[1].id);
+    recordLlmCalls(recorder, bella, "openai/gpt-4o-mini", 40, 1200, 800, 300);
+    recordLlmCalls(recorder, bella, "anthropic/claude-sonnet-4", 10, 2000, 0, 500);
+    recordLlmCalls(recorder, BusinessId::parse(demo::businesses[2].id), "google/gemini-2.5-flash", 25, 3000, 0, 800);
+}
+
+// A token count field of a form: absent is 0; else 0 to max_llm_count, digits only.
+std::int64_t tokenField(const httplib::Request& req, const std::string& field) {
+    if (!req.has_param(field)) return 0;
+    const auto text = req.get_param_value(field);
+    std::int64_t value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < 0 || value > metered::max_llm_count)
+        throw metered::ValidationError(field, "must be a whole number from 0 to 10^12");
+    return value;
+}
+
+// The period a request names (default: the current billing month); ValidationError: 400.
+metered::PeriodSpec requestedPeriod(const httplib::Request& req) {
+    return metered::PeriodSpec::parse(req.has_param("period") ? req.get_param_value("period") : "current_month");
+}
+
+// The host's rate card overlaid on the shipped one, or the shipped one.
+std::shared_ptr<const metered::RateCard> loadRateCard(const std::string& file) {
+    if (file.empty()) return std::make_shared<const metered::RateCard>(metered::RateCard::standard());
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read rate card " + file);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return std::make_shared<const metered::RateCard>(
+        metered::RateCard::standard().overlay(metered::RateCard::fromJson(text)));
 }
 
 // The business a request names, or an error response (400 malformed, 404 unknown).
@@ -90,6 +151,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> allowed_hosts;
     dashboard::GuardedServer::Limits limits;
     int request_timeout_ms = 10'000;
+    std::string rate_card_file;
     app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
     app.add_option("--host", host, "address to listen on (loopback unless you mean otherwise)")->capture_default_str();
     app.add_option("--port", port, "port (0: any free port, printed at start)")
@@ -105,12 +167,14 @@ int main(int argc, char** argv) {
                    "a request's line, headers and body must arrive within this time of its first byte")
         ->capture_default_str()
         ->check(CLI::Range(100, 600'000));
+    app.add_option("--rate-card", rate_card_file,
+                   "the host's rate card (JSON), overlaid on the shipped one, for recorded LLM calls");
     CLI11_PARSE(app, argc, argv);
 
     try {
         auto store = metered::openStore(store_uri);
         demo::ensureBusinesses(*store);
-        metered::UsageRecorder recorder(store);
+        metered::UsageRecorder recorder(store, {.rate_card = loadRateCard(rate_card_file)});
         if (seed_scenario) recordSeedScenario(recorder);
         const metered::UsageReports& reports = recorder.reports();
 
@@ -141,8 +205,7 @@ int main(int argc, char** argv) {
         server.Get("/api/billing/analytics", [&](const httplib::Request& req, httplib::Response& res) {
             const auto account = requestedBusiness(*store, req, res);
             if (!account) return;
-            const auto period_text = req.has_param("period") ? req.get_param_value("period") : "current_month";
-            const auto spec = metered::PeriodSpec::parse(period_text);  // ValidationError: 400
+            const auto spec = requestedPeriod(req);  // ValidationError: 400
             int days = 30;
             if (req.has_param("days")) {
                 const auto text = req.get_param_value("days");
@@ -153,6 +216,13 @@ int main(int argc, char** argv) {
                 days = static_cast<int>(*value);
             }
             res.set_content(metered::to_json(reports.getBillingAnalytics(account->id, spec, days)), "application/json");
+        });
+        server.Get("/api/billing/bill", [&](const httplib::Request& req, httplib::Response& res) {
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            const auto usage = reports.getBillingUsage(account->id, requestedPeriod(req));
+            // to_json(Bill) is exact JSON already: wrapped as is, never re-parsed.
+            res.set_content("{\"success\":true,\"data\":" + metered::to_json(usage.bill) + "}", "application/json");
         });
         server.Post("/api/usage/api-call", [&](const httplib::Request& req, httplib::Response& res) {
             const auto account = requestedBusiness(*store, req, res);
@@ -167,6 +237,26 @@ int main(int argc, char** argv) {
             const auto minutes = metered::Decimal::parse(req.get_param_value("minutes"), "minutes");
             const auto receipt = recorder.recordVoiceMinutes(account->id, minutes, {.operation = "dashboard_button"});
             res.set_content(dumped({{"success", true}, {"eventId", receipt.id.toString()}}), "application/json");
+        });
+        server.Post("/api/usage/llm-call", [&](const httplib::Request& req, httplib::Response& res) {
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            if (!req.has_param("model")) return jsonError(res, 400, "model is required (provider/model)");
+            const auto model = req.get_param_value("model");
+            const auto slash = model.find('/');
+            if (slash == std::string::npos || slash == 0 || slash + 1 == model.size())
+                return jsonError(res, 400, "model must be provider/model");
+            metered::LlmUsage usage;
+            usage.provider = model.substr(0, slash);
+            usage.model = model.substr(slash + 1);
+            usage.input_tokens = tokenField(req, "input");
+            usage.cached_input_tokens = tokenField(req, "cached_input");
+            usage.output_tokens = tokenField(req, "output");
+            const auto receipt = recorder.recordLlmCall(account->id, usage, {});  // unknown model: 400
+            res.set_content(dumped({{"success", true},
+                                    {"eventId", receipt.id.toString()},
+                                    {"cost", receipt.cost.total.normalized().toString()}}),
+                            "application/json");
         });
         server.set_exception_handler([](const httplib::Request&, httplib::Response& res,
                                         const std::exception_ptr& error) { exceptionResponse(res, error); });

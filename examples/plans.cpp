@@ -4,9 +4,23 @@
 //
 //   plans show [--file plans.json] [--json]
 //   plans validate plans.json
-//   plans quote --plan basic --api-calls 1500 --voice-minutes 75.5 --ai-queries 150 --storage-mb 1500 [--json]
+//   plans quote --plan basic --api-calls 1500 --voice-minutes 75.5 --ai-queries 150 --storage-mb 1500
+//               [--llm "openai/gpt-4o:input=120000,cached_input=30000,output=9000,requests=40" ...]
+//               [--rate-card card.json] [--at YYYY-MM-DD] [--json]
+//
+// An --llm spec is one model's LLM usage over the period: total tokens per type (the rate
+// card's names: input, cached_input, cache_write, cache_write_1h, output, reasoning,
+// audio_input, cached_audio_input, audio_output, image_input, cached_image_input) and
+// `requests`, the calls they were spread over (default 1). Each spec is priced exactly at
+// the rate card in effect on --at (default today): the shipped card, with --rate-card's
+// entries overlaid. Specs of the same model add up; the plan bills them per model.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "demo.h"
 
@@ -19,6 +33,156 @@ metered::PriceBook loadBook(const std::string& file, const std::string& store_ur
 }
 
 std::string money(const metered::Decimal& d) { return "$" + d.toString(); }
+
+metered::RateCard loadRateCard(const std::string& file) {
+    if (file.empty()) return metered::RateCard::standard();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read rate card " + file);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return metered::RateCard::standard().overlay(metered::RateCard::fromJson(text));
+}
+
+// The day --at names (YYYY-MM-DD), or today (UTC).
+date::sys_days priceDay(const std::string& text) {
+    if (text.empty()) return std::chrono::floor<date::days>(metered::systemNow());
+    date::sys_days day;
+    std::istringstream in(text);
+    in >> date::parse("%Y-%m-%d", day);
+    if (in.fail() || in.peek() != std::char_traits<char>::eof() || text.size() != 10)
+        throw metered::ValidationError("at", "expected a day YYYY-MM-DD, got '" + text + "'");
+    return day;
+}
+
+// A count of an --llm spec: a whole number from 0 to max_llm_count.
+std::int64_t specCount(const std::string& field, const std::string& text) {
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end)
+        throw metered::ValidationError(field, "expected a whole number, got '" + text + "'");
+    if (value < 0) throw metered::ValidationError(field, "must not be negative, got " + text);
+    if (value > metered::max_llm_count) throw metered::ValidationError(field, "must be at most 10^12, got " + text);
+    return value;
+}
+
+// One --llm spec ("provider/model:part=N,...,requests=N") priced at `card` on `day`, as
+// ModelUsageTotal rows (one per part used, and requests). `at` names the spec in errors.
+std::vector<metered::ModelUsageTotal> priceSpec(const std::string& spec, const std::string& at,
+                                                const metered::RateCard& card, date::sys_days day) {
+    using metered::TokenType;
+    const auto colon = spec.rfind(':');
+    if (colon == std::string::npos)
+        throw metered::ValidationError(at, "expected provider/model:part=N,..., got '" + spec + "'");
+    const std::string name = spec.substr(0, colon);
+    const auto slash = name.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == name.size())
+        throw metered::ValidationError(at + ".model", "expected provider/model, got '" + name + "'");
+    metered::LlmUsage usage;
+    usage.provider = name.substr(0, slash);
+    usage.model = name.substr(slash + 1);
+    std::array<bool, metered::token_type_count + 1> seen{};
+    std::stringstream items(spec.substr(colon + 1));
+    for (std::string item; std::getline(items, item, ',');) {
+        const auto equals = item.find('=');
+        const std::string key = item.substr(0, equals);
+        if (equals == std::string::npos)
+            throw metered::ValidationError(at, "expected part=N, got '" + item + "' in '" + spec + "'");
+        const std::int64_t count = specCount(at + "." + key, item.substr(equals + 1));
+        std::size_t index = metered::token_type_count;
+        if (key == "requests") {
+            usage.request_count = count;
+        } else {
+            const auto part = metered::parseUsagePart(key);
+            if (!part || static_cast<std::size_t>(*part) >= metered::token_type_count) {
+                throw metered::ValidationError(
+                    at + "." + key,
+                    "unknown part '" + key +
+                        "' (input, cached_input, cache_write, cache_write_1h, output, reasoning, audio_input, "
+                        "cached_audio_input, audio_output, image_input, cached_image_input or requests)");
+            }
+            index = static_cast<std::size_t>(*part);
+            switch (static_cast<TokenType>(index)) {
+                case TokenType::input:
+                    usage.input_tokens = count;
+                    break;
+                case TokenType::cached_input:
+                    usage.cached_input_tokens = count;
+                    break;
+                case TokenType::cache_write:
+                    usage.cache_write_tokens = count;
+                    break;
+                case TokenType::cache_write_1h:
+                    usage.cache_write_1h_tokens = count;
+                    break;
+                case TokenType::output:
+                    usage.output_tokens = count;
+                    break;
+                case TokenType::reasoning:
+                    usage.reasoning_tokens = count;
+                    break;
+                case TokenType::audio_input:
+                    usage.audio_input_tokens = count;
+                    break;
+                case TokenType::cached_audio_input:
+                    usage.cached_audio_input_tokens = count;
+                    break;
+                case TokenType::audio_output:
+                    usage.audio_output_tokens = count;
+                    break;
+                case TokenType::image_input:
+                    usage.image_input_tokens = count;
+                    break;
+                case TokenType::cached_image_input:
+                    usage.cached_image_input_tokens = count;
+                    break;
+            }
+        }
+        if (seen[index]) throw metered::ValidationError(at + "." + key, "given twice in '" + spec + "'");
+        seen[index] = true;
+    }
+    if (usage.request_count < 1) throw metered::ValidationError(at + ".requests", "must be at least 1");
+    const metered::Timestamp when{day};
+    const metered::RateCardEntry* entry = card.findEntry(usage.provider, usage.model, when);
+    if (entry == nullptr) {
+        throw metered::ValidationError(at + ".model", "the rate card has no price for '" + name + "' on " +
+                                                          date::format("%F", day) +
+                                                          " (unknown model, or before its first price)");
+    }
+    // Long-context prices apply per request: a total spread over several requests that
+    // passes a threshold cannot be priced exactly.
+    if (!entry->rates.long_context.empty() && usage.request_count > 1 &&
+        usage.inputTokenTotal() > entry->rates.long_context.front().above_input_tokens) {
+        throw metered::ValidationError(
+            at + ".requests",
+            fmt::format("'{}' has long-context prices above {} input tokens per request; give the calls above and "
+                        "below it as separate --llm specs with requests=1 each",
+                        name, entry->rates.long_context.front().above_input_tokens));
+    }
+    metered::LlmCost cost;
+    try {
+        cost = metered::priceLlmCall(card, usage, when);
+    } catch (const metered::ValidationError& e) {
+        // Named as the spec names it: "audio_input_tokens" is the spec's "audio_input".
+        std::string field = e.field();
+        if (field.ends_with("_tokens")) field.resize(field.size() - 7);
+        std::string problem = e.what();
+        const std::string prefix = "invalid " + e.field() + ": ";
+        if (problem.starts_with(prefix)) problem.erase(0, prefix.size());
+        throw metered::ValidationError(at + "." + field, problem);
+    }
+    const std::string model = std::string(cost.provider) + "/" + std::string(cost.model);
+    std::vector<metered::ModelUsageTotal> rows;
+    for (std::size_t t = 0; t < metered::token_type_count; ++t) {
+        const auto type = static_cast<TokenType>(t);
+        const std::int64_t count = metered::tokenCount(usage, type);
+        if (count == 0) continue;
+        rows.push_back({metered::EventType::llmCall(), model, metered::toUsagePart(type), metered::Decimal(count),
+                        usage.request_count, cost.cost(type)});
+    }
+    rows.push_back({metered::EventType::llmCall(), model, metered::UsagePart::requests,
+                    metered::Decimal(usage.request_count), usage.request_count, cost.per_request});
+    return rows;
+}
 
 void printPlan(const metered::Plan& plan) {
     fmt::print("plan {} ({}), {} with {} digits, rounding {} per line\n", plan.id, plan.name, plan.currency.code,
@@ -64,7 +228,8 @@ int main(int argc, char** argv) {
 
     auto* quote = app.add_subcommand("quote", "price given usage for one period on a plan");
     std::string api_calls = "0", voice_minutes = "0", ai_queries = "0", storage_mb = "0";
-    std::vector<std::string> other;
+    std::vector<std::string> other, llm;
+    std::string rate_card_file, at_day;
     quote->add_option("--file", file, "price book JSON file (default: the standard book)");
     quote->add_option("--store", store_uri, "use the plans stored in this store instead");
     quote->add_option("--plan", plan_id, "plan id")->capture_default_str();
@@ -73,6 +238,11 @@ int main(int argc, char** argv) {
     quote->add_option("--ai-queries", ai_queries, "AI queries in the period");
     quote->add_option("--storage-mb", storage_mb, "storage in MB in the period");
     quote->add_option("--usage", other, "TYPE=QUANTITY for a host-defined event type (repeatable)");
+    quote->add_option("--llm", llm,
+                      "PROVIDER/MODEL:PART=TOKENS,...[,requests=N]: one model's LLM usage in the period, priced at "
+                      "the rate card (repeatable)");
+    quote->add_option("--rate-card", rate_card_file, "the host's rate card (JSON), overlaid on the shipped one");
+    quote->add_option("--at", at_day, "the day whose rate-card prices apply, YYYY-MM-DD (default: today)");
     quote->add_flag("--json", json, "print the quote as JSON");
     CLI11_PARSE(app, argc, argv);
 
@@ -106,11 +276,25 @@ int main(int argc, char** argv) {
                 {EventType(item.substr(0, equals)), metered::Decimal::parse(item.substr(equals + 1), "usage"), 0, {}});
         }
         const metered::PricingCalculator calculator(book.plan(plan_id));
+        std::vector<metered::ModelUsageTotal> model_usage;
+        if (!llm.empty()) {
+            if (!calculator.plan().ai) {
+                throw metered::ValidationError("llm", "plan '" + plan_id + "' does not bill rate-card (LLM) usage");
+            }
+            const auto card = loadRateCard(rate_card_file);
+            const auto day = priceDay(at_day);
+            for (std::size_t i = 0; i < llm.size(); ++i) {
+                auto rows = priceSpec(llm[i], fmt::format("llm[{}]", i), card, day);
+                model_usage.insert(model_usage.end(), rows.begin(), rows.end());
+            }
+        } else if (!rate_card_file.empty() || !at_day.empty()) {
+            throw metered::ValidationError("llm", "--rate-card and --at price --llm usage; give at least one --llm");
+        }
         // Leave out zero usage of types this plan does not price.
         std::erase_if(usage, [&](const metered::UsageTotal& u) {
             return u.quantity.isZero() && calculator.plan().meter(u.type) == nullptr;
         });
-        const auto bill = calculator.bill(usage);
+        const auto bill = calculator.bill(usage, model_usage);
         if (json) {
             fmt::print("{}\n", metered::to_json(bill, 2));
             return 0;
@@ -132,6 +316,30 @@ int main(int argc, char** argv) {
             if (line.model == metered::PricingModel::package && !line.packages.isZero()) {
                 fmt::print("    {} package(s)\n", line.packages.toPlainString());
             }
+        }
+        for (const auto& line : bill.ai_lines) {
+            std::int64_t calls = 0;
+            for (const auto& part : line.parts) {
+                if (part.part == metered::UsagePart::requests) calls = part.events;
+            }
+            fmt::print("  {} {}: {} request(s), {} at the rate card, charged {} = {}\n", line.type.name(), line.model,
+                       calls, money(line.cost.normalized()), line.exact_amount.normalized().toPlainString(),
+                       money(line.amount));
+            for (const auto& part : line.parts) {
+                std::string how = "at cost";
+                if (part.unit_price) {
+                    how = "at " + money(part.unit_price->normalized()) + " each";
+                } else if (!part.markup_percent.isZero()) {
+                    how = "+" + part.markup_percent.normalized().toPlainString() + "%";
+                }
+                fmt::print("    {:<20}{:>14}  cost {:<14} charge {} ({})\n", toString(part.part),
+                           part.quantity.toPlainString(), money(part.cost.normalized()),
+                           part.charge.normalized().toPlainString(), how);
+            }
+        }
+        if (bill.ai_credit) {
+            fmt::print("  AI usage included: {} per period, credit {}\n", money(bill.ai_credit->included_amount),
+                       bill.ai_credit->amount.toString());
         }
         fmt::print("  {:<14}{:>62}\n", "total", money(bill.total));
     } catch (const std::exception& e) {

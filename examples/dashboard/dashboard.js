@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The Billing Overview page: reads /api/billing/analytics and draws the card, the charges
-// and 30-day trend charts. Text always goes in through textContent (never innerHTML).
+// and 30-day trend charts, and AI usage per model with each model's parts from
+// /api/billing/bill. Text always goes in through textContent (never innerHTML): model
+// names are the host's and the provider's strings, not ours. Money is shown as the exact
+// digits the server sent; the page does no arithmetic on it.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +17,16 @@ function parseExact(text) {
 }
 const money = (value) => typeof value === 'string' ? '$' + value : '$' + Number(value || 0).toFixed(2);
 const count = (value) => String(value ?? 0);
+// A credit (negative) as "−$0.43", from the server's digits; no arithmetic.
+const signedMoney = (value) => {
+  const text = String(value ?? 0);
+  return text.startsWith('-') ? '\u2212$' + text.slice(1) : '$' + text;
+};
+// Exact amounts as sent (rate-card costs have more digits than cents).
+const exact = (value) => '$' + String(value ?? 0);
+const partNames = { input: 'input tokens', cached_input: 'cached input tokens', cache_write: 'cache write tokens',
+                    output: 'output tokens', reasoning: 'reasoning tokens', requests: 'requests',
+                    audio_seconds: 'audio seconds', characters: 'characters' };
 
 async function getJson(url, options) {
   const response = await fetch(url, options);
@@ -23,6 +36,42 @@ async function getJson(url, options) {
 }
 
 function setText(id, text) { $(id).textContent = text; }
+
+function row(texts, className) {
+  const tr = document.createElement('tr');
+  if (className) tr.className = className;
+  for (const text of texts) {
+    const cell = document.createElement('td');
+    cell.textContent = text;
+    tr.appendChild(cell);
+  }
+  return tr;
+}
+
+// One row per (type, model) of billingUsage.aiUsage, then that model's parts from the
+// bill's aiLines (quantity, cost at the rate card, charge); the included credit if any.
+function aiUsage(usage, bill) {
+  const body = $('ai-usage');
+  body.replaceChildren();
+  const lines = usage.aiUsage ?? [];
+  for (const line of lines) {
+    const main = row([line.model, line.type, count(line.calls), exact(line.cost), money(line.amount)], 'ai-model');
+    main.dataset.model = line.model;
+    body.appendChild(main);
+    const detail = (bill?.aiLines ?? []).find((l) => l.type === line.type && l.model === line.model);
+    for (const part of detail?.parts ?? []) {
+      const how = part.unitPrice !== undefined ? ` at ${exact(part.unitPrice)}`
+        : part.markupPercent !== undefined ? ` + ${part.markupPercent}%` : '';
+      body.appendChild(row([`  ${count(part.quantity)} ${partNames[part.part] ?? part.part}`, '', '',
+                            exact(part.cost), exact(part.charge) + how], 'ai-part'));
+    }
+  }
+  $('ai-empty').hidden = lines.length > 0;
+  const included = usage.aiIncluded;
+  setText('ai-included', included
+    ? `Included AI usage: ${money(included.includedAmount)} per period; credit ${signedMoney(included.amount)}`
+    : (lines.length > 0 ? 'No AI usage included in this plan: charged as shown.' : ''));
+}
 
 function bars(figureId, points, valueOf, label) {
   const figure = $(figureId);
@@ -60,7 +109,9 @@ async function refresh() {
   const business = $('business').value;
   if (!business) return;
   const query = new URLSearchParams({ businessId: business, period: $('period').value, days: '30' });
-  const { data } = await getJson('/api/billing/analytics?' + query);
+  const billQuery = new URLSearchParams({ businessId: business, period: $('period').value });
+  const [{ data }, bill] = await Promise.all([getJson('/api/billing/analytics?' + query),
+                                              getJson('/api/billing/bill?' + billQuery)]);
   const usage = data.billingUsage;
   setText('minutes', count(usage.minutesUsed));
   setText('api-calls', count(usage.apiCalls));
@@ -80,6 +131,7 @@ async function refresh() {
     }
     body.appendChild(row);
   }
+  aiUsage(usage, bill.data);
   bars('trend-calls', data.trends, (p) => p.apiCalls, (v) => `${v} calls`);
   bars('trend-minutes', data.trends, (p) => p.voiceMinutes, (v) => `${v} minutes`);
   bars('trend-cost', data.trends, (p) => p.cost, (v) => money(v));
@@ -110,6 +162,8 @@ async function start() {
   $('period').addEventListener('change', refresh);
   $('record-call').addEventListener('click', () => record('/api/usage/api-call', {}));
   $('record-voice').addEventListener('click', () => record('/api/usage/voice-minutes', { minutes: '2.5' }));
+  $('record-llm').addEventListener('click', () =>
+    record('/api/usage/llm-call', { model: 'openai/gpt-4o-mini', input: '1200', output: '300' }));
   await refresh();
 }
 

@@ -3,11 +3,13 @@
 // with a fresh SQLite store holding the seed scenario, checks the API's answers, then
 // drives Debian's headless Chromium (never a downloaded browser) through the page:
 // the card shows what the library computes ($8.31), recording through the page moves it,
-// and a screenshot is saved.
+// the AI table shows each model's calls, rate-card cost, charge and parts exactly as the
+// server computed them, a model named with HTML and script is shown as text (no element,
+// no dialog), and a screenshot is saved.
 //
 //   node dashboard.test.mjs <billing_dashboard binary> <screenshot.png>
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -19,10 +21,17 @@ if (!binary || !screenshot) {
   process.exit(2);
 }
 const acme = '6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b';
+const bella = '8a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 const work = mkdtempSync(join(tmpdir(), 'metered-dashboard-'));
+// The host's card prices a model whose name is markup: the page must show it as text.
+const evilModel = 'evil/<img src=x onerror="alert(1)"><script>alert(2)</script>&amp;';
+const cardFile = join(work, 'card.json');
+writeFileSync(cardFile, JSON.stringify({ models: { [evilModel]: { prices: [
+  { from: '2020-01-01', per: '1M', input: '1', output: '2' }] } } }));
 
 function startServer() {
-  const server = spawn(binary, ['--store', `sqlite:${join(work, 'store.db')}`, '--seed-scenario', '--port', '0'],
+  const server = spawn(binary, ['--store', `sqlite:${join(work, 'store.db')}`, '--seed-scenario', '--port', '0',
+                                '--rate-card', cardFile],
                        { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -61,6 +70,18 @@ try {
     assert.equal(bad.body.success, false);
     assert.ok(bad.body.error.length > 0);
   }
+  assert.equal(ok.body.data.billingUsage.aiUsage, undefined);  // Acme Pizza: the seed's usage only
+  // Bella Bistro's demo LLM calls, at cost on the basic plan (billing_dashboard.cpp works them out).
+  const ai = await status(`${url}/api/billing/analytics?businessId=${bella}&days=1`);
+  assert.equal(ai.body.data.billingUsage.cost, 0.16);
+  assert.deepEqual(ai.body.data.billingUsage.aiUsage.map((l) => [l.model, l.calls, l.cost, l.amount]),
+                   [['anthropic/claude-sonnet-4', 10, 0.135, 0.14], ['openai/gpt-4o-mini', 40, 0.0168, 0.02]]);
+  const bill = await status(`${url}/api/billing/bill?businessId=${bella}`);
+  assert.equal(bill.code, 200);
+  assert.equal(bill.body.data.total, 0.16);
+  assert.deepEqual(bill.body.data.aiLines[1].parts.map((p) => [p.part, p.quantity, p.cost]),
+                   [['input', 48000, 0.0072], ['cached_input', 32000, 0.0024], ['output', 12000, 0.0072],
+                    ['requests', 40, 0]]);
   const unknown = await status(`${url}/api/billing/analytics?businessId=11111111-1111-4111-8111-111111111111`);
   assert.equal(unknown.code, 404);
 
@@ -76,6 +97,8 @@ try {
   const page = browser.pages()[0] ?? await browser.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  const dialogs = [];
+  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); });
   await page.goto(url + '/');
   await page.selectOption('#business', acme);
   // (Waits use locators: the page's Content-Security-Policy forbids evaluating strings.)
@@ -99,6 +122,45 @@ try {
   await page.click('#record-voice');
   await page.locator('#minutes', { hasText: /^78$/ }).waitFor();
   assert.equal(await page.textContent('#total'), '$8.37');
+
+  // AI usage by model: none for Acme Pizza yet; one gpt-4o-mini call through the page
+  // (1200 input + 300 output tokens at $0.15 / $0.60 per million: $0.00036, charged $0.00).
+  assert.equal(await page.locator('#ai-usage tr').count(), 0);
+  assert.equal(await page.isVisible('#ai-empty'), true);
+  await page.click('#record-llm');
+  await page.locator('#ai-usage tr.ai-model').waitFor();
+  const cells = async (selector) => page.locator(selector).evaluateAll(
+    (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.deepEqual(await cells('#ai-usage tr.ai-model'),
+                   [['openai/gpt-4o-mini', 'llm_call', '1', '$0.00036', '$0.00']]);
+  assert.deepEqual((await cells('#ai-usage tr.ai-part')).map((r) => [r[0].trim(), r[3], r[4]]),
+                   [['1200 input tokens', '$0.00018', '$0.00018'], ['300 output tokens', '$0.00018', '$0.00018'],
+                    ['1 requests', '$0', '$0']]);
+  assert.equal(await page.isVisible('#ai-empty'), false);
+  assert.equal(await page.textContent('#total'), '$8.37');
+
+  // Bella Bistro's demo calls, exact as the server sent them.
+  await page.selectOption('#business', bella);
+  await page.locator(`body[data-loaded^="${bella}"]`).waitFor();
+  assert.deepEqual(await cells('#ai-usage tr.ai-model'),
+                   [['anthropic/claude-sonnet-4', 'llm_call', '10', '$0.135', '$0.14'],
+                    ['openai/gpt-4o-mini', 'llm_call', '40', '$0.0168', '$0.02']]);
+  assert.equal(await page.locator('#ai-usage tr.ai-part').count(), 7);
+  assert.equal(await page.textContent('#total'), '$0.16');
+
+  // A model named with markup (recorded as a host would, then shown): text, never elements.
+  const recorded = await fetch(`${url}/api/usage/llm-call`, {
+    method: 'POST', headers: { Origin: url },
+    body: new URLSearchParams({ businessId: bella, model: evilModel, input: '1000', output: '500' }) });
+  assert.equal(recorded.status, 200);
+  await page.selectOption('#business', acme);
+  await page.locator(`body[data-loaded^="${acme}"]`).waitFor();
+  await page.selectOption('#business', bella);
+  await page.locator(`body[data-loaded^="${bella}"]`).waitFor();
+  const evilRow = (await cells('#ai-usage tr.ai-model')).find((r) => r[0] === evilModel);
+  assert.deepEqual(evilRow, [evilModel, 'llm_call', '1', '$0.002', '$0.00']);
+  assert.equal(await page.locator('#ai-usage img, #ai-usage script, main img, main script').count(), 0);
+  assert.deepEqual(dialogs, []);
   assert.deepEqual(errors, []);
 
   await page.screenshot({ path: screenshot, fullPage: true });

@@ -3,7 +3,8 @@
 // loopback port with a fresh in-memory store, sends it what an attacker or a broken client
 // would (bad percent-encoding, invalid UTF-8 in every parameter, huge values, 40 × "é",
 // cross-origin writes, wrong and DNS-rebound Host headers, wrong content types, oversized
-// bodies, slowloris connections, more connections than allowed) and checks each status
+// bodies, slowloris connections, more connections than allowed, a model name of HTML and
+// script from the host's rate card) and checks each status
 // code, that nothing was recorded by a refused write, that a normal client is served
 // while slow clients dribble headers, and that the server is alive and answering at the end.
 // Only Node's built-in modules; raw sockets, so every byte sent is exactly the test's.
@@ -11,6 +12,9 @@
 //   node hostile.test.mjs <billing_dashboard binary>
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
 const [binary] = process.argv.slice(2);
@@ -22,9 +26,15 @@ const acme = '6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b';
 const requestTimeoutMs = 2000;  // the server's whole-request deadline in this test
 const maxConnections = 16;
 const started = Date.now();
+// A model whose name is markup: the host's card (and so the provider's string) is not ours.
+const evilModel = 'evil/<img src=x onerror="alert(1)">&amp;<script>alert(2)</script>\'"';
+const work = mkdtempSync(join(tmpdir(), 'metered-hostile-'));
+const cardFile = join(work, 'card.json');
+writeFileSync(cardFile, JSON.stringify({ models: { [evilModel]: { prices: [
+  { from: '2020-01-01', per: '1M', input: '1', output: '2' }] } } }));
 
 function startServer() {
-  const server = spawn(binary, ['--store', 'memory:', '--seed-scenario', '--port', '0',
+  const server = spawn(binary, ['--store', 'memory:', '--seed-scenario', '--port', '0', '--rate-card', cardFile,
                                 '--request-timeout-ms', String(requestTimeoutMs),
                                 '--max-connections', String(maxConnections)],
                        { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -133,7 +143,17 @@ try {
     await check(400, get(`/api/billing/analytics?businessId=${value}`), `businessId=${value.slice(0, 40)}`);
     await check(400, post('/api/usage/voice-minutes', `businessId=${acme}&minutes=${value}`), `minutes=${value.slice(0, 40)}`);
     await check(400, post('/api/usage/api-call', `businessId=${value}`), `POST businessId=${value.slice(0, 40)}`);
+    await check(400, get(`/api/billing/bill?businessId=${acme}&period=${value}`), `bill period=${value.slice(0, 40)}`);
+    await check(400, post('/api/usage/llm-call', `businessId=${acme}&model=${value}`), `model=${value.slice(0, 40)}`);
+    await check(400, post('/api/usage/llm-call', `businessId=${acme}&model=openai%2Fgpt-4o-mini&input=${value}`),
+                `input=${value.slice(0, 40)}`);
+    await check(400, post('/api/usage/llm-call', `businessId=${acme}&model=openai%2Fgpt-4o-mini&output=${value}`),
+                `output=${value.slice(0, 40)}`);
   }
+  for (const model of ['openai%2Fno-such-model', 'openai', '%2Fgpt-4o', 'openai%2F', 'evil%2F%3Cscript%3E']) {
+    await check(400, post('/api/usage/llm-call', `businessId=${acme}&model=${model}&input=1`), `model=${model}`);
+  }
+  await check(400, post('/api/usage/llm-call', `businessId=${acme}`), 'no model');
   // Raw (not percent-encoded) invalid UTF-8 and control bytes in the query and the body.
   const rawBytes = Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82]);
   await check(400, raw(Buffer.concat([Buffer.from(`GET /api/billing/analytics?businessId=${acme}&period=`),
@@ -189,6 +209,26 @@ try {
   await check(200, post('/api/usage/voice-minutes', `businessId=${acme}&minutes=2.5`,
                         { 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' }), 'form with charset');
   assert.equal(await apiCalls(), before + 1);
+  await check(403, post('/api/usage/llm-call', `businessId=${acme}&model=openai%2Fgpt-4o-mini&input=1`,
+                        { Origin: 'https://evil.example' }), 'cross-origin LLM call');
+  const aiBefore = JSON.parse((await get(`/api/billing/bill?businessId=${acme}`)).body).data.aiLines;
+  assert.deepEqual(aiBefore, [], 'a refused LLM call recorded usage');
+
+  // ---- a model named with HTML and script comes back as data, exactly, in JSON only ----
+  const recorded = await expect(200, post('/api/usage/llm-call',
+    `businessId=${acme}&model=${encodeURIComponent(evilModel)}&input=1000&output=500`), 'LLM call of the markup model');
+  assert.equal(JSON.parse(recorded.body).cost, '0.002');  // 1000 × $1 + 500 × $2 per million
+  for (const target of [analytics('period=current_month'), `/api/billing/bill?businessId=${acme}`]) {
+    const response = await expect(200, get(target), target);
+    assert.equal(response.headers['content-type'], 'application/json', target);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff', target);
+    const data = JSON.parse(response.body).data;
+    const lines = data.billingUsage?.aiUsage ?? data.aiLines;
+    assert.equal(lines.length, 1, target);
+    assert.equal(lines[0].model, evilModel, target);
+    assert.equal(lines[0].calls, 1, target);
+    ++checks;
+  }
 
   // ---- security headers on pages and errors alike ----
   for (const response of [await get('/'), await get(analytics('period=%FF'))]) {
@@ -248,4 +288,5 @@ try {
   console.log(`hostile-request test passed: ${checks} checks in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   server.kill();
+  rmSync(work, { recursive: true, force: true });
 }
