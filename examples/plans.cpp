@@ -45,12 +45,18 @@ metered::RateCard loadRateCard(const std::string& file) {
 // The day --at names (YYYY-MM-DD), or today (UTC).
 date::sys_days priceDay(const std::string& text) {
     if (text.empty()) return std::chrono::floor<date::days>(metered::systemNow());
-    date::sys_days day;
-    std::istringstream in(text);
-    in >> date::parse("%Y-%m-%d", day);
-    if (in.fail() || in.peek() != std::char_traits<char>::eof() || text.size() != 10)
-        throw metered::ValidationError("at", "expected a day YYYY-MM-DD, got '" + text + "'");
-    return day;
+    const auto number = [&](std::size_t at, std::size_t length) {
+        int value = -1;
+        const char* first = text.data() + at;
+        const auto [end, ec] = std::from_chars(first, first + length, value);
+        return ec == std::errc() && end == first + length ? value : -1;
+    };
+    const bool shaped = text.size() == 10 && text[4] == '-' && text[7] == '-';
+    const date::year_month_day day{date::year(shaped ? number(0, 4) : -1),
+                                   date::month(static_cast<unsigned>(shaped ? number(5, 2) : 0)),
+                                   date::day(static_cast<unsigned>(shaped ? number(8, 2) : 0))};
+    if (!shaped || !day.ok()) throw metered::ValidationError("at", "expected a day YYYY-MM-DD, got '" + text + "'");
+    return date::sys_days(day);
 }
 
 // A count of an --llm spec: a whole number from 0 to max_llm_count.
