@@ -102,17 +102,11 @@ PriceBook initialPriceBook(UsageStore& store, const RecorderOptions& options) {
     }
 }
 
-// The parts of a priced LLM call, in UsagePart order: the nonzero token types, then the
-// requests (always).
-class LlmParts {
+// What a rate-card call's cost is made of, built on the stack in UsagePart order.
+class CallParts {
 public:
-    LlmParts(const LlmUsage& usage, const LlmCost& cost) {
-        for (std::size_t t = 0; t < token_type_count; ++t) {
-            const auto type = static_cast<TokenType>(t);
-            const std::int64_t count = tokenCount(usage, type);
-            if (count != 0) parts_[count_++] = {toUsagePart(type), Decimal(count), cost.tokens[t]};
-        }
-        parts_[count_++] = {UsagePart::requests, Decimal(usage.request_count), cost.per_request};
+    void add(UsagePart part, const Decimal& quantity, const Decimal& cost) noexcept {
+        parts_[count_++] = {part, quantity, cost};
     }
     std::span<const PricedPart> view() const noexcept { return {parts_.data(), count_}; }
 
@@ -178,16 +172,28 @@ struct UsageRecorder::Impl {
         return submit(draft, record, at);
     }
 
-    // Records a rate-card draft (occurred_at and parts set) at `cost`, counting a fallback.
-    template <class Cost>
-    Receipt submitPriced(detail::EventDraft& draft, const Cost& cost, const DraftFields& fields, bool fallback,
-                         const RecordOptions& record, Timestamp now) {
-        draft.unit_price = cost.total;
-        draft.model_provider = cost.provider;
-        draft.model_name = cost.model;
+    // Prices and records a rate-card call of `type`: `price(at)` gives its cost at the card
+    // entry in effect at occurred_at; `describe(cost, parts, fields)` says what the cost is
+    // made of (and adds metadata), returning whether a fallback priced it.
+    template <class CallReceipt, class Price, class Describe>
+    CallReceipt recordCall(const BusinessId& business, EventType type, const RecordOptions& record, const Price& price,
+                           const Describe& describe) {
+        const Timestamp at = now();
+        auto draft = draftOf(business, type, Decimal(1));
+        draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
+        CallReceipt receipt{.cost = price(draft.occurred_at)};
+        CallParts parts;
+        DraftFields fields;
+        const bool fallback = describe(receipt.cost, parts, fields);
+        draft.unit_price = receipt.cost.total;
+        draft.model_provider = receipt.cost.provider;
+        draft.model_name = receipt.cost.model;
+        draft.parts = parts.view();
         draft.fields = fields.view();
-        const Receipt receipt = submit(draft, record, now);
+        const Receipt recorded = submit(draft, record, at);
         if (fallback) priced_with_fallback.add(1);
+        receipt.id = recorded.id;
+        receipt.outcome = recorded.outcome;
         return receipt;
     }
 
@@ -268,72 +274,73 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
     return impl_->submit(draft, options);
 }
 
+namespace {
+
+// The metadata of a voice call priced by a fallback model.
+void voiceFallback(bool fallback_model, std::string_view requested, DraftFields& fields) {
+    if (!fallback_model) return;
+    fields.text("pricing_fallback", "model");
+    fields.text("requested_model", requested);
+}
+
+}  // namespace
+
 LlmReceipt UsageRecorder::recordLlmCall(const BusinessId& business, const LlmUsage& usage,
                                         const RecordOptions& options) {
     Impl& impl = *impl_;
-    const Timestamp now = impl.now();
-    auto draft = draftOf(business, EventType::llmCall(), Decimal(1));
-    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
-    LlmReceipt receipt{.cost = priceLlmCall(*impl.rate_card, usage, draft.occurred_at, impl.options.pricing_fallback)};
-    const LlmParts parts(usage, receipt.cost);
-    DraftFields fields;
-    const std::string_view fallback = fallbackText(receipt.cost);
-    fields.text("pricing_fallback", fallback);
-    if (receipt.cost.fallback_model) fields.text("requested_model", usage.model);
-    draft.parts = parts.view();
-    const Receipt recorded = impl.submitPriced(draft, receipt.cost, fields, !fallback.empty(), options, now);
-    receipt.id = recorded.id;
-    receipt.outcome = recorded.outcome;
-    return receipt;
+    return impl.recordCall<LlmReceipt>(
+        business, EventType::llmCall(), options,
+        [&](Timestamp at) { return priceLlmCall(*impl.rate_card, usage, at, impl.options.pricing_fallback); },
+        [&](const LlmCost& cost, CallParts& parts, DraftFields& fields) {
+            for (std::size_t t = 0; t < token_type_count; ++t) {
+                const auto type = static_cast<TokenType>(t);
+                if (const std::int64_t count = tokenCount(usage, type)) {
+                    parts.add(toUsagePart(type), Decimal(count), cost.tokens[t]);
+                }
+            }
+            parts.add(UsagePart::requests, Decimal(usage.request_count), cost.per_request);
+            const std::string_view fallback = fallbackText(cost);
+            fields.text("pricing_fallback", fallback);
+            if (cost.fallback_model) fields.text("requested_model", usage.model);
+            return !fallback.empty();
+        });
 }
 
 TranscriptionReceipt UsageRecorder::recordTranscription(const BusinessId& business, const Transcription& call,
                                                         const RecordOptions& options) {
     Impl& impl = *impl_;
-    const Timestamp now = impl.now();
-    auto draft = draftOf(business, EventType::transcription(), Decimal(1));
-    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
-    TranscriptionReceipt receipt{.cost = priceTranscription(*impl.rate_card, call.provider, call.model, call.seconds,
-                                                            draft.occurred_at, impl.options.pricing_fallback)};
-    const std::array<PricedPart, 2> parts = {
-        PricedPart{UsagePart::requests, Decimal(1), receipt.cost.per_request},
-        PricedPart{UsagePart::audio_seconds, receipt.cost.billed_seconds, receipt.cost.cost}};
-    DraftFields fields;
-    fields.decimal("seconds", call.seconds);
-    fields.text("sessionId", call.session_id);
-    if (receipt.cost.fallback_model) {
-        fields.text("pricing_fallback", "model");
-        fields.text("requested_model", call.model);
-    }
-    draft.parts = parts;
-    const Receipt recorded = impl.submitPriced(draft, receipt.cost, fields, receipt.cost.fallback_model, options, now);
-    receipt.id = recorded.id;
-    receipt.outcome = recorded.outcome;
-    return receipt;
+    return impl.recordCall<TranscriptionReceipt>(
+        business, EventType::transcription(), options,
+        [&](Timestamp at) {
+            return priceTranscription(*impl.rate_card, call.provider, call.model, call.seconds, at,
+                                      impl.options.pricing_fallback);
+        },
+        [&](const TranscriptionCost& cost, CallParts& parts, DraftFields& fields) {
+            parts.add(UsagePart::requests, Decimal(1), cost.per_request);
+            parts.add(UsagePart::audio_seconds, cost.billed_seconds, cost.cost);
+            fields.decimal("seconds", call.seconds);
+            fields.text("sessionId", call.session_id);
+            voiceFallback(cost.fallback_model, call.model, fields);
+            return cost.fallback_model;
+        });
 }
 
 SpeechReceipt UsageRecorder::recordSpeech(const BusinessId& business, const Speech& call,
                                           const RecordOptions& options) {
     Impl& impl = *impl_;
-    const Timestamp now = impl.now();
-    auto draft = draftOf(business, EventType::speech(), Decimal(1));
-    draft.occurred_at = options.occurred_at ? *options.occurred_at : now;
-    SpeechReceipt receipt{.cost = priceSpeech(*impl.rate_card, call.provider, call.model, call.characters,
-                                              draft.occurred_at, impl.options.pricing_fallback)};
-    const std::array<PricedPart, 2> parts = {
-        PricedPart{UsagePart::requests, Decimal(1), receipt.cost.per_request},
-        PricedPart{UsagePart::characters, Decimal(call.characters), receipt.cost.cost}};
-    DraftFields fields;
-    fields.text("sessionId", call.session_id);
-    if (receipt.cost.fallback_model) {
-        fields.text("pricing_fallback", "model");
-        fields.text("requested_model", call.model);
-    }
-    draft.parts = parts;
-    const Receipt recorded = impl.submitPriced(draft, receipt.cost, fields, receipt.cost.fallback_model, options, now);
-    receipt.id = recorded.id;
-    receipt.outcome = recorded.outcome;
-    return receipt;
+    return impl.recordCall<SpeechReceipt>(
+        business, EventType::speech(), options,
+        [&](Timestamp at) {
+            return priceSpeech(*impl.rate_card, call.provider, call.model, call.characters, at,
+                               impl.options.pricing_fallback);
+        },
+        [&](const SpeechCost& cost, CallParts& parts, DraftFields& fields) {
+            parts.add(UsagePart::requests, Decimal(1), cost.per_request);
+            parts.add(UsagePart::characters, Decimal(call.characters), cost.cost);
+            fields.text("sessionId", call.session_id);
+            voiceFallback(cost.fallback_model, call.model, fields);
+            return cost.fallback_model;
+        });
 }
 
 Receipt UsageRecorder::record(const BusinessId& business, const EventType& type, const Decimal& quantity,
