@@ -61,9 +61,10 @@ Meter fromRow(const MeterRow& row) {
     return meter;
 }
 
-std::optional<std::string> aiBillingColumn(const Plan& plan) {
-    if (!plan.ai) return std::nullopt;
-    return dumpExact(writeAiBilling(*plan.ai));
+std::string aiBillingColumn(const Plan& plan) {
+    // "null": the plan does not bill rate-card usage. A NULL column (a plan stored before
+    // the column existed) reads as the default, at cost.
+    return plan.ai ? dumpExact(writeAiBilling(*plan.ai)) : "null";
 }
 
 std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
@@ -77,8 +78,9 @@ std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
         plan.currency = Currency{row.currency, row.minor_units};
         plan.rounding = parseRounding(row.rounding);
         if (row.ai_billing) {
+            const Json ai = parseExactJson(*row.ai_billing, "metered_plans.ai_billing");
             plan.ai =
-                readAiBilling(parseExactJson(*row.ai_billing, "metered_plans.ai_billing"), "metered_plans.ai_billing");
+                ai.is_null() ? std::nullopt : std::optional<AiBilling>(readAiBilling(ai, "metered_plans.ai_billing"));
         }
         index[plan.id] = result.size();
         result.push_back(std::move(plan));

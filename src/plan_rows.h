@@ -41,7 +41,7 @@ struct PlanRow {
 };
 
 /// The ai_billing column of `plan`: the exact JSON of its AiBilling, or nothing.
-std::optional<std::string> aiBillingColumn(const Plan& plan);
+std::string aiBillingColumn(const Plan& plan);
 
 /// The plans of `plans` rows, each with the meters of `meters` (plan id, row) that name
 /// it, in the order given; meters of other plans are ignored.

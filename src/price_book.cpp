@@ -116,7 +116,11 @@ Plan readPlan(const Json& json, const std::string& at) {
     for (const auto& [type, meter] : requireObject(json["meters"], at + ".meters").items()) {
         plan.meters.push_back(readMeter(type, meter, at + ".meters." + type));
     }
-    if (json.contains("ai") && !json["ai"].is_null()) plan.ai = detail::readAiBilling(json["ai"], at + ".ai");
+    // Absent: at cost (the Plan default); null: the plan does not bill rate-card usage.
+    if (json.contains("ai")) {
+        plan.ai = json["ai"].is_null() ? std::nullopt
+                                       : std::optional<AiBilling>(detail::readAiBilling(json["ai"], at + ".ai"));
+    }
     return plan;
 }
 
@@ -225,7 +229,7 @@ std::string PriceBook::toJson() const {
                          {"minor_units", plan.currency.minor_units},
                          {"rounding", std::string(toString(plan.rounding))},
                          {"meters", std::move(meters)}});
-        if (plan.ai) plans.back()["ai"] = detail::writeAiBilling(*plan.ai);
+        plans.back()["ai"] = plan.ai ? detail::writeAiBilling(*plan.ai) : nullptr;
     }
     return detail::dumpExact(Json{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}}, 2);
 }

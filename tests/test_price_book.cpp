@@ -202,13 +202,19 @@ TEST_CASE("a price book path that is a directory says so", "[price_book]") {
 TEST_CASE("a plan's AI billing loads from JSON exactly and round-trips", "[price_book][ai]") {
     const PriceBook book = PriceBook::fromJson(R"({"plans": [
       {"id": "basic", "meters": {"api_call": {"unit_price": 0.01}}},
+      {"id": "byok", "meters": {"api_call": {"unit_price": 0.01}}, "ai": null},
       {"id": "pro", "meters": {"api_call": {"unit_price": 0.01}},
        "ai": {"markup_percent": 20, "included_amount": "5.00",
               "models": {"openai/gpt-4o": {"markup_percent": 12.5},
                          "anthropic/claude-sonnet-4": {"prices": {"per": "1M", "input": "3.50", "output": 16,
                                                                   "requests": "0.01"}},
                          "openai/whisper-1": {"prices": {"per": "1K", "audio_seconds": "0.0001"}}}}}]})");
-    CHECK_FALSE(book.plan("basic").ai.has_value());  // no "ai": the plan does not bill rate-card usage
+    // No "ai": at cost, nothing included (recorded AI cost is never left off a bill by
+    // omission); "ai": null: the plan does not bill rate-card usage.
+    REQUIRE(book.plan("basic").ai.has_value());
+    CHECK(*book.plan("basic").ai == AiBilling{});
+    CHECK_FALSE(book.plan("byok").ai.has_value());
+    CHECK_FALSE(PriceBook::fromJson(book.toJson()).plan("byok").ai.has_value());
     const Plan& pro = book.plan("pro");
     REQUIRE(pro.ai.has_value());
     CHECK(pro.ai->markup_percent == Decimal(20));

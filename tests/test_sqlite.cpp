@@ -80,3 +80,20 @@ TEST_CASE("two processes appending to one SQLite file end with exact totals", "[
     CHECK(totals[0].quantity == num("2000"));
     CHECK(totals[0].events == 2000);
 }
+
+TEST_CASE("a plan stored before plans billed AI usage bills it at cost", "[sqlite][ai]") {
+    SqliteFixture fixture;
+    Plan byok = Plan::basic();
+    byok.id = "byok";
+    byok.ai.reset();
+    fixture.store->savePlan(byok);
+    // As the upgrade leaves a row written before the ai_billing column: NULL.
+    detail::SqliteConnection db(fixture.path.string(), 5000);
+    db.execute("UPDATE metered_plans SET ai_billing = NULL WHERE id = 'basic'");
+    const auto plans = fixture.store->loadPlans();
+    const auto find = [&](std::string_view id) {
+        return *std::find_if(plans.begin(), plans.end(), [&](const Plan& p) { return p.id == id; });
+    };
+    CHECK(find("basic").ai == AiBilling{});    // NULL: at cost, never silently unbilled
+    CHECK_FALSE(find("byok").ai.has_value());  // stored "null": explicitly not billed
+}

@@ -138,9 +138,10 @@ struct METERED_API Plan {
     Currency currency;
     Rounding rounding = Rounding::half_even;
     std::vector<Meter> meters;
-    /// How the plan bills rate-card usage; absent: it does not (a bill of such a plan has no
-    /// AI lines, whatever usage it is given). Plan::basic() bills it at cost, nothing included.
-    std::optional<AiBilling> ai;
+    /// How the plan bills rate-card usage: at cost, nothing included, unless the plan says
+    /// otherwise (recorded AI cost is never left off a bill by omission). Empty only when
+    /// the plan explicitly does not bill it (`"ai": null`): its bills have no AI lines.
+    std::optional<AiBilling> ai = AiBilling{};
 
     /// The meter for `type`, or nullptr when the plan does not price it.
     const Meter* meter(const EventType& type) const noexcept;

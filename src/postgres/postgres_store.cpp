@@ -55,12 +55,8 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
         .add(plan.name)
         .add(plan.currency.code)
         .add(std::to_string(plan.currency.minor_units))
-        .add(std::string(toString(plan.rounding)));
-    if (const auto ai_billing = detail::aiBillingColumn(plan)) {
-        plan_params.add(*ai_billing);
-    } else {
-        plan_params.addNull();
-    }
+        .add(std::string(toString(plan.rounding)))
+        .add(detail::aiBillingColumn(plan));
     connection.exec("save plan", detail::pg::save_plan, plan_params);
     connection.exec("save plan", detail::pg::delete_meters, PgParams().add(plan.id));
     for (std::size_t position = 0; position < plan.meters.size(); ++position) {

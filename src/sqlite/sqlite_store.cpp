@@ -81,7 +81,7 @@ struct SqliteStore::Impl {
             .bind(3, plan.currency.code)
             .bind(4, std::int64_t{plan.currency.minor_units})
             .bind(5, toString(plan.rounding))
-            .bindOptional(6, ai_billing)
+            .bind(6, ai_billing)
             .run();
         db.prepare("DELETE FROM usage_quotas WHERE plan_id = ?1").bind(1, plan.id).run();
         auto insert = db.prepare(
