@@ -178,6 +178,10 @@ public:
     std::vector<Account> listAccounts() override { return {}; }
     std::vector<Plan> loadPlans() override { return {Plan::basic()}; }
     void savePlan(const Plan&) override {}
+    void saveBudget(const Budget&) override {}
+    bool deleteBudget(const BusinessId&, const std::string&) override { return false; }
+    std::vector<Budget> listBudgets(const BusinessId&) override { return {}; }
+    std::vector<Budget> listAllBudgets() override { return {}; }
 };
 
 /// Median, p99 and p99.9 of `samples` (sorted in place).
