@@ -73,8 +73,8 @@ void Budget::validate() const {
     }
 }
 
-BudgetStatus budgetStatusOf(const Budget& budget, const Decimal& spent, const DayRange& cycle,
-                            date::local_days today, int minor_units) {
+BudgetStatus budgetStatusOf(const Budget& budget, const Decimal& spent, const DayRange& cycle, date::local_days today,
+                            int minor_units) {
     BudgetStatus status;
     status.budget = budget;
     status.cycle = cycle;

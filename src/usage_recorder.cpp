@@ -386,7 +386,7 @@ struct UsageRecorder::Impl {
             // Unreachable or failing now: the next refresh (or refreshBudgets) loads them.
         }
         if (pipeline && options.budget_refresh.count() > 0) {
-            budget_refresher = std::jthread([this](std::stop_token stop) {
+            budget_refresher = std::jthread([this](const std::stop_token& stop) {
                 while (!stop.stop_requested()) {
                     std::unique_lock lock(budget_wakeup_mutex);
                     budget_wakeup.wait_for(lock, stop, options.budget_refresh, [] { return false; });

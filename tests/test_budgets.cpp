@@ -176,7 +176,8 @@ TEST_CASE("budget status: spent, remaining, percent, thresholds and forecast, ex
     recorder.recordLlmCall(setup.business.id, gpt250());
     recorder.recordLlmCall(setup.business.id, gpt250());
     recorder.recordLlmCall(setup.business.id, call("openai", "gpt-4o", 0, 100'000));  // $1.00
-    recorder.recordApiCall(setup.business.id);  // not a rate-card call: not spent
+    // Not a rate-card call: not spent.
+    recorder.recordApiCall(setup.business.id);
     auto statuses = recorder.budgetStatus(setup.business.id);
     REQUIRE(statuses.size() == 1);
     const BudgetStatus& status = statuses[0];

@@ -55,8 +55,8 @@ struct METERED_API Budget {
 /// Where a budget stands in a billing cycle, computed exactly from the store.
 struct BudgetStatus {
     Budget budget;
-    DayRange cycle;   ///< the billing cycle the numbers are for
-    Decimal spent;    ///< exact (see Budget: what counts as spent)
+    DayRange cycle;     ///< the billing cycle the numbers are for
+    Decimal spent;      ///< exact (see Budget: what counts as spent)
     Decimal remaining;  ///< amount − spent, never below zero
     /// spent × 100 / amount, rounded down to 2 fractional digits.
     Decimal percent;
