@@ -381,7 +381,8 @@ struct UsageRecorder::Impl {
         }
         if (options.budget_refresh.count() < 0) throw ValidationError("budget_refresh", "must not be negative");
         try {
-            refreshBudgets(std::chrono::seconds(1));
+            // Nothing recorded by this recorder yet: nothing of its own to flush first.
+            budgets.refresh(*store, now(), [] { return true; });
         } catch (const StoreError&) {
             // Unreachable or failing now: the next refresh (or refreshBudgets) loads them.
         }
