@@ -158,10 +158,13 @@ inline void copyEvents(detail::PgConnection& c, const std::vector<UsageEvent>& e
         });
 }
 
-/// A store that keeps nothing: for measuring the recorder alone.
+/// A store that keeps nothing: for measuring the recorder alone. `accounts` and `budgets`
+/// (set before a recorder opens it, never after) are what it answers about budgets.
 class NullStore final : public UsageStore {
 public:
     std::atomic<std::uint64_t> appended{0};
+    std::vector<Account> accounts;
+    std::vector<Budget> budgets;
     void migrate() override {}
     AppendResult append(std::span<const UsageEvent> events) override {
         appended += events.size();
@@ -173,11 +176,20 @@ public:
     std::vector<DailyUsage> daily(const BusinessId&, const DayRange&) override { return {}; }
     std::vector<ModelUsageTotal> modelTotals(const BusinessId&, const DayRange&) override { return {}; }
     std::vector<DailyModelUsage> modelDaily(const BusinessId&, const DayRange&) override { return {}; }
-    std::optional<Account> findAccount(const BusinessId&) override { return std::nullopt; }
+    std::optional<Account> findAccount(const BusinessId& business) override {
+        for (const Account& account : accounts) {
+            if (account.id == business) return account;
+        }
+        return std::nullopt;
+    }
     void saveAccount(const Account&) override {}
     std::vector<Account> listAccounts() override { return {}; }
     std::vector<Plan> loadPlans() override { return {Plan::basic()}; }
     void savePlan(const Plan&) override {}
+    void saveBudget(const Budget&) override {}
+    bool deleteBudget(const BusinessId&, const std::string&) override { return false; }
+    std::vector<Budget> listBudgets(const BusinessId&) override { return {}; }
+    std::vector<Budget> listAllBudgets() override { return budgets; }
 };
 
 /// Median, p99 and p99.9 of `samples` (sorted in place).

@@ -69,6 +69,72 @@ std::string latencyText(const Percentiles& p) {
 
 }  // namespace
 
+// Budgets: checkBudget alone, and recordLlmCall (async, spool off, the shipped card) with
+// budgets attached against the same call without (docs/budgets.md: target 1.3x at 8 threads).
+void budgetsOnRecordPath(Report& report, const Options& options) {
+    const Account acme{BusinessId(Uuid::generateV7()), "Acme", "basic", "UTC", 1};
+    const auto storeWith = [&](bool budgets) {
+        auto store = std::make_shared<NullStore>();
+        store->accounts = {acme};
+        if (budgets) {
+            // Never reached: measures the lookup and the running totals, not refusals.
+            store->budgets = {
+                Budget{.id = "month", .business = acme.id, .amount = Decimal(1'000'000'000)},
+                Budget{.id = "mini",
+                       .business = acme.id,
+                       .model = "openai/gpt-4o-mini",
+                       .amount = Decimal(1'000'000'000),
+                       .kind = BudgetKind::hard},
+                Budget{.id = "cap", .business = acme.id, .amount = Decimal(1'000'000'000), .kind = BudgetKind::hard}};
+        }
+        return store;
+    };
+    {
+        UsageRecorder recorder(storeWith(true), {.mode = RecordMode::async, .async = {.spool = SpoolMode::off}});
+        for (const int threads : {1, 8}) {
+            std::atomic<std::size_t> refused{0};
+            const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
+            const Decimal estimate = Decimal::parse("0.25");
+            const auto check = [&](int, std::size_t) { recorder.checkBudget(acme.id, estimate, "openai/gpt-4o-mini"); };
+            measure(threads, per_thread / 10, refused, check);  // warm up
+            auto samples = measure(threads, per_thread, refused, check);
+            const auto p = percentiles(samples);
+            report.add({"record", fmt::format("checkBudget, 3 budgets, {} thread{}", threads, threads > 1 ? "s" : ""),
+                        latencyText(p), "in memory, no store round trip", "p50 < 100 ns", verdict(p.p50 < 100)});
+        }
+    }
+    double p50[2] = {0, 0};
+    for (const bool budgets : {false, true}) {
+        UsageRecorder recorder(storeWith(budgets), {.mode = RecordMode::async, .async = {.spool = SpoolMode::off}});
+        constexpr int threads = 8;
+        LlmUsage usage;
+        usage.provider = "openai";
+        usage.model = "gpt-4o-mini";
+        const RecordOptions at{.occurred_at = Timestamp(date::sys_days(date::year{2025} / 6 / 2))};
+        std::atomic<std::size_t> refused{0};
+        const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
+        std::vector<LlmUsage> usages(static_cast<std::size_t>(threads), usage);
+        const auto record = [&](int t, std::size_t i) {
+            LlmUsage& mine = usages[static_cast<std::size_t>(t)];
+            mine.input_tokens = static_cast<std::int64_t>(100 + i % 2000);
+            mine.output_tokens = static_cast<std::int64_t>(i % 700);
+            recorder.recordLlmCall(acme.id, mine, at);
+        };
+        measure(threads, per_thread / 10, refused, record);  // warm up
+        recorder.flush(std::chrono::seconds(60));
+        auto samples = measure(threads, per_thread, refused, record);
+        recorder.flush(std::chrono::seconds(60));
+        const auto p = percentiles(samples);
+        p50[budgets ? 1 : 0] = p.p50;
+        report.add({"record",
+                    fmt::format("recordLlmCall async, 8 threads, spool off, {}", budgets ? "3 budgets" : "no budget"),
+                    latencyText(p), refused > 0 ? fmt::format("{} refused", refused.load()) : "", "", ""});
+    }
+    const double ratio = p50[1] / p50[0];
+    report.add({"record", "recordLlmCall with budgets / without, p50, 8 threads", fmt::format("{:.2f}x", ratio), "",
+                "< 1.3x", verdict(ratio < 1.3)});
+}
+
 void recordPath(Report& report, const Options& options) {
     // The clock itself: what two steady_clock reads around nothing cost.
     std::vector<double> overhead;
@@ -158,6 +224,8 @@ void recordPath(Report& report, const Options& options) {
     } else {
         report.add({"record", "recordLlmCall", "skipped", "no LiteLLM file under METERED_SHARED_DATA_DIR", "", ""});
     }
+
+    budgetsOnRecordPath(report, options);
 
     // For contrast: the same call, synchronous, against PostgreSQL (what the seed did).
     Schema schema;

@@ -17,7 +17,8 @@ assign 0 export version errors decimal time ids event_type metadata utf8 quote c
   decimal_access \
   spool_directory json_limits
 # 1: what is recorded, what it is priced by, and the limits that bound it.
-assign 1 usage_event usage_total usage_part model_usage plan account billing_period audio recorder_stats async_options \
+assign 1 usage_event usage_total usage_part model_usage plan account billing_period budget audio recorder_stats \
+  async_options \
   precision llm_usage \
   event_draft event_codec dead_letter event_log
 # 2: pricing.

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "untrusted_text.h"
 #include "utf8.h"
 
 namespace metered {
@@ -16,5 +17,12 @@ ValidationError::ValidationError(std::string_view field, std::string_view proble
 
 StoreError::StoreError(const std::string& message, bool transient, std::string sqlstate)
     : Error(message), transient_(transient), sqlstate_(std::move(sqlstate)) {}
+
+BudgetExceededError::BudgetExceededError(std::string budget_id, const Decimal& amount, const Decimal& spent)
+    : Error(fmt::format("budget {} exceeded: spent {} of {}", detail::quoted(budget_id), spent.toPlainString(),
+                        amount.toPlainString())),
+      budget_id_(std::move(budget_id)),
+      amount_(amount),
+      spent_(spent) {}
 
 }  // namespace metered

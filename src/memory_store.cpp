@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "event_checks.h"
+#include "metered/errors.h"
 #include "store_text.h"
 
 namespace metered {
@@ -20,6 +21,7 @@ struct MemoryStore::State {
     };
     std::unordered_map<BusinessId, Business> businesses;
     std::map<std::string, Plan> plans;
+    std::map<std::pair<BusinessId, std::string>, Budget> budgets;
 
     Business* find(const BusinessId& id) {
         auto it = businesses.find(id);
@@ -207,6 +209,35 @@ void MemoryStore::savePlan(const Plan& plan) {
     plan.validate();
     std::lock_guard lock(mutex_);
     state_->plans.insert_or_assign(plan.id, plan);
+}
+
+void MemoryStore::saveBudget(const Budget& budget) {
+    budget.validate();
+    std::lock_guard lock(mutex_);
+    if (state_->find(budget.business) == nullptr) throw NotFoundError(detail::unknownBusiness(budget.business));
+    state_->budgets.insert_or_assign({budget.business, budget.id}, budget);
+}
+
+bool MemoryStore::deleteBudget(const BusinessId& business, const std::string& id) {
+    std::lock_guard lock(mutex_);
+    return state_->budgets.erase({business, id}) > 0;
+}
+
+std::vector<Budget> MemoryStore::listBudgets(const BusinessId& business) {
+    std::lock_guard lock(mutex_);
+    std::vector<Budget> budgets;
+    for (auto it = state_->budgets.lower_bound({business, std::string()});
+         it != state_->budgets.end() && it->first.first == business; ++it) {
+        budgets.push_back(it->second);
+    }
+    return budgets;
+}
+
+std::vector<Budget> MemoryStore::listAllBudgets() {
+    std::lock_guard lock(mutex_);
+    std::vector<Budget> budgets;
+    for (const auto& [key, budget] : state_->budgets) budgets.push_back(budget);
+    return budgets;
 }
 
 std::vector<UsageEvent> MemoryStore::events(const BusinessId& business) const {

@@ -129,4 +129,39 @@ std::vector<ModelUsageTotal> sumByModel(const std::vector<DailyModelUsage>& days
     return result;
 }
 
+std::string thresholdsText(const std::vector<int>& thresholds) {
+    std::string text;
+    for (const int t : thresholds) {
+        if (!text.empty()) text += ',';
+        text += std::to_string(t);
+    }
+    return text;
+}
+
+Budget budgetFromRow(std::string_view business, std::string_view id, std::optional<std::string_view> model,
+                     std::string_view amount, std::string_view thresholds, std::string_view kind,
+                     std::string_view store) {
+    try {
+        Budget budget;
+        budget.business = BusinessId(Uuid::parse(business));
+        budget.id = std::string(id);
+        if (model) budget.model = std::string(*model);
+        budget.amount = Decimal::parse(amount, "amount");
+        budget.thresholds_percent.clear();
+        std::size_t start = 0;
+        while (start < thresholds.size()) {
+            std::size_t end = thresholds.find(',', start);
+            if (end == std::string_view::npos) end = thresholds.size();
+            const auto value = Decimal::parse(thresholds.substr(start, end - start), "thresholds_percent").toInt64();
+            if (!value || *value < 0 || *value > 100000) throw ValidationError("thresholds_percent", "not a percent");
+            budget.thresholds_percent.push_back(static_cast<int>(*value));
+            start = end + 1;
+        }
+        budget.kind = parseBudgetKind(kind);
+        return budget;
+    } catch (const Error& e) {
+        throw StoreError(std::string(store) + ": a stored budget cannot be read (" + e.what() + ")", false);
+    }
+}
+
 }  // namespace metered::detail

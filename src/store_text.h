@@ -2,6 +2,7 @@
 // How the database stores write money, days and sums, said once (private).
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +14,14 @@
 #include "metered/usage_store.h"
 
 namespace metered::detail {
+
+/// A budget's thresholds as the thresholds column holds them: "50,80,100" ("" for none).
+std::string thresholdsText(const std::vector<int>& thresholds);
+/// A budget row back to a Budget (amount as exact decimal text); throws StoreError
+/// (permanent, naming `store`) for a row no store wrote.
+Budget budgetFromRow(std::string_view business, std::string_view id, std::optional<std::string_view> model,
+                     std::string_view amount, std::string_view thresholds, std::string_view kind,
+                     std::string_view store);
 
 /// An amount in currency units as the seed's *_cents columns hold it (×100, exactly).
 Decimal toCents(const Decimal& amount);

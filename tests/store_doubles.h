@@ -56,6 +56,10 @@ public:
     std::vector<Account> listAccounts() override { return inner->listAccounts(); }
     std::vector<Plan> loadPlans() override { return inner->loadPlans(); }
     void savePlan(const Plan& p) override { inner->savePlan(p); }
+    void saveBudget(const Budget& b) override { inner->saveBudget(b); }
+    bool deleteBudget(const BusinessId& b, const std::string& id) override { return inner->deleteBudget(b, id); }
+    std::vector<Budget> listBudgets(const BusinessId& b) override { return inner->listBudgets(b); }
+    std::vector<Budget> listAllBudgets() override { return inner->listAllBudgets(); }
 
 private:
     std::mutex mutex_;

@@ -769,3 +769,43 @@ TEMPLATE_TEST_CASE("a day's model rollup is bounded like the per-type one", "[st
                       {{UsagePart::input, "1000000000000", "0"}, {UsagePart::requests, "1", "0"}})};
     CHECK(store.append(next_day).stored == 1);
 }
+
+TEMPLATE_TEST_CASE("a store keeps budgets per business: saved, replaced, listed in id order, deleted",
+                   "[store][budgets]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const Account acme = account("Acme"), other = account("Other");
+    store.saveAccount(acme);
+    store.saveAccount(other);
+    Budget cap{
+        .id = "cap", .business = acme.id, .model = std::nullopt, .amount = num("5.00"), .kind = BudgetKind::hard};
+    Budget sonnet{.id = "Sonnet-4.x",
+                  .business = acme.id,
+                  .model = "anthropic/claude-sonnet-4",
+                  .amount = num("0.123456789"),
+                  .thresholds_percent = {25, 100, 150},
+                  .kind = BudgetKind::soft};
+    Budget theirs{.id = "a", .business = other.id, .model = std::nullopt, .amount = num("1"), .kind = BudgetKind::soft};
+    store.saveBudget(cap);
+    store.saveBudget(sonnet);
+    store.saveBudget(theirs);
+    CHECK(store.listBudgets(acme.id) == std::vector<Budget>{sonnet, cap});  // bytewise: 'S' < 'c'
+    CHECK(store.listBudgets(acme.id)[1].amount.toString() == "5.00");
+    CHECK(store.listBudgets(other.id) == std::vector<Budget>{theirs});
+    CHECK(store.listAllBudgets().size() == 3);
+
+    cap.amount = num("7.5");
+    cap.thresholds_percent = {};
+    store.saveBudget(cap);  // replaces
+    CHECK(store.listBudgets(acme.id) == std::vector<Budget>{sonnet, cap});
+
+    CHECK(store.deleteBudget(acme.id, "cap"));
+    CHECK_FALSE(store.deleteBudget(acme.id, "cap"));
+    CHECK(store.listBudgets(acme.id) == std::vector<Budget>{sonnet});
+
+    Budget stranger = cap;
+    stranger.business = BusinessId(Uuid::generateV7());
+    CHECK_THROWS_AS(store.saveBudget(stranger), NotFoundError);
+    cap.amount = num("-1");
+    CHECK(errorField([&] { store.saveBudget(cap); }) == "amount");
+}

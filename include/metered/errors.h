@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "metered/decimal.h"
 #include "metered/export.h"
 
 namespace metered {
@@ -85,6 +86,23 @@ public:
 class METERED_API QueueFullError : public Error {
 public:
     using Error::Error;
+};
+
+/// A hard budget (Budget, BudgetKind::hard) is reached: the record call or checkBudget was
+/// refused and nothing was recorded. `spent` is what the recorder's running total held
+/// when it decided (see docs/budgets.md); it stays refused until the next billing cycle
+/// or until the budget is raised.
+class METERED_API BudgetExceededError : public Error {
+public:
+    BudgetExceededError(std::string budget_id, const Decimal& amount, const Decimal& spent);
+    const std::string& budgetId() const noexcept { return budget_id_; }
+    const Decimal& amount() const noexcept { return amount_; }
+    const Decimal& spent() const noexcept { return spent_; }
+
+private:
+    std::string budget_id_;
+    Decimal amount_;
+    Decimal spent_;
 };
 
 }  // namespace metered

@@ -29,6 +29,10 @@ public:
     std::vector<Account> listAccounts() override;
     std::vector<Plan> loadPlans() override;
     void savePlan(const Plan& plan) override;
+    void saveBudget(const Budget& budget) override;
+    bool deleteBudget(const BusinessId& business, const std::string& id) override;
+    std::vector<Budget> listBudgets(const BusinessId& business) override;
+    std::vector<Budget> listAllBudgets() override;
 
     /// Every stored event of `business`, in the order stored (for tests and inspection).
     std::vector<UsageEvent> events(const BusinessId& business) const;

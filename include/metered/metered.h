@@ -6,6 +6,7 @@
 #include "metered/async_options.h"
 #include "metered/audio.h"
 #include "metered/billing_period.h"
+#include "metered/budget.h"
 #include "metered/decimal.h"
 #include "metered/errors.h"
 #include "metered/event_type.h"

@@ -61,6 +61,10 @@ public:
     std::vector<Account> listAccounts() override;
     std::vector<Plan> loadPlans() override;
     void savePlan(const Plan& plan) override;
+    void saveBudget(const Budget& budget) override;
+    bool deleteBudget(const BusinessId& business, const std::string& id) override;
+    std::vector<Budget> listBudgets(const BusinessId& business) override;
+    std::vector<Budget> listAllBudgets() override;
     bool remote() const noexcept override { return true; }
 
     /// The schema version migrate() brought the database to (0 before).

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "metered/async_options.h"
+#include "metered/budget.h"
 #include "metered/export.h"
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
@@ -132,6 +133,12 @@ struct RecorderOptions {
     /// the receipt (LlmCost::usedFallback()), in the stored event's metadata
     /// (`pricing_fallback`) and counted in RecorderStats::priced_with_fallback.
     PricingFallback pricing_fallback;
+    /// How often the budgets (UsageStore::listAllBudgets) and what each has spent in its
+    /// current cycle are reloaded into the in-memory running totals that decide hard caps
+    /// (docs/budgets.md). Asynchronous mode: by a background thread, after a flush. Synchronous
+    /// mode: by the first record call or checkBudget after the interval. Zero: only on
+    /// construction and refreshBudgets().
+    std::chrono::milliseconds budget_refresh = std::chrono::seconds(1);
 };
 
 /// Records what each business uses and answers what it owes: the seed's billing
@@ -161,6 +168,12 @@ struct RecorderOptions {
 /// recorder.recordVoiceMinutes(business, metered::Decimal::parse("2.5"));
 /// auto usage = recorder.getBillingUsage(business);   // usage.bill.total
 /// @endcode
+///
+/// **Budgets**: a rate-card call (recordLlmCall, recordTranscription, recordSpeech) of a
+/// business with a hard budget that is already reached (the business's, or its model's) is
+/// refused after pricing with BudgetExceededError, and nothing is recorded. The call that
+/// crosses the amount is recorded (a call already made is billed); only later calls are
+/// refused. See checkBudget and docs/budgets.md.
 ///
 /// Thread-safe: any thread may call any method. Reads see what the store has: in
 /// asynchronous mode, call flush() first to include what is still queued.
@@ -213,6 +226,22 @@ public:
     /// daily trends (see UsageReports::getBillingAnalytics; `to_json` writes it).
     BillingAnalytics getBillingAnalytics(const BusinessId& business,
                                          const PeriodSpec& period = PeriodSpec::currentMonth(), int days = 30) const;
+
+    /// Throws BudgetExceededError when a hard budget of `business` is reached (its running
+    /// total ≥ its amount) or when `estimate` (> 0, the expected cost of a call about to be
+    /// made) would take it past its amount. `model` ("provider/model"): that model's
+    /// budgets are checked too; empty: only the business's whole-business budgets. Decided
+    /// in memory (no store round trip, no lock, no allocation unless it throws); see
+    /// docs/budgets.md for how current the running totals are.
+    void checkBudget(const BusinessId& business, const Decimal& estimate = Decimal(),
+                     std::string_view model = {}) const;
+    /// The status of each budget of `business` (ordered by id), computed exactly from the
+    /// store in the business's current billing cycle (asynchronous mode: flush() first to
+    /// include what is queued). NotFoundError when the business has no account.
+    std::vector<BudgetStatus> budgetStatus(const BusinessId& business) const;
+    /// Reloads the budgets and their spent-so-far from the store now (after a flush in
+    /// asynchronous mode). Throws StoreError when the store cannot answer.
+    void refreshBudgets();
 
     /// Waits until every event recorded before the call is stored (asynchronous mode);
     /// returns false on timeout. Synchronous mode: returns true at once.

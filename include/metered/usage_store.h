@@ -9,6 +9,7 @@
 
 #include "metered/account.h"
 #include "metered/billing_period.h"
+#include "metered/budget.h"
 #include "metered/export.h"
 #include "metered/model_usage.h"
 #include "metered/plan.h"
@@ -116,6 +117,16 @@ public:
     virtual std::vector<Plan> loadPlans() = 0;
     /// Creates or replaces a plan (validated; ValidationError).
     virtual void savePlan(const Plan& plan) = 0;
+
+    /// Creates or replaces the budget (business, id) (validated: ValidationError); throws
+    /// NotFoundError when the business has no account.
+    virtual void saveBudget(const Budget& budget) = 0;
+    /// Deletes the budget (business, id); false when there was none.
+    virtual bool deleteBudget(const BusinessId& business, const std::string& id) = 0;
+    /// The budgets of `business`, ordered by id (bytewise).
+    virtual std::vector<Budget> listBudgets(const BusinessId& business) = 0;
+    /// Every budget of every business, ordered by business, then id (what a recorder loads).
+    virtual std::vector<Budget> listAllBudgets() = 0;
 
     /// True for a store behind a network connection (PostgreSQL), which asynchronous
     /// recording spools in front of by default.

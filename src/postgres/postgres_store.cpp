@@ -528,4 +528,61 @@ void PostgresStore::savePlan(const Plan& plan) {
     impl_->pool.run([&](PgConnection& connection) { connection.inTransaction([&] { savePlanOn(connection, plan); }); });
 }
 
+void PostgresStore::saveBudget(const Budget& budget) {
+    budget.validate();
+    impl_->pool.run([&](PgConnection& connection) {
+        connection.inTransaction([&] {
+            const PgResult known =
+                connection.exec("save budget", detail::pg::has_business, PgParams().add(budget.business.toString()));
+            if (known.rows() == 0) throw NotFoundError(detail::unknownBusiness(budget.business));
+            PgParams params;
+            params.add(budget.business.toString()).add(budget.id);
+            if (budget.model) {
+                params.add(*budget.model);
+            } else {
+                params.addNull();
+            }
+            params.add(budget.amount.toString())
+                .add(detail::thresholdsText(budget.thresholds_percent))
+                .add(std::string(toString(budget.kind)));
+            connection.exec("save budget", detail::pg::save_budget, params);
+        });
+    });
+}
+
+bool PostgresStore::deleteBudget(const BusinessId& business, const std::string& id) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult r =
+            connection.exec("delete budget", detail::pg::delete_budget, PgParams().add(business.toString()).add(id));
+        return r.rows() > 0;
+    });
+}
+
+namespace {
+
+std::vector<Budget> budgetsFrom(const PgResult& r) {
+    std::vector<Budget> budgets;
+    budgets.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        budgets.push_back(detail::budgetFromRow(r.text(row, 0), r.text(row, 1), r.optionalText(row, 2), r.text(row, 3),
+                                                r.text(row, 4), r.text(row, 5), "postgres"));
+    }
+    return budgets;
+}
+
+}  // namespace
+
+std::vector<Budget> PostgresStore::listBudgets(const BusinessId& business) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return budgetsFrom(
+            connection.exec("list budgets", detail::pg::list_budgets, PgParams().add(business.toString())));
+    });
+}
+
+std::vector<Budget> PostgresStore::listAllBudgets() {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return budgetsFrom(connection.exec("list budgets", detail::pg::list_all_budgets));
+    });
+}
+
 }  // namespace metered

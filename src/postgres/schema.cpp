@@ -202,13 +202,28 @@ CREATE TABLE usage_model_rollups (
 );
 )SQL";
 
-constexpr std::array<Migration, 6> all_migrations{{
+// Version 7: budgets (Budget): an amount per billing cycle for a business or one model of
+// it. Deleting a business deletes its budgets.
+constexpr const char* budgets_v7 = R"SQL(
+CREATE TABLE metered_budgets (
+  business_id uuid NOT NULL REFERENCES businesses(id) ON DELETE CASCADE,
+  id text NOT NULL,
+  model text,
+  amount numeric NOT NULL CHECK (amount > 0),
+  thresholds text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('soft', 'hard')),
+  PRIMARY KEY (business_id, id)
+);
+)SQL";
+
+constexpr std::array<Migration, 7> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
     {4, "bounds on the daily rollup", rollup_bounds_v4},
     {5, "how a plan bills rate-card usage", plan_ai_billing_v5},
     {6, "model and parts of rate-card events, per-model rollups", model_rollups_v6},
+    {7, "budgets", budgets_v7},
 }};
 
 }  // namespace

@@ -189,6 +189,23 @@ ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan_id = EXCLUDED.plan_id,
                                anchor_day = EXCLUDED.anchor_day, updated_at = now()
 )SQL";
 
+/// Budgets: amount is numeric (its scale kept as saved), thresholds "50,80,100", model NULL
+/// for a whole-business budget. Ids order bytewise (COLLATE "C"), as every store orders them.
+inline constexpr const char* has_business = "SELECT 1 FROM businesses WHERE id = $1";
+inline constexpr const char* save_budget = R"SQL(
+INSERT INTO metered_budgets (business_id, id, model, amount, thresholds, kind) VALUES ($1, $2, $3, $4::numeric, $5, $6)
+ON CONFLICT (business_id, id) DO UPDATE SET model = EXCLUDED.model, amount = EXCLUDED.amount,
+                                            thresholds = EXCLUDED.thresholds, kind = EXCLUDED.kind
+)SQL";
+inline constexpr const char* delete_budget =
+    "DELETE FROM metered_budgets WHERE business_id = $1 AND id = $2 RETURNING 1";
+inline constexpr const char* list_budgets =
+    "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets WHERE business_id = $1 "
+    "ORDER BY id COLLATE \"C\"";
+inline constexpr const char* list_all_budgets =
+    "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets "
+    "ORDER BY business_id, id COLLATE \"C\"";
+
 inline constexpr const char* list_plans =
     "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id";
 inline constexpr const char* list_meters = R"SQL(

@@ -101,11 +101,26 @@ CREATE TABLE usage_model_rollups (
 ) WITHOUT ROWID;
 )SQL";
 
-constexpr std::array<Migration, 4> all_migrations{{
+// Version 5: budgets (Budget): an amount per billing cycle for a business or one model of
+// it; amount as exact decimal text, thresholds as "50,80,100", model NULL for the business.
+constexpr const char* budgets_v5 = R"SQL(
+CREATE TABLE metered_budgets (
+  business_id TEXT NOT NULL REFERENCES businesses(id),
+  id TEXT NOT NULL,
+  model TEXT,
+  amount TEXT NOT NULL,
+  thresholds TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('soft', 'hard')),
+  PRIMARY KEY (business_id, id)
+) WITHOUT ROWID;
+)SQL";
+
+constexpr std::array<Migration, 5> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
     {4, "model and parts of rate-card events, per-model rollups", model_rollups_v4},
+    {5, "budgets", budgets_v5},
 }};
 
 }  // namespace

@@ -30,6 +30,14 @@ Account accountFrom(const SqliteStatement& s) {
     return Account{BusinessId(Uuid::parse(s.text(0))), s.text(1), s.text(2), s.text(3), static_cast<int>(s.integer(4))};
 }
 
+Budget budgetFrom(const SqliteStatement& s) {
+    const auto model = s.optionalText(2);
+    return detail::budgetFromRow(s.text(0), s.text(1), model ? std::optional<std::string_view>(*model) : std::nullopt,
+                                 s.text(3), s.text(4), s.text(5), "sqlite");
+}
+
+constexpr const char* budget_columns = "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets";
+
 constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses";
 
 }  // namespace
@@ -414,6 +422,57 @@ void SqliteStore::savePlan(const Plan& plan) {
     plan.validate();
     std::lock_guard lock(impl_->mutex);
     impl_->write([&] { impl_->savePlan(plan); });
+}
+
+void SqliteStore::saveBudget(const Budget& budget) {
+    budget.validate();
+    std::lock_guard lock(impl_->mutex);
+    impl_->write([&] {
+        auto known = impl_->db.prepare("SELECT 1 FROM businesses WHERE id = ?1");
+        known.bind(1, budget.business.toString());
+        if (!known.step()) throw NotFoundError(detail::unknownBusiness(budget.business));
+        impl_->db
+            .prepare(
+                "INSERT INTO metered_budgets (business_id, id, model, amount, thresholds, kind) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                "ON CONFLICT (business_id, id) DO UPDATE SET model = excluded.model, amount = excluded.amount, "
+                "thresholds = excluded.thresholds, kind = excluded.kind")
+            .bind(1, budget.business.toString())
+            .bind(2, budget.id)
+            .bindOptional(3, budget.model)
+            .bind(4, budget.amount.toString())
+            .bind(5, detail::thresholdsText(budget.thresholds_percent))
+            .bind(6, std::string(toString(budget.kind)))
+            .run();
+    });
+}
+
+bool SqliteStore::deleteBudget(const BusinessId& business, const std::string& id) {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->write([&] {
+        auto s = impl_->db.prepare("DELETE FROM metered_budgets WHERE business_id = ?1 AND id = ?2 RETURNING 1");
+        s.bind(1, business.toString()).bind(2, id);
+        const bool deleted = s.step();
+        while (s.step()) {}
+        return deleted;
+    });
+}
+
+std::vector<Budget> SqliteStore::listBudgets(const BusinessId& business) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(budget_columns) + " WHERE business_id = ?1 ORDER BY id");
+    s.bind(1, business.toString());
+    std::vector<Budget> budgets;
+    while (s.step()) budgets.push_back(budgetFrom(s));
+    return budgets;
+}
+
+std::vector<Budget> SqliteStore::listAllBudgets() {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(budget_columns) + " ORDER BY business_id, id");
+    std::vector<Budget> budgets;
+    while (s.step()) budgets.push_back(budgetFrom(s));
+    return budgets;
 }
 
 }  // namespace metered

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+// Budgets and hard caps: hand-worked numbers with a small rate card and a fixed clock.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "metered/errors.h"
+#include "metered/memory_store.h"
+#include "metered/usage_recorder.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+
+namespace {
+
+// gpt-4o: $2.50 per million input tokens, $10 per million output; Sonnet 4: $3 per million input.
+constexpr std::string_view card_json = R"({"models": {
+  "openai/gpt-4o": {"prices": [{"from": "2024-10-01", "per": "1M", "input": "2.50", "output": "10.00"}]},
+  "anthropic/claude-sonnet-4": {"prices": [{"from": "2024-01-01", "per": "1M", "input": "3", "output": "15"}]}}})";
+
+LlmUsage call(std::string_view provider, std::string_view model, std::int64_t input, std::int64_t output = 0) {
+    LlmUsage usage;
+    usage.provider = provider;
+    usage.model = model;
+    usage.input_tokens = input;
+    usage.output_tokens = output;
+    return usage;
+}
+
+// $2.50 of gpt-4o.
+LlmUsage gpt250() { return call("openai", "gpt-4o", 1'000'000); }
+// $3 of Sonnet 4.
+LlmUsage sonnet3() { return call("anthropic", "claude-sonnet-4", 1'000'000); }
+
+RecorderOptions withCard(RecorderOptions options, const FixedClock& clock) {
+    options.clock = clock;
+    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    return options;
+}
+
+struct Setup {
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    Account business = account("Acme Pizza");
+
+    Setup() {
+        *clock.now = at(2024_y / 12 / 5, hours(12));  // cycle Dec 1 – Jan 1: 31 days, 5 elapsed
+        store->saveAccount(business);
+    }
+    Budget budget(std::string id, const char* amount, BudgetKind kind,
+                  std::optional<std::string> model = std::nullopt) const {
+        Budget b;
+        b.id = std::move(id);
+        b.business = business.id;
+        b.model = std::move(model);
+        b.amount = num(amount);
+        b.kind = kind;
+        return b;
+    }
+    RecorderOptions options(RecorderOptions base = {}) const {
+        base.budget_refresh = std::chrono::milliseconds(0);
+        return withCard(base, clock);
+    }
+};
+
+RecorderOptions asyncMemory() {
+    RecorderOptions options;
+    options.mode = RecordMode::async;
+    options.async.spool = SpoolMode::off;
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("a hard budget refuses the calls after the one that reaches it; a soft one never refuses", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5.00", BudgetKind::hard));
+    setup.store->saveBudget(setup.budget("watch", "1", BudgetKind::soft));
+    UsageRecorder recorder(setup.store, setup.options());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    recorder.recordLlmCall(setup.business.id, gpt250());  // reaches 5.00: recorded
+    try {
+        recorder.recordLlmCall(setup.business.id, gpt250());
+        FAIL("not refused");
+    } catch (const BudgetExceededError& e) {
+        CHECK(e.budgetId() == "cap");
+        CHECK(e.amount() == num("5"));
+        CHECK(e.spent() == num("5"));
+    }
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id), BudgetExceededError);
+    CHECK(setup.store->events(setup.business.id).size() == 2);
+    // Other event types are not capped; another business is not affected.
+    CHECK_NOTHROW(recorder.recordApiCall(setup.business.id));
+    const Account other = account("Other");
+    setup.store->saveAccount(other);
+    CHECK_NOTHROW(recorder.recordLlmCall(other.id, gpt250()));
+
+    // Soft only: nothing refused.
+    setup.store->deleteBudget(setup.business.id, "cap");
+    recorder.refreshBudgets();
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250()));
+}
+
+TEST_CASE("checkBudget refuses an estimate that would pass the amount", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    UsageRecorder recorder(setup.store, setup.options());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id));
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id, num("2.50")));  // exactly to the amount
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id, num("2.500000001")), BudgetExceededError);
+    CHECK(errorField([&] { recorder.checkBudget(setup.business.id, num("-1")); }) == "estimate");
+}
+
+TEST_CASE("a model budget counts and caps that model only", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("sonnet", "1", BudgetKind::hard, "anthropic/claude-sonnet-4"));
+    UsageRecorder recorder(setup.store, setup.options());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id, num("0"), "anthropic/claude-sonnet-4"));
+    recorder.recordLlmCall(setup.business.id, sonnet3());  // crosses: recorded
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, sonnet3()), BudgetExceededError);
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id, num("0"), "anthropic/claude-sonnet-4"),
+                    BudgetExceededError);
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id));
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250()));
+
+    const auto statuses = recorder.budgetStatus(setup.business.id);
+    REQUIRE(statuses.size() == 1);
+    CHECK(statuses[0].spent == num("3"));
+    CHECK(statuses[0].exceeded);
+    CHECK(statuses[0].remaining == num("0"));
+    CHECK(statuses[0].percent == num("300"));
+}
+
+TEST_CASE("a refresh picks up what another recorder on the same store recorded", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    UsageRecorder here(setup.store, setup.options());
+    UsageRecorder elsewhere(setup.store, setup.options());  // "another process"
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    CHECK_NOTHROW(here.checkBudget(setup.business.id));  // not yet refreshed: the overshoot bound
+    here.refreshBudgets();
+    CHECK_THROWS_AS(here.checkBudget(setup.business.id), BudgetExceededError);
+    CHECK_THROWS_AS(here.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
+
+    // Raising the amount lifts the cap at the next refresh.
+    setup.store->saveBudget(setup.budget("cap", "7.50", BudgetKind::hard));
+    here.refreshBudgets();
+    CHECK_NOTHROW(here.recordLlmCall(setup.business.id, gpt250()));
+    CHECK_THROWS_AS(here.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
+}
+
+TEST_CASE("a synchronous recorder refreshes by itself after the interval", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    RecorderOptions options = withCard({}, setup.clock);
+    options.budget_refresh = std::chrono::milliseconds(1);
+    UsageRecorder here(setup.store, options);
+    UsageRecorder elsewhere(setup.store, setup.options());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK_THROWS_AS(here.checkBudget(setup.business.id), BudgetExceededError);
+}
+
+TEST_CASE("budget status: spent, remaining, percent, thresholds and forecast, exact", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("month", "10", BudgetKind::soft));
+    UsageRecorder recorder(setup.store, setup.options());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    recorder.recordLlmCall(setup.business.id, call("openai", "gpt-4o", 0, 100'000));  // $1.00
+    // Not a rate-card call: not spent.
+    recorder.recordApiCall(setup.business.id);
+    auto statuses = recorder.budgetStatus(setup.business.id);
+    REQUIRE(statuses.size() == 1);
+    const BudgetStatus& status = statuses[0];
+    CHECK(status.budget.id == "month");
+    CHECK(status.cycle == DayRange{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)});
+    CHECK(status.spent == num("6"));
+    CHECK(status.remaining == num("4"));
+    CHECK(status.percent == num("60"));
+    CHECK(status.crossed_thresholds == std::vector<int>{50});
+    CHECK(status.forecast == num("37.20"));  // 6 / 5 days × 31 days
+    CHECK(status.forecast.toString() == "37.20");
+    CHECK_FALSE(status.exceeded);
+
+    // On Dec 3: 1.00 / 3 × 31 = 10.333… → 10.33; 2/3 of 10 is 6.66…% → 6.66 (down).
+    Budget b = setup.budget("b", "15", BudgetKind::hard);
+    const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};
+    const auto third = budgetStatusOf(b, num("1"), december, date::local_days(2024_y / 12 / 3), 2);
+    CHECK(third.forecast == num("10.33"));
+    CHECK(third.percent == num("6.66"));
+    CHECK(third.crossed_thresholds.empty());
+    const auto full = budgetStatusOf(b, num("15"), december, date::local_days(2024_y / 12 / 31), 2);
+    CHECK(full.crossed_thresholds == std::vector<int>{50, 80, 100});
+    CHECK(full.forecast == num("15"));
+    CHECK(full.exceeded);
+    CHECK_THROWS_AS(recorder.budgetStatus(BusinessId(Uuid::generateV7())), NotFoundError);
+}
+
+TEST_CASE("a budget names the field it gets wrong", "[budgets]") {
+    Setup setup;
+    const auto field = [&](auto change) {
+        Budget b = setup.budget("ok", "5", BudgetKind::hard);
+        change(b);
+        return errorField([&] { b.validate(); });
+    };
+    CHECK(field([](Budget&) {}).empty());
+    CHECK(field([](Budget& b) { b.id = ""; }) == "id");
+    CHECK(field([](Budget& b) { b.id = "has space"; }) == "id");
+    CHECK(field([](Budget& b) { b.model = "gpt-4o"; }) == "model");
+    CHECK(field([](Budget& b) { b.amount = num("0"); }) == "amount");
+    CHECK(field([](Budget& b) { b.amount = num("0.0000000001"); }) == "amount");
+    CHECK(field([](Budget& b) { b.amount = num("1000000001"); }) == "amount");
+    CHECK(field([](Budget& b) { b.thresholds_percent = {50, 50}; }) == "thresholds_percent[1]");
+    CHECK(field([](Budget& b) { b.thresholds_percent = {0}; }) == "thresholds_percent[0]");
+    CHECK(errorField([] { parseBudgetKind("firm"); }) == "kind");
+    CHECK(errorField([&] { setup.store->saveBudget(setup.budget("", "5", BudgetKind::hard)); }) == "id");
+}
+
+TEST_CASE("a new billing cycle starts the budget from zero", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    UsageRecorder recorder(setup.store, setup.options());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
+    *setup.clock.now = at(2025_y / 1 / 2, hours(1));
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id));  // the old cycle's total says nothing now
+    recorder.refreshBudgets();
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    const auto statuses = recorder.budgetStatus(setup.business.id);
+    REQUIRE(statuses.size() == 1);
+    CHECK(statuses[0].spent == num("2.5"));
+    CHECK(statuses[0].cycle.first == date::local_days(2025_y / 1 / 1));
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
+}
+
+TEST_CASE("asynchronous recording caps in memory and refreshes after a flush", "[budgets][async]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    UsageRecorder recorder(setup.store, setup.options(asyncMemory()));
+    CHECK(recorder.recordLlmCall(setup.business.id, gpt250()).outcome == RecordOutcome::queued);
+    recorder.recordLlmCall(setup.business.id, gpt250());
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
+    recorder.refreshBudgets();  // flushes, reads 5.00 back: still refused, not counted twice
+    CHECK(setup.store->events(setup.business.id).size() == 2);
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id), BudgetExceededError);
+    setup.store->saveBudget(setup.budget("cap", "7.50", BudgetKind::hard));
+    recorder.refreshBudgets();
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250()));
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
+    REQUIRE(recorder.flush());
+    CHECK(setup.store->events(setup.business.id).size() == 3);
+}
+
+TEST_CASE("the asynchronous refresher thread picks up another recorder's spend", "[budgets][async]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    RecorderOptions options = withCard(asyncMemory(), setup.clock);
+    options.budget_refresh = std::chrono::milliseconds(5);
+    UsageRecorder here(setup.store, options);
+    UsageRecorder elsewhere(setup.store, setup.options());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    bool refused = false;
+    for (int i = 0; i < 400 && !refused; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        try {
+            here.checkBudget(setup.business.id);
+        } catch (const BudgetExceededError&) {
+            refused = true;
+        }
+    }
+    CHECK(refused);
+}
