@@ -139,7 +139,17 @@ std::int64_t ceilNanos(const Decimal& value) noexcept {
         if (m > nano_limit) return nano_limit;
         m *= 10;
     }
-    for (; scale > 9; --scale) m = m / 10 + (m % 10 != 0 ? 1 : 0);
+    if (scale > 9) {
+        // One division, in 64 bits when the mantissa fits (a cost below $9.2 at 18 digits).
+        std::int64_t divisor = 1;
+        for (int k = scale - 9; k > 0; --k) divisor *= 10;  // ≤ 10^15
+        if (m <= std::numeric_limits<std::int64_t>::max()) {
+            const auto small = static_cast<std::int64_t>(m);
+            m = small / divisor + (small % divisor != 0 ? 1 : 0);
+        } else {
+            m = m / divisor + (m % divisor != 0 ? 1 : 0);
+        }
+    }
     return m > nano_limit ? nano_limit : static_cast<std::int64_t>(m);
 }
 
@@ -162,7 +172,10 @@ struct BudgetEntry {
     date::local_days cycle_start;
     Timestamp cycle_end;  // the running total says nothing from here on (a new cycle)
     std::atomic<std::int64_t> base{0};
-    std::atomic<std::int64_t> local{0};
+    // Advanced by every record call of every thread: on a cache line of its own, so that the
+    // lines the lookup reads (business, kind, model) stay shared.
+    alignas(64) std::atomic<std::int64_t> local{0};
+    char pad_[64 - sizeof(std::atomic<std::int64_t>)];
 
     std::int64_t total() const noexcept {
         const std::int64_t sum = base.load(std::memory_order_relaxed) + local.load(std::memory_order_relaxed);

@@ -282,3 +282,21 @@ TEST_CASE("the asynchronous refresher thread picks up another recorder's spend",
     }
     CHECK(refused);
 }
+
+TEST_CASE("a running total counts a cost below a nano-unit as a whole one: never below the exact spend", "[budgets]") {
+    Setup setup;
+    setup.store->saveBudget(setup.budget("tiny", "0.000000002", BudgetKind::hard));
+    // $0.00000000015 a token: one token is 0.15 of a nano-dollar, counted as 1.
+    auto card = std::make_shared<const RateCard>(RateCard::fromJson(
+        R"({"models": {"x/tiny": {"prices": [{"from": "2024-01-01", "input": "0.00000000015"}]}}})"));
+    RecorderOptions options = setup.options();
+    options.rate_card = card;
+    UsageRecorder recorder(setup.store, options);
+    recorder.recordLlmCall(setup.business.id, call("x", "tiny", 1));  // 1 nano counted
+    recorder.recordLlmCall(setup.business.id, call("x", "tiny", 1));  // 2: the amount is reached
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, call("x", "tiny", 1)), BudgetExceededError);
+    CHECK(setup.store->events(setup.business.id).size() == 2);
+    // The store's exact spend (0.3 nano) is what a refresh reads: below the amount again.
+    recorder.refreshBudgets();
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id));
+}

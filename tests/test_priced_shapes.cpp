@@ -441,8 +441,7 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         // Own shape: 2000 fresh + 1500 read. Right: 2000 × 3/1M = 0.006 + 1500 × 0.30/1M =
         // 0.00045 + 100 × 15/1M = 0.0015 = 0.00795 ($0.01). Naive (reads ⊂ input_tokens):
         // 2000 − 1500 = 500 × 3/1M = 0.0015 + 0.00045 + 0.0015 = 0.00345 ($0.00).
-        const Decimal right =
-            total(parseLlmUsage(LlmApi::anthropic_messages, anthropic_reads, "claude-sonnet-4-5"));
+        const Decimal right = total(parseLlmUsage(LlmApi::anthropic_messages, anthropic_reads, "claude-sonnet-4-5"));
         LlmUsage inside = naive("anthropic", "claude-sonnet-4-5");
         inside.input_tokens = 500;
         inside.cached_input_tokens = 1500;
@@ -475,13 +474,12 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         // Naive (threshold on input_tokens alone, 180000 ≤ 200000: base prices):
         // 180000 × 3/1M = 0.54 + 40000 × 0.30/1M = 0.012 + 2000 × 15/1M = 0.03 = 0.582 ($0.58),
         // against the right 1.149 ($1.15).
-        const Decimal right =
-            total(parseLlmUsage(LlmApi::anthropic_messages, anthropic_long, "claude-sonnet-4-5"));
+        const Decimal right = total(parseLlmUsage(LlmApi::anthropic_messages, anthropic_long, "claude-sonnet-4-5"));
         const ModelRates* rates = card().find("anthropic", "claude-sonnet-4-5", when);
         REQUIRE(rates != nullptr);
         const TokenPrices& base = rates->prices;
-        const Decimal at_base = Decimal(180000) * *base.input + Decimal(40000) * *base.cached_input +
-                                Decimal(2000) * *base.output;
+        const Decimal at_base =
+            Decimal(180000) * *base.input + Decimal(40000) * *base.cached_input + Decimal(2000) * *base.output;
         CHECK(right == D("1.149"));
         CHECK(at_base == D("0.582"));
         CHECK(cents(right) != cents(at_base));
@@ -641,7 +639,8 @@ TEST_CASE("streamed usage prices as the non-streamed equivalent", "[priced_shape
                                         {"model", "claude-sonnet-4-5-20250929"},
                                         {"usage", start_usage}}}};
         CHECK(stream.add(start.dump()));
-        CHECK_FALSE(stream.add(R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}})"));
+        CHECK_FALSE(
+            stream.add(R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}})"));
         CHECK(stream.add(R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},
             "usage":{"output_tokens":33}})"));
         CHECK_FALSE(stream.add(R"({"type":"message_stop"})"));
