@@ -25,10 +25,17 @@
 #include "metered/voice_pricing.h"
 
 // Counts the allocations of this thread while `counting` is set: pricing promises none.
-// (The replacement is the whole test program's operator new; it only adds a counter.)
+// The replacement is the whole test program's: every throwing, nothrow and array form of
+// operator new and delete, over malloc and free, so that no pair mixes the replaced and the
+// library's (or a sanitizer's) forms. The aligned forms are left to the library, as a pair.
 namespace {
 thread_local bool counting = false;
 thread_local std::size_t allocations = 0;
+
+void* allocate(std::size_t size) noexcept {
+    if (counting) ++allocations;
+    return std::malloc(size == 0 ? 1 : size);
+}
 }  // namespace
 
 // GCC pairs operator new with operator delete and, inlining this delete into a caller,
@@ -38,12 +45,21 @@ thread_local std::size_t allocations = 0;
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 void* operator new(std::size_t size) {
-    if (counting) ++allocations;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    if (void* p = allocate(size)) return p;
     throw std::bad_alloc();
 }
+void* operator new[](std::size_t size) {
+    if (void* p = allocate(size)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif

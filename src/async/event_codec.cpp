@@ -22,6 +22,7 @@ class Writer {
 public:
     explicit Writer(std::byte* out) : out_(out) {}
     void bytes(const void* data, std::size_t size) {
+        if (size == 0) return;  // an empty view's data() may be null, which memcpy must not see
         std::memcpy(out_, data, size);
         out_ += size;
     }
