@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "async/event_codec.h"
@@ -52,11 +53,22 @@ void checkRecord(std::span<const std::byte> payload) {
         draft.id = event.id;
         draft.occurred_at = event.occurred_at;
         draft.encoded_metadata = detail::MetadataEncoding::bytes(event.metadata);
-        fuzz::require(detail::encodedEventSize(draft) == payload.size(), "a decoded event encodes to another size");
-        std::vector<std::byte> again(payload.size());
+        const std::string_view model = event.model;
+        if (!model.empty()) {
+            draft.model_provider = model.substr(0, model.find('/'));
+            draft.model_name = model.substr(model.find('/') + 1);
+        }
+        draft.parts = event.parts;
+        // A version-1 record (no model, no parts) encodes as version 2: the same bytes after
+        // the version, and three more (a zero model length and part count).
+        const bool version1 = payload[0] == std::byte{1};
+        const std::size_t size = payload.size() + (version1 ? 3 : 0);
+        fuzz::require(detail::encodedEventSize(draft) == size, "a decoded event encodes to another size");
+        std::vector<std::byte> again(size);
         detail::encodeEvent(draft, again.data());
-        fuzz::require(std::memcmp(again.data(), payload.data(), payload.size()) == 0,
-                      "a decoded event encodes to other bytes");
+        fuzz::require(
+            again[0] == std::byte{2} && std::memcmp(again.data() + 1, payload.data() + 1, payload.size() - 1) == 0,
+            "a decoded event encodes to other bytes");
     } catch (const Error& e) {
         fuzz::requireValidMessage(e.what());
     }

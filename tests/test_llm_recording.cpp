@@ -236,7 +236,17 @@ TEST_CASE("the event log carries a rate-card event's model and parts, and still 
     CHECK(old.type == EventType::apiCall());
     CHECK(old.model.empty());
     CHECK(old.parts.empty());
-    // Damaged: an unknown part, or a part count past the end.
+    // Damaged: a model without its provider, an unknown part, or a part count past the end.
+    detail::EventDraft bare = draft;
+    bare.model_provider = "p";
+    bare.model_name = "m";
+    std::vector<std::byte> unnamed(detail::encodedEventSize(bare));
+    detail::encodeEvent(bare, unnamed.data());
+    const std::byte slash{'/'};
+    const auto at = std::find(unnamed.end() - 2 * (1 + 2 * 17) - 1 - 3, unnamed.end(), slash);
+    REQUIRE(at != unnamed.end());
+    *at = std::byte{'_'};
+    CHECK_THROWS_AS(detail::decodeEvent(unnamed), ValidationError);
     bytes[bytes.size() - 2 * (1 + 2 * 17) - 1] = std::byte{200};
     CHECK_THROWS_AS(detail::decodeEvent(bytes), ValidationError);
     v2[v2.size() - 1] = std::byte{3};

@@ -135,6 +135,9 @@ UsageEvent decodeEvent(std::span<const std::byte> bytes) {
         std::uint16_t model = 0;
         r.bytes(&model, 2);
         event.model = r.text(model);
+        if (model != 0 && (event.model.front() == '/' || event.model.find('/') == std::string::npos)) {
+            throw ValidationError("event record", "model without its provider");
+        }
         const std::uint8_t parts = r.u8();
         if (parts > usage_part_count) throw ValidationError("event record", "too many parts");
         event.parts.resize(parts);
