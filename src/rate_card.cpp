@@ -10,6 +10,7 @@
 #include "exact_json.h"
 #include "iso_date.h"
 #include "metered/errors.h"
+#include "rate_card_lookup.h"
 #include "standard_rate_card.h"
 #include "untrusted_text.h"
 #include "utf8.h"
@@ -269,21 +270,14 @@ Json writePrices(const TokenPrices& prices, Json json) {
     return json;
 }
 
-std::string keyText(std::string_view provider, std::string_view model) {
-    std::string key(provider);
-    key += '/';
-    key += model;
-    return key;
-}
+using detail::modelKey;
 
 std::string modelPath(std::string_view key) { return "models[\"" + detail::clipped(key) + "\"]"; }
-
-// ---- pricing --------------------------------------------------------------------------
 
 [[noreturn]] void unpriced(const LlmUsage& usage, TokenType type, const RateCardEntry& entry, bool tier) {
     throw ValidationError(info(type).usage_field,
                           fmt::format("{} has no {} price for {} (from {}){}", detail::quoted(usage.model),
-                                      info(type).name, detail::quoted(keyText(entry.provider, entry.model)),
+                                      info(type).name, detail::quoted(modelKey(entry.provider, entry.model)),
                                       dayText(entry.effective_from), tier ? " in its long-context tier" : ""));
 }
 
@@ -401,7 +395,7 @@ void RateCard::index() {
     starts_.reserve(entries_.size());
     for (std::size_t i = 0; i < entries_.size(); ++i) {
         const RateCardEntry& e = entries_[i];
-        const std::string path = modelPath(keyText(e.provider, e.model));
+        const std::string path = modelPath(modelKey(e.provider, e.model));
         if (!isValidName(e.provider) || e.provider.find('/') != std::string::npos) {
             throw ValidationError(path, "a provider must be 1-256 bytes of UTF-8 without control characters or '/'");
         }
@@ -421,7 +415,7 @@ void RateCard::index() {
         ++slot->second.count;
     }
     for (const RateCardAlias& a : aliases_) {
-        const std::string path = "aliases[\"" + detail::clipped(keyText(a.provider, a.alias)) + "\"]";
+        const std::string path = "aliases[\"" + detail::clipped(modelKey(a.provider, a.alias)) + "\"]";
         if (!isValidName(a.alias) || !isValidName(a.provider)) {
             throw ValidationError(path,
                                   "an alias and its provider must be 1-256 bytes of UTF-8 without control characters");
@@ -547,12 +541,12 @@ std::string RateCard::toJson() const {
             }
             entry["long_context"] = std::move(tiers);
         }
-        Json& model = models[keyText(e.provider, e.model)];
+        Json& model = models[modelKey(e.provider, e.model)];
         if (model.is_null()) model = Json{{"prices", Json::array()}};
         model["prices"].push_back(std::move(entry));
     }
     Json aliases = Json::object();
-    for (const RateCardAlias& a : aliases_) aliases[keyText(a.provider, a.alias)] = a.model;
+    for (const RateCardAlias& a : aliases_) aliases[modelKey(a.provider, a.alias)] = a.model;
     return detail::dumpExact(
         Json{{"strip_date_suffix", strip_date_suffix_}, {"aliases", std::move(aliases)}, {"models", std::move(models)}},
         2);
@@ -588,6 +582,30 @@ RateCard RateCard::overlay(const RateCard& overrides) const {
 
 // ---- pricing --------------------------------------------------------------------------
 
+std::string detail::modelKey(std::string_view provider, std::string_view model) {
+    std::string key(provider);
+    key += '/';
+    key += model;
+    return key;
+}
+
+const RateCardEntry& detail::pricingEntry(const RateCard& card, std::string_view provider, std::string_view model,
+                                          Timestamp at, const PricingFallback& fallback, bool& fallback_used) {
+    const RateCardEntry* entry = card.findEntry(provider, model, at);
+    if (entry == nullptr && fallback.fallback_model) {
+        const std::string_view fallback_provider =
+            fallback.fallback_provider ? std::string_view(*fallback.fallback_provider) : provider;
+        entry = card.findEntry(fallback_provider, *fallback.fallback_model, at);
+        fallback_used = entry != nullptr;
+    }
+    if (entry == nullptr) {
+        throw ValidationError(
+            "model", fmt::format("the rate card has no price for {} on {}", detail::quoted(modelKey(provider, model)),
+                                 date::format("%FT%TZ", at)));
+    }
+    return *entry;
+}
+
 bool LlmCost::usedFallback() const noexcept {
     return fallback_model || std::find(parent_rate.begin(), parent_rate.end(), true) != parent_rate.end();
 }
@@ -595,20 +613,12 @@ bool LlmCost::usedFallback() const noexcept {
 LlmCost priceLlmCall(const RateCard& card, const LlmUsage& usage, Timestamp at, const PricingFallback& fallback) {
     usage.validate();
     LlmCost cost;
-    const RateCardEntry* entry = card.findEntry(usage.provider, usage.model, at);
-    if (entry == nullptr && fallback.fallback_model) {
-        entry = card.findEntry(fallback.fallback_provider.value_or(usage.provider), *fallback.fallback_model, at);
-        cost.fallback_model = entry != nullptr;
-    }
-    if (entry == nullptr) {
-        throw ValidationError(
-            "model", fmt::format("the rate card has no price for {} on {}",
-                                 detail::quoted(keyText(usage.provider, usage.model)), date::format("%FT%TZ", at)));
-    }
-    cost.provider = entry->provider;
-    cost.model = entry->model;
-    cost.effective_from = entry->effective_from;
-    const ModelRates& rates = entry->rates;
+    const RateCardEntry& entry =
+        detail::pricingEntry(card, usage.provider, usage.model, at, fallback, cost.fallback_model);
+    cost.provider = entry.provider;
+    cost.model = entry.model;
+    cost.effective_from = entry.effective_from;
+    const ModelRates& rates = entry.rates;
     const std::int64_t input = usage.inputTokenTotal();
     const TokenPrices& prices = rates.pricesFor(input);
     const bool tier = &prices != &rates.prices;
@@ -633,7 +643,7 @@ LlmCost priceLlmCall(const RateCard& card, const LlmUsage& usage, Timestamp at, 
             }
             if (price->has_value()) cost.parent_rate[static_cast<std::size_t>(t.type)] = true;
         }
-        if (!price->has_value()) unpriced(usage, t.type, *entry, tier);
+        if (!price->has_value()) unpriced(usage, t.type, entry, tier);
         const Decimal amount = **price * Decimal(count);
         cost.tokens[static_cast<std::size_t>(t.type)] = amount;
         cost.total += amount;

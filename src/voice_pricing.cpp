@@ -6,6 +6,7 @@
 #include <string>
 
 #include "metered/errors.h"
+#include "rate_card_lookup.h"
 #include "untrusted_text.h"
 
 namespace metered {
@@ -13,35 +14,10 @@ namespace {
 
 constexpr int max_seconds_scale = 6;
 
-std::string keyText(std::string_view provider, std::string_view model) {
-    std::string key(provider);
-    key += '/';
-    key += model;
-    return key;
-}
-
-// The entry that prices the call, or the fallback model's (flagged); throws "model".
-const RateCardEntry& entryFor(const RateCard& card, std::string_view provider, std::string_view model, Timestamp at,
-                              const PricingFallback& fallback, bool& fallback_used) {
-    const RateCardEntry* entry = card.findEntry(provider, model, at);
-    if (entry == nullptr && fallback.fallback_model) {
-        const std::string_view fallback_provider =
-            fallback.fallback_provider ? std::string_view(*fallback.fallback_provider) : provider;
-        entry = card.findEntry(fallback_provider, *fallback.fallback_model, at);
-        fallback_used = entry != nullptr;
-    }
-    if (entry == nullptr) {
-        throw ValidationError(
-            "model", fmt::format("the rate card has no price for {} on {}", detail::quoted(keyText(provider, model)),
-                                 date::format("%FT%TZ", at)));
-    }
-    return *entry;
-}
-
 [[noreturn]] void unpriced(std::string_view field, std::string_view price, std::string_view model,
                            const RateCardEntry& entry) {
     throw ValidationError(field, fmt::format("{} has no {} price for {} (from {})", detail::quoted(model), price,
-                                             detail::quoted(keyText(entry.provider, entry.model)),
+                                             detail::quoted(detail::modelKey(entry.provider, entry.model)),
                                              date::format("%F", entry.effective_from)));
 }
 
@@ -57,7 +33,7 @@ TranscriptionCost priceTranscription(const RateCard& card, std::string_view prov
         throw ValidationError("seconds", fmt::format("more than {} fractional digits", max_seconds_scale));
     }
     TranscriptionCost cost;
-    const RateCardEntry& entry = entryFor(card, provider, model, at, fallback, cost.fallback_model);
+    const RateCardEntry& entry = detail::pricingEntry(card, provider, model, at, fallback, cost.fallback_model);
     const ModelRates& rates = entry.rates;
     if (!rates.per_second) unpriced("seconds", "per_second", model, entry);
     cost.provider = entry.provider;
@@ -77,7 +53,7 @@ SpeechCost priceSpeech(const RateCard& card, std::string_view provider, std::str
         throw ValidationError("characters", fmt::format("must be a count from 0 to {}", max_speech_characters));
     }
     SpeechCost cost;
-    const RateCardEntry& entry = entryFor(card, provider, model, at, fallback, cost.fallback_model);
+    const RateCardEntry& entry = detail::pricingEntry(card, provider, model, at, fallback, cost.fallback_model);
     const ModelRates& rates = entry.rates;
     if (!rates.per_character) unpriced("characters", "per_character", model, entry);
     cost.provider = entry.provider;
