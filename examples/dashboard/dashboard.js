@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The Billing Overview page: reads /api/billing/analytics and draws the card, the charges
 // and 30-day trend charts, and AI usage per model with each model's parts from
-// /api/billing/bill. Text always goes in through textContent (never innerHTML): model
-// names are the host's and the provider's strings, not ours. Money is shown as the exact
+// /api/billing/bill, and a bar per budget from /api/budgets. Text always goes in through textContent (never innerHTML): model
+// names (and so budgets' models) are the host's and the provider's strings, not ours. Money is shown as the exact
 // digits the server sent; the page does no arithmetic on it.
 'use strict';
 
@@ -24,6 +24,13 @@ const signedMoney = (value) => {
 };
 // Exact amounts as sent (rate-card costs have more digits than cents).
 const exact = (value) => '$' + String(value ?? 0);
+// Exact amounts with at least cents: "0.2" → "$0.20", "0.1538" as is (digits only, no arithmetic).
+const cents = (value) => {
+  const text = String(value ?? 0);
+  const point = text.indexOf('.');
+  const digits = point < 0 ? 0 : text.length - point - 1;
+  return '$' + (point < 0 ? text + '.00' : text + '0'.repeat(Math.max(0, 2 - digits)));
+};
 const partNames = { input: 'input tokens', cached_input: 'cached input tokens', cache_write: 'cache write tokens',
                     output: 'output tokens', reasoning: 'reasoning tokens', requests: 'requests',
                     audio_seconds: 'audio seconds', characters: 'characters' };
@@ -73,6 +80,91 @@ function aiUsage(usage, bill) {
     : (lines.length > 0 ? 'No AI usage included in this plan: charged as shown.' : ''));
 }
 
+// An element with a class and text (textContent: never markup).
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// How a budget stands, in words: a hard budget reached refuses calls; a soft one only tells.
+function budgetState(status, percent, crossed) {
+  if (status.exceeded) return 'Exceeded: calls refused';
+  if (percent >= 100) return 'Over budget (soft: not refused)';
+  if (crossed.length > 0) return `${crossed[crossed.length - 1]}% threshold reached`;
+  return 'Within budget';
+}
+
+// One budget of /api/budgets: its name and scope, soft or hard, its state; a bar filled to
+// spent / amount (the server's exact percent, capped at the bar's end) with a marker at
+// each threshold (past 100 %: at the end); spent, amount, remaining and forecast as sent.
+// The widths are the only arithmetic, on the percent, for display.
+function budgetItem(status) {
+  const budget = status.budget;
+  const percent = Number(status.percent) || 0;
+  const crossed = (status.crossedThresholds ?? []).map(Number);
+  const item = el('li', 'budget');
+  item.dataset.budgetId = budget.id;
+  item.dataset.kind = budget.kind;
+  item.dataset.percent = String(status.percent);
+  item.dataset.exceeded = String(status.exceeded === true);
+  item.classList.toggle('exceeded', status.exceeded === true);
+  item.classList.toggle('over', !status.exceeded && percent >= 100);
+  item.classList.toggle('warned', percent < 100 && crossed.length > 0);
+
+  const head = el('div', 'budget-head');
+  head.append(el('span', 'budget-id', budget.id),
+              el('span', 'budget-scope', budget.model ? `model ${budget.model}` : 'whole business'),
+              el('span', `badge kind ${budget.kind === 'hard' ? 'hard' : 'soft'}`,
+                 budget.kind === 'hard' ? 'hard cap' : 'soft: alert only'),
+              el('span', 'badge state', budgetState(status, percent, crossed)));
+
+  const bar = el('div', 'budget-bar');
+  const width = Math.min(Math.max(percent, 0), 100);
+  bar.setAttribute('role', 'meter');
+  bar.setAttribute('aria-valuemin', '0');
+  bar.setAttribute('aria-valuemax', '100');
+  bar.setAttribute('aria-valuenow', String(width));
+  bar.setAttribute('aria-label', `${budget.id}: ${status.percent}% of ${cents(budget.amount)} spent`);
+  const fill = el('div', 'budget-fill');
+  fill.style.width = `${width}%`;  // CSSOM, which the page's CSP allows (a style attribute it would not)
+  fill.dataset.width = String(width);
+  bar.appendChild(fill);
+  for (const value of budget.thresholdsPercent ?? []) {
+    const threshold = Number(value);
+    const reached = crossed.includes(threshold);
+    const marker = el('div', reached ? 'budget-marker crossed' : 'budget-marker');
+    const at = Math.min(threshold, 100);
+    marker.style.left = `${at}%`;
+    marker.dataset.threshold = String(threshold);
+    marker.dataset.at = String(at);
+    marker.title = `${threshold}% of the budget${reached ? ': reached' : ''}`;
+    marker.appendChild(el('span', undefined, `${threshold}%`));
+    bar.appendChild(marker);
+  }
+
+  const figures = el('p', 'budget-figures');
+  const figure = (name, label, value) => {
+    const span = el('span', undefined, label + ' ');
+    span.dataset.figure = name;
+    span.appendChild(el('strong', undefined, value));
+    figures.appendChild(span);
+  };
+  figure('spent', 'Spent', `${cents(status.spent)} of ${cents(budget.amount)} (${status.percent}%)`);
+  figure('remaining', 'Remaining', cents(status.remaining));
+  figure('forecast', 'Forecast for the cycle', cents(status.forecast));
+  figure('cycle', 'Cycle', `${status.cycle.from} up to ${status.cycle.to}`);
+
+  item.append(head, bar, figures);
+  return item;
+}
+
+function budgets(statuses) {
+  $('budget-list').replaceChildren(...statuses.map(budgetItem));
+  $('budgets-empty').hidden = statuses.length > 0;
+}
+
 function bars(figureId, points, valueOf, label) {
   const figure = $(figureId);
   figure.querySelector('svg')?.remove();
@@ -105,13 +197,19 @@ function bars(figureId, points, valueOf, label) {
   figure.append(svg, axis);
 }
 
+// Answers to an older refresh (the business or period changed while it waited) are dropped.
+let latestRefresh = 0;
+
 async function refresh() {
   const business = $('business').value;
   if (!business) return;
+  const mine = ++latestRefresh;
   const query = new URLSearchParams({ businessId: business, period: $('period').value, days: '30' });
   const billQuery = new URLSearchParams({ businessId: business, period: $('period').value });
-  const [{ data }, bill] = await Promise.all([getJson('/api/billing/analytics?' + query),
-                                              getJson('/api/billing/bill?' + billQuery)]);
+  const [{ data }, bill, budgetList] = await Promise.all([
+    getJson('/api/billing/analytics?' + query), getJson('/api/billing/bill?' + billQuery),
+    getJson('/api/budgets?' + new URLSearchParams({ businessId: business }))]);
+  if (mine !== latestRefresh) return;
   const usage = data.billingUsage;
   setText('minutes', count(usage.minutesUsed));
   setText('api-calls', count(usage.apiCalls));
@@ -132,6 +230,7 @@ async function refresh() {
     body.appendChild(row);
   }
   aiUsage(usage, bill.data);
+  budgets(budgetList.data);
   bars('trend-calls', data.trends, (p) => p.apiCalls, (v) => `${v} calls`);
   bars('trend-minutes', data.trends, (p) => p.voiceMinutes, (v) => `${v} minutes`);
   bars('trend-cost', data.trends, (p) => p.cost, (v) => money(v));
