@@ -3,6 +3,7 @@
 
 #include "exact_json.h"
 #include "text_format.h"
+#include "utf8.h"
 
 namespace metered {
 namespace {
@@ -99,7 +100,9 @@ Json budgetJson(const Budget& budget) {
     for (const int threshold : budget.thresholds_percent) thresholds.push_back(threshold);
     return {{"id", budget.id},
             {"businessId", budget.business.toString()},
-            {"model", budget.model ? Json(*budget.model) : Json()},
+            // Budget::validate does not check the model's encoding: bytes that are not UTF-8
+            // are written as U+FFFD (JSON cannot carry them; a dump would throw).
+            {"model", budget.model ? Json(detail::toValidUtf8(*budget.model)) : Json()},
             {"amount", quantity(budget.amount)},
             {"thresholdsPercent", std::move(thresholds)},
             {"kind", std::string(toString(budget.kind))}};

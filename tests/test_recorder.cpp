@@ -313,6 +313,11 @@ TEST_CASE("budget and budget status JSON are exact and complete", "[recorder][bu
     cap.model = R"(evil/<script>alert("1")</script>)";
     CHECK(nlohmann::json::parse(to_json(cap))["model"] == R"(evil/<script>alert("1")</script>)");
     CHECK(nlohmann::json::parse(to_json(month, 2))["thresholdsPercent"] == nlohmann::json::array({50, 80, 100}));
+    // Bytes that are not UTF-8 (the model is not checked for it) cannot make the JSON throw.
+    cap.model = "evil/\xff\xc3(";
+    CHECK(nlohmann::json::parse(to_json(cap))["model"] == "evil/\xef\xbf\xbd\xef\xbf\xbd(");
+    const auto bad = budgetStatusOf(cap, num("1"), december, date::local_days(2024_y / 12 / 2), 2);
+    CHECK_NOTHROW(nlohmann::json::parse(to_json(bad)));
 }
 
 // ---- Billing cycles: the card, the trends and the invoices agree for every anchor day ----

@@ -42,8 +42,8 @@ METERED_API std::string to_json(const QuotaStatus& status, int indent = -1);
 METERED_API std::string to_json(const Bill& bill, int indent = -1);
 
 /// A budget: `{id, businessId, model, amount, thresholdsPercent, kind}` (`model`:
-/// "provider/model", or null for the whole business; `amount` exact, per billing cycle;
-/// `kind`: "soft" or "hard").
+/// "provider/model", or null for the whole business, bytes that are not UTF-8 written as
+/// U+FFFD; `amount` exact, per billing cycle; `kind`: "soft" or "hard").
 METERED_API std::string to_json(const Budget& budget, int indent = -1);
 
 /// Where a budget stands: `{budget, cycle, spent, remaining, percent, crossedThresholds,
