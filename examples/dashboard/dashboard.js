@@ -55,37 +55,81 @@ function row(texts, className) {
   return tr;
 }
 
-// One row per (type, model) of billingUsage.aiUsage, then that model's parts from the
-// bill's aiLines (quantity, cost at the rate card, charge); the included credit if any.
-function aiUsage(usage, bill) {
-  const body = $('ai-usage');
-  body.replaceChildren();
-  const lines = usage.aiUsage ?? [];
-  for (const line of lines) {
-    const main = row([line.model, line.type, count(line.calls), exact(line.cost), money(line.amount)], 'ai-model');
-    main.dataset.model = line.model;
-    body.appendChild(main);
-    const detail = (bill?.aiLines ?? []).find((l) => l.type === line.type && l.model === line.model);
-    for (const part of detail?.parts ?? []) {
-      const how = part.unitPrice !== undefined ? ` at ${exact(part.unitPrice)}`
-        : part.markupPercent !== undefined ? ` + ${part.markupPercent}%` : '';
-      body.appendChild(row([`  ${count(part.quantity)} ${partNames[part.part] ?? part.part}`, '', '',
-                            exact(part.cost), exact(part.charge) + how], 'ai-part'));
-    }
-  }
-  $('ai-empty').hidden = lines.length > 0;
-  const included = usage.aiIncluded;
-  setText('ai-included', included
-    ? `Included AI usage: ${money(included.includedAmount)} per period; credit ${signedMoney(included.amount)}`
-    : (lines.length > 0 ? 'No AI usage included in this plan: charged as shown.' : ''));
-}
-
 // An element with a class and text (textContent: never markup).
 function el(tag, className, text) {
   const element = document.createElement(tag);
   if (className) element.className = className;
   if (text !== undefined) element.textContent = text;
   return element;
+}
+
+// A breakdown ("cost by X"): `body` (a tbody) gets a row per item, its cells' texts from
+// `cells(item)`, with `rowClass`; `decorate(tr, item)` may mark the row, and `after(item)`
+// returns rows to follow it (detail lines). Returns the rows' count.
+function breakdownTable(body, items, { cells, rowClass, decorate, after }) {
+  body.replaceChildren();
+  for (const item of items) {
+    const tr = row(cells(item), rowClass);
+    decorate?.(tr, item);
+    body.appendChild(tr);
+    for (const extra of after?.(item) ?? []) body.appendChild(extra);
+  }
+  return items.length;
+}
+
+// The same breakdown as horizontal bars in `container`: one line per item, `name(item)`,
+// a bar as long as `value(item)` relative to the largest (display only: widths are the
+// page's one arithmetic), and `label(item)` (the server's exact digits).
+function breakdownChart(container, items, { name, value, label }) {
+  const values = items.map((item) => Math.max(Number(value(item)) || 0, 0));
+  const most = Math.max(...values, 0) || 1;
+  container.replaceChildren(...items.map((item, i) => {
+    const line = el('div', 'breakdown-line');
+    line.dataset.name = name(item);
+    const track = el('span', 'breakdown-track');
+    const fill = el('span', 'breakdown-fill');
+    const width = (values[i] / most) * 100;
+    fill.style.width = `${width}%`;  // CSSOM: allowed by the page's CSP
+    fill.dataset.width = String(width);
+    track.appendChild(fill);
+    const title = el('span', 'breakdown-name', name(item));
+    title.title = name(item);  // the whole name, when the line cuts it
+    line.append(title, track, el('span', 'breakdown-value', label(item)));
+    return line;
+  }));
+}
+
+// One row per (type, model) of billingUsage.aiUsage, then that model's parts from the
+// bill's aiLines (quantity, cost at the rate card, charge); the included credit if any; and
+// the rate-card cost per model as bars.
+function aiUsage(usage, bill) {
+  const lines = usage.aiUsage ?? [];
+  const partRows = (line) => {
+    const detail = (bill?.aiLines ?? []).find((l) => l.type === line.type && l.model === line.model);
+    return (detail?.parts ?? []).map((part) => {
+      const how = part.unitPrice !== undefined ? ` at ${exact(part.unitPrice)}`
+        : part.markupPercent !== undefined ? ` + ${part.markupPercent}%` : '';
+      return row([`  ${count(part.quantity)} ${partNames[part.part] ?? part.part}`, '', '',
+                  exact(part.cost), exact(part.charge) + how], 'ai-part');
+    });
+  };
+  breakdownTable($('ai-usage'), lines, {
+    cells: (line) => [line.model, line.type, count(line.calls), exact(line.cost), money(line.amount)],
+    rowClass: 'ai-model',
+    decorate: (tr, line) => { tr.dataset.model = line.model; },
+    after: partRows,
+  });
+  breakdownChart($('ai-chart'), lines, {
+    name: (line) => lines.filter((l) => l.model === line.model).length > 1 ? `${line.model} (${line.type})` : line.model,
+    value: (line) => line.cost,
+    label: (line) => exact(line.cost),
+  });
+  $('ai-chart').hidden = lines.length === 0;
+  $('ai-empty').hidden = lines.length > 0;
+  const included = usage.aiIncluded;
+  setText('ai-included', included
+    ? `Included AI usage: ${money(included.includedAmount)} per period; credit ${signedMoney(included.amount)}`
+    : (lines.length > 0 ? 'No AI usage included in this plan: charged as shown.' : ''));
 }
 
 // How a budget stands, in words: a hard budget reached refuses calls; a soft one only tells.
@@ -218,17 +262,9 @@ async function refresh() {
   setText('total', money(usage.cost));
   if (usage.period) setText('period-days', `${usage.period.from} up to ${usage.period.to} (${usage.period.timeZone})`);
   const names = { apiCalls: 'API calls', voiceMinutes: 'Voice minutes', aiQueries: 'AI queries', storage: 'Storage (MB)' };
-  const body = $('breakdown');
-  body.replaceChildren();
-  for (const [key, line] of Object.entries(usage.breakdown)) {
-    const row = document.createElement('tr');
-    for (const text of [names[key] ?? key, count(line.count), money(line.cost)]) {
-      const cell = document.createElement('td');
-      cell.textContent = text;
-      row.appendChild(cell);
-    }
-    body.appendChild(row);
-  }
+  breakdownTable($('breakdown'), Object.entries(usage.breakdown), {
+    cells: ([key, line]) => [names[key] ?? key, count(line.count), money(line.cost)],
+  });
   aiUsage(usage, bill.data);
   budgets(budgetList.data);
   bars('trend-calls', data.trends, (p) => p.apiCalls, (v) => `${v} calls`);

@@ -172,6 +172,7 @@ try {
   // (1200 input + 300 output tokens at $0.15 / $0.60 per million: $0.00036, charged $0.00).
   assert.equal(await page.locator('#ai-usage tr').count(), 0);
   assert.equal(await page.isVisible('#ai-empty'), true);
+  assert.equal(await page.isVisible('#ai-chart'), false);
   await page.click('#record-llm');
   await page.locator('#ai-usage tr.ai-model').waitFor();
   const cells = async (selector) => page.locator(selector).evaluateAll(
@@ -205,6 +206,16 @@ try {
   const evilRow = (await cells('#ai-usage tr.ai-model')).find((r) => r[0] === evilModel);
   assert.deepEqual(evilRow, [evilModel, 'llm_call', '1', '$0.002', '$0.00']);
   assert.equal(await page.locator('#ai-usage img, #ai-usage script, main img, main script').count(), 0);
+  // The cost per model as bars (the breakdown chart): relative to the largest, labels exact.
+  const chart = await page.locator('#ai-chart .breakdown-line').evaluateAll((lines) => lines.map((line) => [
+    line.querySelector('.breakdown-name').textContent,
+    line.querySelector('.breakdown-fill').getBoundingClientRect().width /
+      line.querySelector('.breakdown-track').getBoundingClientRect().width,
+    line.querySelector('.breakdown-value').textContent]));
+  assert.deepEqual(chart.map((l) => [l[0], l[2]]), [['anthropic/claude-sonnet-4', '$0.135'], [evilModel, '$0.002'],
+                                                    ['openai/gpt-4o-mini', '$0.0168']]);
+  [1, 0.002 / 0.135, 0.0168 / 0.135].forEach((share, i) =>
+    assert.ok(Math.abs(chart[i][1] - share) < 0.005, `chart bar ${i}: ${chart[i][1]}, expected ${share}`));
 
   // The budget bars match /api/budgets: fill = min(spent / amount, 1) of the bar, a marker at
   // each threshold (past 100 %: at the bar's end), soft or hard, the figures as sent.
