@@ -22,10 +22,14 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <span>
+#include <utility>
 
 #include "dashboard_assets.h"
 #include "dashboard_guard.h"
@@ -87,12 +91,19 @@ void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business
 //                 10 × (0.006 + 0.0075) = 0.135 → $0.14 (half-even); total $0.16.
 //   Curry Corner: 25 × google/gemini-2.5-flash (3000 input, 800 output):
 //                 25 × (0.0009 + 0.002) = 0.0725 → $0.07.
-// Then their budgets (saved after the usage, so that no seed call is refused), against the
-// rate-card cost this cycle:
+// Then their budgets (removed before and saved after the usage, so that no seed call is
+// refused, on a store that had them already too), against the rate-card cost this cycle:
 //   Bella Bistro: "monthly-ai", soft, $0.25: 0.1518 spent, 60.72 %, the 50 % threshold crossed;
 //                 "sonnet-cap", hard, anthropic/claude-sonnet-4, $0.20: 0.135 spent, 67.5 %.
 //   Curry Corner: "ai-cap", hard, $0.07: 0.0725 spent, 103.57 %, exceeded (LLM calls refused).
 void recordSeedScenario(metered::UsageRecorder& recorder, metered::UsageStore& store) {
+    const auto bella = BusinessId::parse(demo::businesses[1].id);
+    const auto curry = BusinessId::parse(demo::businesses[2].id);
+    const std::array<std::pair<BusinessId, const char*>, 3> demo_budgets{
+        {{bella, "monthly-ai"}, {bella, "sonnet-cap"}, {curry, "ai-cap"}}};
+    for (const auto& [owner, id] : demo_budgets) store.deleteBudget(owner, id);
+    recorder.refreshBudgets();
+
     const auto business = BusinessId::parse(demo::businesses[0].id);
     for (int i = 0; i < 1500; ++i)
         recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini"});
@@ -100,10 +111,8 @@ void recordSeedScenario(metered::UsageRecorder& recorder, metered::UsageStore& s
     for (int i = 0; i < 150; ++i) recorder.recordAiQuery(business, {.query_type = "intent_classification"});
     recorder.recordStorage(business, metered::Decimal(1500), {.file_type = "pdf"});
 
-    const auto bella = BusinessId::parse(demo::businesses[1].id);
     recordLlmCalls(recorder, bella, "openai/gpt-4o-mini", 40, 1200, 800, 300);
     recordLlmCalls(recorder, bella, "anthropic/claude-sonnet-4", 10, 2000, 0, 500);
-    const auto curry = BusinessId::parse(demo::businesses[2].id);
     recordLlmCalls(recorder, curry, "google/gemini-2.5-flash", 25, 3000, 0, 800);
 
     const auto budget = [&](const BusinessId& owner, const char* id, const char* amount, metered::BudgetKind kind,
@@ -229,7 +238,7 @@ int main(int argc, char** argv) {
         if (!budgets_file.empty()) {
             for (const auto& budget : loadBudgets(budgets_file)) store->saveBudget(budget);
         }
-        recorder.refreshBudgets();  // the budgets just saved cap from the first call
+        if (seed_scenario || !budgets_file.empty()) recorder.refreshBudgets();  // the budgets just saved cap at once
         const metered::UsageReports& reports = recorder.reports();
 
         limits.request_timeout = std::chrono::milliseconds(request_timeout_ms);
