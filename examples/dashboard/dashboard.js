@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The Billing Overview page: reads /api/billing/analytics and draws the card, the charges
-// and 30-day trend charts, and AI usage per model with each model's parts from
-// /api/billing/bill, and a bar per budget from /api/budgets. Text always goes in through textContent (never innerHTML): model
-// names (and so budgets' models) are the host's and the provider's strings, not ours. Money is shown as the exact
-// digits the server sent; the page does no arithmetic on it.
+// and 30-day trend charts, AI usage per model with each model's parts from
+// /api/billing/bill (a table and a cost chart: breakdownTable, breakdownChart), and a bar
+// per budget from /api/budgets. Text always goes in through textContent (never innerHTML):
+// model names (and so budgets' models) are the host's and the provider's strings, not
+// ours. Money is shown as the exact digits the server sent; the page does no arithmetic on
+// it (bar widths are computed from the server's percent and costs, for display only).
 'use strict';
 
 const $ = (id) => document.getElementById(id);
