@@ -6,12 +6,15 @@
 //                                       aiUsage per model and aiIncluded, see metered/json.h)
 //   GET  /api/billing/bill?businessId=&period=   the period's bill in detail (to_json(Bill):
 //                                       aiLines with each model's parts, aiCredit)
+//   GET  /api/budgets?businessId=       the business's budgets and where each stands in its
+//                                       current cycle (to_json(BudgetStatus) each, ordered by id)
 //   POST /api/usage/api-call            businessId=…            record an API call
 //   POST /api/usage/voice-minutes       businessId=…&minutes=…  record voice minutes
 //   POST /api/usage/llm-call            businessId=…&model=provider/model&input=…&cached_input=…&output=…
 //                                       record an LLM call, priced at the rate card (--rate-card)
 // (POST fields as an application/x-www-form-urlencoded body). Errors are JSON
-// {"success":false,"error":…}: 400 bad input (the field named), 404 unknown, 403 a
+// {"success":false,"error":…}: 400 bad input (the field named), 404 unknown, 402 a call
+// refused by a hard budget (BudgetExceededError), 403 a
 // cross-site write, 415 not a form, 413 too large, 421 a Host this server is not,
 // 503 too many connections, 500 anything else. See dashboard_guard.h for the limits.
 #include <CLI/CLI.hpp>
@@ -19,10 +22,14 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <span>
+#include <utility>
 
 #include "dashboard_assets.h"
 #include "dashboard_guard.h"
@@ -49,6 +56,8 @@ void exceptionResponse(httplib::Response& res, const std::exception_ptr& error) 
         jsonError(res, 400, e.what());
     } catch (const metered::NotFoundError& e) {
         jsonError(res, 404, e.what());
+    } catch (const metered::BudgetExceededError& e) {
+        jsonError(res, 402, e.what());
     } catch (const metered::QueueFullError&) {
         jsonError(res, 503, "busy: try again");
     } catch (const std::exception& e) {
@@ -82,7 +91,19 @@ void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business
 //                 10 × (0.006 + 0.0075) = 0.135 → $0.14 (half-even); total $0.16.
 //   Curry Corner: 25 × google/gemini-2.5-flash (3000 input, 800 output):
 //                 25 × (0.0009 + 0.002) = 0.0725 → $0.07.
-void recordSeedScenario(metered::UsageRecorder& recorder) {
+// Then their budgets (removed before and saved after the usage, so that no seed call is
+// refused, on a store that had them already too), against the rate-card cost this cycle:
+//   Bella Bistro: "monthly-ai", soft, $0.25: 0.1518 spent, 60.72 %, the 50 % threshold crossed;
+//                 "sonnet-cap", hard, anthropic/claude-sonnet-4, $0.20: 0.135 spent, 67.5 %.
+//   Curry Corner: "ai-cap", hard, $0.07: 0.0725 spent, 103.57 %, exceeded (LLM calls refused).
+void recordSeedScenario(metered::UsageRecorder& recorder, metered::UsageStore& store) {
+    const auto bella = BusinessId::parse(demo::businesses[1].id);
+    const auto curry = BusinessId::parse(demo::businesses[2].id);
+    const std::array<std::pair<BusinessId, const char*>, 3> demo_budgets{
+        {{bella, "monthly-ai"}, {bella, "sonnet-cap"}, {curry, "ai-cap"}}};
+    for (const auto& [owner, id] : demo_budgets) store.deleteBudget(owner, id);
+    recorder.refreshBudgets();
+
     const auto business = BusinessId::parse(demo::businesses[0].id);
     for (int i = 0; i < 1500; ++i)
         recorder.recordApiCall(business, {.operation = "chat_completion", .model = "gpt-4o-mini"});
@@ -90,10 +111,45 @@ void recordSeedScenario(metered::UsageRecorder& recorder) {
     for (int i = 0; i < 150; ++i) recorder.recordAiQuery(business, {.query_type = "intent_classification"});
     recorder.recordStorage(business, metered::Decimal(1500), {.file_type = "pdf"});
 
-    const auto bella = BusinessId::parse(demo::businesses[1].id);
     recordLlmCalls(recorder, bella, "openai/gpt-4o-mini", 40, 1200, 800, 300);
     recordLlmCalls(recorder, bella, "anthropic/claude-sonnet-4", 10, 2000, 0, 500);
-    recordLlmCalls(recorder, BusinessId::parse(demo::businesses[2].id), "google/gemini-2.5-flash", 25, 3000, 0, 800);
+    recordLlmCalls(recorder, curry, "google/gemini-2.5-flash", 25, 3000, 0, 800);
+
+    const auto budget = [&](const BusinessId& owner, const char* id, const char* amount, metered::BudgetKind kind,
+                            std::optional<std::string> model = std::nullopt) {
+        store.saveBudget({.id = id,
+                          .business = owner,
+                          .model = std::move(model),
+                          .amount = metered::Decimal::parse(amount),
+                          .kind = kind});
+    };
+    budget(bella, "monthly-ai", "0.25", metered::BudgetKind::soft);
+    budget(bella, "sonnet-cap", "0.20", metered::BudgetKind::hard, "anthropic/claude-sonnet-4");
+    budget(curry, "ai-cap", "0.07", metered::BudgetKind::hard);
+}
+
+// The budgets of a --budgets file: a JSON array of {businessId, id, amount (a string of
+// digits: exact), kind ("soft"/"hard", default soft), model (optional, "provider/model"),
+// thresholdsPercent (optional)}. Throws on anything else.
+std::vector<metered::Budget> loadBudgets(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read budgets " + file);
+    const auto json = nlohmann::json::parse(in);
+    if (!json.is_array()) throw std::runtime_error(file + ": must be a JSON array of budgets");
+    std::vector<metered::Budget> budgets;
+    for (const auto& item : json) {
+        metered::Budget budget;
+        budget.business = BusinessId::parse(item.at("businessId").get<std::string>());
+        budget.id = item.at("id").get<std::string>();
+        budget.amount = metered::Decimal::parse(item.at("amount").get<std::string>(), "amount");
+        if (item.contains("kind")) budget.kind = metered::parseBudgetKind(item.at("kind").get<std::string>());
+        if (item.contains("model")) budget.model = item.at("model").get<std::string>();
+        if (item.contains("thresholdsPercent"))
+            budget.thresholds_percent = item.at("thresholdsPercent").get<std::vector<int>>();
+        budget.validate();
+        budgets.push_back(std::move(budget));
+    }
+    return budgets;
 }
 
 // A token count field of a form: absent is 0; else 0 to max_llm_count, digits only.
@@ -152,6 +208,7 @@ int main(int argc, char** argv) {
     dashboard::GuardedServer::Limits limits;
     int request_timeout_ms = 10'000;
     std::string rate_card_file;
+    std::string budgets_file;
     app.add_option("--store", store_uri, "store URI (sqlite:<file>, postgresql://..., memory:)")->capture_default_str();
     app.add_option("--host", host, "address to listen on (loopback unless you mean otherwise)")->capture_default_str();
     app.add_option("--port", port, "port (0: any free port, printed at start)")
@@ -169,13 +226,19 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(100, 600'000));
     app.add_option("--rate-card", rate_card_file,
                    "the host's rate card (JSON), overlaid on the shipped one, for recorded LLM calls");
+    app.add_option("--budgets", budgets_file,
+                   "budgets to save before serving (JSON: [{businessId, id, amount, kind, model, thresholdsPercent}])");
     CLI11_PARSE(app, argc, argv);
 
     try {
         auto store = metered::openStore(store_uri);
         demo::ensureBusinesses(*store);
         metered::UsageRecorder recorder(store, {.rate_card = loadRateCard(rate_card_file)});
-        if (seed_scenario) recordSeedScenario(recorder);
+        if (seed_scenario) recordSeedScenario(recorder, *store);
+        if (!budgets_file.empty()) {
+            for (const auto& budget : loadBudgets(budgets_file)) store->saveBudget(budget);
+        }
+        if (seed_scenario || !budgets_file.empty()) recorder.refreshBudgets();  // the budgets just saved cap at once
         const metered::UsageReports& reports = recorder.reports();
 
         limits.request_timeout = std::chrono::milliseconds(request_timeout_ms);
@@ -223,6 +286,15 @@ int main(int argc, char** argv) {
             const auto usage = reports.getBillingUsage(account->id, requestedPeriod(req));
             // to_json(Bill) is exact JSON already: wrapped as is, never re-parsed.
             res.set_content("{\"success\":true,\"data\":" + metered::to_json(usage.bill) + "}", "application/json");
+        });
+        server.Get("/api/budgets", [&](const httplib::Request& req, httplib::Response& res) {
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            const auto statuses = recorder.budgetStatus(account->id);
+            // to_json is exact JSON already: wrapped as is, never re-parsed.
+            res.set_content("{\"success\":true,\"data\":" +
+                                metered::to_json(std::span<const metered::BudgetStatus>(statuses)) + "}",
+                            "application/json");
         });
         server.Post("/api/usage/api-call", [&](const httplib::Request& req, httplib::Response& res) {
             const auto account = requestedBusiness(*store, req, res);

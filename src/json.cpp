@@ -3,6 +3,7 @@
 
 #include "exact_json.h"
 #include "text_format.h"
+#include "utf8.h"
 
 namespace metered {
 namespace {
@@ -94,6 +95,32 @@ Json trendsJson(std::span<const TrendPoint> trends) {
     return points;
 }
 
+Json budgetJson(const Budget& budget) {
+    Json thresholds = Json::array();
+    for (const int threshold : budget.thresholds_percent) thresholds.push_back(threshold);
+    return {{"id", budget.id},
+            {"businessId", budget.business.toString()},
+            // Budget::validate does not check the model's encoding: bytes that are not UTF-8
+            // are written as U+FFFD (JSON cannot carry them; a dump would throw).
+            {"model", budget.model ? Json(detail::toValidUtf8(*budget.model)) : Json()},
+            {"amount", quantity(budget.amount)},
+            {"thresholdsPercent", std::move(thresholds)},
+            {"kind", std::string(toString(budget.kind))}};
+}
+
+Json budgetStatusJson(const BudgetStatus& status) {
+    Json crossed = Json::array();
+    for (const int threshold : status.crossed_thresholds) crossed.push_back(threshold);
+    return {{"budget", budgetJson(status.budget)},
+            {"cycle", {{"from", day(status.cycle.first)}, {"to", day(status.cycle.end)}}},
+            {"spent", quantity(status.spent)},
+            {"remaining", quantity(status.remaining)},
+            {"percent", quantity(status.percent)},
+            {"crossedThresholds", std::move(crossed)},
+            {"forecast", exactNumber(status.forecast)},
+            {"exceeded", status.exceeded}};
+}
+
 }  // namespace
 
 std::string to_json(const BillingAnalytics& analytics, int indent) {
@@ -156,6 +183,18 @@ std::string to_json(const Bill& bill, int indent) {
                        {"aiCredit", aiCreditJson(bill)},
                        {"total", exactNumber(bill.total)}};
     return detail::dumpExact(json, indent);
+}
+
+std::string to_json(const Budget& budget, int indent) { return detail::dumpExact(budgetJson(budget), indent); }
+
+std::string to_json(const BudgetStatus& status, int indent) {
+    return detail::dumpExact(budgetStatusJson(status), indent);
+}
+
+std::string to_json(std::span<const BudgetStatus> statuses, int indent) {
+    Json list = Json::array();
+    for (const BudgetStatus& status : statuses) list.push_back(budgetStatusJson(status));
+    return detail::dumpExact(list, indent);
 }
 
 }  // namespace metered

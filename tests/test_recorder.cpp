@@ -276,6 +276,50 @@ TEST_CASE("quota and trend JSON are exact and complete", "[recorder]") {
           R"({"date":"2024-03-20","apiCalls":1003,"voiceMinutes":0,"aiQueries":0,"storageMb":0,"cost":0.03}])");
 }
 
+TEST_CASE("budget and budget status JSON are exact and complete", "[recorder][budgets]") {
+    Budget month;
+    month.id = "month";
+    month.business = BusinessId::parse("6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b");
+    month.amount = num("10.00");
+    CHECK(to_json(month) == R"({"id":"month","businessId":"6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b","model":null,)"
+                            R"("amount":10,"thresholdsPercent":[50,80,100],"kind":"soft"})");
+
+    const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};
+    // 6 of 10 spent on Dec 5: 60 %, the 50 % threshold crossed, 6 / 5 days × 31 days = 37.20.
+    const auto soft = budgetStatusOf(month, num("6"), december, date::local_days(2024_y / 12 / 5), 2);
+    CHECK(to_json(soft) == R"({"budget":)" + to_json(month) +
+                               R"(,"cycle":{"from":"2024-12-01","to":"2025-01-01"},"spent":6,"remaining":4,)"
+                               R"("percent":60,"crossedThresholds":[50],"forecast":37.20,"exceeded":false})");
+
+    // A hard model budget overshot by a rate-card cost with more digits than cents, on the
+    // cycle's last day: 2.6125 / 2.5 = 104.5 %, nothing remaining, 2.6125 → 2.61 forecast.
+    Budget cap = month;
+    cap.id = "gpt.4o-cap";
+    cap.model = "openai/gpt-4o";
+    cap.amount = num("2.5");
+    cap.thresholds_percent = {25, 100};
+    cap.kind = BudgetKind::hard;
+    const auto hard = budgetStatusOf(cap, num("2.6125"), december, date::local_days(2024_y / 12 / 31), 2);
+    const std::string hard_json = to_json(hard);
+    CHECK(hard_json == R"({"budget":{"id":"gpt.4o-cap","businessId":"6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b",)"
+                       R"("model":"openai/gpt-4o","amount":2.5,"thresholdsPercent":[25,100],"kind":"hard"},)"
+                       R"("cycle":{"from":"2024-12-01","to":"2025-01-01"},"spent":2.6125,"remaining":0,)"
+                       R"("percent":104.5,"crossedThresholds":[25,100],"forecast":2.61,"exceeded":true})");
+
+    const std::vector<BudgetStatus> both{soft, hard};
+    CHECK(to_json(both) == "[" + to_json(soft) + "," + hard_json + "]");
+    CHECK(to_json(std::vector<BudgetStatus>{}) == "[]");
+    // A model of markup is a JSON string like any other (the page shows it as text).
+    cap.model = R"(evil/<script>alert("1")</script>)";
+    CHECK(nlohmann::json::parse(to_json(cap))["model"] == R"(evil/<script>alert("1")</script>)");
+    CHECK(nlohmann::json::parse(to_json(month, 2))["thresholdsPercent"] == nlohmann::json::array({50, 80, 100}));
+    // Bytes that are not UTF-8 (the model is not checked for it) cannot make the JSON throw.
+    cap.model = "evil/\xff\xc3(";
+    CHECK(nlohmann::json::parse(to_json(cap))["model"] == "evil/\xef\xbf\xbd\xef\xbf\xbd(");
+    const auto bad = budgetStatusOf(cap, num("1"), december, date::local_days(2024_y / 12 / 2), 2);
+    CHECK_NOTHROW(nlohmann::json::parse(to_json(bad)));
+}
+
 // ---- Billing cycles: the card, the trends and the invoices agree for every anchor day ----
 
 namespace {

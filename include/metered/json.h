@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "metered/budget.h"
 #include "metered/export.h"
 #include "metered/reports.h"
 
@@ -39,5 +40,21 @@ METERED_API std::string to_json(const QuotaStatus& status, int indent = -1);
 /// (`{part, quantity, cost, charge, unitPrice | markupPercent}`), `aiCredit` (or null) and
 /// the total.
 METERED_API std::string to_json(const Bill& bill, int indent = -1);
+
+/// A budget: `{id, businessId, model, amount, thresholdsPercent, kind}` (`model`:
+/// "provider/model", or null for the whole business, bytes that are not UTF-8 written as
+/// U+FFFD; `amount` exact, per billing cycle; `kind`: "soft" or "hard").
+METERED_API std::string to_json(const Budget& budget, int indent = -1);
+
+/// Where a budget stands: `{budget, cycle, spent, remaining, percent, crossedThresholds,
+/// forecast, exceeded}`. `budget` as to_json(Budget); `cycle`: the billing cycle's days
+/// `{from, to (exclusive)}`; `spent` and `remaining` exact (rate-card costs carry more
+/// digits than cents), `percent` as computed (2 fractional digits at most), `forecast` with
+/// the currency's minor unit (0.30); `crossedThresholds` the thresholds reached, in order.
+METERED_API std::string to_json(const BudgetStatus& status, int indent = -1);
+
+/// The statuses of a business's budgets (UsageRecorder::budgetStatus): an array of
+/// to_json(BudgetStatus) objects, in order.
+METERED_API std::string to_json(std::span<const BudgetStatus> statuses, int indent = -1);
 
 }  // namespace metered

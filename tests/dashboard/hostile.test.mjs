@@ -4,7 +4,8 @@
 // would (bad percent-encoding, invalid UTF-8 in every parameter, huge values, 40 × "é",
 // cross-origin writes, wrong and DNS-rebound Host headers, wrong content types, oversized
 // bodies, slowloris connections, more connections than allowed, a model name of HTML and
-// script from the host's rate card) and checks each status
+// script from the host's rate card, budgets asked for with every bad businessId, a call
+// past a hard budget) and checks each status
 // code, that nothing was recorded by a refused write, that a normal client is served
 // while slow clients dribble headers, and that the server is alive and answering at the end.
 // Only Node's built-in modules; raw sockets, so every byte sent is exactly the test's.
@@ -23,6 +24,8 @@ if (!binary) {
   process.exit(2);
 }
 const acme = '6f1c2a4e-8d3b-4f5a-9c7e-1b2d3e4f5a6b';
+const curry = '1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5';  // the seed's hard budget "ai-cap" is exceeded
+const unknownBusiness = '11111111-1111-4111-8111-111111111111';
 const requestTimeoutMs = 2000;  // the server's whole-request deadline in this test
 const maxConnections = 16;
 const started = Date.now();
@@ -141,6 +144,7 @@ try {
     await check(400, get(analytics(`period=${value}`)), `period=${value.slice(0, 40)}`);
     await check(400, get(analytics(`days=${value}`)), `days=${value.slice(0, 40)}`);
     await check(400, get(`/api/billing/analytics?businessId=${value}`), `businessId=${value.slice(0, 40)}`);
+    await check(400, get(`/api/budgets?businessId=${value}`), `budgets businessId=${value.slice(0, 40)}`);
     await check(400, post('/api/usage/voice-minutes', `businessId=${acme}&minutes=${value}`), `minutes=${value.slice(0, 40)}`);
     await check(400, post('/api/usage/api-call', `businessId=${value}`), `POST businessId=${value.slice(0, 40)}`);
     await check(400, get(`/api/billing/bill?businessId=${acme}&period=${value}`), `bill period=${value.slice(0, 40)}`);
@@ -169,6 +173,40 @@ try {
   await check(400, get(analytics('days=0')), 'days=0');
   await check(404, get('/api/billing/analytics?businessId=11111111-1111-4111-8111-111111111111'), 'unknown business');
   await check(404, get('/%FF%00/../../etc/passwd'), 'odd path');
+
+  // ---- budgets: a missing, malformed or unknown business is 400/404 JSON, never a 500 ----
+  for (const query of ['', '?', '?businessId', '?businessId=', `?businessid=${acme}`, `?business=${acme}`,
+                       `?businessId=${acme.toUpperCase().replace(/-/g, '')}x`, `?businessId=%20${acme}`,
+                       `?businessId=${acme}%00`, `?businessId=${encodeURIComponent('<script>alert(1)</script>')}`,
+                       `?businessId=${acme}'--`, `?businessId[]=${acme}`]) {
+    const response = await expect(400, get(`/api/budgets${query}`), `budgets${query}`);
+    assert.match(JSON.parse(response.body).error, /businessId/, `budgets${query}`);
+    ++checks;
+  }
+  await check(400, raw(Buffer.concat([Buffer.from('GET /api/budgets?businessId='), rawBytes,
+                                      Buffer.from(` HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)])),
+              'budgets: raw invalid UTF-8 in businessId');
+  await check(404, get(`/api/budgets?businessId=${unknownBusiness}`), 'budgets of an unknown business');
+  await check(404, get(`/api/budgets/${acme}`), 'budgets: a path, not a query');
+  const noBudgets = await expect(200, get(`/api/budgets?businessId=${acme}`), 'budgets of a business without any');
+  assert.equal(noBudgets.body, '{"success":true,"data":[]}');
+  assert.equal(noBudgets.headers['content-type'], 'application/json');
+  const capStatus = async () => {
+    const response = await expect(200, get(`/api/budgets?businessId=${curry}`), 'budgets of Curry Corner');
+    const data = JSON.parse(response.body).data;
+    assert.deepEqual(data.map((s) => [s.budget.id, s.budget.kind, s.exceeded]), [['ai-cap', 'hard', true]]);
+    return response.body;
+  };
+  const capBefore = await capStatus();
+  // A call past the hard cap is refused with 402 JSON naming the budget, and records nothing.
+  const refusedCall = await expect(402, post('/api/usage/llm-call',
+    `businessId=${curry}&model=google%2Fgemini-2.5-flash&input=1000&output=10`), 'an LLM call past the hard cap');
+  assert.match(JSON.parse(refusedCall.body).error, /ai-cap/);
+  assert.equal(await capStatus(), capBefore, 'a refused call changed the budget');
+  // Writes to the budgets route are not routes (nothing to create budgets over HTTP).
+  await check(404, post('/api/budgets', `businessId=${curry}&amount=1000000`), 'POST /api/budgets');
+  assert.equal(await capStatus(), capBefore);
+  checks += 2;
   const longUrl = await get(analytics(`period=${'a'.repeat(20000)}`));
   assert.ok(longUrl.status >= 400 && longUrl.status < 500, `a 20 kB URL: ${longUrl.status}`);
   const longHeader = await get(analytics(''), { 'X-Long': 'h'.repeat(20000) });
