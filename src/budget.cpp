@@ -6,6 +6,7 @@
 #include "decimal_access.h"
 #include "metered/errors.h"
 #include "untrusted_text.h"
+#include "utf8.h"
 
 namespace metered {
 namespace {
@@ -55,7 +56,8 @@ void Budget::validate() const {
     }
     if (model) {
         const auto slash = model->find('/');
-        if (slash == std::string::npos || slash == 0 || slash + 1 == model->size() || model->size() > 200) {
+        if (slash == std::string::npos || slash == 0 || slash + 1 == model->size() || model->size() > 200 ||
+            !detail::isValidUtf8(*model)) {
             throw ValidationError("model", detail::quoted(*model) + " is not \"provider/model\"");
         }
     }

@@ -14,7 +14,7 @@ std::string modelKey(std::string_view provider, std::string_view model);
 
 /// The entry of `provider`/`model` in effect at `at`, or else the fallback model's (and
 /// `fallback_used` is set); throws ValidationError("model", …) when neither is priced.
-const RateCardEntry& pricingEntry(const RateCard& card, std::string_view provider, std::string_view model,
-                                  Timestamp at, const PricingFallback& fallback, bool& fallback_used);
+const RateCardEntry& pricingEntry(const RateCard& card, std::string_view provider, std::string_view model, Timestamp at,
+                                  const PricingFallback& fallback, bool& fallback_used);
 
 }  // namespace metered::detail
