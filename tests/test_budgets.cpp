@@ -216,6 +216,7 @@ TEST_CASE("a budget names the field it gets wrong", "[budgets]") {
     CHECK(field([](Budget& b) { b.id = ""; }) == "id");
     CHECK(field([](Budget& b) { b.id = "has space"; }) == "id");
     CHECK(field([](Budget& b) { b.model = "gpt-4o"; }) == "model");
+    CHECK(field([](Budget& b) { b.model = "openai/gpt-\xff"; }) == "model");
     CHECK(field([](Budget& b) { b.amount = num("0"); }) == "amount");
     CHECK(field([](Budget& b) { b.amount = num("0.0000000001"); }) == "amount");
     CHECK(field([](Budget& b) { b.amount = num("1000000001"); }) == "amount");
