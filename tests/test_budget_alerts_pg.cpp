@@ -191,7 +191,7 @@ TEST_CASE("four recording processes claim each crossing exactly once and deliver
     FixedClock clock;
     *clock.now = at(2024_y / 12 / 5, std::chrono::hours(12));
 
-    const auto failures = inChildProcesses(4, [&](int) {
+    const auto failures = inChildProcesses(4, [&](int child) {
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd < 0) throw std::runtime_error("cannot open the delivery log");
         auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo});
@@ -212,7 +212,9 @@ TEST_CASE("four recording processes claim each crossing exactly once and deliver
         {
             UsageRecorder recorder(store, options);
             for (int i = 0; i < 8; ++i) {
-                recorder.recordLlmCall(biz.id, gpt250());
+                // Keys of their own: forked children share the parent's random state.
+                const std::string key = "child-" + std::to_string(child) + "-call-" + std::to_string(i);
+                recorder.recordLlmCall(biz.id, gpt250(), {.idempotency_key = key});
                 std::this_thread::sleep_for(1ms);
             }
             if (!recorder.flush(30s)) throw std::runtime_error("flush timed out");
