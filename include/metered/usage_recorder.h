@@ -141,14 +141,13 @@ struct RecorderOptions {
     /// mode: by the first record call or checkBudget after the interval. Zero: only on
     /// construction and refreshBudgets().
     std::chrono::milliseconds budget_refresh = std::chrono::seconds(1);
-    /// Called with each budget threshold crossing the store claimed (BudgetCrossing), at
-    /// least once: dedupe by BudgetCrossing::key (a crash between the call and its marking,
-    /// or several recorders delivering, can repeat one). A crossing is marked delivered only
-    /// after the callback returns; one that throws is called again at the next round.
-    /// Rounds run after each budget refresh (budget_refresh) and on deliverCrossings():
-    /// asynchronous mode on the background refresh thread; synchronous mode on the recording
-    /// thread whose call passes the refresh interval (keep the callback short: hand the
-    /// crossing to a queue). Empty: crossings are claimed but not delivered by this recorder.
+    /// Called with each budget threshold crossing the store claimed (BudgetCrossing: any
+    /// business's, whichever process's append claimed it), at least once: dedupe by BudgetCrossing::key (a crash
+    /// between the call and its marking, or several recorders delivering, can repeat one). A crossing is marked
+    /// delivered only after the callback returns; one that throws is called again at the next round. Rounds run after
+    /// each budget refresh (budget_refresh) and on deliverCrossings(): asynchronous mode on the background refresh
+    /// thread; synchronous mode on the recording thread whose call passes the refresh interval (keep the callback
+    /// short: hand the crossing to a queue). Empty: crossings are claimed but not delivered by this recorder.
     std::function<void(const BudgetCrossing&)> on_budget_crossing;
 };
 
@@ -184,7 +183,8 @@ struct RecorderOptions {
 /// business with a hard budget that is already reached (the business's, or its model's) is
 /// refused after pricing with BudgetExceededError, and nothing is recorded. The call that
 /// crosses the amount is recorded (a call already made is billed); only later calls are
-/// refused. See checkBudget and docs/budgets.md.
+/// refused. See checkBudget and docs/budgets.md. **Alerts**: each threshold crossing the
+/// store claims is handed to RecorderOptions::on_budget_crossing at least once.
 ///
 /// Thread-safe: any thread may call any method. Reads see what the store has: in
 /// asynchronous mode, call flush() first to include what is still queued.
