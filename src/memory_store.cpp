@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_map>
 
+#include "crossing_claims.h"
 #include "event_checks.h"
 #include "metered/errors.h"
 #include "store_text.h"
@@ -22,6 +24,36 @@ struct MemoryStore::State {
     std::unordered_map<BusinessId, Business> businesses;
     std::map<std::string, Plan> plans;
     std::map<std::pair<BusinessId, std::string>, Budget> budgets;
+    struct Claimed {
+        BudgetCrossing crossing;
+        std::uint64_t order = 0;  // claim order
+        bool delivered = false;
+    };
+    std::map<std::string, Claimed> crossings;  // by key
+    std::uint64_t claims = 0;
+
+    // Claims the crossings reached in the cycles of `touched` (under the store's mutex,
+    // after the batch is applied: the same critical section).
+    void claimCrossings(const std::set<detail::TouchedDay>& touched) {
+        if (touched.empty() || budgets.empty()) return;
+        std::vector<Budget> all;
+        for (const auto& [key, budget] : budgets) all.push_back(budget);
+        const auto cycles =
+            detail::touchedCycles(touched, all, [&](const BusinessId& id) { return find(id)->account.anchor_day; });
+        const Timestamp now = systemNow();
+        for (const detail::TouchedCycle& cycle : cycles) {
+            std::vector<detail::ModelCost> costs;
+            const Business& business = *find(cycle.business);
+            for (auto it = business.model_days.lower_bound(cycle.cycle.first);
+                 it != business.model_days.end() && it->first < cycle.cycle.end; ++it) {
+                for (const auto& [key, total] : it->second) costs.push_back({total.model, total.cost});
+            }
+            for (BudgetCrossing& crossing : detail::crossingsIn(cycle, all, costs, now)) {
+                std::string key = crossing.key;
+                crossings.try_emplace(std::move(key), Claimed{std::move(crossing), claims++, false});
+            }
+        }
+    }
 
     Business* find(const BusinessId& id) {
         auto it = businesses.find(id);
@@ -58,6 +90,7 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
     std::map<std::tuple<BusinessId, date::local_days, EventType>, UsageTotal> rollups;  // after the batch
     using ModelSlot = std::pair<BusinessId, date::local_days>;
     std::map<std::pair<ModelSlot, detail::ModelKey>, ModelUsageTotal> model_rollups;  // after the batch
+    std::set<detail::TouchedDay> touched;  // by newly stored rate-card events
     for (std::size_t i = 0; i < events.size(); ++i) {
         const UsageEvent& event = events[i];
         if (auto problem = detail::eventProblem(event)) {
@@ -129,6 +162,7 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         ++total.events;
         accepted_ids.emplace(std::make_pair(event.business, event.id), i);
         accepted.emplace_back(i, day);
+        if (event.type.isRateCard()) touched.emplace(event.business, day);
     }
     for (auto& [key, total] : rollups) {
         if (total.events > 0)
@@ -145,6 +179,7 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         business.events.push_back(events[i]);
     }
     result.stored = accepted.size();
+    state_->claimCrossings(touched);
     return result;
 }
 
@@ -238,6 +273,35 @@ std::vector<Budget> MemoryStore::listAllBudgets() {
     std::vector<Budget> budgets;
     for (const auto& [key, budget] : state_->budgets) budgets.push_back(budget);
     return budgets;
+}
+
+std::vector<BudgetCrossing> MemoryStore::pendingCrossings(std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    std::vector<const State::Claimed*> pending;
+    for (const auto& [key, claimed] : state_->crossings) {
+        if (!claimed.delivered) pending.push_back(&claimed);
+    }
+    std::sort(pending.begin(), pending.end(),
+              [](const State::Claimed* a, const State::Claimed* b) { return a->order < b->order; });
+    std::vector<BudgetCrossing> result;
+    for (std::size_t i = 0; i < pending.size() && i < limit; ++i) result.push_back(pending[i]->crossing);
+    return result;
+}
+
+void MemoryStore::markCrossingsDelivered(std::span<const std::string> keys) {
+    std::lock_guard lock(mutex_);
+    for (const std::string& key : keys) {
+        if (auto it = state_->crossings.find(key); it != state_->crossings.end()) it->second.delivered = true;
+    }
+}
+
+std::vector<BudgetCrossing> MemoryStore::listCrossings(const BusinessId& business) {
+    std::lock_guard lock(mutex_);
+    std::vector<BudgetCrossing> result;
+    for (const auto& [key, claimed] : state_->crossings) {
+        if (claimed.crossing.business == business) result.push_back(claimed.crossing);
+    }
+    return result;
 }
 
 std::vector<UsageEvent> MemoryStore::events(const BusinessId& business) const {

@@ -16,6 +16,7 @@
 #include "async/event_codec.h"
 #include "async/pipeline.h"
 #include "async/sharded_counter.h"
+#include "crossing_delivery.h"
 #include "decimal_access.h"
 #include "event_checks.h"
 #include "metered/errors.h"
@@ -369,6 +370,7 @@ struct UsageRecorder::Impl {
     std::atomic<std::int64_t> next_budget_refresh{0};  // steady clock, ns (synchronous mode)
     std::condition_variable_any budget_wakeup;
     std::mutex budget_wakeup_mutex;
+    detail::CrossingDelivery crossings{*store, options.on_budget_crossing};
     std::jthread budget_refresher;  // last: stopped before the pipeline goes
 
     Impl(std::shared_ptr<UsageStore> s, RecorderOptions o)
@@ -412,6 +414,7 @@ struct UsageRecorder::Impl {
                         // The store is unreachable or failing: the running totals keep counting
                         // this recorder's calls; the next interval tries again.
                     }
+                    crossings.deliver();
                 }
             });
         }
@@ -431,6 +434,7 @@ struct UsageRecorder::Impl {
             steady + std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.budget_refresh).count(),
             std::memory_order_relaxed);
         budgets.tryRefresh(*store, now(), [] { return true; });
+        crossings.tryDeliver();
     }
 
     Timestamp now() const { return default_clock ? systemNow() : options.clock(); }
@@ -656,6 +660,8 @@ std::vector<BudgetStatus> UsageRecorder::budgetStatus(const BusinessId& business
 
 void UsageRecorder::refreshBudgets() { impl_->refreshBudgets(std::chrono::seconds(10)); }
 
+void UsageRecorder::deliverCrossings() { impl_->crossings.deliver(); }
+
 bool UsageRecorder::flush(std::chrono::milliseconds timeout) {
     return impl_->pipeline ? impl_->pipeline->flush(timeout) : true;
 }
@@ -667,6 +673,8 @@ bool UsageRecorder::close(std::chrono::milliseconds timeout) {
 RecorderStats UsageRecorder::stats() const {
     RecorderStats stats;
     stats.priced_with_fallback = static_cast<std::uint64_t>(impl_->priced_with_fallback.sum());
+    stats.crossings_delivered = impl_->crossings.delivered();
+    stats.crossing_delivery_failures = impl_->crossings.failures();
     if (impl_->pipeline) {
         impl_->pipeline->fillStats(stats);
     } else {

@@ -58,6 +58,15 @@ public:
     void savePlan(const Plan& p) override { inner->savePlan(p); }
     void saveBudget(const Budget& b) override { inner->saveBudget(b); }
     bool deleteBudget(const BusinessId& b, const std::string& id) override { return inner->deleteBudget(b, id); }
+    std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override {
+        if (down) throw StoreError("connection refused (test)", true);
+        return inner->pendingCrossings(limit);
+    }
+    void markCrossingsDelivered(std::span<const std::string> keys) override {
+        if (down) throw StoreError("connection refused (test)", true);
+        inner->markCrossingsDelivered(keys);
+    }
+    std::vector<BudgetCrossing> listCrossings(const BusinessId& b) override { return inner->listCrossings(b); }
     std::vector<Budget> listBudgets(const BusinessId& b) override { return inner->listBudgets(b); }
     std::vector<Budget> listAllBudgets() override { return inner->listAllBudgets(); }
 

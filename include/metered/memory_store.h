@@ -33,6 +33,9 @@ public:
     bool deleteBudget(const BusinessId& business, const std::string& id) override;
     std::vector<Budget> listBudgets(const BusinessId& business) override;
     std::vector<Budget> listAllBudgets() override;
+    std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override;
+    void markCrossingsDelivered(std::span<const std::string> keys) override;
+    std::vector<BudgetCrossing> listCrossings(const BusinessId& business) override;
 
     /// Every stored event of `business`, in the order stored (for tests and inspection).
     std::vector<UsageEvent> events(const BusinessId& business) const;

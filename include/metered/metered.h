@@ -7,6 +7,7 @@
 #include "metered/audio.h"
 #include "metered/billing_period.h"
 #include "metered/budget.h"
+#include "metered/budget_crossing.h"
 #include "metered/decimal.h"
 #include "metered/errors.h"
 #include "metered/event_type.h"

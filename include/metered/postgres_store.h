@@ -65,6 +65,9 @@ public:
     bool deleteBudget(const BusinessId& business, const std::string& id) override;
     std::vector<Budget> listBudgets(const BusinessId& business) override;
     std::vector<Budget> listAllBudgets() override;
+    std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override;
+    void markCrossingsDelivered(std::span<const std::string> keys) override;
+    std::vector<BudgetCrossing> listCrossings(const BusinessId& business) override;
     bool remote() const noexcept override { return true; }
 
     /// The schema version migrate() brought the database to (0 before).

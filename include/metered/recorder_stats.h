@@ -27,6 +27,10 @@ struct RecorderStats {
     /// Rate-card calls priced with a fallback (a fallback model or a parent's rate: see
     /// RecorderOptions::pricing_fallback).
     std::uint64_t priced_with_fallback = 0;
+    /// Budget crossings handed to RecorderOptions::on_budget_crossing that returned.
+    std::uint64_t crossings_delivered = 0;
+    /// Deliveries that failed (the callback threw, or the store failed): retried later.
+    std::uint64_t crossing_delivery_failures = 0;
     std::string last_error;  ///< the most recent store or spool error, or dead letter and why
 };
 

@@ -2,12 +2,14 @@
 // The host-facing API: record usage, read bills, trends and quotas.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
 
 #include "metered/async_options.h"
 #include "metered/budget.h"
+#include "metered/budget_crossing.h"
 #include "metered/export.h"
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
@@ -139,6 +141,14 @@ struct RecorderOptions {
     /// mode: by the first record call or checkBudget after the interval. Zero: only on
     /// construction and refreshBudgets().
     std::chrono::milliseconds budget_refresh = std::chrono::seconds(1);
+    /// Called with each budget threshold crossing the store claimed (BudgetCrossing: any
+    /// business's, whichever process's append claimed it), at least once: dedupe by BudgetCrossing::key (a crash
+    /// between the call and its marking, or several recorders delivering, can repeat one). A crossing is marked
+    /// delivered only after the callback returns; one that throws is called again at the next round. Rounds run after
+    /// each budget refresh (budget_refresh) and on deliverCrossings(): asynchronous mode on the background refresh
+    /// thread; synchronous mode on the recording thread whose call passes the refresh interval (keep the callback
+    /// short: hand the crossing to a queue). Empty: crossings are claimed but not delivered by this recorder.
+    std::function<void(const BudgetCrossing&)> on_budget_crossing;
 };
 
 /// Records what each business uses and answers what it owes: the seed's billing
@@ -173,7 +183,8 @@ struct RecorderOptions {
 /// business with a hard budget that is already reached (the business's, or its model's) is
 /// refused after pricing with BudgetExceededError, and nothing is recorded. The call that
 /// crosses the amount is recorded (a call already made is billed); only later calls are
-/// refused. See checkBudget and docs/budgets.md.
+/// refused. See checkBudget and docs/budgets.md. **Alerts**: each threshold crossing the
+/// store claims is handed to RecorderOptions::on_budget_crossing at least once.
 ///
 /// Thread-safe: any thread may call any method. Reads see what the store has: in
 /// asynchronous mode, call flush() first to include what is still queued.
@@ -242,6 +253,10 @@ public:
     /// Reloads the budgets and their spent-so-far from the store now (after a flush in
     /// asynchronous mode). Throws StoreError when the store cannot answer.
     void refreshBudgets();
+    /// Delivers the store's pending budget crossings to RecorderOptions::on_budget_crossing
+    /// now, on the calling thread (nothing without a callback). Never throws: a failing
+    /// callback or store leaves the crossings pending.
+    void deliverCrossings();
 
     /// Waits until every event recorded before the call is stored (asynchronous mode);
     /// returns false on timeout. Synchronous mode: returns true at once.

@@ -10,6 +10,7 @@
 #include "metered/account.h"
 #include "metered/billing_period.h"
 #include "metered/budget.h"
+#include "metered/budget_crossing.h"
 #include "metered/export.h"
 #include "metered/model_usage.h"
 #include "metered/plan.h"
@@ -69,6 +70,11 @@ struct AppendResult {
 ///   its model and parts, and each of its parts is also added to the per-model rollup of
 ///   its day, type, model and part, in the same transaction; the per-type rollup counts it
 ///   like any event (quantity 1, its cost as list cost).
+/// - When newly stored rate-card events count in a billing cycle of a business with
+///   budgets, the same transaction claims each threshold the cycle's spend has reached
+///   (Budget: what counts as spent) as a BudgetCrossing, once per (business, budget, cycle,
+///   threshold): a crossing already claimed, by this process or another, is not claimed
+///   again (see pendingCrossings).
 /// - Reads (`totals`, `daily`, `modelTotals`, `modelDaily`) are answered from per-day rollups keyed by the business's
 ///   local day (its account's time zone when the event was appended), never by scanning
 ///   events, so their cost does not grow with the number of events.
@@ -127,6 +133,21 @@ public:
     virtual std::vector<Budget> listBudgets(const BusinessId& business) = 0;
     /// Every budget of every business, ordered by business, then id (what a recorder loads).
     virtual std::vector<Budget> listAllBudgets() = 0;
+
+    /// Claimed crossings not yet marked delivered, oldest claim first, at most `limit`.
+    /// A store that claims none (a test double) returns nothing.
+    virtual std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) {
+        static_cast<void>(limit);
+        return {};
+    }
+    /// Marks the crossings with these keys delivered (unknown keys are ignored): they are
+    /// no longer pending.
+    virtual void markCrossingsDelivered(std::span<const std::string> keys) { static_cast<void>(keys); }
+    /// Every claimed crossing of `business`, delivered or not, ordered by key.
+    virtual std::vector<BudgetCrossing> listCrossings(const BusinessId& business) {
+        static_cast<void>(business);
+        return {};
+    }
 
     /// True for a store behind a network connection (PostgreSQL), which asynchronous
     /// recording spools in front of by default.

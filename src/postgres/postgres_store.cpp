@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "../append_isolating.h"
+#include "../crossing_claims.h"
 #include "../event_checks.h"
 #include "../plan_rows.h"
 #include "../text_format.h"
@@ -133,6 +134,7 @@ struct PostgresStore::Impl {
                     // pays nothing for the model rollup.
                     if (auto model_sums = detail::pg::modelRollupParams(batch)) {
                         connection.exec("add to model rollups", detail::pg::add_to_model_rollups, *model_sums);
+                        claimCrossings(connection, batch);
                     }
                     connection.exec("commit", "COMMIT");
                 } catch (...) {
@@ -153,7 +155,18 @@ struct PostgresStore::Impl {
     }
 
     AppendResult appendCarefully(PgConnection& connection, const detail::pg::BatchView& batch) {
-        const PgResult result = connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
+        const bool rate_card = std::any_of(batch.indices.begin(), batch.indices.end(),
+                                           [&](std::size_t i) { return batch.events[i].type.isRateCard(); });
+        const auto append = [&] {
+            return connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
+        };
+        // A batch with rate-card events claims the crossings it reaches in the same
+        // transaction (one statement is its own transaction otherwise).
+        const PgResult result = !rate_card ? append() : connection.inTransaction([&] {
+            PgResult appended = append();
+            if (integer(appended.text(0, 0)) > 0) claimCrossings(connection, batch);
+            return appended;
+        });
         const auto events = batch.events;
         AppendResult chunk;
         chunk.stored = static_cast<std::size_t>(integer(result.text(0, 0)));
@@ -182,6 +195,85 @@ struct PostgresStore::Impl {
         if (chunk.stored < known.size()) conflicts = rejectConflicts(connection, events, known, chunk.rejected);
         chunk.duplicates = known.size() - chunk.stored - conflicts;
         return chunk;
+    }
+
+    // Claims the crossings the batch's rate-card events reach (in the open transaction, after
+    // the rollups): one query when none of their businesses has a budget.
+    static void claimCrossings(PgConnection& connection, const detail::pg::BatchView& batch) {
+        std::set<detail::TouchedDay> touched;
+        for (std::size_t i : batch.indices) {
+            if (batch.events[i].type.isRateCard()) touched.emplace(batch.events[i].business, batch.days[i]);
+        }
+        if (touched.empty()) return;
+        detail::pg::ArrayText ids;
+        for (auto it = touched.begin(); it != touched.end(); ++it) {
+            if (it != touched.begin() && std::prev(it)->first == it->first) continue;
+            detail::appendUuid(ids.next(), it->first.uuid());
+        }
+        const PgResult rows =
+            connection.exec("read budgets", detail::pg::budgets_of_businesses, PgParams().add(std::move(ids).done()));
+        if (rows.rows() == 0) return;
+        std::vector<Budget> budgets;
+        std::map<BusinessId, int> anchors;
+        detail::pg::ArrayText locked;
+        for (int row = 0; row < rows.rows(); ++row) {
+            budgets.push_back(detail::budgetFromRow(rows.text(row, 0), rows.text(row, 1), rows.optionalText(row, 2),
+                                                    rows.text(row, 3), rows.text(row, 4), rows.text(row, 5),
+                                                    "postgres"));
+            if (anchors.emplace(budgets.back().business, static_cast<int>(integer(rows.text(row, 6)))).second) {
+                detail::appendUuid(locked.next(), budgets.back().business.uuid());
+            }
+        }
+        connection.exec("lock crossing claims", detail::pg::lock_crossing_claims,
+                        PgParams().add(std::move(locked).done()));
+        const auto cycles =
+            detail::touchedCycles(touched, budgets, [&](const BusinessId& business) { return anchors[business]; });
+        detail::pg::ArrayText cycle_businesses, firsts, ends;
+        for (const detail::TouchedCycle& cycle : cycles) {
+            detail::appendUuid(cycle_businesses.next(), cycle.business.uuid());
+            firsts.next() += dayText(cycle.cycle.first);
+            ends.next() += dayText(cycle.cycle.end);
+        }
+        const PgResult cost_rows = connection.exec("read cycle costs", detail::pg::cycle_model_costs,
+                                                   PgParams()
+                                                       .add(std::move(cycle_businesses).done())
+                                                       .add(std::move(firsts).done())
+                                                       .add(std::move(ends).done()));
+        std::vector<std::vector<detail::ModelCost>> costs(cycles.size());
+        for (int row = 0; row < cost_rows.rows(); ++row) {
+            const auto n = static_cast<std::size_t>(integer(cost_rows.text(row, 0)));
+            if (n == 0 || n > cycles.size()) throw StoreError("postgres: unexpected cycle position", false);
+            costs[n - 1].push_back({std::string(cost_rows.text(row, 1)), numeric(cost_rows.text(row, 2))});
+        }
+        const Timestamp now = systemNow();
+        detail::pg::ArrayText businesses, budget_ids, starts, thresholds, keys, cycle_ends, amounts, spent, times;
+        bool any = false;
+        for (std::size_t c = 0; c < cycles.size(); ++c) {
+            for (const BudgetCrossing& crossing : detail::crossingsIn(cycles[c], budgets, costs[c], now)) {
+                any = true;
+                detail::appendUuid(businesses.next(), crossing.business.uuid());
+                budget_ids.addQuoted(crossing.budget_id);
+                starts.next() += dayText(crossing.cycle.first);
+                thresholds.next() += std::to_string(crossing.threshold_percent);
+                keys.addQuoted(crossing.key);
+                cycle_ends.next() += dayText(crossing.cycle.end);
+                amounts.next() += crossing.amount.toString();
+                spent.next() += crossing.spent.toString();
+                times.next() += std::to_string(crossing.crossed_at.time_since_epoch().count());
+            }
+        }
+        if (!any) return;
+        connection.exec("claim crossings", detail::pg::claim_crossings,
+                        PgParams()
+                            .add(std::move(businesses).done())
+                            .add(std::move(budget_ids).done())
+                            .add(std::move(starts).done())
+                            .add(std::move(thresholds).done())
+                            .add(std::move(keys).done())
+                            .add(std::move(cycle_ends).done())
+                            .add(std::move(amounts).done())
+                            .add(std::move(spent).done())
+                            .add(std::move(times).done()));
     }
 
     // Rejects the events of `indices` that are stored with another type or quantity;
@@ -582,6 +674,53 @@ std::vector<Budget> PostgresStore::listBudgets(const BusinessId& business) {
 std::vector<Budget> PostgresStore::listAllBudgets() {
     return impl_->pool.run([&](PgConnection& connection) {
         return budgetsFrom(connection.exec("list budgets", detail::pg::list_all_budgets));
+    });
+}
+
+namespace {
+
+BudgetCrossing crossingFrom(const PgResult& r, int row) {
+    return BudgetCrossing{
+        std::string(r.text(row, 0)),
+        BusinessId(Uuid::parse(r.text(row, 1))),
+        std::string(r.text(row, 2)),
+        DayRange{detail::dayFromText(r.text(row, 3), "postgres"), detail::dayFromText(r.text(row, 4), "postgres")},
+        static_cast<int>(integer(r.text(row, 5))),
+        numeric(r.text(row, 6)),
+        numeric(r.text(row, 7)),
+        Timestamp(std::chrono::microseconds(integer(r.text(row, 8))))};
+}
+
+std::vector<BudgetCrossing> crossingsFrom(const PgResult& r) {
+    std::vector<BudgetCrossing> crossings;
+    crossings.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) crossings.push_back(crossingFrom(r, row));
+    return crossings;
+}
+
+}  // namespace
+
+std::vector<BudgetCrossing> PostgresStore::pendingCrossings(std::size_t limit) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return crossingsFrom(connection.exec("read pending crossings", detail::pg::pending_crossings,
+                                             PgParams().add(std::to_string(std::min<std::size_t>(limit, INT32_MAX)))));
+    });
+}
+
+void PostgresStore::markCrossingsDelivered(std::span<const std::string> keys) {
+    if (keys.empty()) return;
+    detail::pg::ArrayText array;
+    for (const std::string& key : keys) array.addQuoted(key);
+    const std::string text = std::move(array).done();
+    impl_->pool.run([&](PgConnection& connection) {
+        connection.exec("mark crossings delivered", detail::pg::mark_crossings_delivered, PgParams().add(text));
+    });
+}
+
+std::vector<BudgetCrossing> PostgresStore::listCrossings(const BusinessId& business) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return crossingsFrom(
+            connection.exec("list crossings", detail::pg::crossings_of_business, PgParams().add(business.toString())));
     });
 }
 

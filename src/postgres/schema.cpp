@@ -216,7 +216,28 @@ CREATE TABLE metered_budgets (
 );
 )SQL";
 
-constexpr std::array<Migration, 7> all_migrations{{
+// Version 8: budget threshold crossings (BudgetCrossing), each claimed once per (business,
+// budget, cycle, threshold) by the append that reaches it; delivered_at NULL until a
+// recorder has handed it to its host. crossed_at in microseconds since the Unix epoch.
+constexpr const char* budget_crossings_v8 = R"SQL(
+CREATE TABLE metered_budget_crossings (
+  business_id uuid NOT NULL,
+  budget_id text NOT NULL,
+  cycle_start date NOT NULL,
+  threshold integer NOT NULL,
+  key text NOT NULL UNIQUE,
+  cycle_end date NOT NULL,
+  amount numeric NOT NULL,
+  spent numeric NOT NULL,
+  crossed_at bigint NOT NULL,
+  delivered_at timestamptz,
+  PRIMARY KEY (business_id, budget_id, cycle_start, threshold)
+);
+CREATE INDEX metered_budget_crossings_pending ON metered_budget_crossings (crossed_at)
+  WHERE delivered_at IS NULL;
+)SQL";
+
+constexpr std::array<Migration, 8> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -224,6 +245,7 @@ constexpr std::array<Migration, 7> all_migrations{{
     {5, "how a plan bills rate-card usage", plan_ai_billing_v5},
     {6, "model and parts of rate-card events, per-model rollups", model_rollups_v6},
     {7, "budgets", budgets_v7},
+    {8, "budget threshold crossings", budget_crossings_v8},
 }};
 
 }  // namespace

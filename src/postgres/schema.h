@@ -206,6 +206,49 @@ inline constexpr const char* list_all_budgets =
     "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets "
     "ORDER BY business_id, id COLLATE \"C\"";
 
+/// The budgets of the businesses $1 (ids) with each business's anchor day: business id,
+/// id, model, amount, thresholds, kind, anchor day. No row: no budget, no crossing to claim.
+inline constexpr const char* budgets_of_businesses = R"SQL(
+SELECT g.business_id, g.id, g.model, g.amount, g.thresholds, g.kind, b.anchor_day
+FROM metered_budgets g JOIN businesses b ON b.id = g.business_id
+WHERE g.business_id = ANY($1::uuid[])
+ORDER BY g.business_id, g.id COLLATE "C"
+)SQL";
+/// Serialises the crossing claims of the businesses $1 (ids, sorted) until the transaction
+/// ends, so that two appends counting on different days of one cycle cannot each miss
+/// what the other added (the second sums after the first commits).
+inline constexpr const char* lock_crossing_claims = R"SQL(
+SELECT count(pg_advisory_xact_lock(7263455128736452 # hashtextextended(x::text, 0)))
+FROM (SELECT x FROM unnest($1::uuid[]) x ORDER BY x) s
+)SQL";
+/// The rate-card cost per model of each cycle ($1 business ids, $2 first days, $3 end
+/// days): the cycle's position (1-based), model, cost.
+inline constexpr const char* cycle_model_costs = R"SQL(
+SELECT c.n, m.model, sum(m.cost)
+FROM unnest($1::uuid[], $2::date[], $3::date[]) WITH ORDINALITY AS c(business_id, first_day, end_day, n)
+JOIN usage_model_rollups m ON m.business_id = c.business_id AND m.local_day >= c.first_day AND m.local_day < c.end_day
+GROUP BY c.n, m.model
+)SQL";
+/// Claims crossings (arrays: business ids, budget ids, cycle starts, thresholds, keys, cycle
+/// ends, amounts, spent, crossed_at in microseconds); one already claimed stays as it is.
+inline constexpr const char* claim_crossings = R"SQL(
+INSERT INTO metered_budget_crossings (business_id, budget_id, cycle_start, threshold, key, cycle_end, amount, spent,
+                                      crossed_at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::integer[], $5::text[], $6::date[], $7::numeric[],
+                     $8::numeric[], $9::bigint[])
+ON CONFLICT DO NOTHING
+)SQL";
+/// Undelivered crossings, oldest claim first (then in claim order), at most $1.
+inline constexpr const char* pending_crossings =
+    "SELECT key, business_id, budget_id, cycle_start, cycle_end, threshold, amount, spent, crossed_at "
+    "FROM metered_budget_crossings WHERE delivered_at IS NULL "
+    "ORDER BY crossed_at, business_id, cycle_start, budget_id COLLATE \"C\", threshold LIMIT $1";
+inline constexpr const char* mark_crossings_delivered =
+    "UPDATE metered_budget_crossings SET delivered_at = now() WHERE key = ANY($1::text[]) AND delivered_at IS NULL";
+inline constexpr const char* crossings_of_business =
+    "SELECT key, business_id, budget_id, cycle_start, cycle_end, threshold, amount, spent, crossed_at "
+    "FROM metered_budget_crossings WHERE business_id = $1 ORDER BY key COLLATE \"C\"";
+
 inline constexpr const char* list_plans =
     "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id";
 inline constexpr const char* list_meters = R"SQL(

@@ -115,12 +115,34 @@ CREATE TABLE metered_budgets (
 ) WITHOUT ROWID;
 )SQL";
 
-constexpr std::array<Migration, 5> all_migrations{{
+// Version 6: budget threshold crossings (BudgetCrossing), each claimed once per (business,
+// budget, cycle, threshold) by the append that reaches it; delivered_at NULL until a
+// recorder has handed it to its host. Times are microseconds since the Unix epoch.
+constexpr const char* budget_crossings_v6 = R"SQL(
+CREATE TABLE metered_budget_crossings (
+  business_id TEXT NOT NULL,
+  budget_id TEXT NOT NULL,
+  cycle_start TEXT NOT NULL,
+  threshold INTEGER NOT NULL,
+  key TEXT NOT NULL UNIQUE,
+  cycle_end TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  spent TEXT NOT NULL,
+  crossed_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  PRIMARY KEY (business_id, budget_id, cycle_start, threshold)
+) WITHOUT ROWID;
+CREATE INDEX metered_budget_crossings_pending ON metered_budget_crossings (crossed_at)
+  WHERE delivered_at IS NULL;
+)SQL";
+
+constexpr std::array<Migration, 6> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
     {4, "model and parts of rate-card events, per-model rollups", model_rollups_v4},
     {5, "budgets", budgets_v5},
+    {6, "budget threshold crossings", budget_crossings_v6},
 }};
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "../append_isolating.h"
+#include "../crossing_claims.h"
 #include "../event_checks.h"
 #include "../iso_date.h"
 #include "../store_text.h"
@@ -38,6 +40,21 @@ Budget budgetFrom(const SqliteStatement& s) {
 
 constexpr const char* budget_columns = "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets";
 
+constexpr const char* crossing_columns =
+    "SELECT key, business_id, budget_id, cycle_start, cycle_end, threshold, amount, spent, crossed_at "
+    "FROM metered_budget_crossings";
+
+BudgetCrossing crossingFrom(const SqliteStatement& s) {
+    return BudgetCrossing{s.text(0),
+                          BusinessId(Uuid::parse(s.text(1))),
+                          s.text(2),
+                          DayRange{detail::dayFromText(s.text(3), "sqlite"), detail::dayFromText(s.text(4), "sqlite")},
+                          static_cast<int>(s.integer(5)),
+                          Decimal::parse(s.text(6)),
+                          Decimal::parse(s.text(7)),
+                          Timestamp(std::chrono::microseconds(s.integer(8)))};
+}
+
 constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses";
 
 }  // namespace
@@ -45,6 +62,7 @@ constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, an
 struct SqliteStore::Impl {
     std::mutex mutex;
     SqliteConnection db;
+    std::set<detail::TouchedDay> touched;  // by the rate-card events the current append stored
 
     explicit Impl(const SqliteOptions& options)
         : db(options.path.string(), static_cast<int>(options.busy_timeout.count())) {}
@@ -118,6 +136,56 @@ struct SqliteStore::Impl {
     // it, or, when it throws, nothing. Each event is decided in order against what is
     // stored, this chunk included: unknown business, duplicate or idempotency conflict,
     // the day's rollup bound.
+    // Claims the crossings reached in the cycles `touched` (in the append's transaction,
+    // after its rollups).
+    void claimCrossings() {
+        if (touched.empty()) return;
+        std::vector<Budget> budgets;
+        std::map<BusinessId, int> anchors;
+        auto list = db.prepare(std::string(budget_columns) + " WHERE business_id = ?1");
+        auto anchor = db.prepare("SELECT anchor_day FROM businesses WHERE id = ?1");
+        for (const auto& [business, day] : touched) {
+            if (anchors.count(business) != 0) continue;
+            const std::string id = business.toString();
+            list.bind(1, id);
+            while (list.step()) budgets.push_back(budgetFrom(list));
+            list.reset();
+            anchor.bind(1, id);
+            anchors[business] = anchor.step() ? static_cast<int>(anchor.integer(0)) : 1;
+            anchor.reset();
+        }
+        if (budgets.empty()) return;
+        const auto cycles =
+            detail::touchedCycles(touched, budgets, [&](const BusinessId& business) { return anchors[business]; });
+        auto costs_of = db.prepare(
+            "SELECT model, cost FROM usage_model_rollups WHERE business_id = ?1 AND local_day >= ?2 AND local_day < "
+            "?3");
+        auto insert = db.prepare(
+            "INSERT OR IGNORE INTO metered_budget_crossings (business_id, budget_id, cycle_start, threshold, key, "
+            "cycle_end, amount, spent, crossed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        const Timestamp now = systemNow();
+        for (const detail::TouchedCycle& cycle : cycles) {
+            std::vector<detail::ModelCost> costs;
+            costs_of.bind(1, cycle.business.toString())
+                .bind(2, dayText(cycle.cycle.first))
+                .bind(3, dayText(cycle.cycle.end));
+            while (costs_of.step()) costs.push_back({costs_of.text(0), Decimal::parse(costs_of.text(1))});
+            costs_of.reset();
+            for (const BudgetCrossing& crossing : detail::crossingsIn(cycle, budgets, costs, now)) {
+                insert.bind(1, crossing.business.toString())
+                    .bind(2, crossing.budget_id)
+                    .bind(3, dayText(crossing.cycle.first))
+                    .bind(4, std::int64_t{crossing.threshold_percent})
+                    .bind(5, crossing.key)
+                    .bind(6, dayText(crossing.cycle.end))
+                    .bind(7, crossing.amount.toString())
+                    .bind(8, crossing.spent.toString())
+                    .bind(9, static_cast<std::int64_t>(crossing.crossed_at.time_since_epoch().count()))
+                    .run();
+            }
+        }
+    }
+
     AppendResult appendChunk(std::span<const UsageEvent> events, std::span<const std::size_t> chunk) {
         db.execute("SAVEPOINT chunk");
         try {
@@ -248,6 +316,7 @@ struct SqliteStore::Impl {
             total.list_cost += e.list_cost;
             ++total.events;
             ++result.stored;
+            if (e.type.isRateCard()) touched.emplace(e.business, day);
         }
         auto upsert_day = db.prepare(
             "INSERT OR REPLACE INTO usage_daily (business_id, day, event_type, quantity, event_count, list_cost_cents) "
@@ -310,11 +379,15 @@ int SqliteStore::schemaVersion() {
 
 AppendResult SqliteStore::append(std::span<const UsageEvent> events) {
     std::lock_guard lock(impl_->mutex);
+    impl_->touched.clear();
     return impl_->write([&] {
         AppendResult result;
         const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
         detail::appendIsolating(events, valid, result,
                                 [&](std::span<const std::size_t> chunk) { return impl_->appendChunk(events, chunk); });
+        // A chunk rolled back may have left days here: claiming on them finds nothing new
+        // beyond what the stored usage reaches.
+        impl_->claimCrossings();
         std::sort(result.rejected.begin(), result.rejected.end(),
                   [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
         return result;
@@ -473,6 +546,43 @@ std::vector<Budget> SqliteStore::listAllBudgets() {
     std::vector<Budget> budgets;
     while (s.step()) budgets.push_back(budgetFrom(s));
     return budgets;
+}
+
+}  // namespace metered
+
+namespace metered {
+
+std::vector<BudgetCrossing> SqliteStore::pendingCrossings(std::size_t limit) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(
+        std::string(crossing_columns) +
+        " WHERE delivered_at IS NULL ORDER BY crossed_at, business_id, cycle_start, budget_id, threshold LIMIT ?1");
+    s.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    std::vector<BudgetCrossing> crossings;
+    while (s.step()) crossings.push_back(crossingFrom(s));
+    return crossings;
+}
+
+void SqliteStore::markCrossingsDelivered(std::span<const std::string> keys) {
+    if (keys.empty()) return;
+    std::lock_guard lock(impl_->mutex);
+    impl_->write([&] {
+        auto s = impl_->db.prepare(
+            "UPDATE metered_budget_crossings SET delivered_at = ?2 WHERE key = ?1 AND delivered_at IS NULL");
+        const auto now = static_cast<std::int64_t>(systemNow().time_since_epoch().count());
+        for (const std::string& key : keys) {
+            s.bind(1, key).bind(2, now).run();
+        }
+    });
+}
+
+std::vector<BudgetCrossing> SqliteStore::listCrossings(const BusinessId& business) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(crossing_columns) + " WHERE business_id = ?1 ORDER BY key");
+    s.bind(1, business.toString());
+    std::vector<BudgetCrossing> crossings;
+    while (s.step()) crossings.push_back(crossingFrom(s));
+    return crossings;
 }
 
 }  // namespace metered
