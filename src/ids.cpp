@@ -2,8 +2,10 @@
 #include "metered/ids.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sys/random.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <ostream>
@@ -31,19 +33,36 @@ std::uint64_t splitmix(std::uint64_t& state) noexcept {
     return z ^ (z >> 31);
 }
 
-// Per-thread UUIDv7 state: no lock and no shared cache line on the record path.
+// Counts fork()s in this process's ancestry since the first id: a forked child copies its
+// parent's generator state, so it would repeat the parent's ids (and its siblings' ids).
+std::atomic<std::uint32_t> fork_generation{0};
+
+void afterForkInChild() noexcept { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// Per-thread UUIDv7 state: no lock and no shared cache line on the record path (the fork
+// generation is read-only but after a fork).
 struct V7State {
     std::uint64_t random_state = 0;
     std::uint64_t last_ms = 0;
     std::uint32_t counter = 0;  // 12 bits, seeded randomly in each new millisecond
+    std::uint32_t generation = 0;
 
     V7State() noexcept {
+        [[maybe_unused]] static const int registered = pthread_atfork(nullptr, nullptr, &afterForkInChild);
+        reseed();
+    }
+
+    // A fresh random state, also after a fork (the millisecond and counter are kept, so ids
+    // stay increasing within this thread).
+    void reseed() noexcept {
+        generation = fork_generation.load(std::memory_order_relaxed);
         std::uint64_t seed = 0;
         if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
             seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
             seed ^= reinterpret_cast<std::uintptr_t>(this);
         }
         random_state = seed;
+        if (last_ms != 0) counter = static_cast<std::uint32_t>(splitmix(random_state) & 0x7FF);
     }
 };
 
@@ -82,6 +101,7 @@ Uuid Uuid::generateV7() noexcept { return generateV7(std::chrono::system_clock::
 
 Uuid Uuid::generateV7(std::chrono::system_clock::time_point now) noexcept {
     thread_local V7State state;
+    if (fork_generation.load(std::memory_order_relaxed) != state.generation) state.reseed();
     auto ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
     if (ms > state.last_ms) {

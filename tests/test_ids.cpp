@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <set>
 #include <thread>
 #include <vector>
@@ -53,6 +57,46 @@ TEST_CASE("UUIDv7 generation is thread-safe and collision-free", "[ids]") {
     std::set<Uuid> all;
     for (const auto& batch : made) all.insert(batch.begin(), batch.end());
     CHECK(all.size() == threads * per_thread);
+}
+
+TEST_CASE("UUIDv7 ids of forked processes differ from their parent's and each other's", "[ids]") {
+    // A child copies its parent's generator state: without a reseed after fork(), children
+    // made at the same moment would repeat each other's ids (and the store would drop their
+    // events as duplicates).
+    const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'800'000'000'000));
+    (void)Uuid::generateV7(at);  // the state exists before the fork
+    constexpr int children = 3, per_child = 64;
+    std::vector<std::array<int, 2>> pipes(children);
+    std::vector<pid_t> pids;
+    for (int c = 0; c < children; ++c) {
+        REQUIRE(pipe(pipes[c].data()) == 0);
+        const pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            for (int i = 0; i < per_child; ++i) {
+                const Uuid id = Uuid::generateV7(at);
+                if (write(pipes[c][1], id.bytes().data(), id.bytes().size()) != 16) _exit(2);
+            }
+            _exit(0);
+        }
+        close(pipes[c][1]);
+        pids.push_back(pid);
+    }
+    std::set<Uuid> all;
+    for (int i = 0; i < per_child; ++i) all.insert(Uuid::generateV7(at));
+    for (int c = 0; c < children; ++c) {
+        Uuid::Bytes bytes{};
+        for (int i = 0; i < per_child; ++i) {
+            REQUIRE(read(pipes[c][0], bytes.data(), bytes.size()) == 16);
+            all.insert(Uuid(bytes));
+        }
+        close(pipes[c][0]);
+        int status = 0;
+        REQUIRE(waitpid(pids[c], &status, 0) == pids[c]);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    CHECK(all.size() == (children + 1) * per_child);
 }
 
 TEST_CASE("idempotency keys map to stable ids per business", "[ids]") {
