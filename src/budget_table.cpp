@@ -46,6 +46,19 @@ Decimal spentOf(const Budget& budget, const std::vector<ModelUsageTotal>& totals
     return spent;
 }
 
+BudgetSnapshot::BudgetSnapshot(std::size_t n) : entries(std::make_unique<BudgetEntry[]>(n)), count(n) {
+    if (n == 0) return;
+    constexpr std::size_t per_line = 64 / sizeof(std::atomic<std::int64_t>);
+    const std::size_t stride = (n + per_line - 1) / per_line * per_line;
+    storage = std::make_unique<std::atomic<std::int64_t>[]>(budget_shards * stride + per_line - 1);
+    std::atomic<std::int64_t>* first = storage.get();
+    while (reinterpret_cast<std::uintptr_t>(first) % 64 != 0) ++first;
+    for (std::size_t i = 0; i < n; ++i) {
+        entries[i].cells = first + i;
+        entries[i].stride = stride;
+    }
+}
+
 void BudgetTable::refuse(const BudgetEntry& entry, std::int64_t spent) {
     throw BudgetExceededError(entry.budget.id, entry.budget.amount, fromNanos(spent));
 }
@@ -98,9 +111,7 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
     BudgetSnapshot* target = old;
     std::unique_ptr<BudgetSnapshot> fresh;
     if (!same) {
-        fresh = std::make_unique<BudgetSnapshot>();
-        fresh->entries = std::make_unique<BudgetEntry[]>(budgets.size());
-        fresh->count = budgets.size();
+        fresh = std::make_unique<BudgetSnapshot>(budgets.size());
         for (std::size_t i = 0; i < budgets.size(); ++i) {
             BudgetEntry& entry = fresh->entries[i];
             const BillingPeriod& period = *cycleOf(budgets[i].business);
@@ -116,7 +127,7 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
     std::vector<std::int64_t> marks(target->count);
     for (std::size_t i = 0; i < target->count; ++i) {
         previous[i] = same ? &target->entries[i] : oldEntry(target->entries[i].budget, target->entries[i].cycle_start);
-        marks[i] = previous[i] != nullptr ? previous[i]->local.load(std::memory_order_relaxed) : 0;
+        marks[i] = previous[i] != nullptr ? previous[i]->local() : 0;
     }
     const bool flushed = flush();
     std::vector<std::int64_t> spent(target->count);
@@ -130,7 +141,7 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
     for (std::size_t i = 0; i < target->count; ++i) {
         BudgetEntry& entry = target->entries[i];
         if (same) {
-            // Records after the mark are counted by `local` beyond it.
+            // Records after the mark are counted by `local()` beyond it.
             if (flushed) entry.base.store(spent[i] - marks[i], std::memory_order_relaxed);
         } else if (previous[i] != nullptr) {
             entry.base.store(flushed ? spent[i] : previous[i]->base.load(std::memory_order_relaxed) + marks[i],
@@ -144,8 +155,7 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
         // Records that reached the old snapshot after the mark count in the new one.
         for (std::size_t i = 0; i < fresh->count; ++i) {
             if (previous[i] != nullptr) {
-                fresh->entries[i].local.fetch_add(previous[i]->local.load(std::memory_order_relaxed) - marks[i],
-                                                  std::memory_order_relaxed);
+                fresh->entries[i].add(previous[i]->local() - marks[i]);
             }
         }
         kept_.push_back(std::move(fresh));

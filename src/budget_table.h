@@ -29,21 +29,39 @@ Decimal fromNanos(std::int64_t nanos);
 // What `budget` has spent according to the per-model totals of its business's cycle.
 Decimal spentOf(const Budget& budget, const std::vector<ModelUsageTotal>& totals);
 
-// One budget as the record path sees it. `base + local` is its running total: `local`
-// is advanced by this recorder's record calls, `base` is set by the refresher.
+// This recorder's running totals are counted per thread: `budget_shards` cells per budget,
+// a thread adding only to its own (threads beyond that many share one), so that record
+// calls on different cores do not fight over one cache line; the decision sums them.
+inline constexpr std::size_t budget_shards = 16;
+
+// The cell of the calling thread: assigned on its first budgeted call, round robin.
+inline std::size_t budgetShard() noexcept {
+    static std::atomic<std::size_t> next{0};
+    thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % budget_shards;
+    return mine;
+}
+
+// One budget as the record path sees it. `base + local()` is its running total: `local()`
+// sums the cells advanced by this recorder's record calls, `base` is set by the refresher.
 struct BudgetEntry {
     Budget budget;
     std::int64_t amount = 0;  // nanos
     date::local_days cycle_start;
     Timestamp cycle_end;  // the running total says nothing from here on (a new cycle)
     std::atomic<std::int64_t> base{0};
-    // Advanced by every record call of every thread: on a cache line of its own, so that the
-    // lines the lookup reads (business, kind, model) stay shared.
-    alignas(64) std::atomic<std::int64_t> local{0};
-    char pad_[64 - sizeof(std::atomic<std::int64_t>)];
+    // Shard s's cell is cells[s * stride]. The cells of one shard (thread) for every budget
+    // lie together, a shard's block starting on a cache line of its own (BudgetSnapshot).
+    std::atomic<std::int64_t>* cells = nullptr;
+    std::size_t stride = 0;
 
+    void add(std::int64_t nanos) noexcept { cells[budgetShard() * stride].fetch_add(nanos, std::memory_order_relaxed); }
+    std::int64_t local() const noexcept {
+        std::int64_t sum = 0;
+        for (std::size_t s = 0; s < budget_shards; ++s) sum += cells[s * stride].load(std::memory_order_relaxed);
+        return sum;
+    }
     std::int64_t total() const noexcept {
-        const std::int64_t sum = base.load(std::memory_order_relaxed) + local.load(std::memory_order_relaxed);
+        const std::int64_t sum = base.load(std::memory_order_relaxed) + local();
         return sum < 0 ? 0 : sum;
     }
     // Does a call of `model` ("provider/model", or provider and name apart) count here?
@@ -60,6 +78,12 @@ struct BudgetEntry {
 struct BudgetSnapshot {
     std::unique_ptr<BudgetEntry[]> entries;
     std::size_t count = 0;
+    // budget_shards blocks of `stride` cells (a whole number of cache lines), the first
+    // aligned to 64 bytes within `storage`.
+    std::unique_ptr<std::atomic<std::int64_t>[]> storage;
+
+    // Allocates the entries and their cells, zeroed.
+    explicit BudgetSnapshot(std::size_t n);
 
     std::span<BudgetEntry> of(const BusinessId& business) const noexcept {
         BudgetEntry* begin = entries.get();
@@ -102,7 +126,7 @@ public:
         const BudgetSnapshot* snapshot = current_.load(std::memory_order_acquire);
         if (snapshot == nullptr || snapshot->count == 0) return;
         for (BudgetEntry& entry : snapshot->of(business)) {
-            if (entry.counts(provider, name)) entry.local.fetch_add(cost, std::memory_order_relaxed);
+            if (entry.counts(provider, name)) entry.add(cost);
         }
     }
 
