@@ -26,7 +26,7 @@ assign 1 usage_event usage_total usage_part model_usage plan account billing_per
 assign 2 price_book pricing reports rate_card litellm_import ai_billing_json voice_pricing standard_rate_card rate_card_lookup
 # 3: storage, and asynchronous delivery into it.
 assign 3 usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
-  schema connection_pool delivery spool_replay pipeline plan_rows crossing_delivery
+  schema connection_pool delivery spool_replay pipeline plan_rows crossing_delivery budget_table
 # 4: the services a host calls.
 assign 4 usage_reports usage_recorder json
 # 5: the umbrella header.

@@ -16,6 +16,7 @@
 #include "async/event_codec.h"
 #include "async/pipeline.h"
 #include "async/sharded_counter.h"
+#include "budget_table.h"
 #include "crossing_delivery.h"
 #include "decimal_access.h"
 #include "event_checks.h"
@@ -128,233 +129,6 @@ std::string_view fallbackText(const LlmCost& cost) noexcept {
     return parent ? "parent_rate" : "";
 }
 
-// Budgets count in nano currency units (10^-9): an amount has at most 9 fractional digits,
-// a cost with more is rounded UP, so a running total is never below the exact spend.
-constexpr std::int64_t nano_limit = std::numeric_limits<std::int64_t>::max() / 4;  // saturate here
-
-std::int64_t ceilNanos(const Decimal& value) noexcept {
-    if (value.signum() <= 0) return 0;
-    detail::int128 m = detail::DecimalAccess::mantissa(value);
-    int scale = value.scale();
-    for (; scale < 9; ++scale) {
-        if (m > nano_limit) return nano_limit;
-        m *= 10;
-    }
-    if (scale > 9) {
-        // One division, in 64 bits when the mantissa fits (a cost below $9.2 at 18 digits).
-        std::int64_t divisor = 1;
-        for (int k = scale - 9; k > 0; --k) divisor *= 10;  // ≤ 10^15
-        if (m <= std::numeric_limits<std::int64_t>::max()) {
-            const auto small = static_cast<std::int64_t>(m);
-            m = small / divisor + (small % divisor != 0 ? 1 : 0);
-        } else {
-            m = m / divisor + (m % divisor != 0 ? 1 : 0);
-        }
-    }
-    return m > nano_limit ? nano_limit : static_cast<std::int64_t>(m);
-}
-
-Decimal fromNanos(std::int64_t nanos) { return Decimal::fromMantissa(nanos, 9).normalized(); }
-
-// What `budget` has spent according to the per-model totals of its business's cycle.
-Decimal spentOf(const Budget& budget, const std::vector<ModelUsageTotal>& totals) {
-    Decimal spent;
-    for (const ModelUsageTotal& total : totals) {
-        if (!budget.model || total.model == *budget.model) spent += total.cost;
-    }
-    return spent;
-}
-
-// One budget as the record path sees it. `base + local` is its running total: `local`
-// is advanced by this recorder's record calls, `base` is set by the refresher.
-struct BudgetEntry {
-    Budget budget;
-    std::int64_t amount = 0;  // nanos
-    date::local_days cycle_start;
-    Timestamp cycle_end;  // the running total says nothing from here on (a new cycle)
-    std::atomic<std::int64_t> base{0};
-    // Advanced by every record call of every thread: on a cache line of its own, so that the
-    // lines the lookup reads (business, kind, model) stay shared.
-    alignas(64) std::atomic<std::int64_t> local{0};
-    char pad_[64 - sizeof(std::atomic<std::int64_t>)];
-
-    std::int64_t total() const noexcept {
-        const std::int64_t sum = base.load(std::memory_order_relaxed) + local.load(std::memory_order_relaxed);
-        return sum < 0 ? 0 : sum;
-    }
-    // Does a call of `model` ("provider/model", or provider and name apart) count here?
-    bool counts(std::string_view provider, std::string_view name) const noexcept {
-        if (!budget.model) return true;
-        const std::string& m = *budget.model;
-        if (name.empty()) return !provider.empty() && m == provider;
-        return m.size() == provider.size() + 1 + name.size() && m.compare(0, provider.size(), provider) == 0 &&
-               m[provider.size()] == '/' && m.compare(provider.size() + 1, std::string::npos, name) == 0;
-    }
-};
-
-// An immutable set of budgets ordered by business then id; only the atomics change.
-struct BudgetSnapshot {
-    std::unique_ptr<BudgetEntry[]> entries;
-    std::size_t count = 0;
-
-    std::span<BudgetEntry> of(const BusinessId& business) const noexcept {
-        BudgetEntry* begin = entries.get();
-        BudgetEntry* end = begin + count;
-        BudgetEntry* first = std::lower_bound(
-            begin, end, business, [](const BudgetEntry& e, const BusinessId& b) { return e.budget.business < b; });
-        BudgetEntry* last = first;
-        while (last != end && last->budget.business == business) ++last;
-        return {first, static_cast<std::size_t>(last - first)};
-    }
-};
-
-// The in-memory budgets of a recorder. Readers (record calls, checkBudget) load the
-// current snapshot through an atomic pointer: no lock. Only refresh() (under its mutex)
-// publishes a new snapshot, when the set of budgets or a cycle changes; replaced
-// snapshots are kept until the recorder dies, so a reader never sees freed memory.
-class BudgetTable {
-public:
-    // Throws BudgetExceededError if a hard budget of `business` counting this call is
-    // reached, or would be passed by `estimate` nanos.
-    void check(const BusinessId& business, std::string_view provider, std::string_view name, Timestamp now,
-               std::int64_t estimate) const {
-        const BudgetSnapshot* snapshot = current_.load(std::memory_order_acquire);
-        if (snapshot == nullptr || snapshot->count == 0) return;
-        for (const BudgetEntry& entry : snapshot->of(business)) {
-            if (entry.budget.kind != BudgetKind::hard || now >= entry.cycle_end || !entry.counts(provider, name)) {
-                continue;
-            }
-            const std::int64_t spent = entry.total();
-            if (spent >= entry.amount || (estimate > 0 && spent + estimate > entry.amount)) {
-                throw BudgetExceededError(entry.budget.id, entry.budget.amount, fromNanos(spent));
-            }
-        }
-    }
-
-    void advance(const BusinessId& business, std::string_view provider, std::string_view name,
-                 std::int64_t cost) noexcept {
-        if (cost == 0) return;
-        const BudgetSnapshot* snapshot = current_.load(std::memory_order_acquire);
-        if (snapshot == nullptr || snapshot->count == 0) return;
-        for (BudgetEntry& entry : snapshot->of(business)) {
-            if (entry.counts(provider, name)) entry.local.fetch_add(cost, std::memory_order_relaxed);
-        }
-    }
-
-    // Reloads budgets and spent from `store` at `now`; `flush` stores what this recorder
-    // queued before it was called and says whether it all was.
-    template <class Flush>
-    void refresh(UsageStore& store, Timestamp now, const Flush& flush) {
-        std::lock_guard lock(mutex_);
-        refreshLocked(store, now, flush);
-    }
-    template <class Flush>
-    bool tryRefresh(UsageStore& store, Timestamp now, const Flush& flush) {
-        std::unique_lock lock(mutex_, std::try_to_lock);
-        if (!lock.owns_lock()) return false;
-        refreshLocked(store, now, flush);
-        return true;
-    }
-
-private:
-    template <class Flush>
-    void refreshLocked(UsageStore& store, Timestamp now, const Flush& flush) {
-        std::vector<Budget> budgets = store.listAllBudgets();
-        std::sort(budgets.begin(), budgets.end(), [](const Budget& a, const Budget& b) {
-            return std::tie(a.business, a.id) < std::tie(b.business, b.id);
-        });
-        // The current cycle of each business with budgets.
-        std::vector<std::pair<BusinessId, BillingPeriod>> cycles;
-        for (const Budget& budget : budgets) {
-            if (!cycles.empty() && cycles.back().first == budget.business) continue;
-            const auto account = store.findAccount(budget.business);
-            if (!account) continue;
-            cycles.emplace_back(budget.business, BillingPeriod::resolve(PeriodSpec::currentCycle(), *account, now));
-        }
-        const auto cycleOf = [&](const BusinessId& business) -> const BillingPeriod* {
-            for (const auto& [id, period] : cycles) {
-                if (id == business) return &period;
-            }
-            return nullptr;
-        };
-        std::erase_if(budgets, [&](const Budget& b) { return cycleOf(b.business) == nullptr; });
-
-        BudgetSnapshot* old = current_.load(std::memory_order_acquire);
-        const auto oldEntry = [&](const Budget& budget, date::local_days start) -> BudgetEntry* {
-            if (old == nullptr) return nullptr;
-            for (BudgetEntry& entry : old->of(budget.business)) {
-                if (entry.budget.id == budget.id && entry.cycle_start == start) return &entry;
-            }
-            return nullptr;
-        };
-        bool same = old != nullptr && old->count == budgets.size();
-        for (std::size_t i = 0; same && i < budgets.size(); ++i) {
-            same = old->entries[i].budget == budgets[i] &&
-                   old->entries[i].cycle_start == cycleOf(budgets[i].business)->days.first;
-        }
-        BudgetSnapshot* target = old;
-        std::unique_ptr<BudgetSnapshot> fresh;
-        if (!same) {
-            fresh = std::make_unique<BudgetSnapshot>();
-            fresh->entries = std::make_unique<BudgetEntry[]>(budgets.size());
-            fresh->count = budgets.size();
-            for (std::size_t i = 0; i < budgets.size(); ++i) {
-                BudgetEntry& entry = fresh->entries[i];
-                const BillingPeriod& period = *cycleOf(budgets[i].business);
-                entry.budget = budgets[i];
-                entry.amount = ceilNanos(budgets[i].amount);
-                entry.cycle_start = period.days.first;
-                entry.cycle_end = period.end;
-            }
-            target = fresh.get();
-        }
-        // What each budget's recorder-local counter held before the flush and the store read.
-        std::vector<BudgetEntry*> previous(target->count);
-        std::vector<std::int64_t> marks(target->count);
-        for (std::size_t i = 0; i < target->count; ++i) {
-            previous[i] =
-                same ? &target->entries[i] : oldEntry(target->entries[i].budget, target->entries[i].cycle_start);
-            marks[i] = previous[i] != nullptr ? previous[i]->local.load(std::memory_order_relaxed) : 0;
-        }
-        const bool flushed = flush();
-        std::vector<std::int64_t> spent(target->count);
-        for (std::size_t i = 0; i < target->count;) {
-            const BusinessId& business = target->entries[i].budget.business;
-            const auto totals = store.modelTotals(business, cycleOf(business)->days);
-            for (; i < target->count && target->entries[i].budget.business == business; ++i) {
-                spent[i] = ceilNanos(spentOf(target->entries[i].budget, totals));
-            }
-        }
-        for (std::size_t i = 0; i < target->count; ++i) {
-            BudgetEntry& entry = target->entries[i];
-            if (same) {
-                // Records after the mark are counted by `local` beyond it.
-                if (flushed) entry.base.store(spent[i] - marks[i], std::memory_order_relaxed);
-            } else if (previous[i] != nullptr) {
-                entry.base.store(flushed ? spent[i] : previous[i]->base.load(std::memory_order_relaxed) + marks[i],
-                                 std::memory_order_relaxed);
-            } else {
-                entry.base.store(spent[i], std::memory_order_relaxed);
-            }
-        }
-        if (fresh) {
-            current_.store(fresh.get(), std::memory_order_release);
-            // Records that reached the old snapshot after the mark count in the new one.
-            for (std::size_t i = 0; i < fresh->count; ++i) {
-                if (previous[i] != nullptr) {
-                    fresh->entries[i].local.fetch_add(previous[i]->local.load(std::memory_order_relaxed) - marks[i],
-                                                      std::memory_order_relaxed);
-                }
-            }
-            kept_.push_back(std::move(fresh));
-        }
-    }
-
-    std::atomic<BudgetSnapshot*> current_{nullptr};
-    std::mutex mutex_;
-    std::vector<std::unique_ptr<BudgetSnapshot>> kept_;  // every snapshot ever published
-};
-
 }  // namespace
 
 struct UsageRecorder::Impl {
@@ -366,7 +140,7 @@ struct UsageRecorder::Impl {
     std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
     std::shared_ptr<const RateCard> rate_card;
     detail::ShardedCounter priced_with_fallback;
-    BudgetTable budgets;
+    detail::BudgetTable budgets;
     std::atomic<std::int64_t> next_budget_refresh{0};  // steady clock, ns (synchronous mode)
     std::condition_variable_any budget_wakeup;
     std::mutex budget_wakeup_mutex;
@@ -474,7 +248,7 @@ struct UsageRecorder::Impl {
         budgets.check(business, draft.model_provider, draft.model_name, at, 0);
         const Receipt recorded = submit(draft, record, at);
         if (recorded.outcome != RecordOutcome::duplicate) {
-            budgets.advance(business, draft.model_provider, draft.model_name, ceilNanos(receipt.cost.total));
+            budgets.advance(business, draft.model_provider, draft.model_name, detail::ceilNanos(receipt.cost.total));
         }
         if (fallback) priced_with_fallback.add(1);
         receipt.id = recorded.id;
@@ -638,7 +412,7 @@ Receipt UsageRecorder::record(const BusinessId& business, const EventType& type,
 void UsageRecorder::checkBudget(const BusinessId& business, const Decimal& estimate, std::string_view model) const {
     if (estimate.isNegative()) throw ValidationError("estimate", "must not be negative");
     impl_->maybeRefreshBudgets();
-    impl_->budgets.check(business, model, {}, impl_->now(), ceilNanos(estimate));
+    impl_->budgets.check(business, model, {}, impl_->now(), detail::ceilNanos(estimate));
 }
 
 std::vector<BudgetStatus> UsageRecorder::budgetStatus(const BusinessId& business) const {
@@ -652,7 +426,7 @@ std::vector<BudgetStatus> UsageRecorder::budgetStatus(const BusinessId& business
     const auto totals = store.modelTotals(business, period.days);
     std::vector<BudgetStatus> statuses;
     for (const Budget& budget : store.listBudgets(business)) {
-        statuses.push_back(budgetStatusOf(budget, spentOf(budget, totals), period.days,
+        statuses.push_back(budgetStatusOf(budget, detail::spentOf(budget, totals), period.days,
                                           localDay(now, account->time_zone), minor_units));
     }
     return statuses;

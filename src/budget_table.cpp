@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+#include "budget_table.h"
+
+#include <limits>
+#include <tuple>
+
+#include "decimal_access.h"
+
+namespace metered::detail {
+namespace {
+
+constexpr std::int64_t nano_limit = std::numeric_limits<std::int64_t>::max() / 4;  // saturate here
+
+}  // namespace
+
+std::int64_t ceilNanos(const Decimal& value) noexcept {
+    if (value.signum() <= 0) return 0;
+    int128 m = DecimalAccess::mantissa(value);
+    int scale = value.scale();
+    for (; scale < 9; ++scale) {
+        if (m > nano_limit) return nano_limit;
+        m *= 10;
+    }
+    if (scale > 9) {
+        // One division, in 64 bits when the mantissa fits (a cost below $9.2 at 18 digits).
+        std::int64_t divisor = 1;
+        for (int k = scale - 9; k > 0; --k) divisor *= 10;  // ≤ 10^15
+        if (m <= std::numeric_limits<std::int64_t>::max()) {
+            const auto small = static_cast<std::int64_t>(m);
+            m = small / divisor + (small % divisor != 0 ? 1 : 0);
+        } else {
+            m = m / divisor + (m % divisor != 0 ? 1 : 0);
+        }
+    }
+    return m > nano_limit ? nano_limit : static_cast<std::int64_t>(m);
+}
+
+Decimal fromNanos(std::int64_t nanos) { return Decimal::fromMantissa(nanos, 9).normalized(); }
+
+// What `budget` has spent according to the per-model totals of its business's cycle.
+Decimal spentOf(const Budget& budget, const std::vector<ModelUsageTotal>& totals) {
+    Decimal spent;
+    for (const ModelUsageTotal& total : totals) {
+        if (!budget.model || total.model == *budget.model) spent += total.cost;
+    }
+    return spent;
+}
+
+BudgetSnapshot::BudgetSnapshot(std::size_t n) : entries(std::make_unique<BudgetEntry[]>(n)), count(n) {
+    if (n == 0) return;
+    constexpr std::size_t per_line = 64 / sizeof(std::atomic<std::int64_t>);
+    const std::size_t stride = (n + per_line - 1) / per_line * per_line;
+    storage = std::make_unique<std::atomic<std::int64_t>[]>(budget_shards * stride + per_line - 1);
+    std::atomic<std::int64_t>* first = storage.get();
+    while (reinterpret_cast<std::uintptr_t>(first) % 64 != 0) ++first;
+    for (std::size_t i = 0; i < n; ++i) {
+        entries[i].cells = first + i;
+        entries[i].stride = stride;
+    }
+}
+
+void BudgetTable::refuse(const BudgetEntry& entry, std::int64_t spent) {
+    throw BudgetExceededError(entry.budget.id, entry.budget.amount, fromNanos(spent));
+}
+
+void BudgetTable::refresh(UsageStore& store, Timestamp now, const Flush& flush) {
+    std::lock_guard lock(mutex_);
+    refreshLocked(store, now, flush);
+}
+
+bool BudgetTable::tryRefresh(UsageStore& store, Timestamp now, const Flush& flush) {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    refreshLocked(store, now, flush);
+    return true;
+}
+
+void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& flush) {
+    std::vector<Budget> budgets = store.listAllBudgets();
+    std::sort(budgets.begin(), budgets.end(),
+              [](const Budget& a, const Budget& b) { return std::tie(a.business, a.id) < std::tie(b.business, b.id); });
+    // The current cycle of each business with budgets.
+    std::vector<std::pair<BusinessId, BillingPeriod>> cycles;
+    for (const Budget& budget : budgets) {
+        if (!cycles.empty() && cycles.back().first == budget.business) continue;
+        const auto account = store.findAccount(budget.business);
+        if (!account) continue;
+        cycles.emplace_back(budget.business, BillingPeriod::resolve(PeriodSpec::currentCycle(), *account, now));
+    }
+    const auto cycleOf = [&](const BusinessId& business) -> const BillingPeriod* {
+        for (const auto& [id, period] : cycles) {
+            if (id == business) return &period;
+        }
+        return nullptr;
+    };
+    std::erase_if(budgets, [&](const Budget& b) { return cycleOf(b.business) == nullptr; });
+
+    BudgetSnapshot* old = current_.load(std::memory_order_acquire);
+    const auto oldEntry = [&](const Budget& budget, date::local_days start) -> BudgetEntry* {
+        if (old == nullptr) return nullptr;
+        for (BudgetEntry& entry : old->of(budget.business)) {
+            if (entry.budget.id == budget.id && entry.cycle_start == start) return &entry;
+        }
+        return nullptr;
+    };
+    bool same = old != nullptr && old->count == budgets.size();
+    for (std::size_t i = 0; same && i < budgets.size(); ++i) {
+        same = old->entries[i].budget == budgets[i] &&
+               old->entries[i].cycle_start == cycleOf(budgets[i].business)->days.first;
+    }
+    BudgetSnapshot* target = old;
+    std::unique_ptr<BudgetSnapshot> fresh;
+    if (!same) {
+        fresh = std::make_unique<BudgetSnapshot>(budgets.size());
+        for (std::size_t i = 0; i < budgets.size(); ++i) {
+            BudgetEntry& entry = fresh->entries[i];
+            const BillingPeriod& period = *cycleOf(budgets[i].business);
+            entry.budget = budgets[i];
+            entry.amount = ceilNanos(budgets[i].amount);
+            entry.cycle_start = period.days.first;
+            entry.cycle_end = period.end;
+        }
+        target = fresh.get();
+    }
+    // What each budget's recorder-local counter held before the flush and the store read.
+    std::vector<BudgetEntry*> previous(target->count);
+    std::vector<std::int64_t> marks(target->count);
+    for (std::size_t i = 0; i < target->count; ++i) {
+        previous[i] = same ? &target->entries[i] : oldEntry(target->entries[i].budget, target->entries[i].cycle_start);
+        marks[i] = previous[i] != nullptr ? previous[i]->local() : 0;
+    }
+    const bool flushed = flush();
+    std::vector<std::int64_t> spent(target->count);
+    for (std::size_t i = 0; i < target->count;) {
+        const BusinessId& business = target->entries[i].budget.business;
+        const auto totals = store.modelTotals(business, cycleOf(business)->days);
+        for (; i < target->count && target->entries[i].budget.business == business; ++i) {
+            spent[i] = ceilNanos(spentOf(target->entries[i].budget, totals));
+        }
+    }
+    for (std::size_t i = 0; i < target->count; ++i) {
+        BudgetEntry& entry = target->entries[i];
+        if (same) {
+            // Records after the mark are counted by `local()` beyond it.
+            if (flushed) entry.base.store(spent[i] - marks[i], std::memory_order_relaxed);
+        } else if (previous[i] != nullptr) {
+            entry.base.store(flushed ? spent[i] : previous[i]->base.load(std::memory_order_relaxed) + marks[i],
+                             std::memory_order_relaxed);
+        } else {
+            entry.base.store(spent[i], std::memory_order_relaxed);
+        }
+    }
+    if (fresh) {
+        current_.store(fresh.get(), std::memory_order_release);
+        // Records that reached the old snapshot after the mark count in the new one.
+        for (std::size_t i = 0; i < fresh->count; ++i) {
+            if (previous[i] != nullptr) {
+                fresh->entries[i].add(previous[i]->local() - marks[i]);
+            }
+        }
+        kept_.push_back(std::move(fresh));
+    }
+}
+
+}  // namespace metered::detail
