@@ -38,14 +38,6 @@ std::int64_t ceilNanos(const Decimal& value) noexcept {
 Decimal fromNanos(std::int64_t nanos) { return Decimal::fromMantissa(nanos, 9).normalized(); }
 
 // What `budget` has spent according to the per-model totals of its business's cycle.
-Decimal spentOf(const Budget& budget, const std::vector<ModelUsageTotal>& totals) {
-    Decimal spent;
-    for (const ModelUsageTotal& total : totals) {
-        if (!budget.model || total.model == *budget.model) spent += total.cost;
-    }
-    return spent;
-}
-
 BudgetSnapshot::BudgetSnapshot(std::size_t n) : entries(std::make_unique<BudgetEntry[]>(n)), count(n) {
     if (n == 0) return;
     constexpr std::size_t per_line = 64 / sizeof(std::atomic<std::int64_t>);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crossing_claims.h"
 #include "metered/budget.h"
 #include "metered/decimal.h"
 #include "metered/errors.h"
@@ -25,9 +26,6 @@ namespace metered::detail {
 // a cost with more is rounded UP, so a running total is never below the exact spend.
 std::int64_t ceilNanos(const Decimal& value) noexcept;
 Decimal fromNanos(std::int64_t nanos);
-
-// What `budget` has spent according to the per-model totals of its business's cycle.
-Decimal spentOf(const Budget& budget, const std::vector<ModelUsageTotal>& totals);
 
 // This recorder's running totals are counted per thread: `budget_shards` cells per budget,
 // a thread adding only to its own (threads beyond that many share one), so that record

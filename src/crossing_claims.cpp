@@ -15,14 +15,6 @@ std::string crossingKey(const BusinessId& business, std::string_view budget_id, 
     return key;
 }
 
-Decimal spentOf(const Budget& budget, std::span<const ModelCost> costs) {
-    Decimal spent;
-    for (const ModelCost& cost : costs) {
-        if (!budget.model || cost.model == *budget.model) spent += cost.cost;
-    }
-    return spent;
-}
-
 std::vector<BudgetCrossing> crossingsOf(const Budget& budget, const DayRange& cycle, const Decimal& spent,
                                         Timestamp now) {
     std::vector<BudgetCrossing> crossings;

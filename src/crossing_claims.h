@@ -27,9 +27,17 @@ struct ModelCost {
 std::string crossingKey(const BusinessId& business, std::string_view budget_id, date::local_days cycle_start,
                         int threshold_percent);
 
-/// What `budget` has spent given its cycle's per-model costs: all of them, or only its
-/// model's for a model budget.
-Decimal spentOf(const Budget& budget, std::span<const ModelCost> costs);
+/// What `budget` has spent given its cycle's per-model costs (ModelCost or
+/// ModelUsageTotal: a `model` and a `cost`): all of them, or only its model's for a model
+/// budget.
+template <class Costs>
+Decimal spentOf(const Budget& budget, const Costs& costs) {
+    Decimal spent;
+    for (const auto& cost : costs) {
+        if (!budget.model || cost.model == *budget.model) spent += cost.cost;
+    }
+    return spent;
+}
 
 /// The crossings `budget` has reached with `spent` in `cycle`: one per threshold with
 /// spent × 100 ≥ amount × threshold, in threshold order, stamped `now`.
