@@ -33,9 +33,15 @@ public:
     bool deleteBudget(const BusinessId& business, const std::string& id) override;
     std::vector<Budget> listBudgets(const BusinessId& business) override;
     std::vector<Budget> listAllBudgets() override;
+    void saveDimensions(std::span<const Dimension> dimensions) override;
+    std::vector<Dimension> listDimensions() override;
 
     /// Every stored event of `business`, in the order stored (for tests and inspection).
     std::vector<UsageEvent> events(const BusinessId& business) const;
+
+protected:
+    std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                      std::string_view dimension) override;
 
 private:
     struct State;

@@ -8,6 +8,8 @@
 #include "metered/billing_period.h"
 #include "metered/budget.h"
 #include "metered/decimal.h"
+#include "metered/dimension.h"
+#include "metered/dimension_usage.h"
 #include "metered/errors.h"
 #include "metered/event_type.h"
 #include "metered/ids.h"

@@ -52,9 +52,15 @@ public:
     bool deleteBudget(const BusinessId& business, const std::string& id) override;
     std::vector<Budget> listBudgets(const BusinessId& business) override;
     std::vector<Budget> listAllBudgets() override;
+    void saveDimensions(std::span<const Dimension> dimensions) override;
+    std::vector<Dimension> listDimensions() override;
 
     /// The schema version migrate() brought the file to (0 before).
     int schemaVersion();
+
+protected:
+    std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                      std::string_view dimension) override;
 
 private:
     struct Impl;
