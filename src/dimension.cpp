@@ -24,8 +24,7 @@ void Dimension::validate() const {
         throw ValidationError(at + ".max_length", fmt::format("must be an integer between 1 and {}", max_value_bytes));
     }
     if (max_values < 1 || max_values > max_values_limit) {
-        throw ValidationError(at + ".max_values",
-                              fmt::format("must be an integer between 1 and {}", max_values_limit));
+        throw ValidationError(at + ".max_values", fmt::format("must be an integer between 1 and {}", max_values_limit));
     }
 }
 

@@ -19,9 +19,7 @@ using std::chrono::hours;
 
 namespace {
 
-PriceBook bookWithDimensions() {
-    return PriceBook({Plan::basic()}, "basic", {{"end_user", 8, 2}, {"feature"}});
-}
+PriceBook bookWithDimensions() { return PriceBook({Plan::basic()}, "basic", {{"end_user", 8, 2}, {"feature"}}); }
 
 struct Setup {
     std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
@@ -153,11 +151,11 @@ TEST_CASE("grouped reads: usage and list cost per value, trends per value, top v
     const auto& business = setup.business.id;
     auto user = [](std::string_view name) { return std::vector<DimensionValue>{{"feature", name}}; };
     const auto a = user("alpha"), b = user("beta"), c = user("gamma");
-    setup.recorder.recordApiCall(business, {}, {.dimensions = a});                       // 0.01
-    setup.recorder.recordVoiceMinutes(business, num("3"), {}, {.dimensions = b});       // 0.06
-    setup.recorder.recordApiCall(business, {}, {.dimensions = b});                       // 0.01
-    setup.recorder.recordStorage(business, num("30"), {}, {.dimensions = c});           // 0.03
-    setup.recorder.recordApiCall(business, {}, {.dimensions = c});                       // 0.01
+    setup.recorder.recordApiCall(business, {}, {.dimensions = a});                 // 0.01
+    setup.recorder.recordVoiceMinutes(business, num("3"), {}, {.dimensions = b});  // 0.06
+    setup.recorder.recordApiCall(business, {}, {.dimensions = b});                 // 0.01
+    setup.recorder.recordStorage(business, num("30"), {}, {.dimensions = c});      // 0.03
+    setup.recorder.recordApiCall(business, {}, {.dimensions = c});                 // 0.01
     const auto d = user("delta");
     setup.recorder.recordApiCall(business, {}, {.occurred_at = at(2024_y / 12 / 3, hours(1)), .dimensions = d});
     setup.recorder.recordApiCall(business);  // no dimension: in no group

@@ -601,6 +601,7 @@ std::vector<Dimension> PostgresStore::listDimensions() {
     return impl_->pool.run([&](PgConnection& connection) {
         const PgResult r = connection.exec("list dimensions", detail::pg::list_dimensions);
         std::vector<Dimension> result;
+        result.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) {
             result.push_back({std::string(r.text(row, 0)), static_cast<int>(integer(r.text(row, 1))),
                               static_cast<int>(integer(r.text(row, 2)))});
