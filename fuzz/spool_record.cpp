@@ -7,7 +7,8 @@
 //         and the file cut at a length, both taken from the input's last 4 bytes.
 // Invariants: scanning never reads outside the segment and hands out only records that
 // passed their checks; decoding a record either throws a metered::Error with a valid
-// UTF-8 message or gives an event that encodes back to exactly the same bytes.
+// UTF-8 message or gives an event that encodes back to exactly the same bytes (model,
+// parts and dimensions included).
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -59,15 +60,19 @@ void checkRecord(std::span<const std::byte> payload) {
             draft.model_name = model.substr(model.find('/') + 1);
         }
         draft.parts = event.parts;
-        // A version-1 record (no model, no parts) encodes as version 2: the same bytes after
-        // the version, and three more (a zero model length and part count).
-        const bool version1 = payload[0] == std::byte{1};
-        const std::size_t size = payload.size() + (version1 ? 3 : 0);
+        std::vector<DimensionValue> dimensions;
+        for (const EventDimension& d : event.dimensions) dimensions.push_back({d.name, d.value});
+        draft.dimensions = dimensions;
+        // Older records encode as version 3: the same bytes after the version, and what the
+        // newer versions add, empty: a version-1 record (no model, no parts) gains a zero
+        // model length, part count and dimension count; a version-2 record a dimension count.
+        const auto version = static_cast<std::uint8_t>(payload[0]);
+        const std::size_t size = payload.size() + (version == 1 ? 4 : version == 2 ? 1 : 0);
         fuzz::require(detail::encodedEventSize(draft) == size, "a decoded event encodes to another size");
         std::vector<std::byte> again(size);
         detail::encodeEvent(draft, again.data());
         fuzz::require(
-            again[0] == std::byte{2} && std::memcmp(again.data() + 1, payload.data() + 1, payload.size() - 1) == 0,
+            again[0] == std::byte{3} && std::memcmp(again.data() + 1, payload.data() + 1, payload.size() - 1) == 0,
             "a decoded event encodes to other bytes");
     } catch (const Error& e) {
         fuzz::requireValidMessage(e.what());

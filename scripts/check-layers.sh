@@ -19,7 +19,7 @@ assign 0 export version errors decimal time ids event_type metadata utf8 quote c
 # 1: what is recorded, what it is priced by, and the limits that bound it.
 assign 1 usage_event usage_total usage_part model_usage plan account billing_period budget budget_crossing \
   crossing_claims audio recorder_stats \
-  async_options \
+  async_options dimension dimension_usage \
   precision llm_usage \
   event_draft event_codec dead_letter event_log
 # 2: pricing.

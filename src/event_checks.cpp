@@ -63,6 +63,27 @@ std::optional<std::string> partsProblem(const UsageEvent& event) {
     return std::nullopt;
 }
 
+std::optional<std::string> dimensionsProblem(const std::vector<EventDimension>& dimensions) {
+    if (dimensions.size() > max_event_dimensions) {
+        return "dimensions: more than " + std::to_string(max_event_dimensions);
+    }
+    for (std::size_t i = 0; i < dimensions.size(); ++i) {
+        const EventDimension& d = dimensions[i];
+        if (!isDimensionName(d.name) || d.name == model_dimension) {
+            return "dimensions: " + detail::quoted(d.name) + " is not a dimension name";
+        }
+        const std::string at = "dimensions." + d.name + ": ";
+        if (i > 0 && d.name <= dimensions[i - 1].name) return at + "out of order or repeated";
+        if (d.value.empty()) return at + "empty value";
+        if (d.value.size() > static_cast<std::size_t>(Dimension::max_value_bytes)) {
+            return at + "value longer than " + std::to_string(Dimension::max_value_bytes) + " bytes";
+        }
+        if (!isStorableText(d.value)) return at + "value is not valid UTF-8 without U+0000";
+        if (d.value == dimension_overflow_value) return at + "the overflow value is reserved";
+    }
+    return std::nullopt;
+}
+
 // The rate-card rules of eventProblem (or that a non-rate-card event has no model and parts).
 std::optional<std::string> rateCardProblem(const UsageEvent& event) {
     if (!event.type.isRateCard()) {
@@ -125,6 +146,42 @@ void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes) {
     }
 }
 
+std::span<const DimensionValue> checkDimensions(std::span<const DimensionValue> given, const PriceBook& book,
+                                                std::array<DimensionValue, max_event_dimensions>& sorted) {
+    if (given.empty()) return {};
+    if (given.size() > max_event_dimensions) {
+        throw ValidationError("dimensions", "more than " + std::to_string(max_event_dimensions) + " values");
+    }
+    std::size_t count = 0;
+    for (const DimensionValue& d : given) {
+        const auto field = [&] { return std::string("dimensions.").append(d.name); };
+        const Dimension* declared = book.findDimension(d.name);
+        if (declared == nullptr) {
+            throw ValidationError("dimensions." + clipped(d.name), d.name == model_dimension
+                                                                       ? "'model' is set by the rate card, not passed"
+                                                                       : "not declared in the price book");
+        }
+        if (d.value.empty()) throw ValidationError(field(), "must not be empty");
+        if (d.value.size() > static_cast<std::size_t>(declared->max_length)) {
+            throw ValidationError(field(), std::to_string(d.value.size()) + " bytes exceed the limit of " +
+                                               std::to_string(declared->max_length));
+        }
+        if (!isStorableText(d.value)) {
+            throw ValidationError(field(), "value is not valid UTF-8 without U+0000");
+        }
+        if (d.value == dimension_overflow_value) {
+            throw ValidationError(field(),
+                                  detail::quoted(dimension_overflow_value) + " is reserved for values past max_values");
+        }
+        // Insertion sort by name (at most 8): no allocation.
+        std::size_t at = count++;
+        for (; at > 0 && sorted[at - 1].name > d.name; --at) sorted[at] = sorted[at - 1];
+        if (at > 0 && sorted[at - 1].name == d.name) throw ValidationError(field(), "given twice");
+        sorted[at] = d;
+    }
+    return {sorted.data(), count};
+}
+
 std::optional<std::string> eventProblem(const UsageEvent& event) {
     if (event.id.uuid().isNil()) return "nil event id";
     if (event.business.uuid().isNil()) return "nil business id";
@@ -144,6 +201,7 @@ std::optional<std::string> eventProblem(const UsageEvent& event) {
         return "occurred_at outside 2000-01-01 to 2199-12-31 (UTC)";
     }
     if (event.metadata.byteSize() > max_stored_metadata_bytes) return "metadata too large";
+    if (auto problem = dimensionsProblem(event.dimensions)) return problem;
     return rateCardProblem(event);
 }
 
@@ -176,7 +234,7 @@ std::optional<std::string> modelRollupProblem(const ModelUsageTotal& total, cons
                                               const PricedPart& part) {
     // eventProblem bounds each part, and this function the rollups: the sums are exact.
     const auto what = [&] {
-        return "the day's " + event.type.toString() + " " + quoted(event.model) + " " +
+        return "the day's " + event.type.toString() + " " + detail::quoted(event.model) + " " +
                std::string(toString(part.part));
     };
     if (total.quantity + part.quantity > max_day_quantity) return what() + " quantity would exceed 1000000000000000";

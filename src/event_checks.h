@@ -4,12 +4,14 @@
 // exactly the same events (private). The bounds themselves are in precision.h.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "event_draft.h"
+#include "metered/price_book.h"
 #include "metered/usage_event.h"
 #include "metered/usage_store.h"
 #include "metered/model_usage.h"
@@ -24,11 +26,21 @@ namespace metered::detail {
 /// eventProblem, checked on the host's thread without allocating.
 void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes);
 
+/// The dimension values of a record call, checked against the price book and sorted by
+/// name into `sorted` (no allocation unless it throws). ValidationError: more than
+/// max_event_dimensions ("dimensions"); a name not declared, `model`, or given twice, an
+/// empty or too long value, a value that is not UTF-8 without U+0000 or is the overflow
+/// value ("dimensions.<name>", the name sanitised). Returns the sorted values.
+std::span<const DimensionValue> checkDimensions(std::span<const DimensionValue> given, const PriceBook& book,
+                                                std::array<DimensionValue, max_event_dimensions>& sorted);
+
 /// Why a store must refuse `event` on its own (before looking at what it has), or
 /// nothing: nil ids, a negative or too large quantity, too many fractional digits, a
 /// negative price, a list cost that is not quantity × price, occurred_at out of bounds,
 /// oversized metadata; for a rate-card event (EventType::isRateCard()) a quantity other
-/// than 1, a malformed model ("model: …") or parts ("parts[2].cost: …"; see
+/// than 1, malformed dimensions ("dimensions: …": more than max_event_dimensions, a bad
+/// name or `model`, out of order or repeated, an empty, too long (256 bytes) or non-UTF-8
+/// value, the overflow value), a malformed model ("model: …") or parts ("parts[2].cost: …"; see
 /// rateCardProblem); for any other event a model or parts. Every store asks this first, then whether the business is
 /// known, then whether the id is already stored (duplicate, or conflict), then rollupProblem.
 std::optional<std::string> eventProblem(const UsageEvent& event);

@@ -30,6 +30,10 @@ UsageEvent toEvent(const EventDraft& draft) {
         event.model.append(draft.model_provider).append(1, '/').append(draft.model_name);
     }
     event.parts.assign(draft.parts.begin(), draft.parts.end());
+    event.dimensions.reserve(draft.dimensions.size());
+    for (const DimensionValue& d : draft.dimensions) {
+        event.dimensions.push_back({std::string(d.name), std::string(d.value)});
+    }
     if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
         event.metadata = MetadataEncoding::fromBytes(draft.encoded_metadata);
     } else {

@@ -35,6 +35,15 @@ struct EventDraft {
     std::string_view model_provider;
     std::string_view model_name;
     std::span<const PricedPart> parts;
+    /// Dimension values, checked and sorted by name (checkDimensions).
+    std::span<const DimensionValue> dimensions;
+
+    /// Bytes of the dimension values as the event log encodes them.
+    std::size_t dimensionBytes() const noexcept {
+        std::size_t size = 0;
+        for (const DimensionValue& d : dimensions) size += 3 + d.name.size() + d.value.size();
+        return size;
+    }
 
     /// Bytes of the stored model name ("provider/model"), 0 for other events.
     std::size_t modelBytes() const noexcept {

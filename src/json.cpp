@@ -121,7 +121,40 @@ Json budgetStatusJson(const BudgetStatus& status) {
             {"exceeded", status.exceeded}};
 }
 
+Json groupsJson(std::span<const GroupedUsage> groups) {
+    Json list = Json::array();
+    for (const GroupedUsage& group : groups) {
+        Json usage = Json::array();
+        for (const UsageTotal& total : group.usage) {
+            usage.push_back({{"type", total.type.toString()},
+                             {"quantity", quantity(total.quantity)},
+                             {"events", total.events},
+                             {"listCost", quantity(total.list_cost)}});
+        }
+        list.push_back({{"value", group.value}, {"listCost", quantity(group.list_cost)}, {"usage", std::move(usage)}});
+    }
+    return list;
+}
+
 }  // namespace
+
+std::string to_json(const GroupedBillingUsage& usage, int indent) {
+    const Json json = {
+        {"dimension", usage.dimension}, {"period", periodJson(usage.period)}, {"groups", groupsJson(usage.groups)}};
+    return detail::dumpExact(json, indent);
+}
+
+std::string to_json(std::span<const GroupedTrendPoint> trends, int indent) {
+    Json points = Json::array();
+    for (const GroupedTrendPoint& point : trends) {
+        points.push_back({{"date", day(date::local_days(point.date))}, {"groups", groupsJson(point.groups)}});
+    }
+    return detail::dumpExact(points, indent);
+}
+
+std::string to_json(std::span<const GroupedUsage> groups, int indent) {
+    return detail::dumpExact(groupsJson(groups), indent);
+}
 
 std::string to_json(const BillingAnalytics& analytics, int indent) {
     const Json data = {{"billingUsage", billingUsageJson(analytics.billing_usage)},

@@ -20,8 +20,18 @@ struct MemoryStore::State {
         std::map<date::local_days, std::map<EventType, UsageTotal>> days;
         std::map<date::local_days, std::map<detail::ModelKey, ModelUsageTotal>> model_days;
         std::vector<UsageEvent> events;
+        // (dimension, value, type) per day; the values admitted per (cycle start, dimension).
+        std::map<date::local_days, std::map<std::tuple<std::string, std::string, EventType>, UsageTotal>>
+            dimension_days;
+        std::map<std::pair<date::local_days, std::string>, std::set<std::string>> admitted;
     };
     std::unordered_map<BusinessId, Business> businesses;
+    std::map<std::string, Dimension> dimensions;
+
+    int maxValues(const std::string& dimension) const {
+        auto it = dimensions.find(dimension);
+        return it == dimensions.end() ? Dimension{}.max_values : it->second.max_values;
+    }
     std::map<std::string, Plan> plans;
     std::map<std::pair<BusinessId, std::string>, Budget> budgets;
     struct Claimed {
@@ -91,6 +101,10 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
     using ModelSlot = std::pair<BusinessId, date::local_days>;
     std::map<std::pair<ModelSlot, detail::ModelKey>, ModelUsageTotal> model_rollups;  // after the batch
     std::set<detail::TouchedDay> touched;  // by newly stored rate-card events
+    // Dimension rollups after the batch, and the values this batch admits.
+    using DimensionSlot = std::tuple<BusinessId, date::local_days, std::string, std::string, EventType>;
+    std::map<DimensionSlot, UsageTotal> dimension_rollups;
+    std::map<std::tuple<BusinessId, date::local_days, std::string>, std::set<std::string>> admitted;
     for (std::size_t i = 0; i < events.size(); ++i) {
         const UsageEvent& event = events[i];
         if (auto problem = detail::eventProblem(event)) {
@@ -160,6 +174,35 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         total.quantity += event.quantity;
         total.list_cost += event.list_cost;
         ++total.events;
+        for (const EventDimension& d : event.dimensions) {
+            const auto cycle = detail::admissionCycle(day, business->account.anchor_day);
+            const std::set<std::string>* stored_values = nullptr;
+            if (auto it = business->admitted.find({cycle, d.name}); it != business->admitted.end())
+                stored_values = &it->second;
+            std::set<std::string>& added = admitted[{event.business, cycle, d.name}];
+            const bool known = added.count(d.value) > 0 || (stored_values != nullptr && stored_values->count(d.value));
+            std::string value = d.value;
+            if (!known) {
+                const std::size_t count = added.size() + (stored_values != nullptr ? stored_values->size() : 0);
+                if (count < static_cast<std::size_t>(state_->maxValues(d.name))) {
+                    added.insert(d.value);
+                } else {
+                    value = std::string(dimension_overflow_value);
+                }
+            }
+            auto [dimension_slot, new_slot] = dimension_rollups.try_emplace(
+                {event.business, day, d.name, value, event.type}, UsageTotal{event.type, {}, 0, {}});
+            if (new_slot) {
+                if (auto on_day = business->dimension_days.find(day); on_day != business->dimension_days.end()) {
+                    if (auto it = on_day->second.find({d.name, value, event.type}); it != on_day->second.end()) {
+                        dimension_slot->second = it->second;
+                    }
+                }
+            }
+            dimension_slot->second.quantity += event.quantity;
+            dimension_slot->second.list_cost += event.list_cost;
+            ++dimension_slot->second.events;
+        }
         accepted_ids.emplace(std::make_pair(event.business, event.id), i);
         accepted.emplace_back(i, day);
         if (event.type.isRateCard()) touched.emplace(event.business, day);
@@ -172,6 +215,14 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         if (total.events > 0) {
             state_->find(key.first.first)->model_days[key.first.second][key.second] = std::move(total);
         }
+    }
+    for (auto& [key, total] : dimension_rollups) {
+        const auto& [business, day, dimension, value, type] = key;
+        state_->find(business)->dimension_days[day][{dimension, value, type}] = std::move(total);
+    }
+    for (auto& [key, values] : admitted) {
+        const auto& [business, cycle, dimension] = key;
+        if (!values.empty()) state_->find(business)->admitted[{cycle, dimension}].merge(values);
     }
     for (const auto& [i, day] : accepted) {
         State::Business& business = *state_->find(events[i].business);
@@ -208,6 +259,34 @@ std::vector<DailyModelUsage> MemoryStore::modelDaily(const BusinessId& business,
     for (auto it = found->model_days.lower_bound(days.first); it != found->model_days.end() && it->first < days.end;
          ++it) {
         for (const auto& [key, total] : it->second) result.push_back({it->first, detail::normalized(total)});
+    }
+    return result;
+}
+
+void MemoryStore::saveDimensions(std::span<const Dimension> dimensions) {
+    for (const Dimension& d : dimensions) d.validate();
+    std::lock_guard lock(mutex_);
+    for (const Dimension& d : dimensions) state_->dimensions.insert_or_assign(d.name, d);
+}
+
+std::vector<Dimension> MemoryStore::listDimensions() {
+    std::lock_guard lock(mutex_);
+    std::vector<Dimension> result;
+    for (const auto& [name, d] : state_->dimensions) result.push_back(d);
+    return result;
+}
+
+std::vector<DailyDimensionUsage> MemoryStore::dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                               std::string_view dimension) {
+    std::lock_guard lock(mutex_);
+    std::vector<DailyDimensionUsage> result;
+    State::Business* found = state_->find(business);
+    if (found == nullptr) return result;
+    for (auto it = found->dimension_days.lower_bound(days.first);
+         it != found->dimension_days.end() && it->first < days.end; ++it) {
+        for (const auto& [key, total] : it->second) {
+            if (std::get<0>(key) == dimension) result.push_back({it->first, {std::get<1>(key), total}});
+        }
     }
     return result;
 }

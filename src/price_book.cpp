@@ -147,11 +147,39 @@ Json writeMeter(const Meter& meter) {
     return json;
 }
 
+std::vector<Dimension> readDimensions(const Json& json) {
+    requireObject(json, "dimensions");
+    std::vector<Dimension> dimensions;
+    for (const auto& [name, fields] : json.items()) {
+        const std::string at = "dimensions." + detail::clipped(name);
+        requireObject(fields, at);
+        onlyKeys(fields, {"max_length", "max_values"}, at);
+        Dimension dimension{name};
+        if (fields.contains("max_length")) {
+            dimension.max_length = readInteger(fields["max_length"], at + ".max_length", 1, Dimension::max_value_bytes);
+        }
+        if (fields.contains("max_values")) {
+            dimension.max_values =
+                readInteger(fields["max_values"], at + ".max_values", 1, Dimension::max_values_limit);
+        }
+        dimension.validate();
+        dimensions.push_back(std::move(dimension));
+    }
+    return dimensions;
+}
+
 }  // namespace
 
 PriceBook::PriceBook() : PriceBook({Plan::basic()}, "basic") {}
 
-PriceBook::PriceBook(std::vector<Plan> plans, std::string_view default_plan) : plans_(std::move(plans)) {
+PriceBook::PriceBook(std::vector<Plan> plans, std::string_view default_plan, std::vector<Dimension> dimensions)
+    : plans_(std::move(plans)), dimensions_(std::move(dimensions)) {
+    std::set<std::string> names;
+    for (const Dimension& dimension : dimensions_) {
+        dimension.validate();
+        if (!names.insert(dimension.name).second)
+            throw ValidationError("dimensions." + dimension.name, "declared twice");
+    }
     if (plans_.empty()) throw ValidationError("plans", "a price book needs at least one plan");
     std::set<std::string> ids;
     for (const Plan& plan : plans_) {
@@ -185,7 +213,7 @@ PriceBook PriceBook::fromJson(std::string_view json_text) {
     }
     const Json json = detail::parseExactJson(json_text, "price book", max_json_depth);
     requireObject(json, "price book");
-    onlyKeys(json, {"default_plan", "plans"}, "price book");
+    onlyKeys(json, {"default_plan", "plans", "dimensions"}, "price book");
     if (!json.contains("plans") || !json["plans"].is_array()) throw ValidationError("plans", "missing array of plans");
     std::vector<Plan> plans;
     for (std::size_t i = 0; i < json["plans"].size(); ++i) {
@@ -193,7 +221,9 @@ PriceBook PriceBook::fromJson(std::string_view json_text) {
     }
     std::string default_plan = plans.empty() ? "" : plans.front().id;
     if (json.contains("default_plan")) default_plan = readString(json["default_plan"], "default_plan");
-    return PriceBook(std::move(plans), default_plan);
+    std::vector<Dimension> dimensions;
+    if (json.contains("dimensions")) dimensions = readDimensions(json["dimensions"]);
+    return PriceBook(std::move(plans), default_plan, std::move(dimensions));
 }
 
 PriceBook PriceBook::load(const std::filesystem::path& path) {
@@ -231,12 +261,27 @@ std::string PriceBook::toJson() const {
                          {"meters", std::move(meters)}});
         plans.back()["ai"] = plan.ai ? detail::writeAiBilling(*plan.ai) : nullptr;
     }
-    return detail::dumpExact(Json{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}}, 2);
+    Json book{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}};
+    if (!dimensions_.empty()) {
+        Json dimensions = Json::object();
+        for (const Dimension& d : dimensions_) {
+            dimensions[d.name] = {{"max_length", d.max_length}, {"max_values", d.max_values}};
+        }
+        book["dimensions"] = std::move(dimensions);
+    }
+    return detail::dumpExact(book, 2);
 }
 
 const Plan* PriceBook::findPlan(std::string_view id) const noexcept {
     for (const Plan& plan : plans_) {
         if (plan.id == id) return &plan;
+    }
+    return nullptr;
+}
+
+const Dimension* PriceBook::findDimension(std::string_view name) const noexcept {
+    for (const Dimension& dimension : dimensions_) {
+        if (dimension.name == name) return &dimension;
     }
     return nullptr;
 }

@@ -4,12 +4,64 @@
 #include <algorithm>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "iso_date.h"
 #include "metered/errors.h"
 #include "text_format.h"
 #include "untrusted_text.h"
 
 namespace metered::detail {
+
+std::string dimensionsText(const std::vector<EventDimension>& dimensions) {
+    if (dimensions.empty()) return {};
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    for (const EventDimension& d : dimensions) object[d.name] = d.value;
+    return object.dump();
+}
+
+std::vector<EventDimension> dimensionsFromText(std::string_view text, std::string_view store) {
+    std::vector<EventDimension> dimensions;
+    if (text.empty()) return dimensions;
+    const auto json = nlohmann::json::parse(text, nullptr, false);
+    if (!json.is_object()) throw StoreError(std::string(store) + ": unexpected dimensions " + quoted(text), false);
+    for (const auto& [name, value] : json.items()) {
+        if (!value.is_string()) throw StoreError(std::string(store) + ": unexpected dimensions " + quoted(text), false);
+        dimensions.push_back({name, value.get<std::string>()});
+    }
+    std::sort(dimensions.begin(), dimensions.end());
+    return dimensions;
+}
+
+date::local_days admissionCycle(date::local_days day, int anchor_day) {
+    return BillingPeriod::cycleContaining(day, anchor_day).first;
+}
+
+DailyDimensionUsage normalized(DailyDimensionUsage row) {
+    row.total.total = normalized(std::move(row.total.total));
+    return row;
+}
+
+void sortDimensionDaily(std::vector<DailyDimensionUsage>& rows) {
+    std::sort(rows.begin(), rows.end(), [](const DailyDimensionUsage& a, const DailyDimensionUsage& b) {
+        return std::tie(a.day, a.total.value, a.total.total.type) < std::tie(b.day, b.total.value, b.total.total.type);
+    });
+}
+
+std::vector<DimensionUsageTotal> sumByDimension(const std::vector<DailyDimensionUsage>& days) {
+    std::map<std::pair<std::string, EventType>, UsageTotal> sums;
+    for (const auto& row : days) {
+        const UsageTotal& t = row.total.total;
+        auto [slot, fresh] = sums.try_emplace({row.total.value, t.type}, UsageTotal{t.type, {}, 0, {}});
+        slot->second.quantity += t.quantity;
+        slot->second.events += t.events;
+        slot->second.list_cost += t.list_cost;
+    }
+    std::vector<DimensionUsageTotal> result;
+    result.reserve(sums.size());
+    for (auto& [key, total] : sums) result.push_back({key.first, normalized(std::move(total))});
+    return result;
+}
 
 Decimal toCents(const Decimal& amount) { return amount * Decimal(100); }
 

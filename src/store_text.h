@@ -50,6 +50,26 @@ std::string partsText(std::span<const PricedPart> parts);
 /// store wrote.
 std::vector<PricedPart> partsFromText(std::string_view text, std::string_view store);
 
+/// An event's dimensions as the dimensions columns hold them: a compact JSON object in
+/// name order, `{"end_user":"u-42","feature":"search"}`; "" for none.
+std::string dimensionsText(const std::vector<EventDimension>& dimensions);
+/// A dimensions column back to dimensions, sorted by name (whatever order a database keeps
+/// an object's keys in); throws StoreError (permanent, naming `store`) for text no store wrote.
+std::vector<EventDimension> dimensionsFromText(std::string_view text, std::string_view store);
+
+/// The first day of the billing cycle a dimension value is admitted in: the cycle of an
+/// account with `anchor_day` that contains `day`.
+date::local_days admissionCycle(date::local_days day, int anchor_day);
+
+/// A dimension rollup as every store returns it: quantity and list cost without trailing
+/// fractional zeros.
+DailyDimensionUsage normalized(DailyDimensionUsage row);
+/// Sorts dimension rollup rows by day, then value (bytewise) and type, whatever order a
+/// database returned them in.
+void sortDimensionDaily(std::vector<DailyDimensionUsage>& rows);
+/// Per-(value, type) sums of daily rows, in that order: what `dimensionTotals` answers.
+std::vector<DimensionUsageTotal> sumByDimension(const std::vector<DailyDimensionUsage>& days);
+
 /// What a model rollup row is keyed by within a business and day.
 using ModelKey = std::tuple<EventType, std::string, UsagePart>;
 inline ModelKey modelKey(const ModelUsageTotal& total) { return {total.type, total.model, total.part}; }

@@ -163,12 +163,15 @@ struct UsageRecorder::Impl {
             if (async.segment_bytes < (64u << 10))
                 throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
             pipeline = std::make_unique<detail::AsyncPipeline>(store, async, spooled(options, *store));
-            if (options.max_metadata_bytes + 1536 > pipeline->maxEventBytes()) {
+            // 1536: the fixed fields, a model and parts; then the most dimensions an event carries.
+            constexpr std::size_t dimension_bytes = max_event_dimensions * (3 + 32 + Dimension::max_value_bytes);
+            if (options.max_metadata_bytes + 1536 + dimension_bytes > pipeline->maxEventBytes()) {
                 throw ValidationError("max_metadata_bytes",
                                       "larger than a log segment holds (raise async.segment_bytes)");
             }
         }
         if (options.budget_refresh.count() < 0) throw ValidationError("budget_refresh", "must not be negative");
+        saveDimensions();
         try {
             // Nothing recorded by this recorder yet: nothing of its own to flush first.
             budgets.refresh(*store, now(), [] { return true; });
@@ -191,6 +194,19 @@ struct UsageRecorder::Impl {
                     crossings.deliver();
                 }
             });
+        }
+    }
+
+    // The book's dimension declarations, into the store that bounds their values. A store
+    // that cannot be reached now (asynchronous mode: the spool holds the events) keeps the
+    // declarations it has; one it never had counts up to the default 1000 values.
+    void saveDimensions() {
+        const auto& dimensions = reports.priceBook().dimensions();
+        if (dimensions.empty()) return;
+        try {
+            store->saveDimensions(dimensions);
+        } catch (const StoreError& e) {
+            if (!pipeline || !e.transient()) throw;
         }
     }
 
@@ -259,6 +275,8 @@ struct UsageRecorder::Impl {
     // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
     // read (`now`) serves both the event's time and its time-ordered id.
     Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
+        std::array<DimensionValue, max_event_dimensions> sorted;
+        draft.dimensions = detail::checkDimensions(record.dimensions, reports.priceBook(), sorted);
         detail::checkDraft(draft, options.max_metadata_bytes);
         draft.id = record.idempotency_key.empty() ? EventId::generate(now)
                                                   : EventId::fromKey(draft.business, record.idempotency_key);
@@ -465,6 +483,21 @@ BillingUsage UsageRecorder::getBillingUsage(const BusinessId& business, const Pe
 
 std::vector<TrendPoint> UsageRecorder::getUsageTrends(const BusinessId& business, int days) const {
     return impl_->reports.getUsageTrends(business, days);
+}
+
+GroupedBillingUsage UsageRecorder::getBillingUsage(const BusinessId& business, const PeriodSpec& period,
+                                                   const GroupBy& group) const {
+    return impl_->reports.getBillingUsage(business, period, group);
+}
+
+std::vector<GroupedTrendPoint> UsageRecorder::getUsageTrends(const BusinessId& business, int days,
+                                                             const GroupBy& group) const {
+    return impl_->reports.getUsageTrends(business, days, group);
+}
+
+std::vector<GroupedUsage> UsageRecorder::topValues(const BusinessId& business, const PeriodSpec& period,
+                                                   std::string_view dimension, std::size_t n) const {
+    return impl_->reports.topValues(business, period, dimension, n);
 }
 
 QuotaStatus UsageRecorder::checkQuota(const BusinessId& business, const EventType& type) const {

@@ -164,6 +164,53 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
     return points;
 }
 
+GroupedBillingUsage UsageReports::getBillingUsage(const BusinessId& business, const PeriodSpec& period,
+                                                  const GroupBy& group) const {
+    const Context context = contextFor(business);
+    GroupedBillingUsage result;
+    result.business = business;
+    result.period = BillingPeriod::resolve(period, context.account, context.now);
+    result.dimension = group.dimension;
+    result.groups = groupByValue(store_->dimensionTotals(business, result.period.days, group.dimension));
+    return result;
+}
+
+std::vector<GroupedTrendPoint> UsageReports::getUsageTrends(const BusinessId& business, int days,
+                                                            const GroupBy& group) const {
+    if (days < 1 || days > 366) throw ValidationError("days", "must be between 1 and 366");
+    const Context context = contextFor(business);
+    const auto today = localDay(context.now, context.account.time_zone);
+    const auto first = today - date::days(days - 1);
+    std::map<date::local_days, std::vector<DimensionUsageTotal>> by_day;
+    for (auto& row : store_->dimensionDaily(business, {first, today + date::days(1)}, group.dimension)) {
+        by_day[row.day].push_back(std::move(row.total));
+    }
+    std::vector<GroupedTrendPoint> points;
+    points.reserve(static_cast<std::size_t>(days));
+    for (auto day = first; day <= today; day += date::days(1)) {
+        auto found = by_day.find(day);
+        points.push_back({date::year_month_day(day),
+                          found == by_day.end() ? std::vector<GroupedUsage>{} : groupByValue(found->second)});
+    }
+    return points;
+}
+
+std::vector<GroupedUsage> UsageReports::topValues(const BusinessId& business, const PeriodSpec& period,
+                                                  std::string_view dimension, std::size_t n) const {
+    if (n < 1) throw ValidationError("n", "must be at least 1");
+    auto groups = getBillingUsage(business, period, GroupBy{std::string(dimension)}).groups;
+    const auto order = [](const GroupedUsage& a, const GroupedUsage& b) {
+        return a.list_cost != b.list_cost ? a.list_cost > b.list_cost : a.value < b.value;
+    };
+    if (groups.size() > n) {
+        std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), order);
+        groups.resize(n);
+    } else {
+        std::sort(groups.begin(), groups.end(), order);
+    }
+    return groups;
+}
+
 QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType& type) const {
     const Context context = contextFor(business);
     const Meter* meter = context.plan->meter(type);

@@ -41,6 +41,13 @@ struct MemoryFixture {
         }
         return std::nullopt;
     }
+    /// The stored dimension values of an event.
+    std::optional<std::vector<EventDimension>> dimensions(const BusinessId& business, const EventId& id) const {
+        for (const auto& event : store->events(business)) {
+            if (event.id == id) return event.dimensions;
+        }
+        return std::nullopt;
+    }
 };
 
 #ifdef METERED_HAVE_SQLITE
@@ -73,6 +80,13 @@ struct SqliteFixture {
         s.bind(1, business.toString()).bind(2, id.toString());
         if (!s.step()) return std::nullopt;
         return std::pair(s.text(0), detail::partsFromText(s.text(1), "sqlite"));
+    }
+    std::optional<std::vector<EventDimension>> dimensions(const BusinessId& business, const EventId& id) {
+        detail::SqliteConnection db(path.string(), 5000);
+        auto s = db.prepare("SELECT coalesce(dimensions, '') FROM usage_events WHERE business_id = ?1 AND id = ?2");
+        s.bind(1, business.toString()).bind(2, id.toString());
+        if (!s.step()) return std::nullopt;
+        return detail::dimensionsFromText(s.text(0), "sqlite");
     }
 };
 #endif
@@ -125,6 +139,12 @@ struct PostgresFixture {
                      detail::PgParams().add(business.toString()).add(id.toString()));
         if (r.rows() == 0) return std::nullopt;
         return std::pair(std::string(r.text(0, 0)), detail::partsFromText(r.text(0, 1), "postgres"));
+    }
+    std::optional<std::vector<EventDimension>> dimensions(const BusinessId& business, const EventId& id) {
+        auto r = sql("SELECT coalesce(dimensions::text, '') FROM usage_events WHERE business_id = $1 AND id = $2",
+                     detail::PgParams().add(business.toString()).add(id.toString()));
+        if (r.rows() == 0) return std::nullopt;
+        return detail::dimensionsFromText(r.text(0, 0), "postgres");
     }
 };
 #endif

@@ -221,21 +221,29 @@ TEST_CASE("the event log carries a rate-card event's model and parts, and still 
     CHECK(direct.parts == event.parts);
 
     // An ordinary event written by version 1 (no model, no parts): the same bytes without
-    // the three trailing ones, and version 1.
+    // the four trailing ones (model length, part count, dimension count), and version 1;
+    // by version 2 (no dimensions): without the last one, and version 2.
     detail::EventDraft plain = draft;
     plain.type = EventType::apiCall();
     plain.unit_price = num("0.01");
     plain.model_provider = {};
     plain.model_name = {};
     plain.parts = {};
-    std::vector<std::byte> v2(detail::encodedEventSize(plain));
-    detail::encodeEvent(plain, v2.data());
-    std::vector<std::byte> v1(v2.begin(), v2.end() - 3);
+    std::vector<std::byte> v3(detail::encodedEventSize(plain));
+    detail::encodeEvent(plain, v3.data());
+    CHECK(v3[0] == std::byte{3});
+    std::vector<std::byte> v1(v3.begin(), v3.end() - 4);
     v1[0] = std::byte{1};
     const UsageEvent old = detail::decodeEvent(v1);
     CHECK(old.type == EventType::apiCall());
     CHECK(old.model.empty());
     CHECK(old.parts.empty());
+    std::vector<std::byte> v2(v3.begin(), v3.end() - 1);
+    v2[0] = std::byte{2};
+    const UsageEvent older = detail::decodeEvent(v2);
+    CHECK(older.type == EventType::apiCall());
+    CHECK(older.dimensions.empty());
+    CHECK(older.quantity == plain.quantity);
     // Damaged: a model without its provider, an unknown part, or a part count past the end.
     detail::EventDraft bare = draft;
     bare.model_provider = "p";
@@ -243,14 +251,21 @@ TEST_CASE("the event log carries a rate-card event's model and parts, and still 
     std::vector<std::byte> unnamed(detail::encodedEventSize(bare));
     detail::encodeEvent(bare, unnamed.data());
     const std::byte slash{'/'};
-    const auto at = std::find(unnamed.end() - 2 * (1 + 2 * 17) - 1 - 3, unnamed.end(), slash);
+    const auto at = std::find(unnamed.end() - 2 * (1 + 2 * 17) - 1 - 3 - 1, unnamed.end(), slash);
     REQUIRE(at != unnamed.end());
     *at = std::byte{'_'};
     CHECK_THROWS_AS(detail::decodeEvent(unnamed), ValidationError);
-    bytes[bytes.size() - 2 * (1 + 2 * 17) - 1] = std::byte{200};
+    bytes[bytes.size() - 2 * (1 + 2 * 17) - 1 - 1] = std::byte{200};
     CHECK_THROWS_AS(detail::decodeEvent(bytes), ValidationError);
-    v2[v2.size() - 1] = std::byte{3};
+    v2[v2.size() - 1] = std::byte{3};  // version 2: a part count past the end
     CHECK_THROWS_AS(detail::decodeEvent(v2), ValidationError);
+    v3[v3.size() - 1] = std::byte{1};  // a dimension count past the end
+    CHECK_THROWS_AS(detail::decodeEvent(v3), ValidationError);
+    v3[v3.size() - 1] = std::byte{9};  // more dimensions than an event may carry
+    CHECK_THROWS_AS(detail::decodeEvent(v3), ValidationError);
+    v3[0] = std::byte{4};  // a version from the future
+    v3[v3.size() - 1] = std::byte{0};
+    CHECK_THROWS_AS(detail::decodeEvent(v3), ValidationError);
 }
 
 TEST_CASE("recordTranscription bills started increments above the minimum; recordSpeech bills characters",

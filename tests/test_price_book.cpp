@@ -261,3 +261,50 @@ TEST_CASE("bad AI billing in a price book names its path", "[price_book][ai]") {
     CHECK(withAi(R"({"models": {"openai/gpt-4o": {}, "openai/gpt-4o": {}}})") != "(accepted)");  // a key twice
     CHECK(withAi(R"([])") == "plans[0].ai");
 }
+
+namespace {
+const char* one_plan_with =
+    R"({"plans": [{"id": "basic", "meters": {"api_call": {"unit_price": 0.01}}}], "dimensions": )";
+std::string withDimensions(const std::string& dimensions) { return one_plan_with + dimensions + "}"; }
+}  // namespace
+
+TEST_CASE("price books declare dimensions, read and written back", "[price_book][dimensions]") {
+    const PriceBook book = PriceBook::fromJson(withDimensions(
+        R"({"end_user": {"max_length": 40, "max_values": 3}, "feature": {}, "region": {"max_values": 7}})"));
+    REQUIRE(book.dimensions().size() == 3);
+    CHECK(book.dimensions()[0] == Dimension{"end_user", 40, 3});
+    CHECK(book.dimensions()[1] == Dimension{"feature", 64, 1000});  // the defaults
+    CHECK(book.dimensions()[2] == Dimension{"region", 64, 7});
+    REQUIRE(book.findDimension("feature") != nullptr);
+    CHECK(book.findDimension("model") == nullptr);
+    CHECK(book.findDimension("nobody") == nullptr);
+    const PriceBook again = PriceBook::fromJson(book.toJson());
+    CHECK(again.dimensions() == book.dimensions());
+    CHECK(again.toJson() == book.toJson());
+    // A book without dimensions writes none (its JSON is what it was before dimensions).
+    CHECK(PriceBook().dimensions().empty());
+    CHECK(PriceBook().toJson().find("dimensions") == std::string::npos);
+}
+
+TEST_CASE("bad dimension declarations name the field", "[price_book][dimensions]") {
+    CHECK(fieldOf(withDimensions(R"({"end_user": {"max_length": 0}})")) == "dimensions.end_user.max_length");
+    CHECK(fieldOf(withDimensions(R"({"end_user": {"max_length": 257}})")) == "dimensions.end_user.max_length");
+    CHECK(fieldOf(withDimensions(R"({"end_user": {"max_length": "64"}})")) == "dimensions.end_user.max_length");
+    CHECK(fieldOf(withDimensions(R"({"end_user": {"max_values": 100001}})")) == "dimensions.end_user.max_values");
+    CHECK(fieldOf(withDimensions(R"({"end_user": {"max_values": 0}})")) == "dimensions.end_user.max_values");
+    CHECK(fieldOf(withDimensions(R"({"end_user": {"colour": 1}})")) == "dimensions.end_user.colour");
+    CHECK(fieldOf(withDimensions(R"({"End_user": {}})")) == "dimensions.End_user");
+    CHECK(fieldOf(withDimensions(R"({"9lives": {}})")) == "dimensions.9lives");
+    CHECK(fieldOf(withDimensions(R"({"abcdefghijabcdefghijabcdefghijabc": {}})")) ==
+          "dimensions.abcdefghijabcdefghijabcdefghijabc");
+    CHECK(fieldOf(withDimensions(R"({"model": {}})")) == "dimensions.model");
+    CHECK(fieldOf(withDimensions(R"({"end_user": {}, "end_user": {}})")) == "dimensions.end_user");
+    CHECK(fieldOf(withDimensions(R"(["end_user"])")) == "dimensions");
+    CHECK(fieldOf(withDimensions(R"({"end_user": 5})")) == "dimensions.end_user");
+    CHECK(fieldOf(withDimensions(
+              R"({"abcdefghijabcdefghijabcdefghijab": {"max_length": 256, "max_values": 100000}})")) == "(accepted)");
+    // Declared in code: the same checks.
+    CHECK_THROWS_AS(PriceBook({Plan::basic()}, "basic", {{"a"}, {"a"}}), ValidationError);
+    CHECK_THROWS_AS(PriceBook({Plan::basic()}, "basic", {{"end_user", 300}}), ValidationError);
+    CHECK_NOTHROW(PriceBook({Plan::basic()}, "basic", {{"end_user"}, {"feature", 16, 10}}));
+}

@@ -809,3 +809,185 @@ TEMPLATE_TEST_CASE("a store keeps budgets per business: saved, replaced, listed 
     cap.amount = num("-1");
     CHECK(errorField([&] { store.saveBudget(cap); }) == "amount");
 }
+
+namespace {
+
+UsageEvent withDimensions(UsageEvent e, std::vector<EventDimension> dimensions) {
+    e.dimensions = std::move(dimensions);
+    return e;
+}
+
+// value -> (type name -> quantity, events, list cost), from dimensionTotals.
+std::map<std::string, std::map<std::string, std::tuple<Decimal, std::int64_t, Decimal>>> byValue(
+    const std::vector<DimensionUsageTotal>& totals) {
+    std::map<std::string, std::map<std::string, std::tuple<Decimal, std::int64_t, Decimal>>> result;
+    for (const auto& t : totals) {
+        result[t.value][t.total.type.toString()] = {t.total.quantity, t.total.events, t.total.list_cost};
+    }
+    return result;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("events keep their dimensions and are summed per dimension value, day and type",
+                   "[store][dimensions]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto day5 = at(2024_y / 3 / 5, hours(12));
+    const auto day6 = at(2024_y / 3 / 6, hours(12));
+    const std::vector<UsageEvent> batch = {
+        withDimensions(event(biz.id, EventType::apiCall(), "1", day5), {{"end_user", "u-1"}, {"feature", "search"}}),
+        withDimensions(event(biz.id, EventType::apiCall(), "1", day5), {{"end_user", "u-1"}}),
+        withDimensions(event(biz.id, EventType::voiceMinute(), "2.5", day6), {{"end_user", "u-2"}}),
+        withDimensions(event(biz.id, EventType::apiCall(), "1", day6),
+                       {{"end_user", "\xc3\xa9l\xc3\xa8ve \"'; DROP TABLE x; --"}}),
+        event(biz.id, EventType::apiCall(), "1", day6),  // no dimensions
+    };
+    CHECK(store.append(batch).stored == 5);
+    // Read back as recorded (sorted by name).
+    CHECK(fixture.dimensions(biz.id, batch[0].id) ==
+          std::vector<EventDimension>{{"end_user", "u-1"}, {"feature", "search"}});
+    CHECK(fixture.dimensions(biz.id, batch[3].id) == batch[3].dimensions);
+    CHECK(fixture.dimensions(biz.id, batch[4].id) == std::vector<EventDimension>{});
+
+    const auto totals = byValue(store.dimensionTotals(biz.id, march2024, "end_user"));
+    REQUIRE(totals.size() == 3);
+    CHECK(totals.at("u-1").at("api_call") == std::tuple(num("2"), std::int64_t{2}, num("0.02")));
+    CHECK(totals.at("u-2").at("voice_minute") == std::tuple(num("2.5"), std::int64_t{1}, num("0.05")));
+    CHECK(totals.at(batch[3].dimensions[0].value).at("api_call") == std::tuple(num("1"), std::int64_t{1}, num("0.01")));
+    CHECK(byValue(store.dimensionTotals(biz.id, march2024, "feature")).size() == 1);
+    CHECK(store.dimensionTotals(biz.id, march2024, "region").empty());
+
+    const auto daily = store.dimensionDaily(biz.id, march2024, "end_user");
+    REQUIRE(daily.size() == 3);
+    CHECK(daily[0].day == date::local_days(2024_y / 3 / 5));
+    CHECK(daily[0].total.value == "u-1");
+    CHECK(daily[1].day == date::local_days(2024_y / 3 / 6));
+    CHECK(daily[1].total.value == "u-2");  // bytewise: "u-2" < "\xc3…"
+    CHECK(daily[2].total.value == batch[3].dimensions[0].value);
+    // Days outside the range are not read.
+    CHECK(
+        store.dimensionTotals(biz.id, {date::local_days(2024_y / 3 / 6), date::local_days(2024_y / 3 / 7)}, "end_user")
+            .size() == 2);
+
+    // Appending again (a retry, a replay) adds nothing to the dimension rollups.
+    const auto again = store.append(batch);
+    CHECK(again.duplicates == 5);
+    CHECK(byValue(store.dimensionTotals(biz.id, march2024, "end_user")) == totals);
+    CHECK(errorField([&] { store.dimensionTotals(biz.id, march2024, "Bad Name"); }) == "dimension");
+}
+
+TEMPLATE_TEST_CASE("a dimension admits max_values values per business and cycle; the rest roll up as overflow",
+                   "[store][dimensions]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const std::vector<Dimension> declared = {{"end_user", 64, 3}, {"feature", 16, 1}};
+    store.saveDimensions(declared);
+    store.saveDimensions(declared);  // idempotent
+    CHECK(store.listDimensions() == declared);
+    const auto biz = account("Acme");
+    const auto other = account("Other");
+    store.saveAccount(biz);
+    store.saveAccount(other);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    std::vector<UsageEvent> batch;
+    for (const char* user : {"u-1", "u-2", "u-3", "u-4", "u-5", "u-1", "u-5"}) {
+        batch.push_back(withDimensions(event(biz.id, EventType::apiCall(), "1", when), {{"end_user", user}}));
+    }
+    // Admitted in the order appended: the first batch admits u-1 and u-2 only ...
+    appendInBatches(store, std::span(batch).first(2), 2);
+    // ... the rest come one by one.
+    for (std::size_t i = 2; i < batch.size(); ++i) store.append(std::span(batch).subspan(i, 1));
+    auto totals = byValue(store.dimensionTotals(biz.id, march2024, "end_user"));
+    REQUIRE(totals.size() == 4);
+    CHECK(std::get<1>(totals.at("u-1").at("api_call")) == 2);
+    CHECK(std::get<1>(totals.at("u-2").at("api_call")) == 1);
+    CHECK(std::get<1>(totals.at("u-3").at("api_call")) == 1);
+    CHECK(totals.at(std::string(dimension_overflow_value)).at("api_call") ==
+          std::tuple(num("3"), std::int64_t{3}, num("0.03")));  // u-4, u-5, u-5
+    // The events keep their real values.
+    CHECK(fixture.dimensions(biz.id, batch[4].id) == std::vector<EventDimension>{{"end_user", "u-5"}});
+    // Re-appending everything changes nothing.
+    store.append(batch);
+    CHECK(byValue(store.dimensionTotals(biz.id, march2024, "end_user")) == totals);
+
+    // The bound is per business and per cycle: another business, or the next month, starts afresh.
+    const auto april = at(2024_y / 4 / 2, hours(12));
+    std::vector<UsageEvent> fresh;
+    for (const char* user : {"u-4", "u-5", "u-6", "u-7"}) {
+        fresh.push_back(withDimensions(event(biz.id, EventType::apiCall(), "1", april), {{"end_user", user}}));
+        fresh.push_back(withDimensions(event(other.id, EventType::apiCall(), "1", when), {{"end_user", user}}));
+    }
+    CHECK(store.append(fresh).stored == 8);
+    const DayRange april2024{date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)};
+    const auto next = byValue(store.dimensionTotals(biz.id, april2024, "end_user"));
+    CHECK(next.size() == 4);
+    CHECK(next.count("u-4") == 1);
+    CHECK(next.count("u-7") == 0);
+    CHECK(std::get<1>(next.at(std::string(dimension_overflow_value)).at("api_call")) == 1);
+    CHECK(byValue(store.dimensionTotals(other.id, march2024, "end_user")).count("u-6") == 1);
+    CHECK(byValue(store.dimensionTotals(biz.id, march2024, "end_user")) == totals);
+
+    // A dimension the store has no declaration for admits 1000 values.
+    std::vector<UsageEvent> regions;
+    for (int i = 0; i < 5; ++i) {
+        regions.push_back(withDimensions(event(biz.id, EventType::apiCall(), "1", when),
+                                         {{"feature", "f" + std::to_string(i)}, {"region", "r" + std::to_string(i)}}));
+    }
+    store.append(regions);
+    CHECK(store.dimensionTotals(biz.id, march2024, "region").size() == 5);
+    const auto features = byValue(store.dimensionTotals(biz.id, march2024, "feature"));
+    CHECK(features.size() == 2);  // f0, then the overflow
+    CHECK(std::get<1>(features.at(std::string(dimension_overflow_value)).at("api_call")) == 4);
+}
+
+TEMPLATE_TEST_CASE("every store refuses the same malformed dimensions in the same words", "[store][dimensions]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    const auto when = at(2024_y / 3 / 5, hours(12));
+    const auto with = [&](std::vector<EventDimension> dimensions) {
+        return withDimensions(event(biz.id, EventType::apiCall(), "1", when), std::move(dimensions));
+    };
+    std::vector<EventDimension> nine;
+    for (char c = 'a'; c < 'a' + 9; ++c) nine.push_back({std::string(1, c), "v"});
+    const std::vector<UsageEvent> batch = {
+        with({{"end_user", "ok"}}),                            // 0: stored
+        with({{"End_user", "x"}}),                             // 1: bad name
+        with({{"model", "openai/gpt-4o"}}),                    // 2: the built-in
+        with({{"b", "x"}, {"a", "y"}}),                        // 3: out of order
+        with({{"a", "x"}, {"a", "y"}}),                        // 4: repeated
+        with({{"a", ""}}),                                     // 5: empty
+        with({{"a", std::string(257, 'x')}}),                  // 6: too long
+        with({{"a", "\xff"}}),                                 // 7: not UTF-8
+        with({{"a", std::string("x\0y", 3)}}),                 // 8: U+0000
+        with({{"a", std::string(dimension_overflow_value)}}),  // 9: reserved
+        with(nine),                                            // 10: too many
+        with({{"a", std::string(256, 'x')}}),                  // 11: the longest: stored
+    };
+    const auto result = store.append(batch);
+    CHECK(result.stored == 2);
+    std::map<std::size_t, std::string> refused;
+    for (const auto& r : result.rejected) {
+        CHECK(r.kind == RejectionKind::invalid);
+        refused[r.index] = r.reason;
+    }
+    const std::map<std::size_t, std::string> expected = {
+        {1, "dimensions: 'End_user' is not a dimension name"},
+        {2, "dimensions: 'model' is not a dimension name"},
+        {3, "dimensions.a: out of order or repeated"},
+        {4, "dimensions.a: out of order or repeated"},
+        {5, "dimensions.a: empty value"},
+        {6, "dimensions.a: value longer than 256 bytes"},
+        {7, "dimensions.a: value is not valid UTF-8 without U+0000"},
+        {8, "dimensions.a: value is not valid UTF-8 without U+0000"},
+        {9, "dimensions.a: the overflow value is reserved"},
+        {10, "dimensions: more than 8"},
+    };
+    CHECK(refused == expected);
+    CHECK(store.dimensionTotals(biz.id, march2024, "end_user").size() == 1);
+}

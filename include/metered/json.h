@@ -6,6 +6,7 @@
 #include <string>
 
 #include "metered/budget.h"
+#include "metered/dimension_usage.h"
 #include "metered/export.h"
 #include "metered/reports.h"
 
@@ -31,6 +32,17 @@ METERED_API std::string to_json(const BillingUsage& usage, int indent = -1);
 /// The seed's `trends` array: `[{date, apiCalls, voiceMinutes, aiQueries, storageMb, cost}]`,
 /// plus a field named after each host-defined type.
 METERED_API std::string to_json(std::span<const TrendPoint> trends, int indent = -1);
+
+/// Usage grouped by a dimension: `{dimension, period, groups: [{value, listCost, usage:
+/// [{type, quantity, events, listCost}]}]}`; `listCost` is what the recorder priced the
+/// events at (see UsageReports::getBillingUsage with a GroupBy).
+METERED_API std::string to_json(const GroupedBillingUsage& usage, int indent = -1);
+
+/// Grouped trends: `[{date, groups: [{value, listCost, usage: […]}]}]`, as above.
+METERED_API std::string to_json(std::span<const GroupedTrendPoint> trends, int indent = -1);
+
+/// Top values (UsageReports::topValues): `[{value, listCost, usage: […]}]`, as above.
+METERED_API std::string to_json(std::span<const GroupedUsage> groups, int indent = -1);
 
 /// A quota check: `{type, used, included, limit, hard, remaining, exceeded, period}`.
 METERED_API std::string to_json(const QuotaStatus& status, int indent = -1);

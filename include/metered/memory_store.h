@@ -36,9 +36,15 @@ public:
     std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override;
     void markCrossingsDelivered(std::span<const std::string> keys) override;
     std::vector<BudgetCrossing> listCrossings(const BusinessId& business) override;
+    void saveDimensions(std::span<const Dimension> dimensions) override;
+    std::vector<Dimension> listDimensions() override;
 
     /// Every stored event of `business`, in the order stored (for tests and inspection).
     std::vector<UsageEvent> events(const BusinessId& business) const;
+
+protected:
+    std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                      std::string_view dimension) override;
 
 private:
     struct State;

@@ -9,6 +9,8 @@
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
 #include "metered/decimal.h"
+#include "metered/dimension.h"
+#include "metered/dimension_usage.h"
 #include "metered/errors.h"
 #include "metered/event_type.h"
 #include "metered/ids.h"

@@ -68,10 +68,16 @@ public:
     std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override;
     void markCrossingsDelivered(std::span<const std::string> keys) override;
     std::vector<BudgetCrossing> listCrossings(const BusinessId& business) override;
+    void saveDimensions(std::span<const Dimension> dimensions) override;
+    std::vector<Dimension> listDimensions() override;
     bool remote() const noexcept override { return true; }
 
     /// The schema version migrate() brought the database to (0 before).
     int schemaVersion();
+
+protected:
+    std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                      std::string_view dimension) override;
 
 private:
     struct Impl;

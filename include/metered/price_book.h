@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metered/dimension.h"
 #include "metered/export.h"
 #include "metered/plan.h"
 
@@ -29,14 +30,20 @@ namespace metered {
 ///                                     "tiers": [{"up_to": 1000, "unit_price": 0.05},
 ///                                               {"up_to": null, "unit_price": 0.04, "flat_fee": 0}]},
 ///                        "storage_mb": {"included": 1000, "model": "package", "unit_price": 0.001,
-///                                       "package_size": 1000, "package_price": 1}}}]}
+///                                       "package_size": 1000, "package_price": 1}}}],
+///  "dimensions": {"end_user": {"max_length": 64, "max_values": 1000}, "feature": {}}}
 /// @endcode
+///
+/// `dimensions` (optional; both fields optional, defaults as in Dimension) declares what
+/// record calls may break usage down by besides the built-in `model` (docs/dimensions.md).
 class METERED_API PriceBook {
 public:
     /// The standard book: the seed's `basic` plan, which is the default.
     PriceBook();
     /// Validates every plan and their consistency; throws ValidationError naming the field.
-    explicit PriceBook(std::vector<Plan> plans, std::string_view default_plan = "basic");
+    /// `dimensions`: declared in that order; each validated, a name given twice refused.
+    explicit PriceBook(std::vector<Plan> plans, std::string_view default_plan = "basic",
+                       std::vector<Dimension> dimensions = {});
 
     /// Longest price-book JSON text fromJson() and load() read (4 MiB).
     static constexpr std::size_t max_json_bytes = std::size_t{4} << 20;
@@ -66,10 +73,15 @@ public:
     const Meter& listMeter(const EventType& type) const;
     /// True when events of `type` can be recorded.
     bool knows(const EventType& type) const noexcept { return defaultPlan().meter(type) != nullptr; }
+    /// The declared dimensions, in declaration order (`model`, built in, is not among them).
+    const std::vector<Dimension>& dimensions() const noexcept { return dimensions_; }
+    /// The declared dimension `name`, or nullptr.
+    const Dimension* findDimension(std::string_view name) const noexcept;
 
 private:
     std::vector<Plan> plans_;
     std::size_t default_index_ = 0;
+    std::vector<Dimension> dimensions_;
 };
 
 }  // namespace metered

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metered/decimal.h"
+#include "metered/dimension.h"
 #include "metered/event_type.h"
 #include "metered/ids.h"
 #include "metered/metadata.h"
@@ -25,6 +26,11 @@ namespace metered {
 /// synthesis) has quantity 1, the exact cost at the rate card as unit_price and list_cost,
 /// the card entry that priced it as `model`, and what the cost is made of as `parts`
 /// (their costs sum to list_cost). Other events have no model and no parts.
+///
+/// `dimensions` are the dimension values the record call passed (RecordOptions::dimensions),
+/// sorted by name, each name once, at most max_event_dimensions; the event keeps its real
+/// values even when a rollup counts one under dimension_overflow_value. The built-in `model`
+/// dimension is `model`, never among them.
 struct UsageEvent {
     EventId id;
     BusinessId business;
@@ -34,8 +40,9 @@ struct UsageEvent {
     Decimal list_cost;
     Metadata metadata;
     Timestamp occurred_at;
-    std::string model;              ///< rate-card events: "provider/model"; otherwise empty
-    std::vector<PricedPart> parts;  ///< rate-card events: by UsagePart, nonzero ones and requests
+    std::string model;                       ///< rate-card events: "provider/model"; otherwise empty
+    std::vector<PricedPart> parts;           ///< rate-card events: by UsagePart, nonzero ones and requests
+    std::vector<EventDimension> dimensions;  ///< sorted by name, unique; usually empty
 };
 
 }  // namespace metered

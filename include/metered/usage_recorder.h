@@ -5,11 +5,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "metered/async_options.h"
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
+#include "metered/dimension.h"
 #include "metered/export.h"
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
@@ -58,6 +60,14 @@ struct RecordOptions {
     std::string_view idempotency_key;
     /// When the usage happened; empty: now.
     std::optional<Timestamp> occurred_at;
+    /// Who or what the usage was for: up to max_event_dimensions values of dimensions the
+    /// price book declares (e.g. `{{"end_user", "u-42"}, {"feature", "search"}}`), in any
+    /// order. ValidationError naming `dimensions.<name>`: a name not declared (or `model`,
+    /// which the rate card sets), given twice, an empty value, one longer than the
+    /// dimension's max_length bytes, not UTF-8 without U+0000, or dimension_overflow_value.
+    /// The views are copied before the call returns (asynchronous mode: into the event log,
+    /// without allocating).
+    std::span<const DimensionValue> dimensions;
 };
 
 /// What became of a record call.
@@ -231,6 +241,14 @@ public:
                                  const PeriodSpec& period = PeriodSpec::currentMonth()) const;
     /// See UsageReports::getUsageTrends.
     std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
+    /// See UsageReports::getBillingUsage with a GroupBy (usage per dimension value).
+    GroupedBillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period,
+                                        const GroupBy& group) const;
+    /// See UsageReports::getUsageTrends with a GroupBy.
+    std::vector<GroupedTrendPoint> getUsageTrends(const BusinessId& business, int days, const GroupBy& group) const;
+    /// See UsageReports::topValues.
+    std::vector<GroupedUsage> topValues(const BusinessId& business, const PeriodSpec& period,
+                                        std::string_view dimension, std::size_t n) const;
     /// See UsageReports::checkQuota.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
     /// The seed's `/api/billing/analytics` payload: the bill of `period` and `days` of

@@ -46,6 +46,21 @@ public:
     /// its own billing cycle's bill. Throws ValidationError("days", …) outside 1–366.
     std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
 
+    /// Usage of `business` over `period` grouped by the values of `group.dimension`, read
+    /// from the dimension rollups (`model`: the model rollups), never from events. Each
+    /// value's cost is its list cost: what the recorder priced its events at when they were
+    /// recorded (the one pricing code), not a share of the plan's bill. ValidationError
+    /// ("dimension") for a name that is not a dimension name; NotFoundError as above.
+    GroupedBillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period,
+                                        const GroupBy& group) const;
+    /// Per local day of the last `days` days (1–366, as getUsageTrends), each value's usage
+    /// and list cost that day (days without usage included, with no groups), oldest first.
+    std::vector<GroupedTrendPoint> getUsageTrends(const BusinessId& business, int days, const GroupBy& group) const;
+    /// The `n` values of `dimension` with the highest list cost over `period`, highest
+    /// first, ties by value (bytewise). ValidationError("n") for n < 1.
+    std::vector<GroupedUsage> topValues(const BusinessId& business, const PeriodSpec& period,
+                                        std::string_view dimension, std::size_t n) const;
+
     /// Quota standing of `business` for `type` in its current billing cycle.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
 

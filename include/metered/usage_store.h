@@ -5,12 +5,15 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metered/account.h"
 #include "metered/billing_period.h"
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
+#include "metered/dimension.h"
+#include "metered/dimension_usage.h"
 #include "metered/export.h"
 #include "metered/model_usage.h"
 #include "metered/plan.h"
@@ -75,9 +78,17 @@ struct AppendResult {
 ///   (Budget: what counts as spent) as a BudgetCrossing, once per (business, budget, cycle,
 ///   threshold): a crossing already claimed, by this process or another, is not claimed
 ///   again (see pendingCrossings).
-/// - Reads (`totals`, `daily`, `modelTotals`, `modelDaily`) are answered from per-day rollups keyed by the business's
-///   local day (its account's time zone when the event was appended), never by scanning
-///   events, so their cost does not grow with the number of events.
+/// - An event's dimension values (UsageEvent::dimensions) are stored with it, and the event
+///   is added to the rollup of each (business, local day, dimension, value, event type) in
+///   the same transaction. Per (business, billing cycle containing the local day, dimension)
+///   at most the dimension's max_values distinct values (saveDimensions; 1000 for a
+///   dimension without a declaration) are admitted into rollups, first come first admitted,
+///   in a table of admitted values that every process shares; any other value is rolled up
+///   under dimension_overflow_value (the event keeps its value).
+/// - Reads (`totals`, `daily`, `modelTotals`, `modelDaily`, `dimensionTotals`,
+///   `dimensionDaily`) are answered from per-day rollups keyed by the business's local day
+///   (its account's time zone when the event was appended), never by scanning events, so
+///   their cost does not grow with the number of events.
 /// - A failure throws StoreError; `transient()` tells whether retrying can help.
 ///
 /// Every method may be called from any thread; implementations synchronise internally.
@@ -149,9 +160,31 @@ public:
         return {};
     }
 
+    /// Creates or replaces these dimension declarations (others stay): what bounds each
+    /// dimension's values per business and billing cycle. A recorder saves its price book's.
+    virtual void saveDimensions(std::span<const Dimension> dimensions);
+    /// Every saved declaration, ordered by name.
+    virtual std::vector<Dimension> listDimensions();
+
+    /// Per-value, per-type usage of `business` over the local days `days` for `dimension`,
+    /// ordered by value (bytewise), then type; values without usage are absent. `model` (built
+    /// in) is answered from the model rollups: each model's events (quantity 1 each) and their
+    /// costs per type. ValidationError for a name that is not a dimension name.
+    std::vector<DimensionUsageTotal> dimensionTotals(const BusinessId& business, const DayRange& days,
+                                                     std::string_view dimension);
+    /// The same per local day, ordered by day, then value and type.
+    std::vector<DailyDimensionUsage> dimensionDaily(const BusinessId& business, const DayRange& days,
+                                                    std::string_view dimension);
+
     /// True for a store behind a network connection (PostgreSQL), which asynchronous
     /// recording spools in front of by default.
     virtual bool remote() const noexcept { return false; }
+
+protected:
+    /// The dimension rollup rows of a declared (non-`model`) dimension, in any order:
+    /// what dimensionDaily answers. The default throws StoreError (a store without dimensions).
+    virtual std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                              std::string_view dimension);
 };
 
 }  // namespace metered

@@ -14,7 +14,9 @@ namespace {
 // metadata length (4), metadata; since version 2: model length (2), model
 // ("provider/model"), part count (1), parts (part 1, quantity 17, cost 17 each).
 // Version 1 records (spools written before rate-card events) have no model and no parts.
-constexpr std::uint8_t format_version = 2;
+// Since version 3: dimension count (1), each dimension as name length (1), name, value
+// length (2), value; version 2 records have no dimensions.
+constexpr std::uint8_t format_version = 3;
 constexpr std::size_t decimal_bytes = 17;
 constexpr std::size_t part_bytes = 1 + 2 * decimal_bytes;
 
@@ -73,7 +75,7 @@ private:
 
 std::size_t encodedEventSize(const EventDraft& draft) noexcept {
     return 2 + draft.type.name().size() + 16 + 16 + 8 + 2 * decimal_bytes + 4 + draft.metadataBytes() + 2 +
-           draft.modelBytes() + 1 + draft.parts.size() * part_bytes;
+           draft.modelBytes() + 1 + draft.parts.size() * part_bytes + 1 + draft.dimensionBytes();
 }
 
 void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
@@ -109,12 +111,20 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
         w.decimal(part.quantity);
         w.decimal(part.cost);
     }
+    w.u8(static_cast<std::uint8_t>(draft.dimensions.size()));
+    for (const DimensionValue& d : draft.dimensions) {
+        w.u8(static_cast<std::uint8_t>(d.name.size()));
+        w.bytes(d.name.data(), d.name.size());
+        const auto value = static_cast<std::uint16_t>(d.value.size());
+        w.bytes(&value, 2);
+        w.bytes(d.value.data(), d.value.size());
+    }
 }
 
 UsageEvent decodeEvent(std::span<const std::byte> bytes) {
     Reader r(bytes);
     const std::uint8_t version = r.u8();
-    if (version != 1 && version != format_version) throw ValidationError("event record", "unknown format version");
+    if (version < 1 || version > format_version) throw ValidationError("event record", "unknown format version");
     UsageEvent event;
     event.type = EventType(r.text(r.u8()));
     Uuid::Bytes uuid;
@@ -147,6 +157,17 @@ UsageEvent decodeEvent(std::span<const std::byte> bytes) {
             part.part = static_cast<UsagePart>(kind);
             part.quantity = r.decimal();
             part.cost = r.decimal();
+        }
+    }
+    if (version >= 3) {
+        const std::uint8_t dimensions = r.u8();
+        if (dimensions > max_event_dimensions) throw ValidationError("event record", "too many dimensions");
+        event.dimensions.resize(dimensions);
+        for (EventDimension& d : event.dimensions) {
+            d.name = r.text(r.u8());
+            std::uint16_t value = 0;
+            r.bytes(&value, 2);
+            d.value = r.text(value);
         }
     }
     if (!r.done()) throw ValidationError("event record", "trailing bytes");

@@ -66,6 +66,12 @@ void copyRows(const BatchView& batch, const std::function<void(std::string_view)
         } else {
             rows += partsText(e.parts);  // part names and decimals: nothing to escape
         }
+        rows += '\t';
+        if (e.dimensions.empty()) {
+            rows += "\\N";
+        } else {
+            appendCopyText(rows, dimensionsText(e.dimensions));
+        }
         rows += '\n';
         if (++pending == rows_per_send) {
             send(rows);
@@ -77,7 +83,8 @@ void copyRows(const BatchView& batch, const std::function<void(std::string_view)
 }
 
 PgParams appendParams(const BatchView& batch) {
-    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct, models, parts;
+    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct, models, parts,
+        dimensions;
     for (auto* array : {&businesses, &ids}) array->reserve(batch.indices.size() * 37 + 2);
     metadata.reserve(batch.indices.size() * 160);
     const BusinessId* previous = nullptr;
@@ -101,6 +108,11 @@ PgParams appendParams(const BatchView& batch) {
         } else {
             parts.addQuoted(partsText(e.parts));
         }
+        if (e.dimensions.empty()) {
+            dimensions.next() += "NULL";
+        } else {
+            dimensions.addQuoted(dimensionsText(e.dimensions));
+        }
         // Key order: a batch's distinct businesses are where the business changes.
         if (previous == nullptr || *previous != e.business) appendUuid(distinct.next(), e.business.uuid());
         previous = &e.business;
@@ -117,7 +129,35 @@ PgParams appendParams(const BatchView& batch) {
         .add(std::move(days).done())
         .add(std::move(distinct).done())
         .add(std::move(models).done())
-        .add(std::move(parts).done());
+        .add(std::move(parts).done())
+        .add(std::move(dimensions).done());
+}
+
+std::optional<PgParams> dimensionRollupParams(const BatchView& batch) {
+    ArrayText businesses, days, names, values, types, quantities, costs;
+    bool any = false;
+    for (std::size_t i : batch.indices) {
+        const UsageEvent& e = batch.events[i];
+        for (const EventDimension& d : e.dimensions) {
+            any = true;
+            appendUuid(businesses.next(), e.business.uuid());
+            days.next() += dayText(batch.days[i]);
+            names.addQuoted(d.name);
+            values.addQuoted(d.value);
+            types.addQuoted(e.type.name());
+            appendDecimal(quantities.next(), e.quantity);
+            appendDecimal(costs.next(), e.list_cost);
+        }
+    }
+    if (!any) return std::nullopt;
+    return PgParams()
+        .add(std::move(businesses).done())
+        .add(std::move(days).done())
+        .add(std::move(names).done())
+        .add(std::move(values).done())
+        .add(std::move(types).done())
+        .add(std::move(quantities).done())
+        .add(std::move(costs).done());
 }
 
 PgParams rollupParams(const BatchView& batch) {

@@ -40,6 +40,11 @@ PgParams rollupParams(const BatchView& batch);
 /// rate-card event (the statement is then skipped).
 std::optional<PgParams> modelRollupParams(const BatchView& batch);
 
+/// The parameters of `add_to_dimension_rollups`: one entry per event and dimension value
+/// of the batch (the server admits values and sums them); nothing when no event of the
+/// batch has dimensions (the statement is then skipped).
+std::optional<PgParams> dimensionRollupParams(const BatchView& batch);
+
 /// Array literals ('{a,b}'), built in place.
 class ArrayText {
 public:

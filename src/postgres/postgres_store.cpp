@@ -136,6 +136,11 @@ struct PostgresStore::Impl {
                         connection.exec("add to model rollups", detail::pg::add_to_model_rollups, *model_sums);
                         claimCrossings(connection, batch);
                     }
+                    // Likewise only a batch with dimension values admits and sums them.
+                    if (auto dimension_sums = detail::pg::dimensionRollupParams(batch)) {
+                        connection.exec("add to dimension rollups", detail::pg::add_to_dimension_rollups,
+                                        *dimension_sums);
+                    }
                     connection.exec("commit", "COMMIT");
                 } catch (...) {
                     connection.rollbackQuietly();
@@ -668,6 +673,53 @@ std::vector<Budget> PostgresStore::listBudgets(const BusinessId& business) {
     return impl_->pool.run([&](PgConnection& connection) {
         return budgetsFrom(
             connection.exec("list budgets", detail::pg::list_budgets, PgParams().add(business.toString())));
+    });
+}
+
+void PostgresStore::saveDimensions(std::span<const Dimension> dimensions) {
+    for (const Dimension& d : dimensions) d.validate();
+    impl_->pool.run([&](PgConnection& connection) {
+        connection.inTransaction([&] {
+            for (const Dimension& d : dimensions) {
+                connection.exec(
+                    "save dimension", detail::pg::save_dimension,
+                    PgParams().add(d.name).add(std::to_string(d.max_length)).add(std::to_string(d.max_values)));
+            }
+        });
+    });
+}
+
+std::vector<Dimension> PostgresStore::listDimensions() {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult r = connection.exec("list dimensions", detail::pg::list_dimensions);
+        std::vector<Dimension> result;
+        result.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) {
+            result.push_back({std::string(r.text(row, 0)), static_cast<int>(integer(r.text(row, 1))),
+                              static_cast<int>(integer(r.text(row, 2)))});
+        }
+        return result;
+    });
+}
+
+std::vector<DailyDimensionUsage> PostgresStore::dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                                 std::string_view dimension) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult r = connection.exec("read dimension rollups", detail::pg::dimension_daily,
+                                           PgParams()
+                                               .add(business.toString())
+                                               .add(std::string(dimension))
+                                               .add(dayText(days.first))
+                                               .add(dayText(days.end)));
+        std::vector<DailyDimensionUsage> rows;
+        rows.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) {
+            rows.push_back(
+                {detail::dayFromText(r.text(row, 0), "postgres"),
+                 {std::string(r.text(row, 1)), UsageTotal{EventType(r.text(row, 2)), numeric(r.text(row, 3)),
+                                                          integer(r.text(row, 4)), numeric(r.text(row, 5))}}});
+        }
+        return rows;
     });
 }
 

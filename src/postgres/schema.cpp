@@ -237,7 +237,101 @@ CREATE INDEX metered_budget_crossings_pending ON metered_budget_crossings (cross
   WHERE delivered_at IS NULL;
 )SQL";
 
-constexpr std::array<Migration, 8> all_migrations{{
+// Version 9: dimensions. Events keep their dimension values (jsonb, NULL for none); each
+// event is summed per business, dimension, local day, value and type (list cost in
+// currency units); the values admitted into those rollups per business, billing cycle
+// (its first day, metered_cycle_start) and dimension, with a row per cycle and dimension
+// that counts them and serialises admissions across processes; the declarations that
+// bound them. metered_add_to_dimension_rollups admits and adds one batch's dimension
+// values (one entry per event and dimension), in the appending transaction.
+constexpr const char* dimensions_v9 = R"SQL(
+ALTER TABLE usage_events ADD COLUMN dimensions jsonb;
+CREATE TABLE usage_dimension_rollups (
+  business_id uuid NOT NULL,
+  dimension text NOT NULL,
+  local_day date NOT NULL,
+  value text NOT NULL,
+  event_type varchar(50) NOT NULL,
+  quantity numeric NOT NULL,
+  events bigint NOT NULL,
+  list_cost numeric NOT NULL,
+  PRIMARY KEY (business_id, dimension, local_day, value, event_type)
+);
+CREATE TABLE usage_dimension_cycles (
+  business_id uuid NOT NULL,
+  cycle_start date NOT NULL,
+  dimension text NOT NULL,
+  admitted integer NOT NULL,
+  PRIMARY KEY (business_id, cycle_start, dimension)
+);
+CREATE TABLE usage_dimension_values (
+  business_id uuid NOT NULL,
+  cycle_start date NOT NULL,
+  dimension text NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY (business_id, cycle_start, dimension, value)
+);
+CREATE TABLE metered_dimensions (
+  name text PRIMARY KEY,
+  max_length integer NOT NULL,
+  max_values integer NOT NULL
+);
+CREATE FUNCTION metered_add_to_dimension_rollups(p_business uuid[], p_day date[], p_dimension text[], p_value text[],
+                                                 p_type text[], p_quantity numeric[], p_cost numeric[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  n integer;
+  bound integer;
+BEGIN
+  -- Admit each new value while its cycle has room, in key order (the order rows are locked in).
+  FOR r IN
+    SELECT DISTINCT e.business_id, metered_cycle_start(e.local_day, b.anchor_day) AS cycle_start, e.dimension, e.value
+    FROM unnest(p_business, p_day, p_dimension, p_value) AS e(business_id, local_day, dimension, value)
+    JOIN businesses b ON b.id = e.business_id
+    ORDER BY 1, 2, 3, 4
+  LOOP
+    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
+                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
+    INSERT INTO usage_dimension_cycles AS c (business_id, cycle_start, dimension, admitted)
+    VALUES (r.business_id, r.cycle_start, r.dimension, 0)
+    ON CONFLICT (business_id, cycle_start, dimension) DO UPDATE SET admitted = c.admitted
+    RETURNING c.admitted INTO n;
+    -- Locked: admitted meanwhile by a transaction that held the lock before?
+    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
+                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
+    SELECT coalesce((SELECT d.max_values FROM metered_dimensions d WHERE d.name = r.dimension), 1000) INTO bound;
+    IF n < bound THEN
+      INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value)
+      VALUES (r.business_id, r.cycle_start, r.dimension, r.value);
+      UPDATE usage_dimension_cycles c SET admitted = c.admitted + 1
+      WHERE c.business_id = r.business_id AND c.cycle_start = r.cycle_start AND c.dimension = r.dimension;
+    END IF;
+  END LOOP;
+  INSERT INTO usage_dimension_rollups AS d (business_id, dimension, local_day, value, event_type, quantity, events,
+                                            list_cost)
+  SELECT g.business_id, g.dimension, g.local_day, g.value, g.event_type, g.quantity, g.events, g.list_cost
+  FROM (SELECT e.business_id, e.dimension, e.local_day,
+               CASE WHEN v.value IS NULL THEN '(other)' ELSE e.value END AS value, e.event_type,
+               sum(e.quantity) AS quantity, count(*) AS events, sum(e.cost) AS list_cost
+        FROM unnest(p_business, p_day, p_dimension, p_value, p_type, p_quantity, p_cost)
+             AS e(business_id, local_day, dimension, value, event_type, quantity, cost)
+        JOIN businesses b ON b.id = e.business_id
+        LEFT JOIN usage_dimension_values v
+          ON v.business_id = e.business_id AND v.cycle_start = metered_cycle_start(e.local_day, b.anchor_day)
+         AND v.dimension = e.dimension AND v.value = e.value
+        GROUP BY 1, 2, 3, 4, 5) g
+  ORDER BY g.business_id, g.dimension, g.local_day, g.value, g.event_type
+  ON CONFLICT (business_id, dimension, local_day, value, event_type) DO UPDATE
+     SET quantity = d.quantity + EXCLUDED.quantity,
+         events = d.events + EXCLUDED.events,
+         list_cost = d.list_cost + EXCLUDED.list_cost;
+  RETURN 1;
+END
+$$;
+)SQL";
+
+constexpr std::array<Migration, 9> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -246,6 +340,7 @@ constexpr std::array<Migration, 8> all_migrations{{
     {6, "model and parts of rate-card events, per-model rollups", model_rollups_v6},
     {7, "budgets", budgets_v7},
     {8, "budget threshold crossings", budget_crossings_v8},
+    {9, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v9},
 }};
 
 }  // namespace

@@ -44,19 +44,26 @@ inline constexpr const char* append_events = R"SQL(
 WITH input AS (
   SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
-              $8::timestamptz[], $9::date[], $11::text[], $12::text[])
+              $8::timestamptz[], $9::date[], $11::text[], $12::text[], $13::jsonb[])
        AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
-            model, parts)
+            model, parts, dimensions)
 ), known AS (
   SELECT i.* FROM input i JOIN businesses b ON b.id = i.business_id
 ), inserted AS (
   INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
-                            occurred_at, local_day, created_at, model, parts)
+                            occurred_at, local_day, created_at, model, parts, dimensions)
   SELECT business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
-         occurred_at, model, parts
+         occurred_at, model, parts, dimensions
   FROM known ORDER BY business_id, id
   ON CONFLICT (business_id, id) DO NOTHING
-  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts
+  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
+), dimension_rollups AS (
+  SELECT metered_add_to_dimension_rollups(array_agg(i.business_id), array_agg(i.local_day), array_agg(d.key),
+                                          array_agg(d.value), array_agg(i.event_type::text), array_agg(i.quantity),
+                                          array_agg(i.total_cost_cents * 0.01)) AS added
+  FROM inserted i CROSS JOIN LATERAL jsonb_each_text(i.dimensions) AS d(key, value)
+  WHERE i.dimensions IS NOT NULL
+  HAVING count(*) > 0
 ), model_daily AS (
   INSERT INTO usage_model_rollups AS m (business_id, local_day, event_type, model, part, quantity, events, cost)
   SELECT business_id, local_day, event_type, model, part, sum(quantity), count(*), sum(cost)
@@ -82,7 +89,8 @@ WITH input AS (
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted),
-       ARRAY(SELECT x FROM unnest($10::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x))
+       ARRAY(SELECT x FROM unnest($10::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x)),
+       (SELECT count(*) FROM dimension_rollups)
 )SQL";
 
 /// The fast way in for a batch none of which is stored (what a batch of new events is):
@@ -90,7 +98,27 @@ SELECT (SELECT count(*) FROM inserted),
 /// COPY (unique violation) and the batch goes the careful way instead.
 inline constexpr const char* begin_copy_events =
     "BEGIN; COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
-    "occurred_at, local_day, created_at, model, parts) FROM STDIN";
+    "occurred_at, local_day, created_at, model, parts, dimensions) FROM STDIN";
+/// Admits and adds a batch's dimension values to the dimension rollups (after
+/// `add_to_rollups`, only when the batch has events with dimensions): one entry per event
+/// and dimension, $1 business ids, $2 days, $3 dimensions, $4 values, $5 types, $6
+/// quantities, $7 list costs in currency units.
+inline constexpr const char* add_to_dimension_rollups =
+    "SELECT metered_add_to_dimension_rollups($1::uuid[], $2::date[], $3::text[], $4::text[], $5::text[], "
+    "$6::numeric[], $7::numeric[])";
+/// The dimension rollups of business $1, dimension $2, local days $3 to $4 (exclusive):
+/// day, value, type, quantity, event count, list cost.
+inline constexpr const char* dimension_daily = R"SQL(
+SELECT local_day, value, event_type, quantity, events, list_cost FROM usage_dimension_rollups
+WHERE business_id = $1 AND dimension = $2 AND local_day >= $3::date AND local_day < $4::date
+)SQL";
+/// Creates or replaces a dimension declaration: $1 name, $2 max_length, $3 max_values.
+inline constexpr const char* save_dimension = R"SQL(
+INSERT INTO metered_dimensions (name, max_length, max_values) VALUES ($1, $2::integer, $3::integer)
+ON CONFLICT (name) DO UPDATE SET max_length = EXCLUDED.max_length, max_values = EXCLUDED.max_values
+)SQL";
+inline constexpr const char* list_dimensions =
+    "SELECT name, max_length, max_values FROM metered_dimensions ORDER BY name COLLATE \"C\"";
 /// Adds a batch's sums to the daily rollup: $1 business ids, $2 days, $3 types, $4
 /// quantities, $5 event counts, $6 list costs in cents (arrays in key order).
 inline constexpr const char* add_to_rollups = R"SQL(

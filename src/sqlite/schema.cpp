@@ -136,13 +136,46 @@ CREATE INDEX metered_budget_crossings_pending ON metered_budget_crossings (cross
   WHERE delivered_at IS NULL;
 )SQL";
 
-constexpr std::array<Migration, 6> all_migrations{{
+// Version 7: dimensions. Events keep their dimension values (compact JSON, see
+// store_text.h); each event is summed per day, dimension, value and type (list cost in
+// currency units as exact decimal text); the values admitted into those rollups per
+// business, billing cycle (its first day) and dimension; and the declarations that bound
+// them (max_values).
+constexpr const char* dimensions_v7 = R"SQL(
+ALTER TABLE usage_events ADD COLUMN dimensions TEXT;
+CREATE TABLE usage_dimension_rollups (
+  business_id TEXT NOT NULL,
+  local_day TEXT NOT NULL,
+  dimension TEXT NOT NULL,
+  value TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  list_cost TEXT NOT NULL,
+  PRIMARY KEY (business_id, dimension, local_day, value, event_type)
+) WITHOUT ROWID;
+CREATE TABLE usage_dimension_values (
+  business_id TEXT NOT NULL,
+  cycle_start TEXT NOT NULL,
+  dimension TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (business_id, cycle_start, dimension, value)
+) WITHOUT ROWID;
+CREATE TABLE metered_dimensions (
+  name TEXT PRIMARY KEY,
+  max_length INTEGER NOT NULL,
+  max_values INTEGER NOT NULL
+);
+)SQL";
+
+constexpr std::array<Migration, 7> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
     {4, "model and parts of rate-card events, per-model rollups", model_rollups_v4},
     {5, "budgets", budgets_v5},
     {6, "budget threshold crossings", budget_crossings_v6},
+    {7, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v7},
 }};
 
 }  // namespace

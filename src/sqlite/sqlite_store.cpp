@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <mutex>
 #include <set>
 
@@ -56,6 +57,109 @@ BudgetCrossing crossingFrom(const SqliteStatement& s) {
 }
 
 constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses";
+
+// The dimension side of one chunk's append: which values are admitted into the rollups
+// (usage_dimension_values, bounded by max_values per business, cycle and dimension) and
+// the rollups as they will be after the chunk. Everything it writes is inside the chunk's
+// savepoint, so a rolled-back chunk admits nothing.
+class DimensionAdmission {
+public:
+    explicit DimensionAdmission(SqliteConnection& db) : db_(db) {}
+
+    // The value `d` is rolled up under in `cycle`: its own, admitted now if there is room,
+    // or the overflow value.
+    const std::string& admit(const std::string& business, const std::string& cycle, const EventDimension& d) {
+        Cycle& slot = cycles_[{business, cycle, d.name}];
+        if (!slot.loaded) {
+            auto count = db_.prepare(
+                "SELECT count(*) FROM usage_dimension_values WHERE business_id = ?1 AND cycle_start = ?2 "
+                "AND dimension = ?3");
+            count.bind(1, business).bind(2, cycle).bind(3, d.name);
+            count.step();
+            slot.count = count.integer(0);
+            slot.limit = maxValues(d.name);
+            slot.loaded = true;
+        }
+        if (slot.admitted.count(d.value) > 0) return d.value;
+        auto known = db_.prepare(
+            "SELECT 1 FROM usage_dimension_values WHERE business_id = ?1 AND cycle_start = ?2 AND dimension = ?3 "
+            "AND value = ?4");
+        known.bind(1, business).bind(2, cycle).bind(3, d.name).bind(4, d.value);
+        if (!known.step()) {
+            if (slot.count >= slot.limit) return overflow_;
+            db_.prepare(
+                   "INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value) "
+                   "VALUES (?1, ?2, ?3, ?4)")
+                .bind(1, business)
+                .bind(2, cycle)
+                .bind(3, d.name)
+                .bind(4, d.value)
+                .run();
+            ++slot.count;
+        }
+        slot.admitted.insert(d.value);
+        return d.value;
+    }
+
+    // Adds `e` to the rollup of (business, day, dimension, value, its type).
+    void add(const std::string& business, date::local_days day, const std::string& dimension, const std::string& value,
+             const UsageEvent& e) {
+        auto [slot, fresh] =
+            rollups_.try_emplace({business, dimension, day, value, e.type.toString()}, UsageTotal{e.type, {}, 0, {}});
+        if (fresh) {
+            auto find = db_.prepare(
+                "SELECT quantity, events, list_cost FROM usage_dimension_rollups WHERE business_id = ?1 "
+                "AND dimension = ?2 AND local_day = ?3 AND value = ?4 AND event_type = ?5");
+            find.bind(1, business).bind(2, dimension).bind(3, dayText(day)).bind(4, value).bind(5, e.type.name());
+            if (find.step()) {
+                slot->second.quantity = Decimal::parse(find.text(0));
+                slot->second.events = find.integer(1);
+                slot->second.list_cost = Decimal::parse(find.text(2));
+            }
+        }
+        slot->second.quantity += e.quantity;
+        slot->second.list_cost += e.list_cost;
+        ++slot->second.events;
+    }
+
+    void write() {
+        if (rollups_.empty()) return;
+        auto upsert = db_.prepare(
+            "INSERT OR REPLACE INTO usage_dimension_rollups (business_id, dimension, local_day, value, event_type, "
+            "quantity, events, list_cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        for (const auto& [key, total] : rollups_) {
+            const auto& [business, dimension, day, value, type] = key;
+            upsert.bind(1, business)
+                .bind(2, dimension)
+                .bind(3, dayText(day))
+                .bind(4, value)
+                .bind(5, type)
+                .bind(6, total.quantity.toString())
+                .bind(7, total.events)
+                .bind(8, total.list_cost.toString())
+                .run();
+        }
+    }
+
+private:
+    struct Cycle {
+        bool loaded = false;
+        std::int64_t count = 0;
+        std::int64_t limit = 0;
+        std::set<std::string> admitted;
+    };
+
+    std::int64_t maxValues(const std::string& dimension) {
+        auto s = db_.prepare("SELECT max_values FROM metered_dimensions WHERE name = ?1");
+        s.bind(1, dimension);
+        return s.step() ? s.integer(0) : Dimension{}.max_values;
+    }
+
+    SqliteConnection& db_;
+    std::map<std::tuple<std::string, std::string, std::string>, Cycle> cycles_;
+    std::map<std::tuple<std::string, std::string, date::local_days, std::string, std::string>, UsageTotal> rollups_;
+    const std::string overflow_{dimension_overflow_value};
+};
 
 }  // namespace
 
@@ -205,7 +309,7 @@ struct SqliteStore::Impl {
 
     AppendResult decideAndInsert(std::span<const UsageEvent> events, std::span<const std::size_t> chunk) {
         AppendResult result;
-        auto find_zone = db.prepare("SELECT time_zone FROM businesses WHERE id = ?1");
+        auto find_zone = db.prepare("SELECT time_zone, anchor_day FROM businesses WHERE id = ?1");
         auto find_event =
             db.prepare("SELECT event_type, quantity FROM usage_events WHERE business_id = ?1 AND id = ?2");
         auto find_day = db.prepare(
@@ -213,14 +317,16 @@ struct SqliteStore::Impl {
             "AND event_type = ?3");
         auto insert = db.prepare(
             "INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, "
-            "metadata, occurred_at, local_day, created_at, model, parts) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?11)");
+            "metadata, occurred_at, local_day, created_at, model, parts, dimensions) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?11, ?12)");
         auto find_model_day = db.prepare(
             "SELECT quantity, events, cost FROM usage_model_rollups WHERE business_id = ?1 AND local_day = ?2 "
             "AND event_type = ?3 AND model = ?4 AND part = ?5");
         using ModelSlot = std::tuple<std::string, date::local_days, detail::ModelKey>;
-        std::map<ModelSlot, ModelUsageTotal> model_rollups;                                    // after the chunk
-        std::map<std::string, std::optional<std::string>> zones;                               // business -> time zone
+        std::map<ModelSlot, ModelUsageTotal> model_rollups;       // after the chunk
+        std::map<std::string, std::optional<std::string>> zones;  // business -> time zone
+        std::map<std::string, int> anchors;                       // business -> anchor day
+        DimensionAdmission admission(db);
         std::map<std::tuple<std::string, date::local_days, std::string>, UsageTotal> rollups;  // after the chunk
         for (std::size_t i : chunk) {
             const UsageEvent& e = events[i];
@@ -228,7 +334,10 @@ struct SqliteStore::Impl {
             auto [zone, fresh] = zones.try_emplace(business);
             if (fresh) {
                 find_zone.bind(1, business);
-                if (find_zone.step()) zone->second = find_zone.text(0);
+                if (find_zone.step()) {
+                    zone->second = find_zone.text(0);
+                    anchors[business] = static_cast<int>(find_zone.integer(1));
+                }
                 find_zone.reset();
             }
             if (!zone->second) {
@@ -295,6 +404,12 @@ struct SqliteStore::Impl {
                 continue;
             }
             const std::string parts = detail::partsText(e.parts);
+            const std::string dimensions = detail::dimensionsText(e.dimensions);
+            for (const EventDimension& d : e.dimensions) {
+                const std::string cycle = dayText(detail::admissionCycle(day, anchors[business]));
+                const std::string& value = admission.admit(business, cycle, d);
+                admission.add(business, day, d.name, value, e);
+            }
             insert.bind(1, business)
                 .bind(2, id)
                 .bind(3, e.type.name())
@@ -306,6 +421,7 @@ struct SqliteStore::Impl {
                 .bind(9, dayText(day))
                 .bind(10, e.model)
                 .bindOptional(11, parts.empty() ? std::nullopt : std::optional<std::string>(parts))
+                .bindOptional(12, dimensions.empty() ? std::nullopt : std::optional<std::string>(dimensions))
                 .run();
             for (std::size_t p = 0; p < e.parts.size(); ++p) {
                 part_totals[p]->quantity += e.parts[p].quantity;
@@ -332,6 +448,7 @@ struct SqliteStore::Impl {
                 .bind(6, toCents(total.list_cost).toString())
                 .run();
         }
+        admission.write();
         if (model_rollups.empty()) return result;
         auto upsert_model_day = db.prepare(
             "INSERT OR REPLACE INTO usage_model_rollups (business_id, local_day, event_type, model, part, quantity, "
@@ -433,6 +550,45 @@ std::vector<DailyModelUsage> SqliteStore::modelDaily(const BusinessId& business,
                                                 s.integer(5), Decimal::parse(s.text(6))})});
     }
     detail::sortModelDaily(rows);
+    return rows;
+}
+
+void SqliteStore::saveDimensions(std::span<const Dimension> dimensions) {
+    for (const Dimension& d : dimensions) d.validate();
+    std::lock_guard lock(impl_->mutex);
+    impl_->write([&] {
+        auto upsert = impl_->db.prepare(
+            "INSERT INTO metered_dimensions (name, max_length, max_values) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (name) DO UPDATE SET max_length = excluded.max_length, max_values = excluded.max_values");
+        for (const Dimension& d : dimensions) {
+            upsert.bind(1, d.name).bind(2, std::int64_t{d.max_length}).bind(3, std::int64_t{d.max_values}).run();
+        }
+    });
+}
+
+std::vector<Dimension> SqliteStore::listDimensions() {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare("SELECT name, max_length, max_values FROM metered_dimensions ORDER BY name");
+    std::vector<Dimension> result;
+    while (s.step()) {
+        result.push_back({s.text(0), static_cast<int>(s.integer(1)), static_cast<int>(s.integer(2))});
+    }
+    return result;
+}
+
+std::vector<DailyDimensionUsage> SqliteStore::dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                               std::string_view dimension) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(
+        "SELECT local_day, value, event_type, quantity, events, list_cost FROM usage_dimension_rollups "
+        "WHERE business_id = ?1 AND dimension = ?2 AND local_day >= ?3 AND local_day < ?4");
+    s.bind(1, business.toString()).bind(2, dimension).bind(3, dayText(days.first)).bind(4, dayText(days.end));
+    std::vector<DailyDimensionUsage> rows;
+    while (s.step()) {
+        rows.push_back({detail::dayFromText(s.text(0), "sqlite"),
+                        {s.text(1), UsageTotal{EventType(s.text(2)), Decimal::parse(s.text(3)), s.integer(4),
+                                               Decimal::parse(s.text(5))}}});
+    }
     return rows;
 }
 
