@@ -224,6 +224,12 @@ try {
   for (const query of ['', 'businessId=', 'dimension=end_user', `businessid=${acme}`]) {
     await check(400, get(breakdown(query)), `breakdown ${query}`);
   }
+  // The server closes a connection after a 400, and says so (a keep-alive client must not reuse it).
+  const keepAlive = { Connection: 'keep-alive' };
+  const closing = await expect(400, get(breakdown(`businessId=${acme}&dimension=region`), keepAlive), 'a 400 closes');
+  assert.equal(closing.headers.connection, 'close');
+  const kept = await expect(200, get(breakdown(`businessId=${acme}`), keepAlive), 'a 200 keeps the connection');
+  assert.equal(kept.headers.connection, undefined);
   await check(404, get(breakdown(`businessId=${unknownBusiness}`)), 'breakdown of an unknown business');
   await check(404, post('/api/billing/breakdown', `businessId=${acme}`), 'POST /api/billing/breakdown');
   const noGroups = async () => {
