@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // billing_dashboard: the seed's Billing Overview, served. An HTTP server on loopback with
-//   GET  /                              the dashboard page (card, charges, 30-day trends)
+//   GET  /                              the dashboard page (card, charges, budgets, AI usage
+//                                       by model, cost by end user, 30-day trends)
 //   GET  /api/businesses                the businesses to choose from
 //   GET  /api/billing/analytics?businessId=&period=&days=   the seed's response shape (with
 //                                       aiUsage per model and aiIncluded, see metered/json.h)
@@ -8,10 +9,14 @@
 //                                       aiLines with each model's parts, aiCredit)
 //   GET  /api/budgets?businessId=       the business's budgets and where each stands in its
 //                                       current cycle (to_json(BudgetStatus) each, ordered by id)
+//   GET  /api/billing/breakdown?businessId=&period=&dimension=   the period's usage per value
+//                                       of a dimension (end_user, the default; feature; model):
+//                                       to_json(GroupedBillingUsage), each value's list cost
 //   POST /api/usage/api-call            businessId=…            record an API call
 //   POST /api/usage/voice-minutes       businessId=…&minutes=…  record voice minutes
 //   POST /api/usage/llm-call            businessId=…&model=provider/model&input=…&cached_input=…&output=…
-//                                       record an LLM call, priced at the rate card (--rate-card)
+//                                       [&endUser=…]  record an LLM call, priced at the rate card
+//                                       (--rate-card), for that end user (dimension end_user)
 // (POST fields as an application/x-www-form-urlencoded body). Errors are JSON
 // {"success":false,"error":…}: 400 bad input (the field named), 404 unknown, 402 a call
 // refused by a hard budget (BudgetExceededError), 403 a
@@ -29,7 +34,10 @@
 #include <iterator>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "dashboard_assets.h"
 #include "dashboard_guard.h"
@@ -68,9 +76,21 @@ void exceptionResponse(httplib::Response& res, const std::exception_ptr& error) 
     }
 }
 
-// `calls` LLM calls of `model` ("provider/model"), each with these token counts.
-void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business, std::string_view model, int calls,
-                    std::int64_t input, std::int64_t cached_input, std::int64_t output) {
+// The dimensions the dashboard's recorder declares: who a call was for (the business's own
+// end user: a guest, a table) and which feature of the assistant made it.
+std::vector<metered::Dimension> dashboardDimensions() { return {{.name = "end_user"}, {.name = "feature"}}; }
+
+// The calls one end user made through one feature.
+struct UserCalls {
+    std::string_view end_user;
+    int calls;
+};
+
+// LLM calls of `model` ("provider/model") for `feature`, each with these token counts,
+// `calls` of them for each end user.
+void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business, std::string_view model,
+                    std::string_view feature, std::span<const UserCalls> users, std::int64_t input,
+                    std::int64_t cached_input, std::int64_t output) {
     const auto slash = model.find('/');
     metered::LlmUsage usage;
     usage.provider = std::string(model.substr(0, slash));
@@ -78,7 +98,10 @@ void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business
     usage.input_tokens = input;
     usage.cached_input_tokens = cached_input;
     usage.output_tokens = output;
-    for (int i = 0; i < calls; ++i) recorder.recordLlmCall(business, usage);
+    for (const auto& [end_user, calls] : users) {
+        const std::array<metered::DimensionValue, 2> who{{{"end_user", end_user}, {"feature", feature}}};
+        for (int i = 0; i < calls; ++i) recorder.recordLlmCall(business, usage, {.dimensions = who});
+    }
 }
 
 // The seed scenario for the first demo business: 1500 API calls, 75.5 voice minutes,
@@ -91,6 +114,14 @@ void recordLlmCalls(metered::UsageRecorder& recorder, const BusinessId& business
 //                 10 × (0.006 + 0.0075) = 0.135 → $0.14 (half-even); total $0.16.
 //   Curry Corner: 25 × google/gemini-2.5-flash (3000 input, 800 output):
 //                 25 × (0.0009 + 0.002) = 0.0725 → $0.07.
+// Each call is for one of the business's end users (dimension end_user; feature: which part
+// of the assistant), so that the page's "Cost by end user" has rows; each user's list cost
+// is its calls at the rate card (a gpt-4o-mini call 0.00042, a sonnet call 0.0135, a
+// gemini call 0.0029):
+//   Bella Bistro: guest-ana  20 mini + 2 sonnet = 0.0084 + 0.027  = 0.0354
+//                 guest-ben  12 mini + 5 sonnet = 0.00504 + 0.0675 = 0.07254
+//                 table-7     8 mini + 3 sonnet = 0.00336 + 0.0405 = 0.04386   (sum 0.1518)
+//   Curry Corner: guest-dev 15 gemini = 0.0435; guest-esha 10 gemini = 0.029  (sum 0.0725)
 // Then their budgets (removed before and saved after the usage, so that no seed call is
 // refused, on a store that had them already too), against the rate-card cost this cycle:
 //   Bella Bistro: "monthly-ai", soft, $0.25: 0.1518 spent, 60.72 %, the 50 % threshold crossed;
@@ -111,9 +142,12 @@ void recordSeedScenario(metered::UsageRecorder& recorder, metered::UsageStore& s
     for (int i = 0; i < 150; ++i) recorder.recordAiQuery(business, {.query_type = "intent_classification"});
     recorder.recordStorage(business, metered::Decimal(1500), {.file_type = "pdf"});
 
-    recordLlmCalls(recorder, bella, "openai/gpt-4o-mini", 40, 1200, 800, 300);
-    recordLlmCalls(recorder, bella, "anthropic/claude-sonnet-4", 10, 2000, 0, 500);
-    recordLlmCalls(recorder, curry, "google/gemini-2.5-flash", 25, 3000, 0, 800);
+    const std::array<UserCalls, 3> bella_mini{{{"guest-ana", 20}, {"guest-ben", 12}, {"table-7", 8}}};
+    const std::array<UserCalls, 3> bella_sonnet{{{"guest-ana", 2}, {"guest-ben", 5}, {"table-7", 3}}};
+    const std::array<UserCalls, 2> curry_flash{{{"guest-dev", 15}, {"guest-esha", 10}}};
+    recordLlmCalls(recorder, bella, "openai/gpt-4o-mini", "order_taking", bella_mini, 1200, 800, 300);
+    recordLlmCalls(recorder, bella, "anthropic/claude-sonnet-4", "menu_questions", bella_sonnet, 2000, 0, 500);
+    recordLlmCalls(recorder, curry, "google/gemini-2.5-flash", "order_taking", curry_flash, 3000, 0, 800);
 
     const auto budget = [&](const BusinessId& owner, const char* id, const char* amount, metered::BudgetKind kind,
                             std::optional<std::string> model = std::nullopt) {
@@ -233,7 +267,10 @@ int main(int argc, char** argv) {
     try {
         auto store = metered::openStore(store_uri);
         demo::ensureBusinesses(*store);
-        metered::UsageRecorder recorder(store, {.rate_card = loadRateCard(rate_card_file)});
+        const auto stored_book = metered::storedPriceBook(*store);
+        metered::PriceBook book(stored_book.plans(), stored_book.defaultPlan().id, dashboardDimensions());
+        metered::UsageRecorder recorder(store,
+                                        {.price_book = std::move(book), .rate_card = loadRateCard(rate_card_file)});
         if (seed_scenario) recordSeedScenario(recorder, *store);
         if (!budgets_file.empty()) {
             for (const auto& budget : loadBudgets(budgets_file)) store->saveBudget(budget);
@@ -296,6 +333,17 @@ int main(int argc, char** argv) {
                                 metered::to_json(std::span<const metered::BudgetStatus>(statuses)) + "}",
                             "application/json");
         });
+        server.Get("/api/billing/breakdown", [&](const httplib::Request& req, httplib::Response& res) {
+            const auto account = requestedBusiness(*store, req, res);
+            if (!account) return;
+            const auto spec = requestedPeriod(req);  // ValidationError: 400
+            const auto dimension = req.has_param("dimension") ? req.get_param_value("dimension") : "end_user";
+            if (dimension != metered::model_dimension && !recorder.priceBook().findDimension(dimension))
+                return jsonError(res, 400, "dimension must be end_user, feature or model");
+            const auto usage = recorder.getBillingUsage(account->id, spec, metered::GroupBy{dimension});
+            // to_json is exact JSON already: wrapped as is, never re-parsed.
+            res.set_content("{\"success\":true,\"data\":" + metered::to_json(usage) + "}", "application/json");
+        });
         server.Post("/api/usage/api-call", [&](const httplib::Request& req, httplib::Response& res) {
             const auto account = requestedBusiness(*store, req, res);
             if (!account) return;
@@ -324,7 +372,13 @@ int main(int argc, char** argv) {
             usage.input_tokens = tokenField(req, "input");
             usage.cached_input_tokens = tokenField(req, "cached_input");
             usage.output_tokens = tokenField(req, "output");
-            const auto receipt = recorder.recordLlmCall(account->id, usage, {});  // unknown model: 400
+            // endUser (optional): the library checks it (empty, too long, not UTF-8: a 400
+            // naming dimensions.end_user).
+            const auto end_user = req.get_param_value("endUser");
+            const std::array<metered::DimensionValue, 1> who{{{"end_user", end_user}}};
+            const auto dimensions = std::span(who).first(req.has_param("endUser") ? 1 : 0);
+            const auto receipt =
+                recorder.recordLlmCall(account->id, usage, {.dimensions = dimensions});  // unknown model: 400
             res.set_content(dumped({{"success", true},
                                     {"eventId", receipt.id.toString()},
                                     {"cost", receipt.cost.total.normalized().toString()}}),

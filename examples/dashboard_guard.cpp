@@ -189,6 +189,7 @@ std::string sanitized(std::string_view text, std::size_t max_bytes) {
 void safeJsonError(httplib::Response& res, int status, std::string_view message) noexcept {
     res.status = status;
     try {
+        if (status == 400) res.set_header("Connection", "close");  // process_and_close_socket closes it
         const nlohmann::json body{{"success", false}, {"error", sanitized(message)}};
         res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     } catch (...) {

@@ -25,7 +25,8 @@ std::string sanitized(std::string_view text, std::size_t max_bytes = 200);
 
 /// Sets `res` to `{"success":false,"error":message}` with `status`. Never throws: the text
 /// is sanitised, the JSON dumped with invalid UTF-8 replaced, and a fixed body is the last
-/// resort.
+/// resort. A 400 also says `Connection: close`: GuardedServer closes the connection after
+/// one, and a keep-alive client told so does not send its next request into a closed socket.
 void safeJsonError(httplib::Response& res, int status, std::string_view message) noexcept;
 
 /// The security headers every response carries (page, API and errors alike).

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The Billing Overview page: reads /api/billing/analytics and draws the card, the charges
 // and 30-day trend charts, AI usage per model with each model's parts from
-// /api/billing/bill (a table and a cost chart: breakdownTable, breakdownChart), and a bar
-// per budget from /api/budgets. Text always goes in through textContent (never innerHTML):
-// model names (and so budgets' models) are the host's and the provider's strings, not
-// ours. Money is shown as the exact digits the server sent; the page does no arithmetic on
-// it (bar widths are computed from the server's percent and costs, for display only).
+// /api/billing/bill (a table and a cost chart: breakdownTable, breakdownChart), a bar per
+// budget from /api/budgets, and the list cost per end user from /api/billing/breakdown (a
+// table and a chart, the same helpers). Text always goes in through textContent (never
+// innerHTML): model names (and so budgets' models) and end users are the host's and the
+// provider's strings, not ours. Money is shown as the exact digits the server sent; the
+// page does no arithmetic on it (bar widths are computed from the server's percent and
+// costs, for display only).
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -134,6 +136,27 @@ function aiUsage(usage, bill) {
     : (lines.length > 0 ? 'No AI usage included in this plan: charged as shown.' : ''));
 }
 
+// Usage per end user (/api/billing/breakdown, dimension end_user): a row per value (the
+// host's own string, so text only) with its events and list cost (what the recorder priced
+// them at), and the list cost as bars. The events are counts summed over the value's event
+// types; the costs are the server's digits.
+function endUsers(breakdown) {
+  const groups = breakdown.groups ?? [];
+  const events = (group) => String((group.usage ?? []).reduce((sum, u) => sum + (Number(u.events) || 0), 0));
+  breakdownTable($('end-user-usage'), groups, {
+    cells: (group) => [group.value, events(group), exact(group.listCost)],
+    rowClass: 'end-user',
+    decorate: (tr, group) => { tr.dataset.value = group.value; },
+  });
+  breakdownChart($('end-user-chart'), groups, {
+    name: (group) => group.value,
+    value: (group) => group.listCost,
+    label: (group) => exact(group.listCost),
+  });
+  $('end-user-chart').hidden = groups.length === 0;
+  $('end-user-empty').hidden = groups.length > 0;
+}
+
 // How a budget stands, in words: a hard budget reached refuses calls; a soft one only tells.
 function budgetState(status, percent, crossed) {
   if (status.exceeded) return 'Exceeded: calls refused';
@@ -252,9 +275,11 @@ async function refresh() {
   const mine = ++latestRefresh;
   const query = new URLSearchParams({ businessId: business, period: $('period').value, days: '30' });
   const billQuery = new URLSearchParams({ businessId: business, period: $('period').value });
-  const [{ data }, bill, budgetList] = await Promise.all([
+  const breakdownQuery = new URLSearchParams({ businessId: business, period: $('period').value, dimension: 'end_user' });
+  const [{ data }, bill, budgetList, breakdown] = await Promise.all([
     getJson('/api/billing/analytics?' + query), getJson('/api/billing/bill?' + billQuery),
-    getJson('/api/budgets?' + new URLSearchParams({ businessId: business }))]);
+    getJson('/api/budgets?' + new URLSearchParams({ businessId: business })),
+    getJson('/api/billing/breakdown?' + breakdownQuery)]);
   if (mine !== latestRefresh) return;
   const usage = data.billingUsage;
   setText('minutes', count(usage.minutesUsed));
@@ -269,6 +294,7 @@ async function refresh() {
   });
   aiUsage(usage, bill.data);
   budgets(budgetList.data);
+  endUsers(breakdown.data);
   bars('trend-calls', data.trends, (p) => p.apiCalls, (v) => `${v} calls`);
   bars('trend-minutes', data.trends, (p) => p.voiceMinutes, (v) => `${v} minutes`);
   bars('trend-cost', data.trends, (p) => p.cost, (v) => money(v));
@@ -300,7 +326,7 @@ async function start() {
   $('record-call').addEventListener('click', () => record('/api/usage/api-call', {}));
   $('record-voice').addEventListener('click', () => record('/api/usage/voice-minutes', { minutes: '2.5' }));
   $('record-llm').addEventListener('click', () =>
-    record('/api/usage/llm-call', { model: 'openai/gpt-4o-mini', input: '1200', output: '300' }));
+    record('/api/usage/llm-call', { model: 'openai/gpt-4o-mini', input: '1200', output: '300', endUser: 'dashboard-demo' }));
   await refresh();
 }
 

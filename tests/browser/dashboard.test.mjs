@@ -6,7 +6,9 @@
 // the AI table shows each model's calls, rate-card cost, charge and parts exactly as the
 // server computed them, a model named with HTML and script is shown as text (no element,
 // no dialog), the budget bars (fill = spent / amount, a marker per threshold, soft or hard,
-// exceeded) match /api/budgets, and a screenshot is saved.
+// exceeded) match /api/budgets, the cost by end user (table and bars) matches
+// /api/billing/breakdown and the seed's hand-worked figures, an end user named with markup
+// is text, and a screenshot is saved.
 //
 //   node dashboard.test.mjs <billing_dashboard binary> <screenshot.png>
 import { spawn } from 'node:child_process';
@@ -128,6 +130,34 @@ try {
   assert.match((await capped.json()).error, /ai-cap/);
   assert.equal((await status(`${url}/api/budgets?businessId=${curry}`)).body.data[0].spent, 0.0725);
 
+  // Cost by end user (and by feature, by model): each value's list cost, the seed's calls at
+  // the rate card (billing_dashboard.cpp works them out), exact; bad queries 400/404.
+  const breakdown = async (business, dimension) => {
+    const query = new URLSearchParams({ businessId: business, ...(dimension ? { dimension } : {}) });
+    const answer = await status(`${url}/api/billing/breakdown?${query}`);
+    assert.equal(answer.code, 200, `breakdown ${dimension}`);
+    assert.equal(answer.body.success, true);
+    return answer.body.data;
+  };
+  const groupRows = (data) => data.groups.map((g) => [g.value, g.usage.reduce((n, u) => n + u.events, 0), g.listCost]);
+  const bellaUsers = await breakdown(bella);
+  assert.equal(bellaUsers.dimension, 'end_user');
+  assert.deepEqual(groupRows(bellaUsers), [['guest-ana', 22, 0.0354], ['guest-ben', 17, 0.07254], ['table-7', 11, 0.04386]]);
+  assert.deepEqual(bellaUsers.groups[1].usage.map((u) => [u.type, u.events, u.listCost]), [['llm_call', 17, 0.07254]]);
+  assert.deepEqual(groupRows(await breakdown(curry, 'end_user')), [['guest-dev', 15, 0.0435], ['guest-esha', 10, 0.029]]);
+  assert.deepEqual(groupRows(await breakdown(bella, 'feature')), [['menu_questions', 10, 0.135], ['order_taking', 40, 0.0168]]);
+  assert.deepEqual(groupRows(await breakdown(bella, 'model')),
+                   [['anthropic/claude-sonnet-4', 10, 0.135], ['openai/gpt-4o-mini', 40, 0.0168]]);
+  assert.deepEqual((await breakdown(acme)).groups, []);  // the seed's usage for Acme Pizza has no end users
+  for (const query of ['', 'businessId=not-a-uuid', `businessId=${acme}&dimension=region`,
+                       `businessId=${acme}&dimension=MODEL`, `businessId=${acme}&dimension=`,
+                       `businessId=${acme}&period=this_year`]) {
+    const bad = await status(`${url}/api/billing/breakdown?${query}`);
+    assert.equal(bad.code, 400, query);
+    assert.equal(bad.body.success, false);
+  }
+  assert.equal((await status(`${url}/api/billing/breakdown?businessId=11111111-1111-4111-8111-111111111111`)).code, 404);
+
   // The page, in Debian's Chromium with a fresh profile.
   const profile = join(work, 'profile');
   browser = await chromium.launchPersistentContext(profile, {
@@ -158,6 +188,9 @@ try {
   assert.equal(await page.locator('#trend-calls rect').count(), 30);
   assert.equal(await page.locator('#budget-list li').count(), 0);  // Acme Pizza has no budgets
   assert.equal(await page.isVisible('#budgets-empty'), true);
+  assert.equal(await page.locator('#end-user-usage tr').count(), 0);  // no end users yet
+  assert.equal(await page.isVisible('#end-user-empty'), true);
+  assert.equal(await page.isVisible('#end-user-chart'), false);
 
   // Recording through the page moves the card: one more call is one more cent.
   await page.click('#record-call');
@@ -184,6 +217,9 @@ try {
                     ['1 requests', '$0', '$0']]);
   assert.equal(await page.isVisible('#ai-empty'), false);
   assert.equal(await page.textContent('#total'), '$8.37');
+  // The page's call was for end user "dashboard-demo": its row and list cost.
+  assert.deepEqual(await cells('#end-user-usage tr.end-user'), [['dashboard-demo', '1', '$0.00036']]);
+  assert.equal(await page.isVisible('#end-user-empty'), false);
 
   // Bella Bistro's demo calls, exact as the server sent them.
   await page.selectOption('#business', bella);
@@ -193,11 +229,17 @@ try {
                     ['openai/gpt-4o-mini', 'llm_call', '40', '$0.0168', '$0.02']]);
   assert.equal(await page.locator('#ai-usage tr.ai-part').count(), 7);
   assert.equal(await page.textContent('#total'), '$0.16');
+  // Cost by end user: the API's rows and the hand-worked figures, exact.
+  const userRows = [['guest-ana', '22', '$0.0354'], ['guest-ben', '17', '$0.07254'], ['table-7', '11', '$0.04386']];
+  assert.deepEqual(await cells('#end-user-usage tr.end-user'), userRows);
+  assert.deepEqual(userRows, groupRows(bellaUsers).map(([value, events, cost]) => [value, String(events), `$${cost}`]));
 
-  // A model named with markup (recorded as a host would, then shown): text, never elements.
+  // A model and an end user named with markup (recorded as a host would, then shown): text,
+  // never elements.
+  const evilUser = '<img src=x onerror="alert(3)"><script>alert(4)</script>&amp;';
   const recorded = await fetch(`${url}/api/usage/llm-call`, {
     method: 'POST', headers: { Origin: url },
-    body: new URLSearchParams({ businessId: bella, model: evilModel, input: '1000', output: '500' }) });
+    body: new URLSearchParams({ businessId: bella, model: evilModel, input: '1000', output: '500', endUser: evilUser }) });
   assert.equal(recorded.status, 200);
   await page.selectOption('#business', acme);
   await page.locator(`body[data-loaded^="${acme}"]`).waitFor();
@@ -216,6 +258,23 @@ try {
                                                     ['openai/gpt-4o-mini', '$0.0168']]);
   [1, 0.002 / 0.135, 0.0168 / 0.135].forEach((share, i) =>
     assert.ok(Math.abs(chart[i][1] - share) < 0.005, `chart bar ${i}: ${chart[i][1]}, expected ${share}`));
+  // The markup end user is a row of text (values ordered bytewise: "<" first), and the list
+  // cost per end user as bars relative to the largest (guest-ben's 0.07254).
+  const shownUsers = [[evilUser, '1', '$0.002'], ...userRows];
+  assert.deepEqual(await cells('#end-user-usage tr.end-user'), shownUsers);
+  assert.deepEqual(groupRows(await breakdown(bella)).map(([value, events, cost]) => [value, String(events), `$${cost}`]),
+                   shownUsers);
+  assert.equal(await page.locator('#end-users img, #end-users script').count(), 0);
+  const userChart = await page.locator('#end-user-chart .breakdown-line').evaluateAll((lines) => lines.map((line) => [
+    line.querySelector('.breakdown-name').textContent,
+    line.querySelector('.breakdown-fill').getBoundingClientRect().width /
+      line.querySelector('.breakdown-track').getBoundingClientRect().width,
+    line.querySelector('.breakdown-value').textContent]));
+  assert.deepEqual(userChart.map((l) => [l[0], l[2]]), shownUsers.map((r) => [r[0], r[2]]));
+  [0.002, 0.0354, 0.07254, 0.04386].forEach((cost, i) => {
+    const share = cost / 0.07254;
+    assert.ok(Math.abs(userChart[i][1] - share) < 0.005, `end-user bar ${i}: ${userChart[i][1]}, expected ${share}`);
+  });
 
   // The budget bars match /api/budgets: fill = min(spent / amount, 1) of the bar, a marker at
   // each threshold (past 100 %: at the bar's end), soft or hard, the figures as sent.

@@ -5,7 +5,8 @@
 // cross-origin writes, wrong and DNS-rebound Host headers, wrong content types, oversized
 // bodies, slowloris connections, more connections than allowed, a model name of HTML and
 // script from the host's rate card, budgets asked for with every bad businessId, a call
-// past a hard budget) and checks each status
+// past a hard budget, the breakdown per end user with every bad dimension, period and
+// businessId, LLM calls with every bad endUser, an end user of markup) and checks each status
 // code, that nothing was recorded by a refused write, that a normal client is served
 // while slow clients dribble headers, and that the server is alive and answering at the end.
 // Only Node's built-in modules; raw sockets, so every byte sent is exactly the test's.
@@ -207,6 +208,48 @@ try {
   await check(404, post('/api/budgets', `businessId=${curry}&amount=1000000`), 'POST /api/budgets');
   assert.equal(await capStatus(), capBefore);
   checks += 2;
+  // ---- the breakdown per dimension: bad queries are 400/404 JSON, never a 500 ----
+  const breakdown = (query) => `/api/billing/breakdown?${query}`;
+  for (const value of badValues) {
+    await check(400, get(breakdown(`businessId=${acme}&period=${value}`)), `breakdown period=${value.slice(0, 40)}`);
+    await check(400, get(breakdown(`businessId=${acme}&dimension=${value}`)), `breakdown dimension=${value.slice(0, 40)}`);
+    await check(400, get(breakdown(`businessId=${value}`)), `breakdown businessId=${value.slice(0, 40)}`);
+  }
+  for (const dimension of ['', 'region', 'END_USER', 'end_user%00', 'model%20', '%3Cscript%3E', '(other)', 'end_user,model',
+                           'a'.repeat(33)]) {
+    const response = await expect(400, get(breakdown(`businessId=${acme}&dimension=${dimension}`)), `dimension=${dimension}`);
+    assert.match(JSON.parse(response.body).error, /dimension/, `dimension=${dimension}`);
+    ++checks;
+  }
+  for (const query of ['', 'businessId=', 'dimension=end_user', `businessid=${acme}`]) {
+    await check(400, get(breakdown(query)), `breakdown ${query}`);
+  }
+  // The server closes a connection after a 400, and says so (a keep-alive client must not reuse it).
+  const keepAlive = { Connection: 'keep-alive' };
+  const closing = await expect(400, get(breakdown(`businessId=${acme}&dimension=region`), keepAlive), 'a 400 closes');
+  assert.equal(closing.headers.connection, 'close');
+  const kept = await expect(200, get(breakdown(`businessId=${acme}`), keepAlive), 'a 200 keeps the connection');
+  assert.equal(kept.headers.connection, undefined);
+  await check(404, get(breakdown(`businessId=${unknownBusiness}`)), 'breakdown of an unknown business');
+  await check(404, post('/api/billing/breakdown', `businessId=${acme}`), 'POST /api/billing/breakdown');
+  const noGroups = async () => {
+    for (const dimension of ['end_user', 'model']) {
+      const response = await expect(200, get(breakdown(`businessId=${acme}&dimension=${dimension}`)), dimension);
+      assert.equal(response.headers['content-type'], 'application/json');
+      assert.deepEqual(JSON.parse(response.body).data.groups, [], `acme's ${dimension}s`);
+    }
+  };
+  await noGroups();
+  // ---- a bad endUser on an LLM call: 400 naming the field, nothing recorded ----
+  for (const endUser of ['', 'u'.repeat(65), e40, '%FF', '%C3', '%ED%A0%80', '%00', 'a%00b', '(other)']) {
+    const response = await expect(400, post('/api/usage/llm-call',
+      `businessId=${acme}&model=openai%2Fgpt-4o-mini&input=1&endUser=${endUser}`), `endUser=${endUser.slice(0, 40)}`);
+    assert.match(JSON.parse(response.body).error, /end_user/, `endUser=${endUser.slice(0, 40)}`);
+    ++checks;
+  }
+  await check(400, post('/api/usage/llm-call', Buffer.concat([
+    Buffer.from(`businessId=${acme}&model=openai%2Fgpt-4o-mini&input=1&endUser=`), rawBytes])), 'raw invalid UTF-8 endUser');
+  await noGroups();
   const longUrl = await get(analytics(`period=${'a'.repeat(20000)}`));
   assert.ok(longUrl.status >= 400 && longUrl.status < 500, `a 20 kB URL: ${longUrl.status}`);
   const longHeader = await get(analytics(''), { 'X-Long': 'h'.repeat(20000) });
@@ -252,9 +295,11 @@ try {
   const aiBefore = JSON.parse((await get(`/api/billing/bill?businessId=${acme}`)).body).data.aiLines;
   assert.deepEqual(aiBefore, [], 'a refused LLM call recorded usage');
 
-  // ---- a model named with HTML and script comes back as data, exactly, in JSON only ----
+  // ---- a model and an end user named with HTML and script come back as data, exactly, in JSON only ----
+  const evilUser = '<img src=x onerror="alert(1)">\'"&amp;<script>';
   const recorded = await expect(200, post('/api/usage/llm-call',
-    `businessId=${acme}&model=${encodeURIComponent(evilModel)}&input=1000&output=500`), 'LLM call of the markup model');
+    `businessId=${acme}&model=${encodeURIComponent(evilModel)}&input=1000&output=500&endUser=${encodeURIComponent(evilUser)}`),
+    'LLM call of the markup model');
   assert.equal(JSON.parse(recorded.body).cost, '0.002');  // 1000 × $1 + 500 × $2 per million
   for (const target of [analytics('period=current_month'), `/api/billing/bill?businessId=${acme}`]) {
     const response = await expect(200, get(target), target);
@@ -265,6 +310,12 @@ try {
     assert.equal(lines.length, 1, target);
     assert.equal(lines[0].model, evilModel, target);
     assert.equal(lines[0].calls, 1, target);
+    ++checks;
+  }
+  for (const [dimension, value] of [['end_user', evilUser], ['model', evilModel]]) {
+    const response = await expect(200, get(breakdown(`businessId=${acme}&dimension=${dimension}`)), `${dimension} breakdown`);
+    const groups = JSON.parse(response.body).data.groups;
+    assert.deepEqual(groups.map((g) => [g.value, g.listCost]), [[value, 0.002]], `${dimension} breakdown`);
     ++checks;
   }
 
