@@ -921,7 +921,6 @@ TEMPLATE_TEST_CASE("a dimension admits max_values values per business and cycle;
         fresh.push_back(withDimensions(event(other.id, EventType::apiCall(), "1", when), {{"end_user", user}}));
     }
     CHECK(store.append(fresh).stored == 8);
-    const DayRange april2024{date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)};
     const auto next = byValue(store.dimensionTotals(biz.id, april2024, "end_user"));
     CHECK(next.size() == 4);
     CHECK(next.count("u-4") == 1);
