@@ -132,12 +132,18 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
     }
     for (std::size_t i = 0; i < target->count; ++i) {
         BudgetEntry& entry = target->entries[i];
+        // Unflushed (the flush timed out), the store misses what this recorder still holds
+        // queued, and the total so far misses what others stored since the last refresh:
+        // both are lower bounds of the spend, so the larger one is kept. Others' spend still
+        // reaches the decision while this recorder's queue is slow to drain.
         if (same) {
             // Records after the mark are counted by `local()` beyond it.
-            if (flushed) entry.base.store(spent[i] - marks[i], std::memory_order_relaxed);
-        } else if (previous[i] != nullptr) {
-            entry.base.store(flushed ? spent[i] : previous[i]->base.load(std::memory_order_relaxed) + marks[i],
+            const std::int64_t base = entry.base.load(std::memory_order_relaxed);
+            entry.base.store(flushed ? spent[i] - marks[i] : std::max(base, spent[i] - marks[i]),
                              std::memory_order_relaxed);
+        } else if (previous[i] != nullptr) {
+            const std::int64_t before = previous[i]->base.load(std::memory_order_relaxed) + marks[i];
+            entry.base.store(flushed ? spent[i] : std::max(before, spent[i]), std::memory_order_relaxed);
         } else {
             entry.base.store(spent[i], std::memory_order_relaxed);
         }

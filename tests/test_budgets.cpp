@@ -7,6 +7,7 @@
 #include "metered/errors.h"
 #include "metered/memory_store.h"
 #include "metered/usage_recorder.h"
+#include "store_doubles.h"
 #include "test_support.h"
 
 using namespace metered;
@@ -282,6 +283,36 @@ TEST_CASE("the asynchronous refresher thread picks up another recorder's spend",
         }
     }
     CHECK(refused);
+}
+
+TEST_CASE("a refresh whose flush cannot finish still picks up another recorder's spend", "[budgets][async]") {
+    // This recorder's appends hang (its queue never drains, so every flush times out);
+    // the store's reads work. Others' spend must still reach the cap decision.
+    Setup setup;
+    auto slow = std::make_shared<UnreliableStore>();
+    slow->inner = setup.store;
+    setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
+    RecorderOptions options = withCard(asyncMemory(), setup.clock);
+    options.budget_refresh = std::chrono::milliseconds(5);
+    UsageRecorder here(slow, options);
+    slow->closeGate();
+    here.recordLlmCall(setup.business.id, call("openai", "gpt-4o", 1000));  // queued, never stored meanwhile
+    UsageRecorder elsewhere(setup.store, setup.options());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    elsewhere.recordLlmCall(setup.business.id, gpt250());
+    bool refused = false;
+    for (int i = 0; i < 400 && !refused; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        try {
+            here.checkBudget(setup.business.id);
+        } catch (const BudgetExceededError&) {
+            refused = true;
+        }
+    }
+    CHECK(refused);
+    slow->openGate();
+    CHECK(here.flush(std::chrono::seconds(10)));
+    CHECK(here.stats().stored == 1);
 }
 
 TEST_CASE("a running total counts a cost below a nano-unit as a whole one: never below the exact spend", "[budgets]") {
