@@ -58,12 +58,14 @@ void BudgetTable::refuse(const BudgetEntry& entry, std::int64_t spent) {
 void BudgetTable::refresh(UsageStore& store, Timestamp now, const Flush& flush) {
     std::lock_guard lock(mutex_);
     refreshLocked(store, now, flush);
+    refreshes_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool BudgetTable::tryRefresh(UsageStore& store, Timestamp now, const Flush& flush) {
     std::unique_lock lock(mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
     refreshLocked(store, now, flush);
+    refreshes_.fetch_add(1, std::memory_order_relaxed);
     return true;
 }
 

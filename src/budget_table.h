@@ -133,6 +133,8 @@ public:
     void refresh(UsageStore& store, Timestamp now, const Flush& flush);
     // refresh() unless another refresh is under way (then returns false at once).
     bool tryRefresh(UsageStore& store, Timestamp now, const Flush& flush);
+    // Refreshes that read the store to the end.
+    std::uint64_t refreshes() const noexcept { return refreshes_.load(std::memory_order_relaxed); }
 
 private:
     [[noreturn]] static void refuse(const BudgetEntry& entry, std::int64_t spent);
@@ -141,6 +143,7 @@ private:
     std::atomic<BudgetSnapshot*> current_{nullptr};
     std::mutex mutex_;
     std::vector<std::unique_ptr<BudgetSnapshot>> kept_;  // every snapshot ever published
+    std::atomic<std::uint64_t> refreshes_{0};
 };
 
 }  // namespace metered::detail

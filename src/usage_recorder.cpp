@@ -465,6 +465,7 @@ bool UsageRecorder::close(std::chrono::milliseconds timeout) {
 RecorderStats UsageRecorder::stats() const {
     RecorderStats stats;
     stats.priced_with_fallback = static_cast<std::uint64_t>(impl_->priced_with_fallback.sum());
+    stats.budget_refreshes = impl_->budgets.refreshes();
     stats.crossings_delivered = impl_->crossings.delivered();
     stats.crossing_delivery_failures = impl_->crossings.failures();
     if (impl_->pipeline) {

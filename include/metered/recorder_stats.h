@@ -27,6 +27,9 @@ struct RecorderStats {
     /// Rate-card calls priced with a fallback (a fallback model or a parent's rate: see
     /// RecorderOptions::pricing_fallback).
     std::uint64_t priced_with_fallback = 0;
+    /// Budget refreshes that read the store to the end (RecorderOptions::budget_refresh):
+    /// how current the in-memory running totals are.
+    std::uint64_t budget_refreshes = 0;
     /// Budget crossings handed to RecorderOptions::on_budget_crossing that returned.
     std::uint64_t crossings_delivered = 0;
     /// Deliveries that failed (the callback threw, or the store failed): retried later.
