@@ -74,6 +74,19 @@ RecorderOptions asyncMemory() {
     return options;
 }
 
+// Polls checkBudget for up to 2 s: true once it refuses.
+bool refusedWithin2s(UsageRecorder& recorder, const BusinessId& business) {
+    for (int i = 0; i < 400; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        try {
+            recorder.checkBudget(business);
+        } catch (const BudgetExceededError&) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("a hard budget refuses the calls after the one that reaches it; a soft one never refuses", "[budgets]") {
@@ -273,16 +286,7 @@ TEST_CASE("the asynchronous refresher thread picks up another recorder's spend",
     UsageRecorder elsewhere(setup.store, setup.options());
     elsewhere.recordLlmCall(setup.business.id, gpt250());
     elsewhere.recordLlmCall(setup.business.id, gpt250());
-    bool refused = false;
-    for (int i = 0; i < 400 && !refused; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        try {
-            here.checkBudget(setup.business.id);
-        } catch (const BudgetExceededError&) {
-            refused = true;
-        }
-    }
-    CHECK(refused);
+    CHECK(refusedWithin2s(here, setup.business.id));
 }
 
 TEST_CASE("a refresh whose flush cannot finish still picks up another recorder's spend", "[budgets][async]") {
@@ -300,16 +304,7 @@ TEST_CASE("a refresh whose flush cannot finish still picks up another recorder's
     UsageRecorder elsewhere(setup.store, setup.options());
     elsewhere.recordLlmCall(setup.business.id, gpt250());
     elsewhere.recordLlmCall(setup.business.id, gpt250());
-    bool refused = false;
-    for (int i = 0; i < 400 && !refused; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        try {
-            here.checkBudget(setup.business.id);
-        } catch (const BudgetExceededError&) {
-            refused = true;
-        }
-    }
-    CHECK(refused);
+    CHECK(refusedWithin2s(here, setup.business.id));
     slow->openGate();
     CHECK(here.flush(std::chrono::seconds(10)));
     CHECK(here.stats().stored == 1);
