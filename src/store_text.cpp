@@ -13,6 +13,35 @@
 
 namespace metered::detail {
 
+namespace {
+
+void add(UsageTotal& sum, const UsageTotal& row) {
+    sum.quantity += row.quantity;
+    sum.events += row.events;
+    sum.list_cost += row.list_cost;
+}
+
+void add(ModelUsageTotal& sum, const ModelUsageTotal& row) {
+    sum.quantity += row.quantity;
+    sum.events += row.events;
+    sum.cost += row.cost;
+}
+
+// Daily rows summed per key (ordered by key), each sum normalized.
+template <class Key, class Row, class KeyOf, class TotalOf>
+auto sumRows(const std::vector<Row>& rows, KeyOf key_of, TotalOf total_of) {
+    using Total = std::decay_t<std::invoke_result_t<TotalOf, const Row&>>;
+    std::map<Key, Total> sums;
+    for (const Row& row : rows) {
+        auto [slot, fresh] = sums.try_emplace(key_of(row), total_of(row));
+        if (!fresh) add(slot->second, total_of(row));
+    }
+    for (auto& [key, total] : sums) total = normalized(std::move(total));
+    return sums;
+}
+
+}  // namespace
+
 std::string dimensionsText(const std::vector<EventDimension>& dimensions) {
     if (dimensions.empty()) return {};
     nlohmann::ordered_json object = nlohmann::ordered_json::object();
@@ -49,17 +78,15 @@ void sortDimensionDaily(std::vector<DailyDimensionUsage>& rows) {
 }
 
 std::vector<DimensionUsageTotal> sumByDimension(const std::vector<DailyDimensionUsage>& days) {
-    std::map<std::pair<std::string, EventType>, UsageTotal> sums;
-    for (const auto& row : days) {
-        const UsageTotal& t = row.total.total;
-        auto [slot, fresh] = sums.try_emplace({row.total.value, t.type}, UsageTotal{t.type, {}, 0, {}});
-        slot->second.quantity += t.quantity;
-        slot->second.events += t.events;
-        slot->second.list_cost += t.list_cost;
-    }
+    const auto sums = sumRows<std::pair<std::string, EventType>>(
+        days,
+        [](const DailyDimensionUsage& row) {
+            return std::pair{row.total.value, row.total.total.type};
+        },
+        [](const DailyDimensionUsage& row) -> const UsageTotal& { return row.total.total; });
     std::vector<DimensionUsageTotal> result;
     result.reserve(sums.size());
-    for (auto& [key, total] : sums) result.push_back({key.first, normalized(std::move(total))});
+    for (const auto& [key, total] : sums) result.push_back({key.first, total});
     return result;
 }
 
@@ -76,16 +103,12 @@ date::local_days dayFromText(std::string_view text, std::string_view store) {
 }
 
 std::vector<UsageTotal> sumByType(const std::vector<DailyUsage>& days) {
-    std::map<EventType, UsageTotal> sums;
-    for (const auto& row : days) {
-        auto [slot, fresh] = sums.try_emplace(row.total.type, UsageTotal{row.total.type, {}, 0, {}});
-        slot->second.quantity += row.total.quantity;
-        slot->second.events += row.total.events;
-        slot->second.list_cost += row.total.list_cost;
-    }
+    const auto sums = sumRows<EventType>(
+        days, [](const DailyUsage& row) { return row.total.type; },
+        [](const DailyUsage& row) -> const UsageTotal& { return row.total; });
     std::vector<UsageTotal> result;
     result.reserve(sums.size());
-    for (auto& [type, total] : sums) result.push_back(normalized(std::move(total)));
+    for (const auto& [type, total] : sums) result.push_back(total);
     return result;
 }
 
@@ -167,17 +190,12 @@ void sortModelDaily(std::vector<DailyModelUsage>& rows) {
 }
 
 std::vector<ModelUsageTotal> sumByModel(const std::vector<DailyModelUsage>& days) {
-    std::map<ModelKey, ModelUsageTotal> sums;
-    for (const auto& row : days) {
-        auto [slot, fresh] = sums.try_emplace(modelKey(row.total), row.total);
-        if (fresh) continue;
-        slot->second.quantity += row.total.quantity;
-        slot->second.events += row.total.events;
-        slot->second.cost += row.total.cost;
-    }
+    const auto sums = sumRows<ModelKey>(
+        days, [](const DailyModelUsage& row) { return modelKey(row.total); },
+        [](const DailyModelUsage& row) -> const ModelUsageTotal& { return row.total; });
     std::vector<ModelUsageTotal> result;
     result.reserve(sums.size());
-    for (auto& [key, total] : sums) result.push_back(normalized(std::move(total)));
+    for (const auto& [key, total] : sums) result.push_back(total);
     return result;
 }
 

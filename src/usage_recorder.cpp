@@ -79,6 +79,14 @@ detail::EventDraft draftOf(const BusinessId& business, EventType type, const Dec
     return draft;
 }
 
+// A typed record call's event: its fields are views into `fields`.
+detail::EventDraft draftOf(const BusinessId& business, EventType type, const Decimal& quantity,
+                           const DraftFields& fields) {
+    detail::EventDraft draft = draftOf(business, type, quantity);
+    draft.fields = fields.view();
+    return draft;
+}
+
 bool spooled(const RecorderOptions& options, const UsageStore& store) {
     const SpoolMode spool = options.async.spool;
     return options.mode == RecordMode::async &&
@@ -313,8 +321,7 @@ Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& 
     fields.integer("tokens", call.tokens);
     fields.text("intent", call.intent);
     fields.text("sessionId", call.session_id);
-    auto draft = draftOf(business, EventType::apiCall(), Decimal(1));
-    draft.fields = fields.view();
+    auto draft = draftOf(business, EventType::apiCall(), Decimal(1), fields);
     return impl_->submit(draft, options);
 }
 
@@ -325,8 +332,7 @@ Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Deci
     fields.integer("audioSize", voice.audio_size);
     fields.integer("transcriptionLength", voice.transcription_length);
     fields.text("sessionId", voice.session_id);
-    auto draft = draftOf(business, EventType::voiceMinute(), minutes);
-    draft.fields = fields.view();
+    auto draft = draftOf(business, EventType::voiceMinute(), minutes, fields);
     return impl_->submit(draft, options);
 }
 
@@ -335,8 +341,7 @@ Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& 
     fields.text("queryType", query.query_type);
     fields.text("complexity", query.complexity);
     fields.integer("tokens", query.tokens);
-    auto draft = draftOf(business, EventType::aiQuery(), Decimal(1));
-    draft.fields = fields.view();
+    auto draft = draftOf(business, EventType::aiQuery(), Decimal(1), fields);
     return impl_->submit(draft, options);
 }
 
@@ -346,8 +351,7 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
     fields.text("fileType", storage.file_type);
     fields.integer("size", storage.size);
     fields.text("operation", storage.operation);
-    auto draft = draftOf(business, EventType::storageMb(), megabytes);
-    draft.fields = fields.view();
+    auto draft = draftOf(business, EventType::storageMb(), megabytes, fields);
     return impl_->submit(draft, options);
 }
 

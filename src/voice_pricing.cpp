@@ -21,6 +21,22 @@ constexpr int max_seconds_scale = 6;
                                              date::format("%F", entry.effective_from)));
 }
 
+/// The rates of the card entry that prices a voice call: names the entry and its
+/// per-request fee on `cost`; throws ValidationError naming `field` when the entry has no
+/// `price`.
+template <class Cost>
+const ModelRates& rateFor(Cost& cost, const RateCard& card, std::string_view provider, std::string_view model,
+                          Timestamp at, const PricingFallback& fallback, std::optional<Decimal> ModelRates::*price,
+                          std::string_view field, std::string_view price_name) {
+    const RateCardEntry& entry = detail::pricingEntry(card, provider, model, at, fallback, cost.fallback_model);
+    if (!(entry.rates.*price)) unpriced(field, price_name, model, entry);
+    cost.provider = entry.provider;
+    cost.model = entry.model;
+    cost.effective_from = entry.effective_from;
+    if (entry.rates.prices.per_request) cost.per_request = *entry.rates.prices.per_request;
+    return entry.rates;
+}
+
 }  // namespace
 
 TranscriptionCost priceTranscription(const RateCard& card, std::string_view provider, std::string_view model,
@@ -33,16 +49,11 @@ TranscriptionCost priceTranscription(const RateCard& card, std::string_view prov
         throw ValidationError("seconds", fmt::format("more than {} fractional digits", max_seconds_scale));
     }
     TranscriptionCost cost;
-    const RateCardEntry& entry = detail::pricingEntry(card, provider, model, at, fallback, cost.fallback_model);
-    const ModelRates& rates = entry.rates;
-    if (!rates.per_second) unpriced("seconds", "per_second", model, entry);
-    cost.provider = entry.provider;
-    cost.model = entry.model;
-    cost.effective_from = entry.effective_from;
+    const ModelRates& rates =
+        rateFor(cost, card, provider, model, at, fallback, &ModelRates::per_second, "seconds", "per_second");
     cost.seconds = seconds;
     cost.billed_seconds = rates.billedSeconds(seconds);
     cost.cost = *rates.per_second * cost.billed_seconds;
-    if (rates.prices.per_request) cost.per_request = *rates.prices.per_request;
     cost.total = cost.cost + cost.per_request;
     return cost;
 }
@@ -53,15 +64,10 @@ SpeechCost priceSpeech(const RateCard& card, std::string_view provider, std::str
         throw ValidationError("characters", fmt::format("must be a count from 0 to {}", max_speech_characters));
     }
     SpeechCost cost;
-    const RateCardEntry& entry = detail::pricingEntry(card, provider, model, at, fallback, cost.fallback_model);
-    const ModelRates& rates = entry.rates;
-    if (!rates.per_character) unpriced("characters", "per_character", model, entry);
-    cost.provider = entry.provider;
-    cost.model = entry.model;
-    cost.effective_from = entry.effective_from;
+    const ModelRates& rates =
+        rateFor(cost, card, provider, model, at, fallback, &ModelRates::per_character, "characters", "per_character");
     cost.characters = characters;
     cost.cost = *rates.per_character * Decimal(characters);
-    if (rates.prices.per_request) cost.per_request = *rates.prices.per_request;
     cost.total = cost.cost + cost.per_request;
     return cost;
 }

@@ -29,6 +29,14 @@ using detail::dayText;
 using detail::fromCents;
 using detail::toCents;
 
+// Every row of a query, each read by `read`.
+template <class Read>
+auto allRows(SqliteStatement& s, Read read) {
+    std::vector<std::decay_t<std::invoke_result_t<Read, const SqliteStatement&>>> rows;
+    while (s.step()) rows.push_back(read(s));
+    return rows;
+}
+
 Account accountFrom(const SqliteStatement& s) {
     return Account{BusinessId(Uuid::parse(s.text(0))), s.text(1), s.text(2), s.text(3), static_cast<int>(s.integer(4))};
 }
@@ -521,13 +529,11 @@ std::vector<DailyUsage> SqliteStore::daily(const BusinessId& business, const Day
         "SELECT day, event_type, quantity, event_count, list_cost_cents FROM usage_daily "
         "WHERE business_id = ?1 AND day >= ?2 AND day < ?3 ORDER BY day, event_type");
     s.bind(1, business.toString()).bind(2, dayText(days.first)).bind(3, dayText(days.end));
-    std::vector<DailyUsage> rows;
-    while (s.step()) {
-        rows.push_back({detail::dayFromText(s.text(0), "sqlite"),
-                        detail::normalized({EventType(s.text(1)), Decimal::parse(s.text(2)), s.integer(3),
-                                            fromCents(Decimal::parse(s.text(4)))})});
-    }
-    return rows;
+    return allRows(s, [](const SqliteStatement& row) {
+        return DailyUsage{detail::dayFromText(row.text(0), "sqlite"),
+                          detail::normalized({EventType(row.text(1)), Decimal::parse(row.text(2)), row.integer(3),
+                                              fromCents(Decimal::parse(row.text(4)))})};
+    });
 }
 
 std::vector<ModelUsageTotal> SqliteStore::modelTotals(const BusinessId& business, const DayRange& days) {
@@ -540,15 +546,14 @@ std::vector<DailyModelUsage> SqliteStore::modelDaily(const BusinessId& business,
         "SELECT local_day, event_type, model, part, quantity, events, cost FROM usage_model_rollups "
         "WHERE business_id = ?1 AND local_day >= ?2 AND local_day < ?3");
     s.bind(1, business.toString()).bind(2, dayText(days.first)).bind(3, dayText(days.end));
-    std::vector<DailyModelUsage> rows;
-    while (s.step()) {
-        const auto part = parseUsagePart(s.text(3));
-        if (!part) throw StoreError("sqlite: unexpected part " + detail::quoted(s.text(3)), false);
-        rows.push_back(
-            {detail::dayFromText(s.text(0), "sqlite"),
-             detail::normalized(ModelUsageTotal{EventType(s.text(1)), s.text(2), *part, Decimal::parse(s.text(4)),
-                                                s.integer(5), Decimal::parse(s.text(6))})});
-    }
+    auto rows = allRows(s, [](const SqliteStatement& row) {
+        const auto part = parseUsagePart(row.text(3));
+        if (!part) throw StoreError("sqlite: unexpected part " + detail::quoted(row.text(3)), false);
+        return DailyModelUsage{
+            detail::dayFromText(row.text(0), "sqlite"),
+            detail::normalized(ModelUsageTotal{EventType(row.text(1)), row.text(2), *part, Decimal::parse(row.text(4)),
+                                               row.integer(5), Decimal::parse(row.text(6))})};
+    });
     detail::sortModelDaily(rows);
     return rows;
 }
@@ -583,13 +588,11 @@ std::vector<DailyDimensionUsage> SqliteStore::dimensionRollups(const BusinessId&
         "SELECT local_day, value, event_type, quantity, events, list_cost FROM usage_dimension_rollups "
         "WHERE business_id = ?1 AND dimension = ?2 AND local_day >= ?3 AND local_day < ?4");
     s.bind(1, business.toString()).bind(2, dimension).bind(3, dayText(days.first)).bind(4, dayText(days.end));
-    std::vector<DailyDimensionUsage> rows;
-    while (s.step()) {
-        rows.push_back({detail::dayFromText(s.text(0), "sqlite"),
-                        {s.text(1), UsageTotal{EventType(s.text(2)), Decimal::parse(s.text(3)), s.integer(4),
-                                               Decimal::parse(s.text(5))}}});
-    }
-    return rows;
+    return allRows(s, [](const SqliteStatement& row) {
+        return DailyDimensionUsage{detail::dayFromText(row.text(0), "sqlite"),
+                                   {row.text(1), UsageTotal{EventType(row.text(2)), Decimal::parse(row.text(3)),
+                                                            row.integer(4), Decimal::parse(row.text(5))}}};
+    });
 }
 
 std::optional<Account> SqliteStore::findAccount(const BusinessId& business) {
