@@ -15,6 +15,7 @@
 #include "metered/errors.h"
 #include "metered/store.h"
 #include "metered/usage_recorder.h"
+#include "private_cluster.h"
 #include "store_fixtures.h"
 #include "test_support.h"
 
@@ -24,34 +25,6 @@ using namespace date::literals;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A PostgreSQL cluster of this test's own, so it can be stopped (as in test_faults.cpp).
-class OwnCluster {
-public:
-    OwnCluster() {
-        port_ = 20000 + static_cast<int>((getpid() + 7919) % 20000);
-        name_ = "metered_alerts_" + std::to_string(getpid());
-        run("pg_createcluster 15 " + name_ + " -p " + std::to_string(port_) + " -- --auth=trust >/dev/null");
-        start();
-        conninfo = "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
-    }
-    ~OwnCluster() { std::system(("pg_dropcluster --stop 15 " + name_ + " >/dev/null 2>&1").c_str()); }
-    OwnCluster(const OwnCluster&) = delete;
-    OwnCluster& operator=(const OwnCluster&) = delete;
-    void stop() { run("pg_ctlcluster 15 " + name_ + " stop -m fast"); }
-    void start() { run("pg_ctlcluster 15 " + name_ + " start"); }
-
-    std::string conninfo;
-
-private:
-    static void run(const std::string& command) {
-        if (std::system(command.c_str()) != 0) {
-            throw std::runtime_error("'" + command + "' failed (the fault tests need root and postgresql-15)");
-        }
-    }
-    int port_;
-    std::string name_;
-};
 
 constexpr std::string_view card_json = R"({"models": {
   "openai/gpt-4o": {"prices": [{"from": "2024-10-01", "per": "1M", "input": "2.50", "output": "10.00"}]}}})";
@@ -107,7 +80,7 @@ std::string keyOf(const BusinessId& business, int threshold) {
 }  // namespace
 
 TEST_CASE("a crossing claimed before PostgreSQL stops is delivered after it restarts", "[postgres][fault][alerts]") {
-    OwnCluster server;
+    PrivateCluster server("metered_alerts");
     auto store = openStore(server.conninfo);
     const auto biz = account("Acme");
     store->saveAccount(biz);
@@ -150,7 +123,7 @@ TEST_CASE("a crossing claimed before PostgreSQL stops is delivered after it rest
 
 TEST_CASE("crossings reached by usage spooled while PostgreSQL is down are delivered after it comes back",
           "[postgres][fault][alerts]") {
-    OwnCluster server;
+    PrivateCluster server("metered_alerts");
     auto store = openStore(server.conninfo);
     const auto biz = account("Acme");
     store->saveAccount(biz);

@@ -21,21 +21,13 @@ namespace {
 
 PriceBook bookWithDimensions() { return PriceBook({Plan::basic()}, "basic", {{"end_user", 8, 2}, {"feature"}}); }
 
-struct Setup {
-    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
-    FixedClock clock;
-    Account business = account("Acme Pizza");
-    UsageRecorder recorder;
+RecorderOptions withDimensions(RecorderOptions options) {
+    options.price_book = bookWithDimensions();
+    return options;
+}
 
-    explicit Setup(RecorderOptions options = {})
-        : recorder(store, [&] {
-              options.clock = clock;
-              options.price_book = bookWithDimensions();
-              return options;
-          }()) {
-        *clock.now = at(2024_y / 12 / 5, hours(12));
-        store->saveAccount(business);
-    }
+struct Setup : RecorderSetup {
+    explicit Setup(RecorderOptions options = {}) : RecorderSetup(withDimensions(std::move(options))) {}
 };
 
 const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};

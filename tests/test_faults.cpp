@@ -15,6 +15,7 @@
 
 #include "metered/errors.h"
 #include "metered/store.h"
+#include "private_cluster.h"
 #include "store_fixtures.h"
 #include "test_support.h"
 
@@ -24,33 +25,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A PostgreSQL cluster of this test's own (so it can be stopped without disturbing other
-/// tests), made with Debian's pg_createcluster (the test command runs as root).
-class PrivateCluster {
-public:
-    PrivateCluster() {
-        port_ = 20000 + static_cast<int>(getpid() % 20000);
-        name_ = "metered_fault_" + std::to_string(getpid());
-        run("pg_createcluster 15 " + name_ + " -p " + std::to_string(port_) + " -- --auth=trust >/dev/null");
-        start();
-        conninfo = "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
-    }
-    ~PrivateCluster() { std::system(("pg_dropcluster --stop 15 " + name_ + " >/dev/null 2>&1").c_str()); }
-    void stop() { run("pg_ctlcluster 15 " + name_ + " stop -m fast"); }
-    void start() { run("pg_ctlcluster 15 " + name_ + " start"); }
-
-    std::string conninfo;
-
-private:
-    static void run(const std::string& command) {
-        if (std::system(command.c_str()) != 0) {
-            throw std::runtime_error("'" + command + "' failed (the fault tests need root and postgresql-15)");
-        }
-    }
-    int port_;
-    std::string name_;
-};
 
 std::set<std::string> storedIds(PostgresFixture& fixture) {
     std::set<std::string> ids;
@@ -145,7 +119,7 @@ TEST_CASE("kill -9 at 20 random moments loses and doubles nothing acknowledged",
 }
 
 TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded waits, exact totals", "[postgres][fault]") {
-    PrivateCluster server;
+    PrivateCluster server("metered_fault");
     auto store = openStore(server.conninfo);
     const auto biz = account("Acme");
     store->saveAccount(biz);
@@ -240,7 +214,7 @@ TEST_CASE(
     "a crash loop while PostgreSQL is down: every start records, the spool stays bounded, all is stored once "
     "the server is back",
     "[postgres][fault]") {
-    PrivateCluster server;
+    PrivateCluster server("metered_fault");
     std::vector<Account> businesses = {account("A"), account("B")};
     {
         auto store = openStore(server.conninfo);

@@ -45,21 +45,13 @@ LlmUsage gpt4o(std::int64_t input, std::int64_t cached, std::int64_t output) {
     return usage;
 }
 
-struct Setup {
-    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
-    FixedClock clock;
-    Account business = account("Acme Pizza");
-    UsageRecorder recorder;
+RecorderOptions withCard(RecorderOptions options) {
+    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    return options;
+}
 
-    explicit Setup(RecorderOptions options = {})
-        : recorder(store, [&] {
-              options.clock = clock;
-              options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
-              return options;
-          }()) {
-        *clock.now = at(2024_y / 12 / 5, hours(12));
-        store->saveAccount(business);
-    }
+struct Setup : RecorderSetup {
+    explicit Setup(RecorderOptions options = {}) : RecorderSetup(withCard(std::move(options))) {}
 };
 
 RecorderOptions asyncMemory() {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "metered/errors.h"
+#include "metered/memory_store.h"
 #include "metered/usage_recorder.h"
 
 namespace metered::testing {
@@ -153,6 +154,24 @@ struct PinnedToCpu0 {
 struct FixedClock {
     std::shared_ptr<Timestamp> now = std::make_shared<Timestamp>();
     Timestamp operator()() const { return *now; }
+};
+
+/// A recorder over a fresh MemoryStore with one saved business ("Acme Pizza", UTC), on a
+/// FixedClock set to 2024-12-05 12:00; `options` as given but for the clock.
+struct RecorderSetup {
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    Account business = account("Acme Pizza");
+    UsageRecorder recorder;
+
+    explicit RecorderSetup(RecorderOptions options)
+        : recorder(store, [&] {
+              options.clock = clock;
+              return std::move(options);
+          }()) {
+        *clock.now = at(date::sys_days(date::year(2024) / 12 / 5), std::chrono::hours(12));
+        store->saveAccount(business);
+    }
 };
 
 }  // namespace metered::testing
