@@ -230,4 +230,16 @@ std::string to_json(std::span<const BudgetStatus> statuses, int indent) {
     return detail::dumpExact(list, indent);
 }
 
+std::string to_json(const Statement& statement, int indent) {
+    const Json document = {{"businessId", statement.business.toString()},
+                           {"cycle", {{"from", day(statement.cycle.first)}, {"to", day(statement.cycle.end)}}},
+                           {"timeZone", statement.time_zone},
+                           {"planId", statement.plan_id},
+                           {"currency", statement.currency},
+                           {"total", exactNumber(statement.total)},
+                           {"closedAt", detail::isoTimestamp(statement.closed_at)},
+                           {"billingUsage", detail::parseExactJson(statement.document, "document")}};
+    return detail::dumpExact(document, indent);
+}
+
 }  // namespace metered

@@ -40,6 +40,7 @@ struct MemoryStore::State {
         bool delivered = false;
     };
     std::map<std::string, Claimed> crossings;  // by key
+    std::map<std::pair<BusinessId, date::local_days>, Statement> statements;
     std::uint64_t claims = 0;
 
     // Claims the crossings reached in the cycles of `touched` (under the store's mutex,
@@ -387,6 +388,29 @@ std::vector<UsageEvent> MemoryStore::events(const BusinessId& business) const {
     std::lock_guard lock(mutex_);
     if (const auto* found = state_->find(business)) return found->events;
     return {};
+}
+
+Statement MemoryStore::saveStatement(const Statement& statement) {
+    std::lock_guard lock(mutex_);
+    if (state_->find(statement.business) == nullptr) throw NotFoundError(detail::unknownBusiness(statement.business));
+    return state_->statements.try_emplace({statement.business, statement.cycle.first}, statement).first->second;
+}
+
+std::optional<Statement> MemoryStore::findStatement(const BusinessId& business, date::local_days cycle_first) {
+    std::lock_guard lock(mutex_);
+    auto it = state_->statements.find({business, cycle_first});
+    if (it == state_->statements.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<Statement> MemoryStore::listStatements(const BusinessId& business) {
+    std::lock_guard lock(mutex_);
+    std::vector<Statement> result;
+    for (auto it = state_->statements.lower_bound({business, date::local_days::min()});
+         it != state_->statements.end() && it->first.first == business; ++it) {
+        result.push_back(it->second);
+    }
+    return result;
 }
 
 }  // namespace metered

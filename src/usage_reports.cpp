@@ -5,6 +5,8 @@
 #include <map>
 
 #include "metered/errors.h"
+#include "metered/json.h"
+#include "text_format.h"
 
 namespace metered {
 namespace {
@@ -86,9 +88,14 @@ UsageReports::Context UsageReports::contextFor(const BusinessId& business) const
 
 BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const PeriodSpec& period) const {
     const Context context = contextFor(business);
+    return billingUsageOf(context, BillingPeriod::resolve(period, context.account, context.now));
+}
+
+BillingUsage UsageReports::billingUsageOf(const Context& context, const BillingPeriod& period) const {
+    const BusinessId& business = context.account.id;
     BillingUsage result;
     result.business = business;
-    result.period = BillingPeriod::resolve(period, context.account, context.now);
+    result.period = period;
     const auto totals = store_->totals(business, result.period.days);
     auto models = store_->modelTotals(business, result.period.days);
     const auto slices = cycleSlices(business, result.period.days, context.account.anchor_day, totals, models);
@@ -162,6 +169,36 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
         cycle = BillingPeriod::cycleContaining(cycle.end, context.account.anchor_day);
     }
     return points;
+}
+
+BillingPeriod UsageReports::wholeCycle(const Context& context, const PeriodSpec& period) const {
+    BillingPeriod resolved = BillingPeriod::resolve(period, context.account, context.now);
+    if (resolved.days != BillingPeriod::cycleContaining(resolved.days.first, context.account.anchor_day)) {
+        throw ValidationError("period", "a statement is of one whole billing cycle, not " + period.toString());
+    }
+    return resolved;
+}
+
+Statement UsageReports::closeStatement(const BusinessId& business, const PeriodSpec& period) const {
+    const Context context = contextFor(business);
+    const BillingPeriod cycle = wholeCycle(context, period);
+    if (localDay(context.now, context.account.time_zone) < cycle.days.end) {
+        throw ValidationError("period",
+                              "the billing cycle ending " + detail::isoDay(cycle.days.end) + " has not ended");
+    }
+    if (auto stored = store_->findStatement(business, cycle.days.first)) return std::move(*stored);
+    const BillingUsage usage = billingUsageOf(context, cycle);
+    return store_->saveStatement(Statement{business, cycle.days, context.account.time_zone, usage.bill.plan_id,
+                                           usage.bill.currency.code, usage.bill.total, context.now, to_json(usage)});
+}
+
+std::optional<Statement> UsageReports::getStatement(const BusinessId& business, const PeriodSpec& period) const {
+    const Context context = contextFor(business);
+    return store_->findStatement(business, wholeCycle(context, period).days.first);
+}
+
+std::vector<Statement> UsageReports::listStatements(const BusinessId& business) const {
+    return store_->listStatements(business);
 }
 
 GroupedBillingUsage UsageReports::getBillingUsage(const BusinessId& business, const PeriodSpec& period,

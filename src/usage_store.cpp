@@ -15,6 +15,18 @@ void UsageStore::saveDimensions(std::span<const Dimension> /*dimensions*/) {
 
 std::vector<Dimension> UsageStore::listDimensions() { throw StoreError("this store keeps no dimensions", false); }
 
+Statement UsageStore::saveStatement(const Statement& /*statement*/) {
+    throw StoreError("this store keeps no statements", false);
+}
+
+std::optional<Statement> UsageStore::findStatement(const BusinessId& /*business*/, date::local_days /*cycle_first*/) {
+    throw StoreError("this store keeps no statements", false);
+}
+
+std::vector<Statement> UsageStore::listStatements(const BusinessId& /*business*/) {
+    throw StoreError("this store keeps no statements", false);
+}
+
 std::vector<DailyDimensionUsage> UsageStore::dimensionRollups(const BusinessId& /*business*/, const DayRange& /*days*/,
                                                               std::string_view /*dimension*/) {
     throw StoreError("this store keeps no dimensions", false);

@@ -150,3 +150,14 @@ struct PostgresFixture {
 #endif
 
 }  // namespace metered::testing
+
+/// Every store this build has, for TEMPLATE_TEST_CASE: the contract each one keeps.
+#if defined(METERED_HAVE_POSTGRES) && defined(METERED_HAVE_SQLITE)
+#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture
+#elif defined(METERED_HAVE_POSTGRES)
+#define STORE_FIXTURES MemoryFixture, PostgresFixture
+#elif defined(METERED_HAVE_SQLITE)
+#define STORE_FIXTURES MemoryFixture, SqliteFixture
+#else
+#define STORE_FIXTURES MemoryFixture
+#endif

@@ -17,16 +17,6 @@ using namespace date::literals;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-#if defined(METERED_HAVE_POSTGRES) && defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture
-#elif defined(METERED_HAVE_POSTGRES)
-#define STORE_FIXTURES MemoryFixture, PostgresFixture
-#elif defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture
-#else
-#define STORE_FIXTURES MemoryFixture
-#endif
-
 namespace {
 
 Decimal totalOf(const std::vector<UsageTotal>& totals, const EventType& type) {

@@ -9,6 +9,7 @@
 #include "metered/dimension_usage.h"
 #include "metered/export.h"
 #include "metered/reports.h"
+#include "metered/statement.h"
 
 namespace metered {
 
@@ -68,5 +69,10 @@ METERED_API std::string to_json(const BudgetStatus& status, int indent = -1);
 /// The statuses of a business's budgets (UsageRecorder::budgetStatus): an array of
 /// to_json(BudgetStatus) objects, in order.
 METERED_API std::string to_json(std::span<const BudgetStatus> statuses, int indent = -1);
+
+/// A closed statement: `{businessId, cycle: {from, to (exclusive)}, timeZone, planId,
+/// currency, total, closedAt, billingUsage}`; `billingUsage` is the statement's document
+/// (the to_json(BillingUsage) of the cycle when it was closed), its numbers as written there.
+METERED_API std::string to_json(const Statement& statement, int indent = -1);
 
 }  // namespace metered

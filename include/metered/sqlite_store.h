@@ -55,6 +55,9 @@ public:
     std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override;
     void markCrossingsDelivered(std::span<const std::string> keys) override;
     std::vector<BudgetCrossing> listCrossings(const BusinessId& business) override;
+    Statement saveStatement(const Statement& statement) override;
+    std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first) override;
+    std::vector<Statement> listStatements(const BusinessId& business) override;
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;
 

@@ -8,6 +8,7 @@
 #include "metered/export.h"
 #include "metered/price_book.h"
 #include "metered/reports.h"
+#include "metered/statement.h"
 #include "metered/time.h"
 #include "metered/usage_store.h"
 
@@ -61,6 +62,19 @@ public:
     std::vector<GroupedUsage> topValues(const BusinessId& business, const PeriodSpec& period,
                                         std::string_view dimension, std::size_t n) const;
 
+    /// Closes the billing cycle `period` of `business` (one whole cycle, e.g.
+    /// PeriodSpec::previousCycle(), that has ended in the business's zone): prices it as
+    /// getBillingUsage does and stores the result (UsageStore::saveStatement). Idempotent
+    /// and safe from several processes at once: every close of a cycle returns the first
+    /// statement stored, unchanged. ValidationError("period") for a span that is not one
+    /// whole billing cycle or a cycle not yet ended; NotFoundError as above.
+    Statement closeStatement(const BusinessId& business, const PeriodSpec& period) const;
+    /// The closed statement of the billing cycle `period`, or nothing when it is not closed.
+    /// ValidationError("period") for a span that is not one whole billing cycle.
+    std::optional<Statement> getStatement(const BusinessId& business, const PeriodSpec& period) const;
+    /// Every closed statement of `business`, oldest cycle first.
+    std::vector<Statement> listStatements(const BusinessId& business) const;
+
     /// Quota standing of `business` for `type` in its current billing cycle.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
 
@@ -72,6 +86,8 @@ public:
 private:
     struct Context;
     Context contextFor(const BusinessId& business) const;
+    BillingUsage billingUsageOf(const Context& context, const BillingPeriod& period) const;
+    BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
     std::vector<CycleSlice> cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
                                         const std::vector<UsageTotal>& totals_of_days,
                                         const std::vector<ModelUsageTotal>& models_of_days) const;

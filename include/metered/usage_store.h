@@ -17,6 +17,7 @@
 #include "metered/export.h"
 #include "metered/model_usage.h"
 #include "metered/plan.h"
+#include "metered/statement.h"
 #include "metered/usage_event.h"
 #include "metered/usage_total.h"
 
@@ -159,6 +160,16 @@ public:
         static_cast<void>(business);
         return {};
     }
+
+    /// Stores `statement` unless its (business, cycle.first) has one, and returns the
+    /// statement stored: the first one saved wins, across processes, and is never changed.
+    /// Throws NotFoundError when the business has no account. The default throws StoreError
+    /// (a store that keeps no statements).
+    virtual Statement saveStatement(const Statement& statement);
+    /// The statement of `business` for the cycle that begins on `cycle_first`, if closed.
+    virtual std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first);
+    /// Every statement of `business`, oldest cycle first.
+    virtual std::vector<Statement> listStatements(const BusinessId& business);
 
     /// Creates or replaces these dimension declarations (others stay): what bounds each
     /// dimension's values per business and billing cycle. A recorder saves its price book's.

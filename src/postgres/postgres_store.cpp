@@ -776,4 +776,64 @@ std::vector<BudgetCrossing> PostgresStore::listCrossings(const BusinessId& busin
     });
 }
 
+namespace {
+
+std::vector<Statement> statementsFrom(const PgResult& r) {
+    std::vector<Statement> statements;
+    statements.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        statements.push_back(Statement{
+            BusinessId(Uuid::parse(r.text(row, 0))),
+            DayRange{detail::dayFromText(r.text(row, 1), "postgres"), detail::dayFromText(r.text(row, 2), "postgres")},
+            std::string(r.text(row, 3)), std::string(r.text(row, 4)), std::string(r.text(row, 5)),
+            numeric(r.text(row, 6)), Timestamp(std::chrono::microseconds(integer(r.text(row, 7)))),
+            std::string(r.text(row, 8))});
+    }
+    return statements;
+}
+
+std::optional<Statement> statementOf(PgConnection& connection, const BusinessId& business,
+                                     date::local_days cycle_first) {
+    auto found = statementsFrom(connection.exec("read statement", detail::pg::find_statement,
+                                                PgParams().add(business.toString()).add(detail::dayText(cycle_first))));
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
+}
+
+}  // namespace
+
+Statement PostgresStore::saveStatement(const Statement& statement) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult known =
+            connection.exec("save statement", detail::pg::has_business, PgParams().add(statement.business.toString()));
+        if (known.rows() == 0) throw NotFoundError(detail::unknownBusiness(statement.business));
+        connection.exec("save statement", detail::pg::save_statement,
+                        PgParams()
+                            .add(statement.business.toString())
+                            .add(detail::dayText(statement.cycle.first))
+                            .add(detail::dayText(statement.cycle.end))
+                            .add(statement.time_zone)
+                            .add(statement.plan_id)
+                            .add(statement.currency)
+                            .add(statement.total.toString())
+                            .add(std::to_string(statement.closed_at.time_since_epoch().count()))
+                            .add(statement.document));
+        // A new statement (READ COMMITTED): it sees the row of whichever close came first.
+        auto stored = statementOf(connection, statement.business, statement.cycle.first);
+        if (!stored) throw StoreError("postgres: a saved statement is missing", false);
+        return std::move(*stored);
+    });
+}
+
+std::optional<Statement> PostgresStore::findStatement(const BusinessId& business, date::local_days cycle_first) {
+    return impl_->pool.run([&](PgConnection& connection) { return statementOf(connection, business, cycle_first); });
+}
+
+std::vector<Statement> PostgresStore::listStatements(const BusinessId& business) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return statementsFrom(
+            connection.exec("list statements", detail::pg::list_statements, PgParams().add(business.toString())));
+    });
+}
+
 }  // namespace metered

@@ -331,7 +331,32 @@ END
 $$;
 )SQL";
 
-constexpr std::array<Migration, 9> all_migrations{{
+// Version 10: statements, one per (business, cycle), never changed once stored (the
+// trigger refuses an UPDATE or a DELETE). closed_at in microseconds since the Unix epoch,
+// document the exact JSON as closed.
+constexpr const char* statements_v10 = R"SQL(
+CREATE TABLE metered_statements (
+  business_id uuid NOT NULL,
+  cycle_start date NOT NULL,
+  cycle_end date NOT NULL,
+  time_zone text NOT NULL,
+  plan_id text NOT NULL,
+  currency text NOT NULL,
+  total numeric NOT NULL,
+  closed_at bigint NOT NULL,
+  document text NOT NULL,
+  PRIMARY KEY (business_id, cycle_start)
+);
+CREATE FUNCTION metered_statement_never_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'a statement never changes';
+END
+$$;
+CREATE TRIGGER metered_statements_never_change BEFORE UPDATE OR DELETE ON metered_statements
+  FOR EACH ROW EXECUTE FUNCTION metered_statement_never_changes();
+)SQL";
+
+constexpr std::array<Migration, 10> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -341,6 +366,7 @@ constexpr std::array<Migration, 9> all_migrations{{
     {7, "budgets", budgets_v7},
     {8, "budget threshold crossings", budget_crossings_v8},
     {9, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v9},
+    {10, "statements", statements_v10},
 }};
 
 }  // namespace

@@ -168,7 +168,29 @@ CREATE TABLE metered_dimensions (
 );
 )SQL";
 
-constexpr std::array<Migration, 7> all_migrations{{
+// Version 8: statements, one per (business, cycle), never changed once stored (the
+// triggers refuse an UPDATE or a DELETE). total as exact decimal text, closed_at in
+// microseconds since the Unix epoch, document the exact JSON as closed.
+constexpr const char* statements_v8 = R"SQL(
+CREATE TABLE metered_statements (
+  business_id TEXT NOT NULL,
+  cycle_start TEXT NOT NULL,
+  cycle_end TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  plan_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  total TEXT NOT NULL,
+  closed_at INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (business_id, cycle_start)
+) WITHOUT ROWID;
+CREATE TRIGGER metered_statements_no_update BEFORE UPDATE ON metered_statements
+BEGIN SELECT RAISE(ABORT, 'a statement never changes'); END;
+CREATE TRIGGER metered_statements_no_delete BEFORE DELETE ON metered_statements
+BEGIN SELECT RAISE(ABORT, 'a statement never changes'); END;
+)SQL";
+
+constexpr std::array<Migration, 8> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -176,6 +198,7 @@ constexpr std::array<Migration, 7> all_migrations{{
     {5, "budgets", budgets_v5},
     {6, "budget threshold crossings", budget_crossings_v6},
     {7, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v7},
+    {8, "statements", statements_v8},
 }};
 
 }  // namespace

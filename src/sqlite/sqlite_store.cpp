@@ -64,6 +64,21 @@ BudgetCrossing crossingFrom(const SqliteStatement& s) {
                           Timestamp(std::chrono::microseconds(s.integer(8)))};
 }
 
+constexpr const char* statement_columns =
+    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document "
+    "FROM metered_statements";
+
+Statement statementFrom(const SqliteStatement& s) {
+    return Statement{BusinessId(Uuid::parse(s.text(0))),
+                     DayRange{detail::dayFromText(s.text(1), "sqlite"), detail::dayFromText(s.text(2), "sqlite")},
+                     s.text(3),
+                     s.text(4),
+                     s.text(5),
+                     Decimal::parse(s.text(6)),
+                     Timestamp(std::chrono::microseconds(s.integer(7))),
+                     s.text(8)};
+}
+
 constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses";
 
 // The dimension side of one chunk's append: which values are admitted into the rollups
@@ -742,6 +757,50 @@ std::vector<BudgetCrossing> SqliteStore::listCrossings(const BusinessId& busines
     std::vector<BudgetCrossing> crossings;
     while (s.step()) crossings.push_back(crossingFrom(s));
     return crossings;
+}
+
+Statement SqliteStore::saveStatement(const Statement& statement) {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->write([&] {
+        auto known = impl_->db.prepare("SELECT 1 FROM businesses WHERE id = ?1");
+        known.bind(1, statement.business.toString());
+        if (!known.step()) throw NotFoundError(detail::unknownBusiness(statement.business));
+        impl_->db
+            .prepare(
+                "INSERT INTO metered_statements (business_id, cycle_start, cycle_end, time_zone, plan_id, currency, "
+                "total, closed_at, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                "ON CONFLICT (business_id, cycle_start) DO NOTHING")
+            .bind(1, statement.business.toString())
+            .bind(2, dayText(statement.cycle.first))
+            .bind(3, dayText(statement.cycle.end))
+            .bind(4, statement.time_zone)
+            .bind(5, statement.plan_id)
+            .bind(6, statement.currency)
+            .bind(7, statement.total.toString())
+            .bind(8, static_cast<std::int64_t>(statement.closed_at.time_since_epoch().count()))
+            .bind(9, statement.document)
+            .run();
+        auto stored =
+            impl_->db.prepare(std::string(statement_columns) + " WHERE business_id = ?1 AND cycle_start = ?2");
+        stored.bind(1, statement.business.toString()).bind(2, dayText(statement.cycle.first));
+        if (!stored.step()) throw StoreError("sqlite: a saved statement is missing", false);
+        return statementFrom(stored);
+    });
+}
+
+std::optional<Statement> SqliteStore::findStatement(const BusinessId& business, date::local_days cycle_first) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(statement_columns) + " WHERE business_id = ?1 AND cycle_start = ?2");
+    s.bind(1, business.toString()).bind(2, dayText(cycle_first));
+    if (!s.step()) return std::nullopt;
+    return statementFrom(s);
+}
+
+std::vector<Statement> SqliteStore::listStatements(const BusinessId& business) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(statement_columns) + " WHERE business_id = ?1 ORDER BY cycle_start");
+    s.bind(1, business.toString());
+    return allRows(s, statementFrom);
 }
 
 }  // namespace metered
