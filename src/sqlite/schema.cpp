@@ -168,7 +168,14 @@ CREATE TABLE metered_dimensions (
 );
 )SQL";
 
-constexpr std::array<Migration, 7> all_migrations{{
+// Version 8: budgets on one value of a declared dimension (Budget::dimension): its name and
+// value, both NULL for a budget on the business or a model.
+constexpr const char* dimension_budgets_v8 = R"SQL(
+ALTER TABLE metered_budgets ADD COLUMN dimension TEXT;
+ALTER TABLE metered_budgets ADD COLUMN dimension_value TEXT;
+)SQL";
+
+constexpr std::array<Migration, 8> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -176,6 +183,7 @@ constexpr std::array<Migration, 7> all_migrations{{
     {5, "budgets", budgets_v5},
     {6, "budget threshold crossings", budget_crossings_v6},
     {7, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v7},
+    {8, "budgets on one dimension value", dimension_budgets_v8},
 }};
 
 }  // namespace
