@@ -40,7 +40,7 @@ TEST_CASE("SQLite stores every number as exact text, in WAL mode", "[sqlite]") {
     auto mode = db.prepare("PRAGMA journal_mode");
     REQUIRE(mode.step());
     CHECK(mode.text(0) == "wal");
-    CHECK(fixture.store->schemaVersion() == 7);
+    CHECK(fixture.store->schemaVersion() == 8);
 }
 
 TEST_CASE("a SQLite file keeps its data across openings and opens from a URI", "[sqlite]") {
