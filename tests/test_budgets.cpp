@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "metered/errors.h"
+#include "metered/json.h"
 #include "metered/memory_store.h"
 #include "metered/usage_recorder.h"
 #include "store_doubles.h"
@@ -405,6 +406,10 @@ TEST_CASE("a dimension budget names the field it gets wrong", "[budgets][dimensi
     CHECK(field([](Budget& b) { b.dimension->value = std::string("u\0x", 3); }) == "dimension.value");
     CHECK(field([](Budget& b) { b.dimension->value = "(other)"; }) == "dimension.value");
     CHECK(field([](Budget& b) { b.dimension->value = std::string(256, 'x'); }).empty());
+    // JSON: the key only for a dimension budget.
+    const Budget user = endUserBudget(setup, "u42", "5", BudgetKind::hard, "u-42");
+    CHECK(to_json(user).ends_with(R"("kind":"hard","dimension":{"end_user":"u-42"}})"));
+    CHECK(to_json(setup.budget("all", "5", BudgetKind::soft)).find("dimension") == std::string::npos);
     CHECK(errorField([&] { setup.store->saveBudget(endUserBudget(setup, "bad", "5", BudgetKind::hard, "")); }) ==
           "dimension.value");
 }
