@@ -413,3 +413,21 @@ TEST_CASE("a dimension budget names the field it gets wrong", "[budgets][dimensi
     CHECK(errorField([&] { setup.store->saveBudget(endUserBudget(setup, "bad", "5", BudgetKind::hard, "")); }) ==
           "dimension.value");
 }
+
+TEST_CASE("a refresh reads an end user's spend that another recorder stored", "[budgets][dimensions]") {
+    Setup setup;
+    setup.store->saveBudget(endUserBudget(setup, "u1-cap", "4", BudgetKind::hard, "u-1"));
+    UsageRecorder first(setup.store, setup.options(withEndUsers({})));
+    UsageRecorder second(setup.store, setup.options(withEndUsers({})));
+    const std::array<DimensionValue, 1> u1 = {{{"end_user", "u-1"}}};
+    const std::array<DimensionValue, 1> u2 = {{{"end_user", "u-2"}}};
+    second.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u2});
+    second.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1});
+    second.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1});
+    CHECK_NOTHROW(first.checkBudget(setup.business.id, num("0"), {}, u1));  // not refreshed yet
+    first.refreshBudgets();
+    CHECK_THROWS_AS(first.checkBudget(setup.business.id, num("0"), {}, u1), BudgetExceededError);
+    CHECK_THROWS_AS(first.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1}), BudgetExceededError);
+    CHECK_NOTHROW(first.checkBudget(setup.business.id, num("0"), {}, u2));
+    CHECK(first.budgetStatus(setup.business.id).at(0).spent == num("5"));
+}
