@@ -164,6 +164,7 @@ void recordSeedScenario(metered::UsageRecorder& recorder, metered::UsageStore& s
 
 // The budgets of a --budgets file: a JSON array of {businessId, id, amount (a string of
 // digits: exact), kind ("soft"/"hard", default soft), model (optional, "provider/model"),
+// dimension (optional, one value of a declared dimension: {"end_user": "u-42"}),
 // thresholdsPercent (optional)}. Throws on anything else.
 std::vector<metered::Budget> loadBudgets(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
@@ -178,6 +179,13 @@ std::vector<metered::Budget> loadBudgets(const std::string& file) {
         budget.amount = metered::Decimal::parse(item.at("amount").get<std::string>(), "amount");
         if (item.contains("kind")) budget.kind = metered::parseBudgetKind(item.at("kind").get<std::string>());
         if (item.contains("model")) budget.model = item.at("model").get<std::string>();
+        if (item.contains("dimension")) {
+            const auto& dimension = item.at("dimension");
+            if (!dimension.is_object() || dimension.size() != 1) {
+                throw std::runtime_error(file + ": a budget's dimension must be one {\"name\": \"value\"}");
+            }
+            budget.dimension = metered::EventDimension{dimension.begin().key(), dimension.begin()->get<std::string>()};
+        }
         if (item.contains("thresholdsPercent"))
             budget.thresholds_percent = item.at("thresholdsPercent").get<std::vector<int>>();
         budget.validate();

@@ -61,6 +61,24 @@ void Budget::validate() const {
             throw ValidationError("model", detail::quoted(*model) + " is not \"provider/model\"");
         }
     }
+    if (dimension) {
+        if (model) throw ValidationError("dimension", "a budget is on a model or on a dimension value, not both");
+        if (!isDimensionName(dimension->name) || dimension->name == model_dimension) {
+            throw ValidationError("dimension.name",
+                                  detail::quoted(dimension->name) +
+                                      " is not a declarable dimension name ([a-z][a-z0-9_]{0,31}, not model)");
+        }
+        const std::string& value = dimension->value;
+        if (value.empty() || value.size() > static_cast<std::size_t>(Dimension::max_value_bytes)) {
+            throw ValidationError("dimension.value", "must be 1 to 256 bytes");
+        }
+        if (!detail::isValidUtf8(value) || value.find('\0') != std::string::npos) {
+            throw ValidationError("dimension.value", "must be UTF-8 without U+0000");
+        }
+        if (value == dimension_overflow_value) {
+            throw ValidationError("dimension.value", "cannot be the overflow value \"(other)\"");
+        }
+    }
     if (amount.signum() <= 0) throw ValidationError("amount", "must be positive");
     if (amount.significantScale() > max_amount_scale) {
         throw ValidationError("amount", "has more than 9 fractional digits");

@@ -37,6 +37,12 @@ std::int64_t ceilNanos(const Decimal& value) noexcept {
 
 Decimal fromNanos(std::int64_t nanos) { return Decimal::fromMantissa(nanos, 9).normalized(); }
 
+Decimal storedSpentOf(UsageStore& store, const Budget& budget, const DayRange& days,
+                      std::span<const ModelUsageTotal> model_totals) {
+    if (!budget.dimension) return spentOf(budget, model_totals);
+    return dimensionSpentOf(budget, store.dimensionTotals(budget.business, days, budget.dimension->name));
+}
+
 // What `budget` has spent according to the per-model totals of its business's cycle.
 BudgetSnapshot::BudgetSnapshot(std::size_t n) : entries(std::make_unique<BudgetEntry[]>(n)), count(n) {
     if (n == 0) return;
@@ -129,7 +135,7 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
         const BusinessId& business = target->entries[i].budget.business;
         const auto totals = store.modelTotals(business, cycleOf(business)->days);
         for (; i < target->count && target->entries[i].budget.business == business; ++i) {
-            spent[i] = ceilNanos(spentOf(target->entries[i].budget, totals));
+            spent[i] = ceilNanos(storedSpentOf(store, target->entries[i].budget, cycleOf(business)->days, totals));
         }
     }
     for (std::size_t i = 0; i < target->count; ++i) {

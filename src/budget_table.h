@@ -16,6 +16,7 @@
 #include "crossing_claims.h"
 #include "metered/budget.h"
 #include "metered/decimal.h"
+#include "metered/dimension.h"
 #include "metered/errors.h"
 #include "metered/time.h"
 #include "metered/usage_store.h"
@@ -26,6 +27,12 @@ namespace metered::detail {
 // a cost with more is rounded UP, so a running total is never below the exact spend.
 std::int64_t ceilNanos(const Decimal& value) noexcept;
 Decimal fromNanos(std::int64_t nanos);
+
+// What `budget` has spent in `days` according to the store: from `model_totals` (the
+// business's modelTotals over `days`), or for a dimension budget from the store's
+// dimension rollups of its dimension.
+Decimal storedSpentOf(UsageStore& store, const Budget& budget, const DayRange& days,
+                      std::span<const ModelUsageTotal> model_totals);
 
 // This recorder's running totals are counted per thread: `budget_shards` cells per budget,
 // a thread adding only to its own (threads beyond that many share one), so that record
@@ -62,8 +69,16 @@ struct BudgetEntry {
         const std::int64_t sum = base.load(std::memory_order_relaxed) + local();
         return sum < 0 ? 0 : sum;
     }
-    // Does a call of `model` ("provider/model", or provider and name apart) count here?
-    bool counts(std::string_view provider, std::string_view name) const noexcept {
+    // Does a call of `model` ("provider/model", or provider and name apart) carrying
+    // `dimensions` count here?
+    bool counts(std::string_view provider, std::string_view name,
+                std::span<const DimensionValue> dimensions) const noexcept {
+        if (budget.dimension) {
+            for (const DimensionValue& d : dimensions) {
+                if (d.name == budget.dimension->name && d.value == budget.dimension->value) return true;
+            }
+            return false;
+        }
         if (!budget.model) return true;
         const std::string& m = *budget.model;
         if (name.empty()) return !provider.empty() && m == provider;
@@ -105,12 +120,13 @@ public:
 
     // Throws BudgetExceededError if a hard budget of `business` counting this call is
     // reached, or would be passed by `estimate` nanos.
-    void check(const BusinessId& business, std::string_view provider, std::string_view name, Timestamp now,
-               std::int64_t estimate) const {
+    void check(const BusinessId& business, std::string_view provider, std::string_view name,
+               std::span<const DimensionValue> dimensions, Timestamp now, std::int64_t estimate) const {
         const BudgetSnapshot* snapshot = current_.load(std::memory_order_acquire);
         if (snapshot == nullptr || snapshot->count == 0) return;
         for (const BudgetEntry& entry : snapshot->of(business)) {
-            if (entry.budget.kind != BudgetKind::hard || now >= entry.cycle_end || !entry.counts(provider, name)) {
+            if (entry.budget.kind != BudgetKind::hard || now >= entry.cycle_end ||
+                !entry.counts(provider, name, dimensions)) {
                 continue;
             }
             const std::int64_t spent = entry.total();
@@ -119,12 +135,12 @@ public:
     }
 
     void advance(const BusinessId& business, std::string_view provider, std::string_view name,
-                 std::int64_t cost) noexcept {
+                 std::span<const DimensionValue> dimensions, std::int64_t cost) noexcept {
         if (cost == 0) return;
         const BudgetSnapshot* snapshot = current_.load(std::memory_order_acquire);
         if (snapshot == nullptr || snapshot->count == 0) return;
         for (BudgetEntry& entry : snapshot->of(business)) {
-            if (entry.counts(provider, name)) entry.add(cost);
+            if (entry.counts(provider, name, dimensions)) entry.add(cost);
         }
     }
 

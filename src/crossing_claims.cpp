@@ -27,12 +27,40 @@ std::vector<BudgetCrossing> crossingsOf(const Budget& budget, const DayRange& cy
     return crossings;
 }
 
+Decimal dimensionSpentOf(const Budget& budget, std::span<const DimensionUsageTotal> totals) {
+    Decimal spent;
+    for (const DimensionUsageTotal& total : totals) {
+        if (total.value == budget.dimension->value && total.total.type.isRateCard()) spent += total.total.list_cost;
+    }
+    return spent;
+}
+
+std::vector<const Budget*> dimensionBudgetsOf(const BusinessId& business, std::span<const Budget> budgets) {
+    std::vector<const Budget*> result;
+    for (const Budget& budget : budgets) {
+        if (budget.business == business && budget.dimension) result.push_back(&budget);
+    }
+    return result;
+}
+
 std::vector<BudgetCrossing> crossingsIn(const TouchedCycle& cycle, std::span<const Budget> budgets,
-                                        std::span<const ModelCost> costs, Timestamp now) {
+                                        std::span<const ModelCost> costs,
+                                        std::span<const DimensionCost> dimension_costs, Timestamp now) {
     std::vector<BudgetCrossing> crossings;
     for (const Budget& budget : budgets) {
         if (budget.business != cycle.business) continue;
-        auto reached = crossingsOf(budget, cycle.cycle, spentOf(budget, costs), now);
+        Decimal spent;
+        if (budget.dimension) {
+            for (const DimensionCost& cost : dimension_costs) {
+                if (cost.dimension == budget.dimension->name && cost.value == budget.dimension->value) {
+                    spent = cost.cost;
+                    break;
+                }
+            }
+        } else {
+            spent = spentOf(budget, costs);
+        }
+        auto reached = crossingsOf(budget, cycle.cycle, spent, now);
         crossings.insert(crossings.end(), std::make_move_iterator(reached.begin()),
                          std::make_move_iterator(reached.end()));
     }

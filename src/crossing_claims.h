@@ -14,6 +14,7 @@
 
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
+#include "metered/dimension_usage.h"
 
 namespace metered::detail {
 
@@ -23,13 +24,21 @@ struct ModelCost {
     Decimal cost;
 };
 
+/// The rate-card cost of one dimension value in a cycle (the sum of the list cost of its
+/// dimension rollups of rate-card event types: an event's parts sum to its list cost).
+struct DimensionCost {
+    std::string dimension;
+    std::string value;
+    Decimal cost;
+};
+
 /// "business/budget/cycle-start/threshold" (cycle start as YYYY-MM-DD).
 std::string crossingKey(const BusinessId& business, std::string_view budget_id, date::local_days cycle_start,
                         int threshold_percent);
 
 /// What `budget` has spent given its cycle's per-model costs (ModelCost or
 /// ModelUsageTotal: a `model` and a `cost`): all of them, or only its model's for a model
-/// budget.
+/// budget. Not for a dimension budget (dimensionSpentOf).
 template <class Costs>
 Decimal spentOf(const Budget& budget, const Costs& costs) {
     Decimal spent;
@@ -38,6 +47,13 @@ Decimal spentOf(const Budget& budget, const Costs& costs) {
     }
     return spent;
 }
+
+/// What the dimension budget `budget` has spent given its cycle's totals of its dimension
+/// (UsageStore::dimensionTotals): the list cost of its value's rate-card event types.
+Decimal dimensionSpentOf(const Budget& budget, std::span<const DimensionUsageTotal> totals);
+
+/// The dimension budgets of `business` among `budgets`.
+std::vector<const Budget*> dimensionBudgetsOf(const BusinessId& business, std::span<const Budget> budgets);
 
 /// The crossings `budget` has reached with `spent` in `cycle`: one per threshold with
 /// spent × 100 ≥ amount × threshold, in threshold order, stamped `now`.
@@ -72,8 +88,10 @@ std::vector<TouchedCycle> touchedCycles(const std::set<TouchedDay>& touched, std
 }
 
 /// The crossings reached in `cycle` of `business` by its budgets among `budgets`, given the
-/// cycle's per-model costs.
+/// cycle's per-model costs and the costs of the values of its dimension budgets (the first
+/// entry of a value counts).
 std::vector<BudgetCrossing> crossingsIn(const TouchedCycle& cycle, std::span<const Budget> budgets,
-                                        std::span<const ModelCost> costs, Timestamp now);
+                                        std::span<const ModelCost> costs,
+                                        std::span<const DimensionCost> dimension_costs, Timestamp now);
 
 }  // namespace metered::detail

@@ -98,14 +98,20 @@ Json trendsJson(std::span<const TrendPoint> trends) {
 Json budgetJson(const Budget& budget) {
     Json thresholds = Json::array();
     for (const int threshold : budget.thresholds_percent) thresholds.push_back(threshold);
-    return {{"id", budget.id},
-            {"businessId", budget.business.toString()},
-            // Budget::validate does not check the model's encoding: bytes that are not UTF-8
-            // are written as U+FFFD (JSON cannot carry them; a dump would throw).
-            {"model", budget.model ? Json(detail::toValidUtf8(*budget.model)) : Json()},
-            {"amount", quantity(budget.amount)},
-            {"thresholdsPercent", std::move(thresholds)},
-            {"kind", std::string(toString(budget.kind))}};
+    Json json = {{"id", budget.id},
+                 {"businessId", budget.business.toString()},
+                 // Budget::validate does not check the model's encoding: bytes that are not UTF-8
+                 // are written as U+FFFD (JSON cannot carry them; a dump would throw).
+                 {"model", budget.model ? Json(detail::toValidUtf8(*budget.model)) : Json()},
+                 {"amount", quantity(budget.amount)},
+                 {"thresholdsPercent", std::move(thresholds)},
+                 {"kind", std::string(toString(budget.kind))}};
+    // Only a dimension budget has the key (its value is checked UTF-8 by Budget::validate).
+    if (budget.dimension) {
+        json["dimension"] =
+            Json{{detail::toValidUtf8(budget.dimension->name), detail::toValidUtf8(budget.dimension->value)}};
+    }
+    return json;
 }
 
 Json budgetStatusJson(const BudgetStatus& status) {

@@ -34,6 +34,15 @@ struct MemoryStore::State {
     }
     std::map<std::string, Plan> plans;
     std::map<std::pair<BusinessId, std::string>, Budget> budgets;
+
+    // Has `business` a budget on `d`'s value? (Such a value is always admitted.)
+    bool budgeted(const BusinessId& business, const EventDimension& d) const {
+        for (auto it = budgets.lower_bound({business, std::string()});
+             it != budgets.end() && it->first.first == business; ++it) {
+            if (it->second.dimension == d) return true;
+        }
+        return false;
+    }
     struct Claimed {
         BudgetCrossing crossing;
         std::uint64_t order = 0;  // claim order
@@ -59,7 +68,21 @@ struct MemoryStore::State {
                  it != business.model_days.end() && it->first < cycle.cycle.end; ++it) {
                 for (const auto& [key, total] : it->second) costs.push_back({total.model, total.cost});
             }
-            for (BudgetCrossing& crossing : detail::crossingsIn(cycle, all, costs, now)) {
+            std::vector<detail::DimensionCost> dimension_costs;
+            for (const Budget* budget : detail::dimensionBudgetsOf(cycle.business, all)) {
+                detail::DimensionCost cost{budget->dimension->name, budget->dimension->value, {}};
+                for (auto it = business.dimension_days.lower_bound(cycle.cycle.first);
+                     it != business.dimension_days.end() && it->first < cycle.cycle.end; ++it) {
+                    for (const auto& [key, total] : it->second) {
+                        const auto& [name, value, type] = key;
+                        if (name == cost.dimension && value == cost.value && type.isRateCard()) {
+                            cost.cost += total.list_cost;
+                        }
+                    }
+                }
+                dimension_costs.push_back(std::move(cost));
+            }
+            for (BudgetCrossing& crossing : detail::crossingsIn(cycle, all, costs, dimension_costs, now)) {
                 std::string key = crossing.key;
                 crossings.try_emplace(std::move(key), Claimed{std::move(crossing), claims++, false});
             }
@@ -185,7 +208,8 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
             std::string value = d.value;
             if (!known) {
                 const std::size_t count = added.size() + (stored_values != nullptr ? stored_values->size() : 0);
-                if (count < static_cast<std::size_t>(state_->maxValues(d.name))) {
+                if (count < static_cast<std::size_t>(state_->maxValues(d.name)) ||
+                    state_->budgeted(event.business, d)) {
                     added.insert(d.value);
                 } else {
                     value = std::string(dimension_overflow_value);

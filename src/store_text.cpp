@@ -210,7 +210,8 @@ std::string thresholdsText(const std::vector<int>& thresholds) {
 
 Budget budgetFromRow(std::string_view business, std::string_view id, std::optional<std::string_view> model,
                      std::string_view amount, std::string_view thresholds, std::string_view kind,
-                     std::string_view store) {
+                     std::string_view store, std::optional<std::string_view> dimension,
+                     std::optional<std::string_view> dimension_value) {
     try {
         Budget budget;
         budget.business = BusinessId(Uuid::parse(business));
@@ -228,6 +229,10 @@ Budget budgetFromRow(std::string_view business, std::string_view id, std::option
             start = end + 1;
         }
         budget.kind = parseBudgetKind(kind);
+        if (dimension.has_value() != dimension_value.has_value()) {
+            throw ValidationError("dimension", "a dimension name without a value, or a value without one");
+        }
+        if (dimension) budget.dimension = EventDimension{std::string(*dimension), std::string(*dimension_value)};
         return budget;
     } catch (const Error& e) {
         throw StoreError(std::string(store) + ": a stored budget cannot be read (" + e.what() + ")", false);

@@ -17,11 +17,13 @@ namespace metered::detail {
 
 /// A budget's thresholds as the thresholds column holds them: "50,80,100" ("" for none).
 std::string thresholdsText(const std::vector<int>& thresholds);
-/// A budget row back to a Budget (amount as exact decimal text); throws StoreError
+/// A budget row back to a Budget (amount as exact decimal text; a dimension budget has
+/// both `dimension` and `dimension_value`); throws StoreError
 /// (permanent, naming `store`) for a row no store wrote.
 Budget budgetFromRow(std::string_view business, std::string_view id, std::optional<std::string_view> model,
                      std::string_view amount, std::string_view thresholds, std::string_view kind,
-                     std::string_view store);
+                     std::string_view store, std::optional<std::string_view> dimension = std::nullopt,
+                     std::optional<std::string_view> dimension_value = std::nullopt);
 
 /// An amount in currency units as the seed's *_cents columns hold it (×100, exactly).
 Decimal toCents(const Decimal& amount);

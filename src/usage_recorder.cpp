@@ -269,10 +269,11 @@ struct UsageRecorder::Impl {
         draft.parts = parts.view();
         draft.fields = fields.view();
         maybeRefreshBudgets();
-        budgets.check(business, draft.model_provider, draft.model_name, at, 0);
+        budgets.check(business, draft.model_provider, draft.model_name, record.dimensions, at, 0);
         const Receipt recorded = submit(draft, record, at);
         if (recorded.outcome != RecordOutcome::duplicate) {
-            budgets.advance(business, draft.model_provider, draft.model_name, detail::ceilNanos(receipt.cost.total));
+            budgets.advance(business, draft.model_provider, draft.model_name, record.dimensions,
+                            detail::ceilNanos(receipt.cost.total));
         }
         if (fallback) priced_with_fallback.add(1);
         receipt.id = recorded.id;
@@ -432,9 +433,14 @@ Receipt UsageRecorder::record(const BusinessId& business, const EventType& type,
 }
 
 void UsageRecorder::checkBudget(const BusinessId& business, const Decimal& estimate, std::string_view model) const {
+    checkBudget(business, estimate, model, {});
+}
+
+void UsageRecorder::checkBudget(const BusinessId& business, const Decimal& estimate, std::string_view model,
+                                std::span<const DimensionValue> dimensions) const {
     if (estimate.isNegative()) throw ValidationError("estimate", "must not be negative");
     impl_->maybeRefreshBudgets();
-    impl_->budgets.check(business, model, {}, impl_->now(), detail::ceilNanos(estimate));
+    impl_->budgets.check(business, model, {}, dimensions, impl_->now(), detail::ceilNanos(estimate));
 }
 
 std::vector<BudgetStatus> UsageRecorder::budgetStatus(const BusinessId& business) const {
@@ -448,8 +454,8 @@ std::vector<BudgetStatus> UsageRecorder::budgetStatus(const BusinessId& business
     const auto totals = store.modelTotals(business, period.days);
     std::vector<BudgetStatus> statuses;
     for (const Budget& budget : store.listBudgets(business)) {
-        statuses.push_back(budgetStatusOf(budget, detail::spentOf(budget, totals), period.days,
-                                          localDay(now, account->time_zone), minor_units));
+        statuses.push_back(budgetStatusOf(budget, detail::storedSpentOf(store, budget, period.days, totals),
+                                          period.days, localDay(now, account->time_zone), minor_units));
     }
     return statuses;
 }

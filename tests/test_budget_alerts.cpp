@@ -156,6 +156,66 @@ TEMPLATE_TEST_CASE("a model budget counts only its model's costs", "[store][budg
     CHECK(thresholdsOf(store.listCrossings(biz.id), "gpt4o") == std::vector<int>{50});
 }
 
+TEMPLATE_TEST_CASE("a dimension budget counts only its value's costs, claims each threshold once, past max_values",
+                   "[store][budgets][alerts][dimensions]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    store.saveDimensions(std::vector<Dimension>{{"end_user", 64, 2}});
+    const auto biz = account("Acme");
+    store.saveAccount(biz);
+    Budget u4 = budget(biz.id, "u4", "10");
+    u4.dimension = EventDimension{"end_user", "u-4"};
+    store.saveBudget(u4);
+    store.saveBudget(budget(biz.id, "all", "1000"));
+    const auto day = at(2024_y / 3 / 9, hours(10));
+    const auto of = [&](const char* user, const char* cost) {
+        UsageEvent e = llmCall(biz.id, cost, day);
+        e.dimensions = {{"end_user", user}};
+        return e;
+    };
+    // u-1 and u-2 fill max_values; u-3 overflows; u-4 has a budget and is admitted anyway.
+    append(store, of("u-1", "6"));
+    append(store, of("u-2", "6"));
+    append(store, of("u-3", "6"));
+    append(store, of("u-4", "4"));              // 40 %
+    append(store, llmCall(biz.id, "20", day));  // no value: the business's spend only
+    UsageEvent api = event(biz.id, EventType::apiCall(), "1", day);
+    api.dimensions = {{"end_user", "u-4"}};
+    append(store, api);  // not a rate-card event: not spent
+    CHECK(store.listCrossings(biz.id).empty());
+    append(store, of("u-4", "1.5"));  // 55 %
+    CHECK(thresholdsOf(store.listCrossings(biz.id), "u4") == std::vector<int>{50});
+
+    // One large batch (PostgreSQL: the COPY path) of u-4 and u-3: 55 % + 40 × 0.1 = 95 %.
+    std::vector<UsageEvent> batch;
+    for (int i = 0; i < 40; ++i) batch.push_back(of("u-4", "0.1"));
+    for (int i = 0; i < 10; ++i) batch.push_back(of("u-3", "5"));
+    CHECK(store.append(batch).stored == 50);
+    auto crossings = store.listCrossings(biz.id);
+    CHECK(thresholdsOf(crossings, "u4") == std::vector<int>{50, 80});
+    CHECK(thresholdsOf(crossings, "all").empty());
+    for (const auto& c : crossings) {
+        if (c.threshold_percent == 50) CHECK(c.spent == num("5.5"));
+        if (c.threshold_percent == 80) CHECK(c.spent == num("9.5"));
+    }
+    // Re-appended: nothing new.
+    CHECK(store.append(batch).duplicates == 50);
+    CHECK(store.listCrossings(biz.id) == crossings);
+    append(store, of("u-4", "0.5"));  // 100 %
+    CHECK(thresholdsOf(store.listCrossings(biz.id), "u4") == std::vector<int>{50, 80, 100});
+    append(store, of("u-4", "0.5"));
+    CHECK(store.listCrossings(biz.id).size() == 3);
+
+    // The rollups: u-4 under its own value (max_values + 1 values), u-3 under the overflow.
+    std::map<std::string, Decimal> llm;
+    for (const auto& t : store.dimensionTotals(biz.id, march2024, "end_user")) {
+        if (t.total.type == EventType::llmCall()) llm[t.value] = t.total.list_cost;
+    }
+    const std::map<std::string, Decimal> expected{
+        {"u-1", num("6")}, {"u-2", num("6")}, {"u-4", num("10.5")}, {std::string(dimension_overflow_value), num("56")}};
+    CHECK(llm == expected);
+}
+
 TEMPLATE_TEST_CASE("usage stored late for a previous cycle claims for that cycle", "[store][budgets][alerts]",
                    STORE_FIXTURES) {
     TestType fixture;

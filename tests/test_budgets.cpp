@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "metered/errors.h"
+#include "metered/json.h"
 #include "metered/memory_store.h"
 #include "metered/usage_recorder.h"
 #include "store_doubles.h"
@@ -326,4 +327,107 @@ TEST_CASE("a running total counts a cost below a nano-unit as a whole one: never
     // The store's exact spend (0.3 nano) is what a refresh reads: below the amount again.
     recorder.refreshBudgets();
     CHECK_NOTHROW(recorder.checkBudget(setup.business.id));
+}
+
+namespace {
+
+Budget endUserBudget(const Setup& setup, std::string id, const char* amount, BudgetKind kind, std::string user) {
+    Budget b = setup.budget(std::move(id), amount, kind);
+    b.dimension = EventDimension{"end_user", std::move(user)};
+    return b;
+}
+
+RecorderOptions withEndUsers(RecorderOptions options) {
+    options.price_book = PriceBook({Plan::basic()}, "basic", {{"end_user", 16, 2}});
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("an end user's hard budget refuses that user's calls, not another's", "[budgets][dimensions]") {
+    Setup setup;
+    setup.store->saveBudget(endUserBudget(setup, "u1-cap", "4", BudgetKind::hard, "u-1"));
+    setup.store->saveBudget(endUserBudget(setup, "u2-soft", "1", BudgetKind::soft, "u-2"));
+    UsageRecorder recorder(setup.store, setup.options(withEndUsers({})));
+    const std::array<DimensionValue, 1> u1 = {{{"end_user", "u-1"}}};
+    const std::array<DimensionValue, 1> u2 = {{{"end_user", "u-2"}}};
+    const std::array<DimensionValue, 1> u3 = {{{"end_user", "u-3"}}};
+    recorder.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1});
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id, num("1.5"), {}, u1));
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id, num("1.51"), {}, u1), BudgetExceededError);
+    recorder.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1});  // $5 ≥ $4: crosses, recorded
+    CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1}), BudgetExceededError);
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id, num("0"), {}, u1), BudgetExceededError);
+    // Another user, no user, and checkBudget without the value: not this budget's calls.
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u2}));
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u3}));
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250()));
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id));
+    CHECK_NOTHROW(recorder.checkBudget(setup.business.id, num("0"), {}, u2));  // soft: never refuses
+    try {
+        recorder.recordLlmCall(setup.business.id, sonnet3(), {.dimensions = u1});
+        FAIL("u-1's call was recorded past its cap");
+    } catch (const BudgetExceededError& e) {
+        CHECK(e.budgetId() == "u1-cap");
+    }
+
+    // A refresh reads each value's spend from the store: the same figures.
+    recorder.refreshBudgets();
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id, num("0"), {}, u1), BudgetExceededError);
+    CHECK_NOTHROW(recorder.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u2}));
+
+    const auto statuses = recorder.budgetStatus(setup.business.id);
+    REQUIRE(statuses.size() == 2);
+    CHECK(statuses[0].budget.id == "u1-cap");
+    CHECK(statuses[0].spent == num("5"));  // u-1's two calls only
+    CHECK(statuses[0].exceeded);
+    CHECK(statuses[0].crossed_thresholds == std::vector<int>{50, 80, 100});
+    CHECK(statuses[1].budget.id == "u2-soft");
+    CHECK(statuses[1].spent == num("5"));  // u-2's two calls
+    CHECK(statuses[1].percent == num("500"));
+    CHECK_FALSE(statuses[1].exceeded);
+}
+
+TEST_CASE("a dimension budget names the field it gets wrong", "[budgets][dimensions]") {
+    Setup setup;
+    const auto field = [&](auto change) {
+        Budget b = endUserBudget(setup, "ok", "5", BudgetKind::hard, "u-42");
+        change(b);
+        return errorField([&] { b.validate(); });
+    };
+    CHECK(field([](Budget&) {}).empty());
+    CHECK(field([](Budget& b) { b.model = "openai/gpt-4o"; }) == "dimension");
+    CHECK(field([](Budget& b) { b.dimension->name = "model"; }) == "dimension.name");
+    CHECK(field([](Budget& b) { b.dimension->name = "End User"; }) == "dimension.name");
+    CHECK(field([](Budget& b) { b.dimension->name = ""; }) == "dimension.name");
+    CHECK(field([](Budget& b) { b.dimension->value = ""; }) == "dimension.value");
+    CHECK(field([](Budget& b) { b.dimension->value = std::string(257, 'x'); }) == "dimension.value");
+    CHECK(field([](Budget& b) { b.dimension->value = "u-\xff"; }) == "dimension.value");
+    CHECK(field([](Budget& b) { b.dimension->value = std::string("u\0x", 3); }) == "dimension.value");
+    CHECK(field([](Budget& b) { b.dimension->value = "(other)"; }) == "dimension.value");
+    CHECK(field([](Budget& b) { b.dimension->value = std::string(256, 'x'); }).empty());
+    // JSON: the key only for a dimension budget.
+    const Budget user = endUserBudget(setup, "u42", "5", BudgetKind::hard, "u-42");
+    CHECK(to_json(user).ends_with(R"("kind":"hard","dimension":{"end_user":"u-42"}})"));
+    CHECK(to_json(setup.budget("all", "5", BudgetKind::soft)).find("dimension") == std::string::npos);
+    CHECK(errorField([&] { setup.store->saveBudget(endUserBudget(setup, "bad", "5", BudgetKind::hard, "")); }) ==
+          "dimension.value");
+}
+
+TEST_CASE("a refresh reads an end user's spend that another recorder stored", "[budgets][dimensions]") {
+    Setup setup;
+    setup.store->saveBudget(endUserBudget(setup, "u1-cap", "4", BudgetKind::hard, "u-1"));
+    UsageRecorder first(setup.store, setup.options(withEndUsers({})));
+    UsageRecorder second(setup.store, setup.options(withEndUsers({})));
+    const std::array<DimensionValue, 1> u1 = {{{"end_user", "u-1"}}};
+    const std::array<DimensionValue, 1> u2 = {{{"end_user", "u-2"}}};
+    second.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u2});
+    second.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1});
+    second.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1});
+    CHECK_NOTHROW(first.checkBudget(setup.business.id, num("0"), {}, u1));  // not refreshed yet
+    first.refreshBudgets();
+    CHECK_THROWS_AS(first.checkBudget(setup.business.id, num("0"), {}, u1), BudgetExceededError);
+    CHECK_THROWS_AS(first.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1}), BudgetExceededError);
+    CHECK_NOTHROW(first.checkBudget(setup.business.id, num("0"), {}, u2));
+    CHECK(first.budgetStatus(setup.business.id).at(0).spent == num("5"));
 }

@@ -800,6 +800,35 @@ TEMPLATE_TEST_CASE("a store keeps budgets per business: saved, replaced, listed 
     CHECK(errorField([&] { store.saveBudget(cap); }) == "amount");
 }
 
+TEMPLATE_TEST_CASE("a store keeps a budget's dimension value: saved, listed, replaced", "[store][budgets][dimensions]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    const Account acme = account("Acme");
+    store.saveAccount(acme);
+    Budget user{.id = "u42",
+                .business = acme.id,
+                .model = std::nullopt,
+                .dimension = EventDimension{"end_user", "\xc3\xa9l\xc3\xa8ve \"'; DROP TABLE x; --"},
+                .amount = num("2.5"),
+                .kind = BudgetKind::hard};
+    Budget whole{.id = "all", .business = acme.id, .model = std::nullopt, .amount = num("9"), .kind = BudgetKind::soft};
+    store.saveBudget(user);
+    store.saveBudget(whole);
+    CHECK(store.listBudgets(acme.id) == std::vector<Budget>{whole, user});
+    CHECK(store.listAllBudgets() == std::vector<Budget>{whole, user});
+    user.dimension = EventDimension{"feature", "search"};
+    store.saveBudget(user);  // replaces the value
+    CHECK(store.listBudgets(acme.id) == std::vector<Budget>{whole, user});
+    user.dimension.reset();
+    user.model = "openai/gpt-4o";
+    store.saveBudget(user);  // a model budget now
+    CHECK(store.listBudgets(acme.id) == std::vector<Budget>{whole, user});
+    user.dimension = EventDimension{"model", "openai/gpt-4o"};
+    user.model.reset();
+    CHECK(errorField([&] { store.saveBudget(user); }) == "dimension.name");
+}
+
 namespace {
 
 UsageEvent withDimensions(UsageEvent e, std::vector<EventDimension> dimensions) {

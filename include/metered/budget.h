@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Budgets: a money amount per billing cycle for a business or one of its models, soft or hard.
+// Budgets: a money amount per billing cycle for a business, one of its models or one value of
+// a declared dimension (one end user), soft or hard.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "metered/billing_period.h"
 #include "metered/decimal.h"
+#include "metered/dimension.h"
 #include "metered/export.h"
 #include "metered/ids.h"
 
@@ -25,13 +27,16 @@ METERED_API std::string_view toString(BudgetKind kind) noexcept;
 METERED_API BudgetKind parseBudgetKind(std::string_view text, std::string_view field = "kind");
 
 /// A money amount per billing cycle (the business's current cycle, see
-/// BillingPeriod::resolve with PeriodSpec::currentCycle()) for a whole business, or for
-/// one model of it.
+/// BillingPeriod::resolve with PeriodSpec::currentCycle()) for a whole business, for
+/// one model of it, or for one value of one of its declared dimensions (one end user).
 ///
 /// **What counts as spent**: the exact rate-card cost (ModelUsageTotal::cost, as
 /// UsageStore::modelTotals sums it) of the business's rate-card events (llm_call,
 /// transcription, speech) whose local day falls in the current cycle; for a model budget,
-/// only that model's ("provider/model", the card entry that priced the call). Other event
+/// only that model's ("provider/model", the card entry that priced the call); for a
+/// dimension budget, only the events that carry that dimension value (read from the
+/// dimension rollups: a value with a budget is always admitted there, never counted under
+/// dimension_overflow_value; see docs/budgets.md). Other event
 /// types and plan charges (markups, allowances, overage) do not count. The amount is in
 /// the currency the rate card prices in.
 struct METERED_API Budget {
@@ -41,12 +46,18 @@ struct METERED_API Budget {
     std::string id;  ///< the caller's name for it, unique per business (1–64 bytes of [A-Za-z0-9_.-])
     BusinessId business;
     std::optional<std::string> model;  ///< "provider/model"; empty: the whole business
-    Decimal amount;                    ///< per billing cycle; positive, at most 10^9, at most 9 fractional digits
+    /// {"end_user", "u-42"}: only the rate-card events carrying that value (RecordOptions::
+    /// dimensions). A declared dimension's name (not `model`, which has its own field) and a
+    /// value of 1–256 bytes of UTF-8 without U+0000, not dimension_overflow_value. Not
+    /// together with `model`.
+    std::optional<EventDimension> dimension;
+    Decimal amount;  ///< per billing cycle; positive, at most 10^9, at most 9 fractional digits
     std::vector<int> thresholds_percent = {50, 80, 100};  ///< strictly increasing, each 1–1000
     BudgetKind kind = BudgetKind::soft;
 
-    /// Throws ValidationError naming the offending field ("id", "model", "amount",
-    /// "thresholds_percent", "thresholds_percent[1]").
+    /// Throws ValidationError naming the offending field ("id", "model", "dimension",
+    /// "dimension.name", "dimension.value", "amount", "thresholds_percent",
+    /// "thresholds_percent[1]").
     void validate() const;
 
     friend bool operator==(const Budget&, const Budget&) = default;

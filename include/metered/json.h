@@ -56,7 +56,8 @@ METERED_API std::string to_json(const Bill& bill, int indent = -1);
 
 /// A budget: `{id, businessId, model, amount, thresholdsPercent, kind}` (`model`:
 /// "provider/model", or null for the whole business, bytes that are not UTF-8 written as
-/// U+FFFD; `amount` exact, per billing cycle; `kind`: "soft" or "hard").
+/// U+FFFD; `amount` exact, per billing cycle; `kind`: "soft" or "hard"), and for a budget on
+/// a dimension value only, `dimension`: `{"end_user": "u-42"}`.
 METERED_API std::string to_json(const Budget& budget, int indent = -1);
 
 /// Where a budget stands: `{budget, cycle, spent, remaining, percent, crossedThresholds,

@@ -264,6 +264,12 @@ public:
     /// docs/budgets.md for how current the running totals are.
     void checkBudget(const BusinessId& business, const Decimal& estimate = Decimal(),
                      std::string_view model = {}) const;
+    /// checkBudget, also checking the budgets of the dimension values `dimensions` (those the
+    /// record call about to be made will pass in RecordOptions::dimensions, e.g.
+    /// {{"end_user", "u-42"}}): a hard budget on one of them refuses. Budgets on values not
+    /// given are not checked. `model` may be empty.
+    void checkBudget(const BusinessId& business, const Decimal& estimate, std::string_view model,
+                     std::span<const DimensionValue> dimensions) const;
     /// The status of each budget of `business` (ordered by id), computed exactly from the
     /// store in the business's current billing cycle (asynchronous mode: flush() first to
     /// include what is queued). NotFoundError when the business has no account.

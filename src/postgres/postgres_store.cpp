@@ -130,16 +130,17 @@ struct PostgresStore::Impl {
                     connection.copyIn(detail::pg::begin_copy_events,
                                       [&](const auto& send) { detail::pg::copyRows(batch, send); });
                     connection.exec("add to rollups", detail::pg::add_to_rollups, detail::pg::rollupParams(batch));
-                    // Only a batch with rate-card events has parts to sum: an ordinary one
-                    // pays nothing for the model rollup.
-                    if (auto model_sums = detail::pg::modelRollupParams(batch)) {
-                        connection.exec("add to model rollups", detail::pg::add_to_model_rollups, *model_sums);
-                        claimCrossings(connection, batch);
-                    }
-                    // Likewise only a batch with dimension values admits and sums them.
+                    // Only a batch with dimension values admits and sums them (before the
+                    // claim below, which reads dimension budgets' spend from them).
                     if (auto dimension_sums = detail::pg::dimensionRollupParams(batch)) {
                         connection.exec("add to dimension rollups", detail::pg::add_to_dimension_rollups,
                                         *dimension_sums);
+                    }
+                    // Likewise only a batch with rate-card events has parts to sum: an
+                    // ordinary one pays nothing for the model rollup.
+                    if (auto model_sums = detail::pg::modelRollupParams(batch)) {
+                        connection.exec("add to model rollups", detail::pg::add_to_model_rollups, *model_sums);
+                        claimCrossings(connection, batch);
                     }
                     connection.exec("commit", "COMMIT");
                 } catch (...) {
@@ -202,6 +203,40 @@ struct PostgresStore::Impl {
         return chunk;
     }
 
+    // The cost of the value of each dimension budget in each cycle (one query, none without
+    // dimension budgets).
+    static std::vector<std::vector<detail::DimensionCost>> dimensionCosts(
+        PgConnection& connection, const std::vector<detail::TouchedCycle>& cycles, const std::vector<Budget>& budgets) {
+        std::vector<std::vector<detail::DimensionCost>> costs(cycles.size());
+        detail::pg::ArrayText businesses, firsts, ends, names, values;
+        std::vector<std::pair<std::size_t, const Budget*>> asked;
+        for (std::size_t c = 0; c < cycles.size(); ++c) {
+            for (const Budget* budget : detail::dimensionBudgetsOf(cycles[c].business, budgets)) {
+                asked.emplace_back(c, budget);
+                detail::appendUuid(businesses.next(), cycles[c].business.uuid());
+                firsts.next() += dayText(cycles[c].cycle.first);
+                ends.next() += dayText(cycles[c].cycle.end);
+                names.addQuoted(budget->dimension->name);
+                values.addQuoted(budget->dimension->value);
+            }
+        }
+        if (asked.empty()) return costs;
+        const PgResult rows = connection.exec("read dimension costs", detail::pg::cycle_dimension_costs,
+                                              PgParams()
+                                                  .add(std::move(businesses).done())
+                                                  .add(std::move(firsts).done())
+                                                  .add(std::move(ends).done())
+                                                  .add(std::move(names).done())
+                                                  .add(std::move(values).done()));
+        for (int row = 0; row < rows.rows(); ++row) {
+            const auto n = static_cast<std::size_t>(integer(rows.text(row, 0)));
+            if (n == 0 || n > asked.size()) throw StoreError("postgres: unexpected dimension cost position", false);
+            const auto& [c, budget] = asked[n - 1];
+            costs[c].push_back({budget->dimension->name, budget->dimension->value, numeric(rows.text(row, 1))});
+        }
+        return costs;
+    }
+
     // Claims the crossings the batch's rate-card events reach (in the open transaction, after
     // the rollups): one query when none of their businesses has a budget.
     static void claimCrossings(PgConnection& connection, const detail::pg::BatchView& batch) {
@@ -223,8 +258,8 @@ struct PostgresStore::Impl {
         detail::pg::ArrayText locked;
         for (int row = 0; row < rows.rows(); ++row) {
             budgets.push_back(detail::budgetFromRow(rows.text(row, 0), rows.text(row, 1), rows.optionalText(row, 2),
-                                                    rows.text(row, 3), rows.text(row, 4), rows.text(row, 5),
-                                                    "postgres"));
+                                                    rows.text(row, 3), rows.text(row, 4), rows.text(row, 5), "postgres",
+                                                    rows.optionalText(row, 7), rows.optionalText(row, 8)));
             if (anchors.emplace(budgets.back().business, static_cast<int>(integer(rows.text(row, 6)))).second) {
                 detail::appendUuid(locked.next(), budgets.back().business.uuid());
             }
@@ -250,11 +285,14 @@ struct PostgresStore::Impl {
             if (n == 0 || n > cycles.size()) throw StoreError("postgres: unexpected cycle position", false);
             costs[n - 1].push_back({std::string(cost_rows.text(row, 1)), numeric(cost_rows.text(row, 2))});
         }
+        const std::vector<std::vector<detail::DimensionCost>> dimension_costs =
+            dimensionCosts(connection, cycles, budgets);
         const Timestamp now = systemNow();
         detail::pg::ArrayText businesses, budget_ids, starts, thresholds, keys, cycle_ends, amounts, spent, times;
         bool any = false;
         for (std::size_t c = 0; c < cycles.size(); ++c) {
-            for (const BudgetCrossing& crossing : detail::crossingsIn(cycles[c], budgets, costs[c], now)) {
+            for (const BudgetCrossing& crossing :
+                 detail::crossingsIn(cycles[c], budgets, costs[c], dimension_costs[c], now)) {
                 any = true;
                 detail::appendUuid(businesses.next(), crossing.business.uuid());
                 budget_ids.addQuoted(crossing.budget_id);
@@ -642,6 +680,11 @@ void PostgresStore::saveBudget(const Budget& budget) {
             params.add(budget.amount.toString())
                 .add(detail::thresholdsText(budget.thresholds_percent))
                 .add(std::string(toString(budget.kind)));
+            if (budget.dimension) {
+                params.add(budget.dimension->name).add(budget.dimension->value);
+            } else {
+                params.addNull().addNull();
+            }
             connection.exec("save budget", detail::pg::save_budget, params);
         });
     });
@@ -662,7 +705,8 @@ std::vector<Budget> budgetsFrom(const PgResult& r) {
     budgets.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         budgets.push_back(detail::budgetFromRow(r.text(row, 0), r.text(row, 1), r.optionalText(row, 2), r.text(row, 3),
-                                                r.text(row, 4), r.text(row, 5), "postgres"));
+                                                r.text(row, 4), r.text(row, 5), "postgres", r.optionalText(row, 6),
+                                                r.optionalText(row, 7)));
     }
     return budgets;
 }

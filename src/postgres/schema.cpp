@@ -331,10 +331,73 @@ END
 $$;
 )SQL";
 
-// Version 10: statements, one per (business, cycle), never changed once stored (the
+// Version 10: budgets on one value of a declared dimension (Budget::dimension): its name and
+// value, both NULL for a budget on the business or a model; metered_add_to_dimension_rollups
+// now admits a value that has a budget even past max_values, so overflow never hides
+// budgeted spend.
+constexpr const char* dimension_budgets_v10 = R"SQL(
+ALTER TABLE metered_budgets ADD COLUMN dimension text, ADD COLUMN dimension_value text;
+CREATE OR REPLACE FUNCTION metered_add_to_dimension_rollups(p_business uuid[], p_day date[], p_dimension text[], p_value text[],
+                                                 p_type text[], p_quantity numeric[], p_cost numeric[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  n integer;
+  bound integer;
+BEGIN
+  -- Admit each new value while its cycle has room (or it has a budget), in key order (the order rows are locked in).
+  FOR r IN
+    SELECT DISTINCT e.business_id, metered_cycle_start(e.local_day, b.anchor_day) AS cycle_start, e.dimension, e.value
+    FROM unnest(p_business, p_day, p_dimension, p_value) AS e(business_id, local_day, dimension, value)
+    JOIN businesses b ON b.id = e.business_id
+    ORDER BY 1, 2, 3, 4
+  LOOP
+    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
+                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
+    INSERT INTO usage_dimension_cycles AS c (business_id, cycle_start, dimension, admitted)
+    VALUES (r.business_id, r.cycle_start, r.dimension, 0)
+    ON CONFLICT (business_id, cycle_start, dimension) DO UPDATE SET admitted = c.admitted
+    RETURNING c.admitted INTO n;
+    -- Locked: admitted meanwhile by a transaction that held the lock before?
+    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
+                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
+    SELECT coalesce((SELECT d.max_values FROM metered_dimensions d WHERE d.name = r.dimension), 1000) INTO bound;
+    -- A value with a budget on it is always admitted (its budget's spend is read from here).
+    IF n < bound OR EXISTS (SELECT 1 FROM metered_budgets g WHERE g.business_id = r.business_id
+                            AND g.dimension = r.dimension AND g.dimension_value = r.value) THEN
+      INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value)
+      VALUES (r.business_id, r.cycle_start, r.dimension, r.value);
+      UPDATE usage_dimension_cycles c SET admitted = c.admitted + 1
+      WHERE c.business_id = r.business_id AND c.cycle_start = r.cycle_start AND c.dimension = r.dimension;
+    END IF;
+  END LOOP;
+  INSERT INTO usage_dimension_rollups AS d (business_id, dimension, local_day, value, event_type, quantity, events,
+                                            list_cost)
+  SELECT g.business_id, g.dimension, g.local_day, g.value, g.event_type, g.quantity, g.events, g.list_cost
+  FROM (SELECT e.business_id, e.dimension, e.local_day,
+               CASE WHEN v.value IS NULL THEN '(other)' ELSE e.value END AS value, e.event_type,
+               sum(e.quantity) AS quantity, count(*) AS events, sum(e.cost) AS list_cost
+        FROM unnest(p_business, p_day, p_dimension, p_value, p_type, p_quantity, p_cost)
+             AS e(business_id, local_day, dimension, value, event_type, quantity, cost)
+        JOIN businesses b ON b.id = e.business_id
+        LEFT JOIN usage_dimension_values v
+          ON v.business_id = e.business_id AND v.cycle_start = metered_cycle_start(e.local_day, b.anchor_day)
+         AND v.dimension = e.dimension AND v.value = e.value
+        GROUP BY 1, 2, 3, 4, 5) g
+  ORDER BY g.business_id, g.dimension, g.local_day, g.value, g.event_type
+  ON CONFLICT (business_id, dimension, local_day, value, event_type) DO UPDATE
+     SET quantity = d.quantity + EXCLUDED.quantity,
+         events = d.events + EXCLUDED.events,
+         list_cost = d.list_cost + EXCLUDED.list_cost;
+  RETURN 1;
+END
+$$;
+)SQL";
+
+// Version 11: statements, one per (business, cycle), never changed once stored (the
 // trigger refuses an UPDATE or a DELETE). closed_at in microseconds since the Unix epoch,
 // document the exact JSON as closed.
-constexpr const char* statements_v10 = R"SQL(
+constexpr const char* statements_v11 = R"SQL(
 CREATE TABLE metered_statements (
   business_id uuid NOT NULL,
   cycle_start date NOT NULL,
@@ -356,7 +419,7 @@ CREATE TRIGGER metered_statements_never_change BEFORE UPDATE OR DELETE ON metere
   FOR EACH ROW EXECUTE FUNCTION metered_statement_never_changes();
 )SQL";
 
-constexpr std::array<Migration, 10> all_migrations{{
+constexpr std::array<Migration, 11> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -366,7 +429,8 @@ constexpr std::array<Migration, 10> all_migrations{{
     {7, "budgets", budgets_v7},
     {8, "budget threshold crossings", budget_crossings_v8},
     {9, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v9},
-    {10, "statements", statements_v10},
+    {10, "budgets on one dimension value; budgeted values always admitted", dimension_budgets_v10},
+    {11, "statements", statements_v11},
 }};
 
 }  // namespace

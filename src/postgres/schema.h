@@ -221,9 +221,11 @@ ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan_id = EXCLUDED.plan_id,
 /// for a whole-business budget. Ids order bytewise (COLLATE "C"), as every store orders them.
 inline constexpr const char* has_business = "SELECT 1 FROM businesses WHERE id = $1";
 inline constexpr const char* save_budget = R"SQL(
-INSERT INTO metered_budgets (business_id, id, model, amount, thresholds, kind) VALUES ($1, $2, $3, $4::numeric, $5, $6)
+INSERT INTO metered_budgets (business_id, id, model, amount, thresholds, kind, dimension, dimension_value)
+VALUES ($1, $2, $3, $4::numeric, $5, $6, $7, $8)
 ON CONFLICT (business_id, id) DO UPDATE SET model = EXCLUDED.model, amount = EXCLUDED.amount,
-                                            thresholds = EXCLUDED.thresholds, kind = EXCLUDED.kind
+                                            thresholds = EXCLUDED.thresholds, kind = EXCLUDED.kind,
+                                            dimension = EXCLUDED.dimension, dimension_value = EXCLUDED.dimension_value
 )SQL";
 /// Statements: stored once per (business, cycle_start); a second save changes nothing.
 inline constexpr const char* save_statement = R"SQL(
@@ -241,16 +243,18 @@ inline constexpr const char* list_statements =
 inline constexpr const char* delete_budget =
     "DELETE FROM metered_budgets WHERE business_id = $1 AND id = $2 RETURNING 1";
 inline constexpr const char* list_budgets =
-    "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets WHERE business_id = $1 "
+    "SELECT business_id, id, model, amount, thresholds, kind, dimension, dimension_value FROM metered_budgets "
+    "WHERE business_id = $1 "
     "ORDER BY id COLLATE \"C\"";
 inline constexpr const char* list_all_budgets =
-    "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets "
+    "SELECT business_id, id, model, amount, thresholds, kind, dimension, dimension_value FROM metered_budgets "
     "ORDER BY business_id, id COLLATE \"C\"";
 
 /// The budgets of the businesses $1 (ids) with each business's anchor day: business id,
-/// id, model, amount, thresholds, kind, anchor day. No row: no budget, no crossing to claim.
+/// id, model, amount, thresholds, kind, anchor day, dimension, dimension value. No row: no
+/// budget, no crossing to claim.
 inline constexpr const char* budgets_of_businesses = R"SQL(
-SELECT g.business_id, g.id, g.model, g.amount, g.thresholds, g.kind, b.anchor_day
+SELECT g.business_id, g.id, g.model, g.amount, g.thresholds, g.kind, b.anchor_day, g.dimension, g.dimension_value
 FROM metered_budgets g JOIN businesses b ON b.id = g.business_id
 WHERE g.business_id = ANY($1::uuid[])
 ORDER BY g.business_id, g.id COLLATE "C"
@@ -269,6 +273,18 @@ SELECT c.n, m.model, sum(m.cost)
 FROM unnest($1::uuid[], $2::date[], $3::date[]) WITH ORDINALITY AS c(business_id, first_day, end_day, n)
 JOIN usage_model_rollups m ON m.business_id = c.business_id AND m.local_day >= c.first_day AND m.local_day < c.end_day
 GROUP BY c.n, m.model
+)SQL";
+/// The rate-card cost of each dimension value in a cycle ($1 business ids, $2 first days,
+/// $3 end days, $4 dimensions, $5 values): the position (1-based), the list cost of the
+/// value's rollups of rate-card event types (an event's parts sum to its list cost).
+inline constexpr const char* cycle_dimension_costs = R"SQL(
+SELECT c.n, coalesce(sum(r.list_cost), 0)
+FROM unnest($1::uuid[], $2::date[], $3::date[], $4::text[], $5::text[])
+     WITH ORDINALITY AS c(business_id, first_day, end_day, dimension, value, n)
+LEFT JOIN usage_dimension_rollups r
+  ON r.business_id = c.business_id AND r.dimension = c.dimension AND r.local_day >= c.first_day
+ AND r.local_day < c.end_day AND r.value = c.value AND r.event_type IN ('llm_call', 'transcription', 'speech')
+GROUP BY c.n
 )SQL";
 /// Claims crossings (arrays: business ids, budget ids, cycle starts, thresholds, keys, cycle
 /// ends, amounts, spent, crossed_at in microseconds); one already claimed stays as it is.

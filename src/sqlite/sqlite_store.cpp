@@ -42,12 +42,18 @@ Account accountFrom(const SqliteStatement& s) {
 }
 
 Budget budgetFrom(const SqliteStatement& s) {
+    const auto view = [](const std::optional<std::string>& text) {
+        return text ? std::optional<std::string_view>(*text) : std::nullopt;
+    };
     const auto model = s.optionalText(2);
-    return detail::budgetFromRow(s.text(0), s.text(1), model ? std::optional<std::string_view>(*model) : std::nullopt,
-                                 s.text(3), s.text(4), s.text(5), "sqlite");
+    const auto dimension = s.optionalText(6);
+    const auto dimension_value = s.optionalText(7);
+    return detail::budgetFromRow(s.text(0), s.text(1), view(model), s.text(3), s.text(4), s.text(5), "sqlite",
+                                 view(dimension), view(dimension_value));
 }
 
-constexpr const char* budget_columns = "SELECT business_id, id, model, amount, thresholds, kind FROM metered_budgets";
+constexpr const char* budget_columns =
+    "SELECT business_id, id, model, amount, thresholds, kind, dimension, dimension_value FROM metered_budgets";
 
 constexpr const char* crossing_columns =
     "SELECT key, business_id, budget_id, cycle_start, cycle_end, threshold, amount, spent, crossed_at "
@@ -109,7 +115,7 @@ public:
             "AND value = ?4");
         known.bind(1, business).bind(2, cycle).bind(3, d.name).bind(4, d.value);
         if (!known.step()) {
-            if (slot.count >= slot.limit) return overflow_;
+            if (slot.count >= slot.limit && !budgeted(business, d)) return overflow_;
             db_.prepare(
                    "INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value) "
                    "VALUES (?1, ?2, ?3, ?4)")
@@ -171,6 +177,14 @@ private:
         std::int64_t limit = 0;
         std::set<std::string> admitted;
     };
+
+    // Has `business` a budget on `d`'s value? (Such a value is always admitted.)
+    bool budgeted(const std::string& business, const EventDimension& d) {
+        auto s = db_.prepare(
+            "SELECT 1 FROM metered_budgets WHERE business_id = ?1 AND dimension = ?2 AND dimension_value = ?3");
+        s.bind(1, business).bind(2, d.name).bind(3, d.value);
+        return s.step();
+    }
 
     std::int64_t maxValues(const std::string& dimension) {
         auto s = db_.prepare("SELECT max_values FROM metered_dimensions WHERE name = ?1");
@@ -298,7 +312,23 @@ struct SqliteStore::Impl {
                 .bind(3, dayText(cycle.cycle.end));
             while (costs_of.step()) costs.push_back({costs_of.text(0), Decimal::parse(costs_of.text(1))});
             costs_of.reset();
-            for (const BudgetCrossing& crossing : detail::crossingsIn(cycle, budgets, costs, now)) {
+            std::vector<detail::DimensionCost> dimension_costs;
+            for (const Budget* budget : detail::dimensionBudgetsOf(cycle.business, budgets)) {
+                detail::DimensionCost cost{budget->dimension->name, budget->dimension->value, {}};
+                auto rows = db.prepare(
+                    "SELECT event_type, list_cost FROM usage_dimension_rollups WHERE business_id = ?1 "
+                    "AND dimension = ?2 AND value = ?3 AND local_day >= ?4 AND local_day < ?5");
+                rows.bind(1, cycle.business.toString())
+                    .bind(2, cost.dimension)
+                    .bind(3, cost.value)
+                    .bind(4, dayText(cycle.cycle.first))
+                    .bind(5, dayText(cycle.cycle.end));
+                while (rows.step()) {
+                    if (EventType(rows.text(0)).isRateCard()) cost.cost += Decimal::parse(rows.text(1));
+                }
+                dimension_costs.push_back(std::move(cost));
+            }
+            for (const BudgetCrossing& crossing : detail::crossingsIn(cycle, budgets, costs, dimension_costs, now)) {
                 insert.bind(1, crossing.business.toString())
                     .bind(2, crossing.budget_id)
                     .bind(3, dayText(crossing.cycle.first))
@@ -680,16 +710,19 @@ void SqliteStore::saveBudget(const Budget& budget) {
         if (!known.step()) throw NotFoundError(detail::unknownBusiness(budget.business));
         impl_->db
             .prepare(
-                "INSERT INTO metered_budgets (business_id, id, model, amount, thresholds, kind) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                "INSERT INTO metered_budgets (business_id, id, model, amount, thresholds, kind, dimension, "
+                "dimension_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                 "ON CONFLICT (business_id, id) DO UPDATE SET model = excluded.model, amount = excluded.amount, "
-                "thresholds = excluded.thresholds, kind = excluded.kind")
+                "thresholds = excluded.thresholds, kind = excluded.kind, dimension = excluded.dimension, "
+                "dimension_value = excluded.dimension_value")
             .bind(1, budget.business.toString())
             .bind(2, budget.id)
             .bindOptional(3, budget.model)
             .bind(4, budget.amount.toString())
             .bind(5, detail::thresholdsText(budget.thresholds_percent))
             .bind(6, std::string(toString(budget.kind)))
+            .bindOptional(7, budget.dimension ? std::optional<std::string>(budget.dimension->name) : std::nullopt)
+            .bindOptional(8, budget.dimension ? std::optional<std::string>(budget.dimension->value) : std::nullopt)
             .run();
     });
 }
