@@ -23,8 +23,9 @@ const DayRange november{date::local_days(2024_y / 11 / 1), date::local_days(2024
 const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};
 
 Statement statementOf(const BusinessId& business, DayRange cycle, const char* total, std::string document) {
-    return Statement{business, cycle,         "Europe/Berlin", "basic", "USD", num(total), at(2024_y / 12 / 4, hours(3)),
-                     std::move(document)};
+    return Statement{
+        business,           cycle, "Europe/Berlin", "basic", "USD", num(total), at(2024_y / 12 / 4, hours(3)),
+        std::move(document)};
 }
 
 // The basic plan with voice minutes at `price` instead of $0.02.
@@ -142,8 +143,7 @@ TEST_CASE("only a whole billing cycle that has ended can be closed", "[statement
         reports.closeStatement(anchored.id, PeriodSpec::custom(2024_y / 10 / 15, 2024_y / 11 / 15));
     CHECK(closed.cycle == DayRange{date::local_days(2024_y / 10 / 15), date::local_days(2024_y / 11 / 15)});
     CHECK(closed.total == Decimal(0));
-    CHECK_THROWS_AS(reports.closeStatement(BusinessId(Uuid::generateV7()), PeriodSpec::previousCycle()),
-                    NotFoundError);
+    CHECK_THROWS_AS(reports.closeStatement(BusinessId(Uuid::generateV7()), PeriodSpec::previousCycle()), NotFoundError);
 }
 
 #if defined(METERED_HAVE_SQLITE) || defined(METERED_HAVE_POSTGRES)

@@ -20,12 +20,12 @@ namespace metered {
 /// it. `document` is byte for byte what every read returns.
 struct Statement {
     BusinessId business;
-    DayRange cycle;                 ///< the billing cycle (local days of `time_zone`)
-    std::string time_zone;          ///< the business's zone when it was closed
-    std::string plan_id;            ///< the plan that priced it
-    std::string currency;           ///< ISO 4217 code of the plan's currency
-    Decimal total;                  ///< what the business owes for the cycle, rounded as the plan rounds
-    Timestamp closed_at;            ///< when it was closed (the closing process's clock)
+    DayRange cycle;         ///< the billing cycle (local days of `time_zone`)
+    std::string time_zone;  ///< the business's zone when it was closed
+    std::string plan_id;    ///< the plan that priced it
+    std::string currency;   ///< ISO 4217 code of the plan's currency
+    Decimal total;          ///< what the business owes for the cycle, rounded as the plan rounds
+    Timestamp closed_at;    ///< when it was closed (the closing process's clock)
     /// The cycle's usage and bill as JSON, in the shape of `to_json(BillingUsage)` (the
     /// seed's billingUsage, with every line), as it was when closed.
     std::string document;
