@@ -331,7 +331,14 @@ END
 $$;
 )SQL";
 
-constexpr std::array<Migration, 9> all_migrations{{
+// Charge filters: a meter's filters (JSON array, exact decimal strings, as tiers) and a
+// dimension's closed set of values (JSON array; NULL: open).
+constexpr const char* charge_filters_v10 = R"SQL(
+ALTER TABLE usage_quotas ADD COLUMN filters jsonb;
+ALTER TABLE metered_dimensions ADD COLUMN closed_values jsonb;
+)SQL";
+
+constexpr std::array<Migration, 10> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -341,6 +348,7 @@ constexpr std::array<Migration, 9> all_migrations{{
     {7, "budgets", budgets_v7},
     {8, "budget threshold crossings", budget_crossings_v8},
     {9, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v9},
+    {10, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v10},
 }};
 
 }  // namespace

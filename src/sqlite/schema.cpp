@@ -168,7 +168,14 @@ CREATE TABLE metered_dimensions (
 );
 )SQL";
 
-constexpr std::array<Migration, 7> all_migrations{{
+// Charge filters: a meter's filters (JSON array, exact decimal strings, as tiers) and a
+// dimension's closed set of values (JSON array; NULL: open).
+constexpr const char* charge_filters_v8 = R"SQL(
+ALTER TABLE usage_quotas ADD COLUMN filters TEXT;
+ALTER TABLE metered_dimensions ADD COLUMN closed_values TEXT;
+)SQL";
+
+constexpr std::array<Migration, 8> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -176,6 +183,7 @@ constexpr std::array<Migration, 7> all_migrations{{
     {5, "budgets", budgets_v5},
     {6, "budget threshold crossings", budget_crossings_v6},
     {7, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v7},
+    {8, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v8},
 }};
 
 }  // namespace
