@@ -49,7 +49,7 @@ struct METERED_API LineItem {
     Decimal quantity;               ///< used in the period
     Decimal included;               ///< the part covered by the allowance: min(quantity, allowance)
     Decimal billable;               ///< quantity − included
-    Decimal unit_price;             ///< the meter's unit price (per-unit price, or list price for other models)
+    Decimal unit_price;             ///< the meter's (a filter line: the filter's) per-unit or list price
     std::vector<TierCharge> tiers;  ///< graduated and volume models
     Decimal packages;               ///< package model: whole packages charged
     Decimal exact_amount;           ///< before rounding, exact
