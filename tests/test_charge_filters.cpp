@@ -120,9 +120,8 @@ struct Recording {
     Account business = account("Acme Cloud", "UTC", "cloudy");
     UsageRecorder recorder;
 
-    explicit Recording(std::shared_ptr<UsageStore> s)
+    explicit Recording(std::shared_ptr<UsageStore> s, RecorderOptions options = {})
         : store(std::move(s)), recorder(store, [&] {
-              RecorderOptions options;
               options.clock = clock;
               options.price_book = PriceBook({Plan::basic(), cloudPlan()}, "basic", {cloud, {"end_user"}});
               return options;
@@ -162,6 +161,25 @@ TEMPLATE_TEST_CASE("a closed dimension refuses any other value on every store; n
         std::find_if(declared.begin(), declared.end(), [](const Dimension& d) { return d.name == "cloud"; });
     REQUIRE(found != declared.end());
     CHECK(*found == cloud);
+}
+
+TEST_CASE("asynchronous recording refuses a value outside a closed set on the calling thread",
+          "[filters][dimensions]") {
+    RecorderOptions options;
+    options.mode = RecordMode::async;
+    options.async.spool = SpoolMode::off;
+    Recording r(std::make_shared<MemoryStore>(), options);
+    const std::array<DimensionValue, 1> oracle = {DimensionValue{"cloud", "oracle"}};
+    const std::array<DimensionValue, 1> aws = {DimensionValue{"cloud", "aws"}};
+    CHECK(errorField([&] { r.recorder.recordApiCall(r.business.id, {}, {.dimensions = oracle}); }) ==
+          "dimensions.cloud");
+    r.recorder.recordApiCall(r.business.id, {}, {.dimensions = aws});
+    REQUIRE(r.recorder.flush());
+    const auto totals = r.store->dimensionTotals(
+        r.business.id, {date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)}, "cloud");
+    REQUIRE(totals.size() == 1);
+    CHECK(totals[0].value == "aws");
+    CHECK(totals[0].total.events == 1);
 }
 
 // ---- the price book -----------------------------------------------------------------------
