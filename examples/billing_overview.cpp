@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>12}{:>10}\n", "type", "used", "included", "billable", "unit price",
                    "amount");
         for (const auto& line : usage.bill.lines) {
-            fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>12}{:>10}\n", line.type.name(), line.quantity.toPlainString(),
+            fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>12}{:>10}\n", line.label(), line.quantity.toPlainString(),
                        line.included.toPlainString(), line.billable.toPlainString(),
                        money(line.unit_price.normalized()), money(line.amount));
         }

@@ -310,7 +310,7 @@ int main(int argc, char** argv) {
         fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>14}{:>12}\n", "type", "quantity", "included", "billable", "exact",
                    "amount");
         for (const auto& line : bill.lines) {
-            fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>14}{:>12}\n", line.type.name(), line.quantity.toPlainString(),
+            fmt::print("  {:<14}{:>12}{:>12}{:>12}{:>14}{:>12}\n", line.label(), line.quantity.toPlainString(),
                        line.included.toPlainString(), line.billable.toPlainString(), line.exact_amount.toPlainString(),
                        money(line.amount));
             for (const auto& tier : line.tiers) {

@@ -3,8 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "metered/errors.h"
 #include "untrusted_text.h"
+#include "utf8.h"
 
 namespace metered {
 
@@ -26,6 +30,32 @@ void Dimension::validate() const {
     if (max_values < 1 || max_values > max_values_limit) {
         throw ValidationError(at + ".max_values", fmt::format("must be an integer between 1 and {}", max_values_limit));
     }
+    if (values.size() > static_cast<std::size_t>(max_values_limit)) {
+        throw ValidationError(at + ".values", fmt::format("more than {} values", max_values_limit));
+    }
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const std::string& value = values[i];
+        const std::string field = at + ".values[" + std::to_string(i) + "]";
+        if (value.empty()) throw ValidationError(field, "must not be empty");
+        if (value.size() > static_cast<std::size_t>(max_length)) {
+            throw ValidationError(field, fmt::format("longer than max_length ({} bytes)", max_length));
+        }
+        if (!detail::isStorableText(value)) throw ValidationError(field, "is not valid UTF-8 without U+0000");
+        if (value == dimension_overflow_value) {
+            throw ValidationError(field,
+                                  detail::quoted(dimension_overflow_value) + " is reserved for values past max_values");
+        }
+        if (!seen.insert(value).second) throw ValidationError(field, detail::quoted(value, 64) + " is given twice");
+    }
+    if (static_cast<std::size_t>(max_values) < values.size()) {
+        throw ValidationError(at + ".max_values",
+                              fmt::format("must be at least the number of values ({})", values.size()));
+    }
+}
+
+bool Dimension::admits(std::string_view value) const noexcept {
+    return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
 }
 
 }  // namespace metered

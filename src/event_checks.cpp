@@ -173,6 +173,9 @@ std::span<const DimensionValue> checkDimensions(std::span<const DimensionValue> 
             throw ValidationError(field(),
                                   detail::quoted(dimension_overflow_value) + " is reserved for values past max_values");
         }
+        if (!declared->admits(d.value)) {
+            throw ValidationError(field(), detail::quoted(d.value) + " is not one of the dimension's values");
+        }
         // Insertion sort by name (at most 8): no allocation.
         std::size_t at = count++;
         for (; at > 0 && sorted[at - 1].name > d.name; --at) sorted[at] = sorted[at - 1];

@@ -30,7 +30,8 @@ void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes);
 /// name into `sorted` (no allocation unless it throws). ValidationError: more than
 /// max_event_dimensions ("dimensions"); a name not declared, `model`, or given twice, an
 /// empty or too long value, a value that is not UTF-8 without U+0000 or is the overflow
-/// value ("dimensions.<name>", the name sanitised). Returns the sorted values.
+/// value, a value a closed dimension does not list ("dimensions.<name>", the name
+/// sanitised). Returns the sorted values.
 std::span<const DimensionValue> checkDimensions(std::span<const DimensionValue> given, const PriceBook& book,
                                                 std::array<DimensionValue, max_event_dimensions>& sorted);
 

@@ -72,7 +72,23 @@ Json aiCreditJson(const Bill& bill) {
 Json billingUsageJson(const BillingUsage& usage) {
     Json breakdown = Json::object();
     for (const LineItem& line : usage.bill.lines) {
-        breakdown[breakdownKey(line.type)] = {{"count", quantity(line.quantity)}, {"cost", exactNumber(line.amount)}};
+        if (line.filter_dimension.empty()) {
+            Decimal count = line.quantity;
+            for (const LineItem& other : usage.bill.lines) {
+                if (other.type == line.type && !other.filter_dimension.empty()) count += other.quantity;
+            }
+            breakdown[breakdownKey(line.type)] = {{"count", quantity(count)},
+                                                  {"cost", exactNumber(usage.bill.amountOf(line.type))}};
+            continue;
+        }
+        // A charge filter's line: listed under its type, whose count and cost include it.
+        Json& entry = breakdown[breakdownKey(line.type)];
+        if (!entry.contains("filters")) entry["filters"] = Json::array();
+        entry["filters"].push_back({{"label", line.label()},
+                                    {"dimension", line.filter_dimension},
+                                    {"values", line.filter_values},
+                                    {"count", quantity(line.quantity)},
+                                    {"cost", exactNumber(line.amount)}});
     }
     Json json = {{"apiCalls", quantity(usage.quantity(EventType::apiCall()))},
                  {"minutesUsed", quantity(usage.quantity(EventType::voiceMinute()))},
@@ -192,6 +208,7 @@ std::string to_json(const Bill& bill, int indent) {
     Json lines = Json::array();
     for (const LineItem& line : bill.lines) {
         Json json = {{"type", line.type.toString()},
+                     {"label", line.label()},
                      {"unit", line.unit},
                      {"model", std::string(toString(line.model))},
                      {"quantity", quantity(line.quantity)},
@@ -208,6 +225,9 @@ std::string to_json(const Bill& bill, int indent) {
                                  {"amount", quantity(tier.amount)}});
             }
             json["tiers"] = std::move(tiers);
+        }
+        if (!line.filter_dimension.empty()) {
+            json["filter"] = {{"dimension", line.filter_dimension}, {"values", line.filter_values}};
         }
         if (line.model == PricingModel::package) json["packages"] = quantity(line.packages);
         json["exactAmount"] = quantity(line.exact_amount);

@@ -5,6 +5,7 @@
 #include <array>
 #include <set>
 
+#include "metered/dimension.h"
 #include "metered/errors.h"
 #include "precision.h"
 #include "utf8.h"
@@ -38,13 +39,13 @@ void checkLabel(const std::string& text, const std::string& field) {
     }
 }
 
-void validateTiers(const Meter& meter, const std::string& at) {
-    if (meter.tiers.empty()) throw ValidationError(at + ".tiers", "a tiered meter needs at least one tier");
+void validateTiers(const std::vector<Tier>& tiers, const std::string& at) {
+    if (tiers.empty()) throw ValidationError(at + ".tiers", "a tiered meter needs at least one tier");
     std::optional<Decimal> previous;
-    for (std::size_t i = 0; i < meter.tiers.size(); ++i) {
-        const Tier& tier = meter.tiers[i];
+    for (std::size_t i = 0; i < tiers.size(); ++i) {
+        const Tier& tier = tiers[i];
         const std::string field = at + ".tiers[" + std::to_string(i) + "]";
-        const bool last = i + 1 == meter.tiers.size();
+        const bool last = i + 1 == tiers.size();
         requireNonNegative(tier.unit_price, field + ".unit_price", detail::max_price_scale);
         requireNonNegative(tier.flat_fee, field + ".flat_fee", detail::max_price_scale);
         if (!tier.up_to) {
@@ -57,6 +58,53 @@ void validateTiers(const Meter& meter, const std::string& at) {
             throw ValidationError(field + ".up_to", "tier bounds must be positive and increasing");
         }
         previous = tier.up_to;
+    }
+}
+
+// The pricing fields a Meter and a ChargeFilter share: allowance, price, model, tiers, packages.
+template <class Charge>
+void validateCharge(const Charge& charge, const std::string& m) {
+    requireNonNegative(charge.included, m + ".included", detail::max_quantity_scale);
+    requireNonNegative(charge.unit_price, m + ".unit_price", detail::max_price_scale);
+    switch (charge.model) {
+        case PricingModel::per_unit:
+            if (!charge.tiers.empty()) throw ValidationError(m + ".tiers", "per_unit pricing takes no tiers");
+            break;
+        case PricingModel::graduated:
+        case PricingModel::volume:
+            validateTiers(charge.tiers, m);
+            break;
+        case PricingModel::package:
+            requireNonNegative(charge.package_size, m + ".package_size", detail::max_quantity_scale);
+            requireNonNegative(charge.package_price, m + ".package_price", detail::max_price_scale);
+            if (charge.package_size.isZero()) throw ValidationError(m + ".package_size", "must be positive");
+            break;
+    }
+}
+
+// A meter's charge filters (their dimensions and values against the price book's
+// declarations are PriceBook's to check).
+void validateFilters(const Meter& meter, const std::string& m) {
+    std::set<std::string_view> values;
+    for (std::size_t i = 0; i < meter.filters.size(); ++i) {
+        const ChargeFilter& filter = meter.filters[i];
+        const std::string f = m + ".filters[" + std::to_string(i) + "]";
+        if (!isDimensionName(filter.dimension) || filter.dimension == model_dimension) {
+            throw ValidationError(f + ".dimension", "must be a declared dimension (not 'model')");
+        }
+        if (filter.dimension != meter.filters.front().dimension) {
+            throw ValidationError(f + ".dimension", "all filters of a meter use one dimension ('" +
+                                                        meter.filters.front().dimension + "')");
+        }
+        if (filter.values.empty()) throw ValidationError(f + ".values", "a filter needs at least one value");
+        for (std::size_t v = 0; v < filter.values.size(); ++v) {
+            const std::string field = f + ".values[" + std::to_string(v) + "]";
+            if (filter.values[v].empty()) throw ValidationError(field, "must not be empty");
+            if (!values.insert(filter.values[v]).second) {
+                throw ValidationError(field, detail::quoted(filter.values[v], 64) + " is in another filter already");
+            }
+        }
+        validateCharge(filter, f);
     }
 }
 
@@ -174,22 +222,8 @@ void Plan::validate() const {
                                   "not by a meter");
         }
         checkLabel(meter.unit, m + ".unit");
-        requireNonNegative(meter.included, m + ".included", detail::max_quantity_scale);
-        requireNonNegative(meter.unit_price, m + ".unit_price", detail::max_price_scale);
-        switch (meter.model) {
-            case PricingModel::per_unit:
-                if (!meter.tiers.empty()) throw ValidationError(m + ".tiers", "per_unit pricing takes no tiers");
-                break;
-            case PricingModel::graduated:
-            case PricingModel::volume:
-                validateTiers(meter, m);
-                break;
-            case PricingModel::package:
-                requireNonNegative(meter.package_size, m + ".package_size", detail::max_quantity_scale);
-                requireNonNegative(meter.package_price, m + ".package_price", detail::max_price_scale);
-                if (meter.package_size.isZero()) throw ValidationError(m + ".package_size", "must be positive");
-                break;
-        }
+        validateCharge(meter, m);
+        validateFilters(meter, m);
         if (meter.quota) requireNonNegative(meter.quota->limit, m + ".quota.limit", detail::max_quantity_scale);
     }
     if (ai) validateAi(*ai, currency, at + ".ai");

@@ -5,11 +5,80 @@
 
 #include "ai_billing_json.h"
 #include "exact_json.h"
+#include "metered/errors.h"
 
 #include "store_text.h"
 
 namespace metered::detail {
-namespace {}  // namespace
+namespace {
+
+Json tiersJson(const std::vector<Tier>& tiers) {
+    Json json = Json::array();
+    for (const Tier& tier : tiers) {
+        json.push_back({{"up_to", tier.up_to ? Json(tier.up_to->toString()) : Json()},
+                        {"unit_price", tier.unit_price.toString()},
+                        {"flat_fee", tier.flat_fee.toString()}});
+    }
+    return json;
+}
+
+std::vector<Tier> tiersFrom(const Json& json) {
+    std::vector<Tier> tiers;
+    for (const auto& item : json) {
+        Tier tier;
+        if (!item["up_to"].is_null()) tier.up_to = readDecimal(item["up_to"], "tiers.up_to");
+        tier.unit_price = readDecimal(item["unit_price"], "tiers.unit_price");
+        tier.flat_fee = readDecimal(item["flat_fee"], "tiers.flat_fee");
+        tiers.push_back(tier);
+    }
+    return tiers;
+}
+
+Json filtersJson(const std::vector<ChargeFilter>& filters) {
+    Json json = Json::array();
+    for (const ChargeFilter& f : filters) {
+        json.push_back({{"dimension", f.dimension},
+                        {"values", f.values},
+                        {"included", f.included.toString()},
+                        {"model", std::string(toString(f.model))},
+                        {"unit_price", f.unit_price.toString()},
+                        {"tiers", tiersJson(f.tiers)},
+                        {"package_size", f.package_size.toString()},
+                        {"package_price", f.package_price.toString()}});
+    }
+    return json;
+}
+
+std::vector<ChargeFilter> filtersFrom(const std::string& text) {
+    const Json json = parseExactJson(text, "usage_quotas.filters");
+    if (!json.is_array()) throw ValidationError("usage_quotas.filters", "must be a JSON array");
+    std::vector<ChargeFilter> filters;
+    for (const auto& item : json) {
+        const auto field = [&](const char* key) -> const Json& {
+            if (!item.is_object() || !item.contains(key)) {
+                throw ValidationError(std::string("usage_quotas.filters.") + key, "missing");
+            }
+            return item[key];
+        };
+        ChargeFilter f;
+        f.dimension = readString(field("dimension"), "filters.dimension");
+        const Json& values = field("values");
+        if (!values.is_array()) throw ValidationError("usage_quotas.filters.values", "must be an array");
+        for (const auto& value : values) f.values.push_back(readString(value, "filters.values"));
+        f.included = readDecimal(field("included"), "filters.included");
+        f.model = parsePricingModel(readString(field("model"), "filters.model"), "filters.model");
+        f.unit_price = readDecimal(field("unit_price"), "filters.unit_price");
+        const Json& tiers = field("tiers");
+        if (!tiers.is_array()) throw ValidationError("usage_quotas.filters.tiers", "must be an array");
+        f.tiers = tiersFrom(tiers);
+        f.package_size = readDecimal(field("package_size"), "filters.package_size");
+        f.package_price = readDecimal(field("package_price"), "filters.package_price");
+        filters.push_back(std::move(f));
+    }
+    return filters;
+}
+
+}  // namespace
 
 MeterRow toRow(const Meter& meter) {
     MeterRow row;
@@ -18,15 +87,8 @@ MeterRow toRow(const Meter& meter) {
     row.included_quantity = meter.included.toString();
     row.pricing_model = std::string(toString(meter.model));
     row.overage_price_cents = toCents(meter.unit_price).toString();
-    if (!meter.tiers.empty()) {
-        Json tiers = Json::array();
-        for (const Tier& tier : meter.tiers) {
-            tiers.push_back({{"up_to", tier.up_to ? Json(tier.up_to->toString()) : Json()},
-                             {"unit_price", tier.unit_price.toString()},
-                             {"flat_fee", tier.flat_fee.toString()}});
-        }
-        row.tiers = tiers.dump();
-    }
+    if (!meter.tiers.empty()) row.tiers = tiersJson(meter.tiers).dump();
+    if (!meter.filters.empty()) row.filters = filtersJson(meter.filters).dump();
     if (meter.model == PricingModel::package) {
         row.package_size = meter.package_size.toString();
         row.package_price = meter.package_price.toString();
@@ -45,20 +107,27 @@ Meter fromRow(const MeterRow& row) {
     meter.included = Decimal::parse(row.included_quantity, "usage_quotas.included_quantity");
     meter.model = parsePricingModel(row.pricing_model, "usage_quotas.pricing_model");
     meter.unit_price = fromCents(Decimal::parse(row.overage_price_cents, "usage_quotas.overage_price_cents"));
-    if (row.tiers) {
-        for (const auto& json : parseExactJson(*row.tiers, "usage_quotas.tiers")) {
-            Tier tier;
-            if (!json["up_to"].is_null()) tier.up_to = readDecimal(json["up_to"], "tiers.up_to");
-            tier.unit_price = readDecimal(json["unit_price"], "tiers.unit_price");
-            tier.flat_fee = readDecimal(json["flat_fee"], "tiers.flat_fee");
-            meter.tiers.push_back(tier);
-        }
-    }
+    if (row.tiers) meter.tiers = tiersFrom(parseExactJson(*row.tiers, "usage_quotas.tiers"));
+    if (row.filters) meter.filters = filtersFrom(*row.filters);
     if (row.package_size) meter.package_size = Decimal::parse(*row.package_size, "usage_quotas.package_size");
     if (row.package_price) meter.package_price = Decimal::parse(*row.package_price, "usage_quotas.package_price");
     if (row.quota_limit)
         meter.quota = Quota{Decimal::parse(*row.quota_limit, "usage_quotas.quota_limit"), row.quota_hard};
     return meter;
+}
+
+std::optional<std::string> dimensionValuesColumn(const Dimension& dimension) {
+    if (!dimension.closed()) return std::nullopt;
+    return Json(dimension.values).dump();
+}
+
+std::vector<std::string> dimensionValuesFrom(const std::optional<std::string>& column) {
+    std::vector<std::string> values;
+    if (!column) return values;
+    const Json json = parseExactJson(*column, "metered_dimensions.values");
+    if (!json.is_array()) throw ValidationError("metered_dimensions.values", "must be a JSON array");
+    for (const auto& value : json) values.push_back(readString(value, "metered_dimensions.values"));
+    return values;
 }
 
 std::string aiBillingColumn(const Plan& plan) {

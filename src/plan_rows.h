@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Meters as the text columns of a usage_quotas row, for the database stores (private).
+// Meters as the text columns of a usage_quotas row, and a closed dimension's values as a
+// metered_dimensions column, for the database stores (private).
 #pragma once
 
 #include <optional>
@@ -7,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "metered/dimension.h"
 #include "metered/plan.h"
 
 namespace metered::detail {
@@ -24,11 +26,21 @@ struct MeterRow {
     std::optional<std::string> package_price;
     std::optional<std::string> quota_limit;
     bool quota_hard = false;
+    /// JSON array of the meter's charge filters ({dimension, values, included, model,
+    /// unit_price, tiers, package_size, package_price}, numbers as exact strings), or NULL.
+    std::optional<std::string> filters;
 };
 
 MeterRow toRow(const Meter& meter);
 /// Throws ValidationError for a row no Meter could have written.
 Meter fromRow(const MeterRow& row);
+
+/// The metered_dimensions.values column of `dimension`: the JSON array of its closed set,
+/// or NULL for an open dimension.
+std::optional<std::string> dimensionValuesColumn(const Dimension& dimension);
+/// The closed set of a metered_dimensions.values column (empty for NULL). Throws
+/// ValidationError for a column no store wrote.
+std::vector<std::string> dimensionValuesFrom(const std::optional<std::string>& column);
 
 /// One metered_plans row.
 struct PlanRow {

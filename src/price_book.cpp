@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -51,35 +52,72 @@ Tier readTier(const Json& json, const std::string& at) {
     return tier;
 }
 
-Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
-    requireObject(json, at);
-    onlyKeys(json, {"unit", "included", "model", "unit_price", "tiers", "package_size", "package_price", "quota"}, at);
-    Meter meter;
-    meter.type = EventType(type);
-    if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
-    if (json.contains("included")) meter.included = readDecimal(json["included"], at + ".included");
+std::vector<std::string> readStrings(const Json& json, const std::string& at) {
+    if (!json.is_array()) throw ValidationError(at, "must be an array of strings");
+    std::vector<std::string> strings;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        strings.push_back(readString(json[i], at + "[" + std::to_string(i) + "]"));
+    }
+    return strings;
+}
+
+// The pricing fields a meter and a charge filter share.
+template <class Charge>
+void readCharge(Charge& charge, const Json& json, const std::string& at) {
+    if (json.contains("included")) charge.included = readDecimal(json["included"], at + ".included");
     if (json.contains("model"))
-        meter.model = parsePricingModel(readString(json["model"], at + ".model"), at + ".model");
+        charge.model = parsePricingModel(readString(json["model"], at + ".model"), at + ".model");
     if (json.contains("tiers")) {
         const Json& tiers = json["tiers"];
         if (!tiers.is_array()) throw ValidationError(at + ".tiers", "must be an array");
         for (std::size_t i = 0; i < tiers.size(); ++i) {
-            meter.tiers.push_back(readTier(tiers[i], at + ".tiers[" + std::to_string(i) + "]"));
+            charge.tiers.push_back(readTier(tiers[i], at + ".tiers[" + std::to_string(i) + "]"));
         }
     }
-    const bool tiered = meter.model == PricingModel::graduated || meter.model == PricingModel::volume;
+    const bool tiered = charge.model == PricingModel::graduated || charge.model == PricingModel::volume;
     if (json.contains("unit_price")) {
-        meter.unit_price = readDecimal(json["unit_price"], at + ".unit_price");
-    } else if (tiered && !meter.tiers.empty()) {
-        meter.unit_price = meter.tiers.front().unit_price;  // list price: the first tier's
+        charge.unit_price = readDecimal(json["unit_price"], at + ".unit_price");
+    } else if (tiered && !charge.tiers.empty()) {
+        charge.unit_price = charge.tiers.front().unit_price;  // list price: the first tier's
     } else {
         throw ValidationError(at + ".unit_price", "missing");
     }
-    if (meter.model == PricingModel::package) {
+    if (charge.model == PricingModel::package) {
         if (!json.contains("package_size")) throw ValidationError(at + ".package_size", "missing");
         if (!json.contains("package_price")) throw ValidationError(at + ".package_price", "missing");
-        meter.package_size = readDecimal(json["package_size"], at + ".package_size");
-        meter.package_price = readDecimal(json["package_price"], at + ".package_price");
+        charge.package_size = readDecimal(json["package_size"], at + ".package_size");
+        charge.package_price = readDecimal(json["package_price"], at + ".package_price");
+    }
+}
+
+ChargeFilter readFilter(const Json& json, const std::string& at) {
+    requireObject(json, at);
+    onlyKeys(json, {"dimension", "values", "included", "model", "unit_price", "tiers", "package_size", "package_price"},
+             at);
+    ChargeFilter filter;
+    if (!json.contains("dimension")) throw ValidationError(at + ".dimension", "missing");
+    filter.dimension = readString(json["dimension"], at + ".dimension");
+    if (!json.contains("values")) throw ValidationError(at + ".values", "missing");
+    filter.values = readStrings(json["values"], at + ".values");
+    readCharge(filter, json, at);
+    return filter;
+}
+
+Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
+    requireObject(json, at);
+    onlyKeys(json,
+             {"unit", "included", "model", "unit_price", "tiers", "package_size", "package_price", "quota", "filters"},
+             at);
+    Meter meter;
+    meter.type = EventType(type);
+    if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
+    readCharge(meter, json, at);
+    if (json.contains("filters")) {
+        const Json& filters = json["filters"];
+        if (!filters.is_array()) throw ValidationError(at + ".filters", "must be an array");
+        for (std::size_t i = 0; i < filters.size(); ++i) {
+            meter.filters.push_back(readFilter(filters[i], at + ".filters[" + std::to_string(i) + "]"));
+        }
     }
     if (json.contains("quota") && !json["quota"].is_null()) {
         const Json& quota = requireObject(json["quota"], at + ".quota");
@@ -124,9 +162,8 @@ Plan readPlan(const Json& json, const std::string& at) {
     return plan;
 }
 
-Json writeMeter(const Meter& meter) {
-    Json json = Json::object();
-    json["unit"] = meter.unit;
+template <class Charge>
+void writeCharge(const Charge& meter, Json& json) {
     json["included"] = detail::exactNumber(meter.included);
     json["model"] = std::string(toString(meter.model));
     json["unit_price"] = detail::exactNumber(meter.unit_price);
@@ -142,6 +179,20 @@ Json writeMeter(const Meter& meter) {
         json["package_size"] = detail::exactNumber(meter.package_size);
         json["package_price"] = detail::exactNumber(meter.package_price);
     }
+}
+
+Json writeMeter(const Meter& meter) {
+    Json json = Json::object();
+    json["unit"] = meter.unit;
+    writeCharge(meter, json);
+    if (!meter.filters.empty()) {
+        json["filters"] = Json::array();
+        for (const ChargeFilter& filter : meter.filters) {
+            Json f = {{"dimension", filter.dimension}, {"values", filter.values}};
+            writeCharge(filter, f);
+            json["filters"].push_back(std::move(f));
+        }
+    }
     json["quota"] =
         meter.quota ? Json{{"limit", detail::exactNumber(meter.quota->limit)}, {"hard", meter.quota->hard}} : Json();
     return json;
@@ -153,8 +204,15 @@ std::vector<Dimension> readDimensions(const Json& json) {
     for (const auto& [name, fields] : json.items()) {
         const std::string at = "dimensions." + detail::clipped(name);
         requireObject(fields, at);
-        onlyKeys(fields, {"max_length", "max_values"}, at);
+        onlyKeys(fields, {"max_length", "max_values", "values"}, at);
         Dimension dimension{name};
+        if (fields.contains("values")) {
+            dimension.values = readStrings(fields["values"], at + ".values");
+            // A closed set larger than the default bound raises it: no value ever overflows.
+            dimension.max_values =
+                std::max(dimension.max_values,
+                         static_cast<int>(std::min<std::size_t>(dimension.values.size(), Dimension::max_values_limit)));
+        }
         if (fields.contains("max_length")) {
             dimension.max_length = readInteger(fields["max_length"], at + ".max_length", 1, Dimension::max_value_bytes);
         }
@@ -166,6 +224,41 @@ std::vector<Dimension> readDimensions(const Json& json) {
         dimensions.push_back(std::move(dimension));
     }
     return dimensions;
+}
+
+const Dimension* declared(const std::vector<Dimension>& dimensions, std::string_view name) {
+    for (const Dimension& d : dimensions) {
+        if (d.name == name) return &d;
+    }
+    return nullptr;
+}
+
+// Each charge filter's dimension is declared and closed, and each of its values one of the
+// dimension's values.
+void checkFilters(const Plan& plan, const std::vector<Dimension>& dimensions) {
+    for (const Meter& meter : plan.meters) {
+        for (std::size_t i = 0; i < meter.filters.size(); ++i) {
+            const ChargeFilter& filter = meter.filters[i];
+            const std::string f =
+                "plans." + plan.id + ".meters." + meter.type.toString() + ".filters[" + std::to_string(i) + "]";
+            const Dimension* dimension = declared(dimensions, filter.dimension);
+            if (dimension == nullptr) {
+                throw ValidationError(f + ".dimension", detail::quoted(filter.dimension, 32) +
+                                                            " is not declared in the price book's dimensions");
+            }
+            if (!dimension->closed()) {
+                throw ValidationError(f + ".dimension", detail::quoted(filter.dimension, 32) +
+                                                            " is not a closed dimension (declare its values)");
+            }
+            for (std::size_t v = 0; v < filter.values.size(); ++v) {
+                if (!dimension->admits(filter.values[v])) {
+                    throw ValidationError(f + ".values[" + std::to_string(v) + "]",
+                                          detail::quoted(filter.values[v], 64) + " is not one of the values of '" +
+                                              filter.dimension + "'");
+                }
+            }
+        }
+    }
 }
 
 }  // namespace
@@ -186,6 +279,7 @@ PriceBook::PriceBook(std::vector<Plan> plans, std::string_view default_plan, std
         plan.validate();
         if (!ids.insert(plan.id).second) throw ValidationError("plans." + plan.id, "defined twice");
     }
+    for (const Plan& plan : plans_) checkFilters(plan, dimensions_);
     const Plan* found = findPlan(default_plan);
     if (found == nullptr) throw ValidationError("default_plan", "no plan " + detail::quoted(default_plan));
     default_index_ = static_cast<std::size_t>(found - plans_.data());
@@ -266,6 +360,7 @@ std::string PriceBook::toJson() const {
         Json dimensions = Json::object();
         for (const Dimension& d : dimensions_) {
             dimensions[d.name] = {{"max_length", d.max_length}, {"max_values", d.max_values}};
+            if (d.closed()) dimensions[d.name]["values"] = d.values;
         }
         book["dimensions"] = std::move(dimensions);
     }

@@ -13,10 +13,10 @@
 namespace metered {
 namespace {
 
-void priceGraduated(const Meter& meter, LineItem& line) {
+void priceGraduated(const std::vector<Tier>& tiers, LineItem& line) {
     Decimal lower;
-    for (std::size_t i = 0; i < meter.tiers.size(); ++i) {
-        const Tier& tier = meter.tiers[i];
+    for (std::size_t i = 0; i < tiers.size(); ++i) {
+        const Tier& tier = tiers[i];
         const Decimal top = tier.up_to ? min(*tier.up_to, line.quantity) : line.quantity;
         const Decimal units = top - max(lower, line.included);
         if (units.signum() > 0) {
@@ -29,16 +29,42 @@ void priceGraduated(const Meter& meter, LineItem& line) {
     }
 }
 
-void priceVolume(const Meter& meter, LineItem& line) {
+void priceVolume(const std::vector<Tier>& tiers, LineItem& line) {
     if (line.billable.signum() <= 0) return;
-    for (std::size_t i = 0; i < meter.tiers.size(); ++i) {
-        const Tier& tier = meter.tiers[i];
+    for (std::size_t i = 0; i < tiers.size(); ++i) {
+        const Tier& tier = tiers[i];
         if (tier.up_to && line.quantity > *tier.up_to) continue;
         TierCharge charge{i, line.billable, tier.unit_price, tier.flat_fee,
                           line.billable * tier.unit_price + tier.flat_fee};
         line.exact_amount = charge.amount;
         line.tiers.push_back(std::move(charge));
         return;
+    }
+}
+
+// The one pricing algorithm: prices `quantity` by `charge` (a Meter, or a ChargeFilter of
+// one) into `line`: allowance, then the model; exact, not rounded.
+template <class Charge>
+void priceQuantity(const Charge& charge, const Decimal& quantity, LineItem& line) {
+    line.model = charge.model;
+    line.quantity = quantity;
+    line.included = min(quantity, charge.included);
+    line.billable = quantity - line.included;
+    line.unit_price = charge.unit_price;
+    switch (charge.model) {
+        case PricingModel::per_unit:
+            line.exact_amount = line.billable * charge.unit_price;
+            break;
+        case PricingModel::graduated:
+            priceGraduated(charge.tiers, line);
+            break;
+        case PricingModel::volume:
+            priceVolume(charge.tiers, line);
+            break;
+        case PricingModel::package:
+            line.packages = ceilDivide(line.billable, charge.package_size);
+            line.exact_amount = line.packages * charge.package_price;
+            break;
     }
 }
 
@@ -149,6 +175,20 @@ void accumulateModels(std::vector<ModelUsageTotal>& sum, std::span<const ModelUs
     }
 }
 
+// Adds `totals` to `sum`, one entry per (type, dimension, value).
+void accumulateFilters(std::vector<FilterUsageTotal>& sum, std::span<const FilterUsageTotal> totals) {
+    for (const FilterUsageTotal& total : totals) {
+        auto same = std::find_if(sum.begin(), sum.end(), [&](const FilterUsageTotal& t) {
+            return t.type == total.type && t.dimension == total.dimension && t.value == total.value;
+        });
+        if (same == sum.end()) {
+            sum.push_back(total);
+        } else {
+            same->quantity += total.quantity;
+        }
+    }
+}
+
 }  // namespace
 
 const AiLine* Bill::aiLine(const EventType& type, std::string_view model) const noexcept {
@@ -160,9 +200,41 @@ const AiLine* Bill::aiLine(const EventType& type, std::string_view model) const 
 
 const LineItem* Bill::line(const EventType& type) const noexcept {
     for (const LineItem& l : lines) {
-        if (l.type == type) return &l;
+        if (l.type == type && l.filter_dimension.empty()) return &l;
     }
     return nullptr;
+}
+
+const LineItem* Bill::filterLine(const EventType& type, std::string_view dimension,
+                                 std::string_view value) const noexcept {
+    for (const LineItem& l : lines) {
+        if (l.type == type && l.filter_dimension == dimension &&
+            std::find(l.filter_values.begin(), l.filter_values.end(), value) != l.filter_values.end()) {
+            return &l;
+        }
+    }
+    return nullptr;
+}
+
+Decimal Bill::amountOf(const EventType& type) const {
+    std::optional<Decimal> sum;
+    for (const LineItem& l : lines) {
+        if (l.type == type) sum = sum ? *sum + l.amount : l.amount;
+    }
+    return sum ? *sum : Decimal();
+}
+
+std::string LineItem::label() const {
+    std::string text = type.toString();
+    if (filter_dimension.empty()) return text;
+    text += ' ';
+    text += filter_dimension;
+    text += '=';
+    for (std::size_t i = 0; i < filter_values.size(); ++i) {
+        if (i > 0) text += ',';
+        text += filter_values[i];
+    }
+    return text;
 }
 
 PricingCalculator::PricingCalculator(Plan plan) : plan_(std::move(plan)) { plan_.validate(); }
@@ -177,26 +249,18 @@ LineItem PricingCalculator::price(const EventType& type, const Decimal& quantity
     LineItem line;
     line.type = type;
     line.unit = meter->unit;
-    line.model = meter->model;
-    line.quantity = quantity;
-    line.included = min(quantity, meter->included);
-    line.billable = quantity - line.included;
-    line.unit_price = meter->unit_price;
-    switch (meter->model) {
-        case PricingModel::per_unit:
-            line.exact_amount = line.billable * meter->unit_price;
-            break;
-        case PricingModel::graduated:
-            priceGraduated(*meter, line);
-            break;
-        case PricingModel::volume:
-            priceVolume(*meter, line);
-            break;
-        case PricingModel::package:
-            line.packages = ceilDivide(line.billable, meter->package_size);
-            line.exact_amount = line.packages * meter->package_price;
-            break;
-    }
+    priceQuantity(*meter, quantity, line);
+    line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
+    return line;
+}
+
+LineItem PricingCalculator::priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity) const {
+    LineItem line;
+    line.type = meter.type;
+    line.unit = meter.unit;
+    line.filter_dimension = filter.dimension;
+    line.filter_values = filter.values;
+    priceQuantity(filter, quantity, line);
     line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
     return line;
 }
@@ -239,7 +303,8 @@ AiLine PricingCalculator::priceModel(const EventType& type, std::string_view mod
     return line;
 }
 
-Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals) const {
+Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals,
+                             std::span<const FilterUsageTotal> filter_totals) const {
     std::map<EventType, Decimal> quantities;
     for (const UsageTotal& total : totals) {
         if (total.type.isRateCard()) continue;  // billed per model, from model_totals
@@ -256,8 +321,38 @@ Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const
     bill.total = Decimal(0).rounded(plan_.currency.minor_units, plan_.rounding);
     for (const Meter& meter : plan_.meters) {
         auto found = quantities.find(meter.type);
-        bill.lines.push_back(price(meter.type, found == quantities.end() ? Decimal(0) : found->second));
+        const Decimal total = found == quantities.end() ? Decimal(0) : found->second;
+        if (meter.filters.empty()) {
+            bill.lines.push_back(price(meter.type, total));
+            bill.total += bill.lines.back().amount;
+            continue;
+        }
+        std::vector<Decimal> filtered(meter.filters.size());
+        Decimal all_filtered;
+        for (const FilterUsageTotal& usage : filter_totals) {
+            if (usage.type != meter.type) continue;
+            for (std::size_t i = 0; i < meter.filters.size(); ++i) {
+                if (meter.filters[i].dimension == usage.dimension && meter.filters[i].matches(usage.value)) {
+                    if (usage.quantity.isNegative()) {
+                        throw ValidationError("filter_totals.quantity", "must not be negative");
+                    }
+                    filtered[i] += usage.quantity;
+                    all_filtered += usage.quantity;
+                    break;
+                }
+            }
+        }
+        if (all_filtered > total) {
+            throw ValidationError("filter_totals", "filtered usage of '" + meter.type.toString() + "' (" +
+                                                       all_filtered.toPlainString() + ") exceeds its total (" +
+                                                       total.toPlainString() + ")");
+        }
+        bill.lines.push_back(price(meter.type, total - all_filtered));
         bill.total += bill.lines.back().amount;
+        for (std::size_t i = 0; i < meter.filters.size(); ++i) {
+            bill.lines.push_back(priceFilter(meter, meter.filters[i], filtered[i]));
+            bill.total += bill.lines.back().amount;
+        }
     }
     if (!plan_.ai || model_totals.empty()) return bill;
 
@@ -279,12 +374,17 @@ Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const
 }
 
 std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<UsageTotal>> days,
-                                                   std::span<const std::vector<ModelUsageTotal>> model_days) const {
+                                                   std::span<const std::vector<ModelUsageTotal>> model_days,
+                                                   std::span<const std::vector<FilterUsageTotal>> filter_days) const {
     if (!model_days.empty() && model_days.size() != days.size()) {
         throw ValidationError("model_days", "must be empty or hold one entry per day");
     }
+    if (!filter_days.empty() && filter_days.size() != days.size()) {
+        throw ValidationError("filter_days", "must be empty or hold one entry per day");
+    }
     std::vector<UsageTotal> cumulative;
     std::vector<ModelUsageTotal> cumulative_models;
+    std::vector<FilterUsageTotal> cumulative_filters;
     std::vector<Decimal> costs;
     costs.reserve(days.size());
     Decimal before = bill({}).total;
@@ -299,7 +399,8 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
             }
         }
         if (!model_days.empty()) accumulateModels(cumulative_models, model_days[i]);
-        const Decimal through = bill(cumulative, cumulative_models).total;
+        if (!filter_days.empty()) accumulateFilters(cumulative_filters, filter_days[i]);
+        const Decimal through = bill(cumulative, cumulative_models, cumulative_filters).total;
         costs.push_back(through - before);
         before = through;
     }
@@ -311,13 +412,14 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
 namespace metered {
 
 Bill PricingCalculator::billSlices(std::span<const CycleSlice> slices) const {
-    if (slices.size() == 1 && slices.front().before.empty() && slices.front().models_before.empty()) {
-        return bill(slices.front().through, slices.front().models_through);
+    if (slices.size() == 1 && slices.front().before.empty() && slices.front().models_before.empty() &&
+        slices.front().filters_before.empty()) {
+        return bill(slices.front().through, slices.front().models_through, slices.front().filters_through);
     }
     Bill sum = bill({});  // zero lines, in the plan's order
     for (const CycleSlice& slice : slices) {
-        const Bill through = bill(slice.through, slice.models_through);
-        const Bill before = bill(slice.before, slice.models_before);
+        const Bill through = bill(slice.through, slice.models_through, slice.filters_through);
+        const Bill before = bill(slice.before, slice.models_before, slice.filters_before);
         for (std::size_t i = 0; i < sum.lines.size(); ++i) {
             accumulateLine(sum.lines[i], through.lines[i], +1);
             accumulateLine(sum.lines[i], before.lines[i], -1);

@@ -27,6 +27,31 @@ std::vector<UsageTotal> perMeter(const Plan& plan, const std::vector<UsageTotal>
     return usage;
 }
 
+// The dimensions the plan's charge filters use, each once (most plans: none).
+std::vector<std::string> filterDimensions(const Plan& plan) {
+    std::vector<std::string> dimensions;
+    for (const Meter& meter : plan.meters) {
+        for (const ChargeFilter& filter : meter.filters) {
+            if (std::find(dimensions.begin(), dimensions.end(), filter.dimension) == dimensions.end()) {
+                dimensions.push_back(filter.dimension);
+            }
+        }
+    }
+    return dimensions;
+}
+
+// The usage by value of the dimensions the plan's charge filters use, over `days`.
+std::vector<FilterUsageTotal> filterTotals(UsageStore& store, const Plan& plan, const BusinessId& business,
+                                           const DayRange& days) {
+    std::vector<FilterUsageTotal> totals;
+    for (const std::string& dimension : filterDimensions(plan)) {
+        for (auto& t : store.dimensionTotals(business, days, dimension)) {
+            totals.push_back({t.total.type, dimension, std::move(t.value), t.total.quantity});
+        }
+    }
+    return totals;
+}
+
 }  // namespace
 
 Decimal BillingUsage::quantity(const EventType& type) const {
@@ -39,10 +64,7 @@ std::int64_t BillingUsage::events(const EventType& type) const {
     return found ? found->events : 0;
 }
 
-Decimal BillingUsage::cost(const EventType& type) const {
-    const LineItem* line = bill.line(type);
-    return line ? line->amount : Decimal();
-}
+Decimal BillingUsage::cost(const EventType& type) const { return bill.amountOf(type); }
 
 Decimal TrendPoint::quantity(const EventType& type) const {
     const UsageTotal* found = findTotal(usage, type);
@@ -56,7 +78,11 @@ PriceBook storedPriceBook(UsageStore& store) {
     if (plans.empty()) throw ValidationError("price_book", "the store has no plans (run migrate())");
     const bool has_basic = std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "basic"; });
     std::string default_plan = has_basic ? "basic" : plans.front().id;
-    return PriceBook(std::move(plans), default_plan);
+    // Charge filters price by closed dimensions, which the book must declare.
+    const bool filtered = std::any_of(plans.begin(), plans.end(), [](const Plan& p) {
+        return std::any_of(p.meters.begin(), p.meters.end(), [](const Meter& m) { return !m.filters.empty(); });
+    });
+    return PriceBook(std::move(plans), default_plan, filtered ? store.listDimensions() : std::vector<Dimension>{});
 }
 
 struct UsageReports::Context {
@@ -98,7 +124,8 @@ BillingUsage UsageReports::billingUsageOf(const Context& context, const BillingP
     result.period = period;
     const auto totals = store_->totals(business, result.period.days);
     auto models = store_->modelTotals(business, result.period.days);
-    const auto slices = cycleSlices(business, result.period.days, context.account.anchor_day, totals, models);
+    const auto slices =
+        cycleSlices(business, *context.plan, result.period.days, context.account.anchor_day, totals, models);
     result.bill = context.calculator->billSlices(slices);
     result.usage = perMeter(*context.plan, totals);
     result.models = std::move(models);
@@ -107,8 +134,8 @@ BillingUsage UsageReports::billingUsageOf(const Context& context, const BillingP
 
 // The parts of billing cycles that `days` covers, with the usage each cycle had before
 // and through its part. A whole cycle is one slice with nothing before it (one read).
-std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
-                                                  const std::vector<UsageTotal>& totals_of_days,
+std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
+                                                  int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                                   const std::vector<ModelUsageTotal>& models_of_days) const {
     std::vector<CycleSlice> slices;
     for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
@@ -117,14 +144,17 @@ std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, co
         if (part.first > cycle.first) {
             slice.before = store_->totals(business, {cycle.first, part.first});
             slice.models_before = store_->modelTotals(business, {cycle.first, part.first});
+            slice.filters_before = filterTotals(*store_, plan, business, {cycle.first, part.first});
         }
         // Nothing used before the part: the cycle through it is the part itself.
-        if (part == days && slice.before.empty() && slice.models_before.empty()) {
+        if (part == days && slice.before.empty() && slice.models_before.empty() && slice.filters_before.empty()) {
             slice.through = totals_of_days;
             slice.models_through = models_of_days;
+            slice.filters_through = filterTotals(*store_, plan, business, days);
         } else {
             slice.through = store_->totals(business, {cycle.first, part.end});
             slice.models_through = store_->modelTotals(business, {cycle.first, part.end});
+            slice.filters_through = filterTotals(*store_, plan, business, {cycle.first, part.end});
         }
         slices.push_back(std::move(slice));
     }
@@ -147,19 +177,30 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
     for (auto& row : store_->modelDaily(business, {cycle.first, end})) {
         models_by_day[row.day].push_back(std::move(row.total));
     }
+    std::map<date::local_days, std::vector<FilterUsageTotal>> filters_by_day;
+    for (const std::string& dimension : filterDimensions(*context.plan)) {
+        for (auto& row : store_->dimensionDaily(business, {cycle.first, end}, dimension)) {
+            filters_by_day[row.day].push_back(
+                {row.total.total.type, dimension, std::move(row.total.value), row.total.total.quantity});
+        }
+    }
 
     std::vector<TrendPoint> points;
     points.reserve(static_cast<std::size_t>(days));
     while (cycle.first < end) {
         std::vector<std::vector<UsageTotal>> cycle_days;
         std::vector<std::vector<ModelUsageTotal>> cycle_models;
+        std::vector<std::vector<FilterUsageTotal>> cycle_filters;
         for (auto day = cycle.first; day < std::min(cycle.end, end); day += date::days(1)) {
             auto found = by_day.find(day);
             cycle_days.push_back(found == by_day.end() ? std::vector<UsageTotal>{} : found->second);
             auto models = models_by_day.find(day);
             cycle_models.push_back(models == models_by_day.end() ? std::vector<ModelUsageTotal>{} : models->second);
+            auto filters = filters_by_day.find(day);
+            cycle_filters.push_back(filters == filters_by_day.end() ? std::vector<FilterUsageTotal>{}
+                                                                    : filters->second);
         }
-        const auto costs = calculator.dailyCosts(cycle_days, cycle_models);
+        const auto costs = calculator.dailyCosts(cycle_days, cycle_models, cycle_filters);
         for (std::size_t i = 0; i < cycle_days.size(); ++i) {
             const auto day = cycle.first + date::days(static_cast<int>(i));
             if (day < first) continue;

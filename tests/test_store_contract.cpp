@@ -1009,3 +1009,59 @@ TEMPLATE_TEST_CASE("every store refuses the same malformed dimensions in the sam
     CHECK(refused == expected);
     CHECK(store.dimensionTotals(biz.id, march2024, "end_user").size() == 1);
 }
+
+TEMPLATE_TEST_CASE("a plan's charge filters and a dimension's closed set are kept exactly", "[store][filters]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    Plan plan = Plan::basic();
+    plan.id = "cloudy";
+    Meter& api = *plan.meter(EventType::apiCall());
+    api.unit_price = num("0.12");
+    ChargeFilter aws;
+    aws.dimension = "cloud";
+    aws.values = {"aws"};
+    aws.unit_price = num("0.080");  // the scale is kept
+    ChargeFilter others;
+    others.dimension = "cloud";
+    others.values = {"gcp", "azure"};
+    others.included = num("100.5");
+    others.model = PricingModel::graduated;
+    others.unit_price = num("0.05");
+    others.tiers = {Tier{num("1000"), num("0.05"), num("0")}, Tier{std::nullopt, num("0.0000004"), num("2.5")}};
+    ChargeFilter packaged;
+    packaged.dimension = "cloud";
+    packaged.values = {"oracle"};
+    packaged.model = PricingModel::package;
+    packaged.unit_price = num("0.01");
+    packaged.package_size = num("1000");
+    packaged.package_price = num("7.25");
+    api.filters = {aws, others, packaged};
+    plan.meter(EventType::storageMb())->filters = {aws};
+    store.savePlan(plan);
+    auto plans = store.loadPlans();
+    auto found = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "cloudy"; });
+    REQUIRE(found != plans.end());
+    CHECK(*found == plan);
+    CHECK(found->meter(EventType::apiCall())->filters[0].unit_price.toString() == "0.080");
+
+    const std::vector<Dimension> declared = {
+        {"cloud", 16, 10, {"aws", "gcp", "azure", "oracle", "z\xc3\xbcrich \"1\""}}, {"end_user", 64, 1000, {}}};
+    store.saveDimensions(declared);
+    CHECK(store.listDimensions() == declared);
+    // The store's plans with its declarations make a price book (the filters' dimension is closed).
+    CHECK(storedPriceBook(store).plan("cloudy") == plan);
+
+    // Replaced: filters removed are gone.
+    plan.meter(EventType::apiCall())->filters.clear();
+    store.savePlan(plan);
+    plans = store.loadPlans();
+    found = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "cloudy"; });
+    REQUIRE(found != plans.end());
+    CHECK(*found == plan);
+
+    // Reopened: an open declaration replaces the closed set.
+    const std::vector<Dimension> reopened = {{"cloud", 16, 10, {}}};
+    store.saveDimensions(reopened);
+    CHECK(store.listDimensions() == std::vector<Dimension>{reopened[0], declared[1]});
+}

@@ -15,20 +15,35 @@ namespace metered {
 /// how many distinct values of it one business may have in one billing cycle before the
 /// rest are counted under dimension_overflow_value (see docs/dimensions.md).
 ///
+/// A dimension may be a closed set: when `values` is not empty, a record call carrying any
+/// other value of it is refused (ValidationError naming `dimensions.<name>`), and
+/// max_values is at least values.size(), so no value of it is ever counted under
+/// dimension_overflow_value. A meter's charge filters price only closed dimensions.
+///
 /// `model` is built in (every rate-card event carries the model that priced it) and
 /// cannot be declared.
 struct Dimension {
     std::string name;       ///< `[a-z][a-z0-9_]{0,31}`, not `model`
     int max_length = 64;    ///< longest value in bytes, 1–256
     int max_values = 1000;  ///< distinct values per business and billing cycle, 1–100000
+    /// The closed set of values a record call may pass, each once; empty: any value (open).
+    std::vector<std::string> values;
 
     /// Longest value any dimension may declare, in bytes.
     static constexpr int max_value_bytes = 256;
     /// Largest max_values any dimension may declare.
     static constexpr int max_values_limit = 100000;
 
-    /// Throws ValidationError naming the field ("dimensions.<name>.max_length", …).
+    /// Throws ValidationError naming the field ("dimensions.<name>.max_length",
+    /// "dimensions.<name>.values[2]", …): a bad name, bounds out of range, a value of
+    /// `values` that is empty, longer than max_length, not UTF-8 without U+0000, the
+    /// overflow value or given twice, max_values below values.size().
     METERED_API void validate() const;
+
+    /// True when `values` is not empty: only those values may be recorded.
+    bool closed() const noexcept { return !values.empty(); }
+    /// True when a record call may pass `value` (any value of an open dimension).
+    METERED_API bool admits(std::string_view value) const noexcept;
 
     friend bool operator==(const Dimension&, const Dimension&) = default;
 };

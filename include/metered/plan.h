@@ -62,6 +62,33 @@ struct Quota {
     friend bool operator==(const Quota&, const Quota&) = default;
 };
 
+/// A charge filter (Lago's): the price of the part of a meter's usage whose value of
+/// `dimension` is one of `values` (`cloud=aws` at 0.08 while the rest of the meter's usage
+/// is at 0.12). The filter prices its own quantity (the events with those values) exactly
+/// as a meter prices its quantity, with its own allowance, model, tiers or packages; the
+/// meter's own fields price the rest (total − filtered). The dimension must be declared
+/// closed in the price book (Dimension::values) and every value one of its values; a value
+/// is in at most one filter of a meter, and all filters of a meter use one dimension.
+struct ChargeFilter {
+    std::string dimension;            ///< a closed dimension of the price book (not `model`)
+    std::vector<std::string> values;  ///< at least one, each a value of the dimension
+    Decimal included;                 ///< free allowance of the filtered usage per billing period
+    PricingModel model = PricingModel::per_unit;
+    Decimal unit_price;       ///< per_unit price; the list price of the filtered usage otherwise
+    std::vector<Tier> tiers;  ///< graduated and volume models
+    Decimal package_size;     ///< package model
+    Decimal package_price;    ///< package model
+
+    /// True when `value` is one of `values`.
+    bool matches(std::string_view value) const noexcept {
+        for (const std::string& v : values) {
+            if (v == value) return true;
+        }
+        return false;
+    }
+    friend bool operator==(const ChargeFilter&, const ChargeFilter&) = default;
+};
+
 /// The price of one event type in a plan.
 ///
 /// Usage up to `included` in a period is free (never billed, under any model, including
@@ -78,6 +105,16 @@ struct Meter {
     Decimal package_size;     ///< package model
     Decimal package_price;    ///< package model
     std::optional<Quota> quota;
+    /// Prices of parts of the usage by dimension value; the fields above price the rest.
+    std::vector<ChargeFilter> filters;
+
+    /// The filter whose values include `value` of `dimension`, or nullptr.
+    const ChargeFilter* filter(std::string_view dimension, std::string_view value) const noexcept {
+        for (const ChargeFilter& f : filters) {
+            if (f.dimension == dimension && f.matches(value)) return &f;
+        }
+        return nullptr;
+    }
 
     friend bool operator==(const Meter&, const Meter&) = default;
 };
@@ -148,7 +185,10 @@ struct METERED_API Plan {
     Meter* meter(const EventType& type) noexcept;
     /// Throws ValidationError naming the offending field ("plans.basic.meters.api_call.tiers[1].up_to")
     /// for a missing id, negative price or allowance, tiers out of order, a missing last
-    /// open-ended tier, a non-positive package size, duplicate meters, a bad currency; and
+    /// open-ended tier, a non-positive package size, duplicate meters, a bad currency; in a
+    /// charge filter ("plans.pro.meters.api_call.filters[1].values[0]") the same, a bad or
+    /// `model` dimension, a second dimension on one meter, no values, a value given twice
+    /// (in one filter or two); and
     /// in `ai` ("plans.pro.ai.models[1].prices.cached_input"): a negative or too precise
     /// markup, price or included amount, a model given twice, a model name that is not
     /// "provider/model".

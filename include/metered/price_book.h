@@ -25,29 +25,37 @@ namespace metered {
 /// {"default_plan": "basic",
 ///  "plans": [{"id": "basic", "name": "Basic", "currency": "USD", "rounding": "half_even",
 ///             "meters": {"api_call": {"unit": "call", "included": 1000, "unit_price": 0.01,
-///                                     "quota": {"limit": 1000, "hard": false}},
+///                                     "quota": {"limit": 1000, "hard": false},
+///                                     "filters": [{"dimension": "cloud", "values": ["aws"],
+///                                                  "unit_price": 0.008}]},
 ///                        "ai_query": {"included": 100, "model": "graduated",
 ///                                     "tiers": [{"up_to": 1000, "unit_price": 0.05},
 ///                                               {"up_to": null, "unit_price": 0.04, "flat_fee": 0}]},
 ///                        "storage_mb": {"included": 1000, "model": "package", "unit_price": 0.001,
 ///                                       "package_size": 1000, "package_price": 1}}}],
-///  "dimensions": {"end_user": {"max_length": 64, "max_values": 1000}, "feature": {}}}
+///  "dimensions": {"end_user": {"max_length": 64, "max_values": 1000}, "feature": {},
+///                 "cloud": {"values": ["aws", "gcp", "azure"]}}}
 /// @endcode
 ///
-/// `dimensions` (optional; both fields optional, defaults as in Dimension) declares what
-/// record calls may break usage down by besides the built-in `model` (docs/dimensions.md).
+/// `dimensions` (optional; all fields optional, defaults as in Dimension) declares what
+/// record calls may break usage down by besides the built-in `model` (docs/dimensions.md);
+/// `values` makes a dimension a closed set (max_values then defaults to at least its size).
+/// A meter's `filters` (Meter::filters, ChargeFilter: the meter's pricing fields plus
+/// `dimension` and `values`) price the usage of some values of a closed dimension.
 class METERED_API PriceBook {
 public:
     /// The standard book: the seed's `basic` plan, which is the default.
     PriceBook();
     /// Validates every plan and their consistency; throws ValidationError naming the field.
+    /// A charge filter's dimension must be declared and closed, and each of its values one
+    /// of the dimension's ("plans.pro.meters.api_call.filters[0].values[1]").
     /// `dimensions`: declared in that order; each validated, a name given twice refused.
     explicit PriceBook(std::vector<Plan> plans, std::string_view default_plan = "basic",
                        std::vector<Dimension> dimensions = {});
 
     /// Longest price-book JSON text fromJson() and load() read (4 MiB).
     static constexpr std::size_t max_json_bytes = std::size_t{4} << 20;
-    /// Deepest nesting of arrays and objects fromJson() accepts (a price book needs 7).
+    /// Deepest nesting of arrays and objects fromJson() accepts (a price book needs 9).
     static constexpr int max_json_depth = 32;
 
     /// Parses the JSON form above. Throws ValidationError with the JSON path of the problem:

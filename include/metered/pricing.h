@@ -26,19 +26,37 @@ struct TierCharge {
     friend bool operator==(const TierCharge&, const TierCharge&) = default;
 };
 
-/// One charge on a bill: an event type's usage over the period and what it costs.
-struct LineItem {
+/// The quantity of one event type used by one value of a dimension over a period (from
+/// UsageStore::dimensionTotals): what a meter's charge filters price.
+struct FilterUsageTotal {
     EventType type = EventType::apiCall();
+    std::string dimension;
+    std::string value;
+    Decimal quantity;
+    friend bool operator==(const FilterUsageTotal&, const FilterUsageTotal&) = default;
+};
+
+/// One charge on a bill: an event type's usage over the period and what it costs. A meter
+/// with charge filters has its default line (the usage no filter matches, priced by the
+/// meter's own fields; `filter_dimension` empty) followed by one line per filter, in the
+/// meter's order (the filter's usage, priced by the filter).
+struct METERED_API LineItem {
+    EventType type = EventType::apiCall();
+    std::string filter_dimension;            ///< a charge filter's line: its dimension; empty otherwise
+    std::vector<std::string> filter_values;  ///< a charge filter's line: its values
     std::string unit;
     PricingModel model = PricingModel::per_unit;
     Decimal quantity;               ///< used in the period
     Decimal included;               ///< the part covered by the allowance: min(quantity, allowance)
     Decimal billable;               ///< quantity − included
-    Decimal unit_price;             ///< the meter's unit price (per-unit price, or list price for other models)
+    Decimal unit_price;             ///< the meter's (a filter line: the filter's) per-unit or list price
     std::vector<TierCharge> tiers;  ///< graduated and volume models
     Decimal packages;               ///< package model: whole packages charged
     Decimal exact_amount;           ///< before rounding, exact
     Decimal amount;                 ///< exact_amount rounded once to the currency's minor unit
+
+    /// "api_call", or for a charge filter's line "api_call cloud=aws" ("cloud=aws,gcp").
+    std::string label() const;
     friend bool operator==(const LineItem&, const LineItem&) = default;
 };
 
@@ -84,8 +102,14 @@ struct METERED_API Bill {
     std::optional<AiCredit> ai_credit;  ///< when the plan includes an amount and there is AI usage
     Decimal total;
 
-    /// The line for `type`, or nullptr.
+    /// The line for `type` (its meter's default line when it has charge filters), or nullptr.
     const LineItem* line(const EventType& type) const noexcept;
+    /// The line of the charge filter of `type`'s meter that prices `value` of `dimension`,
+    /// or nullptr.
+    const LineItem* filterLine(const EventType& type, std::string_view dimension,
+                               std::string_view value) const noexcept;
+    /// The rounded amounts of all lines of `type` (its default and filter lines), summed.
+    Decimal amountOf(const EventType& type) const;
     /// The AI line for `model`'s usage of `type`, or nullptr.
     const AiLine* aiLine(const EventType& type, std::string_view model) const noexcept;
 };
@@ -96,8 +120,10 @@ struct METERED_API Bill {
 struct CycleSlice {
     std::vector<UsageTotal> before;
     std::vector<UsageTotal> through;
-    std::vector<ModelUsageTotal> models_before;   ///< rate-card usage, as `before`
-    std::vector<ModelUsageTotal> models_through;  ///< rate-card usage, as `through`
+    std::vector<ModelUsageTotal> models_before;     ///< rate-card usage, as `before`
+    std::vector<ModelUsageTotal> models_through;    ///< rate-card usage, as `through`
+    std::vector<FilterUsageTotal> filters_before;   ///< usage by charge-filter value, as `before`
+    std::vector<FilterUsageTotal> filters_through;  ///< usage by charge-filter value, as `through`
 };
 
 /// Prices usage under one plan. Pure: no I/O, no clock, no shared state; safe to use
@@ -124,20 +150,29 @@ public:
     AiLine priceModel(const EventType& type, std::string_view model, std::span<const ModelUsageTotal> parts) const;
 
     /// The bill for a period's totals: one line per meter, in the plan's order (types with
-    /// no usage get a zero line); and, when the plan bills rate-card usage (`ai`), one line
-    /// per (type, model) of `model_totals` and the credit of the included amount. A plan
-    /// without `ai` ignores `model_totals`. Throws ValidationError for usage of a type the
-    /// plan does not price, and as priceModel.
-    Bill bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals = {}) const;
+    /// no usage get a zero line), each followed by one line per charge filter of the meter;
+    /// and, when the plan bills rate-card usage (`ai`), one line per (type, model) of
+    /// `model_totals` and the credit of the included amount. A plan without `ai` ignores
+    /// `model_totals`. `filter_totals` gives the usage by value of the dimensions the
+    /// meters' filters use (entries no filter matches are part of the default line); a
+    /// filter line prices the quantity of its values, the default line the type's total
+    /// less all its filter lines' quantities. Throws ValidationError for usage of a type the
+    /// plan does not price, filtered quantities above the type's total ("filter_totals"),
+    /// and as priceModel.
+    Bill bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals = {},
+              std::span<const FilterUsageTotal> filter_totals = {}) const;
 
     /// Each day's share of a period's bill, for trends: the bill of the usage up to and
     /// including the day minus the bill up to the day before. `days` holds each day's
     /// totals in order, starting with the period's first day; `model_days`, when not empty,
-    /// each day's rate-card usage, one entry per day of `days` (ValidationError otherwise).
+    /// each day's rate-card usage, and `filter_days`, when not empty, each day's usage by
+    /// charge-filter value, one entry per day of `days` (ValidationError otherwise).
     /// The results sum exactly to `bill` of all the days together; the included AI amount
-    /// goes to the earliest days' AI usage.
+    /// goes to the earliest days' AI usage, allowances and tiers (of meters and filters) to
+    /// the earliest days' usage.
     std::vector<Decimal> dailyCosts(std::span<const std::vector<UsageTotal>> days,
-                                    std::span<const std::vector<ModelUsageTotal>> model_days = {}) const;
+                                    std::span<const std::vector<ModelUsageTotal>> model_days = {},
+                                    std::span<const std::vector<FilterUsageTotal>> filter_days = {}) const;
 
     /// The bill of a span of days priced as the parts of the billing cycles it covers: for
     /// each slice, the cycle's bill through the slice minus its bill before it, line by
@@ -152,6 +187,8 @@ public:
     Bill billSlices(std::span<const CycleSlice> slices) const;
 
 private:
+    LineItem priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity) const;
+
     Plan plan_;
 };
 

@@ -15,7 +15,8 @@
 namespace metered {
 
 /// The plans a store holds, as a price book whose default is `basic` (or, without a
-/// `basic` plan, the first by id). Throws ValidationError when the store has no plans.
+/// `basic` plan, the first by id), with the store's dimension declarations when a plan has
+/// charge filters. Throws ValidationError when the store has no plans.
 METERED_API PriceBook storedPriceBook(UsageStore& store);
 
 /// Answers "what has this business used and owed" from a store's rollups and a price
@@ -88,8 +89,8 @@ private:
     Context contextFor(const BusinessId& business) const;
     BillingUsage billingUsageOf(const Context& context, const BillingPeriod& period) const;
     BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
-    std::vector<CycleSlice> cycleSlices(const BusinessId& business, const DayRange& days, int anchor_day,
-                                        const std::vector<UsageTotal>& totals_of_days,
+    std::vector<CycleSlice> cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
+                                        int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                         const std::vector<ModelUsageTotal>& models_of_days) const;
 
     std::shared_ptr<UsageStore> store_;

@@ -73,6 +73,7 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
         optional(params, row.package_price);
         optional(params, row.quota_limit);
         params.add(row.quota_hard ? "true" : "false");
+        optional(params, row.filters);
         connection.exec("save plan", detail::pg::save_meter, params);
     }
 }
@@ -652,7 +653,7 @@ std::vector<Plan> PostgresStore::loadPlans() {
             };
             meter_rows.emplace_back(
                 text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6), optional(7),
-                                          optional(8), optional(9), meters.text(row, 10) == "t"});
+                                          optional(8), optional(9), meters.text(row, 10) == "t", optional(11)});
         }
         return detail::assemblePlans(plan_rows, meter_rows);
     });
@@ -725,9 +726,14 @@ void PostgresStore::saveDimensions(std::span<const Dimension> dimensions) {
     impl_->pool.run([&](PgConnection& connection) {
         connection.inTransaction([&] {
             for (const Dimension& d : dimensions) {
-                connection.exec(
-                    "save dimension", detail::pg::save_dimension,
-                    PgParams().add(d.name).add(std::to_string(d.max_length)).add(std::to_string(d.max_values)));
+                PgParams params;
+                params.add(d.name).add(std::to_string(d.max_length)).add(std::to_string(d.max_values));
+                if (const auto values = detail::dimensionValuesColumn(d)) {
+                    params.add(*values);
+                } else {
+                    params.addNull();
+                }
+                connection.exec("save dimension", detail::pg::save_dimension, params);
             }
         });
     });
@@ -739,8 +745,10 @@ std::vector<Dimension> PostgresStore::listDimensions() {
         std::vector<Dimension> result;
         result.reserve(static_cast<std::size_t>(r.rows()));
         for (int row = 0; row < r.rows(); ++row) {
+            std::optional<std::string> values;
+            if (auto value = r.optionalText(row, 3)) values = std::string(*value);
             result.push_back({std::string(r.text(row, 0)), static_cast<int>(integer(r.text(row, 1))),
-                              static_cast<int>(integer(r.text(row, 2)))});
+                              static_cast<int>(integer(r.text(row, 2))), detail::dimensionValuesFrom(values)});
         }
         return result;
     });

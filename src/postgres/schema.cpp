@@ -394,10 +394,17 @@ END
 $$;
 )SQL";
 
-// Version 11: statements, one per (business, cycle), never changed once stored (the
+// Version 11: charge filters: a meter's filters (JSON array, exact decimal strings, as tiers) and a
+// dimension's closed set of values (JSON array; NULL: open).
+constexpr const char* charge_filters_v11 = R"SQL(
+ALTER TABLE usage_quotas ADD COLUMN filters jsonb;
+ALTER TABLE metered_dimensions ADD COLUMN closed_values jsonb;
+)SQL";
+
+// Version 12: statements, one per (business, cycle), never changed once stored (the
 // trigger refuses an UPDATE or a DELETE). closed_at in microseconds since the Unix epoch,
 // document the exact JSON as closed.
-constexpr const char* statements_v11 = R"SQL(
+constexpr const char* statements_v12 = R"SQL(
 CREATE TABLE metered_statements (
   business_id uuid NOT NULL,
   cycle_start date NOT NULL,
@@ -419,7 +426,7 @@ CREATE TRIGGER metered_statements_never_change BEFORE UPDATE OR DELETE ON metere
   FOR EACH ROW EXECUTE FUNCTION metered_statement_never_changes();
 )SQL";
 
-constexpr std::array<Migration, 11> all_migrations{{
+constexpr std::array<Migration, 12> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -430,7 +437,8 @@ constexpr std::array<Migration, 11> all_migrations{{
     {8, "budget threshold crossings", budget_crossings_v8},
     {9, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v9},
     {10, "budgets on one dimension value; budgeted values always admitted", dimension_budgets_v10},
-    {11, "statements", statements_v11},
+    {11, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v11},
+    {12, "statements", statements_v12},
 }};
 
 }  // namespace

@@ -112,13 +112,16 @@ inline constexpr const char* dimension_daily = R"SQL(
 SELECT local_day, value, event_type, quantity, events, list_cost FROM usage_dimension_rollups
 WHERE business_id = $1 AND dimension = $2 AND local_day >= $3::date AND local_day < $4::date
 )SQL";
-/// Creates or replaces a dimension declaration: $1 name, $2 max_length, $3 max_values.
+/// Creates or replaces a dimension declaration: $1 name, $2 max_length, $3 max_values, $4
+/// its closed set (JSON array) or NULL.
 inline constexpr const char* save_dimension = R"SQL(
-INSERT INTO metered_dimensions (name, max_length, max_values) VALUES ($1, $2::integer, $3::integer)
-ON CONFLICT (name) DO UPDATE SET max_length = EXCLUDED.max_length, max_values = EXCLUDED.max_values
+INSERT INTO metered_dimensions (name, max_length, max_values, closed_values)
+VALUES ($1, $2::integer, $3::integer, $4::jsonb)
+ON CONFLICT (name) DO UPDATE SET max_length = EXCLUDED.max_length, max_values = EXCLUDED.max_values,
+                                 closed_values = EXCLUDED.closed_values
 )SQL";
 inline constexpr const char* list_dimensions =
-    "SELECT name, max_length, max_values FROM metered_dimensions ORDER BY name COLLATE \"C\"";
+    "SELECT name, max_length, max_values, closed_values FROM metered_dimensions ORDER BY name COLLATE \"C\"";
 /// Adds a batch's sums to the daily rollup: $1 business ids, $2 days, $3 types, $4
 /// quantities, $5 event counts, $6 list costs in cents (arrays in key order).
 inline constexpr const char* add_to_rollups = R"SQL(
@@ -310,7 +313,7 @@ inline constexpr const char* list_plans =
     "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id";
 inline constexpr const char* list_meters = R"SQL(
 SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, package_size,
-       package_price, quota_limit, quota_hard
+       package_price, quota_limit, quota_hard, filters
 FROM usage_quotas ORDER BY plan_id, position
 )SQL";
 inline constexpr const char* has_plan = "SELECT 1 FROM metered_plans WHERE id = $1";
@@ -323,8 +326,8 @@ ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currenc
 inline constexpr const char* delete_meters = "DELETE FROM usage_quotas WHERE plan_id = $1";
 inline constexpr const char* save_meter = R"SQL(
 INSERT INTO usage_quotas (plan_id, event_type, position, unit, included_quantity, pricing_model, overage_price_cents,
-                          tiers, package_size, package_price, quota_limit, quota_hard)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)
+                          tiers, package_size, package_price, quota_limit, quota_hard, filters)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb)
 )SQL";
 
 }  // namespace metered::detail::pg

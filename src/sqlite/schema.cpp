@@ -175,10 +175,17 @@ ALTER TABLE metered_budgets ADD COLUMN dimension TEXT;
 ALTER TABLE metered_budgets ADD COLUMN dimension_value TEXT;
 )SQL";
 
-// Version 9: statements, one per (business, cycle), never changed once stored (the
+// Version 9: charge filters: a meter's filters (JSON array, exact decimal strings, as tiers) and a
+// dimension's closed set of values (JSON array; NULL: open).
+constexpr const char* charge_filters_v9 = R"SQL(
+ALTER TABLE usage_quotas ADD COLUMN filters TEXT;
+ALTER TABLE metered_dimensions ADD COLUMN closed_values TEXT;
+)SQL";
+
+// Version 10: statements, one per (business, cycle), never changed once stored (the
 // triggers refuse an UPDATE or a DELETE). total as exact decimal text, closed_at in
 // microseconds since the Unix epoch, document the exact JSON as closed.
-constexpr const char* statements_v9 = R"SQL(
+constexpr const char* statements_v10 = R"SQL(
 CREATE TABLE metered_statements (
   business_id TEXT NOT NULL,
   cycle_start TEXT NOT NULL,
@@ -197,7 +204,7 @@ CREATE TRIGGER metered_statements_no_delete BEFORE DELETE ON metered_statements
 BEGIN SELECT RAISE(ABORT, 'a statement never changes'); END;
 )SQL";
 
-constexpr std::array<Migration, 9> all_migrations{{
+constexpr std::array<Migration, 10> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -206,7 +213,8 @@ constexpr std::array<Migration, 9> all_migrations{{
     {6, "budget threshold crossings", budget_crossings_v6},
     {7, "dimensions: event values, rollups per value, admitted values, declarations", dimensions_v7},
     {8, "budgets on one dimension value", dimension_budgets_v8},
-    {9, "statements", statements_v9},
+    {9, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v9},
+    {10, "statements", statements_v10},
 }};
 
 }  // namespace

@@ -253,8 +253,8 @@ struct SqliteStore::Impl {
         db.prepare("DELETE FROM usage_quotas WHERE plan_id = ?1").bind(1, plan.id).run();
         auto insert = db.prepare(
             "INSERT INTO usage_quotas (plan_id, event_type, position, unit, included_quantity, pricing_model, "
-            "overage_price_cents, tiers, package_size, package_price, quota_limit, quota_hard) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+            "overage_price_cents, tiers, package_size, package_price, quota_limit, quota_hard, filters) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
         for (std::size_t position = 0; position < plan.meters.size(); ++position) {
             const auto row = detail::toRow(plan.meters[position]);
             insert.bind(1, plan.id)
@@ -269,6 +269,7 @@ struct SqliteStore::Impl {
                 .bindOptional(10, row.package_price)
                 .bindOptional(11, row.quota_limit)
                 .bind(12, std::int64_t{row.quota_hard ? 1 : 0})
+                .bindOptional(13, row.filters)
                 .run();
         }
     }
@@ -608,20 +609,27 @@ void SqliteStore::saveDimensions(std::span<const Dimension> dimensions) {
     std::lock_guard lock(impl_->mutex);
     impl_->write([&] {
         auto upsert = impl_->db.prepare(
-            "INSERT INTO metered_dimensions (name, max_length, max_values) VALUES (?1, ?2, ?3) "
-            "ON CONFLICT (name) DO UPDATE SET max_length = excluded.max_length, max_values = excluded.max_values");
+            "INSERT INTO metered_dimensions (name, max_length, max_values, closed_values) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (name) DO UPDATE SET max_length = excluded.max_length, max_values = excluded.max_values, "
+            "closed_values = excluded.closed_values");
         for (const Dimension& d : dimensions) {
-            upsert.bind(1, d.name).bind(2, std::int64_t{d.max_length}).bind(3, std::int64_t{d.max_values}).run();
+            upsert.bind(1, d.name)
+                .bind(2, std::int64_t{d.max_length})
+                .bind(3, std::int64_t{d.max_values})
+                .bindOptional(4, detail::dimensionValuesColumn(d))
+                .run();
         }
     });
 }
 
 std::vector<Dimension> SqliteStore::listDimensions() {
     std::lock_guard lock(impl_->mutex);
-    auto s = impl_->db.prepare("SELECT name, max_length, max_values FROM metered_dimensions ORDER BY name");
+    auto s =
+        impl_->db.prepare("SELECT name, max_length, max_values, closed_values FROM metered_dimensions ORDER BY name");
     std::vector<Dimension> result;
     while (s.step()) {
-        result.push_back({s.text(0), static_cast<int>(s.integer(1)), static_cast<int>(s.integer(2))});
+        result.push_back({s.text(0), static_cast<int>(s.integer(1)), static_cast<int>(s.integer(2)),
+                          detail::dimensionValuesFrom(s.optionalText(3))});
     }
     return result;
 }
@@ -684,13 +692,14 @@ std::vector<Plan> SqliteStore::loadPlans() {
     }
     auto meters = impl_->db.prepare(
         "SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, "
-        "package_size, package_price, quota_limit, quota_hard FROM usage_quotas ORDER BY plan_id, position");
+        "package_size, package_price, quota_limit, quota_hard, filters FROM usage_quotas ORDER BY plan_id, position");
     std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
     while (meters.step()) {
         meter_rows.emplace_back(
-            meters.text(0), detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4),
-                                             meters.text(5), meters.optionalText(6), meters.optionalText(7),
-                                             meters.optionalText(8), meters.optionalText(9), meters.integer(10) != 0});
+            meters.text(0),
+            detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4), meters.text(5),
+                             meters.optionalText(6), meters.optionalText(7), meters.optionalText(8),
+                             meters.optionalText(9), meters.integer(10) != 0, meters.optionalText(11)});
     }
     return detail::assemblePlans(plan_rows, meter_rows);
 }
