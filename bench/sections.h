@@ -32,6 +32,9 @@ void recordPath(Report& report, const Options& options);
 void ingest(Report& report, const Options& options);
 /// getBillingUsage, getUsageTrends(30), checkQuota vs the seed's view, as events grow.
 void reads(Report& report, const Options& options);
+/// Reads grouped by end_user (getBillingUsage, getUsageTrends(30), topValues(10)) as
+/// events grow, on PostgreSQL and on an SQLite file; not in the default run (--sections grouped).
+void grouped(Report& report, const Options& options);
 /// Peak resident memory while recording many events with default settings.
 void memory(Report& report, const Options& options);
 /// priceLlmCall vs @pydantic/genai-prices under node: ns per call and each cost's digits.
