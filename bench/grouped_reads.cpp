@@ -152,15 +152,21 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
 }  // namespace
 
 void grouped(Report& report, const Options& options) {
-    {
-        Schema schema;
-        auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo, .pool_size = 2});
-        store->migrate();
-        store->saveDimensions(groupedBook().dimensions());
-        const auto ids = makeBusinesses(*store, options.businesses);
-        groupedReads(report, options, "PostgreSQL", store, ids, 50'000, std::numeric_limits<double>::infinity(),
-                     [&] { schema.connection().execScript("VACUUM ANALYZE"); });
-    }
+    groupedPostgres(report, options);
+    groupedSqlite(report, options);
+}
+
+void groupedPostgres(Report& report, const Options& options) {
+    Schema schema;
+    auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo, .pool_size = 2});
+    store->migrate();
+    store->saveDimensions(groupedBook().dimensions());
+    const auto ids = makeBusinesses(*store, options.businesses);
+    groupedReads(report, options, "PostgreSQL", store, ids, 50'000, std::numeric_limits<double>::infinity(),
+                 [&] { schema.connection().execScript("VACUUM ANALYZE"); });
+}
+
+void groupedSqlite(Report& report, const Options& options) {
     const auto path =
         std::filesystem::temp_directory_path() / ("metered_bench_" + Uuid::generateV7().toString().substr(24) + ".db");
     const auto remove = [&] {
@@ -172,8 +178,8 @@ void grouped(Report& report, const Options& options) {
         store->saveDimensions(groupedBook().dimensions());
         const auto ids = makeBusinesses(*store, options.businesses);
         // SQLite appends on one connection: a size is loaded only if that takes at most
-        // five minutes more at the rate so far (else a line says why the sizes stop).
-        groupedReads(report, options, "SQLite", store, ids, 50'000, 300.0, [] {});
+        // --sqlite-load-seconds more at the rate so far (else a line says why the sizes stop).
+        groupedReads(report, options, "SQLite", store, ids, 50'000, options.sqlite_load_seconds, [] {});
     } catch (...) {
         remove();
         throw;
