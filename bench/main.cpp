@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
     Options options;
     std::vector<std::string> sections = {"record", "ingest", "reads", "memory", "genai"};
     bool ten_million = false;
-    app.add_option("--sections", sections, "which sections to run")->capture_default_str();
+    app.add_option("--sections", sections, "which sections to run (also: grouped, grouped-postgres, grouped-sqlite)")
+        ->capture_default_str();
     app.add_option("--record-calls", options.record_calls, "record calls, split over the threads")
         ->capture_default_str();
     app.add_option("--sync-calls", options.sync_calls, "synchronous record calls to PostgreSQL")->capture_default_str();
@@ -21,7 +22,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--batches", options.batches, "metered batch sizes")->capture_default_str();
     app.add_option("--read-sizes", options.read_sizes, "stored event counts to read at")->capture_default_str();
-    app.add_flag("--ten-million", ten_million, "also read at 10,000,000 stored events (loading takes minutes)");
+    app.add_flag("--ten-million", ten_million,
+                 "also read (reads, grouped) at 10,000,000 stored events (loading takes minutes)");
+    app.add_option("--sqlite-load-seconds", options.sqlite_load_seconds,
+                   "grouped: load SQLite to a read size only if projected to take at most this long")
+        ->capture_default_str();
     app.add_option("--read-repetitions", options.read_repetitions, "timed calls per read")->capture_default_str();
     app.add_option("--memory-events", options.memory_events, "events for the memory run")->capture_default_str();
     app.add_option("--businesses", options.businesses, "businesses the events belong to")->capture_default_str();
@@ -42,6 +47,9 @@ int main(int argc, char** argv) {
             if (section == "record") recordPath(report, options);
             else if (section == "ingest") ingest(report, options);
             else if (section == "reads") reads(report, options);
+            else if (section == "grouped") grouped(report, options);
+            else if (section == "grouped-postgres") groupedPostgres(report, options);
+            else if (section == "grouped-sqlite") groupedSqlite(report, options);
             else if (section == "memory") memory(report, options);
             else if (section == "genai") genai(report, options);
             else throw std::runtime_error("unknown section " + section);

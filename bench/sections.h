@@ -18,6 +18,7 @@ struct Options {
     std::vector<std::size_t> batches = {100, 1000, 5000};
     std::vector<std::size_t> read_sizes = {10'000, 1'000'000};
     int read_repetitions = 200;
+    double sqlite_load_seconds = 300;  ///< grouped: longest SQLite load to the next read size, projected
     std::size_t memory_events = 10'000'000;
     std::size_t businesses = 20;
     std::size_t genai_iterations = 200'000;    ///< priceLlmCall calls per usage (genai)
@@ -32,6 +33,13 @@ void recordPath(Report& report, const Options& options);
 void ingest(Report& report, const Options& options);
 /// getBillingUsage, getUsageTrends(30), checkQuota vs the seed's view, as events grow.
 void reads(Report& report, const Options& options);
+/// Reads grouped by end_user (getBillingUsage, getUsageTrends(30), topValues(10)) as
+/// events grow, on PostgreSQL and on an SQLite file; not in the default run (--sections grouped).
+void grouped(Report& report, const Options& options);
+/// The PostgreSQL half of grouped (--sections grouped-postgres).
+void groupedPostgres(Report& report, const Options& options);
+/// The SQLite half of grouped (--sections grouped-sqlite; needs no server).
+void groupedSqlite(Report& report, const Options& options);
 /// Peak resident memory while recording many events with default settings.
 void memory(Report& report, const Options& options);
 /// priceLlmCall vs @pydantic/genai-prices under node: ns per call and each cost's digits.

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+// Grouped reads (by the `end_user` dimension) as stored events grow, on PostgreSQL and
+// SQLite: they read the dimension rollups, so their cost should not grow with the events.
+#include <metered/postgres_store.h>
+#include <metered/sqlite_store.h>
+
+#include <filesystem>
+#include <limits>
+
+#include "bench_support.h"
+#include "sections.h"
+
+namespace metered::bench {
+namespace {
+
+// The value scheme, chosen so that every size reads the same rollup rows: 200 end users,
+// each on two fixed days of the month (user % 18 and (user + 9) % 18) with one fixed event
+// type (users 0-139 API calls, 140-179 AI queries, 180-199 voice minutes). Events are dealt
+// to the businesses in turn and each business's k-th event is user k % 200 on the day
+// (k / 200) % 2 picks, so after 400 events a business has all its 400 rollup rows (200
+// values over the month) and every size from 10k events (500 per business) on reads
+// exactly those rows: only the number of events behind them grows.
+constexpr std::size_t end_users = 200;
+constexpr std::size_t rows_per_business = 2 * end_users;
+constexpr int history_days = 18;
+
+std::string endUser(std::size_t user) { return fmt::format("user-{:03}", user); }
+
+// `count` events continuing from event number `from` (the dealing order above).
+std::vector<UsageEvent> groupedEvents(const std::vector<BusinessId>& ids, std::size_t from, std::size_t count,
+                                      std::uint32_t seed) {
+    static const PriceBook book;
+    auto events = makeEvents(ids, count, seed);
+    std::mt19937 random(seed);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        UsageEvent& e = events[i];
+        const std::size_t n = from + i;
+        const std::size_t k = n / ids.size();
+        const std::size_t user = k % end_users;
+        const auto day = static_cast<int>((user + ((k / end_users) % 2) * 9) % history_days);
+        e.business = ids[n % ids.size()];
+        e.type = user < 140 ? EventType::apiCall() : user < 180 ? EventType::aiQuery() : EventType::voiceMinute();
+        e.quantity = e.type == EventType::voiceMinute() ? Decimal::fromMantissa(random() % 5000 + 1, 3) : Decimal(1);
+        e.unit_price = book.listMeter(e.type).unit_price;
+        e.list_cost = e.quantity * e.unit_price;
+        // 10:00-11:00 UTC on the day: the same local date in every bench zone (UTC-5 to UTC+11).
+        e.occurred_at =
+            bench_now - std::chrono::days(day) - std::chrono::hours(1) - std::chrono::seconds(random() % 3600);
+        e.dimensions = {{"end_user", endUser(user)}};
+    }
+    return events;
+}
+
+template <class Call>
+Percentiles time(int repetitions, Call&& call) {
+    std::vector<double> us;
+    for (int i = 0; i < repetitions; ++i) {
+        const auto start = Steady::now();
+        call();
+        us.push_back(std::chrono::duration<double, std::micro>(Steady::now() - start).count());
+    }
+    return percentiles(us);
+}
+
+std::string text(const Percentiles& p) {
+    return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000);
+}
+
+PriceBook groupedBook() {
+    return PriceBook({Plan::basic()}, "basic", {Dimension{.name = "end_user", .max_values = 1000}});
+}
+
+// Loads the store to each of the read sizes (appends of `batch` events), timing the three
+// grouped reads at each. A size is loaded only if, at the loading rate so far, it takes at
+// most `budget_seconds` more; otherwise a line says so and the sizes stop there.
+template <class Analyze>
+void groupedReads(Report& report, const Options& options, const std::string& store_name,
+                  const std::shared_ptr<UsageStore>& store, const std::vector<BusinessId>& ids, std::size_t batch,
+                  double budget_seconds, Analyze&& analyze) {
+    const UsageReports reports(store, groupedBook(), benchClock);
+    const BusinessId probe = ids.front();
+    const date::year_month_day today{date::floor<date::days>(bench_now)};
+    const date::year_month month = today.year() / today.month();
+    const DayRange this_month{date::local_days(month / 1), date::local_days((month + date::months(1)) / 1)};
+    const GroupBy by_user{"end_user"};
+
+    std::size_t loaded = 0;
+    double loading_seconds = 0;
+    std::uint32_t seed = 700;
+    Percentiles first_usage{}, first_trends{}, first_top{};
+    const auto projected = [&](std::size_t size) {
+        return loaded == 0 ? 0.0 : static_cast<double>(size - loaded) * loading_seconds / static_cast<double>(loaded);
+    };
+    for (std::size_t index = 0; index < options.read_sizes.size(); ++index) {
+        const std::size_t size = options.read_sizes[index];
+        if (projected(size) > budget_seconds) {
+            report.add({"grouped", fmt::format("{} at {} events: not loaded", store_name, size),
+                        fmt::format("{:.0f} s projected", projected(size)),
+                        fmt::format("at {:.0f} events/s loading would take over {:.0f} s; largest size is {}",
+                                    static_cast<double>(loaded) / loading_seconds, budget_seconds, loaded),
+                        "", ""});
+            break;
+        }
+        const auto load_start = Steady::now();
+        while (loaded < size) {
+            const auto events = groupedEvents(ids, loaded, std::min<std::size_t>(200'000, size - loaded), seed++);
+            for (std::size_t from = 0; from < events.size(); from += batch) {
+                const auto appended = store->append(std::span<const UsageEvent>(events).subspan(
+                    from, std::min<std::size_t>(batch, events.size() - from)));
+                if (!appended.rejected.empty()) {
+                    throw std::runtime_error("grouped: a seeded event was refused: " + appended.rejected[0].reason);
+                }
+            }
+            loaded += events.size();
+        }
+        loading_seconds += secondsSince(load_start);
+        analyze();
+        const auto rows = store->dimensionDaily(probe, this_month, "end_user").size();
+        const auto groups = reports.getBillingUsage(probe, PeriodSpec::currentMonth(), by_user).groups.size();
+        if (rows != rows_per_business || groups != end_users) {
+            throw std::runtime_error(
+                fmt::format("grouped: {} rollup rows and {} values at {} events, expected {} and {}", rows, groups,
+                            size, rows_per_business, end_users));
+        }
+        const auto usage = time(options.read_repetitions,
+                                [&] { reports.getBillingUsage(probe, PeriodSpec::currentMonth(), by_user); });
+        const auto trends = time(options.read_repetitions, [&] { reports.getUsageTrends(probe, 30, by_user); });
+        const auto top = time(options.read_repetitions,
+                              [&] { reports.topValues(probe, PeriodSpec::currentMonth(), "end_user", 10); });
+        const bool first = index == 0;
+        if (first) first_usage = usage, first_trends = trends, first_top = top;
+        const bool largest = !first && (index + 1 == options.read_sizes.size() ||
+                                        projected(options.read_sizes[index + 1]) > budget_seconds);
+        const std::string section = "grouped";
+        const std::string at = fmt::format(" at {} events ({})", size, store_name);
+        const auto add = [&](const std::string& what, const Percentiles& p, const Percentiles& reference) {
+            report.add({section, what + at, text(p),
+                        fmt::format("{:.2f}x the first size; the same {} rollup rows ({} end users) at every size",
+                                    p.p50 / reference.p50, rows, end_users),
+                        largest ? "within 2x of the first size" : "",
+                        largest ? verdict(p.p50 <= 2 * reference.p50) : ""});
+        };
+        add("grouped getBillingUsage(end_user)", usage, first_usage);
+        add("grouped getUsageTrends(30, end_user)", trends, first_trends);
+        add("topValues(end_user, 10)", top, first_top);
+        report.add({section, fmt::format("loading to {} events ({}, appends of {})", size, store_name, batch),
+                    fmt::format("{:.0f} s", loading_seconds),
+                    fmt::format("{:.0f} events/s", static_cast<double>(loaded) / loading_seconds), "", ""});
+    }
+}
+
+}  // namespace
+
+void grouped(Report& report, const Options& options) {
+    groupedPostgres(report, options);
+    groupedSqlite(report, options);
+}
+
+void groupedPostgres(Report& report, const Options& options) {
+    Schema schema;
+    auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo, .pool_size = 2});
+    store->migrate();
+    store->saveDimensions(groupedBook().dimensions());
+    const auto ids = makeBusinesses(*store, options.businesses);
+    groupedReads(report, options, "PostgreSQL", store, ids, 50'000, std::numeric_limits<double>::infinity(),
+                 [&] { schema.connection().execScript("VACUUM ANALYZE"); });
+}
+
+void groupedSqlite(Report& report, const Options& options) {
+    const auto path =
+        std::filesystem::temp_directory_path() / ("metered_bench_" + Uuid::generateV7().toString().substr(24) + ".db");
+    const auto remove = [&] {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+    };
+    try {
+        auto store = std::make_shared<SqliteStore>(SqliteOptions{.path = path});
+        store->migrate();
+        store->saveDimensions(groupedBook().dimensions());
+        const auto ids = makeBusinesses(*store, options.businesses);
+        // SQLite appends on one connection: a size is loaded only if that takes at most
+        // --sqlite-load-seconds more at the rate so far (else a line says why the sizes stop).
+        groupedReads(report, options, "SQLite", store, ids, 50'000, options.sqlite_load_seconds, [] {});
+    } catch (...) {
+        remove();
+        throw;
+    }
+    remove();
+}
+
+}  // namespace metered::bench
