@@ -46,14 +46,17 @@ Decimal storedSpentOf(UsageStore& store, const Budget& budget, const DayRange& d
 // What `budget` has spent according to the per-model totals of its business's cycle.
 BudgetSnapshot::BudgetSnapshot(std::size_t n) : entries(std::make_unique<BudgetEntry[]>(n)), count(n) {
     if (n == 0) return;
+    // A shard's block: every budget's cell, then every budget's unpublished spend.
     constexpr std::size_t per_line = 64 / sizeof(std::atomic<std::int64_t>);
-    const std::size_t stride = (n + per_line - 1) / per_line * per_line;
+    const std::size_t half = (n + per_line - 1) / per_line * per_line;
+    const std::size_t stride = 2 * half;
     storage = std::make_unique<std::atomic<std::int64_t>[]>(budget_shards * stride + per_line - 1);
     std::atomic<std::int64_t>* first = storage.get();
     while (reinterpret_cast<std::uintptr_t>(first) % 64 != 0) ++first;
     for (std::size_t i = 0; i < n; ++i) {
         entries[i].cells = first + i;
         entries[i].stride = stride;
+        entries[i].unpublished_at = half;
     }
 }
 
@@ -117,6 +120,8 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
             const BillingPeriod& period = *cycleOf(budgets[i].business);
             entry.budget = budgets[i];
             entry.amount = ceilNanos(budgets[i].amount);
+            // About 1/1024 of the amount: the exact sum is read from ~97 % of the amount on.
+            entry.chunk = std::max<std::int64_t>(1, entry.amount / (64 * budget_shards));
             entry.cycle_start = period.days.first;
             entry.cycle_end = period.end;
         }

@@ -48,18 +48,36 @@ inline std::size_t budgetShard() noexcept {
 
 // One budget as the record path sees it. `base + local()` is its running total: `local()`
 // sums the cells advanced by this recorder's record calls, `base` is set by the refresher.
+//
+// The decision does not read every cell on every call: each thread also publishes what it
+// added to `published` (a shared counter written about once per `chunk` of its own
+// spend). A thread's unpublished spend is below `chunk` after each of its adds, so the
+// running total is below `base + published + budget_shards × chunk`: while that (plus the
+// call's estimate) stays below the amount, the call is allowed without reading the other
+// threads' cells; closer to the amount, the decision sums them exactly.
 struct BudgetEntry {
     Budget budget;
     std::int64_t amount = 0;  // nanos
+    std::int64_t chunk = 1;   // nanos a thread adds before it publishes them
     date::local_days cycle_start;
     Timestamp cycle_end;  // the running total says nothing from here on (a new cycle)
     std::atomic<std::int64_t> base{0};
-    // Shard s's cell is cells[s * stride]. The cells of one shard (thread) for every budget
-    // lie together, a shard's block starting on a cache line of its own (BudgetSnapshot).
+    std::atomic<std::int64_t> published{0};
+    // Shard s's cell is cells[s * stride], its unpublished spend cells[s * stride + unpublished_at].
+    // The cells of one shard (thread) for every budget lie together, a shard's block starting on
+    // a cache line of its own (BudgetSnapshot).
     std::atomic<std::int64_t>* cells = nullptr;
     std::size_t stride = 0;
+    std::size_t unpublished_at = 0;
 
-    void add(std::int64_t nanos) noexcept { cells[budgetShard() * stride].fetch_add(nanos, std::memory_order_relaxed); }
+    void add(std::int64_t nanos) noexcept {
+        const std::size_t shard = budgetShard() * stride;
+        cells[shard].fetch_add(nanos, std::memory_order_relaxed);
+        std::atomic<std::int64_t>& unpublished = cells[shard + unpublished_at];
+        if (unpublished.fetch_add(nanos, std::memory_order_relaxed) + nanos >= chunk) {
+            published.fetch_add(unpublished.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
+        }
+    }
     std::int64_t local() const noexcept {
         std::int64_t sum = 0;
         for (std::size_t s = 0; s < budget_shards; ++s) sum += cells[s * stride].load(std::memory_order_relaxed);
@@ -68,6 +86,18 @@ struct BudgetEntry {
     std::int64_t total() const noexcept {
         const std::int64_t sum = base.load(std::memory_order_relaxed) + local();
         return sum < 0 ? 0 : sum;
+    }
+    // True when the running total plus `estimate` is surely below the amount, read from
+    // `base` and `published` alone. (Threads sharing a shard, past budget_shards threads,
+    // can hold up to two chunks unpublished for a moment: the bound counts two per shard.)
+    bool surelyBelow(std::int64_t estimate) const noexcept {
+        // Each term is checked below the amount (at most 10^18 nanos) before the sum, so
+        // the sum cannot overflow.
+        const std::int64_t known = base.load(std::memory_order_relaxed);
+        const std::int64_t shared = published.load(std::memory_order_relaxed);
+        if (known >= amount || shared >= amount || estimate >= amount) return false;
+        const std::int64_t slack = 2 * static_cast<std::int64_t>(budget_shards) * chunk;
+        return known + shared + slack + std::max<std::int64_t>(estimate, 0) < amount;
     }
     // Does a call of `model` ("provider/model", or provider and name apart) carrying
     // `dimensions` count here?
@@ -129,6 +159,7 @@ public:
                 !entry.counts(provider, name, dimensions)) {
                 continue;
             }
+            if (entry.surelyBelow(estimate)) continue;
             const std::int64_t spent = entry.total();
             if (spent >= entry.amount || (estimate > 0 && spent + estimate > entry.amount)) refuse(entry, spent);
         }

@@ -278,6 +278,41 @@ TEST_CASE("asynchronous recording caps in memory and refreshes after a flush", "
     CHECK(setup.store->events(setup.business.id).size() == 3);
 }
 
+TEST_CASE("many small calls on several threads: refused only once the exact running total reaches the cap",
+          "[budgets][async]") {
+    // 10,003 calls of $0.000025 reach $0.250075. The decision reads only the published share
+    // of the running total (written about every 1/1024 of the amount: here every 10 calls of
+    // a thread) until it is near the amount, then the exact sum: no call is refused before
+    // 10,003 are recorded, and at most one more per other thread gets through (a check and
+    // an add are not one atomic step).
+    Setup setup;
+    setup.store->saveBudget(setup.budget("cap", "0.250075", BudgetKind::hard));
+    RecorderOptions options = setup.options(asyncMemory());
+    options.budget_refresh = std::chrono::hours(1);  // no refresh: only the running total decides
+    UsageRecorder recorder(setup.store, options);
+    constexpr int threads = 4;
+    std::atomic<int> recorded{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+            for (;;) {
+                try {
+                    recorder.recordLlmCall(setup.business.id, call("openai", "gpt-4o", 10));
+                    recorded.fetch_add(1);
+                } catch (const BudgetExceededError&) {
+                    return;
+                }
+            }
+        });
+    }
+    for (std::thread& worker : workers) worker.join();
+    CHECK(recorded.load() >= 10'003);
+    CHECK(recorded.load() <= 10'003 + threads - 1);
+    CHECK_THROWS_AS(recorder.checkBudget(setup.business.id), BudgetExceededError);
+    REQUIRE(recorder.flush());
+    CHECK(setup.store->events(setup.business.id).size() == static_cast<std::size_t>(recorded.load()));
+}
+
 TEST_CASE("the asynchronous refresher thread picks up another recorder's spend", "[budgets][async]") {
     Setup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
