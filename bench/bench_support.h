@@ -204,6 +204,23 @@ inline Percentiles percentiles(std::vector<double>& samples) {
     return {at(500), at(990), at(999)};
 }
 
+/// Percentiles of `repetitions` timed runs of `call`, in microseconds.
+template <class Call>
+Percentiles time(int repetitions, Call&& call) {
+    std::vector<double> us;
+    for (int i = 0; i < repetitions; ++i) {
+        const auto start = Steady::now();
+        call();
+        us.push_back(std::chrono::duration<double, std::micro>(Steady::now() - start).count());
+    }
+    return percentiles(us);
+}
+
+/// "p50 0.31 ms, p99 0.65 ms" of read latencies timed in microseconds.
+inline std::string readText(const Percentiles& p) {
+    return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000);
+}
+
 /// This process's resident memory now and at its peak, in MiB (from /proc/self/status).
 struct Memory {
     double rss_mib = 0, peak_mib = 0;

@@ -51,21 +51,6 @@ std::vector<UsageEvent> groupedEvents(const std::vector<BusinessId>& ids, std::s
     return events;
 }
 
-template <class Call>
-Percentiles time(int repetitions, Call&& call) {
-    std::vector<double> us;
-    for (int i = 0; i < repetitions; ++i) {
-        const auto start = Steady::now();
-        call();
-        us.push_back(std::chrono::duration<double, std::micro>(Steady::now() - start).count());
-    }
-    return percentiles(us);
-}
-
-std::string text(const Percentiles& p) {
-    return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000);
-}
-
 PriceBook groupedBook() {
     return PriceBook({Plan::basic()}, "basic", {Dimension{.name = "end_user", .max_values = 1000}});
 }
@@ -134,7 +119,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
         const std::string section = "grouped";
         const std::string at = fmt::format(" at {} events ({})", size, store_name);
         const auto add = [&](const std::string& what, const Percentiles& p, const Percentiles& reference) {
-            report.add({section, what + at, text(p),
+            report.add({section, what + at, readText(p),
                         fmt::format("{:.2f}x the first size; the same {} rollup rows ({} end users) at every size",
                                     p.p50 / reference.p50, rows, end_users),
                         largest ? "within 2x of the first size" : "",

@@ -36,17 +36,6 @@ LEFT JOIN (SELECT business_id, SUM(quantity) AS total_mb, SUM(total_cost_cents) 
            GROUP BY business_id) storage_usage ON storage_usage.business_id = b.id
 )SQL";
 
-template <class Call>
-Percentiles time(int repetitions, Call&& call) {
-    std::vector<double> us;
-    for (int i = 0; i < repetitions; ++i) {
-        const auto start = Steady::now();
-        call();
-        us.push_back(std::chrono::duration<double, std::micro>(Steady::now() - start).count());
-    }
-    return percentiles(us);
-}
-
 // One event in ten becomes an LLM call priced by the rate card (one of eight models, four
 // parts), so the per-model rollups fill as the per-type ones do: through append. The
 // events of `keep` stay as they are (the bills read of it price only the built-in types).
@@ -80,10 +69,6 @@ void makeSomeRateCard(std::vector<UsageEvent>& events, std::uint32_t seed, const
         for (const auto& part : e.parts) e.list_cost += part.cost;
         e.unit_price = e.list_cost;
     }
-}
-
-std::string text(const Percentiles& p) {
-    return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", p.p50 / 1000, p.p99 / 1000);
 }
 
 }  // namespace
@@ -130,16 +115,16 @@ void reads(Report& report, const Options& options) {
         if (loaded == options.read_sizes.front()) first_usage = usage;
         const std::string at = fmt::format("{} events", size);
         const bool largest = size == options.read_sizes.back() && size > options.read_sizes.front();
-        report.add({"reads", "getBillingUsage at " + at, text(usage),
+        report.add({"reads", "getBillingUsage at " + at, readText(usage),
                     fmt::format("seed view {:.0f}x slower; {:.2f}x the first size", view.p50 / usage.p50,
                                 usage.p50 / first_usage.p50),
                     largest ? "within 2x of the first size" : "",
                     largest ? verdict(usage.p50 <= 2 * first_usage.p50) : ""});
-        report.add({"reads", "getUsageTrends(30) at " + at, text(trends), "", "", ""});
-        report.add({"reads", "checkQuota at " + at, text(quota), "", "", ""});
-        report.add({"reads", "a month's per-model breakdown (modelTotals) at " + at, text(models),
+        report.add({"reads", "getUsageTrends(30) at " + at, readText(trends), "", "", ""});
+        report.add({"reads", "checkQuota at " + at, readText(quota), "", "", ""});
+        report.add({"reads", "a month's per-model breakdown (modelTotals) at " + at, readText(models),
                     fmt::format("{} rows", store->modelTotals(model_probe, month).size()), "", ""});
-        report.add({"reads", "seed's billing_overview over raw events at " + at, text(view), "",
+        report.add({"reads", "seed's billing_overview over raw events at " + at, readText(view), "",
                     size >= 1'000'000 ? ">= 100x slower than getBillingUsage at 1M" : "",
                     size >= 1'000'000 ? verdict(view.p50 >= 100 * usage.p50) : ""});
     }

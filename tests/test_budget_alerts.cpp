@@ -19,16 +19,6 @@ using namespace metered::testing;
 using namespace date::literals;
 using std::chrono::hours;
 
-#if defined(METERED_HAVE_POSTGRES) && defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture
-#elif defined(METERED_HAVE_POSTGRES)
-#define STORE_FIXTURES MemoryFixture, PostgresFixture
-#elif defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture
-#else
-#define STORE_FIXTURES MemoryFixture
-#endif
-
 namespace {
 
 // An LLM call of `model` costing `cost` (all of it input), at `when`.
