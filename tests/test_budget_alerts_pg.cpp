@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Budget alerts against a real PostgreSQL: a crossing survives the server going down
 // between its claim and its delivery, and four recording processes claim each crossing
-// exactly once and deliver each at least once.
+// exactly once and deliver each at least once; four processes admit exactly max_values
+// values of a dimension.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
@@ -222,4 +223,38 @@ TEST_CASE("four recording processes claim each crossing exactly once and deliver
         spent += total.cost;
     }
     CHECK(spent == Decimal(80));
+}
+
+TEST_CASE("four recording processes admit exactly max_values values of a dimension per cycle",
+          "[postgres][dimensions]") {
+    PostgresFixture fixture;
+    const auto biz = account("Acme");
+    fixture.store->saveAccount(biz);
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 5, std::chrono::hours(12));
+    // 12 end users between them, each process its own order of them, all at once.
+    const auto failures = inChildProcesses(4, [&](int child) {
+        auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo});
+        RecorderOptions options;
+        options.clock = clock;
+        options.price_book = PriceBook({Plan::basic()}, "basic", {Dimension{.name = "end_user", .max_values = 5}});
+        UsageRecorder recorder(store, options);
+        for (int i = 0; i < 20; ++i) {
+            const std::string user = "u-" + std::to_string((child * 7 + i) % 12);
+            const std::array<DimensionValue, 1> who = {DimensionValue{"end_user", user}};
+            recorder.recordApiCall(biz.id, {.operation = "chat"}, {.dimensions = who});
+        }
+    });
+    REQUIRE(failures.empty());
+    const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};
+    const auto totals = fixture.store->dimensionTotals(biz.id, december, "end_user");
+    Decimal all;
+    std::size_t admitted = 0;
+    for (const DimensionUsageTotal& t : totals) {
+        all += t.total.quantity;
+        if (t.value != dimension_overflow_value) ++admitted;
+    }
+    CHECK(admitted == 5);
+    CHECK(totals.front().value == dimension_overflow_value);  // "(" orders before letters
+    CHECK(all == Decimal(80));                                // every call counted: under its value or under "(other)"
 }
