@@ -103,6 +103,7 @@ for example in chat_backend voice_backend billing_overview billing_analytics pla
   build/test/examples/$example --help >/dev/null
 done
 build/test/tools/metered-migrate --help >/dev/null
+build/test/tools/metered --help >/dev/null
 # (plans quote --llm's exact figures are checked by ctest: tests/examples/plans_quote_llm.cmake)
 
 if [ "${METERED_BROWSER:-1}" != 0 ]; then

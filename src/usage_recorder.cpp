@@ -153,6 +153,8 @@ struct UsageRecorder::Impl {
     std::condition_variable_any budget_wakeup;
     std::mutex budget_wakeup_mutex;
     detail::CrossingDelivery crossings{*store, options.on_budget_crossing};
+    std::atomic<std::int64_t> next_statement_close{0};  // steady clock, ns
+    std::atomic<std::uint64_t> statement_close_rounds{0}, statements_closed{0}, statement_close_failures{0};
     std::jthread budget_refresher;  // last: stopped before the pipeline goes
 
     Impl(std::shared_ptr<UsageStore> s, RecorderOptions o)
@@ -179,6 +181,13 @@ struct UsageRecorder::Impl {
             }
         }
         if (options.budget_refresh.count() < 0) throw ValidationError("budget_refresh", "must not be negative");
+        if (options.statement_grace &&
+            (options.statement_grace->count() < 0 || options.statement_grace->count() > 366)) {
+            throw ValidationError("statement_grace", "must be from 0 to 366 days");
+        }
+        if (options.statement_close_interval.count() <= 0) {
+            throw ValidationError("statement_close_interval", "must be positive");
+        }
         saveDimensions();
         try {
             // Nothing recorded by this recorder yet: nothing of its own to flush first.
@@ -186,22 +195,62 @@ struct UsageRecorder::Impl {
         } catch (const StoreError&) {
             // Unreachable or failing now: the next refresh (or refreshBudgets) loads them.
         }
-        if (pipeline && options.budget_refresh.count() > 0) {
-            budget_refresher = std::jthread([this](const std::stop_token& stop) {
+        const bool refreshing = options.budget_refresh.count() > 0;
+        if (pipeline && (refreshing || options.statement_grace)) {
+            // Wakes at the shorter of the two intervals; each job runs when its own is due.
+            const auto period = !options.statement_grace ? options.budget_refresh
+                                : refreshing ? std::min(options.budget_refresh, options.statement_close_interval)
+                                             : options.statement_close_interval;
+            budget_refresher = std::jthread([this, period, refreshing](const std::stop_token& stop) {
+                auto next_refresh = std::chrono::steady_clock::now() + options.budget_refresh;
                 while (!stop.stop_requested()) {
                     std::unique_lock lock(budget_wakeup_mutex);
-                    budget_wakeup.wait_for(lock, stop, options.budget_refresh, [] { return false; });
+                    budget_wakeup.wait_for(lock, stop, period, [] { return false; });
                     lock.unlock();
                     if (stop.stop_requested()) break;
-                    try {
-                        refreshBudgets(options.budget_refresh);
-                    } catch (const std::exception&) {
-                        // The store is unreachable or failing: the running totals keep counting
-                        // this recorder's calls; the next interval tries again.
+                    if (refreshing && std::chrono::steady_clock::now() >= next_refresh) {
+                        next_refresh = std::chrono::steady_clock::now() + options.budget_refresh;
+                        try {
+                            refreshBudgets(options.budget_refresh);
+                        } catch (const std::exception&) {
+                            // The store is unreachable or failing: the running totals keep counting
+                            // this recorder's calls; the next interval tries again.
+                        }
+                        crossings.deliver();
                     }
-                    crossings.deliver();
+                    maybeCloseStatements(stop);
                 }
             });
+        }
+    }
+
+    // Closes every business's due statements when statement_close_interval has passed since
+    // the last round (one caller at a time; the others go on). Never throws: failures are
+    // counted, and the next round tries again.
+    void maybeCloseStatements(const std::stop_token& stop) noexcept {
+        if (!options.statement_grace) return;
+        const std::int64_t steady = std::chrono::steady_clock::now().time_since_epoch().count();
+        std::int64_t next = next_statement_close.load(std::memory_order_relaxed);
+        if (steady < next) return;
+        const std::int64_t after =
+            steady +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.statement_close_interval).count();
+        if (!next_statement_close.compare_exchange_strong(next, after, std::memory_order_relaxed)) return;
+        try {
+            // What is queued may belong to a due cycle: store it first (bounded).
+            if (pipeline) pipeline->flush(std::chrono::seconds(1));
+            for (const Account& account : store->listAccounts()) {
+                if (stop.stop_requested()) return;
+                try {
+                    const auto closed = reports.closeDueStatements(account.id, *options.statement_grace);
+                    statements_closed.fetch_add(closed.size(), std::memory_order_relaxed);
+                } catch (const std::exception&) {
+                    statement_close_failures.fetch_add(1, std::memory_order_relaxed);
+                }
+            }
+            statement_close_rounds.fetch_add(1, std::memory_order_relaxed);
+        } catch (const std::exception&) {
+            statement_close_failures.fetch_add(1, std::memory_order_relaxed);  // listAccounts failed
         }
     }
 
@@ -303,6 +352,7 @@ struct UsageRecorder::Impl {
         }
         sync_recorded.fetch_add(1, std::memory_order_relaxed);
         (result.duplicates > 0 ? sync_duplicates : sync_stored).fetch_add(1, std::memory_order_relaxed);
+        maybeCloseStatements({});
         return Receipt{event.id, result.duplicates > 0 ? RecordOutcome::duplicate : RecordOutcome::stored};
     }
 };
@@ -478,6 +528,9 @@ RecorderStats UsageRecorder::stats() const {
     stats.budget_refreshes = impl_->budgets.refreshes();
     stats.crossings_delivered = impl_->crossings.delivered();
     stats.crossing_delivery_failures = impl_->crossings.failures();
+    stats.statement_close_rounds = impl_->statement_close_rounds.load(std::memory_order_relaxed);
+    stats.statements_closed = impl_->statements_closed.load(std::memory_order_relaxed);
+    stats.statement_close_failures = impl_->statement_close_failures.load(std::memory_order_relaxed);
     if (impl_->pipeline) {
         impl_->pipeline->fillStats(stats);
     } else {

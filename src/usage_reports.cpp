@@ -228,9 +228,41 @@ Statement UsageReports::closeStatement(const BusinessId& business, const PeriodS
                               "the billing cycle ending " + detail::isoDay(cycle.days.end) + " has not ended");
     }
     if (auto stored = store_->findStatement(business, cycle.days.first)) return std::move(*stored);
+    return closeCycle(context, cycle);
+}
+
+Statement UsageReports::closeCycle(const Context& context, const BillingPeriod& cycle) const {
     const BillingUsage usage = billingUsageOf(context, cycle);
-    return store_->saveStatement(Statement{business, cycle.days, context.account.time_zone, usage.bill.plan_id,
-                                           usage.bill.currency.code, usage.bill.total, context.now, to_json(usage)});
+    return store_->saveStatement(Statement{context.account.id, cycle.days, context.account.time_zone,
+                                           usage.bill.plan_id, usage.bill.currency.code, usage.bill.total, context.now,
+                                           to_json(usage)});
+}
+
+std::vector<Statement> UsageReports::closeDueStatements(const BusinessId& business, std::chrono::days grace) const {
+    if (grace.count() < 0 || grace.count() > 366) throw ValidationError("grace", "must be from 0 to 366 days");
+    const Context context = contextFor(business);
+    const int anchor = context.account.anchor_day;
+    // A cycle is due when its end + grace <= today: the latest due cycle is the one before
+    // the cycle holding today - grace.
+    const auto limit = localDay(context.now, context.account.time_zone) - date::days(static_cast<int>(grace.count()));
+    std::vector<DayRange> due;  // latest first
+    for (DayRange cycle = BillingPeriod::cycleContaining(limit, anchor);
+         static_cast<int>(due.size()) < max_due_cycles;) {
+        cycle = BillingPeriod::cycleContaining(cycle.first - date::days(1), anchor);
+        due.push_back(cycle);
+    }
+    const auto used = store_->daily(business, {due.back().first, due.front().end});
+    if (used.empty()) return {};
+    const auto first_used = used.front().day;  // ordered by day
+    std::vector<date::local_days> closed;
+    for (const Statement& statement : store_->listStatements(business)) closed.push_back(statement.cycle.first);
+
+    std::vector<Statement> statements;
+    for (auto cycle = due.rbegin(); cycle != due.rend(); ++cycle) {
+        if (cycle->end <= first_used || std::find(closed.begin(), closed.end(), cycle->first) != closed.end()) continue;
+        statements.push_back(closeCycle(context, BillingPeriod::ofDays(*cycle, context.account.time_zone)));
+    }
+    return statements;
 }
 
 std::optional<Statement> UsageReports::getStatement(const BusinessId& business, const PeriodSpec& period) const {

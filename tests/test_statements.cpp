@@ -9,6 +9,7 @@
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "metered/usage_reports.h"
+#include "store_doubles.h"
 #include "store_fixtures.h"
 #include "test_support.h"
 
@@ -144,6 +145,180 @@ TEST_CASE("only a whole billing cycle that has ended can be closed", "[statement
     CHECK(closed.cycle == DayRange{date::local_days(2024_y / 10 / 15), date::local_days(2024_y / 11 / 15)});
     CHECK(closed.total == Decimal(0));
     CHECK_THROWS_AS(reports.closeStatement(BusinessId(Uuid::generateV7()), PeriodSpec::previousCycle()), NotFoundError);
+}
+
+namespace {
+
+// The cycles of `statements`, in order.
+std::vector<DayRange> cyclesOf(const std::vector<Statement>& statements) {
+    std::vector<DayRange> cycles;
+    for (const Statement& statement : statements) cycles.push_back(statement.cycle);
+    return cycles;
+}
+
+// The calendar month beginning on `first`.
+DayRange month(date::year_month_day first) {
+    return {date::local_days(first), date::local_days(first + date::months(1))};
+}
+
+}  // namespace
+
+TEST_CASE("due cycles close after the grace window, back to the first usage", "[statements]") {
+    auto store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    const Account acme = account("Acme Pizza");
+    store->saveAccount(acme);
+    store->append(std::vector{
+        event(acme.id, EventType::voiceMinute(), "40", at(2024_y / 9 / 10, hours(9))),
+        event(acme.id, EventType::voiceMinute(), "75.5", at(2024_y / 11 / 3, hours(9))),
+    });
+    const UsageReports reports(store, voiceAt("0.02"), clock);
+
+    // December 3rd: November (ended December 1st) is not due with 3 days of grace; September
+    // (the first usage) and October (none: $0) are. August and before, without usage, are not.
+    *clock.now = at(2024_y / 12 / 3, hours(23));
+    const auto first = reports.closeDueStatements(acme.id, std::chrono::days(3));
+    REQUIRE(cyclesOf(first) == std::vector<DayRange>{month(2024_y / 9 / 1), month(2024_y / 10 / 1)});
+    CHECK(first[0].total == Decimal(0));  // 40 minutes: within the 60 included
+    CHECK(first[1].total == Decimal(0));
+    CHECK(reports.closeDueStatements(acme.id, std::chrono::days(3)).empty());
+
+    // December 4th, 00:00: November is due.
+    *clock.now = at(2024_y / 12 / 4);
+    const auto november_closed = reports.closeDueStatements(acme.id, std::chrono::days(3));
+    REQUIRE(november_closed.size() == 1);
+    CHECK(november_closed[0].cycle == november);
+    CHECK(november_closed[0].total == num("0.31"));
+    CHECK(november_closed[0].closed_at == *clock.now);
+    CHECK(cyclesOf(reports.listStatements(acme.id)) ==
+          std::vector<DayRange>{month(2024_y / 9 / 1), month(2024_y / 10 / 1), november});
+    CHECK(reports.closeDueStatements(acme.id, std::chrono::days(0)).empty());
+
+    // No grace: a cycle is due the day after its last day.
+    const Account other = account("Other");
+    store->saveAccount(other);
+    store->append(std::vector{event(other.id, EventType::voiceMinute(), "61", at(2024_y / 11 / 30, hours(23)))});
+    *clock.now = at(2024_y / 12 / 1);
+    CHECK(cyclesOf(reports.closeDueStatements(other.id, std::chrono::days(0))) == std::vector<DayRange>{november});
+
+    CHECK(errorField([&] { reports.closeDueStatements(acme.id, std::chrono::days(-1)); }) == "grace");
+    CHECK(errorField([&] { reports.closeDueStatements(acme.id, std::chrono::days(367)); }) == "grace");
+    CHECK_THROWS_AS(reports.closeDueStatements(BusinessId(Uuid::generateV7()), std::chrono::days(3)), NotFoundError);
+}
+
+TEST_CASE("closing due cycles looks back a bounded number of cycles", "[statements]") {
+    auto store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 10);
+    const Account idle = account("Idle");
+    const Account old = account("Old");
+    store->saveAccount(idle);
+    store->saveAccount(old);
+    // January 2023 is 23 cycles back: outside the horizon. June 2024 is the first usage in it.
+    store->append(std::vector{
+        event(old.id, EventType::apiCall(), "1", at(2023_y / 1 / 10)),
+        event(old.id, EventType::apiCall(), "1", at(2024_y / 6 / 10)),
+    });
+    const UsageReports reports(store, PriceBook(), clock);
+    CHECK(reports.closeDueStatements(idle.id, std::chrono::days(3)).empty());
+    CHECK(cyclesOf(reports.closeDueStatements(old.id, std::chrono::days(3))) ==
+          std::vector<DayRange>{month(2024_y / 6 / 1), month(2024_y / 7 / 1), month(2024_y / 8 / 1),
+                                month(2024_y / 9 / 1), month(2024_y / 10 / 1), month(2024_y / 11 / 1)});
+
+    // Without usage since, nothing more is due a year on (the horizon moved past June).
+    *clock.now = at(2026_y / 1 / 10);
+    CHECK(reports.closeDueStatements(old.id, std::chrono::days(3)).empty());
+}
+
+namespace {
+
+// A store with one account and its November usage (75.5 voice minutes: $0.31), and a
+// recorder over it whose clock reads December 5th, 2024.
+struct ClosingSetup {
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    Account acme = account("Acme Pizza");
+
+    ClosingSetup() {
+        *clock.now = at(2024_y / 12 / 5, hours(12));
+        store->saveAccount(acme);
+        store->append(std::vector{event(acme.id, EventType::voiceMinute(), "75.5", at(2024_y / 11 / 3, hours(9)))});
+    }
+    RecorderOptions options(RecorderOptions o = {}) const {
+        o.clock = clock;
+        o.price_book = voiceAt("0.02");
+        return o;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a synchronous recorder closes due statements on a record call, once per interval", "[statements]") {
+    ClosingSetup setup;
+    UsageRecorder recorder(setup.store, setup.options());
+    CHECK(setup.store->listStatements(setup.acme.id).empty());  // nothing before a record call
+    recorder.recordApiCall(setup.acme.id);
+    CHECK(recorder.stats().statement_close_rounds == 1);
+    CHECK(recorder.stats().statements_closed == 1);
+    const auto stored = setup.store->listStatements(setup.acme.id);
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].cycle == november);
+    CHECK(stored[0].total == num("0.31"));
+    recorder.recordApiCall(setup.acme.id);
+    CHECK(recorder.stats().statement_close_rounds == 1);  // the interval (an hour) has not passed
+
+    // Off: no closing.
+    ClosingSetup off;
+    UsageRecorder manual(off.store, off.options({.statement_grace = std::nullopt}));
+    manual.recordApiCall(off.acme.id);
+    CHECK(manual.stats().statement_close_rounds == 0);
+    CHECK(off.store->listStatements(off.acme.id).empty());
+
+    // Not due yet with a grace of 5 days (November is due December 6th).
+    ClosingSetup early;
+    UsageRecorder patient(early.store, early.options({.statement_grace = std::chrono::days(5)}));
+    patient.recordApiCall(early.acme.id);
+    CHECK(patient.stats().statement_close_rounds == 1);
+    CHECK(early.store->listStatements(early.acme.id).empty());
+
+    CHECK(errorField([&] {
+              static_cast<void>(UsageRecorder(setup.store, setup.options({.statement_grace = std::chrono::days(-1)})));
+          }) == "statement_grace");
+    CHECK(errorField([&] {
+              static_cast<void>(UsageRecorder(
+                  setup.store, setup.options({.statement_close_interval = std::chrono::milliseconds(0)})));
+          }) == "statement_close_interval");
+}
+
+TEST_CASE("an asynchronous recorder closes due statements on its background thread", "[statements][async]") {
+    ClosingSetup setup;
+    UsageRecorder recorder(setup.store, setup.options({.mode = RecordMode::async,
+                                                       .budget_refresh = std::chrono::milliseconds(0),
+                                                       .statement_close_interval = std::chrono::milliseconds(10)}));
+    REQUIRE(eventually([&] { return recorder.stats().statement_close_rounds >= 1; }));
+    CHECK(recorder.stats().statements_closed == 1);
+    const auto stored = setup.store->listStatements(setup.acme.id);
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].total == num("0.31"));
+    // Later rounds find nothing more to close.
+    REQUIRE(eventually([&] { return recorder.stats().statement_close_rounds >= 3; }));
+    CHECK(recorder.stats().statements_closed == 1);
+    CHECK(recorder.stats().statement_close_failures == 0);
+}
+
+TEST_CASE("a failure to close is counted, never thrown to the recording thread", "[statements]") {
+    // A store that keeps no statements: saving one throws StoreError.
+    auto store = std::make_shared<UnreliableStore>();
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 5, hours(12));
+    const Account acme = account("Acme Pizza");
+    store->saveAccount(acme);
+    store->inner->append(std::vector{event(acme.id, EventType::voiceMinute(), "75.5", at(2024_y / 11 / 3))});
+    UsageRecorder recorder(store, RecorderOptions{.price_book = voiceAt("0.02"), .clock = clock});
+    CHECK(recorder.recordApiCall(acme.id).outcome == RecordOutcome::stored);
+    CHECK(recorder.stats().statement_close_rounds == 1);
+    CHECK(recorder.stats().statements_closed == 0);
+    CHECK(recorder.stats().statement_close_failures == 1);
 }
 
 #if defined(METERED_HAVE_SQLITE) || defined(METERED_HAVE_POSTGRES)

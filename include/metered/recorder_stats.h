@@ -34,6 +34,13 @@ struct RecorderStats {
     std::uint64_t crossings_delivered = 0;
     /// Deliveries that failed (the callback threw, or the store failed): retried later.
     std::uint64_t crossing_delivery_failures = 0;
+    /// Rounds of automatic closing run to the end (RecorderOptions::statement_grace), and the
+    /// statements they closed.
+    std::uint64_t statement_close_rounds = 0;
+    std::uint64_t statements_closed = 0;
+    /// Businesses whose due statements a round could not close (the store failed, the
+    /// account has no plan, …): tried again at the next round.
+    std::uint64_t statement_close_failures = 0;
     std::string last_error;  ///< the most recent store or spool error, or dead letter and why
 };
 

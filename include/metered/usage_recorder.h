@@ -159,6 +159,16 @@ struct RecorderOptions {
     /// thread; synchronous mode on the recording thread whose call passes the refresh interval (keep the callback
     /// short: hand the crossing to a queue). Empty: crossings are claimed but not delivered by this recorder.
     std::function<void(const BudgetCrossing&)> on_budget_crossing;
+    /// Closes billing cycles automatically, `statement_grace` whole days after they end (3 by
+    /// default, as Lago's documented example grace period; docs/history.md): every
+    /// business's (UsageStore::listAccounts) due cycles, by UsageReports::closeDueStatements,
+    /// at most once per statement_close_interval. Asynchronous mode: on the background thread,
+    /// after a flush. Synchronous mode: by the first record call after the interval, once it
+    /// has stored its event. Failures are counted (RecorderStats::statement_close_failures),
+    /// never thrown. Empty: only closeStatement closes.
+    std::optional<std::chrono::days> statement_grace = std::chrono::days(3);
+    /// How often automatic closing runs (the first round: on the first opportunity).
+    std::chrono::milliseconds statement_close_interval = std::chrono::hours(1);
 };
 
 /// Records what each business uses and answers what it owes: the seed's billing

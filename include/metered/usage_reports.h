@@ -75,6 +75,17 @@ public:
     std::optional<Statement> getStatement(const BusinessId& business, const PeriodSpec& period) const;
     /// Every closed statement of `business`, oldest cycle first.
     std::vector<Statement> listStatements(const BusinessId& business) const;
+    /// How many billing cycles closeDueStatements looks back over, the latest due one included.
+    static constexpr int max_due_cycles = 12;
+    /// Closes every billing cycle of `business` that is due and not closed yet, oldest first,
+    /// and returns the statements stored for them (another closer's, when it stored one first).
+    /// A cycle is due once `grace` whole days have passed since its end: its last local day
+    /// plus 1 + `grace` is today or earlier in the business's zone (a cycle ending Nov 30
+    /// is due on Dec 4 with a grace of 3 days). Looks back over the latest max_due_cycles
+    /// due cycles only, and closes none before the one holding the business's first usage
+    /// in that span (one read of the daily rollups): a business without usage there has
+    /// nothing closed. ValidationError("grace") outside 0–366 days; NotFoundError as above.
+    std::vector<Statement> closeDueStatements(const BusinessId& business, std::chrono::days grace) const;
 
     /// Quota standing of `business` for `type` in its current billing cycle.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
@@ -89,6 +100,7 @@ private:
     Context contextFor(const BusinessId& business) const;
     BillingUsage billingUsageOf(const Context& context, const BillingPeriod& period) const;
     BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
+    Statement closeCycle(const Context& context, const BillingPeriod& cycle) const;
     std::vector<CycleSlice> cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
                                         int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                         const std::vector<ModelUsageTotal>& models_of_days) const;

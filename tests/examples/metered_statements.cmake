@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: MIT
+# ctest: `metered statements close|show|list` end to end on an SQLite file. The setup step
+# stores a business on the basic plan with 75.5 voice minutes in the previous month: 15.5
+# above the 60 included, at $0.02: $0.31.
+#   cmake -DMETERED=<metered binary> -DSETUP=<statements_setup binary> -DDB=<path> -P metered_statements.cmake
+set(business "0190a5d2-7c1e-7000-8000-000000000016")
+function(run expect_ok out)
+  execute_process(COMMAND ${METERED} statements ${ARGN} --store sqlite:${DB} --business ${business}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
+  if(expect_ok AND NOT rc EQUAL 0)
+    message(FATAL_ERROR "metered statements ${ARGN} failed (${rc}): ${stderr}")
+  elseif(NOT expect_ok AND rc EQUAL 0)
+    message(FATAL_ERROR "metered statements ${ARGN} should have failed: ${stdout}")
+  endif()
+  set(${out} "${stdout}${stderr}" PARENT_SCOPE)
+endfunction()
+function(expect text pattern)
+  string(REGEX MATCH "${pattern}" found "${text}")
+  if(NOT found)
+    message(FATAL_ERROR "expected /${pattern}/ in:\n${text}")
+  endif()
+endfunction()
+
+file(REMOVE ${DB})
+execute_process(COMMAND ${SETUP} ${DB} ${business} RESULT_VARIABLE rc ERROR_VARIABLE stderr)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "setup failed (${rc}): ${stderr}")
+endif()
+execute_process(COMMAND ${METERED} --help RESULT_VARIABLE rc OUTPUT_VARIABLE help)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "metered --help failed (${rc})")
+endif()
+expect("${help}" "statements")
+
+run(TRUE none list)
+if(NOT none STREQUAL "")
+  message(FATAL_ERROR "nothing is closed yet, but list printed:\n${none}")
+endif()
+run(FALSE missing show)
+expect("${missing}" "previous_cycle of ${business} is not closed")
+
+set(line "${business} [0-9-]+\\.\\.[0-9-]+: total 0\\.31 USD \\(plan basic, closed [0-9T:-]+Z\\)\n")
+run(TRUE closed close)
+expect("${closed}" "^${line}$")
+run(TRUE again close --period previous_cycle)  # idempotent: the statement stored first
+if(NOT again STREQUAL closed)
+  message(FATAL_ERROR "a second close printed another statement:\n${closed}${again}")
+endif()
+run(TRUE listed list)
+if(NOT listed STREQUAL closed)
+  message(FATAL_ERROR "list printed:\n${listed}\nnot:\n${closed}")
+endif()
+run(TRUE json show --period previous_cycle)
+expect("${json}" "\"total\": 0\\.31")
+expect("${json}" "\"billingUsage\": ")
+
+# A cycle that has not ended, and a span that is not a cycle: errors naming the period.
+run(FALSE err close --period current_cycle)
+expect("${err}" "period")
+run(FALSE err close --period 2024-01-05..2024-02-05)
+expect("${err}" "period")
