@@ -17,7 +17,7 @@ assign 0 export version errors decimal time ids event_type metadata utf8 quote c
   decimal_access \
   spool_directory json_limits
 # 1: what is recorded, what it is priced by, and the limits that bound it.
-assign 1 usage_event usage_total usage_part model_usage plan account billing_period budget budget_crossing statement \
+assign 1 correction usage_event usage_total usage_part model_usage plan account billing_period budget budget_crossing statement \
   crossing_claims audio recorder_stats \
   async_options dimension dimension_usage \
   precision llm_usage \
@@ -25,7 +25,7 @@ assign 1 usage_event usage_total usage_part model_usage plan account billing_per
 # 2: pricing.
 assign 2 price_book pricing reports rate_card litellm_import ai_billing_json voice_pricing standard_rate_card rate_card_lookup
 # 3: storage, and asynchronous delivery into it.
-assign 3 usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
+assign 3 correction_rules usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
   schema connection_pool delivery spool_replay pipeline plan_rows crossing_delivery budget_table
 # 4: the services a host calls.
 assign 4 usage_reports usage_recorder json

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "correction_rules.h"
 #include "crossing_claims.h"
 #include "event_checks.h"
 #include "metered/errors.h"
@@ -20,6 +21,8 @@ struct MemoryStore::State {
         std::map<date::local_days, std::map<EventType, UsageTotal>> days;
         std::map<date::local_days, std::map<detail::ModelKey, ModelUsageTotal>> model_days;
         std::vector<UsageEvent> events;
+        std::vector<date::local_days> event_days;                // indexed like events: the rolled-up day
+        std::map<EventId, std::vector<Correction>> corrections;  // by event, in sequence order
         // (dimension, value, type) per day; the values admitted per (cycle start, dimension).
         std::map<date::local_days, std::map<std::tuple<std::string, std::string, EventType>, UsageTotal>>
             dimension_days;
@@ -87,6 +90,63 @@ struct MemoryStore::State {
                 crossings.try_emplace(std::move(key), Claimed{std::move(crossing), claims++, false});
             }
         }
+    }
+
+    // Decides a correction of the event (business, id) with `decide(stored, earlier)` and
+    // applies it to the rollups the event counts in, all under the store's mutex.
+    template <class Decide>
+    Correction correct(const BusinessId& business_id, const EventId& id, Decide decide) {
+        Business* business = find(business_id);
+        if (business == nullptr) throw NotFoundError(detail::unknownEvent(business_id, id));
+        auto position = business->index.find(id);
+        if (position == business->index.end()) throw NotFoundError(detail::unknownEvent(business_id, id));
+        const UsageEvent& event = business->events[position->second];
+        const date::local_days day = business->event_days[position->second];
+        const detail::StoredEvent stored{event.type, event.quantity, event.unit_price, event.list_cost,
+                                         day,        event.parts,    event.dimensions};
+        std::vector<Correction>& earlier = business->corrections[id];
+        Correction correction = decide(stored, std::span<const Correction>(earlier));
+        auto& on_day = business->days[day];
+        UsageTotal& total = on_day.try_emplace(event.type, UsageTotal{event.type, {}, 0, {}}).first->second;
+        detail::checkCorrectedRollup(total, correction);
+        const auto adjust = [&](UsageTotal& t) {
+            t.quantity += correction.quantity_delta;
+            t.list_cost += correction.cost_delta;
+            t.events += correction.events_delta;
+        };
+        adjust(total);
+        if (total.events == 0) on_day.erase(event.type);
+        if (on_day.empty()) business->days.erase(day);
+        if (correction.kind == CorrectionKind::void_event && !event.parts.empty()) {
+            auto& models = business->model_days[day];
+            for (const PricedPart& part : event.parts) {
+                auto it = models.find({event.type, event.model, part.part});
+                if (it == models.end()) continue;
+                it->second.quantity -= part.quantity;
+                it->second.cost -= part.cost;
+                if (--it->second.events == 0) models.erase(it);
+            }
+            if (models.empty()) business->model_days.erase(day);
+        }
+        if (!event.dimensions.empty()) {
+            auto& values = business->dimension_days[day];
+            const auto cycle = detail::admissionCycle(day, business->account.anchor_day);
+            for (const EventDimension& d : event.dimensions) {
+                // Rolled up under its value when admitted, else under the overflow value.
+                auto admitted = business->admitted.find({cycle, d.name});
+                auto it = values.end();
+                if (admitted != business->admitted.end() && admitted->second.count(d.value) > 0) {
+                    it = values.find({d.name, d.value, event.type});
+                }
+                if (it == values.end()) it = values.find({d.name, std::string(dimension_overflow_value), event.type});
+                if (it == values.end()) continue;
+                adjust(it->second);
+                if (it->second.events == 0) values.erase(it);
+            }
+            if (values.empty()) business->dimension_days.erase(day);
+        }
+        earlier.push_back(correction);
+        return correction;
     }
 
     Business* find(const BusinessId& id) {
@@ -253,6 +313,7 @@ AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
         State::Business& business = *state_->find(events[i].business);
         business.index.emplace(events[i].id, business.events.size());
         business.events.push_back(events[i]);
+        business.event_days.push_back(day);
     }
     result.stored = accepted.size();
     state_->claimCrossings(touched);
@@ -405,6 +466,48 @@ std::vector<BudgetCrossing> MemoryStore::listCrossings(const BusinessId& busines
     for (const auto& [key, claimed] : state_->crossings) {
         if (claimed.crossing.business == business) result.push_back(claimed.crossing);
     }
+    return result;
+}
+
+Correction MemoryStore::voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                                  const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    std::lock_guard lock(mutex_);
+    return state_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+        return detail::planVoid(business, id, stored, earlier, reason, actor, systemNow());
+    });
+}
+
+Correction MemoryStore::amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                                      const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    detail::checkAmendedQuantity(quantity);
+    std::lock_guard lock(mutex_);
+    return state_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+        return detail::planAmend(business, id, stored, earlier, quantity, reason, actor, systemNow());
+    });
+}
+
+Correction MemoryStore::amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                                      const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    std::lock_guard lock(mutex_);
+    return state_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+        return detail::planAmendMetadata(business, id, stored, earlier, metadata, reason, actor, systemNow());
+    });
+}
+
+std::vector<Correction> MemoryStore::listCorrections(const BusinessId& business, const DayRange& days) {
+    std::lock_guard lock(mutex_);
+    std::vector<Correction> result;
+    const State::Business* found = state_->find(business);
+    if (found == nullptr) return result;
+    for (const auto& [id, corrections] : found->corrections) {
+        for (const Correction& c : corrections) {
+            if (c.day >= days.first && c.day < days.end) result.push_back(c);
+        }
+    }
+    detail::sortCorrections(result);
     return result;
 }
 

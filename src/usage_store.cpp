@@ -27,6 +27,26 @@ std::vector<Statement> UsageStore::listStatements(const BusinessId& /*business*/
     throw StoreError("this store keeps no statements", false);
 }
 
+Correction UsageStore::voidEvent(const BusinessId& /*business*/, const EventId& /*id*/, const std::string& /*reason*/,
+                                 const std::string& /*actor*/) {
+    throw StoreError("this store keeps no corrections", false);
+}
+
+Correction UsageStore::amendQuantity(const BusinessId& /*business*/, const EventId& /*id*/, const Decimal& /*quantity*/,
+                                     const std::string& /*reason*/, const std::string& /*actor*/) {
+    throw StoreError("this store keeps no corrections", false);
+}
+
+Correction UsageStore::amendMetadata(const BusinessId& /*business*/, const EventId& /*id*/,
+                                     const Metadata& /*metadata*/, const std::string& /*reason*/,
+                                     const std::string& /*actor*/) {
+    throw StoreError("this store keeps no corrections", false);
+}
+
+std::vector<Correction> UsageStore::listCorrections(const BusinessId& /*business*/, const DayRange& /*days*/) {
+    throw StoreError("this store keeps no corrections", false);
+}
+
 std::vector<DailyDimensionUsage> UsageStore::dimensionRollups(const BusinessId& /*business*/, const DayRange& /*days*/,
                                                               std::string_view /*dimension*/) {
     throw StoreError("this store keeps no dimensions", false);

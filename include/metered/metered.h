@@ -8,6 +8,7 @@
 #include "metered/billing_period.h"
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
+#include "metered/correction.h"
 #include "metered/decimal.h"
 #include "metered/dimension.h"
 #include "metered/dimension_usage.h"

@@ -71,6 +71,13 @@ public:
     Statement saveStatement(const Statement& statement) override;
     std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first) override;
     std::vector<Statement> listStatements(const BusinessId& business) override;
+    Correction voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                         const std::string& actor) override;
+    Correction amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                             const std::string& reason, const std::string& actor) override;
+    Correction amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                             const std::string& reason, const std::string& actor) override;
+    std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days) override;
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;
     bool remote() const noexcept override { return true; }

@@ -12,6 +12,7 @@
 #include "metered/billing_period.h"
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
+#include "metered/correction.h"
 #include "metered/dimension.h"
 #include "metered/dimension_usage.h"
 #include "metered/export.h"
@@ -170,6 +171,36 @@ public:
     virtual std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first);
     /// Every statement of `business`, oldest cycle first.
     virtual std::vector<Statement> listStatements(const BusinessId& business);
+
+    /// Voids the stored event (business, id): it stays stored as appended, a Correction is
+    /// stored beside it, and it stops counting in every rollup (per day and type, per model
+    /// and part for a rate-card event, per dimension value), all in one transaction.
+    /// Appending the event again is still a duplicate. Returns the correction stored.
+    /// ValidationError: `reason` or `actor` empty, longer than max_correction_text_bytes or
+    /// not UTF-8 (naming it); the event already voided ("event"). NotFoundError: no such
+    /// event. Of concurrent voids of one event, from any process, exactly one succeeds.
+    /// The default throws StoreError (a store that keeps no corrections).
+    virtual Correction voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                                 const std::string& actor);
+    /// Amends the quantity of the stored event (business, id): its rollups change by the
+    /// difference with the quantity it counted with, and its list cost becomes `quantity` ×
+    /// its unit price, in one transaction with the stored Correction. ValidationError as
+    /// voidEvent, and "quantity" for a quantity a record call would refuse (negative, above
+    /// 10^12, more than 9 fractional digits, a list cost above 10^13, a day's rollup taken
+    /// past its bound); "event" for a voided event or a rate-card event (its quantity is
+    /// always 1: void it and record the call again). The default throws StoreError.
+    virtual Correction amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                                     const std::string& reason, const std::string& actor);
+    /// Amends the metadata of the stored event (business, id): the Correction keeps the new
+    /// metadata (no rollup changes; the event's stored row keeps the original).
+    /// ValidationError as voidEvent, "metadata" above 1 MiB, "event" for a voided event.
+    /// The default throws StoreError.
+    virtual Correction amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                                     const std::string& reason, const std::string& actor);
+    /// Every correction of `business` whose event's local day is in `days` (the audit
+    /// read), ordered by when it was stored, then event and sequence. The default throws
+    /// StoreError.
+    virtual std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days);
 
     /// Creates or replaces these dimension declarations (others stay): what bounds each
     /// dimension's values per business and billing cycle. A recorder saves its price book's.

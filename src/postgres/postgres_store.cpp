@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "../append_isolating.h"
+#include "../correction_rules.h"
 #include "../crossing_claims.h"
 #include "../event_checks.h"
 #include "../plan_rows.h"
@@ -885,6 +886,180 @@ std::vector<Statement> PostgresStore::listStatements(const BusinessId& business)
     return impl_->pool.run([&](PgConnection& connection) {
         return statementsFrom(
             connection.exec("list statements", detail::pg::list_statements, PgParams().add(business.toString())));
+    });
+}
+
+}  // namespace metered
+
+namespace metered {
+namespace {
+
+std::vector<Correction> correctionsFrom(const PgResult& r) {
+    std::vector<Correction> result;
+    result.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        const auto new_quantity = r.optionalText(row, 6);
+        const auto new_metadata = r.optionalText(row, 13);
+        result.push_back(Correction{
+            BusinessId(Uuid::parse(r.text(row, 0))), EventId(Uuid::parse(r.text(row, 1))),
+            static_cast<int>(integer(r.text(row, 2))), detail::correctionKindFrom(r.text(row, 3), "postgres"),
+            EventType(r.text(row, 4)), detail::dayFromText(r.text(row, 5), "postgres"),
+            new_quantity ? std::optional<Decimal>(numeric(*new_quantity)) : std::nullopt,
+            new_metadata ? std::optional<Metadata>(Metadata::fromJson(*new_metadata)) : std::nullopt,
+            std::string(r.text(row, 7)), std::string(r.text(row, 8)),
+            Timestamp(std::chrono::microseconds(integer(r.text(row, 9)))), numeric(r.text(row, 10)),
+            numeric(r.text(row, 11)), integer(r.text(row, 12))});
+    }
+    return result;
+}
+
+// Decides a correction of the event (business, id) with `decide(stored, earlier)`, adjusts
+// the rollups the event counts in and stores the correction, in one transaction that holds
+// the event's row lock: concurrent corrections of one event run one after the other, and
+// the second sees the first (READ COMMITTED: each statement a fresh snapshot).
+template <class Decide>
+Correction correctOn(PgConnection& connection, const BusinessId& business_id, const EventId& id, Decide decide) {
+    return connection.inTransaction([&] {
+        const std::string business = business_id.toString();
+        const PgResult found = connection.exec("correct event", detail::pg::lock_event_to_correct,
+                                               PgParams().add(business).add(id.toString()));
+        if (found.rows() == 0) throw NotFoundError(detail::unknownEvent(business_id, id));
+        const detail::StoredEvent stored{EventType(found.text(0, 0)),
+                                         numeric(found.text(0, 1)),
+                                         fromCents(numeric(found.text(0, 2))),
+                                         fromCents(numeric(found.text(0, 3))),
+                                         detail::dayFromText(found.text(0, 4), "postgres"),
+                                         detail::partsFromText(found.text(0, 6), "postgres"),
+                                         detail::dimensionsFromText(found.text(0, 7), "postgres")};
+        const std::string model(found.text(0, 5));
+        const int anchor = static_cast<int>(integer(found.text(0, 8)));
+        const std::vector<Correction> earlier = correctionsFrom(connection.exec(
+            "correct event", detail::pg::corrections_of_event, PgParams().add(business).add(id.toString())));
+        const Correction c = decide(stored, std::span<const Correction>(earlier));
+        const std::string day = dayText(stored.day);
+        const std::string type(stored.type.name());
+        const std::string events_delta = std::to_string(c.events_delta);
+        const PgResult daily = [&] {
+            try {
+                return connection.exec("correct event", detail::pg::correct_daily,
+                                       PgParams()
+                                           .add(business)
+                                           .add(day)
+                                           .add(type)
+                                           .add(c.quantity_delta.toString())
+                                           .add(events_delta)
+                                           .add(detail::toCents(c.cost_delta).toString()));
+            } catch (const StoreError& e) {
+                if (e.sqlstate() != detail::pg::check_violation) throw;
+                throw ValidationError("quantity",
+                                      "would take the day's rollup past its bound (10^15, 10^13 list cost)");
+            }
+        }();
+        if (daily.rows() == 0) throw StoreError("postgres: the rollup of a stored event is missing", false);
+        if (integer(daily.text(0, 0)) == 0) {
+            connection.exec("correct event", detail::pg::drop_empty_daily, PgParams().add(business).add(day).add(type));
+        }
+        if (c.kind == CorrectionKind::void_event) {
+            for (const PricedPart& part : stored.parts) {
+                const auto key = [&] {
+                    return PgParams().add(business).add(day).add(type).add(model).add(std::string(toString(part.part)));
+                };
+                connection.exec("correct event", detail::pg::void_model_part,
+                                key().add(part.quantity.toString()).add(part.cost.toString()));
+                connection.exec("correct event", detail::pg::drop_empty_model_part, key());
+            }
+        }
+        const std::string cycle = dayText(detail::admissionCycle(stored.day, anchor));
+        for (const EventDimension& d : stored.dimensions) {
+            // Rolled up under its value when admitted, else under the overflow value.
+            const auto adjust = [&](const std::string& value) {
+                const auto key = [&] { return PgParams().add(business).add(d.name).add(day).add(value).add(type); };
+                const PgResult updated = connection.exec(
+                    "correct event", detail::pg::correct_dimension,
+                    key().add(c.quantity_delta.toString()).add(events_delta).add(c.cost_delta.toString()));
+                if (updated.rows() == 0) return false;
+                if (integer(updated.text(0, 0)) == 0) {
+                    connection.exec("correct event", detail::pg::drop_empty_dimension, key());
+                }
+                return true;
+            };
+            const bool admitted = connection
+                                      .exec("correct event", detail::pg::is_admitted,
+                                            PgParams().add(business).add(cycle).add(d.name).add(d.value))
+                                      .rows() > 0;
+            if (!admitted || !adjust(d.value)) adjust(std::string(dimension_overflow_value));
+        }
+        PgParams row;
+        row.add(business)
+            .add(id.toString())
+            .add(std::to_string(c.sequence))
+            .add(std::string(toString(c.kind)))
+            .add(type)
+            .add(day);
+        if (c.new_quantity) {
+            row.add(c.new_quantity->toString());
+        } else {
+            row.addNull();
+        }
+        row.add(c.reason)
+            .add(c.actor)
+            .add(std::to_string(c.at.time_since_epoch().count()))
+            .add(c.quantity_delta.toString())
+            .add(c.cost_delta.toString())
+            .add(events_delta);
+        if (c.new_metadata) {
+            row.add(c.new_metadata->toJson());
+        } else {
+            row.addNull();
+        }
+        connection.exec("correct event", detail::pg::insert_correction, row);
+        return c;
+    });
+}
+
+}  // namespace
+
+Correction PostgresStore::voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                                    const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    return impl_->pool.run([&](PgConnection& connection) {
+        return correctOn(connection, business, id,
+                         [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+                             return detail::planVoid(business, id, stored, earlier, reason, actor, systemNow());
+                         });
+    });
+}
+
+Correction PostgresStore::amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                                        const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    detail::checkAmendedQuantity(quantity);
+    return impl_->pool.run([&](PgConnection& connection) {
+        return correctOn(
+            connection, business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+                return detail::planAmend(business, id, stored, earlier, quantity, reason, actor, systemNow());
+            });
+    });
+}
+
+Correction PostgresStore::amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                                        const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    return impl_->pool.run([&](PgConnection& connection) {
+        return correctOn(
+            connection, business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+                return detail::planAmendMetadata(business, id, stored, earlier, metadata, reason, actor, systemNow());
+            });
+    });
+}
+
+std::vector<Correction> PostgresStore::listCorrections(const BusinessId& business, const DayRange& days) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        auto rows = correctionsFrom(
+            connection.exec("list corrections", detail::pg::corrections_of_days,
+                            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end))));
+        detail::sortCorrections(rows);
+        return rows;
     });
 }
 

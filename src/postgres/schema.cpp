@@ -426,7 +426,41 @@ CREATE TRIGGER metered_statements_never_change BEFORE UPDATE OR DELETE ON metere
   FOR EACH ROW EXECUTE FUNCTION metered_statement_never_changes();
 )SQL";
 
-constexpr std::array<Migration, 12> all_migrations{{
+// Version 13: corrections (Correction): a void or an amendment of a stored event, stored
+// beside the event (whose row never changes) with its reason, actor and the deltas its
+// rollups were adjusted by; an amendment of metadata keeps the new metadata (its JSON text) (cost in currency units);
+// corrected_at in microseconds since the Unix epoch. One void per event at most (the partial unique index); the trigger
+// refuses an UPDATE or a DELETE.
+constexpr const char* corrections_v13 = R"SQL(
+CREATE TABLE metered_corrections (
+  business_id uuid NOT NULL,
+  event_id uuid NOT NULL,
+  sequence integer NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('void', 'amend', 'metadata')),
+  event_type varchar(50) NOT NULL,
+  local_day date NOT NULL,
+  new_quantity numeric,
+  new_metadata text,
+  reason text NOT NULL,
+  actor text NOT NULL,
+  corrected_at bigint NOT NULL,
+  quantity_delta numeric NOT NULL,
+  cost_delta numeric NOT NULL,
+  events_delta integer NOT NULL,
+  PRIMARY KEY (business_id, event_id, sequence)
+);
+CREATE UNIQUE INDEX metered_corrections_one_void ON metered_corrections (business_id, event_id) WHERE kind = 'void';
+CREATE INDEX metered_corrections_day ON metered_corrections (business_id, local_day);
+CREATE FUNCTION metered_correction_never_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'a correction never changes';
+END
+$$;
+CREATE TRIGGER metered_corrections_never_change BEFORE UPDATE OR DELETE ON metered_corrections
+  FOR EACH ROW EXECUTE FUNCTION metered_correction_never_changes();
+)SQL";
+
+constexpr std::array<Migration, 13> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -439,6 +473,7 @@ constexpr std::array<Migration, 12> all_migrations{{
     {10, "budgets on one dimension value; budgeted values always admitted", dimension_budgets_v10},
     {11, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v11},
     {12, "statements", statements_v12},
+    {13, "corrections: voids and amendments of stored events", corrections_v13},
 }};
 
 }  // namespace

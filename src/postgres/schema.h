@@ -330,4 +330,67 @@ INSERT INTO usage_quotas (plan_id, event_type, position, unit, included_quantity
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb)
 )SQL";
 
+/// Corrections. The event $1, $2 to correct, locked until the transaction ends (so that
+/// concurrent corrections of one event run one after the other): type, quantity, unit
+/// price and list cost in cents, local day, model, parts ('' for none), dimensions (''
+/// for none), the business's anchor day.
+inline constexpr const char* lock_event_to_correct = R"SQL(
+SELECT e.event_type, e.quantity, e.unit_price_cents, e.total_cost_cents, e.local_day, e.model, coalesce(e.parts, ''),
+       coalesce(e.dimensions::text, ''), b.anchor_day
+FROM usage_events e JOIN businesses b ON b.id = e.business_id
+WHERE e.business_id = $1 AND e.id = $2
+FOR UPDATE OF e
+)SQL";
+/// The corrections of event $1, $2 in sequence order.
+inline constexpr const char* corrections_of_event =
+    "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "
+    "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections WHERE business_id = $1 "
+    "AND event_id = $2 "
+    "ORDER BY sequence";
+/// The corrections of business $1 whose event's local day is in [$2, $3).
+inline constexpr const char* corrections_of_days =
+    "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "
+    "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections WHERE business_id = $1 "
+    "AND local_day >= $2::date AND local_day < $3::date";
+/// Adds deltas to the daily rollup of business $1, day $2, type $3: $4 quantity, $5
+/// events, $6 list cost in cents; returns the row's event count (no row: none).
+inline constexpr const char* correct_daily = R"SQL(
+UPDATE usage_daily SET quantity = quantity + $4::numeric, event_count = event_count + $5::bigint,
+                       list_cost_cents = list_cost_cents + $6::numeric
+WHERE business_id = $1 AND day = $2::date AND event_type = $3
+RETURNING event_count
+)SQL";
+inline constexpr const char* drop_empty_daily =
+    "DELETE FROM usage_daily WHERE business_id = $1 AND day = $2::date AND event_type = $3 AND event_count = 0";
+/// Takes part $5 of a voided rate-card event out of the model rollup of business $1, day
+/// $2, type $3, model $4: $6 quantity, $7 cost, one event.
+inline constexpr const char* void_model_part = R"SQL(
+UPDATE usage_model_rollups SET quantity = quantity - $6::numeric, events = events - 1, cost = cost - $7::numeric
+WHERE business_id = $1 AND local_day = $2::date AND event_type = $3 AND model = $4 AND part = $5
+)SQL";
+inline constexpr const char* drop_empty_model_part =
+    "DELETE FROM usage_model_rollups WHERE business_id = $1 AND local_day = $2::date AND event_type = $3 "
+    "AND model = $4 AND part = $5 AND events = 0";
+/// Is value $4 of dimension $3 admitted for business $1 in the cycle starting $2?
+inline constexpr const char* is_admitted =
+    "SELECT 1 FROM usage_dimension_values WHERE business_id = $1 AND cycle_start = $2::date AND dimension = $3 "
+    "AND value = $4";
+/// Adds deltas to the dimension rollup of business $1, dimension $2, day $3, value $4,
+/// type $5: $6 quantity, $7 events, $8 list cost; returns the row's event count.
+inline constexpr const char* correct_dimension = R"SQL(
+UPDATE usage_dimension_rollups SET quantity = quantity + $6::numeric, events = events + $7::bigint,
+                                   list_cost = list_cost + $8::numeric
+WHERE business_id = $1 AND dimension = $2 AND local_day = $3::date AND value = $4 AND event_type = $5
+RETURNING events
+)SQL";
+inline constexpr const char* drop_empty_dimension =
+    "DELETE FROM usage_dimension_rollups WHERE business_id = $1 AND dimension = $2 AND local_day = $3::date "
+    "AND value = $4 AND event_type = $5 AND events = 0";
+inline constexpr const char* insert_correction = R"SQL(
+INSERT INTO metered_corrections (business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason,
+                                 actor, corrected_at, quantity_delta, cost_delta, events_delta, new_metadata)
+VALUES ($1, $2, $3::integer, $4, $5, $6::date, $7::numeric, $8, $9, $10::bigint, $11::numeric, $12::numeric,
+        $13::integer, $14)
+)SQL";
+
 }  // namespace metered::detail::pg

@@ -204,7 +204,38 @@ CREATE TRIGGER metered_statements_no_delete BEFORE DELETE ON metered_statements
 BEGIN SELECT RAISE(ABORT, 'a statement never changes'); END;
 )SQL";
 
-constexpr std::array<Migration, 10> all_migrations{{
+// Version 11: corrections (Correction): a void or an amendment of a stored event, stored
+// beside the event (whose row never changes) with its reason, actor and the deltas its
+// rollups were adjusted by; an amendment of metadata keeps the new metadata (its JSON text) (exact decimal text; cost
+// in currency units); corrected_at in microseconds since the Unix epoch. One void per event at most (the partial unique
+// index); the triggers refuse an UPDATE or a DELETE.
+constexpr const char* corrections_v11 = R"SQL(
+CREATE TABLE metered_corrections (
+  business_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('void', 'amend', 'metadata')),
+  event_type TEXT NOT NULL,
+  local_day TEXT NOT NULL,
+  new_quantity TEXT,
+  new_metadata TEXT,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  corrected_at INTEGER NOT NULL,
+  quantity_delta TEXT NOT NULL,
+  cost_delta TEXT NOT NULL,
+  events_delta INTEGER NOT NULL,
+  PRIMARY KEY (business_id, event_id, sequence)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX metered_corrections_one_void ON metered_corrections (business_id, event_id) WHERE kind = 'void';
+CREATE INDEX metered_corrections_day ON metered_corrections (business_id, local_day);
+CREATE TRIGGER metered_corrections_no_update BEFORE UPDATE ON metered_corrections
+BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
+CREATE TRIGGER metered_corrections_no_delete BEFORE DELETE ON metered_corrections
+BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
+)SQL";
+
+constexpr std::array<Migration, 11> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -215,6 +246,7 @@ constexpr std::array<Migration, 10> all_migrations{{
     {8, "budgets on one dimension value", dimension_budgets_v8},
     {9, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v9},
     {10, "statements", statements_v10},
+    {11, "corrections: voids and amendments of stored events", corrections_v11},
 }};
 
 }  // namespace

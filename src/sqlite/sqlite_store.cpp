@@ -8,6 +8,7 @@
 #include <set>
 
 #include "../append_isolating.h"
+#include "../correction_rules.h"
 #include "../crossing_claims.h"
 #include "../event_checks.h"
 #include "../iso_date.h"
@@ -83,6 +84,29 @@ Statement statementFrom(const SqliteStatement& s) {
                      Decimal::parse(s.text(6)),
                      Timestamp(std::chrono::microseconds(s.integer(7))),
                      s.text(8)};
+}
+
+constexpr const char* correction_columns =
+    "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "
+    "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections";
+
+Correction correctionFrom(const SqliteStatement& s) {
+    const auto new_quantity = s.optionalText(6);
+    const auto new_metadata = s.optionalText(13);
+    return Correction{BusinessId(Uuid::parse(s.text(0))),
+                      EventId(Uuid::parse(s.text(1))),
+                      static_cast<int>(s.integer(2)),
+                      detail::correctionKindFrom(s.text(3), "sqlite"),
+                      EventType(s.text(4)),
+                      detail::dayFromText(s.text(5), "sqlite"),
+                      new_quantity ? std::optional<Decimal>(Decimal::parse(*new_quantity)) : std::nullopt,
+                      new_metadata ? std::optional<Metadata>(Metadata::fromJson(*new_metadata)) : std::nullopt,
+                      s.text(7),
+                      s.text(8),
+                      Timestamp(std::chrono::microseconds(s.integer(9))),
+                      Decimal::parse(s.text(10)),
+                      Decimal::parse(s.text(11)),
+                      s.integer(12)};
 }
 
 constexpr const char* account_columns = "SELECT id, name, plan_id, time_zone, anchor_day FROM businesses";
@@ -272,6 +296,157 @@ struct SqliteStore::Impl {
                 .bindOptional(13, row.filters)
                 .run();
         }
+    }
+
+    // Decides a correction of the event (business, id) with `decide(stored, earlier)`, adjusts
+    // the rollups the event counts in and stores the correction, in one write transaction.
+    template <class Decide>
+    Correction correct(const BusinessId& business_id, const EventId& id, Decide decide) {
+        return write([&] {
+            const std::string business = business_id.toString();
+            auto find = db.prepare(
+                "SELECT e.event_type, e.quantity, e.unit_price_cents, e.total_cost_cents, e.local_day, e.model, "
+                "coalesce(e.parts, ''), coalesce(e.dimensions, ''), b.anchor_day FROM usage_events e "
+                "JOIN businesses b ON b.id = e.business_id WHERE e.business_id = ?1 AND e.id = ?2");
+            find.bind(1, business).bind(2, id.toString());
+            if (!find.step()) throw NotFoundError(detail::unknownEvent(business_id, id));
+            const detail::StoredEvent stored{EventType(find.text(0)),
+                                             Decimal::parse(find.text(1)),
+                                             fromCents(Decimal::parse(find.text(2))),
+                                             fromCents(Decimal::parse(find.text(3))),
+                                             detail::dayFromText(find.text(4), "sqlite"),
+                                             detail::partsFromText(find.text(6), "sqlite"),
+                                             detail::dimensionsFromText(find.text(7), "sqlite")};
+            const std::string model = find.text(5);
+            const int anchor = static_cast<int>(find.integer(8));
+            auto list = db.prepare(std::string(correction_columns) +
+                                   " WHERE business_id = ?1 AND event_id = ?2 ORDER BY sequence");
+            list.bind(1, business).bind(2, id.toString());
+            const std::vector<Correction> earlier = allRows(list, correctionFrom);
+            const Correction c = decide(stored, std::span<const Correction>(earlier));
+            const std::string day = dayText(stored.day);
+
+            auto daily = db.prepare(
+                "SELECT quantity, event_count, list_cost_cents FROM usage_daily WHERE business_id = ?1 AND day = ?2 "
+                "AND event_type = ?3");
+            daily.bind(1, business).bind(2, day).bind(3, stored.type.name());
+            if (!daily.step()) throw StoreError("sqlite: the rollup of a stored event is missing", false);
+            UsageTotal total{stored.type, Decimal::parse(daily.text(0)), daily.integer(1),
+                             fromCents(Decimal::parse(daily.text(2)))};
+            detail::checkCorrectedRollup(total, c);
+            total.quantity += c.quantity_delta;
+            total.list_cost += c.cost_delta;
+            total.events += c.events_delta;
+            if (total.events == 0) {
+                db.prepare("DELETE FROM usage_daily WHERE business_id = ?1 AND day = ?2 AND event_type = ?3")
+                    .bind(1, business)
+                    .bind(2, day)
+                    .bind(3, stored.type.name())
+                    .run();
+            } else {
+                db.prepare(
+                      "UPDATE usage_daily SET quantity = ?4, event_count = ?5, list_cost_cents = ?6 "
+                      "WHERE business_id = ?1 AND day = ?2 AND event_type = ?3")
+                    .bind(1, business)
+                    .bind(2, day)
+                    .bind(3, stored.type.name())
+                    .bind(4, total.quantity.toString())
+                    .bind(5, total.events)
+                    .bind(6, toCents(total.list_cost).toString())
+                    .run();
+            }
+            if (c.kind == CorrectionKind::void_event) {
+                for (const PricedPart& part : stored.parts) {
+                    auto row = db.prepare(
+                        "SELECT quantity, events, cost FROM usage_model_rollups WHERE business_id = ?1 "
+                        "AND local_day = ?2 AND event_type = ?3 AND model = ?4 AND part = ?5");
+                    row.bind(1, business)
+                        .bind(2, day)
+                        .bind(3, stored.type.name())
+                        .bind(4, model)
+                        .bind(5, toString(part.part));
+                    if (!row.step()) continue;
+                    const Decimal quantity = Decimal::parse(row.text(0)) - part.quantity;
+                    const std::int64_t events = row.integer(1) - 1;
+                    const Decimal cost = Decimal::parse(row.text(2)) - part.cost;
+                    auto write_row = db.prepare(
+                        events == 0 ? "DELETE FROM usage_model_rollups WHERE business_id = ?1 AND local_day = ?2 "
+                                      "AND event_type = ?3 AND model = ?4 AND part = ?5"
+                                    : "UPDATE usage_model_rollups SET quantity = ?6, events = ?7, cost = ?8 "
+                                      "WHERE business_id = ?1 AND local_day = ?2 AND event_type = ?3 AND model = ?4 "
+                                      "AND part = ?5");
+                    write_row.bind(1, business)
+                        .bind(2, day)
+                        .bind(3, stored.type.name())
+                        .bind(4, model)
+                        .bind(5, toString(part.part));
+                    if (events != 0) write_row.bind(6, quantity.toString()).bind(7, events).bind(8, cost.toString());
+                    write_row.run();
+                }
+            }
+            const std::string cycle = dayText(detail::admissionCycle(stored.day, anchor));
+            for (const EventDimension& d : stored.dimensions) {
+                // Rolled up under its value when admitted, else under the overflow value.
+                auto admitted = db.prepare(
+                    "SELECT 1 FROM usage_dimension_values WHERE business_id = ?1 AND cycle_start = ?2 "
+                    "AND dimension = ?3 AND value = ?4");
+                admitted.bind(1, business).bind(2, cycle).bind(3, d.name).bind(4, d.value);
+                const auto rowOf = [&](const std::string& value) {
+                    auto row = db.prepare(
+                        "SELECT quantity, events, list_cost FROM usage_dimension_rollups WHERE business_id = ?1 "
+                        "AND dimension = ?2 AND local_day = ?3 AND value = ?4 AND event_type = ?5");
+                    row.bind(1, business).bind(2, d.name).bind(3, day).bind(4, value).bind(5, stored.type.name());
+                    std::optional<UsageTotal> found;
+                    if (row.step()) {
+                        found = UsageTotal{stored.type, Decimal::parse(row.text(0)), row.integer(1),
+                                           Decimal::parse(row.text(2))};
+                    }
+                    return found;
+                };
+                std::string value = d.value;
+                std::optional<UsageTotal> row;
+                if (admitted.step()) row = rowOf(value);
+                if (!row) {
+                    value = std::string(dimension_overflow_value);
+                    row = rowOf(value);
+                }
+                if (!row) continue;
+                row->quantity += c.quantity_delta;
+                row->list_cost += c.cost_delta;
+                row->events += c.events_delta;
+                auto write_row = db.prepare(
+                    row->events == 0 ? "DELETE FROM usage_dimension_rollups WHERE business_id = ?1 AND dimension = ?2 "
+                                       "AND local_day = ?3 AND value = ?4 AND event_type = ?5"
+                                     : "UPDATE usage_dimension_rollups SET quantity = ?6, events = ?7, list_cost = ?8 "
+                                       "WHERE business_id = ?1 AND dimension = ?2 AND local_day = ?3 AND value = ?4 "
+                                       "AND event_type = ?5");
+                write_row.bind(1, business).bind(2, d.name).bind(3, day).bind(4, value).bind(5, stored.type.name());
+                if (row->events != 0) {
+                    write_row.bind(6, row->quantity.toString()).bind(7, row->events).bind(8, row->list_cost.toString());
+                }
+                write_row.run();
+            }
+            db.prepare(
+                  "INSERT INTO metered_corrections (business_id, event_id, sequence, kind, event_type, local_day, "
+                  "new_quantity, reason, actor, corrected_at, quantity_delta, cost_delta, events_delta, new_metadata) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+                .bind(1, business)
+                .bind(2, id.toString())
+                .bind(3, std::int64_t{c.sequence})
+                .bind(4, toString(c.kind))
+                .bind(5, stored.type.name())
+                .bind(6, day)
+                .bindOptional(7, c.new_quantity ? std::optional<std::string>(c.new_quantity->toString()) : std::nullopt)
+                .bind(8, c.reason)
+                .bind(9, c.actor)
+                .bind(10, static_cast<std::int64_t>(c.at.time_since_epoch().count()))
+                .bind(11, c.quantity_delta.toString())
+                .bind(12, c.cost_delta.toString())
+                .bind(13, c.events_delta)
+                .bindOptional(14, detail::newMetadataText(c))
+                .run();
+            return c;
+        });
     }
 
     // Appends events[chunk] (already checked by eventProblem) inside a savepoint: all of
@@ -767,6 +942,44 @@ std::vector<Budget> SqliteStore::listAllBudgets() {
 }  // namespace metered
 
 namespace metered {
+
+Correction SqliteStore::voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                                  const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    std::lock_guard lock(impl_->mutex);
+    return impl_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+        return detail::planVoid(business, id, stored, earlier, reason, actor, systemNow());
+    });
+}
+
+Correction SqliteStore::amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                                      const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    detail::checkAmendedQuantity(quantity);
+    std::lock_guard lock(impl_->mutex);
+    return impl_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+        return detail::planAmend(business, id, stored, earlier, quantity, reason, actor, systemNow());
+    });
+}
+
+Correction SqliteStore::amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                                      const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    std::lock_guard lock(impl_->mutex);
+    return impl_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
+        return detail::planAmendMetadata(business, id, stored, earlier, metadata, reason, actor, systemNow());
+    });
+}
+
+std::vector<Correction> SqliteStore::listCorrections(const BusinessId& business, const DayRange& days) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(correction_columns) +
+                               " WHERE business_id = ?1 AND local_day >= ?2 AND local_day < ?3");
+    s.bind(1, business.toString()).bind(2, dayText(days.first)).bind(3, dayText(days.end));
+    auto rows = allRows(s, correctionFrom);
+    detail::sortCorrections(rows);
+    return rows;
+}
 
 std::vector<BudgetCrossing> SqliteStore::pendingCrossings(std::size_t limit) {
     std::lock_guard lock(impl_->mutex);

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+#include "metered/correction.h"
+
+namespace metered {
+
+std::string_view toString(CorrectionKind kind) noexcept {
+    switch (kind) {
+        case CorrectionKind::void_event:
+            return "void";
+        case CorrectionKind::amend_quantity:
+            return "amend";
+        case CorrectionKind::amend_metadata:
+            return "metadata";
+    }
+    return "void";
+}
+
+}  // namespace metered

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+// Corrections: a void or an amendment of a stored event, on every store: the event stays
+// stored, the correction is kept with its reason and actor, and every rollup moves by
+// exactly the correction's delta.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "metered/errors.h"
+#include "metered/usage_reports.h"
+#include "store_doubles.h"
+#include "store_fixtures.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+
+namespace {
+
+const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
+const DayRange april{date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)};
+const Timestamp day5 = at(2024_y / 3 / 5, hours(12));
+
+using Part = std::tuple<UsagePart, const char*, const char*>;  // part, quantity, cost
+
+UsageEvent llmCall(const BusinessId& business, const std::vector<Part>& parts, std::vector<EventDimension> dims = {}) {
+    UsageEvent e;
+    e.id = EventId::generate();
+    e.business = business;
+    e.type = EventType::llmCall();
+    e.quantity = Decimal(1);
+    for (const auto& [part, quantity, cost] : parts) {
+        e.parts.push_back({part, num(quantity), num(cost)});
+        e.list_cost += num(cost);
+    }
+    e.unit_price = e.list_cost;
+    e.model = "openai/gpt-4o";
+    e.occurred_at = day5;
+    e.dimensions = std::move(dims);
+    return e;
+}
+
+UsageEvent withDimensions(UsageEvent e, std::vector<EventDimension> dims) {
+    e.dimensions = std::move(dims);
+    return e;
+}
+
+// type name -> (quantity, events, list cost)
+using Sums = std::map<std::string, std::tuple<Decimal, std::int64_t, Decimal>>;
+
+Sums byType(const std::vector<UsageTotal>& totals) {
+    Sums result;
+    for (const auto& t : totals) result[t.type.toString()] = {t.quantity, t.events, t.list_cost};
+    return result;
+}
+
+// "value/type" -> (quantity, events, list cost), from dimensionTotals.
+Sums byValue(const std::vector<DimensionUsageTotal>& totals) {
+    Sums result;
+    for (const auto& t : totals) {
+        result[t.value + "/" + t.total.type.toString()] = {t.total.quantity, t.total.events, t.total.list_cost};
+    }
+    return result;
+}
+
+// "part" -> (quantity, events, cost), from modelTotals.
+Sums byPart(const std::vector<ModelUsageTotal>& totals) {
+    Sums result;
+    for (const auto& t : totals) result[std::string(toString(t.part))] = {t.quantity, t.events, t.cost};
+    return result;
+}
+
+std::tuple<Decimal, std::int64_t, Decimal> sums(const char* quantity, std::int64_t events, const char* cost) {
+    return {num(quantity), events, num(cost)};
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a void takes an event out of every rollup and keeps it stored", "[store][corrections]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    UsageStore& store = *fixture.store;
+    const Account acme = account("Acme Pizza");
+    store.saveAccount(acme);
+    using P = UsagePart;
+    const std::vector<UsageEvent> batch = {
+        withDimensions(event(acme.id, EventType::apiCall(), "3", day5), {{"end_user", "u-1"}}),
+        withDimensions(event(acme.id, EventType::apiCall(), "2", day5), {{"end_user", "u-1"}}),
+        withDimensions(event(acme.id, EventType::voiceMinute(), "2.5", day5), {{"end_user", "u-2"}}),
+        llmCall(acme.id, {{P::input, "1000", "0.0025"}, {P::output, "200", "0.002"}, {P::requests, "1", "0"}},
+                {{"end_user", "u-1"}}),
+        llmCall(acme.id, {{P::input, "500", "0.00125"}, {P::requests, "1", "0"}}),
+    };
+    REQUIRE(store.append(batch).stored == 5);
+    REQUIRE(byType(store.totals(acme.id, march)) == Sums{{"api_call", sums("5", 2, "0.05")},
+                                                         {"voice_minute", sums("2.5", 1, "0.05")},
+                                                         {"llm_call", sums("2", 2, "0.00575")}});
+
+    // An api call: its quantity, count and list cost leave the day and its dimension value.
+    const Correction first = store.voidEvent(acme.id, batch[1].id, "duplicate webhook", "ops@acme");
+    CHECK(first.business == acme.id);
+    CHECK(first.event == batch[1].id);
+    CHECK(first.sequence == 1);
+    CHECK(first.kind == CorrectionKind::void_event);
+    CHECK(first.type == EventType::apiCall());
+    CHECK(first.day == date::local_days(2024_y / 3 / 5));
+    CHECK_FALSE(first.new_quantity.has_value());
+    CHECK(first.quantity_delta == num("-2"));
+    CHECK(first.cost_delta == num("-0.02"));
+    CHECK(first.events_delta == -1);
+    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("3", 1, "0.03"));
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")).at("u-1/api_call") == sums("3", 1, "0.03"));
+
+    // A rate-card call: its parts leave the model rollups too (a part only it had is gone).
+    const Correction second = store.voidEvent(acme.id, batch[3].id, "test traffic", "ops@acme");
+    CHECK(second.quantity_delta == num("-1"));
+    CHECK(second.cost_delta == num("-0.0045"));
+    CHECK(byType(store.totals(acme.id, march)).at("llm_call") == sums("1", 1, "0.00125"));
+    CHECK(byPart(store.modelTotals(acme.id, march)) ==
+          Sums{{"input", sums("500", 1, "0.00125")}, {"requests", sums("1", 1, "0")}});
+    const auto by_model = byValue(store.dimensionTotals(acme.id, march, "model"));
+    CHECK(by_model.at("openai/gpt-4o/llm_call") == sums("1", 1, "0.00125"));
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")).count("u-1/llm_call") == 0);
+
+    // The only event of its type and value: the type is absent from every read.
+    store.voidEvent(acme.id, batch[2].id, "wrong tenant", "support: Zoë");
+    CHECK(byType(store.totals(acme.id, march)) ==
+          Sums{{"api_call", sums("3", 1, "0.03")}, {"llm_call", sums("1", 1, "0.00125")}});
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")) == Sums{{"u-1/api_call", sums("3", 1, "0.03")}});
+    for (const auto& day : store.daily(acme.id, march)) CHECK(day.total.type != EventType::voiceMinute());
+
+    // Refusals: a second void, an amendment of a voided event, unknown ids, bad text.
+    CHECK(errorField([&] { store.voidEvent(acme.id, batch[1].id, "again", "ops"); }) == "event");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, batch[1].id, num("1"), "again", "ops"); }) == "event");
+    CHECK_THROWS_AS(store.voidEvent(acme.id, EventId::generate(), "r", "a"), NotFoundError);
+    CHECK_THROWS_AS(store.voidEvent(BusinessId(Uuid::generateV7()), batch[0].id, "r", "a"), NotFoundError);
+    CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "", "ops"); }) == "reason");
+    CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "r", ""); }) == "actor");
+    CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "bad \xff", "ops"); }) == "reason");
+    CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "r", std::string(1025, 'a')); }) == "actor");
+    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("3", 1, "0.03"));
+
+    // The voided events are still stored, and appending them again is still a duplicate.
+    CHECK(fixture.metadataJson(acme.id, batch[1].id).has_value());
+    const AppendResult again = store.append(batch);
+    CHECK(again.duplicates == 5);
+    CHECK(again.stored == 0);
+    CHECK(byType(store.totals(acme.id, march)) ==
+          Sums{{"api_call", sums("3", 1, "0.03")}, {"llm_call", sums("1", 1, "0.00125")}});
+
+    // The audit read: every correction of the period, with its reason and actor.
+    const auto listed = store.listCorrections(acme.id, march);
+    REQUIRE(listed.size() == 3);
+    std::map<EventId, Correction> by_event;
+    for (const Correction& c : listed) by_event.emplace(c.event, c);
+    CHECK(by_event.at(batch[1].id) == first);
+    CHECK(by_event.at(batch[3].id) == second);
+    CHECK(by_event.at(batch[2].id).reason == "wrong tenant");
+    CHECK(by_event.at(batch[2].id).actor == "support: Zoë");
+    CHECK(store.listCorrections(acme.id, april).empty());
+
+    if constexpr (requires { fixture.sql(std::string()); }) {
+        CHECK_THROWS(fixture.sql("UPDATE metered_corrections SET reason = 'x'"));
+        CHECK_THROWS(fixture.sql("DELETE FROM metered_corrections"));
+    }
+}
+
+TEMPLATE_TEST_CASE("an amendment moves quantity and list cost by the exact difference", "[store][corrections]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    UsageStore& store = *fixture.store;
+    const Account acme = account("Acme Pizza");
+    store.saveAccount(acme);
+    const UsageEvent minutes =
+        withDimensions(event(acme.id, EventType::voiceMinute(), "10", day5), {{"end_user", "u-1"}});
+    const UsageEvent call = llmCall(acme.id, {{UsagePart::input, "10", "0.000025"}, {UsagePart::requests, "1", "0"}});
+    REQUIRE(store.append(std::vector{minutes, call, event(acme.id, EventType::voiceMinute(), "1", day5)}).stored == 3);
+
+    // 10 -> 12.5 minutes at $0.02: +2.5 and +$0.05.
+    const Correction up = store.amendQuantity(acme.id, minutes.id, num("12.5"), "meter fixed", "billing-bot");
+    CHECK(up.kind == CorrectionKind::amend_quantity);
+    CHECK(up.new_quantity == num("12.5"));
+    CHECK(up.quantity_delta == num("2.5"));
+    CHECK(up.cost_delta == num("0.05"));
+    CHECK(up.events_delta == 0);
+    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("13.5", 2, "0.27"));
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")).at("u-1/voice_minute") == sums("12.5", 1, "0.25"));
+
+    // Then 12.5 -> 4: from the quantity it counts with now.
+    const Correction down = store.amendQuantity(acme.id, minutes.id, num("4"), "meter fixed again", "billing-bot");
+    CHECK(down.sequence == 2);
+    CHECK(down.quantity_delta == num("-8.5"));
+    CHECK(down.cost_delta == num("-0.17"));
+    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("5", 2, "0.10"));
+
+    // Refusals: a rate-card event, quantities a record call refuses.
+    CHECK(errorField([&] { store.amendQuantity(acme.id, call.id, num("2"), "r", "a"); }) == "event");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, minutes.id, num("-1"), "r", "a"); }) == "quantity");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, minutes.id, num("0.0000000001"), "r", "a"); }) == "quantity");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, minutes.id, num("1000000000001"), "r", "a"); }) == "quantity");
+    CHECK_THROWS_AS(store.amendQuantity(acme.id, EventId::generate(), num("1"), "r", "a"), NotFoundError);
+    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("5", 2, "0.10"));
+
+    // A void after amendments takes out what the event counts with now.
+    const Correction gone = store.voidEvent(acme.id, minutes.id, "not ours", "ops");
+    CHECK(gone.sequence == 3);
+    CHECK(gone.quantity_delta == num("-4"));
+    CHECK(gone.cost_delta == num("-0.08"));
+    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("1", 1, "0.02"));
+    CHECK(store.dimensionTotals(acme.id, march, "end_user").empty());
+
+    // Appending the original again (quantity 10) is a duplicate, not a conflict.
+    const AppendResult again = store.append(std::vector{minutes});
+    CHECK(again.duplicates == 1);
+    CHECK(again.rejected.empty());
+
+    const auto listed = store.listCorrections(acme.id, march);
+    REQUIRE(listed.size() == 3);
+    std::vector<int> sequences;
+    for (const Correction& c : listed) sequences.push_back(c.sequence);
+    CHECK(sequences == std::vector<int>{1, 2, 3});
+    CHECK(listed[0].reason == "meter fixed");
+    CHECK(listed[0].actor == "billing-bot");
+
+    // Metadata: kept with the correction, no rollup moves; a rate-card call may have it.
+    Metadata session;
+    session.set("session_id", "s-42").set("tokens", 12).set("note", "Grüße \"quoted\"");
+    const Correction noted = store.amendMetadata(acme.id, call.id, session, "wrong session", "support");
+    CHECK(noted.kind == CorrectionKind::amend_metadata);
+    CHECK(noted.new_metadata == session);
+    CHECK_FALSE(noted.new_quantity.has_value());
+    CHECK(noted.quantity_delta == Decimal(0));
+    CHECK(noted.cost_delta == Decimal(0));
+    CHECK(noted.events_delta == 0);
+    CHECK(byType(store.totals(acme.id, march)).at("llm_call") == sums("1", 1, "0.000025"));
+    CHECK(errorField([&] { store.amendMetadata(acme.id, minutes.id, session, "r", "a"); }) == "event");
+    const auto all = store.listCorrections(acme.id, march);
+    REQUIRE(all.size() == 4);
+    CHECK(all[3].event == call.id);
+    CHECK(all[3].new_metadata.has_value());
+    CHECK(all[3].new_metadata->toJson() == session.toJson());
+}
+
+TEST_CASE("a void changes the live bill, never a closed statement", "[corrections]") {
+    auto store = std::make_shared<MemoryStore>();
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 5, hours(12));
+    const Account acme = account("Acme Pizza");
+    store->saveAccount(acme);
+    // 85.5 voice minutes in November: 25.5 above the 60 included, at $0.02: $0.51.
+    const std::vector<UsageEvent> november = {
+        event(acme.id, EventType::voiceMinute(), "75.5", at(2024_y / 11 / 3, hours(9))),
+        event(acme.id, EventType::voiceMinute(), "10", at(2024_y / 11 / 28, hours(18))),
+    };
+    store->append(november);
+    const UsageReports reports(store, PriceBook({Plan::basic()}, "basic"), clock);
+    const Statement closed = reports.closeStatement(acme.id, PeriodSpec::previousCycle());
+    CHECK(closed.total == num("0.51"));
+
+    store->voidEvent(acme.id, november[1].id, "duplicate", "ops");
+    CHECK(reports.getBillingUsage(acme.id, PeriodSpec::previousCycle()).bill.total == num("0.31"));
+    CHECK(reports.getStatement(acme.id, PeriodSpec::previousCycle()) == closed);
+}
+
+TEST_CASE("a store that keeps no corrections refuses them", "[corrections]") {
+    UnreliableStore store;  // implements none of them: the UsageStore defaults
+    const BusinessId business(Uuid::generateV7());
+    CHECK_THROWS_AS(store.voidEvent(business, EventId::generate(), "r", "a"), StoreError);
+    CHECK_THROWS_AS(store.amendQuantity(business, EventId::generate(), num("1"), "r", "a"), StoreError);
+    CHECK_THROWS_AS(store.listCorrections(business, march), StoreError);
+}
+
+#if defined(METERED_HAVE_SQLITE) || defined(METERED_HAVE_POSTGRES)
+namespace {
+
+// Two processes void the same event at once: exactly one correction is stored, the other
+// process is refused ("event"), and the rollup loses the event once.
+template <class Fixture, class Open>
+void voidFromTwoProcesses(Fixture& fixture, Open open) {
+    const Account acme = account("Acme Pizza");
+    fixture.store->saveAccount(acme);
+    const std::vector<UsageEvent> events = {event(acme.id, EventType::apiCall(), "2", day5),
+                                            event(acme.id, EventType::apiCall(), "3", day5)};
+    fixture.store->append(events);
+    const TempDir dir;
+    const auto failures = inChildProcesses(2, [&](int i) {
+        const auto store = open();
+        std::string outcome = "voided";
+        try {
+            store->voidEvent(acme.id, events[0].id, "duplicate " + std::to_string(i), "process " + std::to_string(i));
+        } catch (const ValidationError& e) {
+            if (e.field() != "event") throw;
+            outcome = "refused";
+        }
+        std::ofstream(dir.path / std::to_string(i)) << outcome;
+    });
+    REQUIRE(failures.empty());
+    std::multiset<std::string> outcomes;
+    for (int i = 0; i < 2; ++i) {
+        std::ifstream in(dir.path / std::to_string(i));
+        std::string outcome;
+        in >> outcome;
+        outcomes.insert(outcome);
+    }
+    CHECK(outcomes == std::multiset<std::string>{"refused", "voided"});
+    CHECK(fixture.store->listCorrections(acme.id, march).size() == 1);
+    CHECK(byType(fixture.store->totals(acme.id, march)) == Sums{{"api_call", sums("3", 1, "0.03")}});
+}
+
+}  // namespace
+#endif
+
+#ifdef METERED_HAVE_SQLITE
+TEST_CASE("two processes voiding one event of an SQLite file store one correction", "[corrections][sqlite]") {
+    SqliteFixture fixture;
+    voidFromTwoProcesses(fixture, [&] { return std::make_shared<SqliteStore>(SqliteOptions{.path = fixture.path}); });
+}
+#endif
+
+#ifdef METERED_HAVE_POSTGRES
+TEST_CASE("two processes voiding one event in PostgreSQL store one correction", "[corrections][postgres]") {
+    PostgresFixture fixture;
+    voidFromTwoProcesses(
+        fixture, [&] { return std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo}); });
+}
+#endif
