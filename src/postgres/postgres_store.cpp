@@ -935,7 +935,7 @@ Correction correctOn(PgConnection& connection, const BusinessId& business_id, co
         const int anchor = static_cast<int>(integer(found.text(0, 8)));
         const std::vector<Correction> earlier = correctionsFrom(connection.exec(
             "correct event", detail::pg::corrections_of_event, PgParams().add(business).add(id.toString())));
-        const Correction c = decide(stored, std::span<const Correction>(earlier));
+        Correction c = decide(stored, std::span<const Correction>(earlier));
         const std::string day = dayText(stored.day);
         const std::string type(stored.type.name());
         const std::string events_delta = std::to_string(c.events_delta);

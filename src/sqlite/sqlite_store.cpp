@@ -323,7 +323,7 @@ struct SqliteStore::Impl {
                                    " WHERE business_id = ?1 AND event_id = ?2 ORDER BY sequence");
             list.bind(1, business).bind(2, id.toString());
             const std::vector<Correction> earlier = allRows(list, correctionFrom);
-            const Correction c = decide(stored, std::span<const Correction>(earlier));
+            Correction c = decide(stored, std::span<const Correction>(earlier));
             const std::string day = dayText(stored.day);
 
             auto daily = db.prepare(
