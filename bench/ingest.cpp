@@ -40,7 +40,8 @@ double meteredWay(const std::string& conninfo, const std::vector<UsageEvent>& ev
     double rate = 0;
     {
         UsageRecorder recorder(store, {.mode = RecordMode::async,
-                                       .async = {.max_batch = batch, .spool = SpoolMode::on, .spool_dir = dir}});
+                                       .async = {.max_batch = batch, .spool = SpoolMode::on, .spool_dir = dir},
+                                       .late_event_window = std::nullopt});  // events around bench_now
         const auto start = Steady::now();
         for (const auto& e : events)
             recorder.record(e.business, e.type, e.quantity, e.metadata, {.occurred_at = e.occurred_at});

@@ -107,7 +107,10 @@ void budgetsOnRecordPath(Report& report, const Options& options) {
     double p50[2] = {0, 0};
     double mean[2] = {0, 0};
     for (const bool budgets : {false, true}) {
-        UsageRecorder recorder(storeWith(budgets), {.mode = RecordMode::async, .async = {.spool = SpoolMode::off}});
+        // Events of a fixed day: no late-event window.
+        UsageRecorder recorder(
+            storeWith(budgets),
+            {.mode = RecordMode::async, .async = {.spool = SpoolMode::off}, .late_event_window = std::nullopt});
         constexpr int threads = 8;
         LlmUsage usage;
         usage.provider = "openai";
@@ -194,7 +197,8 @@ void recordPath(Report& report, const Options& options) {
                 UsageRecorder recorder(std::make_shared<NullStore>(),
                                        {.mode = RecordMode::async,
                                         .async = {.spool = SpoolMode::on, .spool_dir = dir},
-                                        .rate_card = card});
+                                        .rate_card = card,
+                                        .late_event_window = std::nullopt});  // events of a fixed day
                 const BusinessId business(Uuid::generateV7());
                 LlmUsage usage;
                 usage.provider = "openai";

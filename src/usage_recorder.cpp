@@ -188,6 +188,9 @@ struct UsageRecorder::Impl {
         if (options.statement_close_interval.count() <= 0) {
             throw ValidationError("statement_close_interval", "must be positive");
         }
+        if (options.late_event_window && options.late_event_window->count() < 0) {
+            throw ValidationError("late_event_window", "must not be negative");
+        }
         saveDimensions();
         try {
             // Nothing recorded by this recorder yet: nothing of its own to flush first.
@@ -333,6 +336,10 @@ struct UsageRecorder::Impl {
     // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
     // read (`now`) serves both the event's time and its time-ordered id.
     Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
+        if (options.late_event_window && draft.occurred_at < now - *options.late_event_window) {
+            throw ValidationError("occurred_at", "is more than " + std::to_string(options.late_event_window->count()) +
+                                                     " days before now (RecorderOptions::late_event_window)");
+        }
         std::array<DimensionValue, max_event_dimensions> sorted;
         draft.dimensions = detail::checkDimensions(record.dimensions, reports.priceBook(), sorted);
         detail::checkDraft(draft, options.max_metadata_bytes);

@@ -83,7 +83,9 @@ TEST_CASE("async events keep their exact values and idempotency keys", "[async]"
     auto store = std::make_shared<MemoryStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
-    UsageRecorder recorder(store, asyncOptions());
+    RecorderOptions options = asyncOptions();
+    options.late_event_window = std::nullopt;  // an event of March 2024, on the system clock
+    UsageRecorder recorder(store, std::move(options));
     const PinnedToCpu0 pinned;  // one lane: the events are stored in the order recorded
     const auto when = at(date::sys_days(date::year(2024) / 3 / 5), 12h);
     const auto first = recorder.recordVoiceMinutes(biz.id, num("0.700001"), {.session_id = "s-\xc3\xa9"},

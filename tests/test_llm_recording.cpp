@@ -100,7 +100,7 @@ TEST_CASE("recordLlmCall returns the exact cost and stores the event with its mo
 }
 
 TEST_CASE("recordLlmCall prices at the card entry in effect when the call happened", "[llm_recording]") {
-    Setup setup;
+    Setup setup({.late_event_window = std::nullopt});  // calls of September and October
     // Before the cut: $5 / $15 per million. 1000 × 0.000005 + 200 × 0.000015 = 0.008.
     const auto before = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200),
                                                      {.occurred_at = at(2024_y / 9 / 30, hours(23))});
@@ -119,7 +119,7 @@ TEST_CASE("recordLlmCall prices at the card entry in effect when the call happen
 TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a flagged and counted fallback",
           "[llm_recording]") {
     SECTION("refused by default, nothing recorded") {
-        Setup setup;
+        Setup setup({.late_event_window = std::nullopt});
         LlmUsage unknown = gpt4o(10, 0, 10);
         unknown.model = "gpt-9";
         CHECK(errorField([&] { setup.recorder.recordLlmCall(setup.business.id, unknown); }) == "model");
@@ -137,7 +137,8 @@ TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a
     }
     SECTION("a fallback is flagged on the receipt and in the event, and counted") {
         Setup setup(
-            {.pricing_fallback = {.fallback_provider = "openai", .fallback_model = "gpt-4o", .parent_rates = true}});
+            {.pricing_fallback = {.fallback_provider = "openai", .fallback_model = "gpt-4o", .parent_rates = true},
+             .late_event_window = std::nullopt});
         // Cached input at the input rate of the older entry: 1000 × 0.000005 + 500 × 0.000005
         // + 200 × 0.000015 = 0.0105.
         const auto parent =

@@ -493,3 +493,47 @@ TEST_CASE("any range's bill is the sum of its days' trend costs; whole cycles ar
         RC_ASSERT(lines == custom.bill.total);
     });
 }
+
+TEST_CASE("a record call older than the late-event window is refused, in either mode", "[recorder][late]") {
+    for (const RecordMode mode : {RecordMode::sync, RecordMode::async}) {
+        RecorderSetup setup(RecorderOptions{.mode = mode});  // the clock: 2024-12-05 12:00 UTC
+        UsageRecorder& r = setup.recorder;
+        const BusinessId& id = setup.business.id;
+        const Timestamp oldest = *setup.clock.now - std::chrono::days(35);  // 2024-10-31 12:00
+        CHECK(r.recordApiCall(id, {}, {.occurred_at = oldest}).outcome != RecordOutcome::duplicate);
+        const Timestamp too_old = oldest - std::chrono::microseconds(1);
+        CHECK(errorField([&] { r.recordApiCall(id, {}, {.occurred_at = too_old}); }) == "occurred_at");
+        CHECK(errorField([&] { r.record(id, EventType::voiceMinute(), num("1"), {}, {.occurred_at = too_old}); }) ==
+              "occurred_at");
+        LlmUsage usage;
+        usage.provider = "openai";
+        usage.model = "gpt-4o";
+        usage.input_tokens = 100;
+        CHECK(errorField([&] { r.recordLlmCall(id, usage, {.occurred_at = too_old}); }) == "occurred_at");
+        CHECK(r.recordLlmCall(id, usage, {.occurred_at = oldest}).outcome != RecordOutcome::duplicate);
+        // The future and the present are not late.
+        r.recordApiCall(id, {}, {.occurred_at = *setup.clock.now + std::chrono::days(1)});
+        REQUIRE(r.flush());
+        CHECK(r.stats().recorded == 3);  // the refused calls recorded nothing
+        CHECK(setup.store->totals(id, {date::local_days(2024_y / 10 / 1), date::local_days(2024_y / 12 / 7)}).size() ==
+              2);
+    }
+}
+
+TEST_CASE("the late-event window is configurable, or off", "[recorder][late]") {
+    RecorderSetup narrow(RecorderOptions{.late_event_window = std::chrono::days(1)});
+    const Timestamp now = *narrow.clock.now;
+    CHECK(errorField([&] {
+              narrow.recorder.recordApiCall(narrow.business.id, {}, {.occurred_at = now - std::chrono::hours(25)});
+          }) == "occurred_at");
+    narrow.recorder.recordApiCall(narrow.business.id, {}, {.occurred_at = now - std::chrono::hours(23)});
+
+    RecorderSetup off(RecorderOptions{.late_event_window = std::nullopt});
+    off.recorder.recordApiCall(off.business.id, {}, {.occurred_at = at(2020_y / 1 / 1)});
+    CHECK(off.store->totals(off.business.id, {date::local_days(2020_y / 1 / 1), date::local_days(2020_y / 1 / 2)})
+              .size() == 1);
+
+    CHECK(errorField([&] {
+              static_cast<void>(RecorderSetup(RecorderOptions{.late_event_window = std::chrono::days(-1)}));
+          }) == "late_event_window");
+}

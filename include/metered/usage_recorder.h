@@ -169,6 +169,12 @@ struct RecorderOptions {
     std::optional<std::chrono::days> statement_grace = std::chrono::days(3);
     /// How often automatic closing runs (the first round: on the first opportunity).
     std::chrono::milliseconds statement_close_interval = std::chrono::hours(1);
+    /// How late a record call may be: one whose occurred_at is more than this before the
+    /// recorder's clock is refused (ValidationError naming "occurred_at") and records nothing.
+    /// 35 days by default, as Stripe's meter events accept; late data past a closed cycle
+    /// lands in the live bill, never in its statement (docs/history.md#late-data). Empty: no
+    /// limit (loading history, replaying an export). Not checked by UsageStore::append.
+    std::optional<std::chrono::days> late_event_window = std::chrono::days(35);
 };
 
 /// Records what each business uses and answers what it owes: the seed's billing
