@@ -121,7 +121,7 @@ void BudgetTable::refreshLocked(UsageStore& store, Timestamp now, const Flush& f
             entry.budget = budgets[i];
             entry.amount = ceilNanos(budgets[i].amount);
             // About 1/1024 of the amount: the exact sum is read from ~97 % of the amount on.
-            entry.chunk = std::max<std::int64_t>(1, entry.amount / (64 * budget_shards));
+            entry.chunk = std::max<std::int64_t>(1, entry.amount / static_cast<std::int64_t>(64 * budget_shards));
             entry.cycle_start = period.days.first;
             entry.cycle_end = period.end;
         }
