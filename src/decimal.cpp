@@ -283,7 +283,9 @@ std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept {
     int128 scaled = 0;
     std::strong_ordering low_vs_high = std::strong_ordering::equal;
     const int k = std::abs(a.scale_ - b.scale_);
-    if (k > max_digits || __builtin_mul_overflow(low, powers_of_ten[k], &scaled)) {
+    if (k <= 18 && small(low)) {
+        low_vs_high = low * powers_of_ten[k] <=> high;
+    } else if (k > max_digits || __builtin_mul_overflow(low, powers_of_ten[k], &scaled)) {
         low_vs_high = low > 0 ? std::strong_ordering::greater : std::strong_ordering::less;
     } else {
         low_vs_high = scaled <=> high;

@@ -23,17 +23,15 @@ EventType::EventType(std::string_view name) {
     length_ = static_cast<std::uint8_t>(name.size());
 }
 
-EventType::EventType(Builtin, std::string_view name) noexcept {
-    std::copy(name.begin(), name.end(), name_.begin());
-    length_ = static_cast<std::uint8_t>(name.size());
-}
-
+// The types as constants: each comparison is four word compares.
 bool EventType::isBuiltin() const noexcept {
-    return *this == apiCall() || *this == voiceMinute() || *this == aiQuery() || *this == storageMb();
+    static constexpr EventType api = apiCall(), voice = voiceMinute(), query = aiQuery(), storage = storageMb();
+    return *this == api || *this == voice || *this == query || *this == storage;
 }
 
 bool EventType::isRateCard() const noexcept {
-    return *this == llmCall() || *this == transcription() || *this == speech();
+    static constexpr EventType llm = llmCall(), transcribed = transcription(), spoken = speech();
+    return *this == llm || *this == transcribed || *this == spoken;
 }
 
 std::ostream& operator<<(std::ostream& os, const EventType& type) { return os << type.name(); }

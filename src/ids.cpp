@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <ostream>
@@ -66,6 +67,12 @@ struct V7State {
     }
 };
 
+// `v` as its big-endian bytes read on this host.
+constexpr std::uint64_t bigEndian(std::uint64_t v) noexcept {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
+    return v;
+}
+
 void setVersionAndVariant(Uuid::Bytes& b, int version) noexcept {
     b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | (version << 4));
     b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);
@@ -114,12 +121,13 @@ Uuid Uuid::generateV7(std::chrono::system_clock::time_point now) noexcept {
     }
     ms = state.last_ms;
     const std::uint64_t random = splitmix(state.random_state);
+    // Big-endian: 48 bits of milliseconds, the version and a 12-bit counter, the variant
+    // and 62 random bits.
+    const std::uint64_t high = bigEndian((ms << 16) | 0x7000 | state.counter);
+    const std::uint64_t low = bigEndian((random >> 2) | 0x8000000000000000ULL);
     Bytes b{};
-    for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
-    b[6] = static_cast<std::uint8_t>(state.counter >> 8);
-    b[7] = static_cast<std::uint8_t>(state.counter);
-    for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<std::uint8_t>(random >> (56 - 8 * i));
-    setVersionAndVariant(b, 7);
+    std::memcpy(b.data(), &high, 8);
+    std::memcpy(b.data() + 8, &low, 8);
     return Uuid(b);
 }
 

@@ -30,13 +30,13 @@ public:
     /// Throws ValidationError("event_type", …) for a malformed name.
     explicit EventType(std::string_view name);
 
-    static EventType apiCall() noexcept { return EventType(Builtin{}, "api_call"); }
-    static EventType voiceMinute() noexcept { return EventType(Builtin{}, "voice_minute"); }
-    static EventType aiQuery() noexcept { return EventType(Builtin{}, "ai_query"); }
-    static EventType storageMb() noexcept { return EventType(Builtin{}, "storage_mb"); }
-    static EventType llmCall() noexcept { return EventType(Builtin{}, "llm_call"); }
-    static EventType transcription() noexcept { return EventType(Builtin{}, "transcription"); }
-    static EventType speech() noexcept { return EventType(Builtin{}, "speech"); }
+    static constexpr EventType apiCall() noexcept { return EventType(Builtin{}, "api_call"); }
+    static constexpr EventType voiceMinute() noexcept { return EventType(Builtin{}, "voice_minute"); }
+    static constexpr EventType aiQuery() noexcept { return EventType(Builtin{}, "ai_query"); }
+    static constexpr EventType storageMb() noexcept { return EventType(Builtin{}, "storage_mb"); }
+    static constexpr EventType llmCall() noexcept { return EventType(Builtin{}, "llm_call"); }
+    static constexpr EventType transcription() noexcept { return EventType(Builtin{}, "transcription"); }
+    static constexpr EventType speech() noexcept { return EventType(Builtin{}, "speech"); }
 
     /// True for the four built-in types.
     bool isBuiltin() const noexcept;
@@ -58,7 +58,9 @@ public:
 
 private:
     struct Builtin {};
-    EventType(Builtin, std::string_view name) noexcept;
+    constexpr EventType(Builtin, std::string_view name) noexcept : length_(static_cast<std::uint8_t>(name.size())) {
+        for (std::size_t i = 0; i < name.size(); ++i) name_[i] = name[i];
+    }
 
     std::array<char, max_length> name_{};
     std::uint8_t length_ = 0;
