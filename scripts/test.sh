@@ -27,8 +27,9 @@ scripts/check-layers.sh
 echo "== format: every C++ file as .clang-format writes it"
 scripts/format.sh --check
 
-# ccache: the builds below share most of their translation units.
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/build/ccache}"
+# ccache: the builds below share most of their translation units. With -g ccache hashes
+# the build directory by default, so no build would hit another's entries: hash_dir off.
+export CCACHE_DIR="${CCACHE_DIR:-$PWD/build/ccache}" CCACHE_NOHASHDIR=1
 build() {
   local dir=$1
   shift
