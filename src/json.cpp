@@ -257,12 +257,19 @@ std::string to_json(std::span<const BudgetStatus> statuses, int indent) {
 }
 
 std::string to_json(const Statement& statement, int indent) {
+    const auto cycle = [](const DayRange& days) { return Json{{"from", day(days.first)}, {"to", day(days.end)}}; };
+    Json adjustments = Json::array();
+    for (const StatementAdjustment& adjustment : statement.adjustments) {
+        adjustments.push_back({{"cycle", cycle(adjustment.cycle)}, {"amount", exactNumber(adjustment.amount)}});
+    }
     const Json document = {{"businessId", statement.business.toString()},
-                           {"cycle", {{"from", day(statement.cycle.first)}, {"to", day(statement.cycle.end)}}},
+                           {"cycle", cycle(statement.cycle)},
                            {"timeZone", statement.time_zone},
                            {"planId", statement.plan_id},
                            {"currency", statement.currency},
                            {"total", exactNumber(statement.total)},
+                           {"adjustments", std::move(adjustments)},
+                           {"amountDue", exactNumber(statement.amountDue())},
                            {"closedAt", detail::isoTimestamp(statement.closed_at)},
                            {"billingUsage", detail::parseExactJson(statement.document, "document")}};
     return detail::dumpExact(document, indent);

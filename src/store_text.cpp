@@ -62,6 +62,35 @@ std::vector<EventDimension> dimensionsFromText(std::string_view text, std::strin
     return dimensions;
 }
 
+std::string adjustmentsText(const std::vector<StatementAdjustment>& adjustments) {
+    auto json = nlohmann::json::array();
+    for (const StatementAdjustment& adjustment : adjustments) {
+        json.push_back({dayText(adjustment.cycle.first), dayText(adjustment.cycle.end), adjustment.amount.toString()});
+    }
+    return json.dump();
+}
+
+std::vector<StatementAdjustment> adjustmentsFromText(std::string_view text, std::string_view store) {
+    const auto fail = [&] {
+        return StoreError(std::string(store) + ": unexpected adjustments " + quoted(text), false);
+    };
+    const auto json = nlohmann::json::parse(text, nullptr, false);
+    if (!json.is_array()) throw fail();
+    std::vector<StatementAdjustment> adjustments;
+    for (const auto& row : json) {
+        if (!row.is_array() || row.size() != 3 ||
+            !std::all_of(row.begin(), row.end(), [](const auto& cell) { return cell.is_string(); })) {
+            throw fail();
+        }
+        const auto amount = Decimal::tryParse(row[2].get_ref<const std::string&>());
+        if (!amount) throw fail();
+        adjustments.push_back({DayRange{dayFromText(row[0].get_ref<const std::string&>(), store),
+                                        dayFromText(row[1].get_ref<const std::string&>(), store)},
+                               *amount});
+    }
+    return adjustments;
+}
+
 date::local_days admissionCycle(date::local_days day, int anchor_day) {
     return BillingPeriod::cycleContaining(day, anchor_day).first;
 }

@@ -59,6 +59,14 @@ std::string dimensionsText(const std::vector<EventDimension>& dimensions);
 /// an object's keys in); throws StoreError (permanent, naming `store`) for text no store wrote.
 std::vector<EventDimension> dimensionsFromText(std::string_view text, std::string_view store);
 
+/// A statement's adjustments as the adjustments columns hold them: compact JSON of exact
+/// decimal text, `[["2026-10-01","2026-11-01","-1.5"]]` (cycle's first day, its end,
+/// amount), oldest cycle first; "[]" for none.
+std::string adjustmentsText(const std::vector<StatementAdjustment>& adjustments);
+/// An adjustments column back to adjustments; throws StoreError (permanent, naming
+/// `store`) for text no store wrote.
+std::vector<StatementAdjustment> adjustmentsFromText(std::string_view text, std::string_view store);
+
 /// The first day of the billing cycle a dimension value is admitted in: the cycle of an
 /// account with `anchor_day` that contains `day`.
 date::local_days admissionCycle(date::local_days day, int anchor_day);

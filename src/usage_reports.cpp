@@ -233,9 +233,41 @@ Statement UsageReports::closeStatement(const BusinessId& business, const PeriodS
 
 Statement UsageReports::closeCycle(const Context& context, const BillingPeriod& cycle) const {
     const BillingUsage usage = billingUsageOf(context, cycle);
-    return store_->saveStatement(Statement{context.account.id, cycle.days, context.account.time_zone,
-                                           usage.bill.plan_id, usage.bill.currency.code, usage.bill.total, context.now,
-                                           to_json(usage)});
+    // The plan as it prices now, kept with the statement: what its cycle is adjusted with.
+    std::string pricing = PriceBook({*context.plan}, context.plan->id, price_book_.dimensions()).toJson();
+    return store_->saveStatement(
+        Statement{context.account.id, cycle.days, context.account.time_zone, usage.bill.plan_id,
+                  usage.bill.currency.code, usage.bill.total, context.now, to_json(usage),
+                  adjustmentsBefore(context.account.id, cycle.days, usage.bill.currency.code), std::move(pricing)});
+}
+
+// The true-up of every closed cycle before `cycle`: its usage now, priced with the plan that
+// priced its statement, minus what the statements stored so far said it owed.
+std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const BusinessId& business, const DayRange& cycle,
+                                                                 std::string_view currency) const {
+    const auto statements = store_->listStatements(business);
+    std::vector<StatementAdjustment> adjustments;
+    for (const Statement& earlier : statements) {
+        if (earlier.cycle.first >= cycle.first || earlier.currency != currency) continue;
+        // A statement stored before statements kept their plan: the plan of that id now.
+        const std::optional<PriceBook> kept =
+            earlier.pricing.empty() ? std::nullopt : std::optional(PriceBook::fromJson(earlier.pricing));
+        const Plan* plan = kept ? &kept->defaultPlan() : price_book_.findPlan(earlier.plan_id);
+        if (plan == nullptr || plan->currency.code != currency) continue;
+        Decimal stated = earlier.total;
+        for (const Statement& other : statements) {
+            for (const StatementAdjustment& adjustment : other.adjustments) {
+                if (adjustment.cycle == earlier.cycle) stated += adjustment.amount;
+            }
+        }
+        CycleSlice slice;  // the whole cycle, nothing before it
+        slice.through = store_->totals(business, earlier.cycle);
+        slice.models_through = store_->modelTotals(business, earlier.cycle);
+        slice.filters_through = filterTotals(*store_, *plan, business, earlier.cycle);
+        const Decimal now = PricingCalculator(*plan).billSlices(std::span(&slice, 1)).total;
+        if (now != stated) adjustments.push_back({earlier.cycle, now - stated});
+    }
+    return adjustments;
 }
 
 std::vector<Statement> UsageReports::closeDueStatements(const BusinessId& business, std::chrono::days grace) const {

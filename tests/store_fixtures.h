@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "metered/errors.h"
 #include "metered/memory_store.h"
 #include "store_text.h"
 #ifdef METERED_HAVE_SQLITE

@@ -10,7 +10,10 @@
 #include <set>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "metered/errors.h"
+#include "metered/json.h"
 #include "metered/usage_reports.h"
 #include "store_doubles.h"
 #include "store_fixtures.h"
@@ -266,6 +269,78 @@ TEST_CASE("a void changes the live bill, never a closed statement", "[correction
     store->voidEvent(acme.id, november[1].id, "duplicate", "ops");
     CHECK(reports.getBillingUsage(acme.id, PeriodSpec::previousCycle()).bill.total == num("0.31"));
     CHECK(reports.getStatement(acme.id, PeriodSpec::previousCycle()) == closed);
+}
+
+// The sum of every statement's amount due: what the business has been told it owes.
+Decimal statedSoFar(const UsageReports& reports, const BusinessId& business) {
+    Decimal sum;
+    for (const Statement& statement : reports.listStatements(business)) sum += statement.amountDue();
+    return sum;
+}
+
+TEMPLATE_TEST_CASE("a correction of a closed cycle is billed once, as an adjustment on the next statement",
+                   "[store][corrections][statements]", STORE_FIXTURES) {
+    TestType fixture;
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 5, hours(12));
+    const Account acme = account("Acme Pizza");
+    fixture.store->saveAccount(acme);
+    const DayRange october{date::local_days(2024_y / 10 / 1), date::local_days(2024_y / 11 / 1)};
+    const DayRange november{october.end, date::local_days(2024_y / 12 / 1)};
+    // Voice minutes, 60 included, then $0.02: October 85.5 ($0.51), November 70 ($0.20).
+    const std::vector<UsageEvent> events = {
+        event(acme.id, EventType::voiceMinute(), "75.5", at(2024_y / 10 / 3, hours(9))),
+        event(acme.id, EventType::voiceMinute(), "10", at(2024_y / 10 / 28, hours(18))),
+        event(acme.id, EventType::voiceMinute(), "70", at(2024_y / 11 / 3, hours(9))),
+    };
+    fixture.store->append(events);
+    const UsageReports reports(fixture.store, PriceBook({Plan::basic()}, "basic"), clock);
+    const Statement closed_october =
+        reports.closeStatement(acme.id, PeriodSpec::custom(2024_y / 10 / 1, 2024_y / 11 / 1));
+    CHECK(closed_october.total == num("0.51"));
+    CHECK(closed_october.adjustments.empty());
+
+    // October's second call was a duplicate; a late October event (within the window) arrives.
+    fixture.store->voidEvent(acme.id, events[1].id, "duplicate", "ops");
+    fixture.store->append(std::vector{event(acme.id, EventType::voiceMinute(), "4", at(2024_y / 10 / 30, hours(8)))});
+    // October now: 79.5 minutes, $0.39: a credit of $0.12 on November's statement.
+    const Statement closed_november = reports.closeStatement(acme.id, PeriodSpec::previousCycle());
+    CHECK(closed_november.total == num("0.20"));
+    REQUIRE(closed_november.adjustments == std::vector<StatementAdjustment>{{october, num("-0.12")}});
+    CHECK(closed_november.amountDue() == num("0.08"));
+    CHECK(reports.getStatement(acme.id, PeriodSpec::custom(2024_y / 10 / 1, 2024_y / 11 / 1)) == closed_october);
+    CHECK(reports.getStatement(acme.id, PeriodSpec::previousCycle()) == closed_november);
+    const auto json = nlohmann::json::parse(to_json(closed_november));
+    CHECK(json["adjustments"] ==
+          nlohmann::json::parse(R"([{"cycle": {"from": "2024-10-01", "to": "2024-11-01"}, "amount": -0.12}])"));
+    CHECK(json["amountDue"].dump() == "0.08");
+
+    // Corrected again in December: the next statement carries only what is new, for each cycle.
+    *clock.now = at(2025_y / 1 / 6, hours(12));
+    fixture.store->amendQuantity(acme.id, events[2].id, num("80"), "meter fixed", "ops");    // November: $0.40
+    fixture.store->amendQuantity(acme.id, events[0].id, num("85.5"), "meter fixed", "ops");  // October: $0.59
+    fixture.store->append(std::vector{event(acme.id, EventType::voiceMinute(), "1", at(2024_y / 12 / 9, hours(8)))});
+    const Statement closed_december = reports.closeStatement(acme.id, PeriodSpec::previousCycle());
+    CHECK(closed_december.total == num("0"));
+    CHECK(closed_december.adjustments ==
+          std::vector<StatementAdjustment>{{october, num("0.20")}, {november, num("0.20")}});
+    // Told so far: each closed cycle's bill as priced now, every correction once.
+    CHECK(statedSoFar(reports, acme.id) == num("0.59") + num("0.40") + num("0"));
+
+    // Closing again changes nothing, and the stored statements are as closed.
+    CHECK(reports.closeStatement(acme.id, PeriodSpec::previousCycle()) == closed_december);
+    CHECK(reports.listStatements(acme.id) == std::vector<Statement>{closed_october, closed_november, closed_december});
+
+    // A price change reaches no closed cycle: each is adjusted with the plan its statement kept.
+    Plan dearer = Plan::basic();
+    dearer.meter(EventType::voiceMinute())->unit_price = num("0.05");
+    const UsageReports repriced(fixture.store, PriceBook({dearer}, "basic"), clock);
+    *clock.now = at(2025_y / 2 / 6, hours(12));
+    fixture.store->voidEvent(acme.id, events[2].id, "duplicate", "ops");  // November: 0 minutes, $0
+    const Statement closed_january = repriced.closeStatement(acme.id, PeriodSpec::previousCycle());
+    CHECK(closed_january.total == num("0"));
+    CHECK(closed_january.adjustments == std::vector<StatementAdjustment>{{november, num("-0.40")}});
+    CHECK(statedSoFar(reports, acme.id) == num("0.59"));
 }
 
 TEST_CASE("a store that keeps no corrections refuses them", "[corrections]") {

@@ -35,9 +35,13 @@ std::string daysText(const metered::DayRange& days) {
 // One line per statement: what `close` and `list` print.
 void printLine(const metered::Statement& statement) {
     std::cout << statement.business.toString() << " " << daysText(statement.cycle) << ": total "
-              << statement.total.toString() << " " << statement.currency << " (plan " << statement.plan_id
-              << ", closed " << date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(statement.closed_at))
-              << ")\n";
+              << statement.total.toString() << " " << statement.currency;
+    for (const metered::StatementAdjustment& adjustment : statement.adjustments) {
+        std::cout << ", adjustment " << daysText(adjustment.cycle) << " " << adjustment.amount.toString();
+    }
+    if (!statement.adjustments.empty()) std::cout << ", due " << statement.amountDue().toString();
+    std::cout << " (plan " << statement.plan_id << ", closed "
+              << date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(statement.closed_at)) << ")\n";
 }
 
 }  // namespace

@@ -69,6 +69,13 @@ public:
     /// and safe from several processes at once: every close of a cycle returns the first
     /// statement stored, unchanged. ValidationError("period") for a span that is not one
     /// whole billing cycle or a cycle not yet ended; NotFoundError as above.
+    ///
+    /// The new statement carries an adjustment (StatementAdjustment) for each earlier closed
+    /// cycle whose bill, priced now with the plan that priced its statement, differs from
+    /// what was stated for it: its statement's total plus the adjustments for it on every
+    /// other statement stored. Corrections and late events that reach a closed cycle are
+    /// billed so, on the next statement, and the closed one never changes. A cycle whose
+    /// plan is gone from the price book, or bills in another currency, is not adjusted.
     Statement closeStatement(const BusinessId& business, const PeriodSpec& period) const;
     /// The closed statement of the billing cycle `period`, or nothing when it is not closed.
     /// ValidationError("period") for a span that is not one whole billing cycle.
@@ -101,6 +108,8 @@ private:
     BillingUsage billingUsageOf(const Context& context, const BillingPeriod& period) const;
     BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
     Statement closeCycle(const Context& context, const BillingPeriod& cycle) const;
+    std::vector<StatementAdjustment> adjustmentsBefore(const BusinessId& business, const DayRange& cycle,
+                                                       std::string_view currency) const;
     std::vector<CycleSlice> cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
                                         int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                         const std::vector<ModelUsageTotal>& models_of_days) const;

@@ -840,7 +840,8 @@ std::vector<Statement> statementsFrom(const PgResult& r) {
             DayRange{detail::dayFromText(r.text(row, 1), "postgres"), detail::dayFromText(r.text(row, 2), "postgres")},
             std::string(r.text(row, 3)), std::string(r.text(row, 4)), std::string(r.text(row, 5)),
             numeric(r.text(row, 6)), Timestamp(std::chrono::microseconds(integer(r.text(row, 7)))),
-            std::string(r.text(row, 8))});
+            std::string(r.text(row, 8)), detail::adjustmentsFromText(r.text(row, 9), "postgres"),
+            std::string(r.text(row, 10))});
     }
     return statements;
 }
@@ -870,7 +871,9 @@ Statement PostgresStore::saveStatement(const Statement& statement) {
                             .add(statement.currency)
                             .add(statement.total.toString())
                             .add(std::to_string(statement.closed_at.time_since_epoch().count()))
-                            .add(statement.document));
+                            .add(statement.document)
+                            .add(detail::adjustmentsText(statement.adjustments))
+                            .add(statement.pricing));
         // A new statement (READ COMMITTED): it sees the row of whichever close came first.
         auto stored = statementOf(connection, statement.business, statement.cycle.first);
         if (!stored) throw StoreError("postgres: a saved statement is missing", false);

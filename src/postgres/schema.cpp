@@ -460,7 +460,15 @@ CREATE TRIGGER metered_corrections_never_change BEFORE UPDATE OR DELETE ON meter
   FOR EACH ROW EXECUTE FUNCTION metered_correction_never_changes();
 )SQL";
 
-constexpr std::array<Migration, 13> all_migrations{{
+// Version 14: a statement's adjustments of earlier closed cycles (StatementAdjustment), as
+// compact JSON of exact decimal text (store_text.h), and the plan that priced it (the JSON
+// of a one-plan price book); statements closed before have no adjustments and no plan kept.
+constexpr const char* statement_adjustments_v14 = R"SQL(
+ALTER TABLE metered_statements ADD COLUMN adjustments text NOT NULL DEFAULT '[]';
+ALTER TABLE metered_statements ADD COLUMN pricing text NOT NULL DEFAULT '';
+)SQL";
+
+constexpr std::array<Migration, 14> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -474,6 +482,7 @@ constexpr std::array<Migration, 13> all_migrations{{
     {11, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v11},
     {12, "statements", statements_v12},
     {13, "corrections: voids and amendments of stored events", corrections_v13},
+    {14, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v14},
 }};
 
 }  // namespace

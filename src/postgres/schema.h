@@ -233,16 +233,16 @@ ON CONFLICT (business_id, id) DO UPDATE SET model = EXCLUDED.model, amount = EXC
 /// Statements: stored once per (business, cycle_start); a second save changes nothing.
 inline constexpr const char* save_statement = R"SQL(
 INSERT INTO metered_statements (business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at,
-                                document)
-VALUES ($1, $2::date, $3::date, $4, $5, $6, $7::numeric, $8::bigint, $9)
+                                document, adjustments, pricing)
+VALUES ($1, $2::date, $3::date, $4, $5, $6, $7::numeric, $8::bigint, $9, $10, $11)
 ON CONFLICT (business_id, cycle_start) DO NOTHING
 )SQL";
 inline constexpr const char* find_statement =
-    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document "
-    "FROM metered_statements WHERE business_id = $1 AND cycle_start = $2::date";
+    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
+    "adjustments, pricing FROM metered_statements WHERE business_id = $1 AND cycle_start = $2::date";
 inline constexpr const char* list_statements =
-    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document "
-    "FROM metered_statements WHERE business_id = $1 ORDER BY cycle_start";
+    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
+    "adjustments, pricing FROM metered_statements WHERE business_id = $1 ORDER BY cycle_start";
 inline constexpr const char* delete_budget =
     "DELETE FROM metered_budgets WHERE business_id = $1 AND id = $2 RETURNING 1";
 inline constexpr const char* list_budgets =

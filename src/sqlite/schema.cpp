@@ -235,7 +235,15 @@ CREATE TRIGGER metered_corrections_no_delete BEFORE DELETE ON metered_correction
 BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
 )SQL";
 
-constexpr std::array<Migration, 11> all_migrations{{
+// Version 12: a statement's adjustments of earlier closed cycles (StatementAdjustment), as
+// compact JSON of exact decimal text (store_text.h), and the plan that priced it (the JSON
+// of a one-plan price book); statements closed before have no adjustments and no plan kept.
+constexpr const char* statement_adjustments_v12 = R"SQL(
+ALTER TABLE metered_statements ADD COLUMN adjustments TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE metered_statements ADD COLUMN pricing TEXT NOT NULL DEFAULT '';
+)SQL";
+
+constexpr std::array<Migration, 12> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -247,6 +255,7 @@ constexpr std::array<Migration, 11> all_migrations{{
     {9, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v9},
     {10, "statements", statements_v10},
     {11, "corrections: voids and amendments of stored events", corrections_v11},
+    {12, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v12},
 }};
 
 }  // namespace

@@ -72,8 +72,8 @@ BudgetCrossing crossingFrom(const SqliteStatement& s) {
 }
 
 constexpr const char* statement_columns =
-    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document "
-    "FROM metered_statements";
+    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
+    "adjustments, pricing FROM metered_statements";
 
 Statement statementFrom(const SqliteStatement& s) {
     return Statement{BusinessId(Uuid::parse(s.text(0))),
@@ -83,7 +83,9 @@ Statement statementFrom(const SqliteStatement& s) {
                      s.text(5),
                      Decimal::parse(s.text(6)),
                      Timestamp(std::chrono::microseconds(s.integer(7))),
-                     s.text(8)};
+                     s.text(8),
+                     detail::adjustmentsFromText(s.text(9), "sqlite"),
+                     s.text(10)};
 }
 
 constexpr const char* correction_columns =
@@ -1023,7 +1025,8 @@ Statement SqliteStore::saveStatement(const Statement& statement) {
         impl_->db
             .prepare(
                 "INSERT INTO metered_statements (business_id, cycle_start, cycle_end, time_zone, plan_id, currency, "
-                "total, closed_at, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                "total, closed_at, document, adjustments, pricing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                "?11) "
                 "ON CONFLICT (business_id, cycle_start) DO NOTHING")
             .bind(1, statement.business.toString())
             .bind(2, dayText(statement.cycle.first))
@@ -1034,6 +1037,8 @@ Statement SqliteStore::saveStatement(const Statement& statement) {
             .bind(7, statement.total.toString())
             .bind(8, static_cast<std::int64_t>(statement.closed_at.time_since_epoch().count()))
             .bind(9, statement.document)
+            .bind(10, detail::adjustmentsText(statement.adjustments))
+            .bind(11, statement.pricing)
             .run();
         auto stored =
             impl_->db.prepare(std::string(statement_columns) + " WHERE business_id = ?1 AND cycle_start = ?2");

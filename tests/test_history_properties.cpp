@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// The billing history's property, over random sequences of recordings, late events, voids,
+// amendments, plan switches and closes on every store: a closed statement never changes,
+// and once the last cycle is closed, the statements' amounts due add up to every closed
+// cycle's usage priced now, with the plan that priced its statement.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+
+#include "metered/json.h"
+#include "metered/usage_reports.h"
+#include "store_fixtures.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+
+namespace {
+
+// The basic plan, and `pro`: voice minutes 30 included, then $0.03; API calls $0.005.
+Plan proPlan() {
+    Plan plan = Plan::basic();
+    plan.id = "pro";
+    plan.name = "Pro";
+    for (Meter& meter : plan.meters) {
+        if (meter.type == EventType::voiceMinute()) {
+            meter.included = Decimal(30);
+            meter.unit_price = num("0.03");
+        } else if (meter.type == EventType::apiCall()) {
+            meter.unit_price = num("0.005");
+        }
+    }
+    return plan;
+}
+
+struct Recorded {
+    EventId id;
+    bool voided = false;
+};
+
+// One random history of `steps` days from 2024-01-01 for a new business of `store`.
+void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, int steps) {
+    std::mt19937 random(seed);
+    const auto chance = [&](int percent) { return std::uniform_int_distribution(0, 99)(random) < percent; };
+    const auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
+    const PriceBook book({Plan::basic(), proPlan()}, "basic");
+    store->savePlan(proPlan());
+    Account acme = account("Acme Pizza");
+    store->saveAccount(acme);
+    FixedClock clock;
+    const UsageReports reports(store, book, clock);
+    const Timestamp start = at(2024_y / 1 / 1, hours(12));
+    std::vector<Recorded> events;
+    std::map<date::local_days, std::string> seen;  // cycle -> its statement as first read
+
+    for (int step = 0; step < steps; ++step) {
+        *clock.now = start + date::days(step);
+        INFO("seed " << seed << ", day " << step);
+        for (int n = std::uniform_int_distribution(0, 3)(random); n > 0; --n) {
+            // Up to 20 days late: some land in cycles already closed.
+            const Timestamp when = *clock.now - hours(std::uniform_int_distribution(0, 20 * 24)(random));
+            const bool voice = chance(60);
+            const std::string quantity = std::to_string(std::uniform_int_distribution(1, 40)(random));
+            UsageEvent e = event(acme.id, voice ? EventType::voiceMinute() : EventType::apiCall(), quantity.c_str(),
+                                 std::min(when, *clock.now));
+            store->append(std::span(&e, 1));
+            events.push_back({e.id});
+        }
+        if (!events.empty() && chance(15)) {
+            Recorded& target = events[pick(events.size())];
+            if (!target.voided && chance(50)) {
+                store->voidEvent(acme.id, target.id, "duplicate", "ops");
+                target.voided = true;
+            } else if (!target.voided) {
+                const std::string quantity = std::to_string(std::uniform_int_distribution(0, 50)(random));
+                store->amendQuantity(acme.id, target.id, num(quantity.c_str()), "meter fixed", "ops");
+            }
+        }
+        if (chance(5)) {
+            acme.plan_id = acme.plan_id == "basic" ? "pro" : "basic";
+            store->saveAccount(acme);
+        }
+        reports.closeDueStatements(acme.id, std::chrono::days(std::uniform_int_distribution(0, 5)(random)));
+        for (const Statement& statement : store->listStatements(acme.id)) {
+            const auto [it, first] = seen.try_emplace(statement.cycle.first, to_json(statement));
+            CHECK(it->second == to_json(statement));  // byte for byte as first read
+        }
+    }
+
+    // Close the last cycle after every change: it carries the true-up of all the others.
+    *clock.now = start + date::days(steps + 40);
+    reports.closeDueStatements(acme.id, std::chrono::days(0));
+    Decimal due;
+    Decimal priced_now;
+    const auto statements = store->listStatements(acme.id);
+    for (const Statement& statement : statements) {
+        due += statement.amountDue();
+        // The cycle priced now with the plan that priced its statement.
+        acme.plan_id = statement.plan_id;
+        store->saveAccount(acme);
+        const auto& c = statement.cycle;
+        priced_now += reports
+                          .getBillingUsage(
+                              acme.id, PeriodSpec::custom(date::year_month_day(c.first), date::year_month_day(c.end)))
+                          .bill.total;
+        if (seen.count(c.first) != 0) CHECK(seen[c.first] == to_json(statement));
+    }
+    INFO("seed " << seed << ", " << statements.size() << " statements");
+    CHECK(due == priced_now);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("random histories: statements never change and amounts due add up to usage priced now",
+                   "[store][statements][corrections][property]", STORE_FIXTURES) {
+    // Many short histories on the memory store, a few on the databases (same code path).
+    const int histories = std::string_view(TestType::name) == "memory" ? 200 : 4;
+    for (int i = 0; i < histories; ++i) {
+        TestType fixture;
+        randomHistory(fixture.store, 1000 + static_cast<std::uint32_t>(i), 100);
+    }
+}
