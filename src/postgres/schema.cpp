@@ -460,7 +460,18 @@ CREATE TRIGGER metered_corrections_never_change BEFORE UPDATE OR DELETE ON meter
   FOR EACH ROW EXECUTE FUNCTION metered_correction_never_changes();
 )SQL";
 
-constexpr std::array<Migration, 13> all_migrations{{
+// Version 14: a correction may be a backfill (an event stored on purpose after the fact,
+// UsageStore::backfill): the CHECK on kind (named by PostgreSQL after its column, as
+// version 13 declared it inline) widened.
+constexpr const char* correction_backfill_v14 = R"SQL(
+ALTER TABLE metered_corrections DROP CONSTRAINT metered_corrections_kind_check,
+  ADD CONSTRAINT metered_corrections_kind_check CHECK (kind IN ('void', 'amend', 'metadata', 'backfill'));
+)SQL";
+
+// The backfill migration on its own (its version is the only thing a renumbering touches).
+constexpr Migration correction_backfill{14, "corrections: backfills", correction_backfill_v14};
+
+constexpr std::array<Migration, 14> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -474,6 +485,7 @@ constexpr std::array<Migration, 13> all_migrations{{
     {11, "charge filters: a meter's filters, a dimension's closed set of values", charge_filters_v11},
     {12, "statements", statements_v12},
     {13, "corrections: voids and amendments of stored events", corrections_v13},
+    correction_backfill,
 }};
 
 }  // namespace
