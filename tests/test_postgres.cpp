@@ -335,7 +335,9 @@ TEST_CASE("the backfill migration widens the corrections' kind check and keeps t
     const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
     const auto before = store.listCorrections(acme.id, march);
     REQUIRE(before.size() == 2);
-    CHECK(store.backfill(event(acme.id, EventType::apiCall(), "1", day5), "r", "a").rejected.size() == 1);
+    // Refused by the old CHECK: the event is not stored either (one transaction).
+    const UsageEvent late = event(acme.id, EventType::apiCall(), "3", day5);
+    CHECK(store.backfill(late, "meter outage", "ops").rejected.size() == 1);
 
     store.migrate();
     CHECK(store.schemaVersion() == static_cast<int>(all.size()));
@@ -348,7 +350,6 @@ TEST_CASE("the backfill migration widens the corrections' kind check and keeps t
     CHECK_THROWS(fixture.sql("UPDATE metered_corrections SET kind = 'other'"));
     CHECK_THROWS(fixture.sql("DELETE FROM metered_corrections"));
 
-    const UsageEvent late = event(acme.id, EventType::apiCall(), "3", day5);
     CHECK(store.backfill(late, "meter outage", "ops").stored == 1);
     const auto after = store.listCorrections(acme.id, march);
     REQUIRE(after.size() == 3);
