@@ -11,6 +11,8 @@ std::string_view toString(CorrectionKind kind) noexcept {
             return "amend";
         case CorrectionKind::amend_metadata:
             return "metadata";
+        case CorrectionKind::backfill:
+            return "backfill";
     }
     return "void";
 }

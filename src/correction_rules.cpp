@@ -22,11 +22,13 @@ void checkText(std::string_view field, std::string_view text) {
 }
 
 // The quantity and list cost the event counts with after `earlier`; false when voided.
+// A backfill's deltas are the append that stored the event: already in `stored`.
 bool standing(const StoredEvent& stored, std::span<const Correction> earlier, Decimal& quantity, Decimal& cost) {
     quantity = stored.quantity;
     cost = stored.list_cost;
     for (const Correction& c : earlier) {
         if (c.kind == CorrectionKind::void_event) return false;
+        if (c.kind == CorrectionKind::backfill) continue;
         quantity += c.quantity_delta;
         cost += c.cost_delta;
     }
@@ -51,9 +53,9 @@ Correction base(const BusinessId& business, const EventId& event, const StoredEv
 
 }  // namespace
 
-void checkCorrectionText(std::string_view reason, std::string_view actor) {
-    checkText("reason", reason);
-    checkText("actor", actor);
+void checkCorrectionText(std::string_view reason, std::string_view actor, std::string_view prefix) {
+    checkText(std::string(prefix) + "reason", reason);
+    checkText(std::string(prefix) + "actor", actor);
 }
 
 void checkAmendedQuantity(const Decimal& quantity) {
@@ -119,6 +121,25 @@ Correction planAmendMetadata(const BusinessId& business, const EventId& event, c
     return c;
 }
 
+Correction planBackfill(const UsageEvent& event, date::local_days day, std::string reason, std::string actor,
+                        Timestamp at) {
+    Correction c;
+    c.business = event.business;
+    c.event = event.id;
+    c.sequence = 1;
+    c.kind = CorrectionKind::backfill;
+    c.type = event.type;
+    c.day = day;
+    c.new_quantity = event.quantity;
+    c.reason = std::move(reason);
+    c.actor = std::move(actor);
+    c.at = at;
+    c.quantity_delta = event.quantity;
+    c.cost_delta = event.list_cost;
+    c.events_delta = 1;
+    return c;
+}
+
 std::optional<std::string> newMetadataText(const Correction& correction) {
     if (!correction.new_metadata) return std::nullopt;
     return correction.new_metadata->toJson();
@@ -141,6 +162,7 @@ CorrectionKind correctionKindFrom(std::string_view text, std::string_view store)
     if (text == "void") return CorrectionKind::void_event;
     if (text == "amend") return CorrectionKind::amend_quantity;
     if (text == "metadata") return CorrectionKind::amend_metadata;
+    if (text == "backfill") return CorrectionKind::backfill;
     throw StoreError(std::string(store) + ": unexpected correction kind " + quoted(text), false);
 }
 

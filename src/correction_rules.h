@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// What a void or an amendment does to a stored event, decided once for every store
-// (private): the checks, and the deltas its rollups are adjusted by.
+// What a void, an amendment or a backfill does to a stored event, decided once for every
+// store (private): the checks, and the deltas its rollups are adjusted by.
 #pragma once
 
 #include <date/date.h>
@@ -29,9 +29,9 @@ struct StoredEvent {
     std::vector<EventDimension> dimensions;
 };
 
-/// ValidationError naming "reason" or "actor": empty, longer than
-/// max_correction_text_bytes, or not UTF-8 without U+0000.
-void checkCorrectionText(std::string_view reason, std::string_view actor);
+/// ValidationError naming "reason" or "actor" (after `prefix`, e.g. "backfill."): empty,
+/// longer than max_correction_text_bytes, or not UTF-8 without U+0000.
+void checkCorrectionText(std::string_view reason, std::string_view actor, std::string_view prefix = {});
 
 /// ValidationError naming "quantity" for a quantity a record call refuses: negative, above
 /// 10^12, more than 9 fractional digits.
@@ -56,6 +56,12 @@ Correction planAmendMetadata(const BusinessId& business, const EventId& event, c
                              std::span<const Correction> earlier, const Metadata& metadata, std::string reason,
                              std::string actor, Timestamp at);
 
+/// The backfill of `event` (just appended, to the rollups of local day `day`): sequence 1,
+/// the event's quantity as new_quantity, +quantity, +list cost and +1 event, as the append
+/// added them.
+Correction planBackfill(const UsageEvent& event, date::local_days day, std::string reason, std::string actor,
+                        Timestamp at);
+
 /// The new_metadata column of a correction: its JSON text, or nothing.
 std::optional<std::string> newMetadataText(const Correction& correction);
 
@@ -66,7 +72,7 @@ void checkCorrectedRollup(const UsageTotal& total, const Correction& correction)
 /// The message of the NotFoundError for an event a store does not have.
 std::string unknownEvent(const BusinessId& business, const EventId& event);
 
-/// "void", "amend" or "metadata" back to a kind; StoreError (permanent, naming `store`) otherwise.
+/// "void", "amend", "metadata" or "backfill" back to a kind; StoreError (permanent, naming `store`) otherwise.
 CorrectionKind correctionKindFrom(std::string_view text, std::string_view store);
 
 /// Sorts corrections as listCorrections returns them: by `at`, then event, then sequence.

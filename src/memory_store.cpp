@@ -149,6 +149,153 @@ struct MemoryStore::State {
         return correction;
     }
 
+    // Appends a batch (UsageStore::append), under the store's mutex.
+    AppendResult append(std::span<const UsageEvent> events) {
+        // Each event is decided in order against what is stored plus what this batch accepted
+        // before it; the accepted ones are applied together at the end (all or nothing).
+        AppendResult result;
+        std::vector<std::pair<std::size_t, date::local_days>> accepted;
+        std::map<std::pair<BusinessId, EventId>, std::size_t> accepted_ids;
+        std::map<std::tuple<BusinessId, date::local_days, EventType>, UsageTotal> rollups;  // after the batch
+        using ModelSlot = std::pair<BusinessId, date::local_days>;
+        std::map<std::pair<ModelSlot, detail::ModelKey>, ModelUsageTotal> model_rollups;  // after the batch
+        std::set<detail::TouchedDay> touched;  // by newly stored rate-card events
+        // Dimension rollups after the batch, and the values this batch admits.
+        using DimensionSlot = std::tuple<BusinessId, date::local_days, std::string, std::string, EventType>;
+        std::map<DimensionSlot, UsageTotal> dimension_rollups;
+        std::map<std::tuple<BusinessId, date::local_days, std::string>, std::set<std::string>> admitted;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const UsageEvent& event = events[i];
+            if (auto problem = detail::eventProblem(event)) {
+                result.rejected.push_back({i, event.id, *problem, RejectionKind::invalid});
+                continue;
+            }
+            State::Business* business = find(event.business);
+            if (business == nullptr) {
+                result.rejected.push_back(
+                    {i, event.id, detail::unknownBusiness(event.business), RejectionKind::unknown_business});
+                continue;
+            }
+            const UsageEvent* stored = nullptr;
+            if (auto it = business->index.find(event.id); it != business->index.end())
+                stored = &business->events[it->second];
+            if (auto it = accepted_ids.find({event.business, event.id}); it != accepted_ids.end())
+                stored = &events[it->second];
+            if (stored != nullptr) {
+                if (stored->type == event.type && stored->quantity == event.quantity) {
+                    ++result.duplicates;
+                } else {
+                    result.rejected.push_back({i, event.id,
+                                               detail::idempotencyConflict(event, stored->type, stored->quantity),
+                                               RejectionKind::idempotency_conflict});
+                }
+                continue;
+            }
+            const auto day = localDay(event.occurred_at, business->account.time_zone);
+            auto [slot, fresh] =
+                rollups.try_emplace({event.business, day, event.type}, UsageTotal{event.type, {}, 0, {}});
+            if (fresh) {
+                if (auto on_day = business->days.find(day); on_day != business->days.end()) {
+                    if (auto it = on_day->second.find(event.type); it != on_day->second.end())
+                        slot->second = it->second;
+                }
+            }
+            UsageTotal& total = slot->second;
+            if (auto problem = detail::rollupProblem(total, event)) {
+                result.rejected.push_back({i, event.id, *problem, RejectionKind::over_limit});
+                continue;
+            }
+            // The event's model rollups (each part's, as it will be after the event).
+            std::vector<ModelUsageTotal*> part_totals;
+            std::optional<std::string> model_problem;
+            for (const PricedPart& part : event.parts) {
+                detail::ModelKey key{event.type, event.model, part.part};
+                auto [model_slot, new_key] = model_rollups.try_emplace(
+                    {{event.business, day}, key}, ModelUsageTotal{event.type, event.model, part.part, {}, 0, {}});
+                if (new_key) {
+                    if (auto on_day = business->model_days.find(day); on_day != business->model_days.end()) {
+                        if (auto it = on_day->second.find(key); it != on_day->second.end()) {
+                            model_slot->second = it->second;
+                        }
+                    }
+                }
+                model_problem = detail::modelRollupProblem(model_slot->second, event, part);
+                if (model_problem) break;
+                part_totals.push_back(&model_slot->second);
+            }
+            if (model_problem) {
+                result.rejected.push_back({i, event.id, *model_problem, RejectionKind::over_limit});
+                continue;
+            }
+            for (std::size_t p = 0; p < event.parts.size(); ++p) {
+                part_totals[p]->quantity += event.parts[p].quantity;
+                part_totals[p]->cost += event.parts[p].cost;
+                ++part_totals[p]->events;
+            }
+            total.quantity += event.quantity;
+            total.list_cost += event.list_cost;
+            ++total.events;
+            for (const EventDimension& d : event.dimensions) {
+                const auto cycle = detail::admissionCycle(day, business->account.anchor_day);
+                const std::set<std::string>* stored_values = nullptr;
+                if (auto it = business->admitted.find({cycle, d.name}); it != business->admitted.end())
+                    stored_values = &it->second;
+                std::set<std::string>& added = admitted[{event.business, cycle, d.name}];
+                const bool known =
+                    added.count(d.value) > 0 || (stored_values != nullptr && stored_values->count(d.value));
+                std::string value = d.value;
+                if (!known) {
+                    const std::size_t count = added.size() + (stored_values != nullptr ? stored_values->size() : 0);
+                    if (count < static_cast<std::size_t>(maxValues(d.name)) || budgeted(event.business, d)) {
+                        added.insert(d.value);
+                    } else {
+                        value = std::string(dimension_overflow_value);
+                    }
+                }
+                auto [dimension_slot, new_slot] = dimension_rollups.try_emplace(
+                    {event.business, day, d.name, value, event.type}, UsageTotal{event.type, {}, 0, {}});
+                if (new_slot) {
+                    if (auto on_day = business->dimension_days.find(day); on_day != business->dimension_days.end()) {
+                        if (auto it = on_day->second.find({d.name, value, event.type}); it != on_day->second.end()) {
+                            dimension_slot->second = it->second;
+                        }
+                    }
+                }
+                dimension_slot->second.quantity += event.quantity;
+                dimension_slot->second.list_cost += event.list_cost;
+                ++dimension_slot->second.events;
+            }
+            accepted_ids.emplace(std::make_pair(event.business, event.id), i);
+            accepted.emplace_back(i, day);
+            if (event.type.isRateCard()) touched.emplace(event.business, day);
+        }
+        for (auto& [key, total] : rollups) {
+            if (total.events > 0) find(std::get<0>(key))->days[std::get<1>(key)][std::get<2>(key)] = std::move(total);
+        }
+        for (auto& [key, total] : model_rollups) {
+            if (total.events > 0) {
+                find(key.first.first)->model_days[key.first.second][key.second] = std::move(total);
+            }
+        }
+        for (auto& [key, total] : dimension_rollups) {
+            const auto& [business, day, dimension, value, type] = key;
+            find(business)->dimension_days[day][{dimension, value, type}] = std::move(total);
+        }
+        for (auto& [key, values] : admitted) {
+            const auto& [business, cycle, dimension] = key;
+            if (!values.empty()) find(business)->admitted[{cycle, dimension}].merge(values);
+        }
+        for (const auto& [i, day] : accepted) {
+            State::Business& business = *find(events[i].business);
+            business.index.emplace(events[i].id, business.events.size());
+            business.events.push_back(events[i]);
+            business.event_days.push_back(day);
+        }
+        result.stored = accepted.size();
+        claimCrossings(touched);
+        return result;
+    }
+
     Business* find(const BusinessId& id) {
         auto it = businesses.find(id);
         return it == businesses.end() ? nullptr : &it->second;
@@ -176,148 +323,7 @@ void MemoryStore::migrate() {
 
 AppendResult MemoryStore::append(std::span<const UsageEvent> events) {
     std::lock_guard lock(mutex_);
-    // Each event is decided in order against what is stored plus what this batch accepted
-    // before it; the accepted ones are applied together at the end (all or nothing).
-    AppendResult result;
-    std::vector<std::pair<std::size_t, date::local_days>> accepted;
-    std::map<std::pair<BusinessId, EventId>, std::size_t> accepted_ids;
-    std::map<std::tuple<BusinessId, date::local_days, EventType>, UsageTotal> rollups;  // after the batch
-    using ModelSlot = std::pair<BusinessId, date::local_days>;
-    std::map<std::pair<ModelSlot, detail::ModelKey>, ModelUsageTotal> model_rollups;  // after the batch
-    std::set<detail::TouchedDay> touched;  // by newly stored rate-card events
-    // Dimension rollups after the batch, and the values this batch admits.
-    using DimensionSlot = std::tuple<BusinessId, date::local_days, std::string, std::string, EventType>;
-    std::map<DimensionSlot, UsageTotal> dimension_rollups;
-    std::map<std::tuple<BusinessId, date::local_days, std::string>, std::set<std::string>> admitted;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        const UsageEvent& event = events[i];
-        if (auto problem = detail::eventProblem(event)) {
-            result.rejected.push_back({i, event.id, *problem, RejectionKind::invalid});
-            continue;
-        }
-        State::Business* business = state_->find(event.business);
-        if (business == nullptr) {
-            result.rejected.push_back(
-                {i, event.id, detail::unknownBusiness(event.business), RejectionKind::unknown_business});
-            continue;
-        }
-        const UsageEvent* stored = nullptr;
-        if (auto it = business->index.find(event.id); it != business->index.end())
-            stored = &business->events[it->second];
-        if (auto it = accepted_ids.find({event.business, event.id}); it != accepted_ids.end())
-            stored = &events[it->second];
-        if (stored != nullptr) {
-            if (stored->type == event.type && stored->quantity == event.quantity) {
-                ++result.duplicates;
-            } else {
-                result.rejected.push_back({i, event.id,
-                                           detail::idempotencyConflict(event, stored->type, stored->quantity),
-                                           RejectionKind::idempotency_conflict});
-            }
-            continue;
-        }
-        const auto day = localDay(event.occurred_at, business->account.time_zone);
-        auto [slot, fresh] = rollups.try_emplace({event.business, day, event.type}, UsageTotal{event.type, {}, 0, {}});
-        if (fresh) {
-            if (auto on_day = business->days.find(day); on_day != business->days.end()) {
-                if (auto it = on_day->second.find(event.type); it != on_day->second.end()) slot->second = it->second;
-            }
-        }
-        UsageTotal& total = slot->second;
-        if (auto problem = detail::rollupProblem(total, event)) {
-            result.rejected.push_back({i, event.id, *problem, RejectionKind::over_limit});
-            continue;
-        }
-        // The event's model rollups (each part's, as it will be after the event).
-        std::vector<ModelUsageTotal*> part_totals;
-        std::optional<std::string> model_problem;
-        for (const PricedPart& part : event.parts) {
-            detail::ModelKey key{event.type, event.model, part.part};
-            auto [model_slot, new_key] = model_rollups.try_emplace(
-                {{event.business, day}, key}, ModelUsageTotal{event.type, event.model, part.part, {}, 0, {}});
-            if (new_key) {
-                if (auto on_day = business->model_days.find(day); on_day != business->model_days.end()) {
-                    if (auto it = on_day->second.find(key); it != on_day->second.end()) {
-                        model_slot->second = it->second;
-                    }
-                }
-            }
-            model_problem = detail::modelRollupProblem(model_slot->second, event, part);
-            if (model_problem) break;
-            part_totals.push_back(&model_slot->second);
-        }
-        if (model_problem) {
-            result.rejected.push_back({i, event.id, *model_problem, RejectionKind::over_limit});
-            continue;
-        }
-        for (std::size_t p = 0; p < event.parts.size(); ++p) {
-            part_totals[p]->quantity += event.parts[p].quantity;
-            part_totals[p]->cost += event.parts[p].cost;
-            ++part_totals[p]->events;
-        }
-        total.quantity += event.quantity;
-        total.list_cost += event.list_cost;
-        ++total.events;
-        for (const EventDimension& d : event.dimensions) {
-            const auto cycle = detail::admissionCycle(day, business->account.anchor_day);
-            const std::set<std::string>* stored_values = nullptr;
-            if (auto it = business->admitted.find({cycle, d.name}); it != business->admitted.end())
-                stored_values = &it->second;
-            std::set<std::string>& added = admitted[{event.business, cycle, d.name}];
-            const bool known = added.count(d.value) > 0 || (stored_values != nullptr && stored_values->count(d.value));
-            std::string value = d.value;
-            if (!known) {
-                const std::size_t count = added.size() + (stored_values != nullptr ? stored_values->size() : 0);
-                if (count < static_cast<std::size_t>(state_->maxValues(d.name)) ||
-                    state_->budgeted(event.business, d)) {
-                    added.insert(d.value);
-                } else {
-                    value = std::string(dimension_overflow_value);
-                }
-            }
-            auto [dimension_slot, new_slot] = dimension_rollups.try_emplace(
-                {event.business, day, d.name, value, event.type}, UsageTotal{event.type, {}, 0, {}});
-            if (new_slot) {
-                if (auto on_day = business->dimension_days.find(day); on_day != business->dimension_days.end()) {
-                    if (auto it = on_day->second.find({d.name, value, event.type}); it != on_day->second.end()) {
-                        dimension_slot->second = it->second;
-                    }
-                }
-            }
-            dimension_slot->second.quantity += event.quantity;
-            dimension_slot->second.list_cost += event.list_cost;
-            ++dimension_slot->second.events;
-        }
-        accepted_ids.emplace(std::make_pair(event.business, event.id), i);
-        accepted.emplace_back(i, day);
-        if (event.type.isRateCard()) touched.emplace(event.business, day);
-    }
-    for (auto& [key, total] : rollups) {
-        if (total.events > 0)
-            state_->find(std::get<0>(key))->days[std::get<1>(key)][std::get<2>(key)] = std::move(total);
-    }
-    for (auto& [key, total] : model_rollups) {
-        if (total.events > 0) {
-            state_->find(key.first.first)->model_days[key.first.second][key.second] = std::move(total);
-        }
-    }
-    for (auto& [key, total] : dimension_rollups) {
-        const auto& [business, day, dimension, value, type] = key;
-        state_->find(business)->dimension_days[day][{dimension, value, type}] = std::move(total);
-    }
-    for (auto& [key, values] : admitted) {
-        const auto& [business, cycle, dimension] = key;
-        if (!values.empty()) state_->find(business)->admitted[{cycle, dimension}].merge(values);
-    }
-    for (const auto& [i, day] : accepted) {
-        State::Business& business = *state_->find(events[i].business);
-        business.index.emplace(events[i].id, business.events.size());
-        business.events.push_back(events[i]);
-        business.event_days.push_back(day);
-    }
-    result.stored = accepted.size();
-    state_->claimCrossings(touched);
-    return result;
+    return state_->append(events);
 }
 
 std::vector<UsageTotal> MemoryStore::totals(const BusinessId& business, const DayRange& days) {
@@ -495,6 +501,19 @@ Correction MemoryStore::amendMetadata(const BusinessId& business, const EventId&
     return state_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
         return detail::planAmendMetadata(business, id, stored, earlier, metadata, reason, actor, systemNow());
     });
+}
+
+AppendResult MemoryStore::backfill(const UsageEvent& event, const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    std::lock_guard lock(mutex_);
+    AppendResult result = state_->append(std::span<const UsageEvent>(&event, 1));
+    if (result.stored == 1) {
+        // One critical section: no reader sees the event without its correction.
+        State::Business& business = *state_->find(event.business);
+        business.corrections[event.id].push_back(
+            detail::planBackfill(event, business.event_days.back(), reason, actor, systemNow()));
+    }
+    return result;
 }
 
 std::vector<Correction> MemoryStore::listCorrections(const BusinessId& business, const DayRange& days) {

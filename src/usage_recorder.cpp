@@ -17,6 +17,7 @@
 #include "async/pipeline.h"
 #include "async/sharded_counter.h"
 #include "budget_table.h"
+#include "correction_rules.h"
 #include "crossing_delivery.h"
 #include "decimal_access.h"
 #include "event_checks.h"
@@ -336,27 +337,59 @@ struct UsageRecorder::Impl {
     // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
     // read (`now`) serves both the event's time and its time-ordered id.
     Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
+        if (record.backfill) [[unlikely]]
+            return submitBackfill(draft, record, now);
         if (options.late_event_window && draft.occurred_at < now - *options.late_event_window) {
             throw ValidationError("occurred_at", "is more than " + std::to_string(options.late_event_window->count()) +
                                                      " days before now (RecorderOptions::late_event_window)");
         }
         std::array<DimensionValue, max_event_dimensions> sorted;
-        draft.dimensions = detail::checkDimensions(record.dimensions, reports.priceBook(), sorted);
-        detail::checkDraft(draft, options.max_metadata_bytes);
-        draft.id = record.idempotency_key.empty() ? EventId::generate(now)
-                                                  : EventId::fromKey(draft.business, record.idempotency_key);
+        identify(draft, record, now, sorted);
         if (pipeline) {
             pipeline->submit(draft);
             return Receipt{draft.id, RecordOutcome::queued};
         }
         const UsageEvent event = detail::toEvent(draft);
         const AppendResult result = store->append(std::span<const UsageEvent>(&event, 1));
-        if (!result.rejected.empty()) {
-            const Rejection& rejection = result.rejected.front();
-            const std::string message = "event " + event.id.toString() + " rejected: " + rejection.reason;
-            if (rejection.kind == RejectionKind::idempotency_conflict) throw IdempotencyConflictError(message);
-            throw RejectedError(message);
-        }
+        return storedSynchronously(event, result);
+    }
+
+    // The checks of a draft beyond the late-event window, and its id. `sorted` holds its
+    // dimension values (the draft's view).
+    void identify(detail::EventDraft& draft, const RecordOptions& record, Timestamp now,
+                  std::array<DimensionValue, max_event_dimensions>& sorted) const {
+        draft.dimensions = detail::checkDimensions(record.dimensions, reports.priceBook(), sorted);
+        detail::checkDraft(draft, options.max_metadata_bytes);
+        draft.id = record.idempotency_key.empty() ? EventId::generate(now)
+                                                  : EventId::fromKey(draft.business, record.idempotency_key);
+    }
+
+    // A backfill (RecordOptions::backfill): no late-event window, stored now through
+    // UsageStore::backfill in either mode.
+    Receipt submitBackfill(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
+        const Backfill& backfill = *record.backfill;
+        detail::checkCorrectionText(backfill.reason, backfill.actor, "backfill.");
+        std::array<DimensionValue, max_event_dimensions> sorted;
+        identify(draft, record, now, sorted);
+        const UsageEvent event = detail::toEvent(draft);
+        const AppendResult result = store->backfill(event, std::string(backfill.reason), std::string(backfill.actor));
+        if (!pipeline) return storedSynchronously(event, result);
+        throwIfRejected(event, result);
+        return Receipt{event.id, result.duplicates > 0 ? RecordOutcome::duplicate : RecordOutcome::stored};
+    }
+
+    // RejectedError (IdempotencyConflictError for a conflict) when the store refused `event`.
+    static void throwIfRejected(const UsageEvent& event, const AppendResult& result) {
+        if (result.rejected.empty()) return;
+        const Rejection& rejection = result.rejected.front();
+        const std::string message = "event " + event.id.toString() + " rejected: " + rejection.reason;
+        if (rejection.kind == RejectionKind::idempotency_conflict) throw IdempotencyConflictError(message);
+        throw RejectedError(message);
+    }
+
+    // What a synchronous record call returns once the store answered `result` for `event`.
+    Receipt storedSynchronously(const UsageEvent& event, const AppendResult& result) {
+        throwIfRejected(event, result);
         sync_recorded.fetch_add(1, std::memory_order_relaxed);
         (result.duplicates > 0 ? sync_duplicates : sync_stored).fetch_add(1, std::memory_order_relaxed);
         maybeCloseStatements({});

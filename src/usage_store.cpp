@@ -43,6 +43,11 @@ Correction UsageStore::amendMetadata(const BusinessId& /*business*/, const Event
     throw StoreError("this store keeps no corrections", false);
 }
 
+AppendResult UsageStore::backfill(const UsageEvent& /*event*/, const std::string& /*reason*/,
+                                  const std::string& /*actor*/) {
+    throw StoreError("this store keeps no corrections", false);
+}
+
 std::vector<Correction> UsageStore::listCorrections(const BusinessId& /*business*/, const DayRange& /*days*/) {
     throw StoreError("this store keeps no corrections", false);
 }

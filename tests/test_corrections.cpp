@@ -250,6 +250,136 @@ TEMPLATE_TEST_CASE("an amendment moves quantity and list cost by the exact diffe
     CHECK(all[3].new_metadata->toJson() == session.toJson());
 }
 
+TEMPLATE_TEST_CASE("a backfill stores its event and a correction, and every rollup grows by exactly the event",
+                   "[store][corrections][backfill]", STORE_FIXTURES) {
+    TestType fixture;
+    UsageStore& store = *fixture.store;
+    const Account acme = account("Acme Pizza");
+    store.saveAccount(acme);
+    using P = UsagePart;
+    REQUIRE(
+        store
+            .append(std::vector{withDimensions(event(acme.id, EventType::apiCall(), "3", day5), {{"end_user", "u-1"}})})
+            .stored == 1);
+
+    // An api call with a dimension value: the day, the totals and the value grow by it.
+    const UsageEvent late =
+        withDimensions(event(acme.id, EventType::apiCall(), "2", day5 + hours(30)), {{"end_user", "u-1"}});
+    const AppendResult stored = store.backfill(late, "meter outage in March", "ops@acme");
+    CHECK(stored.stored == 1);
+    CHECK(stored.duplicates == 0);
+    CHECK(stored.rejected.empty());
+    CHECK(fixture.metadataJson(acme.id, late.id).has_value());
+    CHECK(byType(store.totals(acme.id, march)) == Sums{{"api_call", sums("5", 2, "0.05")}});
+    const auto days = store.daily(acme.id, march);
+    REQUIRE(days.size() == 2);
+    CHECK(days[1].day == date::local_days(2024_y / 3 / 6));
+    CHECK(days[1].total.quantity == num("2"));
+    CHECK(days[1].total.events == 1);
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")) == Sums{{"u-1/api_call", sums("5", 2, "0.05")}});
+
+    // A rate-card call: its parts go into the model rollups as an append puts them.
+    const UsageEvent call = llmCall(acme.id, {{P::input, "1000", "0.0025"}, {P::requests, "1", "0"}});
+    REQUIRE(store.backfill(call, "imported from the gateway's log", "billing-bot").stored == 1);
+    CHECK(byType(store.totals(acme.id, march)).at("llm_call") == sums("1", 1, "0.0025"));
+    CHECK(byPart(store.modelTotals(acme.id, march)) ==
+          Sums{{"input", sums("1000", 1, "0.0025")}, {"requests", sums("1", 1, "0")}});
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "model")).at("openai/gpt-4o/llm_call") ==
+          sums("1", 1, "0.0025"));
+
+    // The audit read: each backfill is its event's correction sequence 1.
+    const auto listed = store.listCorrections(acme.id, march);
+    REQUIRE(listed.size() == 2);
+    std::map<EventId, Correction> by_event;
+    for (const Correction& c : listed) by_event.emplace(c.event, c);
+    const Correction& first = by_event.at(late.id);
+    CHECK(first.business == acme.id);
+    CHECK(first.sequence == 1);
+    CHECK(first.kind == CorrectionKind::backfill);
+    CHECK(toString(first.kind) == "backfill");
+    CHECK(first.type == EventType::apiCall());
+    CHECK(first.day == date::local_days(2024_y / 3 / 6));
+    CHECK(first.new_quantity == num("2"));
+    CHECK_FALSE(first.new_metadata.has_value());
+    CHECK(first.quantity_delta == num("2"));
+    CHECK(first.cost_delta == num("0.02"));
+    CHECK(first.events_delta == 1);
+    CHECK(first.reason == "meter outage in March");
+    CHECK(first.actor == "ops@acme");
+    CHECK(by_event.at(call.id).cost_delta == num("0.0025"));
+    CHECK(by_event.at(call.id).type == EventType::llmCall());
+
+    // Again, by backfill or by append: a duplicate, nothing added, no second correction.
+    const AppendResult again = store.backfill(late, "again", "ops");
+    CHECK(again.stored == 0);
+    CHECK(again.duplicates == 1);
+    CHECK(store.append(std::vector{late}).duplicates == 1);
+    CHECK(store.listCorrections(acme.id, march).size() == 2);
+    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("5", 2, "0.05"));
+
+    // Refusals store nothing: bad reason or actor (checked first), an unknown business, an
+    // idempotency conflict, an invalid event.
+    const UsageEvent refused = event(acme.id, EventType::apiCall(), "7", day5);
+    CHECK(errorField([&] { store.backfill(refused, "", "ops"); }) == "reason");
+    CHECK(errorField([&] { store.backfill(refused, "r", ""); }) == "actor");
+    CHECK(errorField([&] { store.backfill(refused, "bad \xff", "ops"); }) == "reason");
+    CHECK(errorField([&] { store.backfill(refused, "r", std::string(1025, 'a')); }) == "actor");
+    CHECK(errorField([&] {
+              store.backfill(event(BusinessId(Uuid::generateV7()), EventType::apiCall(), "1", day5), "", "ops");
+          }) == "reason");
+    CHECK_FALSE(fixture.metadataJson(acme.id, refused.id).has_value());
+    const AppendResult stranger =
+        store.backfill(event(BusinessId(Uuid::generateV7()), EventType::apiCall(), "1", day5), "r", "a");
+    REQUIRE(stranger.rejected.size() == 1);
+    CHECK(stranger.rejected[0].kind == RejectionKind::unknown_business);
+    CHECK(stranger.stored == 0);
+    UsageEvent conflicting = event(acme.id, EventType::apiCall(), "9", day5);
+    conflicting.id = late.id;
+    const AppendResult conflict = store.backfill(conflicting, "r", "a");
+    REQUIRE(conflict.rejected.size() == 1);
+    CHECK(conflict.rejected[0].kind == RejectionKind::idempotency_conflict);
+    UsageEvent invalid = event(acme.id, EventType::apiCall(), "1", day5);
+    invalid.quantity = num("-1");
+    const AppendResult bad = store.backfill(invalid, "r", "a");
+    REQUIRE(bad.rejected.size() == 1);
+    CHECK(bad.rejected[0].kind == RejectionKind::invalid);
+    CHECK(store.listCorrections(acme.id, march).size() == 2);
+    CHECK(byType(store.totals(acme.id, march)) ==
+          Sums{{"api_call", sums("5", 2, "0.05")}, {"llm_call", sums("1", 1, "0.0025")}});
+
+    // A backfilled event is corrected like any other, from the quantity it was stored with.
+    const Correction gone = store.voidEvent(acme.id, late.id, "not ours after all", "ops");
+    CHECK(gone.sequence == 2);
+    CHECK(gone.quantity_delta == num("-2"));
+    CHECK(gone.cost_delta == num("-0.02"));
+    CHECK(gone.events_delta == -1);
+    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("3", 1, "0.03"));
+    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")) == Sums{{"u-1/api_call", sums("3", 1, "0.03")}});
+    CHECK(errorField([&] { store.voidEvent(acme.id, late.id, "again", "ops"); }) == "event");
+    const Correction call_gone = store.voidEvent(acme.id, call.id, "test traffic", "ops");
+    CHECK(call_gone.sequence == 2);
+    CHECK(call_gone.quantity_delta == num("-1"));
+    CHECK(call_gone.cost_delta == num("-0.0025"));
+    CHECK(store.modelTotals(acme.id, march).empty());
+    const UsageEvent minutes = event(acme.id, EventType::voiceMinute(), "10", day5);
+    REQUIRE(store.backfill(minutes, "call recordings found", "ops").stored == 1);
+    const Correction up = store.amendQuantity(acme.id, minutes.id, num("12.5"), "meter fixed", "ops");
+    CHECK(up.sequence == 2);
+    CHECK(up.quantity_delta == num("2.5"));
+    CHECK(up.cost_delta == num("0.05"));
+    CHECK(byType(store.totals(acme.id, march)) ==
+          Sums{{"api_call", sums("3", 1, "0.03")}, {"voice_minute", sums("12.5", 1, "0.25")}});
+
+    const auto all = store.listCorrections(acme.id, march);
+    CHECK(all.size() == 6);
+    std::map<CorrectionKind, int> kinds;
+    for (const Correction& c : all) ++kinds[c.kind];
+    CHECK(kinds == std::map<CorrectionKind, int>{{CorrectionKind::void_event, 2},
+                                                 {CorrectionKind::amend_quantity, 1},
+                                                 {CorrectionKind::backfill, 3}});
+    CHECK(store.listCorrections(acme.id, april).empty());
+}
+
 TEST_CASE("a void changes the live bill, never a closed statement", "[corrections]") {
     auto store = std::make_shared<MemoryStore>();
     FixedClock clock;
@@ -348,6 +478,7 @@ TEST_CASE("a store that keeps no corrections refuses them", "[corrections]") {
     const BusinessId business(Uuid::generateV7());
     CHECK_THROWS_AS(store.voidEvent(business, EventId::generate(), "r", "a"), StoreError);
     CHECK_THROWS_AS(store.amendQuantity(business, EventId::generate(), num("1"), "r", "a"), StoreError);
+    CHECK_THROWS_AS(store.backfill(event(business, EventType::apiCall(), "1", day5), "r", "a"), StoreError);
     CHECK_THROWS_AS(store.listCorrections(business, march), StoreError);
 }
 

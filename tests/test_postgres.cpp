@@ -2,6 +2,7 @@
 // PostgreSQL-specific behaviour: migrations, the seed's SQL, plans, poison isolation,
 // errors and secrets, two processes appending at once.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <thread>
 
 #include "conninfo.h"
@@ -300,4 +301,58 @@ TEST_CASE("two processes appending to the same businesses end with exact totals"
     CHECK(sum == num("2000"));
     CHECK(fixture.sql("SELECT count(*) FROM usage_events").text(0, 0) == "4000");
     CHECK(fixture.sql("SELECT sum(event_count) FROM usage_aggregation").text(0, 0) == "4000");
+}
+
+TEST_CASE("the backfill migration widens the corrections' kind check and keeps them",
+          "[postgres][corrections][backfill]") {
+    const auto& all = detail::pg::migrations();
+    const auto backfill = std::find_if(all.begin(), all.end(), [](const detail::Migration& m) {
+        return std::string_view(m.description).find("backfill") != std::string_view::npos;
+    });
+    REQUIRE(backfill != all.end());
+    PostgresFixture fixture;
+    // The schema as the release before backfills left it.
+    fixture.admin.execScript(("DROP SCHEMA " + fixture.schema + " CASCADE; CREATE SCHEMA " + fixture.schema +
+                              "; SET search_path = " + fixture.schema)
+                                 .c_str());
+    fixture.admin.execScript(detail::pg::create_version_table);
+    for (auto m = all.begin(); m != backfill; ++m) {
+        fixture.admin.execScript(m->sql);
+        fixture.admin.exec("test", detail::pg::record_version,
+                           detail::PgParams().add(std::to_string(m->version)).add(m->description));
+    }
+    PostgresStore store({.conninfo = fixture.conninfo});
+    CHECK(store.schemaVersion() == backfill->version - 1);
+    store.savePlan(Plan::basic());
+    const Account acme = account("Acme Pizza");
+    store.saveAccount(acme);
+    const Timestamp day5 = at(2024_y / 3 / 5, hours(12));
+    const std::vector<UsageEvent> events = {event(acme.id, EventType::apiCall(), "2", day5),
+                                            event(acme.id, EventType::voiceMinute(), "10", day5)};
+    REQUIRE(store.append(events).stored == 2);
+    store.voidEvent(acme.id, events[0].id, "duplicate", "ops");
+    store.amendQuantity(acme.id, events[1].id, num("12.5"), "meter fixed", "ops");
+    const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
+    const auto before = store.listCorrections(acme.id, march);
+    REQUIRE(before.size() == 2);
+    // Refused by the old CHECK: the event is not stored either (one transaction).
+    const UsageEvent late = event(acme.id, EventType::apiCall(), "3", day5);
+    CHECK(store.backfill(late, "meter outage", "ops").rejected.size() == 1);
+
+    store.migrate();
+    CHECK(store.schemaVersion() == static_cast<int>(all.size()));
+    CHECK(store.listCorrections(acme.id, march) == before);
+    const auto check = fixture.sql(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'metered_corrections'::regclass "
+        "AND contype = 'c'");
+    REQUIRE(check.rows() == 1);
+    CHECK(std::string(check.text(0, 0)).find("'backfill'") != std::string::npos);
+    CHECK_THROWS(fixture.sql("UPDATE metered_corrections SET kind = 'other'"));
+    CHECK_THROWS(fixture.sql("DELETE FROM metered_corrections"));
+
+    CHECK(store.backfill(late, "meter outage", "ops").stored == 1);
+    const auto after = store.listCorrections(acme.id, march);
+    REQUIRE(after.size() == 3);
+    CHECK(std::count_if(after.begin(), after.end(),
+                        [](const Correction& c) { return c.kind == CorrectionKind::backfill; }) == 1);
 }

@@ -537,3 +537,80 @@ TEST_CASE("the late-event window is configurable, or off", "[recorder][late]") {
               static_cast<void>(RecorderSetup(RecorderOptions{.late_event_window = std::chrono::days(-1)}));
           }) == "late_event_window");
 }
+
+TEST_CASE("a backfill records usage older than the late-event window, in either mode, with its reason",
+          "[recorder][late][backfill]") {
+    for (const RecordMode mode : {RecordMode::sync, RecordMode::async}) {
+        INFO((mode == RecordMode::sync ? "sync" : "async"));
+        RecorderSetup setup(RecorderOptions{.mode = mode});  // the clock: 2024-12-05 12:00 UTC
+        UsageRecorder& r = setup.recorder;
+        const BusinessId& id = setup.business.id;
+        const Timestamp old = *setup.clock.now - std::chrono::days(40);  // 2024-10-26 12:00
+        const DayRange october{date::local_days(2024_y / 10 / 1), date::local_days(2024_y / 11 / 1)};
+        CHECK(errorField([&] { r.recordApiCall(id, {}, {.occurred_at = old}); }) == "occurred_at");
+
+        // Stored before the call returns, in either mode (no flush): stored, never queued.
+        const Backfill why{.reason = "meter outage in October", .actor = "ops@acme"};
+        const Receipt first = r.recordApiCall(id, {.operation = "chat_completion"},
+                                              {.idempotency_key = "outage-1", .occurred_at = old, .backfill = why});
+        CHECK(first.outcome == RecordOutcome::stored);
+        const auto totals = setup.store->totals(id, october);
+        REQUIRE(totals.size() == 1);
+        CHECK(totals[0].quantity == num("1"));
+        CHECK(totals[0].list_cost == num("0.01"));
+        // The same key again: a duplicate, and no second correction.
+        const Receipt again =
+            r.recordApiCall(id, {}, {.idempotency_key = "outage-1", .occurred_at = old, .backfill = why});
+        CHECK(again.outcome == RecordOutcome::duplicate);
+        CHECK(again.id == first.id);
+
+        // Every record call takes it.
+        CHECK(r.recordVoiceMinutes(id, num("2.5"), {}, {.occurred_at = old, .backfill = why}).outcome ==
+              RecordOutcome::stored);
+        CHECK(r.recordAiQuery(id, {}, {.occurred_at = old, .backfill = why}).outcome == RecordOutcome::stored);
+        CHECK(r.recordStorage(id, num("10"), {}, {.occurred_at = old, .backfill = why}).outcome ==
+              RecordOutcome::stored);
+        CHECK(r.record(id, EventType::voiceMinute(), num("1"), {}, {.occurred_at = old, .backfill = why}).outcome ==
+              RecordOutcome::stored);
+        LlmUsage usage;
+        usage.provider = "openai";
+        usage.model = "gpt-4o";
+        usage.input_tokens = 100;
+        CHECK(r.recordLlmCall(id, usage, {.occurred_at = old, .backfill = why}).outcome == RecordOutcome::stored);
+        CHECK(r.recordTranscription(id, {.provider = "openai", .model = "whisper-1", .seconds = num("60")},
+                                    {.occurred_at = old, .backfill = why})
+                  .outcome == RecordOutcome::stored);
+        CHECK(r.recordSpeech(id, {.provider = "openai", .model = "tts-1", .characters = 1000},
+                             {.occurred_at = old, .backfill = why})
+                  .outcome == RecordOutcome::stored);
+
+        // Reason and actor are required; every other check still applies.
+        CHECK(errorField([&] {
+                  r.recordApiCall(id, {}, {.occurred_at = old, .backfill = Backfill{.reason = "", .actor = "ops"}});
+              }) == "backfill.reason");
+        CHECK(errorField([&] {
+                  r.recordApiCall(id, {}, {.occurred_at = old, .backfill = Backfill{.reason = "r", .actor = ""}});
+              }) == "backfill.actor");
+        CHECK(errorField([&] { r.recordApiCall(id, {}, {.occurred_at = at(1999_y / 12 / 31), .backfill = why}); }) ==
+              "occurred_at");
+        CHECK(errorField([&] { r.recordStorage(id, num("-1"), {}, {.occurred_at = old, .backfill = why}); }) ==
+              "quantity");
+        CHECK_THROWS_AS(r.recordApiCall(BusinessId(Uuid::generateV7()), {}, {.occurred_at = old, .backfill = why}),
+                        RejectedError);
+        CHECK_THROWS_AS(r.recordVoiceMinutes(id, num("3"), {}, {.idempotency_key = "outage-1", .backfill = why}),
+                        IdempotencyConflictError);
+
+        // The audit read: one backfill per stored event, with its reason and actor.
+        const auto corrections = setup.store->listCorrections(id, october);
+        CHECK(corrections.size() == 8);
+        for (const Correction& c : corrections) {
+            CHECK(c.kind == CorrectionKind::backfill);
+            CHECK(c.sequence == 1);
+            CHECK(c.reason == "meter outage in October");
+            CHECK(c.actor == "ops@acme");
+            CHECK(c.day == date::local_days(2024_y / 10 / 26));
+        }
+        REQUIRE(r.flush());
+        CHECK(setup.store->events(id).size() == 8);
+    }
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // SQLite-specific behaviour: exact text storage, WAL, reopening, two processes.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include "metered/errors.h"
 #include "metered/store.h"
 #include "sqlite/schema.h"
@@ -97,4 +99,73 @@ TEST_CASE("a plan stored before plans billed AI usage bills it at cost", "[sqlit
     };
     CHECK(find("basic").ai == AiBilling{});    // NULL: at cost, never silently unbilled
     CHECK_FALSE(find("byok").ai.has_value());  // stored "null": explicitly not billed
+}
+
+TEST_CASE("the backfill migration keeps a file's corrections and their guards", "[sqlite][corrections][backfill]") {
+    const auto& all = detail::sqlite::migrations();
+    const auto backfill = std::find_if(all.begin(), all.end(), [](const detail::Migration& m) {
+        return std::string_view(m.description).find("backfill") != std::string_view::npos;
+    });
+    REQUIRE(backfill != all.end());
+    const TempDir dir;
+    const auto path = dir.path / "before-backfills.db";
+    SqliteStore store({.path = path});
+    CHECK(store.schemaVersion() == 0);  // creates the version table
+    {
+        // The file as the release before backfills left it.
+        detail::SqliteConnection db(path.string(), 5000);
+        db.execute("BEGIN");
+        for (auto m = all.begin(); m != backfill; ++m) {
+            db.execute(m->sql);
+            db.prepare("INSERT INTO metered_schema_version (version) VALUES (?1)")
+                .bind(1, std::int64_t{m->version})
+                .run();
+        }
+        db.execute("COMMIT");
+    }
+    CHECK(store.schemaVersion() == backfill->version - 1);
+    store.savePlan(Plan::basic());
+    const Account acme = account("Acme Pizza");
+    store.saveAccount(acme);
+    const Timestamp day5 = at(2024_y / 3 / 5, hours(12));
+    const std::vector<UsageEvent> events = {event(acme.id, EventType::apiCall(), "2", day5),
+                                            event(acme.id, EventType::voiceMinute(), "10", day5)};
+    REQUIRE(store.append(events).stored == 2);
+    store.voidEvent(acme.id, events[0].id, "duplicate", "ops");
+    store.amendQuantity(acme.id, events[1].id, num("12.5"), "meter fixed", "ops");
+    const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
+    const auto before = store.listCorrections(acme.id, march);
+    REQUIRE(before.size() == 2);
+
+    store.migrate();
+    CHECK(store.schemaVersion() == static_cast<int>(all.size()));
+    CHECK(store.listCorrections(acme.id, march) == before);
+    // The rebuilt table keeps its index and triggers: one void per event, no update, no delete.
+    detail::SqliteConnection db(path.string(), 5000);
+    auto named = db.prepare(
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE tbl_name = "
+        "'metered_corrections' AND type IN ('index', 'trigger') AND name LIKE 'metered_%' ORDER BY name)");
+    REQUIRE(named.step());
+    CHECK(named.text(0) ==
+          "metered_corrections_day metered_corrections_no_delete metered_corrections_no_update "
+          "metered_corrections_one_void");
+    CHECK_THROWS(db.execute("UPDATE metered_corrections SET reason = 'x'"));
+    CHECK_THROWS(db.execute("DELETE FROM metered_corrections"));
+    CHECK_THROWS(
+        db.execute(("INSERT INTO metered_corrections SELECT business_id, event_id, 9, kind, event_type, "
+                    "local_day, new_quantity, new_metadata, reason, actor, corrected_at, quantity_delta, "
+                    "cost_delta, events_delta FROM metered_corrections WHERE kind = 'void'")));
+    CHECK_THROWS(
+        db.execute(("INSERT INTO metered_corrections SELECT business_id, event_id, 9, 'other', event_type, "
+                    "local_day, new_quantity, new_metadata, reason, actor, corrected_at, quantity_delta, "
+                    "cost_delta, events_delta FROM metered_corrections WHERE kind = 'amend'")));
+    CHECK(errorField([&] { store.voidEvent(acme.id, events[0].id, "again", "ops"); }) == "event");
+
+    // And it takes backfills.
+    const UsageEvent late = event(acme.id, EventType::apiCall(), "3", day5);
+    CHECK(store.backfill(late, "meter outage", "ops").stored == 1);
+    const auto after = store.listCorrections(acme.id, march);
+    REQUIRE(after.size() == 3);
+    CHECK(std::count_if(after.begin(), after.end(),
+                        [](const Correction& c) { return c.kind == CorrectionKind::backfill; }) == 1);
 }

@@ -64,6 +64,7 @@ public:
                              const std::string& reason, const std::string& actor) override;
     Correction amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
                              const std::string& reason, const std::string& actor) override;
+    AppendResult backfill(const UsageEvent& event, const std::string& reason, const std::string& actor) override;
     std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days) override;
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;

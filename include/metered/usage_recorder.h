@@ -52,6 +52,12 @@ struct StorageUsage {
     std::string_view operation;  ///< e.g. "upload"
 };
 
+/// Why and by whom usage from the past is recorded on purpose (RecordOptions::backfill).
+struct Backfill {
+    std::string_view reason;  ///< why (1 to max_correction_text_bytes of UTF-8 without U+0000)
+    std::string_view actor;   ///< who (the same bounds)
+};
+
 /// Per-call options of every record function.
 struct RecordOptions {
     /// The caller's key for this usage (a request id, a UUID). Recording the same key for
@@ -68,6 +74,17 @@ struct RecordOptions {
     /// The views are copied before the call returns (asynchronous mode: into the event log,
     /// without allocating).
     std::span<const DimensionValue> dimensions;
+    /// Set: usage that happened before the late-event window (RecorderOptions::
+    /// late_event_window), recorded on purpose. The window does not apply (every other
+    /// check does, occurred_at's bounds included); `reason` and `actor` are required
+    /// (ValidationError naming "backfill.reason" or "backfill.actor": empty, longer than
+    /// max_correction_text_bytes, not UTF-8 without U+0000). The event is stored before the
+    /// call returns, in either mode (asynchronous mode too: not through the event log;
+    /// backfills are administrative, not on a request path), through UsageStore::backfill,
+    /// which keeps a Correction of kind `backfill` with the reason and actor (the audit
+    /// read, UsageStore::listCorrections). Returns `stored` or `duplicate` (nothing added,
+    /// no correction either); a refused event throws as in synchronous mode.
+    std::optional<Backfill> backfill;
 };
 
 /// What became of a record call.
@@ -172,8 +189,10 @@ struct RecorderOptions {
     /// How late a record call may be: one whose occurred_at is more than this before the
     /// recorder's clock is refused (ValidationError naming "occurred_at") and records nothing.
     /// 35 days by default, as Stripe's meter events accept; late data past a closed cycle
-    /// lands in the live bill, never in its statement (docs/history.md#late-data). Empty: no
-    /// limit (loading history, replaying an export). Not checked by UsageStore::append.
+    /// lands in the live bill and as an adjustment on the next statement, never in its own
+    /// (docs/history.md#late-data). Empty: no limit (loading history, replaying an export).
+    /// Not checked by UsageStore::append, nor for a call with RecordOptions::backfill (one
+    /// past event, with a reason and an actor).
     std::optional<std::chrono::days> late_event_window = std::chrono::days(35);
 };
 

@@ -197,9 +197,19 @@ public:
     /// The default throws StoreError.
     virtual Correction amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
                                      const std::string& reason, const std::string& actor);
+    /// Backfills `event`: usage that happened in the past (typically before a recorder's
+    /// late-event window), stored on purpose with a reason and an actor. The event is
+    /// appended exactly as `append` appends a batch of one (the same checks, rollups and
+    /// idempotency; the result says stored, duplicate or rejected), and, when it is stored,
+    /// a Correction of kind `backfill` (its sequence 1: +quantity, +list cost, +1 event) is
+    /// stored beside it in the same transaction. A duplicate (the id is already stored)
+    /// adds nothing, no correction either; a rejected event stores nothing. The event can be
+    /// voided or amended later like any other (sequence 2, …). ValidationError: `reason` or
+    /// `actor` as voidEvent, checked first. The default throws StoreError.
+    virtual AppendResult backfill(const UsageEvent& event, const std::string& reason, const std::string& actor);
     /// Every correction of `business` whose event's local day is in `days` (the audit
-    /// read), ordered by when it was stored, then event and sequence. The default throws
-    /// StoreError.
+    /// read; backfills included), ordered by when it was stored, then event and sequence.
+    /// The default throws StoreError.
     virtual std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days);
 
     /// Creates or replaces these dimension declarations (others stay): what bounds each

@@ -79,6 +79,40 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
     }
 }
 
+// Stores the correction row of `c` (in the open transaction).
+void insertCorrectionOn(PgConnection& connection, const Correction& c) {
+    PgParams row;
+    row.add(c.business.toString())
+        .add(c.event.toString())
+        .add(std::to_string(c.sequence))
+        .add(std::string(toString(c.kind)))
+        .add(std::string(c.type.name()))
+        .add(dayText(c.day));
+    if (c.new_quantity) {
+        row.add(c.new_quantity->toString());
+    } else {
+        row.addNull();
+    }
+    row.add(c.reason)
+        .add(c.actor)
+        .add(std::to_string(c.at.time_since_epoch().count()))
+        .add(c.quantity_delta.toString())
+        .add(c.cost_delta.toString())
+        .add(std::to_string(c.events_delta));
+    if (c.new_metadata) {
+        row.add(c.new_metadata->toJson());
+    } else {
+        row.addNull();
+    }
+    connection.exec("store correction", detail::pg::insert_correction, row);
+}
+
+// The reason and actor of a backfill (UsageStore::backfill).
+struct BackfillText {
+    const std::string& reason;
+    const std::string& actor;
+};
+
 }  // namespace
 
 struct PostgresStore::Impl {
@@ -115,6 +149,10 @@ struct PostgresStore::Impl {
         });
     }
 
+    // Appends a batch (UsageStore::append); with `backfill`, a batch of one stored with its
+    // correction row in one transaction (UsageStore::backfill).
+    AppendResult appendEvents(std::span<const UsageEvent> events, const BackfillText* backfill);
+
     bool carefulTurn() noexcept {
         int left = careful_chunks.load();
         while (left > 0 && !careful_chunks.compare_exchange_weak(left, left - 1)) {}
@@ -124,9 +162,11 @@ struct PostgresStore::Impl {
     // Appends a chunk (one transaction) and accounts for each event: stored, unknown
     // business, duplicate or idempotency conflict. A chunk of new events goes in by COPY
     // with its rollup sums; one that meets a stored id goes the careful way.
-    AppendResult appendChunk(PgConnection& connection, const detail::pg::BatchView& batch) {
+    // A backfill (a batch of one) always goes the careful way, with its correction row.
+    AppendResult appendChunk(PgConnection& connection, const detail::pg::BatchView& batch,
+                             const BackfillText* backfill) {
         constexpr std::size_t copy_from = 32;  // below this, round trips cost more than COPY saves
-        if (batch.indices.size() >= copy_from && !carefulTurn()) {
+        if (backfill == nullptr && batch.indices.size() >= copy_from && !carefulTurn()) {
             try {
                 try {
                     connection.copyIn(detail::pg::begin_copy_events,
@@ -159,20 +199,31 @@ struct PostgresStore::Impl {
                 // way decides event by event.
             }
         }
-        return appendCarefully(connection, batch);
+        return appendCarefully(connection, batch, backfill);
     }
 
-    AppendResult appendCarefully(PgConnection& connection, const detail::pg::BatchView& batch) {
+    AppendResult appendCarefully(PgConnection& connection, const detail::pg::BatchView& batch,
+                                 const BackfillText* backfill) {
         const bool rate_card = std::any_of(batch.indices.begin(), batch.indices.end(),
                                            [&](std::size_t i) { return batch.events[i].type.isRateCard(); });
         const auto append = [&] {
             return connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
         };
         // A batch with rate-card events claims the crossings it reaches in the same
-        // transaction (one statement is its own transaction otherwise).
-        const PgResult result = !rate_card ? append() : connection.inTransaction([&] {
+        // transaction, and a backfill stores its correction row in it (one statement is its
+        // own transaction otherwise).
+        const PgResult result = !rate_card && backfill == nullptr ? append() : connection.inTransaction([&] {
             PgResult appended = append();
-            if (integer(appended.text(0, 0)) > 0) claimCrossings(connection, batch);
+            if (integer(appended.text(0, 0)) > 0) {
+                if (rate_card) claimCrossings(connection, batch);
+                if (backfill != nullptr) {
+                    // A batch of one: what was stored is that event.
+                    const std::size_t i = batch.indices.front();
+                    insertCorrectionOn(connection,
+                                       detail::planBackfill(batch.events[i], batch.days[i], backfill->reason,
+                                                            backfill->actor, systemNow()));
+                }
+            }
             return appended;
         });
         const auto events = batch.events;
@@ -459,12 +510,12 @@ int PostgresStore::schemaVersion() {
     });
 }
 
-AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
+AppendResult PostgresStore::Impl::appendEvents(std::span<const UsageEvent> events, const BackfillText* backfill) {
     AppendResult result;
     const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
     // The local day of each event, in its business's zone, decided here with the library's
     // time zone database (as every store decides it): unknown businesses are refused first.
-    const auto zones = impl_->zonesOf(events, valid);
+    const auto zones = zonesOf(events, valid);
     std::vector<date::local_days> days(events.size());
     std::vector<std::size_t> known;
     known.reserve(valid.size());
@@ -508,15 +559,17 @@ AppendResult PostgresStore::append(std::span<const UsageEvent> events) {
     detail::appendIsolating(
         events, unique, result,
         [&](std::span<const std::size_t> chunk) {
-            return impl_->pool.run([&](PgConnection& c) { return impl_->appendChunk(c, {events, days, chunk}); });
+            return pool.run([&](PgConnection& c) { return appendChunk(c, {events, days, chunk}, backfill); });
         },
         [&](std::size_t index, const std::exception& failure) {
-            return impl_->rejectAlone(events[index], days[index], index, failure);
+            return rejectAlone(events[index], days[index], index, failure);
         });
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
     return result;
 }
+
+AppendResult PostgresStore::append(std::span<const UsageEvent> events) { return impl_->appendEvents(events, nullptr); }
 
 std::vector<UsageTotal> PostgresStore::totals(const BusinessId& business, const DayRange& days) {
     return impl_->pool.run([&](PgConnection& connection) {
@@ -992,30 +1045,7 @@ Correction correctOn(PgConnection& connection, const BusinessId& business_id, co
                                       .rows() > 0;
             if (!admitted || !adjust(d.value)) adjust(std::string(dimension_overflow_value));
         }
-        PgParams row;
-        row.add(business)
-            .add(id.toString())
-            .add(std::to_string(c.sequence))
-            .add(std::string(toString(c.kind)))
-            .add(type)
-            .add(day);
-        if (c.new_quantity) {
-            row.add(c.new_quantity->toString());
-        } else {
-            row.addNull();
-        }
-        row.add(c.reason)
-            .add(c.actor)
-            .add(std::to_string(c.at.time_since_epoch().count()))
-            .add(c.quantity_delta.toString())
-            .add(c.cost_delta.toString())
-            .add(events_delta);
-        if (c.new_metadata) {
-            row.add(c.new_metadata->toJson());
-        } else {
-            row.addNull();
-        }
-        connection.exec("correct event", detail::pg::insert_correction, row);
+        insertCorrectionOn(connection, c);
         return c;
     });
 }
@@ -1054,6 +1084,12 @@ Correction PostgresStore::amendMetadata(const BusinessId& business, const EventI
                 return detail::planAmendMetadata(business, id, stored, earlier, metadata, reason, actor, systemNow());
             });
     });
+}
+
+AppendResult PostgresStore::backfill(const UsageEvent& event, const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    const BackfillText text{reason, actor};
+    return impl_->appendEvents(std::span<const UsageEvent>(&event, 1), &text);
 }
 
 std::vector<Correction> PostgresStore::listCorrections(const BusinessId& business, const DayRange& days) {

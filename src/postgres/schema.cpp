@@ -468,7 +468,15 @@ ALTER TABLE metered_statements ADD COLUMN adjustments text NOT NULL DEFAULT '[]'
 ALTER TABLE metered_statements ADD COLUMN pricing text NOT NULL DEFAULT '';
 )SQL";
 
-constexpr std::array<Migration, 14> all_migrations{{
+// Version 15: a correction may be a backfill (an event stored on purpose after the fact,
+// UsageStore::backfill): the CHECK on kind (named by PostgreSQL after its column, as
+// version 13 declared it inline) widened.
+constexpr const char* correction_backfill_v15 = R"SQL(
+ALTER TABLE metered_corrections DROP CONSTRAINT metered_corrections_kind_check,
+  ADD CONSTRAINT metered_corrections_kind_check CHECK (kind IN ('void', 'amend', 'metadata', 'backfill'));
+)SQL";
+
+constexpr std::array<Migration, 15> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -483,6 +491,7 @@ constexpr std::array<Migration, 14> all_migrations{{
     {12, "statements", statements_v12},
     {13, "corrections: voids and amendments of stored events", corrections_v13},
     {14, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v14},
+    {15, "corrections: backfills", correction_backfill_v15},
 }};
 
 }  // namespace

@@ -243,7 +243,44 @@ ALTER TABLE metered_statements ADD COLUMN adjustments TEXT NOT NULL DEFAULT '[]'
 ALTER TABLE metered_statements ADD COLUMN pricing TEXT NOT NULL DEFAULT '';
 )SQL";
 
-constexpr std::array<Migration, 12> all_migrations{{
+// Version 13: a correction may be a backfill (an event stored on purpose after the fact,
+// UsageStore::backfill). SQLite cannot change a CHECK in place: the table is rebuilt with
+// the wider CHECK and its rows copied. DROP TABLE drops the old table's triggers before its
+// implicit delete, so the no-delete trigger does not fire; the index and triggers are then
+// created again on the new table, as version 11 made them.
+constexpr const char* correction_backfill_v13 = R"SQL(
+CREATE TABLE metered_corrections_v13 (
+  business_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('void', 'amend', 'metadata', 'backfill')),
+  event_type TEXT NOT NULL,
+  local_day TEXT NOT NULL,
+  new_quantity TEXT,
+  new_metadata TEXT,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  corrected_at INTEGER NOT NULL,
+  quantity_delta TEXT NOT NULL,
+  cost_delta TEXT NOT NULL,
+  events_delta INTEGER NOT NULL,
+  PRIMARY KEY (business_id, event_id, sequence)
+) WITHOUT ROWID;
+INSERT INTO metered_corrections_v13 (business_id, event_id, sequence, kind, event_type, local_day, new_quantity,
+  new_metadata, reason, actor, corrected_at, quantity_delta, cost_delta, events_delta)
+SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, new_metadata, reason, actor,
+  corrected_at, quantity_delta, cost_delta, events_delta FROM metered_corrections;
+DROP TABLE metered_corrections;
+ALTER TABLE metered_corrections_v13 RENAME TO metered_corrections;
+CREATE UNIQUE INDEX metered_corrections_one_void ON metered_corrections (business_id, event_id) WHERE kind = 'void';
+CREATE INDEX metered_corrections_day ON metered_corrections (business_id, local_day);
+CREATE TRIGGER metered_corrections_no_update BEFORE UPDATE ON metered_corrections
+BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
+CREATE TRIGGER metered_corrections_no_delete BEFORE DELETE ON metered_corrections
+BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
+)SQL";
+
+constexpr std::array<Migration, 13> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -256,6 +293,7 @@ constexpr std::array<Migration, 12> all_migrations{{
     {10, "statements", statements_v10},
     {11, "corrections: voids and amendments of stored events", corrections_v11},
     {12, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v12},
+    {13, "corrections: backfills", correction_backfill_v13},
 }};
 
 }  // namespace

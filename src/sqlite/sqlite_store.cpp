@@ -428,27 +428,47 @@ struct SqliteStore::Impl {
                 }
                 write_row.run();
             }
-            db.prepare(
-                  "INSERT INTO metered_corrections (business_id, event_id, sequence, kind, event_type, local_day, "
-                  "new_quantity, reason, actor, corrected_at, quantity_delta, cost_delta, events_delta, new_metadata) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
-                .bind(1, business)
-                .bind(2, id.toString())
-                .bind(3, std::int64_t{c.sequence})
-                .bind(4, toString(c.kind))
-                .bind(5, stored.type.name())
-                .bind(6, day)
-                .bindOptional(7, c.new_quantity ? std::optional<std::string>(c.new_quantity->toString()) : std::nullopt)
-                .bind(8, c.reason)
-                .bind(9, c.actor)
-                .bind(10, static_cast<std::int64_t>(c.at.time_since_epoch().count()))
-                .bind(11, c.quantity_delta.toString())
-                .bind(12, c.cost_delta.toString())
-                .bind(13, c.events_delta)
-                .bindOptional(14, detail::newMetadataText(c))
-                .run();
+            insertCorrection(c);
             return c;
         });
+    }
+
+    // Stores the correction row of `c` (in the open transaction).
+    void insertCorrection(const Correction& c) {
+        db.prepare(
+              "INSERT INTO metered_corrections (business_id, event_id, sequence, kind, event_type, local_day, "
+              "new_quantity, reason, actor, corrected_at, quantity_delta, cost_delta, events_delta, new_metadata) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+            .bind(1, c.business.toString())
+            .bind(2, c.event.toString())
+            .bind(3, std::int64_t{c.sequence})
+            .bind(4, toString(c.kind))
+            .bind(5, c.type.name())
+            .bind(6, dayText(c.day))
+            .bindOptional(7, c.new_quantity ? std::optional<std::string>(c.new_quantity->toString()) : std::nullopt)
+            .bind(8, c.reason)
+            .bind(9, c.actor)
+            .bind(10, static_cast<std::int64_t>(c.at.time_since_epoch().count()))
+            .bind(11, c.quantity_delta.toString())
+            .bind(12, c.cost_delta.toString())
+            .bind(13, c.events_delta)
+            .bindOptional(14, detail::newMetadataText(c))
+            .run();
+    }
+
+    // Appends a batch (UsageStore::append) in the open write transaction.
+    AppendResult appendAll(std::span<const UsageEvent> events) {
+        touched.clear();
+        AppendResult result;
+        const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
+        detail::appendIsolating(events, valid, result,
+                                [&](std::span<const std::size_t> chunk) { return appendChunk(events, chunk); });
+        // A chunk rolled back may have left days here: claiming on them finds nothing new
+        // beyond what the stored usage reaches.
+        claimCrossings();
+        std::sort(result.rejected.begin(), result.rejected.end(),
+                  [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+        return result;
     }
 
     // Appends events[chunk] (already checked by eventProblem) inside a savepoint: all of
@@ -727,19 +747,7 @@ int SqliteStore::schemaVersion() {
 
 AppendResult SqliteStore::append(std::span<const UsageEvent> events) {
     std::lock_guard lock(impl_->mutex);
-    impl_->touched.clear();
-    return impl_->write([&] {
-        AppendResult result;
-        const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
-        detail::appendIsolating(events, valid, result,
-                                [&](std::span<const std::size_t> chunk) { return impl_->appendChunk(events, chunk); });
-        // A chunk rolled back may have left days here: claiming on them finds nothing new
-        // beyond what the stored usage reaches.
-        impl_->claimCrossings();
-        std::sort(result.rejected.begin(), result.rejected.end(),
-                  [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
-        return result;
-    });
+    return impl_->write([&] { return impl_->appendAll(events); });
 }
 
 std::vector<UsageTotal> SqliteStore::totals(const BusinessId& business, const DayRange& days) {
@@ -970,6 +978,22 @@ Correction SqliteStore::amendMetadata(const BusinessId& business, const EventId&
     std::lock_guard lock(impl_->mutex);
     return impl_->correct(business, id, [&](const detail::StoredEvent& stored, std::span<const Correction> earlier) {
         return detail::planAmendMetadata(business, id, stored, earlier, metadata, reason, actor, systemNow());
+    });
+}
+
+AppendResult SqliteStore::backfill(const UsageEvent& event, const std::string& reason, const std::string& actor) {
+    detail::checkCorrectionText(reason, actor);
+    std::lock_guard lock(impl_->mutex);
+    return impl_->write([&] {
+        AppendResult result = impl_->appendAll(std::span<const UsageEvent>(&event, 1));
+        if (result.stored == 1) {
+            auto day = impl_->db.prepare("SELECT local_day FROM usage_events WHERE business_id = ?1 AND id = ?2");
+            day.bind(1, event.business.toString()).bind(2, event.id.toString());
+            if (!day.step()) throw StoreError("sqlite: a backfilled event is missing", false);
+            impl_->insertCorrection(
+                detail::planBackfill(event, detail::dayFromText(day.text(0), "sqlite"), reason, actor, systemNow()));
+        }
+        return result;
     });
 }
 
