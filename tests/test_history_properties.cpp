@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The billing history's property, over random sequences of recordings, late events, voids,
-// amendments, plan switches and closes on every store: a closed statement never changes,
+// The billing history's property, over random sequences of recordings, late events,
+// backfills, voids, amendments, plan switches and closes on every store: a closed statement never changes,
 // and once the last cycle is closed, the statements' amounts due add up to every closed
 // cycle's usage priced now, with the plan that priced its statement.
 #include <catch2/catch.hpp>
@@ -67,6 +67,12 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
             UsageEvent e = event(acme.id, voice ? EventType::voiceMinute() : EventType::apiCall(), quantity.c_str(),
                                  std::min(when, *clock.now));
             store->append(std::span(&e, 1));
+            events.push_back({e.id});
+        }
+        if (chance(5)) {  // found later: 30 to 60 days old, backfilled with a reason
+            UsageEvent e = event(acme.id, EventType::voiceMinute(), "25",
+                                 *clock.now - date::days(std::uniform_int_distribution(30, 60)(random)));
+            store->backfill(e, "gateway log found", "ops");
             events.push_back({e.id});
         }
         if (!events.empty() && chance(15)) {
