@@ -33,8 +33,13 @@ std::uint32_t recordCrc(std::uint32_t size, const std::byte* payload) noexcept {
 }
 
 Mapping Mapping::anonymous(std::size_t size) {
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) fail("cannot map " + std::to_string(size) + " bytes of memory for the event queue", errno);
+    // Written once here, by the thread that prepares segments, so that no producer's write
+    // is a page's first: MAP_POPULATE is not enough under a hypervisor, where the first write
+    // to each populated page still exits to the host (measured on the KVM guest of
+    // docs/performance.md: 5.6 µs per page, a slow record call every 21 calls).
+    std::memset(p, 0, size);
     Mapping m;
     m.data_ = static_cast<std::byte*>(p);
     m.size_ = size;
