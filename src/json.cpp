@@ -262,6 +262,10 @@ std::string to_json(const Statement& statement, int indent) {
     for (const StatementAdjustment& adjustment : statement.adjustments) {
         adjustments.push_back({{"cycle", cycle(adjustment.cycle)}, {"amount", exactNumber(adjustment.amount)}});
     }
+    Json credits = Json::array();
+    for (const CreditApplied& credit : statement.credits) {
+        credits.push_back({{"grant", credit.grant}, {"amount", exactNumber(credit.amount)}});
+    }
     const Json document = {{"businessId", statement.business.toString()},
                            {"cycle", cycle(statement.cycle)},
                            {"timeZone", statement.time_zone},
@@ -269,7 +273,9 @@ std::string to_json(const Statement& statement, int indent) {
                            {"currency", statement.currency},
                            {"total", exactNumber(statement.total)},
                            {"adjustments", std::move(adjustments)},
+                           {"credits", std::move(credits)},
                            {"amountDue", exactNumber(statement.amountDue())},
+                           {"creditBalance", exactNumber(statement.credit_balance)},
                            {"closedAt", detail::isoTimestamp(statement.closed_at)},
                            {"billingUsage", detail::parseExactJson(statement.document, "document")}};
     return detail::dumpExact(document, indent);

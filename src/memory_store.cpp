@@ -53,6 +53,7 @@ struct MemoryStore::State {
     };
     std::map<std::string, Claimed> crossings;  // by key
     std::map<std::pair<BusinessId, date::local_days>, Statement> statements;
+    std::map<std::pair<BusinessId, std::string>, CreditGrant> grants;
     std::uint64_t claims = 0;
 
     // Claims the crossings reached in the cycles of `touched` (under the store's mutex,
@@ -554,6 +555,23 @@ std::vector<Statement> MemoryStore::listStatements(const BusinessId& business) {
     std::vector<Statement> result;
     for (auto it = state_->statements.lower_bound({business, date::local_days::min()});
          it != state_->statements.end() && it->first.first == business; ++it) {
+        result.push_back(it->second);
+    }
+    return result;
+}
+
+CreditGrant MemoryStore::saveCreditGrant(const CreditGrant& grant) {
+    grant.validate();
+    std::lock_guard lock(mutex_);
+    if (state_->find(grant.business) == nullptr) throw NotFoundError(detail::unknownBusiness(grant.business));
+    return state_->grants.try_emplace({grant.business, grant.id}, grant).first->second;
+}
+
+std::vector<CreditGrant> MemoryStore::listCreditGrants(const BusinessId& business) {
+    std::lock_guard lock(mutex_);
+    std::vector<CreditGrant> result;
+    for (auto it = state_->grants.lower_bound({business, std::string()});
+         it != state_->grants.end() && it->first.first == business; ++it) {
         result.push_back(it->second);
     }
     return result;

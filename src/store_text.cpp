@@ -91,6 +91,26 @@ std::vector<StatementAdjustment> adjustmentsFromText(std::string_view text, std:
     return adjustments;
 }
 
+std::string creditsText(const std::vector<CreditApplied>& credits) {
+    auto json = nlohmann::json::array();
+    for (const CreditApplied& credit : credits) json.push_back({credit.grant, credit.amount.toString()});
+    return json.dump();
+}
+
+std::vector<CreditApplied> creditsFromText(std::string_view text, std::string_view store) {
+    const auto fail = [&] { return StoreError(std::string(store) + ": unexpected credits " + quoted(text), false); };
+    const auto json = nlohmann::json::parse(text, nullptr, false);
+    if (!json.is_array()) throw fail();
+    std::vector<CreditApplied> credits;
+    for (const auto& row : json) {
+        if (!row.is_array() || row.size() != 2 || !row[0].is_string() || !row[1].is_string()) throw fail();
+        const auto amount = Decimal::tryParse(row[1].get_ref<const std::string&>());
+        if (!amount) throw fail();
+        credits.push_back({row[0].get<std::string>(), *amount});
+    }
+    return credits;
+}
+
 date::local_days admissionCycle(date::local_days day, int anchor_day) {
     return BillingPeriod::cycleContaining(day, anchor_day).first;
 }

@@ -67,6 +67,13 @@ std::string adjustmentsText(const std::vector<StatementAdjustment>& adjustments)
 /// `store`) for text no store wrote.
 std::vector<StatementAdjustment> adjustmentsFromText(std::string_view text, std::string_view store);
 
+/// A statement's credit lines as the credits columns hold them: compact JSON of exact
+/// decimal text, `[["promo-2024","1.5"]]` (grant id, amount), in drawing order; "[]" for none.
+std::string creditsText(const std::vector<CreditApplied>& credits);
+/// A credits column back to credit lines; throws StoreError (permanent, naming `store`)
+/// for text no store wrote.
+std::vector<CreditApplied> creditsFromText(std::string_view text, std::string_view store);
+
 /// The first day of the billing cycle a dimension value is admitted in: the cycle of an
 /// account with `anchor_day` that contains `day`.
 date::local_days admissionCycle(date::local_days day, int anchor_day);

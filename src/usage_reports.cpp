@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "credit_ledger.h"
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "text_format.h"
@@ -233,19 +234,34 @@ Statement UsageReports::closeStatement(const BusinessId& business, const PeriodS
 
 Statement UsageReports::closeCycle(const Context& context, const BillingPeriod& cycle) const {
     const BillingUsage usage = billingUsageOf(context, cycle);
-    // The plan as it prices now, kept with the statement: what its cycle is adjusted with.
-    std::string pricing = PriceBook({*context.plan}, context.plan->id, price_book_.dimensions()).toJson();
-    return store_->saveStatement(
-        Statement{context.account.id, cycle.days, context.account.time_zone, usage.bill.plan_id,
-                  usage.bill.currency.code, usage.bill.total, context.now, to_json(usage),
-                  adjustmentsBefore(context.account.id, cycle.days, usage.bill.currency.code), std::move(pricing)});
+    const BusinessId& business = context.account.id;
+    const std::string& currency = usage.bill.currency.code;
+    const auto statements = store_->listStatements(business);
+    Statement statement{business,
+                        cycle.days,
+                        context.account.time_zone,
+                        usage.bill.plan_id,
+                        currency,
+                        usage.bill.total,
+                        context.now,
+                        to_json(usage),
+                        adjustmentsBefore(business, statements, cycle.days, currency),
+                        // The plan as it prices now, kept with the statement: what its cycle is adjusted with.
+                        PriceBook({*context.plan}, context.plan->id, price_book_.dimensions()).toJson()};
+    // Prepaid credit pays what the statement comes to, adjustments included.
+    const auto grants = store_->listCreditGrants(business);
+    auto left = detail::creditLeft(grants, statements);
+    statement.credits = detail::drawCredit(grants, left, cycle.days, currency, statement.amountDue());
+    statement.credit_balance = detail::creditOn(grants, left, cycle.days.end, currency);
+    return store_->saveStatement(statement);
 }
 
 // The true-up of every closed cycle before `cycle`: its usage now, priced with the plan that
 // priced its statement, minus what the statements stored so far said it owed.
-std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const BusinessId& business, const DayRange& cycle,
+std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const BusinessId& business,
+                                                                 const std::vector<Statement>& statements,
+                                                                 const DayRange& cycle,
                                                                  std::string_view currency) const {
-    const auto statements = store_->listStatements(business);
     std::vector<StatementAdjustment> adjustments;
     for (const Statement& earlier : statements) {
         if (earlier.cycle.first >= cycle.first || earlier.currency != currency) continue;
@@ -260,7 +276,7 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const BusinessI
                 if (adjustment.cycle == earlier.cycle) stated += adjustment.amount;
             }
         }
-        CycleSlice slice;  // the whole cycle, nothing before it
+    CycleSlice slice;  // the whole cycle, nothing before it
         slice.through = store_->totals(business, earlier.cycle);
         slice.models_through = store_->modelTotals(business, earlier.cycle);
         slice.filters_through = filterTotals(*store_, *plan, business, earlier.cycle);
@@ -295,6 +311,33 @@ std::vector<Statement> UsageReports::closeDueStatements(const BusinessId& busine
         statements.push_back(closeCycle(context, BillingPeriod::ofDays(*cycle, context.account.time_zone)));
     }
     return statements;
+}
+
+Decimal UsageReports::creditBalance(const BusinessId& business) const {
+    const Context context = contextFor(business);
+    const auto grants = store_->listCreditGrants(business);
+    if (grants.empty()) return {};
+    const std::string& currency = context.plan->currency.code;
+    const auto statements = store_->listStatements(business);  // oldest cycle first
+    auto left = detail::creditLeft(grants, statements);
+    const auto earliest = std::min_element(grants.begin(), grants.end(), [](const auto& a, const auto& b) {
+                              return a.effective < b.effective;
+                          })->effective;
+    const auto today = localDay(context.now, context.account.time_zone);
+    // The cycles not closed yet that a grant could pay for, latest first.
+    std::vector<DayRange> open;
+    for (DayRange cycle = BillingPeriod::cycleContaining(today, context.account.anchor_day);
+         static_cast<int>(open.size()) <= max_due_cycles && cycle.end > earliest &&
+         (statements.empty() || cycle.first > statements.back().cycle.first);
+         cycle = BillingPeriod::cycleContaining(cycle.first - date::days(1), context.account.anchor_day)) {
+        open.push_back(cycle);
+    }
+    for (auto cycle = open.rbegin(); cycle != open.rend(); ++cycle) {
+        const Decimal owed =
+            billingUsageOf(context, BillingPeriod::ofDays(*cycle, context.account.time_zone)).bill.total;
+        detail::drawCredit(grants, left, *cycle, currency, owed);
+    }
+    return detail::creditOn(grants, left, today, currency);
 }
 
 std::optional<Statement> UsageReports::getStatement(const BusinessId& business, const PeriodSpec& period) const {

@@ -27,6 +27,14 @@ std::vector<Statement> UsageStore::listStatements(const BusinessId& /*business*/
     throw StoreError("this store keeps no statements", false);
 }
 
+CreditGrant UsageStore::saveCreditGrant(const CreditGrant& /*grant*/) {
+    throw StoreError("this store keeps no credits", false);
+}
+
+std::vector<CreditGrant> UsageStore::listCreditGrants(const BusinessId& /*business*/) {
+    throw StoreError("this store keeps no credits", false);
+}
+
 Correction UsageStore::voidEvent(const BusinessId& /*business*/, const EventId& /*id*/, const std::string& /*reason*/,
                                  const std::string& /*actor*/) {
     throw StoreError("this store keeps no corrections", false);

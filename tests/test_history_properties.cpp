@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The billing history's property, over random sequences of recordings, late events,
-// backfills, voids, amendments, plan switches and closes on every store: a closed statement never changes,
-// and once the last cycle is closed, the statements' amounts due add up to every closed
-// cycle's usage priced now, with the plan that priced its statement.
+// backfills, voids, amendments, plan switches, prepaid grants and closes on every store: a
+// closed statement never changes, and once the last cycle is closed, the statements'
+// amounts due plus the credit they drew add up to every closed cycle's usage priced now,
+// with the plan that priced its statement; no grant gives more than its amount.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -50,6 +51,18 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
     store->savePlan(proPlan());
     Account acme = account("Acme Pizza");
     store->saveAccount(acme);
+    // A few prepaid grants, some expiring, some starting later.
+    std::map<std::string, Decimal> granted;
+    for (int g = std::uniform_int_distribution(0, 3)(random); g > 0; --g) {
+        const auto effective = date::local_days(2024_y / 1 / 1) + date::days(std::uniform_int_distribution(0, 90)(random));
+        const std::optional<date::local_days> expires =
+            chance(50) ? std::optional(effective + date::days(std::uniform_int_distribution(1, 60)(random))) : std::nullopt;
+        const std::string amount = std::to_string(std::uniform_int_distribution(1, 150)(random)) + ".25";
+        const CreditGrant grant{acme.id, "grant-" + std::to_string(g), num(amount.c_str()), "USD",
+                                effective, expires, std::uniform_int_distribution(0, 2)(random)};
+        store->saveCreditGrant(grant);
+        granted[grant.id] = grant.amount;
+    }
     FixedClock clock;
     const UsageReports reports(store, book, clock);
     const Timestamp start = at(2024_y / 1 / 1, hours(12));
@@ -101,9 +114,19 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
     reports.closeDueStatements(acme.id, std::chrono::days(0));
     Decimal due;
     Decimal priced_now;
+    std::map<std::string, Decimal> drawn;
     const auto statements = store->listStatements(acme.id);
     for (const Statement& statement : statements) {
         due += statement.amountDue();
+        Decimal credited;
+        for (const CreditApplied& credit : statement.credits) {
+            CHECK(credit.amount > Decimal());
+            credited += credit.amount;
+            drawn[credit.grant] += credit.amount;
+        }
+        due += credited;  // paid with prepaid credit
+        // Credit pays at most what the statement comes to.
+        CHECK(credited <= max(statement.amountDue() + credited, Decimal()));
         // The cycle priced now with the plan that priced its statement.
         acme.plan_id = statement.plan_id;
         store->saveAccount(acme);
@@ -116,6 +139,7 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
     }
     INFO("seed " << seed << ", " << statements.size() << " statements");
     CHECK(due == priced_now);
+    for (const auto& [id, amount] : drawn) CHECK(amount <= granted[id]);  // never more than granted
 }
 
 }  // namespace

@@ -39,7 +39,12 @@ void printLine(const metered::Statement& statement) {
     for (const metered::StatementAdjustment& adjustment : statement.adjustments) {
         std::cout << ", adjustment " << daysText(adjustment.cycle) << " " << adjustment.amount.toString();
     }
-    if (!statement.adjustments.empty()) std::cout << ", due " << statement.amountDue().toString();
+    for (const metered::CreditApplied& credit : statement.credits) {
+        std::cout << ", credit " << credit.grant << " -" << credit.amount.toString();
+    }
+    if (!statement.adjustments.empty() || !statement.credits.empty()) {
+        std::cout << ", due " << statement.amountDue().toString();
+    }
     std::cout << " (plan " << statement.plan_id << ", closed "
               << date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(statement.closed_at)) << ")\n";
 }

@@ -72,7 +72,8 @@ METERED_API std::string to_json(const BudgetStatus& status, int indent = -1);
 METERED_API std::string to_json(std::span<const BudgetStatus> statuses, int indent = -1);
 
 /// A closed statement: `{businessId, cycle: {from, to (exclusive)}, timeZone, planId,
-/// currency, total, adjustments: [{cycle, amount}], amountDue, closedAt, billingUsage}`;
+/// currency, total, adjustments: [{cycle, amount}], credits: [{grant, amount}], amountDue,
+/// creditBalance, closedAt, billingUsage}`;
 /// `billingUsage` is the statement's document
 /// (the to_json(BillingUsage) of the cycle when it was closed), its numbers as written there.
 METERED_API std::string to_json(const Statement& statement, int indent = -1);

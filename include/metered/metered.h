@@ -9,6 +9,7 @@
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
 #include "metered/correction.h"
+#include "metered/credit.h"
 #include "metered/decimal.h"
 #include "metered/dimension.h"
 #include "metered/dimension_usage.h"

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metered/billing_period.h"
+#include "metered/credit.h"
 #include "metered/decimal.h"
 #include "metered/ids.h"
 #include "metered/time.h"
@@ -36,8 +37,9 @@ struct StatementAdjustment {
 /// another, gets the stored one back, and later price, plan or event changes do not reach
 /// it. `document` is byte for byte what every read returns.
 ///
-/// So the sum of every statement's amountDue() is what the closed cycles' usage costs now,
-/// each priced with its statement's plan, however their usage was corrected after they closed.
+/// So the sum of every statement's amountDue() and credits is what the closed cycles'
+/// usage costs now, each priced with its statement's plan, however their usage was
+/// corrected after they closed.
 struct Statement {
     BusinessId business;
     DayRange cycle;         ///< the billing cycle (local days of `time_zone`)
@@ -56,11 +58,19 @@ struct Statement {
     /// price or plan change never reaches a closed cycle. Empty for a statement stored
     /// before statements kept it (its cycle is then adjusted with the plan of `plan_id` now).
     std::string pricing;
+    /// Prepaid credit drawn to pay `total` plus the adjustments, grant by grant in drawing
+    /// order (docs/history.md#prepaid-credits); never more than they come to.
+    std::vector<CreditApplied> credits;
+    /// The credit left after this statement in the grants (in its currency) in effect on
+    /// the day after its cycle: the balance carried forward.
+    Decimal credit_balance;
 
-    /// `total` plus every adjustment: what the business owes on this statement.
+    /// `total` plus every adjustment, minus the credit drawn: what the business owes on this
+    /// statement (negative: what it is owed back, when adjustments credit more than it used).
     Decimal amountDue() const {
         Decimal due = total;
         for (const StatementAdjustment& adjustment : adjustments) due += adjustment.amount;
+        for (const CreditApplied& credit : credits) due -= credit.amount;
         return due;
     }
 

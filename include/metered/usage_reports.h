@@ -94,6 +94,12 @@ public:
     /// nothing closed. ValidationError("grace") outside 0–366 days; NotFoundError as above.
     std::vector<Statement> closeDueStatements(const BusinessId& business, std::chrono::days grace) const;
 
+    /// The prepaid credit `business` has now, in its plan's currency (docs/history.md#prepaid-credits):
+    /// what its grants in effect today hold after the statements stored drew on them, less
+    /// what the bills of its cycles not closed yet would draw (each cycle after the latest
+    /// statement, the current one included, at most max_due_cycles back, priced now as
+    /// getBillingUsage prices it, in the order statements draw). NotFoundError as above.
+    Decimal creditBalance(const BusinessId& business) const;
     /// Quota standing of `business` for `type` in its current billing cycle.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
 
@@ -108,8 +114,9 @@ private:
     BillingUsage billingUsageOf(const Context& context, const BillingPeriod& period) const;
     BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
     Statement closeCycle(const Context& context, const BillingPeriod& cycle) const;
-    std::vector<StatementAdjustment> adjustmentsBefore(const BusinessId& business, const DayRange& cycle,
-                                                       std::string_view currency) const;
+    std::vector<StatementAdjustment> adjustmentsBefore(const BusinessId& business,
+                                                       const std::vector<Statement>& statements,
+                                                       const DayRange& cycle, std::string_view currency) const;
     std::vector<CycleSlice> cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
                                         int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                         const std::vector<ModelUsageTotal>& models_of_days) const;

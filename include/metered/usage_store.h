@@ -13,6 +13,7 @@
 #include "metered/budget.h"
 #include "metered/budget_crossing.h"
 #include "metered/correction.h"
+#include "metered/credit.h"
 #include "metered/dimension.h"
 #include "metered/dimension_usage.h"
 #include "metered/export.h"
@@ -171,6 +172,14 @@ public:
     virtual std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first);
     /// Every statement of `business`, oldest cycle first.
     virtual std::vector<Statement> listStatements(const BusinessId& business);
+
+    /// Stores a prepaid credit grant (validated first: ValidationError naming the field)
+    /// unless the business has one with its id, and returns the grant stored: the first one
+    /// saved wins and never changes. Throws NotFoundError when the business has no account.
+    /// The default throws StoreError (a store that keeps no credits).
+    virtual CreditGrant saveCreditGrant(const CreditGrant& grant);
+    /// Every credit grant of `business`, ordered by id. The default throws StoreError.
+    virtual std::vector<CreditGrant> listCreditGrants(const BusinessId& business);
 
     /// Voids the stored event (business, id): it stays stored as appended, a Correction is
     /// stored beside it, and it stops counting in every rollup (per day and type, per model

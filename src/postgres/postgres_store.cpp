@@ -894,7 +894,8 @@ std::vector<Statement> statementsFrom(const PgResult& r) {
             std::string(r.text(row, 3)), std::string(r.text(row, 4)), std::string(r.text(row, 5)),
             numeric(r.text(row, 6)), Timestamp(std::chrono::microseconds(integer(r.text(row, 7)))),
             std::string(r.text(row, 8)), detail::adjustmentsFromText(r.text(row, 9), "postgres"),
-            std::string(r.text(row, 10))});
+            std::string(r.text(row, 10)), detail::creditsFromText(r.text(row, 11), "postgres"),
+            numeric(r.text(row, 12))});
     }
     return statements;
 }
@@ -926,7 +927,9 @@ Statement PostgresStore::saveStatement(const Statement& statement) {
                             .add(std::to_string(statement.closed_at.time_since_epoch().count()))
                             .add(statement.document)
                             .add(detail::adjustmentsText(statement.adjustments))
-                            .add(statement.pricing));
+                            .add(statement.pricing)
+                            .add(detail::creditsText(statement.credits))
+                            .add(statement.credit_balance.toString()));
         // A new statement (READ COMMITTED): it sees the row of whichever close came first.
         auto stored = statementOf(connection, statement.business, statement.cycle.first);
         if (!stored) throw StoreError("postgres: a saved statement is missing", false);
@@ -1099,6 +1102,56 @@ std::vector<Correction> PostgresStore::listCorrections(const BusinessId& busines
                             PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end))));
         detail::sortCorrections(rows);
         return rows;
+    });
+}
+
+namespace {
+
+std::vector<CreditGrant> grantsFrom(const PgResult& r) {
+    std::vector<CreditGrant> grants;
+    grants.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        grants.push_back(CreditGrant{
+            BusinessId(Uuid::parse(r.text(row, 0))), std::string(r.text(row, 1)), numeric(r.text(row, 2)),
+            std::string(r.text(row, 3)), detail::dayFromText(r.text(row, 4), "postgres"),
+            r.isNull(row, 5) ? std::nullopt : std::optional(detail::dayFromText(r.text(row, 5), "postgres")),
+            static_cast<int>(integer(r.text(row, 6)))});
+    }
+    return grants;
+}
+
+}  // namespace
+
+CreditGrant PostgresStore::saveCreditGrant(const CreditGrant& grant) {
+    grant.validate();
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult known =
+            connection.exec("save credit grant", detail::pg::has_business, PgParams().add(grant.business.toString()));
+        if (known.rows() == 0) throw NotFoundError(detail::unknownBusiness(grant.business));
+        PgParams params;
+        params.add(grant.business.toString())
+            .add(grant.id)
+            .add(grant.amount.toString())
+            .add(grant.currency)
+            .add(detail::dayText(grant.effective));
+        if (grant.expires) {
+            params.add(detail::dayText(*grant.expires));
+        } else {
+            params.addNull();
+        }
+        params.add(std::to_string(grant.priority)).add(std::to_string(systemNow().time_since_epoch().count()));
+        connection.exec("save credit grant", detail::pg::save_credit_grant, params);
+        auto stored = grantsFrom(connection.exec("save credit grant", detail::pg::find_credit_grant,
+                                                 PgParams().add(grant.business.toString()).add(grant.id)));
+        if (stored.empty()) throw StoreError("postgres: a saved credit grant is missing", false);
+        return std::move(stored.front());
+    });
+}
+
+std::vector<CreditGrant> PostgresStore::listCreditGrants(const BusinessId& business) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return grantsFrom(
+            connection.exec("list credit grants", detail::pg::list_credit_grants, PgParams().add(business.toString())));
     });
 }
 

@@ -476,7 +476,34 @@ ALTER TABLE metered_corrections DROP CONSTRAINT metered_corrections_kind_check,
   ADD CONSTRAINT metered_corrections_kind_check CHECK (kind IN ('void', 'amend', 'metadata', 'backfill'));
 )SQL";
 
-constexpr std::array<Migration, 15> all_migrations{{
+// Version 16: prepaid credit grants (CreditGrant), never changed once stored (the trigger
+// refuses an UPDATE or a DELETE; granted_at in microseconds since the Unix epoch), and what
+// each statement drew from them (compact JSON of exact decimal text, store_text.h) with the
+// balance it carried forward.
+constexpr const char* credits_v16 = R"SQL(
+CREATE TABLE metered_credit_grants (
+  business_id uuid NOT NULL,
+  id text NOT NULL,
+  amount numeric NOT NULL,
+  currency text NOT NULL,
+  effective date NOT NULL,
+  expires date,
+  priority integer NOT NULL,
+  granted_at bigint NOT NULL,
+  PRIMARY KEY (business_id, id)
+);
+CREATE FUNCTION metered_credit_grant_never_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'a credit grant never changes';
+END
+$$;
+CREATE TRIGGER metered_credit_grants_never_change BEFORE UPDATE OR DELETE ON metered_credit_grants
+  FOR EACH ROW EXECUTE FUNCTION metered_credit_grant_never_changes();
+ALTER TABLE metered_statements ADD COLUMN credits text NOT NULL DEFAULT '[]';
+ALTER TABLE metered_statements ADD COLUMN credit_balance numeric NOT NULL DEFAULT 0;
+)SQL";
+
+constexpr std::array<Migration, 16> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -492,6 +519,7 @@ constexpr std::array<Migration, 15> all_migrations{{
     {13, "corrections: voids and amendments of stored events", corrections_v13},
     {14, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v14},
     {15, "corrections: backfills", correction_backfill_v15},
+    {16, "prepaid credit grants; what statements draw from them", credits_v16},
 }};
 
 }  // namespace

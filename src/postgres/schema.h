@@ -233,16 +233,28 @@ ON CONFLICT (business_id, id) DO UPDATE SET model = EXCLUDED.model, amount = EXC
 /// Statements: stored once per (business, cycle_start); a second save changes nothing.
 inline constexpr const char* save_statement = R"SQL(
 INSERT INTO metered_statements (business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at,
-                                document, adjustments, pricing)
-VALUES ($1, $2::date, $3::date, $4, $5, $6, $7::numeric, $8::bigint, $9, $10, $11)
+                                document, adjustments, pricing, credits, credit_balance)
+VALUES ($1, $2::date, $3::date, $4, $5, $6, $7::numeric, $8::bigint, $9, $10, $11, $12, $13::numeric)
 ON CONFLICT (business_id, cycle_start) DO NOTHING
 )SQL";
 inline constexpr const char* find_statement =
     "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
-    "adjustments, pricing FROM metered_statements WHERE business_id = $1 AND cycle_start = $2::date";
+    "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 AND cycle_start = $2::date";
 inline constexpr const char* list_statements =
     "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
-    "adjustments, pricing FROM metered_statements WHERE business_id = $1 ORDER BY cycle_start";
+    "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 ORDER BY cycle_start";
+/// Credit grants: stored once per (business_id, id); a second save changes nothing.
+inline constexpr const char* save_credit_grant = R"SQL(
+INSERT INTO metered_credit_grants (business_id, id, amount, currency, effective, expires, priority, granted_at)
+VALUES ($1, $2, $3::numeric, $4, $5::date, $6::date, $7::integer, $8::bigint)
+ON CONFLICT (business_id, id) DO NOTHING
+)SQL";
+inline constexpr const char* find_credit_grant =
+    "SELECT business_id, id, amount, currency, effective, expires, priority FROM metered_credit_grants "
+    "WHERE business_id = $1 AND id = $2";
+inline constexpr const char* list_credit_grants =
+    "SELECT business_id, id, amount, currency, effective, expires, priority FROM metered_credit_grants "
+    "WHERE business_id = $1 ORDER BY id COLLATE \"C\"";
 inline constexpr const char* delete_budget =
     "DELETE FROM metered_budgets WHERE business_id = $1 AND id = $2 RETURNING 1";
 inline constexpr const char* list_budgets =

@@ -280,7 +280,31 @@ CREATE TRIGGER metered_corrections_no_delete BEFORE DELETE ON metered_correction
 BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
 )SQL";
 
-constexpr std::array<Migration, 13> all_migrations{{
+// Version 14: prepaid credit grants (CreditGrant), never changed once stored (the triggers
+// refuse an UPDATE or a DELETE; amount as exact decimal text, days as "YYYY-MM-DD",
+// granted_at in microseconds since the Unix epoch), and what each statement drew from them
+// (compact JSON of exact decimal text, store_text.h) with the balance it carried forward.
+constexpr const char* credits_v14 = R"SQL(
+CREATE TABLE metered_credit_grants (
+  business_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  effective TEXT NOT NULL,
+  expires TEXT,
+  priority INTEGER NOT NULL,
+  granted_at INTEGER NOT NULL,
+  PRIMARY KEY (business_id, id)
+) WITHOUT ROWID;
+CREATE TRIGGER metered_credit_grants_no_update BEFORE UPDATE ON metered_credit_grants
+BEGIN SELECT RAISE(ABORT, 'a credit grant never changes'); END;
+CREATE TRIGGER metered_credit_grants_no_delete BEFORE DELETE ON metered_credit_grants
+BEGIN SELECT RAISE(ABORT, 'a credit grant never changes'); END;
+ALTER TABLE metered_statements ADD COLUMN credits TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE metered_statements ADD COLUMN credit_balance TEXT NOT NULL DEFAULT '0';
+)SQL";
+
+constexpr std::array<Migration, 14> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -294,6 +318,7 @@ constexpr std::array<Migration, 13> all_migrations{{
     {11, "corrections: voids and amendments of stored events", corrections_v11},
     {12, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v12},
     {13, "corrections: backfills", correction_backfill_v13},
+    {14, "prepaid credit grants; what statements draw from them", credits_v14},
 }};
 
 }  // namespace

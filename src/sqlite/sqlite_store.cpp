@@ -73,7 +73,7 @@ BudgetCrossing crossingFrom(const SqliteStatement& s) {
 
 constexpr const char* statement_columns =
     "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
-    "adjustments, pricing FROM metered_statements";
+    "adjustments, pricing, credits, credit_balance FROM metered_statements";
 
 Statement statementFrom(const SqliteStatement& s) {
     return Statement{BusinessId(Uuid::parse(s.text(0))),
@@ -85,7 +85,23 @@ Statement statementFrom(const SqliteStatement& s) {
                      Timestamp(std::chrono::microseconds(s.integer(7))),
                      s.text(8),
                      detail::adjustmentsFromText(s.text(9), "sqlite"),
-                     s.text(10)};
+                     s.text(10),
+                     detail::creditsFromText(s.text(11), "sqlite"),
+                     Decimal::parse(s.text(12))};
+}
+
+constexpr const char* grant_columns =
+    "SELECT business_id, id, amount, currency, effective, expires, priority FROM metered_credit_grants";
+
+CreditGrant grantFrom(const SqliteStatement& s) {
+    const auto expires = s.optionalText(5);
+    return CreditGrant{BusinessId(Uuid::parse(s.text(0))),
+                       s.text(1),
+                       Decimal::parse(s.text(2)),
+                       s.text(3),
+                       detail::dayFromText(s.text(4), "sqlite"),
+                       expires ? std::optional(detail::dayFromText(*expires, "sqlite")) : std::nullopt,
+                       static_cast<int>(s.integer(6))};
 }
 
 constexpr const char* correction_columns =
@@ -1049,8 +1065,8 @@ Statement SqliteStore::saveStatement(const Statement& statement) {
         impl_->db
             .prepare(
                 "INSERT INTO metered_statements (business_id, cycle_start, cycle_end, time_zone, plan_id, currency, "
-                "total, closed_at, document, adjustments, pricing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                "?11) "
+                "total, closed_at, document, adjustments, pricing, credits, credit_balance) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                 "ON CONFLICT (business_id, cycle_start) DO NOTHING")
             .bind(1, statement.business.toString())
             .bind(2, dayText(statement.cycle.first))
@@ -1063,6 +1079,8 @@ Statement SqliteStore::saveStatement(const Statement& statement) {
             .bind(9, statement.document)
             .bind(10, detail::adjustmentsText(statement.adjustments))
             .bind(11, statement.pricing)
+            .bind(12, detail::creditsText(statement.credits))
+            .bind(13, statement.credit_balance.toString())
             .run();
         auto stored =
             impl_->db.prepare(std::string(statement_columns) + " WHERE business_id = ?1 AND cycle_start = ?2");
@@ -1085,6 +1103,43 @@ std::vector<Statement> SqliteStore::listStatements(const BusinessId& business) {
     auto s = impl_->db.prepare(std::string(statement_columns) + " WHERE business_id = ?1 ORDER BY cycle_start");
     s.bind(1, business.toString());
     return allRows(s, statementFrom);
+}
+
+CreditGrant SqliteStore::saveCreditGrant(const CreditGrant& grant) {
+    grant.validate();
+    std::lock_guard lock(impl_->mutex);
+    return impl_->write([&] {
+        auto known = impl_->db.prepare("SELECT 1 FROM businesses WHERE id = ?1");
+        known.bind(1, grant.business.toString());
+        if (!known.step()) throw NotFoundError(detail::unknownBusiness(grant.business));
+        auto insert = impl_->db.prepare(
+            "INSERT INTO metered_credit_grants (business_id, id, amount, currency, effective, expires, priority, "
+            "granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (business_id, id) DO NOTHING");
+        insert.bind(1, grant.business.toString())
+            .bind(2, grant.id)
+            .bind(3, grant.amount.toString())
+            .bind(4, grant.currency)
+            .bind(5, dayText(grant.effective));
+        if (grant.expires) {
+            insert.bind(6, dayText(*grant.expires));
+        } else {
+            insert.bindNull(6);
+        }
+        insert.bind(7, static_cast<std::int64_t>(grant.priority))
+            .bind(8, static_cast<std::int64_t>(systemNow().time_since_epoch().count()))
+            .run();
+        auto stored = impl_->db.prepare(std::string(grant_columns) + " WHERE business_id = ?1 AND id = ?2");
+        stored.bind(1, grant.business.toString()).bind(2, grant.id);
+        if (!stored.step()) throw StoreError("sqlite: a saved credit grant is missing", false);
+        return grantFrom(stored);
+    });
+}
+
+std::vector<CreditGrant> SqliteStore::listCreditGrants(const BusinessId& business) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(std::string(grant_columns) + " WHERE business_id = ?1 ORDER BY id");
+    s.bind(1, business.toString());
+    return allRows(s, grantFrom);
 }
 
 }  // namespace metered
