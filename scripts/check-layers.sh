@@ -17,7 +17,7 @@ assign 0 export version errors decimal time ids event_type metadata utf8 quote c
   decimal_access \
   spool_directory json_limits
 # 1: what is recorded, what it is priced by, and the limits that bound it.
-assign 1 correction usage_event usage_total usage_part model_usage plan account billing_period budget budget_crossing statement \
+assign 1 correction credit credit_ledger usage_event usage_total usage_part model_usage plan account billing_period budget budget_crossing statement \
   crossing_claims audio recorder_stats \
   async_options dimension dimension_usage \
   precision llm_usage \

@@ -20,7 +20,8 @@ void CreditGrant::validate() const {
     if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), idCharacter)) {
         throw ValidationError("id", "must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
     }
-    if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    if (currency.size() != 3 ||
+        !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
         throw ValidationError("currency", "must be an ISO 4217 code (three capital letters)");
     }
     if (amount <= Decimal() || amount > Decimal(1'000'000'000) || amount.scale() > Currency::max_minor_units) {

@@ -237,15 +237,8 @@ Statement UsageReports::closeCycle(const Context& context, const BillingPeriod& 
     const BusinessId& business = context.account.id;
     const std::string& currency = usage.bill.currency.code;
     const auto statements = store_->listStatements(business);
-    Statement statement{business,
-                        cycle.days,
-                        context.account.time_zone,
-                        usage.bill.plan_id,
-                        currency,
-                        usage.bill.total,
-                        context.now,
-                        to_json(usage),
-                        adjustmentsBefore(business, statements, cycle.days, currency),
+    Statement statement{business, cycle.days, context.account.time_zone, usage.bill.plan_id, currency, usage.bill.total,
+                        context.now, to_json(usage), adjustmentsBefore(business, statements, cycle.days, currency),
                         // The plan as it prices now, kept with the statement: what its cycle is adjusted with.
                         PriceBook({*context.plan}, context.plan->id, price_book_.dimensions()).toJson()};
     // Prepaid credit pays what the statement comes to, adjustments included.
@@ -276,7 +269,7 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const BusinessI
                 if (adjustment.cycle == earlier.cycle) stated += adjustment.amount;
             }
         }
-    CycleSlice slice;  // the whole cycle, nothing before it
+        CycleSlice slice;  // the whole cycle, nothing before it
         slice.through = store_->totals(business, earlier.cycle);
         slice.models_through = store_->modelTotals(business, earlier.cycle);
         slice.filters_through = filterTotals(*store_, *plan, business, earlier.cycle);

@@ -54,12 +54,19 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
     // A few prepaid grants, some expiring, some starting later.
     std::map<std::string, Decimal> granted;
     for (int g = std::uniform_int_distribution(0, 3)(random); g > 0; --g) {
-        const auto effective = date::local_days(2024_y / 1 / 1) + date::days(std::uniform_int_distribution(0, 90)(random));
+        const auto effective =
+            date::local_days(2024_y / 1 / 1) + date::days(std::uniform_int_distribution(0, 90)(random));
         const std::optional<date::local_days> expires =
-            chance(50) ? std::optional(effective + date::days(std::uniform_int_distribution(1, 60)(random))) : std::nullopt;
+            chance(50) ? std::optional(effective + date::days(std::uniform_int_distribution(1, 60)(random)))
+                       : std::nullopt;
         const std::string amount = std::to_string(std::uniform_int_distribution(1, 150)(random)) + ".25";
-        const CreditGrant grant{acme.id, "grant-" + std::to_string(g), num(amount.c_str()), "USD",
-                                effective, expires, std::uniform_int_distribution(0, 2)(random)};
+        const CreditGrant grant{acme.id,
+                                "grant-" + std::to_string(g),
+                                num(amount.c_str()),
+                                "USD",
+                                effective,
+                                expires,
+                                std::uniform_int_distribution(0, 2)(random)};
         store->saveCreditGrant(grant);
         granted[grant.id] = grant.amount;
     }

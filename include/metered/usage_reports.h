@@ -115,8 +115,8 @@ private:
     BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
     Statement closeCycle(const Context& context, const BillingPeriod& cycle) const;
     std::vector<StatementAdjustment> adjustmentsBefore(const BusinessId& business,
-                                                       const std::vector<Statement>& statements,
-                                                       const DayRange& cycle, std::string_view currency) const;
+                                                       const std::vector<Statement>& statements, const DayRange& cycle,
+                                                       std::string_view currency) const;
     std::vector<CycleSlice> cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
                                         int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                         const std::vector<ModelUsageTotal>& models_of_days) const;

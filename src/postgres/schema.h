@@ -239,7 +239,8 @@ ON CONFLICT (business_id, cycle_start) DO NOTHING
 )SQL";
 inline constexpr const char* find_statement =
     "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
-    "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 AND cycle_start = $2::date";
+    "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 AND cycle_start = "
+    "$2::date";
 inline constexpr const char* list_statements =
     "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
     "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 ORDER BY cycle_start";
