@@ -5,19 +5,11 @@
 
 #include "metered/errors.h"
 #include "metered/plan.h"
+#include "precision.h"
 
 namespace metered {
-namespace {
-
-bool idCharacter(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-';
-}
-
-}  // namespace
-
 void CreditGrant::validate() const {
-    if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), idCharacter)) {
+    if (!detail::isPlanId(id)) {  // the same rule as a plan's or a budget's id
         throw ValidationError("id", "must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
     }
     if (currency.size() != 3 ||
