@@ -5,6 +5,7 @@
 
 #include "decimal_access.h"
 #include "metered/errors.h"
+#include "precision.h"
 #include "untrusted_text.h"
 #include "utf8.h"
 
@@ -12,11 +13,6 @@ namespace metered {
 namespace {
 
 using detail::int128;
-
-bool idCharacter(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-';
-}
 
 // a / b (b positive, a non-negative), rounded to `digits` fractional digits, down or half up.
 Decimal divide(const Decimal& a, const Decimal& b, int digits, bool half_up) {
@@ -51,7 +47,7 @@ BudgetKind parseBudgetKind(std::string_view text, std::string_view field) {
 }
 
 void Budget::validate() const {
-    if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), idCharacter)) {
+    if (!detail::isPlanId(id)) {
         throw ValidationError("id", "must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
     }
     if (model) {
