@@ -20,4 +20,9 @@ void Account::validate() const {
     if (anchor_day < 1 || anchor_day > 31) throw ValidationError("anchor_day", "must be between 1 and 31");
 }
 
+void PlanChange::validate() const {
+    if (!detail::isPlanId(plan_id)) throw ValidationError("plan_id", detail::quoted(plan_id) + " is not a plan id");
+    if (!detail::isStorableDay(effective)) throw ValidationError("effective", "must be from 2000-01-01 to 2199-12-31");
+}
+
 }  // namespace metered

@@ -41,6 +41,7 @@ Json aiLinesJson(const Bill& bill, bool parts) {
                      {"cost", quantity(line.cost)},
                      {"exactAmount", quantity(line.exact_amount)},
                      {"amount", exactNumber(line.amount)}};
+        if (line.from) json["from"] = day(*line.from);
         for (const AiPartCharge& part : line.parts) {
             if (part.part == UsagePart::requests) json["calls"] = part.events;
         }
@@ -73,9 +74,10 @@ Json billingUsageJson(const BillingUsage& usage) {
     Json breakdown = Json::object();
     for (const LineItem& line : usage.bill.lines) {
         if (line.filter_dimension.empty()) {
-            Decimal count = line.quantity;
+            if (breakdown.contains(breakdownKey(line.type))) continue;  // a later part of a versioned bill
+            Decimal count;  // every line of the type: its default and filter lines, of every part
             for (const LineItem& other : usage.bill.lines) {
-                if (other.type == line.type && !other.filter_dimension.empty()) count += other.quantity;
+                if (other.type == line.type) count += other.quantity;
             }
             breakdown[breakdownKey(line.type)] = {{"count", quantity(count)},
                                                   {"cost", exactNumber(usage.bill.amountOf(line.type))}};
@@ -232,6 +234,7 @@ std::string to_json(const Bill& bill, int indent) {
         if (line.model == PricingModel::package) json["packages"] = quantity(line.packages);
         json["exactAmount"] = quantity(line.exact_amount);
         json["amount"] = exactNumber(line.amount);
+        if (line.from) json["from"] = day(*line.from);
         lines.push_back(std::move(json));
     }
     const Json json = {{"plan", bill.plan_id},

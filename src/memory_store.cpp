@@ -10,6 +10,7 @@
 #include "crossing_claims.h"
 #include "event_checks.h"
 #include "metered/errors.h"
+#include "plan_rows.h"
 #include "store_text.h"
 
 namespace metered {
@@ -36,6 +37,8 @@ struct MemoryStore::State {
         return it == dimensions.end() ? Dimension{}.max_values : it->second.max_values;
     }
     std::map<std::string, Plan> plans;
+    std::map<std::pair<std::string, date::local_days>, Plan> plan_versions;
+    std::map<std::pair<BusinessId, date::local_days>, PlanChange> plan_changes;
     std::map<std::pair<BusinessId, std::string>, Budget> budgets;
 
     // Has `business` a budget on `d`'s value? (Such a value is always admitted.)
@@ -409,13 +412,43 @@ std::vector<Plan> MemoryStore::loadPlans() {
     std::lock_guard lock(mutex_);
     std::vector<Plan> plans;
     for (const auto& [id, plan] : state_->plans) plans.push_back(plan);
+    for (const auto& [key, version] : state_->plan_versions) plans.push_back(version);
     return plans;
 }
 
 void MemoryStore::savePlan(const Plan& plan) {
     plan.validate();
     std::lock_guard lock(mutex_);
-    state_->plans.insert_or_assign(plan.id, plan);
+    const auto first = state_->plans.find(plan.id);
+    std::vector<Currency> versions;
+    for (auto it = state_->plan_versions.lower_bound({plan.id, date::local_days::min()});
+         it != state_->plan_versions.end() && it->first.first == plan.id; ++it) {
+        versions.push_back(it->second.currency);
+    }
+    detail::checkPlanCurrency(plan, first == state_->plans.end() ? std::nullopt : std::optional(first->second.currency),
+                              versions);
+    if (plan.effective) {
+        state_->plan_versions.insert_or_assign({plan.id, *plan.effective}, plan);
+    } else {
+        state_->plans.insert_or_assign(plan.id, plan);
+    }
+}
+
+PlanChange MemoryStore::savePlanChange(const PlanChange& change) {
+    change.validate();
+    std::lock_guard lock(mutex_);
+    if (state_->find(change.business) == nullptr) throw NotFoundError(detail::unknownBusiness(change.business));
+    return state_->plan_changes.try_emplace({change.business, change.effective}, change).first->second;
+}
+
+std::vector<PlanChange> MemoryStore::listPlanChanges(const BusinessId& business) {
+    std::lock_guard lock(mutex_);
+    std::vector<PlanChange> result;
+    for (auto it = state_->plan_changes.lower_bound({business, date::local_days::min()});
+         it != state_->plan_changes.end() && it->first.first == business; ++it) {
+        result.push_back(it->second);
+    }
+    return result;
 }
 
 void MemoryStore::saveBudget(const Budget& budget) {

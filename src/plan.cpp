@@ -202,6 +202,9 @@ void Plan::validate() const {
         throw ValidationError("plan.id", detail::quoted(id) + " is not a plan id (1-64 of A-Z a-z 0-9 _ - .)");
     }
     const std::string at = "plans." + id;
+    if (effective && !detail::isStorableDay(*effective)) {
+        throw ValidationError(at + ".effective", "must be from 2000-01-01 to 2199-12-31");
+    }
     checkLabel(name, at + ".name");
     if (currency.code.size() != 3 ||
         !std::all_of(currency.code.begin(), currency.code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {

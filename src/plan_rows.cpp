@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "plan_rows.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "ai_billing_json.h"
 #include "exact_json.h"
 #include "metered/errors.h"
+#include "metered/price_book.h"
 
 #include "store_text.h"
+#include "untrusted_text.h"
 
 namespace metered::detail {
 namespace {
@@ -134,6 +137,51 @@ std::string aiBillingColumn(const Plan& plan) {
     // "null": the plan does not bill rate-card usage. A NULL column (a plan stored before
     // the column existed) reads as the default, at cost.
     return plan.ai ? dumpExact(writeAiBilling(*plan.ai)) : "null";
+}
+
+void checkPlanCurrency(const Plan& plan, const std::optional<Currency>& first, const std::vector<Currency>& versions) {
+    const std::string at = "plans." + plan.id + ".currency";
+    if (plan.effective) {
+        if (!first)
+            throw ValidationError("plan.effective", "plan " + detail::quoted(plan.id) + " has no first version stored");
+        if (*first != plan.currency) {
+            throw ValidationError(at, "every version of a plan bills in one currency (" + first->code + ")");
+        }
+        return;
+    }
+    for (const Currency& currency : versions) {
+        if (currency != plan.currency) {
+            throw ValidationError(
+                at, "every version of a plan bills in one currency (its later versions: " + currency.code + ")");
+        }
+    }
+}
+
+std::string planVersionColumn(const Plan& version) {
+    Plan plan = version;
+    plan.effective.reset();
+    std::vector<Dimension> dimensions;  // closed, each holding the values the filters name
+    for (const Meter& meter : plan.meters) {
+        for (const ChargeFilter& filter : meter.filters) {
+            auto found = std::find_if(dimensions.begin(), dimensions.end(),
+                                      [&](const Dimension& d) { return d.name == filter.dimension; });
+            if (found == dimensions.end())
+                found = dimensions.insert(dimensions.end(), Dimension{filter.dimension, Dimension::max_value_bytes,
+                                                                      Dimension::max_values_limit});
+            found->values.insert(found->values.end(), filter.values.begin(), filter.values.end());
+        }
+    }
+    for (Dimension& d : dimensions) {
+        std::sort(d.values.begin(), d.values.end());
+        d.values.erase(std::unique(d.values.begin(), d.values.end()), d.values.end());
+    }
+    return PriceBook({plan}, plan.id, std::move(dimensions)).toJson();
+}
+
+Plan planVersionFrom(std::string_view column, date::local_days effective) {
+    Plan plan = PriceBook::fromJson(column).defaultPlan();
+    plan.effective = effective;
+    return plan;
 }
 
 std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Meters as the text columns of a usage_quotas row, and a closed dimension's values as a
-// metered_dimensions column, for the database stores (private).
+// Meters as the text columns of a usage_quotas row, a plan's later versions as a
+// metered_plan_versions column, a closed dimension's values as a metered_dimensions column,
+// for the database stores; and the currency rule of plan versions every store keeps (private).
 #pragma once
 
 #include <optional>
@@ -54,6 +55,18 @@ struct PlanRow {
 
 /// The ai_billing column of `plan`: the exact JSON of its AiBilling, or nothing.
 std::string aiBillingColumn(const Plan& plan);
+
+/// What every store checks in savePlan beyond Plan::validate: a later version needs its
+/// plan's first version stored (`first`: that version's currency, or nothing) and bills in
+/// its currency; a first version bills in the currency of its stored later versions
+/// (`versions`). Throws ValidationError("plan.effective" or "plans.<id>.currency").
+void checkPlanCurrency(const Plan& plan, const std::optional<Currency>& first, const std::vector<Currency>& versions);
+
+/// The plan_versions.plan column of a later version: the version as a one-plan price book's
+/// JSON (its charge filters' dimensions declared from their values), and back; the version's
+/// day is the row's own column. planVersionFrom throws ValidationError for text no store wrote.
+std::string planVersionColumn(const Plan& version);
+Plan planVersionFrom(std::string_view column, date::local_days effective);
 
 /// The plans of `plans` rows, each with the meters of `meters` (plan id, row) that name
 /// it, in the order given; meters of other plans are ignored.

@@ -51,4 +51,11 @@ inline constexpr Decimal max_day_list_cost{10'000'000'000'000LL};
 inline constexpr Timestamp earliest_occurred_at{std::chrono::sys_days(std::chrono::days(10957))};
 inline constexpr Timestamp latest_occurred_at{std::chrono::sys_days(std::chrono::days(84006))};
 
+/// True for a local day a store can hold: 2000-01-01 to 2199-12-31 (the days of the
+/// occurred_at range above).
+inline bool isStorableDay(date::local_days day) noexcept {
+    return day.time_since_epoch() >= earliest_occurred_at.time_since_epoch() &&
+           day.time_since_epoch() < latest_occurred_at.time_since_epoch();
+}
+
 }  // namespace metered::detail

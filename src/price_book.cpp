@@ -10,7 +10,9 @@
 
 #include "ai_billing_json.h"
 #include "exact_json.h"
+#include "iso_date.h"
 #include "metered/errors.h"
+#include "text_format.h"
 #include "untrusted_text.h"
 
 namespace metered {
@@ -135,10 +137,15 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
 
 Plan readPlan(const Json& json, const std::string& at) {
     requireObject(json, at);
-    onlyKeys(json, {"id", "name", "currency", "minor_units", "rounding", "meters", "ai"}, at);
+    onlyKeys(json, {"id", "effective", "name", "currency", "minor_units", "rounding", "meters", "ai"}, at);
     Plan plan;
     if (!json.contains("id")) throw ValidationError(at + ".id", "missing");
     plan.id = readString(json["id"], at + ".id");
+    if (json.contains("effective")) {
+        const auto day = detail::parseIsoDate(readString(json["effective"], at + ".effective"));
+        if (!day) throw ValidationError(at + ".effective", "must be a date written YYYY-MM-DD");
+        plan.effective = date::local_days(*day);
+    }
     plan.name = json.contains("name") ? readString(json["name"], at + ".name") : plan.id;
     const std::string code = json.contains("currency") ? readString(json["currency"], at + ".currency") : "USD";
     if (json.contains("minor_units")) {
@@ -274,10 +281,21 @@ PriceBook::PriceBook(std::vector<Plan> plans, std::string_view default_plan, std
             throw ValidationError("dimensions." + dimension.name, "declared twice");
     }
     if (plans_.empty()) throw ValidationError("plans", "a price book needs at least one plan");
-    std::set<std::string> ids;
+    std::set<std::pair<std::string, date::local_days>> versions;
     for (const Plan& plan : plans_) {
         plan.validate();
-        if (!ids.insert(plan.id).second) throw ValidationError("plans." + plan.id, "defined twice");
+        const std::string at = "plans." + plan.id;
+        if (!versions.insert({plan.id, plan.effective.value_or(date::local_days::min())}).second) {
+            throw ValidationError(
+                plan.effective ? at + ".effective" : at,
+                plan.effective ? "two versions take effect on " + detail::isoDay(*plan.effective) : "defined twice");
+        }
+        const Plan* first = findPlan(plan.id);
+        if (first == nullptr) throw ValidationError(at, "has versions but no first version (one without `effective`)");
+        if (first->currency != plan.currency) {
+            throw ValidationError(at + ".currency",
+                                  "every version of a plan bills in one currency (" + first->currency.code + ")");
+        }
     }
     for (const Plan& plan : plans_) checkFilters(plan, dimensions_);
     const Plan* found = findPlan(default_plan);
@@ -354,6 +372,7 @@ std::string PriceBook::toJson() const {
                          {"rounding", std::string(toString(plan.rounding))},
                          {"meters", std::move(meters)}});
         plans.back()["ai"] = plan.ai ? detail::writeAiBilling(*plan.ai) : nullptr;
+        if (plan.effective) plans.back()["effective"] = detail::isoDay(*plan.effective);
     }
     Json book{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}};
     if (!dimensions_.empty()) {
@@ -369,9 +388,27 @@ std::string PriceBook::toJson() const {
 
 const Plan* PriceBook::findPlan(std::string_view id) const noexcept {
     for (const Plan& plan : plans_) {
-        if (plan.id == id) return &plan;
+        if (plan.id == id && !plan.effective) return &plan;
     }
     return nullptr;
+}
+
+const Plan* PriceBook::findPlan(std::string_view id, date::local_days day) const noexcept {
+    const Plan* found = nullptr;
+    for (const Plan& plan : plans_) {
+        if (plan.id != id || (plan.effective && *plan.effective > day)) continue;
+        if (found == nullptr || found->effective < plan.effective) found = &plan;
+    }
+    return found;
+}
+
+std::vector<date::local_days> PriceBook::versionDays(std::string_view id) const {
+    std::vector<date::local_days> days;
+    for (const Plan& plan : plans_) {
+        if (plan.id == id && plan.effective) days.push_back(*plan.effective);
+    }
+    std::sort(days.begin(), days.end());
+    return days;
 }
 
 const Dimension* PriceBook::findDimension(std::string_view name) const noexcept {

@@ -5,9 +5,11 @@
 #include <map>
 
 #include "credit_ledger.h"
+#include "plan_schedule.h"
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "text_format.h"
+#include "untrusted_text.h"
 
 namespace metered {
 namespace {
@@ -53,6 +55,56 @@ std::vector<FilterUsageTotal> filterTotals(UsageStore& store, const Plan& plan, 
     return totals;
 }
 
+// The parts of billing cycles that `days` covers, with the usage each cycle had before
+// and through its part, for pricing with `plan`. A whole cycle is one slice with nothing
+// before it (one read); `totals_of_days` and `models_of_days` are the usage of `days`.
+std::vector<CycleSlice> cycleSlices(UsageStore& store, const BusinessId& business, const Plan& plan,
+                                    const DayRange& days, int anchor_day, const std::vector<UsageTotal>& totals_of_days,
+                                    const std::vector<ModelUsageTotal>& models_of_days) {
+    std::vector<CycleSlice> slices;
+    for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
+        const DayRange part{std::max(cycle.first, days.first), std::min(cycle.end, days.end)};
+        CycleSlice slice;
+        if (part.first > cycle.first) {
+            slice.before = store.totals(business, {cycle.first, part.first});
+            slice.models_before = store.modelTotals(business, {cycle.first, part.first});
+            slice.filters_before = filterTotals(store, plan, business, {cycle.first, part.first});
+        }
+        // Nothing used before the part: the cycle through it is the part itself.
+        if (part == days && slice.before.empty() && slice.models_before.empty() && slice.filters_before.empty()) {
+            slice.through = totals_of_days;
+            slice.models_through = models_of_days;
+            slice.filters_through = filterTotals(store, plan, business, days);
+        } else {
+            slice.through = store.totals(business, {cycle.first, part.end});
+            slice.models_through = store.modelTotals(business, {cycle.first, part.end});
+            slice.filters_through = filterTotals(store, plan, business, {cycle.first, part.end});
+        }
+        slices.push_back(std::move(slice));
+    }
+    return slices;
+}
+
+using CalculatorOf = std::function<const PricingCalculator&(const Plan&)>;
+
+// The bill of `days` (usage `totals` and `models`): each segment (a run of days one plan
+// version prices, planSegments) priced as the parts of the billing cycles it covers, so that
+// each day's usage is priced at its own version while allowances and tiers run over the
+// whole cycle; the parts joined (joinBills).
+Bill billDays(UsageStore& store, const BusinessId& business, std::span<const detail::PlanSegment> segments,
+              const DayRange& days, int anchor_day, const std::vector<UsageTotal>& totals,
+              const std::vector<ModelUsageTotal>& models, const CalculatorOf& calculator) {
+    std::vector<Bill> parts;
+    for (const detail::PlanSegment& segment : segments) {
+        const bool whole = segment.days == days;
+        const auto slices = cycleSlices(store, business, *segment.plan, segment.days, anchor_day,
+                                        whole ? totals : store.totals(business, segment.days),
+                                        whole ? models : store.modelTotals(business, segment.days));
+        parts.push_back(calculator(*segment.plan).billSlices(slices));
+    }
+    return detail::joinBills(std::move(parts), segments);
+}
+
 }  // namespace
 
 Decimal BillingUsage::quantity(const EventType& type) const {
@@ -87,10 +139,18 @@ PriceBook storedPriceBook(UsageStore& store) {
 }
 
 struct UsageReports::Context {
+    const PriceBook& book;
     Account account;
-    const Plan* plan;
-    const PricingCalculator* calculator;
+    std::vector<PlanChange> changes;  // earliest first
     Timestamp now;
+
+    date::local_days today() const { return localDay(now, account.time_zone); }
+    // The runs of `days` one version of the business's plan prices (planSegments).
+    std::vector<detail::PlanSegment> segments(const DayRange& days) const {
+        return detail::planSegments([&](std::string_view id, date::local_days day) { return book.findPlan(id, day); },
+                                    account.plan_id, changes, days);
+    }
+    const Plan& planOn(date::local_days day) const { return *segments({day, day + date::days(1)}).front().plan; }
 };
 
 UsageReports::UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_book, Clock clock)
@@ -108,9 +168,34 @@ UsageReports::UsageReports(std::shared_ptr<UsageStore> store, Clock clock)
 UsageReports::Context UsageReports::contextFor(const BusinessId& business) const {
     auto account = store_->findAccount(business);
     if (!account) throw NotFoundError("unknown business " + business.toString());
-    const Plan& plan = price_book_.plan(account->plan_id);
-    const auto index = static_cast<std::size_t>(&plan - price_book_.plans().data());
-    return Context{std::move(*account), &plan, &calculators_[index], clock_()};
+    price_book_.plan(account->plan_id);  // NotFoundError for a plan the book does not have
+    return Context{price_book_, std::move(*account), store_->listPlanChanges(business), clock_()};
+}
+
+const PricingCalculator& UsageReports::calculator(const Plan& plan) const {
+    return calculators_[static_cast<std::size_t>(&plan - price_book_.plans().data())];
+}
+
+const Plan& UsageReports::currentPlan(const BusinessId& business) const {
+    const Context context = contextFor(business);
+    return context.planOn(context.today());
+}
+
+PlanChange UsageReports::changePlan(const BusinessId& business, std::string_view plan_id,
+                                    PlanChangeTiming timing) const {
+    const Context context = contextFor(business);
+    const auto today = context.today();
+    const auto effective = timing == PlanChangeTiming::immediately
+                               ? today
+                               : BillingPeriod::cycleContaining(today, context.account.anchor_day).end;
+    const Plan* next = price_book_.findPlan(plan_id, effective);
+    if (next == nullptr) throw NotFoundError("no plan " + detail::quoted(plan_id) + " in the price book");
+    const Plan& now = context.planOn(today);
+    if (next->currency != now.currency) {
+        throw ValidationError("plan_id", "plan " + detail::quoted(plan_id) + " bills in " + next->currency.code +
+                                             ", the business's plan in " + now.currency.code);
+    }
+    return store_->savePlanChange(PlanChange{business, effective, std::string(plan_id)});
 }
 
 BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const PeriodSpec& period) const {
@@ -125,61 +210,45 @@ BillingUsage UsageReports::billingUsageOf(const Context& context, const BillingP
     result.period = period;
     const auto totals = store_->totals(business, result.period.days);
     auto models = store_->modelTotals(business, result.period.days);
-    const auto slices =
-        cycleSlices(business, *context.plan, result.period.days, context.account.anchor_day, totals, models);
-    result.bill = context.calculator->billSlices(slices);
-    result.usage = perMeter(*context.plan, totals);
+    const auto parts = context.segments(result.period.days);
+    result.bill = billDays(*store_, business, parts, result.period.days, context.account.anchor_day, totals, models,
+                           [&](const Plan& plan) -> const PricingCalculator& { return calculator(plan); });
+    result.usage = perMeter(*parts.back().plan, totals);
     result.models = std::move(models);
     return result;
-}
-
-// The parts of billing cycles that `days` covers, with the usage each cycle had before
-// and through its part. A whole cycle is one slice with nothing before it (one read).
-std::vector<CycleSlice> UsageReports::cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
-                                                  int anchor_day, const std::vector<UsageTotal>& totals_of_days,
-                                                  const std::vector<ModelUsageTotal>& models_of_days) const {
-    std::vector<CycleSlice> slices;
-    for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
-        const DayRange part{std::max(cycle.first, days.first), std::min(cycle.end, days.end)};
-        CycleSlice slice;
-        if (part.first > cycle.first) {
-            slice.before = store_->totals(business, {cycle.first, part.first});
-            slice.models_before = store_->modelTotals(business, {cycle.first, part.first});
-            slice.filters_before = filterTotals(*store_, plan, business, {cycle.first, part.first});
-        }
-        // Nothing used before the part: the cycle through it is the part itself.
-        if (part == days && slice.before.empty() && slice.models_before.empty() && slice.filters_before.empty()) {
-            slice.through = totals_of_days;
-            slice.models_through = models_of_days;
-            slice.filters_through = filterTotals(*store_, plan, business, days);
-        } else {
-            slice.through = store_->totals(business, {cycle.first, part.end});
-            slice.models_through = store_->modelTotals(business, {cycle.first, part.end});
-            slice.filters_through = filterTotals(*store_, plan, business, {cycle.first, part.end});
-        }
-        slices.push_back(std::move(slice));
-    }
-    return slices;
 }
 
 std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business, int days) const {
     if (days < 1 || days > 366) throw ValidationError("days", "must be between 1 and 366");
     const Context context = contextFor(business);
-    const PricingCalculator& calculator = *context.calculator;
-    const auto today = localDay(context.now, context.account.time_zone);
+    const auto today = context.today();
     const auto first = today - date::days(days - 1);
     const auto end = today + date::days(1);
 
     // Costs are marginal within each billing cycle, so read from the first cycle's start.
     DayRange cycle = BillingPeriod::cycleContaining(first, context.account.anchor_day);
+    const auto parts = context.segments({cycle.first, end});
+    const auto planOf = [&](date::local_days day) -> const Plan& {
+        return *std::find_if(parts.begin(), parts.end(), [&](const auto& part) {
+                    return part.days.contains(day);
+                })->plan;
+    };
     std::map<date::local_days, std::vector<UsageTotal>> by_day;
     for (auto& row : store_->daily(business, {cycle.first, end})) by_day[row.day].push_back(std::move(row.total));
     std::map<date::local_days, std::vector<ModelUsageTotal>> models_by_day;
     for (auto& row : store_->modelDaily(business, {cycle.first, end})) {
         models_by_day[row.day].push_back(std::move(row.total));
     }
+    std::vector<std::string> dimensions;  // of every version's charge filters
+    for (const auto& part : parts) {
+        for (std::string& dimension : filterDimensions(*part.plan)) {
+            if (std::find(dimensions.begin(), dimensions.end(), dimension) == dimensions.end()) {
+                dimensions.push_back(std::move(dimension));
+            }
+        }
+    }
     std::map<date::local_days, std::vector<FilterUsageTotal>> filters_by_day;
-    for (const std::string& dimension : filterDimensions(*context.plan)) {
+    for (const std::string& dimension : dimensions) {
         for (auto& row : store_->dimensionDaily(business, {cycle.first, end}, dimension)) {
             filters_by_day[row.day].push_back(
                 {row.total.total.type, dimension, std::move(row.total.value), row.total.total.quantity});
@@ -192,7 +261,8 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
         std::vector<std::vector<UsageTotal>> cycle_days;
         std::vector<std::vector<ModelUsageTotal>> cycle_models;
         std::vector<std::vector<FilterUsageTotal>> cycle_filters;
-        for (auto day = cycle.first; day < std::min(cycle.end, end); day += date::days(1)) {
+        const auto last = std::min(cycle.end, end);
+        for (auto day = cycle.first; day < last; day += date::days(1)) {
             auto found = by_day.find(day);
             cycle_days.push_back(found == by_day.end() ? std::vector<UsageTotal>{} : found->second);
             auto models = models_by_day.find(day);
@@ -201,11 +271,22 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
             cycle_filters.push_back(filters == filters_by_day.end() ? std::vector<FilterUsageTotal>{}
                                                                     : filters->second);
         }
-        const auto costs = calculator.dailyCosts(cycle_days, cycle_models, cycle_filters);
+        // Each day costs its share of the cycle's bill under the version in effect that day.
+        std::vector<Decimal> costs(cycle_days.size());
+        for (const auto& part : parts) {
+            const auto from = std::max(part.days.first, cycle.first);
+            const auto to = std::min(part.days.end, last);
+            if (from >= to) continue;
+            const auto part_costs = calculator(*part.plan).dailyCosts(cycle_days, cycle_models, cycle_filters);
+            for (auto day = from; day < to; day += date::days(1)) {
+                const auto i = static_cast<std::size_t>((day - cycle.first).count());
+                costs[i] = part_costs[i];
+            }
+        }
         for (std::size_t i = 0; i < cycle_days.size(); ++i) {
             const auto day = cycle.first + date::days(static_cast<int>(i));
             if (day < first) continue;
-            points.push_back({date::year_month_day(day), perMeter(*context.plan, cycle_days[i]),
+            points.push_back({date::year_month_day(day), perMeter(planOf(day), cycle_days[i]),
                               std::move(cycle_models[i]), costs[i]});
         }
         cycle = BillingPeriod::cycleContaining(cycle.end, context.account.anchor_day);
@@ -224,7 +305,7 @@ BillingPeriod UsageReports::wholeCycle(const Context& context, const PeriodSpec&
 Statement UsageReports::closeStatement(const BusinessId& business, const PeriodSpec& period) const {
     const Context context = contextFor(business);
     const BillingPeriod cycle = wholeCycle(context, period);
-    if (localDay(context.now, context.account.time_zone) < cycle.days.end) {
+    if (context.today() < cycle.days.end) {
         throw ValidationError("period",
                               "the billing cycle ending " + detail::isoDay(cycle.days.end) + " has not ended");
     }
@@ -237,10 +318,16 @@ Statement UsageReports::closeCycle(const Context& context, const BillingPeriod& 
     const BusinessId& business = context.account.id;
     const std::string& currency = usage.bill.currency.code;
     const auto statements = store_->listStatements(business);
-    Statement statement{business, cycle.days, context.account.time_zone, usage.bill.plan_id, currency, usage.bill.total,
-                        context.now, to_json(usage), adjustmentsBefore(business, statements, cycle.days, currency),
-                        // The plan as it prices now, kept with the statement: what its cycle is adjusted with.
-                        PriceBook({*context.plan}, context.plan->id, price_book_.dimensions()).toJson()};
+    Statement statement{business,
+                        cycle.days,
+                        context.account.time_zone,
+                        usage.bill.plan_id,
+                        currency,
+                        usage.bill.total,
+                        context.now,
+                        to_json(usage),
+                        adjustmentsBefore(context, statements, cycle.days, currency),
+                        keptPricing(context, cycle.days)};
     // Prepaid credit pays what the statement comes to, adjustments included.
     const auto grants = store_->listCreditGrants(business);
     auto left = detail::creditLeft(grants, statements);
@@ -249,31 +336,60 @@ Statement UsageReports::closeCycle(const Context& context, const BillingPeriod& 
     return store_->saveStatement(statement);
 }
 
-// The true-up of every closed cycle before `cycle`: its usage now, priced with the plan that
+// The plans as they price `cycle` now, kept with its statement: what the cycle is adjusted
+// with. Every version of each plan the cycle uses that is in effect by its end, as a price
+// book whose default is the plan of the cycle's first day.
+std::string UsageReports::keptPricing(const Context& context, const DayRange& cycle) const {
+    const auto parts = context.segments(cycle);
+    std::vector<Plan> plans;
+    for (const Plan& plan : price_book_.plans()) {
+        const bool used = std::any_of(parts.begin(), parts.end(), [&](const auto& p) { return p.plan->id == plan.id; });
+        if (used && (!plan.effective || *plan.effective < cycle.end)) plans.push_back(plan);
+    }
+    return PriceBook(std::move(plans), parts.front().plan->id, price_book_.dimensions()).toJson();
+}
+
+// The true-up of every closed cycle before `cycle`: its usage now, priced with the plans that
 // priced its statement, minus what the statements stored so far said it owed.
-std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const BusinessId& business,
+std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& context,
                                                                  const std::vector<Statement>& statements,
                                                                  const DayRange& cycle,
                                                                  std::string_view currency) const {
+    const BusinessId& business = context.account.id;
     std::vector<StatementAdjustment> adjustments;
     for (const Statement& earlier : statements) {
         if (earlier.cycle.first >= cycle.first || earlier.currency != currency) continue;
-        // A statement stored before statements kept their plan: the plan of that id now.
+        // A statement stored before statements kept their plans: the plans of those ids now.
         const std::optional<PriceBook> kept =
             earlier.pricing.empty() ? std::nullopt : std::optional(PriceBook::fromJson(earlier.pricing));
-        const Plan* plan = kept ? &kept->defaultPlan() : price_book_.findPlan(earlier.plan_id);
-        if (plan == nullptr || plan->currency.code != currency) continue;
+        const auto lookup = [&](std::string_view id, date::local_days day) {
+            const Plan* plan = kept ? kept->findPlan(id, day) : nullptr;
+            return plan != nullptr ? plan : price_book_.findPlan(id, day);
+        };
+        std::vector<detail::PlanSegment> parts;
+        try {
+            parts = detail::planSegments(lookup, kept ? kept->defaultPlan().id : earlier.plan_id, context.changes,
+                                         earlier.cycle);
+        } catch (const NotFoundError&) {
+            continue;  // a plan gone from the price book
+        }
+        if (std::any_of(parts.begin(), parts.end(), [&](const auto& p) { return p.plan->currency.code != currency; })) {
+            continue;
+        }
         Decimal stated = earlier.total;
         for (const Statement& other : statements) {
             for (const StatementAdjustment& adjustment : other.adjustments) {
                 if (adjustment.cycle == earlier.cycle) stated += adjustment.amount;
             }
         }
-        CycleSlice slice;  // the whole cycle, nothing before it
-        slice.through = store_->totals(business, earlier.cycle);
-        slice.models_through = store_->modelTotals(business, earlier.cycle);
-        slice.filters_through = filterTotals(*store_, *plan, business, earlier.cycle);
-        const Decimal now = PricingCalculator(*plan).billSlices(std::span(&slice, 1)).total;
+        std::map<const Plan*, PricingCalculator> calculators;
+        const auto calculatorOf = [&](const Plan& plan) -> const PricingCalculator& {
+            return calculators.try_emplace(&plan, plan).first->second;
+        };
+        const Decimal now = billDays(*store_, business, parts, earlier.cycle, context.account.anchor_day,
+                                     store_->totals(business, earlier.cycle),
+                                     store_->modelTotals(business, earlier.cycle), calculatorOf)
+                                .total;
         if (now != stated) adjustments.push_back({earlier.cycle, now - stated});
     }
     return adjustments;
@@ -285,7 +401,7 @@ std::vector<Statement> UsageReports::closeDueStatements(const BusinessId& busine
     const int anchor = context.account.anchor_day;
     // A cycle is due when its end + grace <= today: the latest due cycle is the one before
     // the cycle holding today - grace.
-    const auto limit = localDay(context.now, context.account.time_zone) - date::days(static_cast<int>(grace.count()));
+    const auto limit = context.today() - date::days(static_cast<int>(grace.count()));
     std::vector<DayRange> due;  // latest first
     for (DayRange cycle = BillingPeriod::cycleContaining(limit, anchor);
          static_cast<int>(due.size()) < max_due_cycles;) {
@@ -310,13 +426,13 @@ Decimal UsageReports::creditBalance(const BusinessId& business) const {
     const Context context = contextFor(business);
     const auto grants = store_->listCreditGrants(business);
     if (grants.empty()) return {};
-    const std::string& currency = context.plan->currency.code;
+    const std::string& currency = context.planOn(context.today()).currency.code;
     const auto statements = store_->listStatements(business);  // oldest cycle first
     auto left = detail::creditLeft(grants, statements);
     const auto earliest = std::min_element(grants.begin(), grants.end(), [](const auto& a, const auto& b) {
                               return a.effective < b.effective;
                           })->effective;
-    const auto today = localDay(context.now, context.account.time_zone);
+    const auto today = context.today();
     // The cycles not closed yet that a grant could pay for, latest first.
     std::vector<DayRange> open;
     for (DayRange cycle = BillingPeriod::cycleContaining(today, context.account.anchor_day);
@@ -391,10 +507,10 @@ std::vector<GroupedUsage> UsageReports::topValues(const BusinessId& business, co
 
 QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType& type) const {
     const Context context = contextFor(business);
-    const Meter* meter = context.plan->meter(type);
+    const Plan& plan = context.planOn(context.today());
+    const Meter* meter = plan.meter(type);
     if (meter == nullptr) {
-        throw ValidationError("event_type",
-                              "plan '" + context.plan->id + "' has no price for '" + type.toString() + "'");
+        throw ValidationError("event_type", "plan '" + plan.id + "' has no price for '" + type.toString() + "'");
     }
     QuotaStatus status;
     status.business = business;

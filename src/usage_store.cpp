@@ -27,6 +27,12 @@ std::vector<Statement> UsageStore::listStatements(const BusinessId& /*business*/
     throw StoreError("this store keeps no statements", false);
 }
 
+PlanChange UsageStore::savePlanChange(const PlanChange& /*change*/) {
+    throw StoreError("this store keeps no plan changes", false);
+}
+
+std::vector<PlanChange> UsageStore::listPlanChanges(const BusinessId& /*business*/) { return {}; }
+
 CreditGrant UsageStore::saveCreditGrant(const CreditGrant& /*grant*/) {
     throw StoreError("this store keeps no credits", false);
 }

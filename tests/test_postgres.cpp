@@ -323,7 +323,6 @@ TEST_CASE("the backfill migration widens the corrections' kind check and keeps t
     }
     PostgresStore store({.conninfo = fixture.conninfo});
     CHECK(store.schemaVersion() == backfill->version - 1);
-    store.savePlan(Plan::basic());
     const Account acme = account("Acme Pizza");
     store.saveAccount(acme);
     const Timestamp day5 = at(2024_y / 3 / 5, hours(12));

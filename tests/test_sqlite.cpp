@@ -124,7 +124,6 @@ TEST_CASE("the backfill migration keeps a file's corrections and their guards", 
         db.execute("COMMIT");
     }
     CHECK(store.schemaVersion() == backfill->version - 1);
-    store.savePlan(Plan::basic());
     const Account acme = account("Acme Pizza");
     store.saveAccount(acme);
     const Timestamp day5 = at(2024_y / 3 / 5, hours(12));

@@ -11,6 +11,7 @@
 #include "metered/decimal.h"
 #include "metered/event_type.h"
 #include "metered/export.h"
+#include "metered/time.h"
 #include "metered/usage_part.h"
 
 namespace metered {
@@ -169,8 +170,15 @@ struct METERED_API AiBilling {
 
 /// A plan: a currency, the rounding applied once per line item, and a meter per event
 /// type. The seed's `basic` plan is `Plan::basic()`.
+///
+/// A plan can have versions (docs/history.md#plan-and-price-versions): plans with one id and
+/// different `effective` days. The version without one is the first; a later version prices
+/// every business's usage from the start of its `effective` local day on, and usage before
+/// it keeps the earlier version's prices. Every version of a plan bills in one currency.
 struct METERED_API Plan {
     std::string id;
+    /// The local day this version takes effect on; empty for a plan's first version.
+    std::optional<date::local_days> effective;
     std::string name;
     Currency currency;
     Rounding rounding = Rounding::half_even;

@@ -40,6 +40,8 @@ namespace metered {
 /// `dimensions` (optional; all fields optional, defaults as in Dimension) declares what
 /// record calls may break usage down by besides the built-in `model` (docs/dimensions.md);
 /// `values` makes a dimension a closed set (max_values then defaults to at least its size).
+/// A plan object with `"effective": "2027-01-01"` is a later version of the plan of its id
+/// (Plan::effective): `plans` may hold one id several times, once without `effective`.
 /// A meter's `filters` (Meter::filters, ChargeFilter: the meter's pricing fields plus
 /// `dimension` and `values`) price the usage of some values of a closed dimension.
 class METERED_API PriceBook {
@@ -70,11 +72,17 @@ public:
     /// The JSON form, with every number written exactly.
     std::string toJson() const;
 
-    const std::vector<Plan>& plans() const noexcept { return plans_; }
     const Plan& defaultPlan() const noexcept { return plans_[default_index_]; }
-    /// The plan with this id, or nullptr.
+    /// Every plan and every version of a plan, in the order given.
+    const std::vector<Plan>& plans() const noexcept { return plans_; }
+    /// The first version (no `effective` day) of the plan with this id, or nullptr.
     const Plan* findPlan(std::string_view id) const noexcept;
-    /// The plan with this id; throws NotFoundError.
+    /// The version of plan `id` in effect on local day `day`: the latest whose effective
+    /// day is `day` or earlier, else the first; nullptr for an unknown id.
+    const Plan* findPlan(std::string_view id, date::local_days day) const noexcept;
+    /// The days plan `id`'s later versions take effect on, earliest first.
+    std::vector<date::local_days> versionDays(std::string_view id) const;
+    /// The first version of the plan with this id; throws NotFoundError.
     const Plan& plan(std::string_view id) const;
     /// The meter of the default plan for `type` (its list price); throws
     /// ValidationError("event_type", …) when the type is not recordable.

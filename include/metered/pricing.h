@@ -54,6 +54,9 @@ struct METERED_API LineItem {
     Decimal packages;               ///< package model: whole packages charged
     Decimal exact_amount;           ///< before rounding, exact
     Decimal amount;                 ///< exact_amount rounded once to the currency's minor unit
+    /// A bill priced with several plan versions (a price change or a plan change inside its
+    /// period): the first day of the part this line prices; empty otherwise.
+    std::optional<date::local_days> from;
 
     /// "api_call", or for a charge filter's line "api_call cloud=aws" ("cloud=aws,gcp").
     std::string label() const;
@@ -75,11 +78,12 @@ struct AiPartCharge {
 /// One charge for rate-card usage: a model's usage of one event type over the period.
 struct AiLine {
     EventType type = EventType::llmCall();
-    std::string model;                ///< "provider/model"
-    std::vector<AiPartCharge> parts;  ///< per part, in UsagePart order
-    Decimal cost;                     ///< the parts' rate-card costs, exact
-    Decimal exact_amount;             ///< the parts' charges, exact
-    Decimal amount;                   ///< exact_amount rounded once to the currency's minor unit
+    std::string model;                     ///< "provider/model"
+    std::vector<AiPartCharge> parts;       ///< per part, in UsagePart order
+    Decimal cost;                          ///< the parts' rate-card costs, exact
+    Decimal exact_amount;                  ///< the parts' charges, exact
+    Decimal amount;                        ///< exact_amount rounded once to the currency's minor unit
+    std::optional<date::local_days> from;  ///< as LineItem::from
     friend bool operator==(const AiLine&, const AiLine&) = default;
 };
 
@@ -93,6 +97,10 @@ struct AiCredit {
 /// A priced period: a line per meter of the plan, a line per (event type, model) of
 /// rate-card usage, the credit of the plan's included AI amount, and a total that is
 /// exactly the sum of the rounded line amounts and the credit.
+///
+/// A period in which the business's plan or its plan's version changes is billed in parts,
+/// one per version, each part's lines marked with its first day (LineItem::from); `plan_id`
+/// is then the plan of the last part (docs/history.md#plan-and-price-versions).
 struct METERED_API Bill {
     std::string plan_id;
     Currency currency;

@@ -58,6 +58,8 @@ public:
     Statement saveStatement(const Statement& statement) override;
     std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first) override;
     std::vector<Statement> listStatements(const BusinessId& business) override;
+    PlanChange savePlanChange(const PlanChange& change) override;
+    std::vector<PlanChange> listPlanChanges(const BusinessId& business) override;
     CreditGrant saveCreditGrant(const CreditGrant& grant) override;
     std::vector<CreditGrant> listCreditGrants(const BusinessId& business) override;
     Correction voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,

@@ -2,6 +2,7 @@
 // Reading bills, trends and quotas from a store.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -13,6 +14,11 @@
 #include "metered/usage_store.h"
 
 namespace metered {
+/// When UsageReports::changePlan moves a business to another plan.
+enum class PlanChangeTiming : std::uint8_t {
+    next_cycle,   ///< from the first day of the next billing cycle
+    immediately,  ///< from today, the business's local day
+};
 
 /// The plans a store holds, as a price book whose default is `basic` (or, without a
 /// `basic` plan, the first by id), with the store's dimension declarations when a plan has
@@ -100,6 +106,19 @@ public:
     /// statement, the current one included, at most max_due_cycles back, priced now as
     /// getBillingUsage prices it, in the order statements draw). NotFoundError as above.
     Decimal creditBalance(const BusinessId& business) const;
+    /// The plan `business` is on today (its own plan, or the latest PlanChange in effect), in
+    /// the version in effect today. NotFoundError as above.
+    const Plan& currentPlan(const BusinessId& business) const;
+    /// Moves `business` to plan `plan_id` (docs/history.md#plan-and-price-versions): from the
+    /// first day of its next billing cycle (the default), or from today (its local day),
+    /// when every day of the cycle before today keeps its plan's prices and the rest of the
+    /// cycle is priced at the new plan's, allowances and tiers running over the whole cycle
+    /// (no allowance is granted twice or lost). Stores the change (UsageStore::savePlanChange,
+    /// the first change of a day wins) and returns the change stored. NotFoundError for an
+    /// unknown business or plan; ValidationError("plan_id") for a plan billing in another
+    /// currency.
+    PlanChange changePlan(const BusinessId& business, std::string_view plan_id,
+                          PlanChangeTiming timing = PlanChangeTiming::next_cycle) const;
     /// Quota standing of `business` for `type` in its current billing cycle.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
 
@@ -114,12 +133,10 @@ private:
     BillingUsage billingUsageOf(const Context& context, const BillingPeriod& period) const;
     BillingPeriod wholeCycle(const Context& context, const PeriodSpec& period) const;
     Statement closeCycle(const Context& context, const BillingPeriod& cycle) const;
-    std::vector<StatementAdjustment> adjustmentsBefore(const BusinessId& business,
-                                                       const std::vector<Statement>& statements, const DayRange& cycle,
-                                                       std::string_view currency) const;
-    std::vector<CycleSlice> cycleSlices(const BusinessId& business, const Plan& plan, const DayRange& days,
-                                        int anchor_day, const std::vector<UsageTotal>& totals_of_days,
-                                        const std::vector<ModelUsageTotal>& models_of_days) const;
+    std::vector<StatementAdjustment> adjustmentsBefore(const Context& context, const std::vector<Statement>& statements,
+                                                       const DayRange& cycle, std::string_view currency) const;
+    std::string keptPricing(const Context& context, const DayRange& cycle) const;
+    const PricingCalculator& calculator(const Plan& plan) const;
 
     std::shared_ptr<UsageStore> store_;
     PriceBook price_book_;

@@ -133,10 +133,21 @@ public:
     /// All accounts, ordered by name.
     virtual std::vector<Account> listAccounts() = 0;
 
-    /// Every stored plan (the standard `basic` plan after migrate()).
+    /// Every stored plan (the standard `basic` plan after migrate()), first versions ordered
+    /// by id, then every later version (Plan::effective) ordered by id and day.
     virtual std::vector<Plan> loadPlans() = 0;
-    /// Creates or replaces a plan (validated; ValidationError).
+    /// Creates or replaces a plan (validated; ValidationError), or with `effective` set, one
+    /// later version of it (docs/history.md#plan-and-price-versions). A version needs the
+    /// plan's first version stored and the same currency ("plan.effective",
+    /// "plans.<id>.currency"); a first version is refused a currency its versions do not
+    /// bill in. Closed statements keep the plan that priced them, whatever is saved later.
     virtual void savePlan(const Plan& plan) = 0;
+    /// Stores `change` unless the business has one on that day, and returns the change
+    /// stored: the first one saved wins and never changes. NotFoundError when the business
+    /// has no account; ValidationError for a malformed change. The default throws StoreError.
+    virtual PlanChange savePlanChange(const PlanChange& change);
+    /// Every plan change of `business`, earliest day first. The default returns none.
+    virtual std::vector<PlanChange> listPlanChanges(const BusinessId& business);
 
     /// Creates or replaces the budget (business, id) (validated: ValidationError); throws
     /// NotFoundError when the business has no account.

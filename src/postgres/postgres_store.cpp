@@ -709,13 +709,83 @@ std::vector<Plan> PostgresStore::loadPlans() {
                 text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6), optional(7),
                                           optional(8), optional(9), meters.text(row, 10) == "t", optional(11)});
         }
-        return detail::assemblePlans(plan_rows, meter_rows);
+        auto result = detail::assemblePlans(plan_rows, meter_rows);
+        const PgResult versions = connection.exec("load plans", detail::pg::list_plan_versions);
+        for (int row = 0; row < versions.rows(); ++row) {
+            result.push_back(
+                detail::planVersionFrom(versions.text(row, 2), detail::dayFromText(versions.text(row, 1), "postgres")));
+        }
+        return result;
     });
 }
 
 void PostgresStore::savePlan(const Plan& plan) {
     plan.validate();
-    impl_->pool.run([&](PgConnection& connection) { connection.inTransaction([&] { savePlanOn(connection, plan); }); });
+    impl_->pool.run([&](PgConnection& connection) {
+        connection.inTransaction([&] {
+            const auto currencies = [&](const char* sql) {
+                std::vector<Currency> found;
+                const PgResult r = connection.exec("save plan", sql, PgParams().add(plan.id));
+                for (int row = 0; row < r.rows(); ++row) {
+                    found.push_back(Currency{std::string(r.text(row, 0)), static_cast<int>(integer(r.text(row, 1)))});
+                }
+                return found;
+            };
+            const auto first = currencies(detail::pg::plan_currency);
+            detail::checkPlanCurrency(plan, first.empty() ? std::nullopt : std::optional(first.front()),
+                                      currencies(detail::pg::plan_version_currencies));
+            if (!plan.effective) {
+                savePlanOn(connection, plan);
+                return;
+            }
+            connection.exec("save plan", detail::pg::save_plan_version,
+                            PgParams()
+                                .add(plan.id)
+                                .add(detail::dayText(*plan.effective))
+                                .add(plan.currency.code)
+                                .add(std::to_string(plan.currency.minor_units))
+                                .add(detail::planVersionColumn(plan)));
+        });
+    });
+}
+
+namespace {
+std::vector<PlanChange> planChangesFrom(const BusinessId& business, const PgResult& r) {
+    std::vector<PlanChange> changes;
+    for (int row = 0; row < r.rows(); ++row) {
+        changes.push_back(
+            PlanChange{business, detail::dayFromText(r.text(row, 0), "postgres"), std::string(r.text(row, 1))});
+    }
+    return changes;
+}
+}  // namespace
+
+PlanChange PostgresStore::savePlanChange(const PlanChange& change) {
+    change.validate();
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult known =
+            connection.exec("save plan change", detail::pg::has_business, PgParams().add(change.business.toString()));
+        if (known.rows() == 0) throw NotFoundError(detail::unknownBusiness(change.business));
+        const std::string day = detail::dayText(change.effective);
+        connection.exec("save plan change", detail::pg::save_plan_change,
+                        PgParams()
+                            .add(change.business.toString())
+                            .add(day)
+                            .add(change.plan_id)
+                            .add(std::to_string(systemNow().time_since_epoch().count())));
+        auto stored =
+            planChangesFrom(change.business, connection.exec("save plan change", detail::pg::find_plan_change,
+                                                             PgParams().add(change.business.toString()).add(day)));
+        if (stored.empty()) throw StoreError("postgres: a saved plan change is missing", false);
+        return std::move(stored.front());
+    });
+}
+
+std::vector<PlanChange> PostgresStore::listPlanChanges(const BusinessId& business) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        return planChangesFrom(business, connection.exec("list plan changes", detail::pg::list_plan_changes,
+                                                         PgParams().add(business.toString())));
+    });
 }
 
 void PostgresStore::saveBudget(const Budget& budget) {

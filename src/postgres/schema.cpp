@@ -503,7 +503,36 @@ ALTER TABLE metered_statements ADD COLUMN credits text NOT NULL DEFAULT '[]';
 ALTER TABLE metered_statements ADD COLUMN credit_balance numeric NOT NULL DEFAULT 0;
 )SQL";
 
-constexpr std::array<Migration, 16> all_migrations{{
+// Version 17: later versions of plans (Plan::effective; the version as a one-plan price
+// book's JSON, its currency beside it for the one-currency rule) and the plan changes of
+// businesses (PlanChange), never changed once stored (the trigger refuses an UPDATE or a
+// DELETE; changed_at in microseconds since the Unix epoch).
+constexpr const char* plan_versions_v17 = R"SQL(
+CREATE TABLE metered_plan_versions (
+  plan_id text NOT NULL,
+  effective date NOT NULL,
+  currency text NOT NULL,
+  minor_units integer NOT NULL,
+  plan text NOT NULL,
+  PRIMARY KEY (plan_id, effective)
+);
+CREATE TABLE metered_plan_changes (
+  business_id uuid NOT NULL,
+  effective date NOT NULL,
+  plan_id text NOT NULL,
+  changed_at bigint NOT NULL,
+  PRIMARY KEY (business_id, effective)
+);
+CREATE FUNCTION metered_plan_change_never_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'a plan change never changes';
+END
+$$;
+CREATE TRIGGER metered_plan_changes_never_change BEFORE UPDATE OR DELETE ON metered_plan_changes
+  FOR EACH ROW EXECUTE FUNCTION metered_plan_change_never_changes();
+)SQL";
+
+constexpr std::array<Migration, 17> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -520,6 +549,7 @@ constexpr std::array<Migration, 16> all_migrations{{
     {14, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v14},
     {15, "corrections: backfills", correction_backfill_v15},
     {16, "prepaid credit grants; what statements draw from them", credits_v16},
+    {17, "later versions of plans; plan changes of businesses", plan_versions_v17},
 }};
 
 }  // namespace

@@ -330,6 +330,26 @@ SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_pric
 FROM usage_quotas ORDER BY plan_id, position
 )SQL";
 inline constexpr const char* has_plan = "SELECT 1 FROM metered_plans WHERE id = $1";
+/// Later versions of plans (Plan::effective) and the currencies the one-currency rule reads.
+inline constexpr const char* list_plan_versions =
+    "SELECT plan_id, effective, plan FROM metered_plan_versions ORDER BY plan_id COLLATE \"C\", effective";
+inline constexpr const char* plan_currency = "SELECT currency, minor_units FROM metered_plans WHERE id = $1";
+inline constexpr const char* plan_version_currencies =
+    "SELECT currency, minor_units FROM metered_plan_versions WHERE plan_id = $1";
+inline constexpr const char* save_plan_version = R"SQL(
+INSERT INTO metered_plan_versions (plan_id, effective, currency, minor_units, plan)
+VALUES ($1, $2::date, $3, $4::integer, $5)
+ON CONFLICT (plan_id, effective) DO UPDATE SET plan = EXCLUDED.plan
+)SQL";
+/// Plan changes of businesses: stored once per (business_id, effective); a second save changes nothing.
+inline constexpr const char* save_plan_change = R"SQL(
+INSERT INTO metered_plan_changes (business_id, effective, plan_id, changed_at) VALUES ($1, $2::date, $3, $4::bigint)
+ON CONFLICT (business_id, effective) DO NOTHING
+)SQL";
+inline constexpr const char* find_plan_change =
+    "SELECT effective, plan_id FROM metered_plan_changes WHERE business_id = $1 AND effective = $2::date";
+inline constexpr const char* list_plan_changes =
+    "SELECT effective, plan_id FROM metered_plan_changes WHERE business_id = $1 ORDER BY effective";
 inline constexpr const char* save_plan = R"SQL(
 INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency,

@@ -304,7 +304,32 @@ ALTER TABLE metered_statements ADD COLUMN credits TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE metered_statements ADD COLUMN credit_balance TEXT NOT NULL DEFAULT '0';
 )SQL";
 
-constexpr std::array<Migration, 14> all_migrations{{
+// Version 15: later versions of plans (Plan::effective; the version as a one-plan price
+// book's JSON, its currency beside it for the one-currency rule) and the plan changes of
+// businesses (PlanChange), never changed once stored. Days as "YYYY-MM-DD".
+constexpr const char* plan_versions_v15 = R"SQL(
+CREATE TABLE metered_plan_versions (
+  plan_id TEXT NOT NULL,
+  effective TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  minor_units INTEGER NOT NULL,
+  plan TEXT NOT NULL,
+  PRIMARY KEY (plan_id, effective)
+) WITHOUT ROWID;
+CREATE TABLE metered_plan_changes (
+  business_id TEXT NOT NULL,
+  effective TEXT NOT NULL,
+  plan_id TEXT NOT NULL,
+  changed_at INTEGER NOT NULL,
+  PRIMARY KEY (business_id, effective)
+) WITHOUT ROWID;
+CREATE TRIGGER metered_plan_changes_no_update BEFORE UPDATE ON metered_plan_changes
+BEGIN SELECT RAISE(ABORT, 'a plan change never changes'); END;
+CREATE TRIGGER metered_plan_changes_no_delete BEFORE DELETE ON metered_plan_changes
+BEGIN SELECT RAISE(ABORT, 'a plan change never changes'); END;
+)SQL";
+
+constexpr std::array<Migration, 15> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -319,6 +344,7 @@ constexpr std::array<Migration, 14> all_migrations{{
     {12, "statements: adjustments of earlier closed cycles, the plan that priced them", statement_adjustments_v12},
     {13, "corrections: backfills", correction_backfill_v13},
     {14, "prepaid credit grants; what statements draw from them", credits_v14},
+    {15, "later versions of plans; plan changes of businesses", plan_versions_v15},
 }};
 
 }  // namespace

@@ -902,13 +902,77 @@ std::vector<Plan> SqliteStore::loadPlans() {
                              meters.optionalText(6), meters.optionalText(7), meters.optionalText(8),
                              meters.optionalText(9), meters.integer(10) != 0, meters.optionalText(11)});
     }
-    return detail::assemblePlans(plan_rows, meter_rows);
+    auto result = detail::assemblePlans(plan_rows, meter_rows);
+    auto versions =
+        impl_->db.prepare("SELECT plan_id, effective, plan FROM metered_plan_versions ORDER BY plan_id, effective");
+    while (versions.step()) {
+        result.push_back(detail::planVersionFrom(versions.text(2), detail::dayFromText(versions.text(1), "sqlite")));
+    }
+    return result;
 }
 
 void SqliteStore::savePlan(const Plan& plan) {
     plan.validate();
     std::lock_guard lock(impl_->mutex);
-    impl_->write([&] { impl_->savePlan(plan); });
+    impl_->write([&] {
+        std::optional<Currency> first;
+        auto base = impl_->db.prepare("SELECT currency, minor_units FROM metered_plans WHERE id = ?1");
+        base.bind(1, plan.id);
+        if (base.step()) first = Currency{base.text(0), static_cast<int>(base.integer(1))};
+        std::vector<Currency> versions;
+        auto later = impl_->db.prepare("SELECT currency, minor_units FROM metered_plan_versions WHERE plan_id = ?1");
+        later.bind(1, plan.id);
+        while (later.step()) versions.push_back(Currency{later.text(0), static_cast<int>(later.integer(1))});
+        detail::checkPlanCurrency(plan, first, versions);
+        if (!plan.effective) {
+            impl_->savePlan(plan);
+            return;
+        }
+        impl_->db
+            .prepare(
+                "INSERT INTO metered_plan_versions (plan_id, effective, currency, minor_units, plan) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (plan_id, effective) DO UPDATE SET plan = excluded.plan")
+            .bind(1, plan.id)
+            .bind(2, dayText(*plan.effective))
+            .bind(3, plan.currency.code)
+            .bind(4, std::int64_t{plan.currency.minor_units})
+            .bind(5, detail::planVersionColumn(plan))
+            .run();
+    });
+}
+
+PlanChange SqliteStore::savePlanChange(const PlanChange& change) {
+    change.validate();
+    std::lock_guard lock(impl_->mutex);
+    return impl_->write([&] {
+        auto known = impl_->db.prepare("SELECT 1 FROM businesses WHERE id = ?1");
+        known.bind(1, change.business.toString());
+        if (!known.step()) throw NotFoundError(detail::unknownBusiness(change.business));
+        impl_->db
+            .prepare(
+                "INSERT INTO metered_plan_changes (business_id, effective, plan_id, changed_at) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (business_id, effective) DO NOTHING")
+            .bind(1, change.business.toString())
+            .bind(2, dayText(change.effective))
+            .bind(3, change.plan_id)
+            .bind(4, static_cast<std::int64_t>(systemNow().time_since_epoch().count()))
+            .run();
+        auto stored =
+            impl_->db.prepare("SELECT plan_id FROM metered_plan_changes WHERE business_id = ?1 AND effective = ?2");
+        stored.bind(1, change.business.toString()).bind(2, dayText(change.effective));
+        if (!stored.step()) throw StoreError("sqlite: a saved plan change is missing", false);
+        return PlanChange{change.business, change.effective, stored.text(0)};
+    });
+}
+
+std::vector<PlanChange> SqliteStore::listPlanChanges(const BusinessId& business) {
+    std::lock_guard lock(impl_->mutex);
+    auto s = impl_->db.prepare(
+        "SELECT effective, plan_id FROM metered_plan_changes WHERE business_id = ?1 ORDER BY effective");
+    s.bind(1, business.toString());
+    return allRows(s, [&](const SqliteStatement& row) {
+        return PlanChange{business, detail::dayFromText(row.text(0), "sqlite"), row.text(1)};
+    });
 }
 
 void SqliteStore::saveBudget(const Budget& budget) {
