@@ -726,6 +726,7 @@ void PostgresStore::savePlan(const Plan& plan) {
             const auto currencies = [&](const char* sql) {
                 std::vector<Currency> found;
                 const PgResult r = connection.exec("save plan", sql, PgParams().add(plan.id));
+                found.reserve(static_cast<std::size_t>(r.rows()));
                 for (int row = 0; row < r.rows(); ++row) {
                     found.push_back(Currency{std::string(r.text(row, 0)), static_cast<int>(integer(r.text(row, 1)))});
                 }
@@ -752,6 +753,7 @@ void PostgresStore::savePlan(const Plan& plan) {
 namespace {
 std::vector<PlanChange> planChangesFrom(const BusinessId& business, const PgResult& r) {
     std::vector<PlanChange> changes;
+    changes.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         changes.push_back(
             PlanChange{business, detail::dayFromText(r.text(row, 0), "postgres"), std::string(r.text(row, 1))});
