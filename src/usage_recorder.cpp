@@ -35,7 +35,8 @@ using detail::FieldKind;
 // event is encoded.
 class DraftFields {
 public:
-    void text(std::string_view key, std::string_view value) {
+    // Inline: its keys are constants, and record calls pass four or five.
+    [[gnu::always_inline]] void text(std::string_view key, std::string_view value) {
         if (value.empty()) return;
         if (!detail::isStorableText(value)) notStorable(key);
         add(FieldKind::string, key, value);
@@ -63,7 +64,7 @@ public:
     void setIn(detail::EventDraft& draft) const noexcept { draft.setFields({fields_.data(), count_}, bytes_); }
 
 private:
-    // Out of line, so that text() stays small enough to inline.
+    // Out of line, so that text() stays small.
     [[noreturn]] [[gnu::noinline]] static void notStorable(std::string_view key) {
         throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8 without U+0000");
     }
@@ -153,6 +154,12 @@ struct UsageRecorder::Impl {
     bool default_clock;  // no clock given: read the system clock directly
     RecorderOptions options;
     UsageReports reports;
+    // The default plan's meters of the typed calls' built-in types (null: not priced), found
+    // once: the price book is fixed for the recorder's life.
+    const Meter* const api_call_meter = defaultMeter(EventType::apiCall());
+    const Meter* const voice_minute_meter = defaultMeter(EventType::voiceMinute());
+    const Meter* const ai_query_meter = defaultMeter(EventType::aiQuery());
+    const Meter* const storage_mb_meter = defaultMeter(EventType::storageMb());
     std::unique_ptr<detail::AsyncPipeline> pipeline;
     std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
     std::shared_ptr<const RateCard> rate_card;
@@ -298,10 +305,15 @@ struct UsageRecorder::Impl {
 
     Timestamp now() const { return default_clock ? systemNow() : options.clock(); }
 
+    const Meter* defaultMeter(const EventType& type) const noexcept {
+        return reports.priceBook().defaultPlan().meter(type);
+    }
+
     // Prices a draft at list and records it. Its type is not a rate-card type (the typed
-    // calls' built-in types; record() checks the host's).
-    Receipt submit(detail::EventDraft& draft, const RecordOptions& record) {
-        draft.unit_price = reports.priceBook().listMeter(draft.type).unit_price;
+    // calls' built-in types; record() checks the host's). `meter`: the type's meter in the
+    // default plan, when the caller has it.
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& record, const Meter* meter = nullptr) {
+        draft.unit_price = (meter != nullptr ? *meter : reports.priceBook().listMeter(draft.type)).unit_price;
         const Timestamp at = now();
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
         return submit(draft, record, at);
@@ -427,7 +439,7 @@ Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& 
     fields.text("intent", call.intent);
     fields.text("sessionId", call.session_id);
     auto draft = draftOf(business, EventType::apiCall(), Decimal(1), fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->api_call_meter);
 }
 
 Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Decimal& minutes, const VoiceUsage& voice,
@@ -438,7 +450,7 @@ Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Deci
     fields.integer("transcriptionLength", voice.transcription_length);
     fields.text("sessionId", voice.session_id);
     auto draft = draftOf(business, EventType::voiceMinute(), minutes, fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->voice_minute_meter);
 }
 
 Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& query, const RecordOptions& options) {
@@ -447,7 +459,7 @@ Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& 
     fields.text("complexity", query.complexity);
     fields.integer("tokens", query.tokens);
     auto draft = draftOf(business, EventType::aiQuery(), Decimal(1), fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->ai_query_meter);
 }
 
 Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage,
@@ -457,7 +469,7 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
     fields.integer("size", storage.size);
     fields.text("operation", storage.operation);
     auto draft = draftOf(business, EventType::storageMb(), megabytes, fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->storage_mb_meter);
 }
 
 namespace {
