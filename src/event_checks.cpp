@@ -3,6 +3,7 @@
 
 #include <date/date.h>
 
+#include "decimal_access.h"
 #include "metered/errors.h"
 #include "untrusted_text.h"
 #include "utf8.h"
@@ -96,6 +97,36 @@ std::optional<std::string> rateCardProblem(const UsageEvent& event) {
     return partsProblem(event);
 }
 
+// value > bound, for the whole-number bounds checkDraft compares with on the host's
+// thread, without Decimal's general comparison: such a bound times 10^scale (scale ≤ 24)
+// fits a mantissa, so the two compare exactly as mantissas at the value's scale.
+constexpr int128 max_whole_bound = 10'000'000'000'000;  // 10^13 × 10^24 < 10^38
+
+constexpr std::array<int128, Decimal::max_scale + 1> powers_of_ten = [] {
+    std::array<int128, Decimal::max_scale + 1> powers{};
+    int128 power = 1;
+    for (int128& p : powers) {
+        p = power;
+        power *= 10;
+    }
+    return powers;
+}();
+
+constexpr bool exceeds(const Decimal& value, const Decimal& whole_bound) noexcept {
+    return DecimalAccess::mantissa(value) >
+           DecimalAccess::mantissa(whole_bound) * powers_of_ten[static_cast<std::size_t>(value.scale())];
+}
+
+constexpr bool isWholeBound(const Decimal& bound) noexcept {
+    return bound.scale() == 0 && DecimalAccess::mantissa(bound) >= 0 &&
+           DecimalAccess::mantissa(bound) <= max_whole_bound;
+}
+
+// quantity ≤ 10^12, so a list price up to 10 (every common one) keeps the list cost
+// within its bound of 10^13 without a multiplication on the host's thread.
+constexpr Decimal largest_unchecked_price(10);
+static_assert(isWholeBound(max_event_quantity) && isWholeBound(largest_unchecked_price));
+
 }  // namespace
 
 static_assert(earliest_occurred_at == Timestamp(date::sys_days(date::year(2000) / 1 / 1)));
@@ -104,15 +135,13 @@ static_assert(latest_occurred_at == Timestamp(date::sys_days(date::year(2200) / 
 void checkDraft(const EventDraft& draft, std::size_t max_metadata_bytes) {
     if (draft.business.uuid().isNil()) throw ValidationError("business_id", "must not be the nil UUID");
     if (draft.quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
-    if (draft.quantity > max_event_quantity) {
+    if (exceeds(draft.quantity, max_event_quantity)) {
         throw ValidationError("quantity", "must not exceed 1000000000000 (10^12) per event");
     }
     if (draft.quantity.scale() > max_quantity_scale && draft.quantity.significantScale() > max_quantity_scale) {
         throw ValidationError("quantity", "has more than " + std::to_string(max_quantity_scale) + " fractional digits");
     }
-    // quantity ≤ 10^12, so a list price up to 10 (every common one) keeps the list cost
-    // within its bound of 10^13 without a multiplication on the host's thread.
-    if (draft.unit_price > Decimal(10)) {
+    if (exceeds(draft.unit_price, largest_unchecked_price)) {
         bool cost_fits = false;
         try {
             cost_fits = draft.quantity * draft.unit_price <= max_day_list_cost;

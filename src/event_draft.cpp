@@ -5,15 +5,12 @@
 
 namespace metered::detail {
 
-std::size_t EventDraft::metadataBytes() const noexcept {
-    if (metadata_bytes_ == SIZE_MAX) {
-        std::size_t size = encoded_metadata.size();
-        if (encoded_metadata.empty()) {
-            for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
-        }
-        metadata_bytes_ = size;
+std::size_t EventDraft::computeMetadataBytes() const noexcept {
+    std::size_t size = encoded_metadata.size();
+    if (encoded_metadata.empty()) {
+        for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
     }
-    return metadata_bytes_;
+    return size;
 }
 
 UsageEvent toEvent(const EventDraft& draft) {

@@ -51,9 +51,21 @@ struct EventDraft {
     }
 
     /// Encoded size of the metadata part (fields or pre-encoded), computed once.
-    std::size_t metadataBytes() const noexcept;
+    std::size_t metadataBytes() const noexcept {
+        if (metadata_bytes_ == SIZE_MAX) metadata_bytes_ = computeMetadataBytes();
+        return metadata_bytes_;
+    }
+
+    /// Sets `fields` with their encoded size, known to the caller (the sum of their
+    /// encodedFieldSize): metadataBytes then need not add it up again.
+    void setFields(std::span<const DraftField> given, std::size_t encoded_bytes) noexcept {
+        fields = given;
+        metadata_bytes_ = encoded_bytes;
+    }
 
 private:
+    std::size_t computeMetadataBytes() const noexcept;
+
     mutable std::size_t metadata_bytes_ = SIZE_MAX;
 };
 

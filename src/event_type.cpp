@@ -29,9 +29,14 @@ bool EventType::isBuiltin() const noexcept {
     return *this == api || *this == voice || *this == query || *this == storage;
 }
 
+// Asked on every record call: the length picks the one rate-card type it could be.
 bool EventType::isRateCard() const noexcept {
     static constexpr EventType llm = llmCall(), transcribed = transcription(), spoken = speech();
-    return *this == llm || *this == transcribed || *this == spoken;
+    static_assert(llm.length_ != transcribed.length_ && llm.length_ != spoken.length_ &&
+                  transcribed.length_ != spoken.length_);
+    if (length_ == llm.length_) return *this == llm;
+    if (length_ == transcribed.length_) return *this == transcribed;
+    return length_ == spoken.length_ && *this == spoken;
 }
 
 std::ostream& operator<<(std::ostream& os, const EventType& type) { return os << type.name(); }

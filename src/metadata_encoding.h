@@ -38,16 +38,43 @@ inline std::size_t encodedFieldSize(std::string_view key, std::string_view value
     return field_overhead + key.size() + value.size();
 }
 
+/// The first and the last N bytes of `size` (N ≤ size ≤ 2N) from `in` to `out`: every
+/// byte, in two fixed-size moves.
+template <std::size_t N>
+inline void copyEnds(char* out, const char* in, std::size_t size) noexcept {
+    std::memcpy(out, in, N);
+    std::memcpy(out + size - N, in + size - N, N);
+}
+
+/// Copies `size` bytes from `in` to `out` (not overlapping) and returns the end. Keys,
+/// names and most values are short: they take a few moves inline, not a call to memcpy.
+inline char* copyBytes(char* out, const char* in, std::size_t size) noexcept {
+    if (size >= 8) {
+        if (size <= 16) {
+            copyEnds<8>(out, in, size);
+        } else if (size <= 32) {
+            copyEnds<16>(out, in, size);
+        } else {
+            std::memcpy(out, in, size);
+        }
+    } else if (size >= 4) {
+        copyEnds<4>(out, in, size);
+    } else if (size > 0) {  // the first, middle and last byte are all of them
+        out[0] = in[0];
+        out[size / 2] = in[size / 2];
+        out[size - 1] = in[size - 1];
+    }
+    return out + size;
+}
+
 /// Writes one field at `out` (encodedFieldSize bytes); returns the end.
 inline char* writeField(char* out, FieldKind kind, std::string_view key, std::string_view value) noexcept {
     *out++ = static_cast<char>(kind);
     *out++ = static_cast<char>(key.size());
-    std::memcpy(out, key.data(), key.size());
-    out += key.size();
+    out = copyBytes(out, key.data(), key.size());
     const auto size = static_cast<std::uint32_t>(value.size());
     for (int i = 0; i < 4; ++i) *out++ = static_cast<char>(size >> (8 * i));
-    std::memcpy(out, value.data(), value.size());
-    return out + value.size();
+    return copyBytes(out, value.data(), value.size());
 }
 
 /// The field at `offset`, or nothing when the bytes there are not a well-formed field.

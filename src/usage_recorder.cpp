@@ -35,18 +35,16 @@ using detail::FieldKind;
 // event is encoded.
 class DraftFields {
 public:
-    void text(std::string_view key, std::string_view value) {
+    // Inline: its keys are constants, and record calls pass four or five.
+    [[gnu::always_inline]] void text(std::string_view key, std::string_view value) {
         if (value.empty()) return;
-        if (!detail::isStorableText(value)) {
-            throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8 without U+0000");
-        }
-        fields_[count_++] = {FieldKind::string, key, value};
+        if (!detail::isStorableText(value)) notStorable(key);
+        add(FieldKind::string, key, value);
     }
     void integer(std::string_view key, std::int64_t value) {
         auto& buffer = numbers_[count_];
         const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
-        fields_[count_++] = {FieldKind::json, key,
-                             std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data()))};
+        add(FieldKind::json, key, std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data())));
     }
     // A non-negative decimal as a JSON number, written without allocating.
     void decimal(std::string_view key, const Decimal& value) {
@@ -60,16 +58,27 @@ public:
             *--p = static_cast<char>('0' + static_cast<int>(mantissa % 10));
             mantissa /= 10;
         }
-        fields_[count_++] = {FieldKind::json, key, std::string_view(p, static_cast<std::size_t>(end - p))};
+        add(FieldKind::json, key, std::string_view(p, static_cast<std::size_t>(end - p)));
     }
-    std::span<const DraftField> view() const noexcept { return {fields_.data(), count_}; }
+    // The fields as a draft's metadata.
+    void setIn(detail::EventDraft& draft) const noexcept { draft.setFields({fields_.data(), count_}, bytes_); }
 
 private:
+    // Out of line, so that text() stays small.
+    [[noreturn]] [[gnu::noinline]] static void notStorable(std::string_view key) {
+        throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8 without U+0000");
+    }
+    void add(FieldKind kind, std::string_view key, std::string_view value) noexcept {
+        fields_[count_++] = {kind, key, value};
+        bytes_ += detail::encodedFieldSize(key, value);
+    }
+
     // Left uninitialized on purpose: only the first count_ entries are ever read. A number
     // buffer holds any Decimal (38 digits, a point).
     std::array<DraftField, 6> fields_;
     std::array<std::array<char, 48>, 6> numbers_;
     std::size_t count_ = 0;
+    std::size_t bytes_ = 0;  // encoded
 };
 
 detail::EventDraft draftOf(const BusinessId& business, EventType type, const Decimal& quantity) {
@@ -84,7 +93,7 @@ detail::EventDraft draftOf(const BusinessId& business, EventType type, const Dec
 detail::EventDraft draftOf(const BusinessId& business, EventType type, const Decimal& quantity,
                            const DraftFields& fields) {
     detail::EventDraft draft = draftOf(business, type, quantity);
-    draft.fields = fields.view();
+    fields.setIn(draft);
     return draft;
 }
 
@@ -145,6 +154,12 @@ struct UsageRecorder::Impl {
     bool default_clock;  // no clock given: read the system clock directly
     RecorderOptions options;
     UsageReports reports;
+    // The default plan's meters of the typed calls' built-in types (null: not priced), found
+    // once: the price book is fixed for the recorder's life.
+    const Meter* const api_call_meter = defaultMeter(EventType::apiCall());
+    const Meter* const voice_minute_meter = defaultMeter(EventType::voiceMinute());
+    const Meter* const ai_query_meter = defaultMeter(EventType::aiQuery());
+    const Meter* const storage_mb_meter = defaultMeter(EventType::storageMb());
     std::unique_ptr<detail::AsyncPipeline> pipeline;
     std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
     std::shared_ptr<const RateCard> rate_card;
@@ -290,14 +305,15 @@ struct UsageRecorder::Impl {
 
     Timestamp now() const { return default_clock ? systemNow() : options.clock(); }
 
-    // Prices a draft at list and records it.
-    Receipt submit(detail::EventDraft& draft, const RecordOptions& record) {
-        if (draft.type.isRateCard()) {
-            throw ValidationError("event_type", draft.type.toString() +
-                                                    " is recorded by its own call (recordLlmCall, "
-                                                    "recordTranscription, recordSpeech)");
-        }
-        draft.unit_price = reports.priceBook().listMeter(draft.type).unit_price;
+    const Meter* defaultMeter(const EventType& type) const noexcept {
+        return reports.priceBook().defaultPlan().meter(type);
+    }
+
+    // Prices a draft at list and records it. Its type is not a rate-card type (the typed
+    // calls' built-in types; record() checks the host's). `meter`: the type's meter in the
+    // default plan, when the caller has it.
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& record, const Meter* meter = nullptr) {
+        draft.unit_price = (meter != nullptr ? *meter : reports.priceBook().listMeter(draft.type)).unit_price;
         const Timestamp at = now();
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
         return submit(draft, record, at);
@@ -320,7 +336,7 @@ struct UsageRecorder::Impl {
         draft.model_provider = receipt.cost.provider;
         draft.model_name = receipt.cost.model;
         draft.parts = parts.view();
-        draft.fields = fields.view();
+        fields.setIn(draft);
         maybeRefreshBudgets();
         budgets.check(business, draft.model_provider, draft.model_name, record.dimensions, at, 0);
         const Receipt recorded = submit(draft, record, at);
@@ -334,6 +350,17 @@ struct UsageRecorder::Impl {
         return receipt;
     }
 
+    // Checks the call's dimension values and sorts them by name into an array on the
+    // stack (the draft's view), then returns then(). Most calls have none: then no array
+    // is made (zeroed) at all.
+    template <class Then>
+    auto withDimensions(detail::EventDraft& draft, const RecordOptions& record, const Then& then) const {
+        if (record.dimensions.empty()) return then();
+        std::array<DimensionValue, max_event_dimensions> sorted;
+        draft.dimensions = detail::checkDimensions(record.dimensions, reports.priceBook(), sorted);
+        return then();
+    }
+
     // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
     // read (`now`) serves both the event's time and its time-ordered id.
     Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
@@ -343,22 +370,20 @@ struct UsageRecorder::Impl {
             throw ValidationError("occurred_at", "is more than " + std::to_string(options.late_event_window->count()) +
                                                      " days before now (RecorderOptions::late_event_window)");
         }
-        std::array<DimensionValue, max_event_dimensions> sorted;
-        identify(draft, record, now, sorted);
-        if (pipeline) {
-            pipeline->submit(draft);
-            return Receipt{draft.id, RecordOutcome::queued};
-        }
-        const UsageEvent event = detail::toEvent(draft);
-        const AppendResult result = store->append(std::span<const UsageEvent>(&event, 1));
-        return storedSynchronously(event, result);
+        return withDimensions(draft, record, [&] {
+            identify(draft, record, now);
+            if (pipeline) {
+                pipeline->submit(draft);
+                return Receipt{draft.id, RecordOutcome::queued};
+            }
+            const UsageEvent event = detail::toEvent(draft);
+            const AppendResult result = store->append(std::span<const UsageEvent>(&event, 1));
+            return storedSynchronously(event, result);
+        });
     }
 
-    // The checks of a draft beyond the late-event window, and its id. `sorted` holds its
-    // dimension values (the draft's view).
-    void identify(detail::EventDraft& draft, const RecordOptions& record, Timestamp now,
-                  std::array<DimensionValue, max_event_dimensions>& sorted) const {
-        draft.dimensions = detail::checkDimensions(record.dimensions, reports.priceBook(), sorted);
+    // The checks of a draft (its dimensions checked) beyond the late-event window, and its id.
+    void identify(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) const {
         detail::checkDraft(draft, options.max_metadata_bytes);
         draft.id = record.idempotency_key.empty() ? EventId::generate(now)
                                                   : EventId::fromKey(draft.business, record.idempotency_key);
@@ -369,9 +394,10 @@ struct UsageRecorder::Impl {
     Receipt submitBackfill(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
         const Backfill& backfill = *record.backfill;
         detail::checkCorrectionText(backfill.reason, backfill.actor, "backfill.");
-        std::array<DimensionValue, max_event_dimensions> sorted;
-        identify(draft, record, now, sorted);
-        const UsageEvent event = detail::toEvent(draft);
+        const UsageEvent event = withDimensions(draft, record, [&] {
+            identify(draft, record, now);
+            return detail::toEvent(draft);
+        });
         const AppendResult result = store->backfill(event, std::string(backfill.reason), std::string(backfill.actor));
         if (!pipeline) return storedSynchronously(event, result);
         throwIfRejected(event, result);
@@ -413,7 +439,7 @@ Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& 
     fields.text("intent", call.intent);
     fields.text("sessionId", call.session_id);
     auto draft = draftOf(business, EventType::apiCall(), Decimal(1), fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->api_call_meter);
 }
 
 Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Decimal& minutes, const VoiceUsage& voice,
@@ -424,7 +450,7 @@ Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Deci
     fields.integer("transcriptionLength", voice.transcription_length);
     fields.text("sessionId", voice.session_id);
     auto draft = draftOf(business, EventType::voiceMinute(), minutes, fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->voice_minute_meter);
 }
 
 Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& query, const RecordOptions& options) {
@@ -433,7 +459,7 @@ Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& 
     fields.text("complexity", query.complexity);
     fields.integer("tokens", query.tokens);
     auto draft = draftOf(business, EventType::aiQuery(), Decimal(1), fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->ai_query_meter);
 }
 
 Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage,
@@ -443,7 +469,7 @@ Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& 
     fields.integer("size", storage.size);
     fields.text("operation", storage.operation);
     auto draft = draftOf(business, EventType::storageMb(), megabytes, fields);
-    return impl_->submit(draft, options);
+    return impl_->submit(draft, options, impl_->storage_mb_meter);
 }
 
 namespace {
@@ -517,6 +543,11 @@ SpeechReceipt UsageRecorder::recordSpeech(const BusinessId& business, const Spee
 
 Receipt UsageRecorder::record(const BusinessId& business, const EventType& type, const Decimal& quantity,
                               const Metadata& metadata, const RecordOptions& options) {
+    if (type.isRateCard()) {
+        throw ValidationError("event_type", type.toString() +
+                                                " is recorded by its own call (recordLlmCall, "
+                                                "recordTranscription, recordSpeech)");
+    }
     auto draft = draftOf(business, type, quantity);
     draft.encoded_metadata = detail::MetadataEncoding::bytes(metadata);
     return impl_->submit(draft, options);

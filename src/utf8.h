@@ -25,24 +25,59 @@ inline bool isValidUtf8(std::string_view text) noexcept {
 /// The full check of isStorableText, for text that is not plain ASCII without U+0000.
 bool isStorableTextSlow(std::string_view text) noexcept;
 
+namespace plain_text {
+
+inline std::uint64_t load64(const char* p) noexcept {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    return word;
+}
+
+inline std::uint64_t load32(const char* p) noexcept {
+    std::uint32_t word;
+    std::memcpy(&word, p, 4);
+    return word;
+}
+
+/// True when none of the eight bytes of `word` is zero or has its high bit set. (w - 1) &
+/// ~w sets the high bit of each zero byte, and of none other when no byte has its high
+/// bit set.
+constexpr bool isPlainWord(std::uint64_t word) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    return ((word | ((word - ones) & ~word)) & highs) == 0;
+}
+
+/// The bytes of a text shorter than eight bytes, as one word that is plain exactly when
+/// they are: two overlapping halves, or (1-3 bytes) the first, middle and last byte,
+/// with spaces (plain) filling the rest.
+inline std::uint64_t shortTextWord(const char* p, std::size_t n) noexcept {
+    constexpr std::uint64_t spaces = 0x2020202020202020ULL;
+    if (n >= 4) return load32(p) | load32(p + n - 4) << 32;
+    if (n == 0) return spaces;
+    const auto byte = [&](std::size_t at) { return std::uint64_t{static_cast<unsigned char>(p[at])}; };
+    return (spaces << 24) | byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+}
+
+}  // namespace plain_text
+
 /// True when `text` is valid UTF-8 without U+0000, which PostgreSQL's text and jsonb
 /// refuse: what every store can keep as given. Plain ASCII without a zero byte, the
-/// common case, is checked inline eight bytes at a time (it runs on the host's thread).
+/// common case, is checked inline a word at a time (it runs on the host's thread): whole
+/// words, then the last eight bytes (overlapping those before), or one word made of a
+/// short text's bytes.
 inline bool isStorableText(std::string_view text) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    using namespace plain_text;
     const char* p = text.data();
-    std::size_t n = text.size();
-    for (; n >= 8; p += 8, n -= 8) {
-        std::uint64_t word;
-        std::memcpy(&word, p, 8);
-        // A byte with its high bit set, or a zero byte ((w - 1) & ~w sets the high bit of
-        // each zero byte, and of none other when no byte has its high bit set).
-        if (((word | ((word - ones) & ~word)) & highs) != 0) return isStorableTextSlow(text);
+    const std::size_t n = text.size();
+    bool plain = false;
+    if (n < 8) {
+        plain = isPlainWord(shortTextWord(p, n));
+    } else {
+        std::size_t at = 0;
+        while (at + 8 < n && isPlainWord(load64(p + at))) at += 8;
+        plain = at + 8 >= n && isPlainWord(load64(p + n - 8));
     }
-    for (; n > 0; ++p, --n) {
-        if (static_cast<unsigned char>(*p) - 1u >= 0x7Fu) return isStorableTextSlow(text);  // 0, or 0x80 and up
-    }
-    return true;
+    return plain || isStorableTextSlow(text);
 }
 
 /// True when JSON text (as nlohmann-json or the library writes it) holds the escape

@@ -23,10 +23,14 @@ constexpr std::size_t part_bytes = 1 + 2 * decimal_bytes;
 class Writer {
 public:
     explicit Writer(std::byte* out) : out_(out) {}
+    // A value of fixed size.
     void bytes(const void* data, std::size_t size) {
-        if (size == 0) return;  // an empty view's data() may be null, which memcpy must not see
         std::memcpy(out_, data, size);
         out_ += size;
+    }
+    // Text of any size, empty (whose data() may be null) included.
+    void text(std::string_view text) {
+        out_ = reinterpret_cast<std::byte*>(copyBytes(reinterpret_cast<char*>(out_), text.data(), text.size()));
     }
     void u8(std::uint8_t v) { bytes(&v, 1); }
     void decimal(const Decimal& d) {
@@ -82,7 +86,7 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
     Writer w(out);
     w.u8(format_version);
     w.u8(static_cast<std::uint8_t>(draft.type.name().size()));
-    w.bytes(draft.type.name().data(), draft.type.name().size());
+    w.text(draft.type.name());
     w.bytes(draft.business.uuid().bytes().data(), 16);
     w.bytes(draft.id.uuid().bytes().data(), 16);
     const std::int64_t micros = draft.occurred_at.time_since_epoch().count();
@@ -92,7 +96,7 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
     const auto metadata = static_cast<std::uint32_t>(draft.metadataBytes());
     w.bytes(&metadata, 4);
     if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
-        w.bytes(draft.encoded_metadata.data(), draft.encoded_metadata.size());
+        w.text(draft.encoded_metadata);
     } else {
         auto* p = reinterpret_cast<char*>(w.position());
         for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
@@ -101,9 +105,9 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
     const auto model = static_cast<std::uint16_t>(draft.modelBytes());
     w.bytes(&model, 2);
     if (model != 0) {
-        w.bytes(draft.model_provider.data(), draft.model_provider.size());
+        w.text(draft.model_provider);
         w.u8('/');
-        w.bytes(draft.model_name.data(), draft.model_name.size());
+        w.text(draft.model_name);
     }
     w.u8(static_cast<std::uint8_t>(draft.parts.size()));
     for (const PricedPart& part : draft.parts) {
@@ -114,10 +118,10 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
     w.u8(static_cast<std::uint8_t>(draft.dimensions.size()));
     for (const DimensionValue& d : draft.dimensions) {
         w.u8(static_cast<std::uint8_t>(d.name.size()));
-        w.bytes(d.name.data(), d.name.size());
+        w.text(d.name);
         const auto value = static_cast<std::uint16_t>(d.value.size());
         w.bytes(&value, 2);
-        w.bytes(d.value.data(), d.value.size());
+        w.text(d.value);
     }
 }
 

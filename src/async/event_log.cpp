@@ -182,7 +182,8 @@ void EventLog::preparerLoop() {
 std::optional<EventLog::Reservation> EventLog::tryReserve(std::size_t payload) noexcept {
     const std::uint64_t total = alignRecord(payload);
     const std::size_t home = laneOfThisCpu();
-    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    if (auto reservation = tryReserveIn(*lanes_[home], total, payload)) return reservation;
+    for (std::size_t i = 1; i < lanes_.size(); ++i) {
         if (auto reservation = tryReserveIn(*lanes_[(home + i) % lanes_.size()], total, payload)) return reservation;
     }
     return std::nullopt;
