@@ -32,7 +32,7 @@ Plan basicFrom(date::local_days effective, const char* price) {
 }
 
 // A plan with 5000 api calls included at half a cent above them.
-Plan pro(std::string currency = "USD") {
+Plan pro(std::string_view currency = "USD") {
     Plan plan = Plan::basic();
     plan.id = "pro";
     plan.name = "Pro";
