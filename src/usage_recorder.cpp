@@ -160,6 +160,8 @@ struct UsageRecorder::Impl {
     const Meter* const voice_minute_meter = defaultMeter(EventType::voiceMinute());
     const Meter* const ai_query_meter = defaultMeter(EventType::aiQuery());
     const Meter* const storage_mb_meter = defaultMeter(EventType::storageMb());
+    // The default plan has later versions: an event's list price depends on its day.
+    const bool list_versioned = !reports.priceBook().versionDays(reports.priceBook().defaultPlan().id).empty();
     std::unique_ptr<detail::AsyncPipeline> pipeline;
     std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
     std::shared_ptr<const RateCard> rate_card;
@@ -309,13 +311,23 @@ struct UsageRecorder::Impl {
         return reports.priceBook().defaultPlan().meter(type);
     }
 
+    // The default plan's meter of `type` in the version in effect on `when`'s UTC day (the
+    // recorder does not know the business's zone); ValidationError for a type it does not price.
+    const Meter& listMeterOn(const EventType& type, Timestamp when) const {
+        const PriceBook& book = reports.priceBook();
+        const date::local_days day(std::chrono::floor<std::chrono::days>(when).time_since_epoch());
+        if (const Meter* meter = book.findPlan(book.defaultPlan().id, day)->meter(type)) return *meter;
+        return book.listMeter(type);
+    }
+
     // Prices a draft at list and records it. Its type is not a rate-card type (the typed
     // calls' built-in types; record() checks the host's). `meter`: the type's meter in the
-    // default plan, when the caller has it.
+    // default plan, when the caller has it and the plan has no later versions.
     Receipt submit(detail::EventDraft& draft, const RecordOptions& record, const Meter* meter = nullptr) {
-        draft.unit_price = (meter != nullptr ? *meter : reports.priceBook().listMeter(draft.type)).unit_price;
         const Timestamp at = now();
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
+        if (meter == nullptr || list_versioned) meter = &listMeterOn(draft.type, draft.occurred_at);
+        draft.unit_price = meter->unit_price;
         return submit(draft, record, at);
     }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The billing history's property, over random sequences of recordings, late events,
-// backfills, voids, amendments, plan switches, prepaid grants and closes on every store: a
-// closed statement never changes, and once the last cycle is closed, the statements'
-// amounts due plus the credit they drew add up to every closed cycle's usage priced now,
-// with the plan that priced its statement; no grant gives more than its amount.
+// backfills, voids, amendments, price versions, plan changes, prepaid grants and closes on
+// every store: a closed statement never changes, and once the last cycle is closed, the
+// statements' amounts due plus the credit they drew add up to every closed cycle's usage
+// priced now, each day at the plan version in effect that day; no grant gives more than
+// its amount.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -47,9 +48,25 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
     std::mt19937 random(seed);
     const auto chance = [&](int percent) { return std::uniform_int_distribution(0, 99)(random) < percent; };
     const auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
-    const PriceBook book({Plan::basic(), proPlan()}, "basic");
-    store->savePlan(proPlan());
-    Account acme = account("Acme Pizza");
+    // Price changes stated ahead: up to two later versions of each plan, on random days.
+    std::vector<Plan> plans = {Plan::basic(), proPlan()};
+    for (const Plan& first : std::vector<Plan>(plans)) {
+        for (int v = std::uniform_int_distribution(0, 2)(random); v > 0; --v) {
+            Plan version = first;
+            version.effective =
+                date::local_days(2024_y / 1 / 1) + date::days(std::uniform_int_distribution(1, 99)(random));
+            for (Meter& meter : version.meters) {
+                meter.unit_price = num(("0.0" + std::to_string(std::uniform_int_distribution(1, 9)(random))).c_str());
+            }
+            if (std::none_of(plans.begin(), plans.end(),
+                             [&](const Plan& p) { return p.id == version.id && p.effective == version.effective; })) {
+                plans.push_back(version);
+            }
+        }
+    }
+    const PriceBook book(plans, "basic");
+    for (const Plan& plan : plans) store->savePlan(plan);
+    const Account acme = account("Acme Pizza");
     store->saveAccount(acme);
     // A few prepaid grants, some expiring, some starting later.
     std::map<std::string, Decimal> granted;
@@ -105,9 +122,9 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
                 store->amendQuantity(acme.id, target.id, num(quantity.c_str()), "meter fixed", "ops");
             }
         }
-        if (chance(5)) {
-            acme.plan_id = acme.plan_id == "basic" ? "pro" : "basic";
-            store->saveAccount(acme);
+        if (chance(5)) {  // a plan change, at once or from the next cycle
+            reports.changePlan(acme.id, reports.currentPlan(acme.id).id == "basic" ? "pro" : "basic",
+                               chance(50) ? PlanChangeTiming::immediately : PlanChangeTiming::next_cycle);
         }
         reports.closeDueStatements(acme.id, std::chrono::days(std::uniform_int_distribution(0, 5)(random)));
         for (const Statement& statement : store->listStatements(acme.id)) {
@@ -134,9 +151,7 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
         due += credited;  // paid with prepaid credit
         // Credit pays at most what the statement comes to.
         CHECK(credited <= max(statement.amountDue() + credited, Decimal()));
-        // The cycle priced now with the plan that priced its statement.
-        acme.plan_id = statement.plan_id;
-        store->saveAccount(acme);
+        // The cycle priced now, each day at the plan version in effect that day.
         const auto& c = statement.cycle;
         priced_now += reports
                           .getBillingUsage(

@@ -235,3 +235,27 @@ TEMPLATE_TEST_CASE("a plan change takes effect at the next cycle or at once", "[
     CHECK(reports.closeStatement(bistro.id, PeriodSpec::previousCycle()).adjustments ==
           std::vector<StatementAdjustment>{{{nov1, dec1}, num("5.00")}});  // 6000 on pro: 1000 at $0.005
 }
+
+TEST_CASE("the recorder prices an event at the list price of its day's version", "[versions][recorder]") {
+    auto store = std::make_shared<MemoryStore>();
+    const Account acme = account("Acme Pizza");
+    store->saveAccount(acme);
+    FixedClock clock;
+    *clock.now = at(2024_y / 11 / 25, hours(12));
+    for (const RecordMode mode : {RecordMode::sync, RecordMode::async}) {
+        INFO((mode == RecordMode::sync ? "sync" : "async"));
+        const Account business = account(mode == RecordMode::sync ? "Sync" : "Async");
+        store->saveAccount(business);
+        UsageRecorder recorder(store, {.mode = mode,
+                                       .price_book = PriceBook({Plan::basic(), basicFrom(nov16, "0.02")}, "basic"),
+                                       .clock = clock});
+        for (const auto day : {2024_y / 11 / 15, 2024_y / 11 / 16}) {
+            for (int i = 0; i < 10; ++i) recorder.recordApiCall(business.id, {}, {.occurred_at = at(day, hours(23))});
+        }
+        recorder.record(business.id, EventType::apiCall(), num("5"), {}, {.occurred_at = at(2024_y / 11 / 20)});
+        REQUIRE(recorder.flush(std::chrono::seconds(30)));
+        const auto totals = store->totals(business.id, {nov1, dec1});
+        REQUIRE(totals.size() == 1);
+        CHECK(totals[0].list_cost == num("0.40"));  // 10 at $0.01, 15 at $0.02
+    }
+}
