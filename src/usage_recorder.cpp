@@ -326,6 +326,7 @@ struct UsageRecorder::Impl {
     Receipt submit(detail::EventDraft& draft, const RecordOptions& record, const Meter* meter = nullptr) {
         const Timestamp at = now();
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
+        checkLateWindow(draft, record, at);
         if (meter == nullptr || list_versioned) meter = &listMeterOn(draft.type, draft.occurred_at);
         draft.unit_price = meter->unit_price;
         return submit(draft, record, at);
@@ -340,6 +341,7 @@ struct UsageRecorder::Impl {
         const Timestamp at = now();
         auto draft = draftOf(business, type, Decimal(1));
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
+        checkLateWindow(draft, record, at);  // before pricing it and checking its budgets
         CallReceipt receipt{.cost = price(draft.occurred_at)};
         CallParts parts;
         DraftFields fields;
@@ -373,15 +375,20 @@ struct UsageRecorder::Impl {
         return then();
     }
 
-    // Validates a priced draft (occurred_at set), gives it its id and records it. One clock
-    // read (`now`) serves both the event's time and its time-ordered id.
-    Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
-        if (record.backfill) [[unlikely]]
-            return submitBackfill(draft, record, now);
-        if (options.late_event_window && draft.occurred_at < now - *options.late_event_window) {
+    // Refuses a draft older than the late-event window, unless it is a backfill.
+    void checkLateWindow(const detail::EventDraft& draft, const RecordOptions& record, Timestamp now) const {
+        if (!record.backfill && options.late_event_window && draft.occurred_at < now - *options.late_event_window) {
             throw ValidationError("occurred_at", "is more than " + std::to_string(options.late_event_window->count()) +
                                                      " days before now (RecorderOptions::late_event_window)");
         }
+    }
+
+    // Validates a priced draft (occurred_at set and within the late-event window), gives it
+    // its id and records it. One clock read (`now`) serves both the event's time and its
+    // time-ordered id.
+    Receipt submit(detail::EventDraft& draft, const RecordOptions& record, Timestamp now) {
+        if (record.backfill) [[unlikely]]
+            return submitBackfill(draft, record, now);
         return withDimensions(draft, record, [&] {
             identify(draft, record, now);
             if (pipeline) {

@@ -12,12 +12,13 @@ namespace metered::testing {
 
 /// A PostgreSQL 15 cluster of this test's own (so it can be stopped without disturbing
 /// other tests), made with Debian's pg_createcluster (the test command runs as root) on a
-/// loopback port derived from the process id, and dropped when it goes.
+/// loopback port derived from the process id (20000–31999), and dropped when it goes.
 class PrivateCluster {
 public:
     explicit PrivateCluster(const std::string& prefix) {
         static int made = 0;
-        port_ = 20000 + static_cast<int>((getpid() + 7919L * made++) % 20000);
+        // Below Linux's ephemeral range (32768 and up): no client socket can hold the port.
+        port_ = 20000 + static_cast<int>((getpid() + 7919L * made++) % 12000);
         name_ = prefix + "_" + std::to_string(getpid()) + "_" + std::to_string(made);
         run("pg_createcluster 15 " + name_ + " -p " + std::to_string(port_) + " -- --auth=trust >/dev/null");
         start();

@@ -510,6 +510,11 @@ TEST_CASE("a record call older than the late-event window is refused, in either 
         usage.model = "gpt-4o";
         usage.input_tokens = 100;
         CHECK(errorField([&] { r.recordLlmCall(id, usage, {.occurred_at = too_old}); }) == "occurred_at");
+        // Refused for its time before it is priced: a model the card lacks is not what it is told.
+        LlmUsage unknown = usage;
+        unknown.model = "no-such-model";
+        CHECK(errorField([&] { r.recordLlmCall(id, unknown, {.occurred_at = too_old}); }) == "occurred_at");
+        CHECK(errorField([&] { r.recordLlmCall(id, unknown, {.occurred_at = oldest}); }) != "occurred_at");
         CHECK(r.recordLlmCall(id, usage, {.occurred_at = oldest}).outcome != RecordOutcome::duplicate);
         // The future and the present are not late.
         r.recordApiCall(id, {}, {.occurred_at = *setup.clock.now + std::chrono::days(1)});
