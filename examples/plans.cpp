@@ -191,8 +191,9 @@ std::vector<metered::ModelUsageTotal> priceSpec(const std::string& spec, const s
 }
 
 void printPlan(const metered::Plan& plan) {
-    fmt::print("plan {} ({}), {} with {} digits, rounding {} per line\n", plan.id, plan.name, plan.currency.code,
-               plan.currency.minor_units, toString(plan.rounding));
+    const std::string from = plan.effective ? " from " + date::format("%F", *plan.effective) : std::string();
+    fmt::print("plan {}{} ({}), {} with {} digits, rounding {} per line\n", plan.id, from, plan.name,
+               plan.currency.code, plan.currency.minor_units, toString(plan.rounding));
     for (const auto& m : plan.meters) {
         fmt::print("  {:<14} {:>10} {:<8} included, {:<9}", m.type.name(), m.included.toPlainString(), m.unit,
                    toString(m.model));

@@ -132,6 +132,11 @@ TEMPLATE_TEST_CASE("plan versions and plan changes are stored and read back on e
     CHECK(store.savePlanChange(back) == back);
     CHECK(store.listPlanChanges(acme.id) == std::vector<PlanChange>{back, to_pro});
     CHECK(store.listPlanChanges(account("Other").id).empty());
+    if constexpr (requires { fixture.sql(std::string()); }) {  // the database refuses changing one
+        CHECK_THROWS(fixture.sql("UPDATE metered_plan_changes SET plan_id = 'basic'"));
+        CHECK_THROWS(fixture.sql("DELETE FROM metered_plan_changes"));
+        CHECK(store.listPlanChanges(acme.id) == std::vector<PlanChange>{back, to_pro});
+    }
     CHECK_THROWS_AS(store.savePlanChange(PlanChange{account("Nobody").id, dec1, "pro"}), NotFoundError);
     refusedWith("plan_id", [&] { store.savePlanChange(PlanChange{acme.id, dec1, "a b"}); });
     refusedWith("effective", [&] {
@@ -246,9 +251,9 @@ TEST_CASE("the recorder prices an event at the list price of its day's version",
         INFO((mode == RecordMode::sync ? "sync" : "async"));
         const Account business = account(mode == RecordMode::sync ? "Sync" : "Async");
         store->saveAccount(business);
-        UsageRecorder recorder(store, {.mode = mode,
-                                       .price_book = PriceBook({Plan::basic(), basicFrom(nov16, "0.02")}, "basic"),
-                                       .clock = clock});
+        UsageRecorder recorder(store, {.price_book = PriceBook({Plan::basic(), basicFrom(nov16, "0.02")}, "basic"),
+                                       .clock = clock,
+                                       .mode = mode});
         for (const auto day : {2024_y / 11 / 15, 2024_y / 11 / 16}) {
             for (int i = 0; i < 10; ++i) recorder.recordApiCall(business.id, {}, {.occurred_at = at(day, hours(23))});
         }

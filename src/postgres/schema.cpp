@@ -506,7 +506,8 @@ ALTER TABLE metered_statements ADD COLUMN credit_balance numeric NOT NULL DEFAUL
 // Version 17: later versions of plans (Plan::effective; the version as a one-plan price
 // book's JSON, its currency beside it for the one-currency rule) and the plan changes of
 // businesses (PlanChange), never changed once stored (the trigger refuses an UPDATE or a
-// DELETE; changed_at in microseconds since the Unix epoch).
+// DELETE, through metered_row_never_changes(what), the one function later tables that never
+// change use; changed_at in microseconds since the Unix epoch).
 constexpr const char* plan_versions_v17 = R"SQL(
 CREATE TABLE metered_plan_versions (
   plan_id text NOT NULL,
@@ -523,13 +524,13 @@ CREATE TABLE metered_plan_changes (
   changed_at bigint NOT NULL,
   PRIMARY KEY (business_id, effective)
 );
-CREATE FUNCTION metered_plan_change_never_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION metered_row_never_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'a plan change never changes';
+  RAISE EXCEPTION '% never changes', TG_ARGV[0];
 END
 $$;
 CREATE TRIGGER metered_plan_changes_never_change BEFORE UPDATE OR DELETE ON metered_plan_changes
-  FOR EACH ROW EXECUTE FUNCTION metered_plan_change_never_changes();
+  FOR EACH ROW EXECUTE FUNCTION metered_row_never_changes('a plan change');
 )SQL";
 
 constexpr std::array<Migration, 17> all_migrations{{
