@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "plan_schedule.h"
 
-#include <algorithm>
-
 #include "metered/errors.h"
 #include "untrusted_text.h"
 
