@@ -31,12 +31,16 @@ bool covers(const LogCursor& reached, const LogCursor& target) noexcept {
     return true;
 }
 
+// Three cache lines: `tail`, which every reservation writes (producers on the lane's CPU);
+// `sequence` and `data`, which producers and the reader poll and only a segment change
+// writes; the reader's and preparer's own state. The reader polling a line that producers
+// write would pull it to the reader's CPU on every poll, and costs every record a transfer.
 struct EventLog::Slot {
     alignas(64) std::atomic<std::uint64_t> tail{0};
-    std::atomic<std::uint64_t> sequence{free_slot};
+    alignas(64) std::atomic<std::uint64_t> sequence{free_slot};
     std::atomic<std::byte*> data{nullptr};
-    Mapping mapping;           // installed by the preparer, released by the reader (under mutex_)
-    std::uint64_t synced = 0;  // reader thread: bytes forced to disk
+    alignas(64) Mapping mapping;  // installed by the preparer, released by the reader (under mutex_)
+    std::uint64_t synced = 0;     // reader thread: bytes forced to disk
 };
 
 struct EventLog::Lane {
