@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -59,7 +60,8 @@ date::sys_days priceDay(const std::string& text) {
     return date::sys_days(day);
 }
 
-// A count of an --llm spec: a whole number from 0 to max_llm_count.
+// A count (of an --llm spec's tokens or requests, or of --events): a whole number from 0 to
+// max_llm_count.
 std::int64_t specCount(const std::string& field, const std::string& text) {
     std::int64_t value = 0;
     const char* end = text.data() + text.size();
@@ -190,6 +192,18 @@ std::vector<metered::ModelUsageTotal> priceSpec(const std::string& spec, const s
     return rows;
 }
 
+// A rate held as a fraction (0.029), shown in percent ("2.9%").
+std::string percent(const metered::Decimal& fraction) {
+    return (fraction * metered::Decimal(100)).normalized().toPlainString() + "%";
+}
+
+// ", at least $X, at most $Y per cycle" (either or both).
+void printLimits(const std::optional<metered::Decimal>& minimum, const std::optional<metered::Decimal>& maximum) {
+    if (minimum) fmt::print(", at least {}", money(*minimum));
+    if (maximum) fmt::print(", at most {}", money(*maximum));
+    if (minimum || maximum) fmt::print(" per cycle");
+}
+
 void printPlan(const metered::Plan& plan) {
     const std::string from = plan.effective ? " from " + date::format("%F", *plan.effective) : std::string();
     fmt::print("plan {}{} ({}), {} with {} digits, rounding {} per line\n", plan.id, from, plan.name,
@@ -202,17 +216,34 @@ void printPlan(const metered::Plan& plan) {
                 fmt::print(" {} per {}", money(m.unit_price.normalized()), m.unit.empty() ? "unit" : m.unit);
                 break;
             case metered::PricingModel::package:
-                fmt::print(" {} per {} {}", money(m.package_price.normalized()), m.package_size.toPlainString(),
-                           m.unit);
+                fmt::print(" {} per {} {} (partial packages rounded {})", money(m.package_price.normalized()),
+                           m.package_size.toPlainString(), m.unit, toString(m.package_rounding));
+                break;
+            case metered::PricingModel::percentage:
+                fmt::print(" {}", percent(m.unit_price));
+                if (!m.transaction_fee.isZero()) {
+                    fmt::print(" + {} per transaction", money(m.transaction_fee));
+                    if (m.free_transactions > 0) fmt::print(" (first {} free)", m.free_transactions);
+                }
                 break;
             default:
                 for (const auto& t : m.tiers) {
-                    fmt::print(" [up to {}: {}{}]", t.up_to ? t.up_to->toPlainString() : "inf",
-                               money(t.unit_price.normalized()),
+                    std::string price = m.model == metered::PricingModel::graduated_percentage
+                                            ? percent(t.unit_price)
+                                            : money(t.unit_price.normalized());
+                    if (!t.block_size.isZero()) price += " per " + t.block_size.toPlainString();
+                    fmt::print(" [up to {}: {}{}]", t.up_to ? t.up_to->toPlainString() : "inf", price,
                                t.flat_fee.isZero() ? "" : " + " + money(t.flat_fee.normalized()));
                 }
+                if (m.flat_fee_at_zero) fmt::print(" (first tier's fee every period)");
         }
         if (m.quota) fmt::print(", {} quota {}", m.quota->hard ? "hard" : "soft", m.quota->limit.toPlainString());
+        printLimits(m.minimum, m.maximum);
+        fmt::print("\n");
+    }
+    if (plan.minimum || plan.maximum) {
+        fmt::print("  {:<14}", "whole bill");
+        printLimits(plan.minimum, plan.maximum);
         fmt::print("\n");
     }
 }
@@ -245,6 +276,10 @@ int main(int argc, char** argv) {
     quote->add_option("--ai-queries", ai_queries, "AI queries in the period");
     quote->add_option("--storage-mb", storage_mb, "storage in MB in the period");
     quote->add_option("--usage", other, "TYPE=QUANTITY for a host-defined event type (repeatable)");
+    std::vector<std::string> event_counts;
+    quote->add_option("--events", event_counts,
+                      "TYPE=N: the number of events of a type in the period (the percentage model's fee per "
+                      "transaction; repeatable)");
     quote->add_option("--llm", llm,
                       "PROVIDER/MODEL:PART=TOKENS,...[,requests=N]: one model's LLM usage in the period, priced at "
                       "the rate card (repeatable)");
@@ -282,6 +317,14 @@ int main(int argc, char** argv) {
             usage.push_back(
                 {EventType(item.substr(0, equals)), metered::Decimal::parse(item.substr(equals + 1), "usage"), 0, {}});
         }
+        for (const auto& item : event_counts) {
+            const auto equals = item.find('=');
+            if (equals == std::string::npos) throw metered::ValidationError("events", "expected TYPE=N, got " + item);
+            const EventType type(item.substr(0, equals));
+            auto found = std::find_if(usage.begin(), usage.end(), [&](const auto& u) { return u.type == type; });
+            if (found == usage.end()) found = usage.insert(usage.end(), {type, {}, 0, {}});
+            found->events = specCount("events", item.substr(equals + 1));
+        }
         const metered::PricingCalculator calculator(book.plan(plan_id));
         std::vector<metered::ModelUsageTotal> model_usage;
         if (!llm.empty()) {
@@ -315,13 +358,21 @@ int main(int argc, char** argv) {
                        line.included.toPlainString(), line.billable.toPlainString(), line.exact_amount.toPlainString(),
                        money(line.amount));
             for (const auto& tier : line.tiers) {
-                fmt::print("    tier {}: {} x {}{} = {}\n", tier.tier + 1, tier.quantity.toPlainString(),
-                           money(tier.unit_price.normalized()),
+                const bool blocks = !tier.blocks.isZero();
+                const std::string price = line.model == metered::PricingModel::graduated_percentage
+                                              ? percent(tier.unit_price)
+                                              : money(tier.unit_price.normalized());
+                fmt::print("    tier {}: {}{} x {}{} = {}\n", tier.tier + 1, tier.quantity.toPlainString(),
+                           blocks ? " in " + tier.blocks.toPlainString() + " block(s)" : "", price,
                            tier.flat_fee.isZero() ? "" : " + " + money(tier.flat_fee.normalized()),
                            tier.amount.toPlainString());
             }
             if (line.model == metered::PricingModel::package && !line.packages.isZero()) {
                 fmt::print("    {} package(s)\n", line.packages.toPlainString());
+            }
+            if (line.model == metered::PricingModel::percentage) {
+                fmt::print("    {} x {} + fees of {} transaction(s) = {}\n", line.billable.toPlainString(),
+                           percent(line.unit_price), line.events, line.transaction_fees.normalized().toPlainString());
             }
         }
         for (const auto& line : bill.ai_lines) {
@@ -347,6 +398,12 @@ int main(int argc, char** argv) {
         if (bill.ai_credit) {
             fmt::print("  AI usage included: {} per period, credit {}\n", money(bill.ai_credit->included_amount),
                        bill.ai_credit->amount.toString());
+        }
+        for (const auto& line : bill.commitments) {
+            const std::string of = line.type ? std::string(line.type->name()) : "the bill";
+            fmt::print("  {} {} of {}: charged {}, {} {}\n", toString(line.kind), money(line.limit), of,
+                       money(line.charged), line.kind == metered::CommitmentKind::minimum ? "true-up" : "cap",
+                       line.amount.toString());
         }
         fmt::print("  {:<14}{:>62}\n", "total", money(bill.total));
     } catch (const std::exception& e) {

@@ -309,6 +309,15 @@ Decimal ceilDivide(const Decimal& dividend, const Decimal& divisor) {
     return detail::DecimalAccess::make(q, 0);
 }
 
+Decimal floorDivide(const Decimal& dividend, const Decimal& divisor) {
+    if (divisor.signum() <= 0) throw ArithmeticError("floorDivide needs a positive divisor");
+    if (dividend.signum() <= 0) return Decimal(0);
+    auto aligned = align(detail::DecimalAccess::mantissa(dividend), dividend.scale(),
+                         detail::DecimalAccess::mantissa(divisor), divisor.scale());
+    if (!aligned) overflow("quotient");
+    return detail::DecimalAccess::make(aligned->a / aligned->b, 0);
+}
+
 std::ostream& operator<<(std::ostream& os, const Decimal& value) { return os << value.toString(); }
 
 std::string_view toString(Rounding mode) noexcept {

@@ -64,6 +64,21 @@ Json aiLinesJson(const Bill& bill, bool parts) {
     return lines;
 }
 
+// The minimums and maximums a bill settles: [{kind, type (null: the plan's), limit, charged, amount}].
+Json commitmentsJson(const Bill& bill) {
+    Json lines = Json::array();
+    for (const CommitmentLine& line : bill.commitments) {
+        Json json = {{"kind", std::string(toString(line.kind))},
+                     {"type", line.type ? Json(line.type->toString()) : Json()},
+                     {"limit", exactNumber(line.limit)},
+                     {"charged", exactNumber(line.charged)},
+                     {"amount", exactNumber(line.amount)}};
+        if (line.from) json["from"] = day(*line.from);
+        lines.push_back(std::move(json));
+    }
+    return lines;
+}
+
 Json aiCreditJson(const Bill& bill) {
     if (!bill.ai_credit) return Json();
     return {{"includedAmount", quantity(bill.ai_credit->included_amount)},
@@ -99,6 +114,7 @@ Json billingUsageJson(const BillingUsage& usage) {
                  {"period", periodJson(usage.period)}};
     if (!usage.bill.ai_lines.empty()) json["aiUsage"] = aiLinesJson(usage.bill, false);
     if (usage.bill.ai_credit) json["aiIncluded"] = aiCreditJson(usage.bill);
+    if (!usage.bill.commitments.empty()) json["commitments"] = commitmentsJson(usage.bill);
     return json;
 }
 
@@ -220,11 +236,13 @@ std::string to_json(const Bill& bill, int indent) {
         if (!line.tiers.empty()) {
             Json tiers = Json::array();
             for (const TierCharge& tier : line.tiers) {
-                tiers.push_back({{"tier", tier.tier + 1},
-                                 {"quantity", quantity(tier.quantity)},
-                                 {"unitPrice", quantity(tier.unit_price)},
-                                 {"flatFee", quantity(tier.flat_fee)},
-                                 {"amount", quantity(tier.amount)}});
+                Json t = {{"tier", tier.tier + 1},
+                          {"quantity", quantity(tier.quantity)},
+                          {"unitPrice", quantity(tier.unit_price)},
+                          {"flatFee", quantity(tier.flat_fee)},
+                          {"amount", quantity(tier.amount)}};
+                if (!tier.blocks.isZero()) t["blocks"] = quantity(tier.blocks);
+                tiers.push_back(std::move(t));
             }
             json["tiers"] = std::move(tiers);
         }
@@ -232,6 +250,10 @@ std::string to_json(const Bill& bill, int indent) {
             json["filter"] = {{"dimension", line.filter_dimension}, {"values", line.filter_values}};
         }
         if (line.model == PricingModel::package) json["packages"] = quantity(line.packages);
+        if (line.model == PricingModel::percentage) {
+            json["events"] = line.events;
+            json["transactionFees"] = quantity(line.transaction_fees);
+        }
         json["exactAmount"] = quantity(line.exact_amount);
         json["amount"] = exactNumber(line.amount);
         if (line.from) json["from"] = day(*line.from);
@@ -243,6 +265,7 @@ std::string to_json(const Bill& bill, int indent) {
                        {"lines", std::move(lines)},
                        {"aiLines", aiLinesJson(bill, true)},
                        {"aiCredit", aiCreditJson(bill)},
+                       {"commitments", commitmentsJson(bill)},
                        {"total", exactNumber(bill.total)}};
     return detail::dumpExact(json, indent);
 }

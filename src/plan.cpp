@@ -48,6 +48,7 @@ void validateTiers(const std::vector<Tier>& tiers, const std::string& at) {
         const bool last = i + 1 == tiers.size();
         requireNonNegative(tier.unit_price, field + ".unit_price", detail::max_price_scale);
         requireNonNegative(tier.flat_fee, field + ".flat_fee", detail::max_price_scale);
+        requireNonNegative(tier.block_size, field + ".block_size", detail::max_quantity_scale);
         if (!tier.up_to) {
             if (!last) throw ValidationError(field + ".up_to", "only the last tier may be open-ended");
             continue;
@@ -61,24 +62,55 @@ void validateTiers(const std::vector<Tier>& tiers, const std::string& at) {
     }
 }
 
+bool isTiered(PricingModel model) noexcept {
+    return model == PricingModel::graduated || model == PricingModel::volume ||
+           model == PricingModel::graduated_percentage;
+}
+
 // The pricing fields a Meter and a ChargeFilter share: allowance, price, model, tiers, packages.
 template <class Charge>
 void validateCharge(const Charge& charge, const std::string& m) {
     requireNonNegative(charge.included, m + ".included", detail::max_quantity_scale);
     requireNonNegative(charge.unit_price, m + ".unit_price", detail::max_price_scale);
-    switch (charge.model) {
-        case PricingModel::per_unit:
-            if (!charge.tiers.empty()) throw ValidationError(m + ".tiers", "per_unit pricing takes no tiers");
-            break;
-        case PricingModel::graduated:
-        case PricingModel::volume:
-            validateTiers(charge.tiers, m);
-            break;
-        case PricingModel::package:
-            requireNonNegative(charge.package_size, m + ".package_size", detail::max_quantity_scale);
-            requireNonNegative(charge.package_price, m + ".package_price", detail::max_price_scale);
-            if (charge.package_size.isZero()) throw ValidationError(m + ".package_size", "must be positive");
-            break;
+    const std::string model(toString(charge.model));
+    if (isTiered(charge.model)) {
+        validateTiers(charge.tiers, m);
+    } else if (!charge.tiers.empty()) {
+        throw ValidationError(m + ".tiers", model + " pricing takes no tiers");
+    }
+    if (charge.model == PricingModel::graduated_percentage) {
+        for (std::size_t i = 0; i < charge.tiers.size(); ++i) {
+            if (!charge.tiers[i].block_size.isZero()) {
+                throw ValidationError(m + ".tiers[" + std::to_string(i) + "].block_size",
+                                      "a rate is not charged in blocks (graduated and volume tiers only)");
+            }
+        }
+    }
+    if (charge.flat_fee_at_zero && !isTiered(charge.model)) {
+        throw ValidationError(m + ".flat_fee_at_zero", "only tiers have flat fees (" + model + " pricing)");
+    }
+    if (charge.model == PricingModel::package) {
+        requireNonNegative(charge.package_size, m + ".package_size", detail::max_quantity_scale);
+        requireNonNegative(charge.package_price, m + ".package_price", detail::max_price_scale);
+        if (charge.package_size.isZero()) throw ValidationError(m + ".package_size", "must be positive");
+    } else if (charge.package_rounding != PackageRounding::up) {
+        throw ValidationError(m + ".package_rounding", "only the package model rounds packages");
+    }
+}
+
+// The percentage model's fee per transaction (a meter's only: filters keep no event counts).
+void validateTransactionFee(const Meter& meter, const std::string& m) {
+    requireNonNegative(meter.transaction_fee, m + ".transaction_fee", detail::max_price_scale);
+    if (meter.free_transactions < 0) throw ValidationError(m + ".free_transactions", "must not be negative");
+    if (meter.transaction_fee.isZero() && meter.free_transactions == 0) return;
+    if (meter.model != PricingModel::percentage) {
+        throw ValidationError(m + (meter.transaction_fee.isZero() ? ".free_transactions" : ".transaction_fee"),
+                              "only the percentage model charges per transaction");
+    }
+    if (!meter.filters.empty()) {
+        throw ValidationError(m + ".transaction_fee",
+                              "a meter with charge filters cannot charge per transaction (the filters' event "
+                              "counts are not kept)");
     }
 }
 
@@ -105,6 +137,16 @@ void validateFilters(const Meter& meter, const std::string& m) {
             }
         }
         validateCharge(filter, f);
+    }
+}
+
+// A minimum and a maximum per billing cycle: money in the plan's currency, the minimum not above the maximum.
+void validateLimits(const std::optional<Decimal>& minimum, const std::optional<Decimal>& maximum,
+                    const Currency& currency, const std::string& at) {
+    if (minimum) requireNonNegative(*minimum, at + ".minimum", currency.minor_units);
+    if (maximum) requireNonNegative(*maximum, at + ".maximum", currency.minor_units);
+    if (minimum && maximum && *minimum > *maximum) {
+        throw ValidationError(at + ".minimum", "must not be above the maximum (" + maximum->toPlainString() + ")");
     }
 }
 
@@ -174,16 +216,31 @@ std::string_view toString(PricingModel model) noexcept {
             return "volume";
         case PricingModel::package:
             return "package";
+        case PricingModel::percentage:
+            return "percentage";
+        case PricingModel::graduated_percentage:
+            return "graduated_percentage";
     }
     return "per_unit";
 }
 
 PricingModel parsePricingModel(std::string_view name, std::string_view field) {
-    for (auto model : {PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package}) {
+    for (auto model : {PricingModel::per_unit, PricingModel::graduated, PricingModel::volume, PricingModel::package,
+                       PricingModel::percentage, PricingModel::graduated_percentage}) {
         if (toString(model) == name) return model;
     }
-    throw ValidationError(
-        field, "unknown pricing model " + detail::quoted(name, 32) + " (per_unit, graduated, volume or package)");
+    throw ValidationError(field, "unknown pricing model " + detail::quoted(name, 32) +
+                                     " (per_unit, graduated, volume, package, percentage or graduated_percentage)");
+}
+
+std::string_view toString(PackageRounding rounding) noexcept {
+    return rounding == PackageRounding::down ? "down" : "up";
+}
+
+PackageRounding parsePackageRounding(std::string_view name, std::string_view field) {
+    if (name == "up") return PackageRounding::up;
+    if (name == "down") return PackageRounding::down;
+    throw ValidationError(field, "must be \"up\" or \"down\", not " + detail::quoted(name, 32));
 }
 
 const Meter* Plan::meter(const EventType& type) const noexcept {
@@ -226,10 +283,13 @@ void Plan::validate() const {
         }
         checkLabel(meter.unit, m + ".unit");
         validateCharge(meter, m);
+        validateTransactionFee(meter, m);
+        validateLimits(meter.minimum, meter.maximum, currency, m);
         validateFilters(meter, m);
         if (meter.quota) requireNonNegative(meter.quota->limit, m + ".quota.limit", detail::max_quantity_scale);
     }
     if (ai) validateAi(*ai, currency, at + ".ai");
+    validateLimits(minimum, maximum, currency, at);
 }
 
 Plan Plan::basic() {

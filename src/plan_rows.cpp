@@ -21,6 +21,7 @@ Json tiersJson(const std::vector<Tier>& tiers) {
         json.push_back({{"up_to", tier.up_to ? Json(tier.up_to->toString()) : Json()},
                         {"unit_price", tier.unit_price.toString()},
                         {"flat_fee", tier.flat_fee.toString()}});
+        if (!tier.block_size.isZero()) json.back()["block_size"] = tier.block_size.toString();
     }
     return json;
 }
@@ -32,9 +33,36 @@ std::vector<Tier> tiersFrom(const Json& json) {
         if (!item["up_to"].is_null()) tier.up_to = readDecimal(item["up_to"], "tiers.up_to");
         tier.unit_price = readDecimal(item["unit_price"], "tiers.unit_price");
         tier.flat_fee = readDecimal(item["flat_fee"], "tiers.flat_fee");
+        if (item.contains("block_size")) tier.block_size = readDecimal(item["block_size"], "tiers.block_size");
         tiers.push_back(tier);
     }
     return tiers;
+}
+
+// The options of a charge (a meter or a filter) that differ from their defaults, into
+// `json` (columns written before an option existed read as its default).
+template <class Charge>
+void writeOptions(const Charge& charge, Json& json) {
+    if (charge.package_rounding != PackageRounding::up) json["package_rounding"] = toString(charge.package_rounding);
+    if (charge.flat_fee_at_zero) json["flat_fee_at_zero"] = true;
+}
+
+template <class Charge>
+void readOptions(Charge& charge, const Json& json, const std::string& at) {
+    if (json.contains("package_rounding")) {
+        charge.package_rounding = parsePackageRounding(readString(json["package_rounding"], at + ".package_rounding"),
+                                                       at + ".package_rounding");
+    }
+    if (json.contains("flat_fee_at_zero")) {
+        if (!json["flat_fee_at_zero"].is_boolean())
+            throw ValidationError(at + ".flat_fee_at_zero", "must be a boolean");
+        charge.flat_fee_at_zero = json["flat_fee_at_zero"].get<bool>();
+    }
+}
+
+std::optional<Decimal> optionalDecimal(const Json& json, const char* key, const std::string& at) {
+    if (!json.contains(key)) return std::nullopt;
+    return readDecimal(json[key], at + "." + key);
 }
 
 Json filtersJson(const std::vector<ChargeFilter>& filters) {
@@ -48,6 +76,7 @@ Json filtersJson(const std::vector<ChargeFilter>& filters) {
                         {"tiers", tiersJson(f.tiers)},
                         {"package_size", f.package_size.toString()},
                         {"package_price", f.package_price.toString()}});
+        writeOptions(f, json.back());
     }
     return json;
 }
@@ -76,6 +105,7 @@ std::vector<ChargeFilter> filtersFrom(const std::string& text) {
         f.tiers = tiersFrom(tiers);
         f.package_size = readDecimal(field("package_size"), "filters.package_size");
         f.package_price = readDecimal(field("package_price"), "filters.package_price");
+        readOptions(f, item, "usage_quotas.filters");
         filters.push_back(std::move(f));
     }
     return filters;
@@ -100,6 +130,13 @@ MeterRow toRow(const Meter& meter) {
         row.quota_limit = meter.quota->limit.toString();
         row.quota_hard = meter.quota->hard;
     }
+    Json options = Json::object();
+    writeOptions(meter, options);
+    if (!meter.transaction_fee.isZero()) options["transaction_fee"] = meter.transaction_fee.toString();
+    if (meter.free_transactions != 0) options["free_transactions"] = meter.free_transactions;
+    if (meter.minimum) options["minimum"] = meter.minimum->toString();
+    if (meter.maximum) options["maximum"] = meter.maximum->toString();
+    if (!options.empty()) row.options = options.dump();
     return row;
 }
 
@@ -116,7 +153,30 @@ Meter fromRow(const MeterRow& row) {
     if (row.package_price) meter.package_price = Decimal::parse(*row.package_price, "usage_quotas.package_price");
     if (row.quota_limit)
         meter.quota = Quota{Decimal::parse(*row.quota_limit, "usage_quotas.quota_limit"), row.quota_hard};
+    if (row.options) {
+        const std::string at = "usage_quotas.charge_options";
+        const Json options = parseExactJson(*row.options, at);
+        if (!options.is_object()) throw ValidationError(at, "must be a JSON object");
+        readOptions(meter, options, at);
+        if (auto fee = optionalDecimal(options, "transaction_fee", at)) meter.transaction_fee = *fee;
+        if (options.contains("free_transactions")) {
+            if (!options["free_transactions"].is_number_integer()) {
+                throw ValidationError(at + ".free_transactions", "must be an integer");
+            }
+            meter.free_transactions = options["free_transactions"].get<std::int64_t>();
+        }
+        meter.minimum = optionalDecimal(options, "minimum", at);
+        meter.maximum = optionalDecimal(options, "maximum", at);
+    }
     return meter;
+}
+
+std::optional<std::string> commitmentsColumn(const Plan& plan) {
+    if (!plan.minimum && !plan.maximum) return std::nullopt;
+    Json json = Json::object();
+    if (plan.minimum) json["minimum"] = plan.minimum->toString();
+    if (plan.maximum) json["maximum"] = plan.maximum->toString();
+    return json.dump();
 }
 
 std::optional<std::string> dimensionValuesColumn(const Dimension& dimension) {
@@ -198,6 +258,13 @@ std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
             const Json ai = parseExactJson(*row.ai_billing, "metered_plans.ai_billing");
             plan.ai =
                 ai.is_null() ? std::nullopt : std::optional<AiBilling>(readAiBilling(ai, "metered_plans.ai_billing"));
+        }
+        if (row.commitments) {
+            const std::string at = "metered_plans.commitments";
+            const Json json = parseExactJson(*row.commitments, at);
+            if (!json.is_object()) throw ValidationError(at, "must be a JSON object");
+            plan.minimum = optionalDecimal(json, "minimum", at);
+            plan.maximum = optionalDecimal(json, "maximum", at);
         }
         index[plan.id] = result.size();
         result.push_back(std::move(plan));

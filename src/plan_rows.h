@@ -22,14 +22,18 @@ struct MeterRow {
     std::string included_quantity;
     std::string pricing_model;
     std::string overage_price_cents;
-    std::optional<std::string> tiers;  ///< JSON array of {up_to, unit_price, flat_fee} strings
+    std::optional<std::string> tiers;  ///< JSON array of {up_to, unit_price, flat_fee, block_size?} strings
     std::optional<std::string> package_size;
     std::optional<std::string> package_price;
     std::optional<std::string> quota_limit;
     bool quota_hard = false;
     /// JSON array of the meter's charge filters ({dimension, values, included, model,
-    /// unit_price, tiers, package_size, package_price}, numbers as exact strings), or NULL.
+    /// unit_price, tiers, package_size, package_price, and the options below that are not
+    /// their defaults}, numbers as exact strings), or NULL.
     std::optional<std::string> filters;
+    /// JSON object of the meter's options that are not their defaults (package_rounding,
+    /// flat_fee_at_zero, transaction_fee, free_transactions, minimum, maximum), or NULL.
+    std::optional<std::string> options;
 };
 
 MeterRow toRow(const Meter& meter);
@@ -50,8 +54,12 @@ struct PlanRow {
     std::string currency;
     int minor_units = 2;
     std::string rounding;
-    std::optional<std::string> ai_billing;  ///< the exact JSON of Plan::ai, or NULL (no rate-card billing)
+    std::optional<std::string> ai_billing;   ///< the exact JSON of Plan::ai, or NULL (no rate-card billing)
+    std::optional<std::string> commitments;  ///< JSON {minimum, maximum} of the plan, or NULL for neither
 };
+
+/// The commitments column of `plan`: its minimum and maximum, or NULL for neither.
+std::optional<std::string> commitmentsColumn(const Plan& plan);
 
 /// The ai_billing column of `plan`: the exact JSON of its AiBilling, or nothing.
 std::string aiBillingColumn(const Plan& plan);

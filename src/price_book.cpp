@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include "ai_billing_json.h"
 #include "exact_json.h"
 #include "iso_date.h"
+#include "precision.h"
 #include "metered/errors.h"
 #include "text_format.h"
 #include "untrusted_text.h"
@@ -42,15 +44,64 @@ int readInteger(const Json& value, const std::string& field, int lowest, int hig
     throw ValidationError(field, problem);
 }
 
-Tier readTier(const Json& json, const std::string& at) {
+bool isPercentage(PricingModel model) noexcept {
+    return model == PricingModel::percentage || model == PricingModel::graduated_percentage;
+}
+
+// A rate in percent (2.9) as the fraction prices hold (0.029), exactly.
+Decimal readRate(const Json& json, const std::string& field) {
+    const Decimal percent = readDecimal(json, field);
+    if (percent.isNegative()) throw ValidationError(field, "must not be negative");
+    if (percent.significantScale() > detail::max_price_scale - 2) {
+        throw ValidationError(field,
+                              "has more than " + std::to_string(detail::max_price_scale - 2) + " fractional digits");
+    }
+    return percent * Decimal::fromMantissa(1, 2);
+}
+
+Json rateJson(const Decimal& fraction) { return detail::exactNumber((fraction * Decimal(100)).normalized()); }
+
+bool readBool(const Json& json, const std::string& field) {
+    if (!json.is_boolean()) throw ValidationError(field, "must be true or false");
+    return json.get<bool>();
+}
+
+// Percentage models are priced by `rate` (percent), the others by `unit_price`.
+void checkPriceKey(const Json& json, const std::string& at, PricingModel model) {
+    const bool percent = isPercentage(model);
+    const char* other = percent ? "unit_price" : "rate";
+    if (json.contains(other)) {
+        throw ValidationError(at + "." + other, percent ? "percentage pricing takes a rate (percent), not a unit_price"
+                                                        : "only percentage pricing takes a rate");
+    }
+}
+
+// A minimum and a maximum per billing cycle, each absent or null for none.
+void readLimits(std::optional<Decimal>& minimum, std::optional<Decimal>& maximum, const Json& json,
+                const std::string& at) {
+    if (json.contains("minimum") && !json["minimum"].is_null()) minimum = readDecimal(json["minimum"], at + ".minimum");
+    if (json.contains("maximum") && !json["maximum"].is_null()) maximum = readDecimal(json["maximum"], at + ".maximum");
+}
+
+void writeLimits(const std::optional<Decimal>& minimum, const std::optional<Decimal>& maximum, Json& json) {
+    if (minimum) json["minimum"] = detail::exactNumber(*minimum);
+    if (maximum) json["maximum"] = detail::exactNumber(*maximum);
+}
+
+// A tier's price: `unit_price`, or for percentage models `rate` (percent).
+Tier readTier(const Json& json, const std::string& at, PricingModel model) {
     requireObject(json, at);
-    onlyKeys(json, {"up_to", "unit_price", "flat_fee"}, at);
+    checkPriceKey(json, at, model);
+    const char* price = isPercentage(model) ? "rate" : "unit_price";
+    onlyKeys(json, {"up_to", price, "flat_fee", "block_size"}, at);
     Tier tier;
     if (!json.contains("up_to")) throw ValidationError(at + ".up_to", "missing (use null for the last tier)");
     if (!json["up_to"].is_null()) tier.up_to = readDecimal(json["up_to"], at + ".up_to");
-    if (!json.contains("unit_price")) throw ValidationError(at + ".unit_price", "missing");
-    tier.unit_price = readDecimal(json["unit_price"], at + ".unit_price");
+    if (!json.contains(price)) throw ValidationError(at + "." + price, "missing");
+    tier.unit_price =
+        isPercentage(model) ? readRate(json[price], at + ".rate") : readDecimal(json[price], at + ".unit_price");
     if (json.contains("flat_fee")) tier.flat_fee = readDecimal(json["flat_fee"], at + ".flat_fee");
+    if (json.contains("block_size")) tier.block_size = readDecimal(json["block_size"], at + ".block_size");
     return tier;
 }
 
@@ -73,16 +124,21 @@ void readCharge(Charge& charge, const Json& json, const std::string& at) {
         const Json& tiers = json["tiers"];
         if (!tiers.is_array()) throw ValidationError(at + ".tiers", "must be an array");
         for (std::size_t i = 0; i < tiers.size(); ++i) {
-            charge.tiers.push_back(readTier(tiers[i], at + ".tiers[" + std::to_string(i) + "]"));
+            charge.tiers.push_back(readTier(tiers[i], at + ".tiers[" + std::to_string(i) + "]", charge.model));
         }
     }
-    const bool tiered = charge.model == PricingModel::graduated || charge.model == PricingModel::volume;
-    if (json.contains("unit_price")) {
-        charge.unit_price = readDecimal(json["unit_price"], at + ".unit_price");
-    } else if (tiered && !charge.tiers.empty()) {
-        charge.unit_price = charge.tiers.front().unit_price;  // list price: the first tier's
+    // The price of one unit (the list price of an event): `unit_price`, or a percentage
+    // model's `rate`; a tiered model's first tier's when not given.
+    const bool percent = isPercentage(charge.model);
+    const char* price = percent ? "rate" : "unit_price";
+    checkPriceKey(json, at, charge.model);
+    if (json.contains(price)) {
+        charge.unit_price =
+            percent ? readRate(json[price], at + ".rate") : readDecimal(json[price], at + ".unit_price");
+    } else if (!charge.tiers.empty()) {
+        charge.unit_price = charge.tiers.front().unit_price;
     } else {
-        throw ValidationError(at + ".unit_price", "missing");
+        throw ValidationError(at + "." + price, "missing");
     }
     if (charge.model == PricingModel::package) {
         if (!json.contains("package_size")) throw ValidationError(at + ".package_size", "missing");
@@ -90,11 +146,20 @@ void readCharge(Charge& charge, const Json& json, const std::string& at) {
         charge.package_size = readDecimal(json["package_size"], at + ".package_size");
         charge.package_price = readDecimal(json["package_price"], at + ".package_price");
     }
+    if (json.contains("package_rounding")) {
+        charge.package_rounding = parsePackageRounding(readString(json["package_rounding"], at + ".package_rounding"),
+                                                       at + ".package_rounding");
+    }
+    if (json.contains("flat_fee_at_zero")) {
+        charge.flat_fee_at_zero = readBool(json["flat_fee_at_zero"], at + ".flat_fee_at_zero");
+    }
 }
 
 ChargeFilter readFilter(const Json& json, const std::string& at) {
     requireObject(json, at);
-    onlyKeys(json, {"dimension", "values", "included", "model", "unit_price", "tiers", "package_size", "package_price"},
+    onlyKeys(json,
+             {"dimension", "values", "included", "model", "unit_price", "rate", "tiers", "package_size",
+              "package_price", "package_rounding", "flat_fee_at_zero"},
              at);
     ChargeFilter filter;
     if (!json.contains("dimension")) throw ValidationError(at + ".dimension", "missing");
@@ -108,12 +173,22 @@ ChargeFilter readFilter(const Json& json, const std::string& at) {
 Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
     requireObject(json, at);
     onlyKeys(json,
-             {"unit", "included", "model", "unit_price", "tiers", "package_size", "package_price", "quota", "filters"},
+             {"unit", "included", "model", "unit_price", "rate", "tiers", "package_size", "package_price",
+              "package_rounding", "flat_fee_at_zero", "transaction_fee", "free_transactions", "minimum", "maximum",
+              "quota", "filters"},
              at);
     Meter meter;
     meter.type = EventType(type);
     if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
     readCharge(meter, json, at);
+    if (json.contains("transaction_fee")) {
+        meter.transaction_fee = readDecimal(json["transaction_fee"], at + ".transaction_fee");
+    }
+    if (json.contains("free_transactions")) {
+        meter.free_transactions =
+            readInteger(json["free_transactions"], at + ".free_transactions", 0, std::numeric_limits<int>::max());
+    }
+    readLimits(meter.minimum, meter.maximum, json, at);
     if (json.contains("filters")) {
         const Json& filters = json["filters"];
         if (!filters.is_array()) throw ValidationError(at + ".filters", "must be an array");
@@ -137,7 +212,9 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
 
 Plan readPlan(const Json& json, const std::string& at) {
     requireObject(json, at);
-    onlyKeys(json, {"id", "effective", "name", "currency", "minor_units", "rounding", "meters", "ai"}, at);
+    onlyKeys(json,
+             {"id", "effective", "name", "currency", "minor_units", "rounding", "meters", "ai", "minimum", "maximum"},
+             at);
     Plan plan;
     if (!json.contains("id")) throw ValidationError(at + ".id", "missing");
     plan.id = readString(json["id"], at + ".id");
@@ -166,25 +243,35 @@ Plan readPlan(const Json& json, const std::string& at) {
         plan.ai = json["ai"].is_null() ? std::nullopt
                                        : std::optional<AiBilling>(detail::readAiBilling(json["ai"], at + ".ai"));
     }
+    readLimits(plan.minimum, plan.maximum, json, at);
     return plan;
 }
 
 template <class Charge>
 void writeCharge(const Charge& meter, Json& json) {
+    const bool percent = isPercentage(meter.model);
+    const auto price = [percent](const Decimal& value) {
+        return percent ? rateJson(value) : detail::exactNumber(value);
+    };
+    const char* price_key = percent ? "rate" : "unit_price";
     json["included"] = detail::exactNumber(meter.included);
     json["model"] = std::string(toString(meter.model));
-    json["unit_price"] = detail::exactNumber(meter.unit_price);
+    json[price_key] = price(meter.unit_price);
     if (!meter.tiers.empty()) {
         json["tiers"] = Json::array();
         for (const Tier& tier : meter.tiers) {
-            json["tiers"].push_back({{"up_to", tier.up_to ? detail::exactNumber(*tier.up_to) : Json()},
-                                     {"unit_price", detail::exactNumber(tier.unit_price)},
-                                     {"flat_fee", detail::exactNumber(tier.flat_fee)}});
+            Json t = {{"up_to", tier.up_to ? detail::exactNumber(*tier.up_to) : Json()},
+                      {price_key, price(tier.unit_price)},
+                      {"flat_fee", detail::exactNumber(tier.flat_fee)}};
+            if (!tier.block_size.isZero()) t["block_size"] = detail::exactNumber(tier.block_size);
+            json["tiers"].push_back(std::move(t));
         }
     }
+    if (meter.flat_fee_at_zero) json["flat_fee_at_zero"] = true;
     if (meter.model == PricingModel::package) {
         json["package_size"] = detail::exactNumber(meter.package_size);
         json["package_price"] = detail::exactNumber(meter.package_price);
+        json["package_rounding"] = std::string(toString(meter.package_rounding));
     }
 }
 
@@ -192,6 +279,11 @@ Json writeMeter(const Meter& meter) {
     Json json = Json::object();
     json["unit"] = meter.unit;
     writeCharge(meter, json);
+    if (meter.model == PricingModel::percentage) {
+        json["transaction_fee"] = detail::exactNumber(meter.transaction_fee);
+        json["free_transactions"] = meter.free_transactions;
+    }
+    writeLimits(meter.minimum, meter.maximum, json);
     if (!meter.filters.empty()) {
         json["filters"] = Json::array();
         for (const ChargeFilter& filter : meter.filters) {
@@ -373,6 +465,7 @@ std::string PriceBook::toJson() const {
                          {"meters", std::move(meters)}});
         plans.back()["ai"] = plan.ai ? detail::writeAiBilling(*plan.ai) : nullptr;
         if (plan.effective) plans.back()["effective"] = detail::isoDay(*plan.effective);
+        writeLimits(plan.minimum, plan.maximum, plans.back());
     }
     Json book{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}};
     if (!dimensions_.empty()) {

@@ -6,48 +6,74 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <utility>
 
+#include "commitments.h"
 #include "metered/errors.h"
 
 namespace metered {
 namespace {
 
-void priceGraduated(const std::vector<Tier>& tiers, LineItem& line) {
+// What `units` of `tier` cost: per unit, or per block with a partial block as a whole one.
+TierCharge chargeTier(std::size_t index, const Tier& tier, const Decimal& units) {
+    TierCharge charge{index, units, tier.unit_price, tier.flat_fee, {}, {}};
+    if (tier.block_size.signum() > 0) {
+        charge.blocks = ceilDivide(units, tier.block_size);
+        charge.amount = charge.blocks * tier.unit_price + tier.flat_fee;
+    } else {
+        charge.amount = units * tier.unit_price + tier.flat_fee;
+    }
+    return charge;
+}
+
+// A tier's flat fee alone: flat_fee_at_zero's charge in a period the tier holds no billable units.
+TierCharge feeOnly(std::size_t index, const Tier& tier) {
+    return {index, {}, tier.unit_price, tier.flat_fee, {}, tier.flat_fee};
+}
+
+void priceGraduated(const std::vector<Tier>& tiers, bool fee_at_zero, LineItem& line) {
     Decimal lower;
     for (std::size_t i = 0; i < tiers.size(); ++i) {
         const Tier& tier = tiers[i];
         const Decimal top = tier.up_to ? min(*tier.up_to, line.quantity) : line.quantity;
         const Decimal units = top - max(lower, line.included);
         if (units.signum() > 0) {
-            TierCharge charge{i, units, tier.unit_price, tier.flat_fee, units * tier.unit_price + tier.flat_fee};
-            line.exact_amount += charge.amount;
-            line.tiers.push_back(std::move(charge));
+            line.tiers.push_back(chargeTier(i, tier, units));
+            line.exact_amount += line.tiers.back().amount;
         }
         if (!tier.up_to || *tier.up_to >= line.quantity) break;
         lower = *tier.up_to;
     }
+    if (fee_at_zero && (line.tiers.empty() || line.tiers.front().tier != 0)) {
+        line.tiers.insert(line.tiers.begin(), feeOnly(0, tiers.front()));
+        line.exact_amount += tiers.front().flat_fee;
+    }
 }
 
-void priceVolume(const std::vector<Tier>& tiers, LineItem& line) {
-    if (line.billable.signum() <= 0) return;
+void priceVolume(const std::vector<Tier>& tiers, bool fee_at_zero, LineItem& line) {
     for (std::size_t i = 0; i < tiers.size(); ++i) {
         const Tier& tier = tiers[i];
         if (tier.up_to && line.quantity > *tier.up_to) continue;
-        TierCharge charge{i, line.billable, tier.unit_price, tier.flat_fee,
-                          line.billable * tier.unit_price + tier.flat_fee};
-        line.exact_amount = charge.amount;
-        line.tiers.push_back(std::move(charge));
+        if (line.billable.signum() > 0) {
+            line.tiers.push_back(chargeTier(i, tier, line.billable));
+        } else if (fee_at_zero) {
+            line.tiers.push_back(feeOnly(i, tier));
+        } else {
+            return;
+        }
+        line.exact_amount = line.tiers.back().amount;
         return;
     }
 }
 
-// The one pricing algorithm: prices `quantity` by `charge` (a Meter, or a ChargeFilter of
-// one) into `line`: allowance, then the model; exact, not rounded.
+// The one pricing algorithm: prices `quantity` in `events` events by `charge` (a Meter, or
+// a ChargeFilter of one) into `line`: allowance, then the model; exact, not rounded.
 template <class Charge>
-void priceQuantity(const Charge& charge, const Decimal& quantity, LineItem& line) {
+void priceQuantity(const Charge& charge, const Decimal& quantity, std::int64_t events, LineItem& line) {
     line.model = charge.model;
     line.quantity = quantity;
+    line.events = events;
     line.included = min(quantity, charge.included);
     line.billable = quantity - line.included;
     line.unit_price = charge.unit_price;
@@ -56,14 +82,25 @@ void priceQuantity(const Charge& charge, const Decimal& quantity, LineItem& line
             line.exact_amount = line.billable * charge.unit_price;
             break;
         case PricingModel::graduated:
-            priceGraduated(charge.tiers, line);
+        case PricingModel::graduated_percentage:
+            priceGraduated(charge.tiers, charge.flat_fee_at_zero, line);
             break;
         case PricingModel::volume:
-            priceVolume(charge.tiers, line);
+            priceVolume(charge.tiers, charge.flat_fee_at_zero, line);
             break;
         case PricingModel::package:
-            line.packages = ceilDivide(line.billable, charge.package_size);
+            line.packages = charge.package_rounding == PackageRounding::up
+                                ? ceilDivide(line.billable, charge.package_size)
+                                : floorDivide(line.billable, charge.package_size);
             line.exact_amount = line.packages * charge.package_price;
+            break;
+        case PricingModel::percentage:
+            line.exact_amount = line.billable * charge.unit_price;
+            if constexpr (std::is_same_v<Charge, Meter>) {
+                const std::int64_t charged = std::max<std::int64_t>(0, events - charge.free_transactions);
+                line.transaction_fees = Decimal(charged) * charge.transaction_fee;
+                line.exact_amount += line.transaction_fees;
+            }
             break;
     }
 }
@@ -79,15 +116,17 @@ void accumulateTiers(std::vector<TierCharge>& sum, const std::vector<TierCharge>
     for (const TierCharge& charge : part) {
         TierCharge* same = tierOf(sum, charge.tier);
         if (same == nullptr) {
-            sum.push_back({charge.tier, {}, charge.unit_price, {}, {}});
+            sum.push_back({charge.tier, {}, charge.unit_price, {}, {}, {}});
             same = &sum.back();
         }
         same->quantity += sign > 0 ? charge.quantity : -charge.quantity;
         same->flat_fee += sign > 0 ? charge.flat_fee : -charge.flat_fee;
+        same->blocks += sign > 0 ? charge.blocks : -charge.blocks;
         same->amount += sign > 0 ? charge.amount : -charge.amount;
     }
-    std::erase_if(sum,
-                  [](const TierCharge& t) { return t.quantity.isZero() && t.flat_fee.isZero() && t.amount.isZero(); });
+    std::erase_if(sum, [](const TierCharge& t) {
+        return t.quantity.isZero() && t.flat_fee.isZero() && t.blocks.isZero() && t.amount.isZero();
+    });
     std::sort(sum.begin(), sum.end(), [](const TierCharge& a, const TierCharge& b) { return a.tier < b.tier; });
 }
 
@@ -98,6 +137,8 @@ void accumulateLine(LineItem& sum, const LineItem& part, int sign) {
     add(sum.included, part.included);
     add(sum.billable, part.billable);
     add(sum.packages, part.packages);
+    sum.events += sign > 0 ? part.events : -part.events;
+    add(sum.transaction_fees, part.transaction_fees);
     add(sum.exact_amount, part.exact_amount);
     add(sum.amount, part.amount);
     accumulateTiers(sum.tiers, part.tiers, sign);
@@ -157,6 +198,7 @@ void totalOf(Bill& bill) {
     for (const LineItem& line : bill.lines) bill.total += line.amount;
     for (const AiLine& line : bill.ai_lines) bill.total += line.amount;
     if (bill.ai_credit) bill.total += bill.ai_credit->amount;
+    for (const CommitmentLine& line : bill.commitments) bill.total += line.amount;
 }
 
 // Adds `totals` to `sum`, one entry per (type, model, part).
@@ -190,6 +232,10 @@ void accumulateFilters(std::vector<FilterUsageTotal>& sum, std::span<const Filte
 }
 
 }  // namespace
+
+std::string_view toString(CommitmentKind kind) noexcept {
+    return kind == CommitmentKind::maximum ? "maximum" : "minimum";
+}
 
 const AiLine* Bill::aiLine(const EventType& type, std::string_view model) const noexcept {
     for (const AiLine& l : ai_lines) {
@@ -239,17 +285,18 @@ std::string LineItem::label() const {
 
 PricingCalculator::PricingCalculator(Plan plan) : plan_(std::move(plan)) { plan_.validate(); }
 
-LineItem PricingCalculator::price(const EventType& type, const Decimal& quantity) const {
+LineItem PricingCalculator::price(const EventType& type, const Decimal& quantity, std::int64_t events) const {
     const Meter* meter = plan_.meter(type);
     if (meter == nullptr) {
         throw ValidationError("event_type", "plan '" + plan_.id + "' has no price for '" + type.toString() + "'");
     }
     if (quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
+    if (events < 0) throw ValidationError("events", "must not be negative");
 
     LineItem line;
     line.type = type;
     line.unit = meter->unit;
-    priceQuantity(*meter, quantity, line);
+    priceQuantity(*meter, quantity, events, line);
     line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
     return line;
 }
@@ -260,7 +307,7 @@ LineItem PricingCalculator::priceFilter(const Meter& meter, const ChargeFilter& 
     line.unit = meter.unit;
     line.filter_dimension = filter.dimension;
     line.filter_values = filter.values;
-    priceQuantity(filter, quantity, line);
+    priceQuantity(filter, quantity, 0, line);
     line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
     return line;
 }
@@ -305,14 +352,28 @@ AiLine PricingCalculator::priceModel(const EventType& type, std::string_view mod
 
 Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals,
                              std::span<const FilterUsageTotal> filter_totals) const {
-    std::map<EventType, Decimal> quantities;
+    Bill result = billUsage(totals, model_totals, filter_totals);
+    const detail::VersionDays whole{&plan_, 1};
+    detail::settleCommitments(result, std::span(&whole, 1), 1, std::nullopt);
+    return result;
+}
+
+Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals,
+                                  std::span<const FilterUsageTotal> filter_totals) const {
+    struct Usage {
+        Decimal quantity;
+        std::int64_t events = 0;
+    };
+    std::map<EventType, Usage> by_type;
     for (const UsageTotal& total : totals) {
         if (total.type.isRateCard()) continue;  // billed per model, from model_totals
         if (plan_.meter(total.type) == nullptr) {
             throw ValidationError("event_type",
                                   "plan '" + plan_.id + "' has no price for '" + total.type.toString() + "'");
         }
-        quantities[total.type] += total.quantity;
+        Usage& sum = by_type[total.type];
+        sum.quantity += total.quantity;
+        sum.events += total.events;
     }
     Bill bill;
     bill.plan_id = plan_.id;
@@ -320,10 +381,10 @@ Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const
     bill.rounding = plan_.rounding;
     bill.total = Decimal(0).rounded(plan_.currency.minor_units, plan_.rounding);
     for (const Meter& meter : plan_.meters) {
-        auto found = quantities.find(meter.type);
-        const Decimal total = found == quantities.end() ? Decimal(0) : found->second;
+        auto found = by_type.find(meter.type);
+        const Decimal total = found == by_type.end() ? Decimal(0) : found->second.quantity;
         if (meter.filters.empty()) {
-            bill.lines.push_back(price(meter.type, total));
+            bill.lines.push_back(price(meter.type, total, found == by_type.end() ? 0 : found->second.events));
             bill.total += bill.lines.back().amount;
             continue;
         }
@@ -387,7 +448,9 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
     std::vector<FilterUsageTotal> cumulative_filters;
     std::vector<Decimal> costs;
     costs.reserve(days.size());
-    Decimal before = bill({}).total;
+    // Before the period's first day there are no days: nothing billed, not even the fees
+    // a period without usage pays (Meter::flat_fee_at_zero), which its first day carries.
+    Decimal before = Decimal(0).rounded(plan_.currency.minor_units, plan_.rounding);
     for (std::size_t i = 0; i < days.size(); ++i) {
         for (const UsageTotal& total : days[i]) {
             auto same = std::find_if(cumulative.begin(), cumulative.end(),
@@ -396,11 +459,12 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
                 cumulative.push_back(total);
             } else {
                 same->quantity += total.quantity;
+                same->events += total.events;
             }
         }
         if (!model_days.empty()) accumulateModels(cumulative_models, model_days[i]);
         if (!filter_days.empty()) accumulateFilters(cumulative_filters, filter_days[i]);
-        const Decimal through = bill(cumulative, cumulative_models, cumulative_filters).total;
+        const Decimal through = billUsage(cumulative, cumulative_models, cumulative_filters).total;
         costs.push_back(through - before);
         before = through;
     }
@@ -412,14 +476,22 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
 namespace metered {
 
 Bill PricingCalculator::billSlices(std::span<const CycleSlice> slices) const {
-    if (slices.size() == 1 && slices.front().before.empty() && slices.front().models_before.empty() &&
-        slices.front().filters_before.empty()) {
-        return bill(slices.front().through, slices.front().models_through, slices.front().filters_through);
+    if (slices.size() == 1 && slices.front().at_cycle_start) {
+        return billUsage(slices.front().through, slices.front().models_through, slices.front().filters_through);
     }
-    Bill sum = bill({});  // zero lines, in the plan's order
+    // Zero lines in the plan's order: the bill of no days (not of days without usage, which
+    // may carry fees).
+    Bill none = billUsage({}, {}, {});
+    for (LineItem& line : none.lines) {
+        line.tiers.clear();
+        line.exact_amount = Decimal(0);
+        line.amount = Decimal(0).rounded(plan_.currency.minor_units, plan_.rounding);
+    }
+    Bill sum = none;
     for (const CycleSlice& slice : slices) {
-        const Bill through = bill(slice.through, slice.models_through, slice.filters_through);
-        const Bill before = bill(slice.before, slice.models_before, slice.filters_before);
+        const Bill through = billUsage(slice.through, slice.models_through, slice.filters_through);
+        const Bill before =
+            slice.at_cycle_start ? none : billUsage(slice.before, slice.models_before, slice.filters_before);
         for (std::size_t i = 0; i < sum.lines.size(); ++i) {
             accumulateLine(sum.lines[i], through.lines[i], +1);
             accumulateLine(sum.lines[i], before.lines[i], -1);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "commitments.h"
 #include "credit_ledger.h"
 #include "plan_schedule.h"
 #include "metered/errors.h"
@@ -65,12 +66,13 @@ std::vector<CycleSlice> cycleSlices(UsageStore& store, const BusinessId& busines
     for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
         const DayRange part{std::max(cycle.first, days.first), std::min(cycle.end, days.end)};
         CycleSlice slice;
+        slice.at_cycle_start = part.first == cycle.first;
         if (part.first > cycle.first) {
             slice.before = store.totals(business, {cycle.first, part.first});
             slice.models_before = store.modelTotals(business, {cycle.first, part.first});
             slice.filters_before = filterTotals(store, plan, business, {cycle.first, part.first});
         }
-        // Nothing used before the part: the cycle through it is the part itself.
+        // Nothing used before the part: the cycle's usage through it is the part's.
         if (part == days && slice.before.empty() && slice.models_before.empty() && slice.filters_before.empty()) {
             slice.through = totals_of_days;
             slice.models_through = models_of_days;
@@ -86,14 +88,16 @@ std::vector<CycleSlice> cycleSlices(UsageStore& store, const BusinessId& busines
 }
 
 using CalculatorOf = std::function<const PricingCalculator&(const Plan&)>;
+// The runs of some days that one plan version prices (planSegments).
+using SegmentsOf = std::function<std::vector<detail::PlanSegment>(const DayRange&)>;
 
-// The bill of `days` (usage `totals` and `models`): each segment (a run of days one plan
-// version prices, planSegments) priced as the parts of the billing cycles it covers, so that
-// each day's usage is priced at its own version while allowances and tiers run over the
-// whole cycle; the parts joined (joinBills).
-Bill billDays(UsageStore& store, const BusinessId& business, std::span<const detail::PlanSegment> segments,
-              const DayRange& days, int anchor_day, const std::vector<UsageTotal>& totals,
-              const std::vector<ModelUsageTotal>& models, const CalculatorOf& calculator) {
+// The usage charges of `days` (usage `totals` and `models`): each segment (a run of days
+// one plan version prices) priced as the parts of the billing cycles it covers, so that each
+// day's usage is priced at its own version while allowances and tiers run over the whole
+// cycle; the parts joined (joinBills).
+Bill usageCharges(UsageStore& store, const BusinessId& business, std::span<const detail::PlanSegment> segments,
+                  const DayRange& days, int anchor_day, const std::vector<UsageTotal>& totals,
+                  const std::vector<ModelUsageTotal>& models, const CalculatorOf& calculator) {
     std::vector<Bill> parts;
     for (const detail::PlanSegment& segment : segments) {
         const bool whole = segment.days == days;
@@ -103,6 +107,51 @@ Bill billDays(UsageStore& store, const BusinessId& business, std::span<const det
         parts.push_back(calculator(*segment.plan).billSlices(slices));
     }
     return detail::joinBills(std::move(parts), segments);
+}
+
+bool hasCommitments(std::span<const detail::PlanSegment> segments) {
+    return std::any_of(segments.begin(), segments.end(), [](const detail::PlanSegment& segment) {
+        const Plan& plan = *segment.plan;
+        return plan.minimum || plan.maximum ||
+               std::any_of(plan.meters.begin(), plan.meters.end(),
+                           [](const Meter& meter) { return meter.minimum || meter.maximum; });
+    });
+}
+
+// The commitment lines (minimums, maximums) of `cycle`, settled on its bill of usage
+// charges `charges` under the versions that price its days (`segments`).
+std::vector<CommitmentLine> cycleCommitments(Bill charges, std::span<const detail::PlanSegment> segments,
+                                             const DayRange& cycle) {
+    std::vector<detail::VersionDays> versions;
+    for (const detail::PlanSegment& segment : segments) {
+        versions.push_back({segment.plan, static_cast<int>((segment.days.end - segment.days.first).count())});
+    }
+    charges.commitments.clear();
+    detail::settleCommitments(charges, versions, static_cast<int>((cycle.end - cycle.first).count()), cycle.first);
+    return std::move(charges.commitments);
+}
+
+// The bill of `days`: its usage charges (usageCharges), then the commitments of each billing
+// cycle whose last day it holds, settled on that cycle's whole bill.
+Bill billDays(UsageStore& store, const BusinessId& business, const SegmentsOf& segments_of, const DayRange& days,
+              int anchor_day, const std::vector<UsageTotal>& totals, const std::vector<ModelUsageTotal>& models,
+              const CalculatorOf& calculator) {
+    const auto segments = segments_of(days);
+    Bill bill = usageCharges(store, business, segments, days, anchor_day, totals, models, calculator);
+    for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
+        if (cycle.end > days.end) continue;  // its last day is after the bill's
+        const auto cycle_segments = cycle == days ? segments : segments_of(cycle);
+        if (!hasCommitments(cycle_segments)) continue;
+        const Bill charges =
+            cycle == days ? bill
+                          : usageCharges(store, business, cycle_segments, cycle, anchor_day,
+                                         store.totals(business, cycle), store.modelTotals(business, cycle), calculator);
+        for (CommitmentLine& line : cycleCommitments(charges, cycle_segments, cycle)) {
+            bill.total += line.amount;
+            bill.commitments.push_back(std::move(line));
+        }
+    }
+    return bill;
 }
 
 }  // namespace
@@ -211,8 +260,10 @@ BillingUsage UsageReports::billingUsageOf(const Context& context, const BillingP
     const auto totals = store_->totals(business, result.period.days);
     auto models = store_->modelTotals(business, result.period.days);
     const auto parts = context.segments(result.period.days);
-    result.bill = billDays(*store_, business, parts, result.period.days, context.account.anchor_day, totals, models,
-                           [&](const Plan& plan) -> const PricingCalculator& { return calculator(plan); });
+    result.bill = billDays(
+        *store_, business, [&](const DayRange& days) { return context.segments(days); }, result.period.days,
+        context.account.anchor_day, totals, models,
+        [&](const Plan& plan) -> const PricingCalculator& { return calculator(plan); });
     result.usage = perMeter(*parts.back().plan, totals);
     result.models = std::move(models);
     return result;
@@ -281,6 +332,19 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
             for (auto day = from; day < to; day += date::days(1)) {
                 const auto i = static_cast<std::size_t>((day - cycle.first).count());
                 costs[i] = part_costs[i];
+            }
+        }
+        // The cycle's minimums and maximums settle on its last day.
+        if (last == cycle.end) {
+            const auto cycle_segments = context.segments(cycle);
+            if (hasCommitments(cycle_segments)) {
+                const Bill charges =
+                    usageCharges(*store_, business, cycle_segments, cycle, context.account.anchor_day,
+                                 store_->totals(business, cycle), store_->modelTotals(business, cycle),
+                                 [&](const Plan& plan) -> const PricingCalculator& { return calculator(plan); });
+                for (const CommitmentLine& line : cycleCommitments(charges, cycle_segments, cycle)) {
+                    costs.back() += line.amount;
+                }
             }
         }
         for (std::size_t i = 0; i < cycle_days.size(); ++i) {
@@ -366,10 +430,13 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& 
             const Plan* plan = kept ? kept->findPlan(id, day) : nullptr;
             return plan != nullptr ? plan : price_book_.findPlan(id, day);
         };
+        const std::string base_plan = kept ? kept->defaultPlan().id : earlier.plan_id;
+        const SegmentsOf segments_of = [&](const DayRange& days) {
+            return detail::planSegments(lookup, base_plan, context.changes, days);
+        };
         std::vector<detail::PlanSegment> parts;
         try {
-            parts = detail::planSegments(lookup, kept ? kept->defaultPlan().id : earlier.plan_id, context.changes,
-                                         earlier.cycle);
+            parts = segments_of(earlier.cycle);
         } catch (const NotFoundError&) {
             continue;  // a plan gone from the price book
         }
@@ -386,7 +453,7 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& 
         const auto calculatorOf = [&](const Plan& plan) -> const PricingCalculator& {
             return calculators.try_emplace(&plan, plan).first->second;
         };
-        const Decimal now = billDays(*store_, business, parts, earlier.cycle, context.account.anchor_day,
+        const Decimal now = billDays(*store_, business, segments_of, earlier.cycle, context.account.anchor_day,
                                      store_->totals(business, earlier.cycle),
                                      store_->modelTotals(business, earlier.cycle), calculatorOf)
                                 .total;

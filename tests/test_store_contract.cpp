@@ -1010,6 +1010,64 @@ TEMPLATE_TEST_CASE("every store refuses the same malformed dimensions in the sam
     CHECK(store.dimensionTotals(biz.id, march2024, "end_user").size() == 1);
 }
 
+TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[store][models]", STORE_FIXTURES) {
+    TestType fixture;
+    auto& store = *fixture.store;
+    Plan plan = Plan::basic();
+    plan.id = "options";
+    plan.minimum = num("100.50");
+    plan.maximum = num("5000");
+    Meter& api = *plan.meter(EventType::apiCall());
+    api.model = PricingModel::graduated;
+    api.flat_fee_at_zero = true;
+    api.tiers = {Tier{num("1000"), num("1"), num("2.5"), num("100")}, Tier{std::nullopt, num("0.5"), {}, num("1000")}};
+    api.minimum = num("30");
+    Meter& voice = *plan.meter(EventType::voiceMinute());
+    voice.model = PricingModel::package;
+    voice.package_size = num("60");
+    voice.package_price = num("1.20");
+    voice.package_rounding = PackageRounding::down;
+    voice.maximum = num("250");
+    Meter payment;
+    payment.type = EventType("payment");
+    payment.unit = "USD";
+    payment.model = PricingModel::percentage;
+    payment.unit_price = num("0.029");
+    payment.transaction_fee = num("0.30");
+    payment.free_transactions = 12;
+    Meter transfer;
+    transfer.type = EventType("transfer");
+    transfer.model = PricingModel::graduated_percentage;
+    transfer.unit_price = num("0.0125");
+    transfer.tiers = {Tier{num("1000"), num("0.0125"), num("2")}, Tier{std::nullopt, num("0.005"), {}}};
+    ChargeFilter aws;
+    aws.dimension = "cloud";
+    aws.values = {"aws"};
+    aws.model = PricingModel::package;
+    aws.unit_price = num("0.01");
+    aws.package_size = num("100");
+    aws.package_price = num("1");
+    aws.package_rounding = PackageRounding::down;
+    plan.meter(EventType::storageMb())->filters = {aws};
+    plan.meters.push_back(payment);
+    plan.meters.push_back(transfer);
+    store.savePlan(plan);
+    auto plans = store.loadPlans();
+    auto found = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "options"; });
+    REQUIRE(found != plans.end());
+    CHECK(*found == plan);
+
+    // Back to the defaults: nothing of the options is left.
+    plan.minimum.reset();
+    plan.maximum.reset();
+    plan.meters = Plan::basic().meters;
+    store.savePlan(plan);
+    plans = store.loadPlans();
+    found = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "options"; });
+    REQUIRE(found != plans.end());
+    CHECK(*found == plan);
+}
+
 TEMPLATE_TEST_CASE("a plan's charge filters and a dimension's closed set are kept exactly", "[store][filters]",
                    STORE_FIXTURES) {
     TestType fixture;

@@ -102,6 +102,9 @@ METERED_API Decimal max(const Decimal& a, const Decimal& b) noexcept;
 /// The smallest integer n with n × divisor ≥ dividend (both positive): whole packages.
 /// Throws ArithmeticError when divisor is not positive.
 METERED_API Decimal ceilDivide(const Decimal& dividend, const Decimal& divisor);
+/// The largest integer n with n × divisor ≤ dividend (dividend not positive: 0): whole
+/// packages rounded down. Throws ArithmeticError when divisor is not positive.
+METERED_API Decimal floorDivide(const Decimal& dividend, const Decimal& divisor);
 
 METERED_API std::ostream& operator<<(std::ostream& os, const Decimal& value);
 

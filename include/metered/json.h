@@ -26,8 +26,10 @@ METERED_API std::string to_json(const BillingAnalytics& analytics, int indent = 
 /// speech): `aiUsage`, one `{type, model, calls, cost, exactAmount, amount}` per (type,
 /// model) (`cost`: at the provider's rate card; `amount`: what the plan charges, rounded),
 /// and, when the plan includes an amount, `aiIncluded: {includedAmount, amount}` (the
-/// credit, zero or negative). `cost` equals the sum of the breakdown, aiUsage amounts and
-/// the aiIncluded credit.
+/// credit, zero or negative). With minimums or maximums settled (Bill::commitments):
+/// `commitments`, one `{kind, type, limit, charged, amount, from}` each (`type` null for
+/// the plan's). `cost` equals the sum of the breakdown, aiUsage amounts, the aiIncluded
+/// credit and the commitments' amounts.
 METERED_API std::string to_json(const BillingUsage& usage, int indent = -1);
 
 /// The seed's `trends` array: `[{date, apiCalls, voiceMinutes, aiQueries, storageMb, cost}]`,
@@ -48,10 +50,11 @@ METERED_API std::string to_json(std::span<const GroupedUsage> groups, int indent
 /// A quota check: `{type, used, included, limit, hard, remaining, exceeded, period}`.
 METERED_API std::string to_json(const QuotaStatus& status, int indent = -1);
 
-/// A bill with every line in detail (quantity, included, billable, unit price, tiers,
-/// packages, exact and rounded amount), `aiLines` with each (type, model)'s usage per part
-/// (`{part, quantity, cost, charge, unitPrice | markupPercent}`), `aiCredit` (or null) and
-/// the total.
+/// A bill with every line in detail (quantity, included, billable, unit price, tiers with
+/// their blocks, packages, a percentage line's events and transaction fees, exact and
+/// rounded amount), `aiLines` with each (type, model)'s usage per part
+/// (`{part, quantity, cost, charge, unitPrice | markupPercent}`), `aiCredit` (or null),
+/// `commitments` (as in to_json(BillingUsage)) and the total.
 METERED_API std::string to_json(const Bill& bill, int indent = -1);
 
 /// A budget: `{id, businessId, model, amount, thresholdsPercent, kind}` (`model`:

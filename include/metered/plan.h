@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,17 +32,34 @@ struct METERED_API Currency {
     friend bool operator==(const Currency&, const Currency&) = default;
 };
 
-/// How a meter turns the billable quantity of a period into an amount.
+/// How a meter turns the billable quantity of a period into an amount
+/// (docs/pricing.md#charge-models).
 enum class PricingModel : std::uint8_t {
     per_unit,   ///< billable × unit_price (the seed's overage pricing)
     graduated,  ///< each tier prices the units that fall in it; flat fee of every tier reached
     volume,     ///< the tier the whole quantity falls in prices every billable unit; its flat fee once
-    package,    ///< whole packages of package_size, rounded up, at package_price each
+    package,    ///< whole packages of package_size (package_rounding: up or down) at package_price each
+    /// A rate of an amount (a payment's): billable × rate, plus a fixed fee per event beyond
+    /// the free ones (Lago's percentage model). `unit_price` holds the rate as a fraction
+    /// (2.9 % is 0.029); in price-book JSON it is written `"rate": 2.9`.
+    percentage,
+    /// Graduated, each tier's price a rate of the amount in it (Lago's graduated percentage):
+    /// the tiers' `unit_price` hold rates as fractions, written `"rate"` in JSON.
+    graduated_percentage,
+};
+
+/// How the package model counts a partial package (Stripe's transform_quantity.round).
+enum class PackageRounding : std::uint8_t {
+    up,    ///< a partial package is charged as a whole one (201 units in 100s: 3 packages)
+    down,  ///< only whole packages are charged (201 units in 100s: 2 packages)
 };
 
 METERED_API std::string_view toString(PricingModel model) noexcept;
 /// Throws ValidationError naming `field` for an unknown name.
 METERED_API PricingModel parsePricingModel(std::string_view name, std::string_view field = "model");
+METERED_API std::string_view toString(PackageRounding rounding) noexcept;
+/// Throws ValidationError naming `field` for a name other than "up" or "down".
+METERED_API PackageRounding parsePackageRounding(std::string_view name, std::string_view field = "package_rounding");
 
 /// One price tier, Stripe/Lago style. Tiers are on the period's total quantity: a tier
 /// covers quantities above the previous tier's `up_to` up to and including its own.
@@ -49,8 +67,12 @@ METERED_API PricingModel parsePricingModel(std::string_view name, std::string_vi
 /// 100.5 as 100 + 0.5).
 struct Tier {
     std::optional<Decimal> up_to;  ///< inclusive upper bound; empty for the last, open-ended tier
-    Decimal unit_price;
-    Decimal flat_fee;  ///< charged once when the tier holds billable units
+    Decimal unit_price;            ///< per unit, per block when block_size is set, a rate (percentage models)
+    Decimal flat_fee;              ///< charged once when the tier holds billable units
+    /// Graduated and volume: when positive, the tier charges `unit_price` per block of this
+    /// many units, a partial block as a whole one (units 1–100 in blocks of 25 at $2: 37
+    /// units are 2 blocks, $4).
+    Decimal block_size;
     friend bool operator==(const Tier&, const Tier&) = default;
 };
 
@@ -79,6 +101,8 @@ struct ChargeFilter {
     std::vector<Tier> tiers;  ///< graduated and volume models
     Decimal package_size;     ///< package model
     Decimal package_price;    ///< package model
+    PackageRounding package_rounding = PackageRounding::up;  ///< package model
+    bool flat_fee_at_zero = false;                           ///< as Meter::flat_fee_at_zero
 
     /// True when `value` is one of `values`.
     bool matches(std::string_view value) const noexcept {
@@ -93,7 +117,7 @@ struct ChargeFilter {
 /// The price of one event type in a plan.
 ///
 /// Usage up to `included` in a period is free (never billed, under any model, including
-/// tier flat fees). What lies above it is billable and priced by `model`. Tier bounds
+/// tier flat fees unless `flat_fee_at_zero` says so). What lies above it is billable and priced by `model`. Tier bounds
 /// count the included units too, so "first 1000 free, then $0.01 up to 5000, then
 /// $0.008" is `included = 1000` with tiers up to 5000 and open-ended.
 struct Meter {
@@ -105,6 +129,23 @@ struct Meter {
     std::vector<Tier> tiers;  ///< graduated and volume models
     Decimal package_size;     ///< package model
     Decimal package_price;    ///< package model
+    PackageRounding package_rounding = PackageRounding::up;  ///< package model
+    /// Graduated, volume and graduated percentage: the first tier's flat fee is charged every
+    /// period, even one with no billable usage (Lago's convention: a base fee that comes with
+    /// the tiers). False (the default, Stripe's convention): a tier's flat fee is charged only
+    /// in a period in which the tier holds billable units.
+    bool flat_fee_at_zero = false;
+    /// Percentage model: a fixed fee per event (per transaction: $0.30), charged for every
+    /// event of the period beyond the first `free_transactions`. Not with charge filters
+    /// (their event counts are not kept).
+    Decimal transaction_fee;
+    std::int64_t free_transactions = 0;  ///< percentage model: events of a period without the fixed fee
+    /// The least the meter's lines (its default and filter lines) come to per billing cycle:
+    /// a true-up line charges the difference (Lago's spending minimum). Money, prorated by
+    /// the days of the cycle the plan version covers (docs/pricing.md#minimums-and-maximums).
+    std::optional<Decimal> minimum;
+    /// The most the meter's lines come to per billing cycle: a cap line takes off the excess.
+    std::optional<Decimal> maximum;
     std::optional<Quota> quota;
     /// Prices of parts of the usage by dimension value; the fields above price the rest.
     std::vector<ChargeFilter> filters;
@@ -187,6 +228,11 @@ struct METERED_API Plan {
     /// otherwise (recorded AI cost is never left off a bill by omission). Empty only when
     /// the plan explicitly does not bill it (`"ai": null`): its bills have no AI lines.
     std::optional<AiBilling> ai = AiBilling{};
+    /// The least a billing cycle's bill comes to (a commitment): a true-up line charges the
+    /// difference. Money, prorated by days as Meter::minimum.
+    std::optional<Decimal> minimum;
+    /// The most a billing cycle's bill comes to (a cap): a cap line takes off the excess.
+    std::optional<Decimal> maximum;
 
     /// The meter for `type`, or nullptr when the plan does not price it.
     const Meter* meter(const EventType& type) const noexcept;
@@ -196,7 +242,8 @@ struct METERED_API Plan {
     /// open-ended tier, a non-positive package size, duplicate meters, a bad currency; in a
     /// charge filter ("plans.pro.meters.api_call.filters[1].values[0]") the same, a bad or
     /// `model` dimension, a second dimension on one meter, no values, a value given twice
-    /// (in one filter or two); and
+    /// (in one filter or two); a minimum or maximum (of a meter or the plan) that is negative,
+    /// has more digits than the currency's minor unit, or a minimum above the maximum; and
     /// in `ai` ("plans.pro.ai.models[1].prices.cached_input"): a negative or too precise
     /// markup, price or included amount, a model given twice, a model name that is not
     /// "provider/model".

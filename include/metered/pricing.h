@@ -22,7 +22,8 @@ struct TierCharge {
     Decimal quantity;      ///< billable units priced by this tier
     Decimal unit_price;
     Decimal flat_fee;  ///< charged, or zero
-    Decimal amount;    ///< quantity × unit_price + flat_fee, exact
+    Decimal blocks;    ///< a tier priced in blocks (Tier::block_size): whole blocks charged; zero otherwise
+    Decimal amount;    ///< (blocks or quantity) × unit_price + flat_fee, exact
     friend bool operator==(const TierCharge&, const TierCharge&) = default;
 };
 
@@ -50,8 +51,10 @@ struct METERED_API LineItem {
     Decimal included;               ///< the part covered by the allowance: min(quantity, allowance)
     Decimal billable;               ///< quantity − included
     Decimal unit_price;             ///< the meter's (a filter line: the filter's) per-unit or list price
-    std::vector<TierCharge> tiers;  ///< graduated and volume models
+    std::vector<TierCharge> tiers;  ///< graduated, volume and graduated percentage models
     Decimal packages;               ///< package model: whole packages charged
+    std::int64_t events = 0;        ///< events of the line's usage (a charge filter's line: 0, not kept)
+    Decimal transaction_fees;       ///< percentage model: the fixed fees of the events beyond the free ones
     Decimal exact_amount;           ///< before rounding, exact
     Decimal amount;                 ///< exact_amount rounded once to the currency's minor unit
     /// A bill priced with several plan versions (a price change or a plan change inside its
@@ -94,9 +97,33 @@ struct AiCredit {
     friend bool operator==(const AiCredit&, const AiCredit&) = default;
 };
 
+/// Whether a commitment line brings a cycle's charges up to a minimum or down to a maximum.
+enum class CommitmentKind : std::uint8_t {
+    minimum,  ///< a true-up: what the charges fell short of the minimum
+    maximum,  ///< a cap: what the charges went above the maximum, taken off
+};
+
+/// A minimum or maximum applied to one billing cycle's charges (Meter::minimum and
+/// maximum, then Plan::minimum and maximum): settled on the cycle's last day, after the
+/// cycle's usage lines.
+struct CommitmentLine {
+    CommitmentKind kind = CommitmentKind::minimum;
+    std::optional<EventType> type;  ///< a meter's (all its lines); empty for the plan's (the whole bill)
+    /// The minimum or maximum: for a cycle several plan versions price, each version's for
+    /// its days, summed and rounded once to the currency's minor unit.
+    Decimal limit;
+    Decimal charged;  ///< what the lines it bounds came to (rounded amounts)
+    Decimal amount;   ///< minimum: max(0, limit − charged); maximum: −max(0, charged − limit)
+    std::optional<date::local_days> from;  ///< the first day of the cycle it settles, when known
+    friend bool operator==(const CommitmentLine&, const CommitmentLine&) = default;
+};
+
+METERED_API std::string_view toString(CommitmentKind kind) noexcept;
+
 /// A priced period: a line per meter of the plan, a line per (event type, model) of
-/// rate-card usage, the credit of the plan's included AI amount, and a total that is
-/// exactly the sum of the rounded line amounts and the credit.
+/// rate-card usage, the credit of the plan's included AI amount, the minimums and maximums
+/// of the cycles it ends, and a total that is exactly the sum of the rounded line amounts,
+/// the credit and the commitment lines.
 ///
 /// A period in which the business's plan or its plan's version changes is billed in parts,
 /// one per version, each part's lines marked with its first day (LineItem::from); `plan_id`
@@ -108,6 +135,9 @@ struct METERED_API Bill {
     std::vector<LineItem> lines;
     std::vector<AiLine> ai_lines;       ///< ordered by event type, then model
     std::optional<AiCredit> ai_credit;  ///< when the plan includes an amount and there is AI usage
+    /// Minimums and maximums of the billing cycles whose last day the bill covers (for a
+    /// meter in the plan's order, then the plan's), each only when it changes the charges.
+    std::vector<CommitmentLine> commitments;
     Decimal total;
 
     /// The line for `type` (its meter's default line when it has charge filters), or nullptr.
@@ -132,6 +162,10 @@ struct CycleSlice {
     std::vector<ModelUsageTotal> models_through;    ///< rate-card usage, as `through`
     std::vector<FilterUsageTotal> filters_before;   ///< usage by charge-filter value, as `before`
     std::vector<FilterUsageTotal> filters_through;  ///< usage by charge-filter value, as `through`
+    /// The slice starts on the cycle's first day: there are no days before it, and it carries
+    /// what a cycle is charged without usage (Meter::flat_fee_at_zero). Otherwise `before` is
+    /// priced as days, even without usage.
+    bool at_cycle_start = false;
 };
 
 /// Prices usage under one plan. Pure: no I/O, no clock, no shared state; safe to use
@@ -146,9 +180,10 @@ public:
 
     const Plan& plan() const noexcept { return plan_; }
 
-    /// The line for `quantity` units of `type` in one period. Throws ValidationError for a
-    /// negative quantity or a type the plan does not price.
-    LineItem price(const EventType& type, const Decimal& quantity) const;
+    /// The line for `quantity` units of `type` in `events` events over one period (the number
+    /// of events matters to the percentage model's per-event fee only). Throws ValidationError
+    /// for a negative quantity or number of events, or a type the plan does not price.
+    LineItem price(const EventType& type, const Decimal& quantity, std::int64_t events = 0) const;
 
     /// The AI line for `model`'s usage of `type` (rate-card event type), from the parts in
     /// `parts` that are of that type and model (others are skipped); the line's amount is
@@ -157,16 +192,17 @@ public:
     /// quantity or cost.
     AiLine priceModel(const EventType& type, std::string_view model, std::span<const ModelUsageTotal> parts) const;
 
-    /// The bill for a period's totals: one line per meter, in the plan's order (types with
+    /// The bill for one billing cycle's totals: one line per meter, in the plan's order (types with
     /// no usage get a zero line), each followed by one line per charge filter of the meter;
     /// and, when the plan bills rate-card usage (`ai`), one line per (type, model) of
     /// `model_totals` and the credit of the included amount. A plan without `ai` ignores
     /// `model_totals`. `filter_totals` gives the usage by value of the dimensions the
     /// meters' filters use (entries no filter matches are part of the default line); a
     /// filter line prices the quantity of its values, the default line the type's total
-    /// less all its filter lines' quantities. Throws ValidationError for usage of a type the
-    /// plan does not price, filtered quantities above the type's total ("filter_totals"),
-    /// and as priceModel.
+    /// less all its filter lines' quantities; then the commitment lines of the plan's
+    /// minimums and maximums (the totals are a whole cycle's). Throws ValidationError for usage
+    /// of a type the plan does not price, filtered quantities above the type's total
+    /// ("filter_totals"), and as priceModel.
     Bill bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals = {},
               std::span<const FilterUsageTotal> filter_totals = {}) const;
 
@@ -175,9 +211,10 @@ public:
     /// totals in order, starting with the period's first day; `model_days`, when not empty,
     /// each day's rate-card usage, and `filter_days`, when not empty, each day's usage by
     /// charge-filter value, one entry per day of `days` (ValidationError otherwise).
-    /// The results sum exactly to `bill` of all the days together; the included AI amount
-    /// goes to the earliest days' AI usage, allowances and tiers (of meters and filters) to
-    /// the earliest days' usage.
+    /// The results sum exactly to `bill` of all the days together less its commitment lines
+    /// (a cycle's minimums and maximums are settled on its last day by the caller who knows
+    /// the cycle); the included AI amount goes to the earliest days' AI usage, allowances and
+    /// tiers (of meters and filters) to the earliest days' usage.
     std::vector<Decimal> dailyCosts(std::span<const std::vector<UsageTotal>> days,
                                     std::span<const std::vector<ModelUsageTotal>> model_days = {},
                                     std::span<const std::vector<FilterUsageTotal>> filter_days = {}) const;
@@ -188,13 +225,16 @@ public:
     /// cycle's earliest usage (marginally, as in dailyCosts), never once per span. Amounts
     /// are differences of rounded amounts, so a span's total is exactly the sum of its
     /// days' dailyCosts, the parts of a cycle sum exactly to the cycle's bill, and one
-    /// slice with nothing before it is exactly `bill(through)`. In a difference, a tier
+    /// slice at the cycle's start is exactly `bill(through)` less its commitment lines. In a difference, a tier
     /// charge may be negative (a volume tier re-pricing the cycle's earlier units). AI lines
     /// and the AI credit are differences in the same way (the included amount is consumed
     /// by the cycle's earliest AI usage); an AI line whose difference is all zero is left out.
+    /// No commitment lines: a cycle's are settled by the caller who knows the cycle.
     Bill billSlices(std::span<const CycleSlice> slices) const;
 
 private:
+    Bill billUsage(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals,
+                   std::span<const FilterUsageTotal> filter_totals) const;
     LineItem priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity) const;
 
     Plan plan_;

@@ -42,7 +42,8 @@ struct METERED_API TrendPoint {
     std::vector<ModelUsageTotal> models;
     /// The bill of the cycle through this day minus the bill through the day before: the
     /// days of a cycle sum exactly to the cycle's bill (allowances are used up by the
-    /// earliest days, so early days often cost nothing).
+    /// earliest days, so early days often cost nothing; a cycle's minimums and maximums are
+    /// settled on its last day).
     Decimal cost;
 
     Decimal quantity(const EventType& type) const;

@@ -59,6 +59,11 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
         .add(std::to_string(plan.currency.minor_units))
         .add(std::string(toString(plan.rounding)))
         .add(detail::aiBillingColumn(plan));
+    if (auto commitments = detail::commitmentsColumn(plan)) {
+        plan_params.add(*commitments);
+    } else {
+        plan_params.addNull();
+    }
     connection.exec("save plan", detail::pg::save_plan, plan_params);
     connection.exec("save plan", detail::pg::delete_meters, PgParams().add(plan.id));
     for (std::size_t position = 0; position < plan.meters.size(); ++position) {
@@ -75,6 +80,7 @@ void savePlanOn(PgConnection& connection, const Plan& plan) {
         optional(params, row.quota_limit);
         params.add(row.quota_hard ? "true" : "false");
         optional(params, row.filters);
+        optional(params, row.options);
         connection.exec("save plan", detail::pg::save_meter, params);
     }
 }
@@ -692,11 +698,12 @@ std::vector<Plan> PostgresStore::loadPlans() {
         std::vector<detail::PlanRow> plan_rows;
         plan_rows.reserve(static_cast<std::size_t>(plans.rows()));
         for (int row = 0; row < plans.rows(); ++row) {
-            std::optional<std::string> ai_billing;
+            std::optional<std::string> ai_billing, commitments;
             if (auto value = plans.optionalText(row, 5)) ai_billing = std::string(*value);
+            if (auto value = plans.optionalText(row, 6)) commitments = std::string(*value);
             plan_rows.push_back({std::string(plans.text(row, 0)), std::string(plans.text(row, 1)),
                                  std::string(plans.text(row, 2)), static_cast<int>(integer(plans.text(row, 3))),
-                                 std::string(plans.text(row, 4)), std::move(ai_billing)});
+                                 std::string(plans.text(row, 4)), std::move(ai_billing), std::move(commitments)});
         }
         std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
         for (int row = 0; row < meters.rows(); ++row) {
@@ -705,9 +712,9 @@ std::vector<Plan> PostgresStore::loadPlans() {
                 if (auto value = meters.optionalText(row, column)) return std::string(*value);
                 return std::nullopt;
             };
-            meter_rows.emplace_back(
-                text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6), optional(7),
-                                          optional(8), optional(9), meters.text(row, 10) == "t", optional(11)});
+            meter_rows.emplace_back(text(0), detail::MeterRow{text(1), text(2), text(3), text(4), text(5), optional(6),
+                                                              optional(7), optional(8), optional(9),
+                                                              meters.text(row, 10) == "t", optional(11), optional(12)});
         }
         auto result = detail::assemblePlans(plan_rows, meter_rows);
         const PgResult versions = connection.exec("load plans", detail::pg::list_plan_versions);

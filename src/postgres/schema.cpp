@@ -533,7 +533,15 @@ CREATE TRIGGER metered_plan_changes_never_change BEFORE UPDATE OR DELETE ON mete
   FOR EACH ROW EXECUTE FUNCTION metered_row_never_changes('a plan change');
 )SQL";
 
-constexpr std::array<Migration, 17> all_migrations{{
+// Version 18: a meter's options beyond its model (package rounding, the first tier's fee at
+// zero usage, a fee per transaction, a minimum and a maximum per cycle) and a plan's minimum
+// and maximum per cycle, as JSON objects of exact decimal strings; NULL: the defaults.
+constexpr const char* charge_options_v18 = R"SQL(
+ALTER TABLE usage_quotas ADD COLUMN charge_options jsonb;
+ALTER TABLE metered_plans ADD COLUMN commitments jsonb;
+)SQL";
+
+constexpr std::array<Migration, 18> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -551,6 +559,7 @@ constexpr std::array<Migration, 17> all_migrations{{
     {15, "corrections: backfills", correction_backfill_v15},
     {16, "prepaid credit grants; what statements draw from them", credits_v16},
     {17, "later versions of plans; plan changes of businesses", plan_versions_v17},
+    {18, "a meter's charge options, minimum and maximum; a plan's minimum and maximum", charge_options_v18},
 }};
 
 }  // namespace

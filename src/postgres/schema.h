@@ -323,10 +323,10 @@ inline constexpr const char* crossings_of_business =
     "FROM metered_budget_crossings WHERE business_id = $1 ORDER BY key COLLATE \"C\"";
 
 inline constexpr const char* list_plans =
-    "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id";
+    "SELECT id, name, currency, minor_units, rounding, ai_billing, commitments FROM metered_plans ORDER BY id";
 inline constexpr const char* list_meters = R"SQL(
 SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, package_size,
-       package_price, quota_limit, quota_hard, filters
+       package_price, quota_limit, quota_hard, filters, charge_options
 FROM usage_quotas ORDER BY plan_id, position
 )SQL";
 inline constexpr const char* has_plan = "SELECT 1 FROM metered_plans WHERE id = $1";
@@ -351,16 +351,18 @@ inline constexpr const char* find_plan_change =
 inline constexpr const char* list_plan_changes =
     "SELECT effective, plan_id FROM metered_plan_changes WHERE business_id = $1 ORDER BY effective";
 inline constexpr const char* save_plan = R"SQL(
-INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing) VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing, commitments)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency,
                                minor_units = EXCLUDED.minor_units, rounding = EXCLUDED.rounding,
-                               ai_billing = EXCLUDED.ai_billing, updated_at = now()
+                               ai_billing = EXCLUDED.ai_billing, commitments = EXCLUDED.commitments,
+                               updated_at = now()
 )SQL";
 inline constexpr const char* delete_meters = "DELETE FROM usage_quotas WHERE plan_id = $1";
 inline constexpr const char* save_meter = R"SQL(
 INSERT INTO usage_quotas (plan_id, event_type, position, unit, included_quantity, pricing_model, overage_price_cents,
-                          tiers, package_size, package_price, quota_limit, quota_hard, filters)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb)
+                          tiers, package_size, package_price, quota_limit, quota_hard, filters, charge_options)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb, $14::jsonb)
 )SQL";
 
 /// Corrections. The event $1, $2 to correct, locked until the transaction ends (so that

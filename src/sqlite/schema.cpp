@@ -329,7 +329,15 @@ CREATE TRIGGER metered_plan_changes_no_delete BEFORE DELETE ON metered_plan_chan
 BEGIN SELECT RAISE(ABORT, 'a plan change never changes'); END;
 )SQL";
 
-constexpr std::array<Migration, 15> all_migrations{{
+// Version 16: a meter's options beyond its model (package rounding, the first tier's fee at
+// zero usage, a fee per transaction, a minimum and a maximum per cycle) and a plan's minimum
+// and maximum per cycle, as JSON objects of exact decimal strings; NULL: the defaults.
+constexpr const char* charge_options_v16 = R"SQL(
+ALTER TABLE usage_quotas ADD COLUMN charge_options TEXT;
+ALTER TABLE metered_plans ADD COLUMN commitments TEXT;
+)SQL";
+
+constexpr std::array<Migration, 16> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -345,6 +353,7 @@ constexpr std::array<Migration, 15> all_migrations{{
     {13, "corrections: backfills", correction_backfill_v13},
     {14, "prepaid credit grants; what statements draw from them", credits_v14},
     {15, "later versions of plans; plan changes of businesses", plan_versions_v15},
+    {16, "a meter's charge options, minimum and maximum; a plan's minimum and maximum", charge_options_v16},
 }};
 
 }  // namespace

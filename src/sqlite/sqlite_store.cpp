@@ -281,22 +281,24 @@ struct SqliteStore::Impl {
     void savePlan(const Plan& plan) {
         const auto ai_billing = detail::aiBillingColumn(plan);
         db.prepare(
-              "INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+              "INSERT INTO metered_plans (id, name, currency, minor_units, rounding, ai_billing, commitments) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
               "ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
-              "minor_units = excluded.minor_units, rounding = excluded.rounding, ai_billing = excluded.ai_billing")
+              "minor_units = excluded.minor_units, rounding = excluded.rounding, ai_billing = excluded.ai_billing, "
+              "commitments = excluded.commitments")
             .bind(1, plan.id)
             .bind(2, plan.name)
             .bind(3, plan.currency.code)
             .bind(4, std::int64_t{plan.currency.minor_units})
             .bind(5, toString(plan.rounding))
             .bind(6, ai_billing)
+            .bindOptional(7, detail::commitmentsColumn(plan))
             .run();
         db.prepare("DELETE FROM usage_quotas WHERE plan_id = ?1").bind(1, plan.id).run();
         auto insert = db.prepare(
             "INSERT INTO usage_quotas (plan_id, event_type, position, unit, included_quantity, pricing_model, "
-            "overage_price_cents, tiers, package_size, package_price, quota_limit, quota_hard, filters) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+            "overage_price_cents, tiers, package_size, package_price, quota_limit, quota_hard, filters, "
+            "charge_options) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
         for (std::size_t position = 0; position < plan.meters.size(); ++position) {
             const auto row = detail::toRow(plan.meters[position]);
             insert.bind(1, plan.id)
@@ -312,6 +314,7 @@ struct SqliteStore::Impl {
                 .bindOptional(11, row.quota_limit)
                 .bind(12, std::int64_t{row.quota_hard ? 1 : 0})
                 .bindOptional(13, row.filters)
+                .bindOptional(14, row.options)
                 .run();
         }
     }
@@ -885,22 +888,23 @@ std::vector<Account> SqliteStore::listAccounts() {
 std::vector<Plan> SqliteStore::loadPlans() {
     std::lock_guard lock(impl_->mutex);
     auto plans = impl_->db.prepare(
-        "SELECT id, name, currency, minor_units, rounding, ai_billing FROM metered_plans ORDER BY id");
+        "SELECT id, name, currency, minor_units, rounding, ai_billing, commitments FROM metered_plans ORDER BY id");
     std::vector<detail::PlanRow> plan_rows;
     while (plans.step()) {
         plan_rows.push_back({plans.text(0), plans.text(1), plans.text(2), static_cast<int>(plans.integer(3)),
-                             plans.text(4), plans.optionalText(5)});
+                             plans.text(4), plans.optionalText(5), plans.optionalText(6)});
     }
     auto meters = impl_->db.prepare(
         "SELECT plan_id, event_type, unit, included_quantity, pricing_model, overage_price_cents, tiers, "
-        "package_size, package_price, quota_limit, quota_hard, filters FROM usage_quotas ORDER BY plan_id, position");
+        "package_size, package_price, quota_limit, quota_hard, filters, charge_options FROM usage_quotas "
+        "ORDER BY plan_id, position");
     std::vector<std::pair<std::string, detail::MeterRow>> meter_rows;
     while (meters.step()) {
         meter_rows.emplace_back(
-            meters.text(0),
-            detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4), meters.text(5),
-                             meters.optionalText(6), meters.optionalText(7), meters.optionalText(8),
-                             meters.optionalText(9), meters.integer(10) != 0, meters.optionalText(11)});
+            meters.text(0), detail::MeterRow{meters.text(1), meters.text(2), meters.text(3), meters.text(4),
+                                             meters.text(5), meters.optionalText(6), meters.optionalText(7),
+                                             meters.optionalText(8), meters.optionalText(9), meters.integer(10) != 0,
+                                             meters.optionalText(11), meters.optionalText(12)});
     }
     auto result = detail::assemblePlans(plan_rows, meter_rows);
     auto versions =

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+# ctest: `plans show` and `plans quote` with the charge models beyond per-unit pricing and a
+# plan's minimum: a payment meter at 2.9 % + $0.30 (ten payments of $100 cost $32.00), tiers
+# in blocks, package rounding down, and a $50 minimum trued up.
+#   cmake -DPLANS=<plans binary> -DBOOK=<a file to write> -P plans_quote_models.cmake
+function(run expect_ok out)
+  execute_process(COMMAND ${PLANS} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
+  if(expect_ok AND NOT rc EQUAL 0)
+    message(FATAL_ERROR "plans ${ARGN} failed (${rc}): ${stderr}")
+  elseif(NOT expect_ok AND rc EQUAL 0)
+    message(FATAL_ERROR "plans ${ARGN} should have failed: ${stdout}")
+  endif()
+  set(${out} "${stdout}${stderr}" PARENT_SCOPE)
+endfunction()
+function(expect text pattern)
+  string(REGEX MATCH "${pattern}" found "${text}")
+  if(NOT found)
+    message(FATAL_ERROR "expected /${pattern}/ in:\n${text}")
+  endif()
+endfunction()
+
+file(WRITE ${BOOK} [=[
+{"plans": [{"id": "payments", "minimum": 50, "meters": {
+  "payment": {"unit": "USD", "model": "percentage", "rate": 2.9, "transaction_fee": 0.30, "free_transactions": 2},
+  "export": {"unit": "row", "model": "graduated", "tiers": [
+    {"up_to": 1000, "unit_price": 1, "block_size": 100}, {"up_to": null, "unit_price": 1, "block_size": 1000}]},
+  "upload": {"unit": "MB", "model": "package", "unit_price": 0.01, "package_size": 100, "package_price": 1,
+             "package_rounding": "down"}}}]}
+]=])
+
+run(TRUE shown show --file ${BOOK})
+expect("${shown}" "payment +0 USD +included, percentage 2\\.9% \\+ \\$0\\.30 per transaction \\(first 2 free\\)")
+expect("${shown}" "\\[up to 1000: \\$1 per 100\\] \\[up to inf: \\$1 per 1000\\]")
+expect("${shown}" "\\$1 per 100 MB \\(partial packages rounded down\\)")
+expect("${shown}" "whole bill +, at least \\$50 per cycle")
+
+# 12 payments of $100 (10 pay the fee): 34.80 + 3.00; 5325 rows in blocks: 15; 250 MB: 2.
+run(TRUE quoted quote --file ${BOOK} --plan payments --usage payment=1200 --events payment=12 --usage export=5325
+    --usage upload=250)
+expect("${quoted}" "1200 x 2\\.9% \\+ fees of 12 transaction\\(s\\) = 3")
+expect("${quoted}" "tier 2: 4325 in 5 block\\(s\\) x \\$1 = 5")
+expect("${quoted}" "  total +\\$54\\.80\n")
+
+# Below the minimum: one payment of $100 (free of the fee) is $2.90, trued up to $50.00.
+run(TRUE small quote --file ${BOOK} --plan payments --usage payment=100 --events payment=1)
+expect("${small}" "minimum \\$50\\.00 of the bill: charged \\$2\\.90, true-up 47\\.10\n")
+expect("${small}" "  total +\\$50\\.00\n")
+
+run(FALSE bad quote --file ${BOOK} --plan payments --events payment=x)
+expect("${bad}" "events")
