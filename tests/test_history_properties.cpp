@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The billing history's property, over random sequences of recordings, late events,
-// backfills, voids, amendments, price versions, plan changes, prepaid grants and closes on
-// every store: a closed statement never changes, and once the last cycle is closed, the
+// backfills, voids, amendments, price versions (with minimums and maximums), plan changes,
+// prepaid grants and closes on every store: a closed statement never changes, and once the last cycle is closed, the
 // statements' amounts due plus the credit they drew add up to every closed cycle's usage
 // priced now, each day at the plan version in effect that day; no grant gives more than
 // its amount.
@@ -43,13 +43,15 @@ struct Recorded {
     bool voided = false;
 };
 
-// One random history of `steps` days from 2024-01-01 for a new business of `store`.
-void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, int steps) {
+// One random history of `steps` days from 2024-01-01 for a new business of `store`;
+// returns how many of its closed cycles had minimums or maximums settled.
+int randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, int steps) {
     std::mt19937 random(seed);
     const auto chance = [&](int percent) { return std::uniform_int_distribution(0, 99)(random) < percent; };
     const auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
     // Price changes stated ahead: up to two later versions of each plan, on random days.
     std::vector<Plan> plans = {Plan::basic(), proPlan()};
+    if (chance(50)) plans[1].minimum = Decimal(8);  // pro commits to $8 a cycle
     for (const Plan& first : std::vector<Plan>(plans)) {
         for (int v = std::uniform_int_distribution(0, 2)(random); v > 0; --v) {
             Plan version = first;
@@ -58,6 +60,10 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
             for (Meter& meter : version.meters) {
                 meter.unit_price = num(("0.0" + std::to_string(std::uniform_int_distribution(1, 9)(random))).c_str());
             }
+            // Minimums and maximums too, settled per cycle by the days each version prices.
+            if (chance(40))
+                version.meter(EventType::apiCall())->minimum = Decimal(std::uniform_int_distribution(1, 20)(random));
+            if (chance(30)) version.maximum = Decimal(std::uniform_int_distribution(20, 60)(random));
             if (std::none_of(plans.begin(), plans.end(),
                              [&](const Plan& p) { return p.id == version.id && p.effective == version.effective; })) {
                 plans.push_back(version);
@@ -138,6 +144,7 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
     reports.closeDueStatements(acme.id, std::chrono::days(0));
     Decimal due;
     Decimal priced_now;
+    int settled = 0;
     std::map<std::string, Decimal> drawn;
     const auto statements = store->listStatements(acme.id);
     for (const Statement& statement : statements) {
@@ -153,15 +160,18 @@ void randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed,
         CHECK(credited <= max(statement.amountDue() + credited, Decimal()));
         // The cycle priced now, each day at the plan version in effect that day.
         const auto& c = statement.cycle;
-        priced_now += reports
-                          .getBillingUsage(
-                              acme.id, PeriodSpec::custom(date::year_month_day(c.first), date::year_month_day(c.end)))
-                          .bill.total;
+        const Bill bill = reports
+                              .getBillingUsage(acme.id, PeriodSpec::custom(date::year_month_day(c.first),
+                                                                           date::year_month_day(c.end)))
+                              .bill;
+        priced_now += bill.total;
+        if (!bill.commitments.empty()) ++settled;
         if (seen.count(c.first) != 0) CHECK(seen[c.first] == to_json(statement));
     }
     INFO("seed " << seed << ", " << statements.size() << " statements");
     CHECK(due == priced_now);
     for (const auto& [id, amount] : drawn) CHECK(amount <= granted[id]);  // never more than granted
+    return settled;
 }
 
 }  // namespace
@@ -170,8 +180,10 @@ TEMPLATE_TEST_CASE("random histories: statements never change and amounts due ad
                    "[store][statements][corrections][property]", STORE_FIXTURES) {
     // Many short histories on the memory store, a few on the databases (same code path).
     const int histories = std::string_view(TestType::name) == "memory" ? 200 : 4;
+    int settled = 0;
     for (int i = 0; i < histories; ++i) {
         TestType fixture;
-        randomHistory(fixture.store, 1000 + static_cast<std::uint32_t>(i), 100);
+        settled += randomHistory(fixture.store, 1000 + static_cast<std::uint32_t>(i), 100);
     }
+    CHECK(settled > 0);  // some cycles had a minimum or a maximum to settle
 }
