@@ -4,21 +4,10 @@
 # above the 60 included, at $0.02: $0.31.
 #   cmake -DMETERED=<metered binary> -DSETUP=<statements_setup binary> -DDB=<path> -P metered_statements.cmake
 set(business "0190a5d2-7c1e-7000-8000-000000000016")
+include(${CMAKE_CURRENT_LIST_DIR}/command_checks.cmake)
 function(run expect_ok out)
-  execute_process(COMMAND ${METERED} statements ${ARGN} --store sqlite:${DB} --business ${business}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  if(expect_ok AND NOT rc EQUAL 0)
-    message(FATAL_ERROR "metered statements ${ARGN} failed (${rc}): ${stderr}")
-  elseif(NOT expect_ok AND rc EQUAL 0)
-    message(FATAL_ERROR "metered statements ${ARGN} should have failed: ${stdout}")
-  endif()
-  set(${out} "${stdout}${stderr}" PARENT_SCOPE)
-endfunction()
-function(expect text pattern)
-  string(REGEX MATCH "${pattern}" found "${text}")
-  if(NOT found)
-    message(FATAL_ERROR "expected /${pattern}/ in:\n${text}")
-  endif()
+  run_checked(${expect_ok} result ${METERED} statements ${ARGN} --store sqlite:${DB} --business ${business})
+  set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
 file(REMOVE ${DB})

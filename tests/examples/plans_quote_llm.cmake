@@ -3,20 +3,10 @@
 # the basic plan (at cost). gpt-4o at $2.50 / $1.25 / $10 per million tokens (from 2024-10-01):
 # 120000 input + 30000 cached + 9000 output = 0.3 + 0.0375 + 0.09 = $0.4275 → $0.43.
 #   cmake -DPLANS=<plans binary> -P plans_quote_llm.cmake
+include(${CMAKE_CURRENT_LIST_DIR}/command_checks.cmake)
 function(run expect_ok out)
-  execute_process(COMMAND ${PLANS} quote ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  if(expect_ok AND NOT rc EQUAL 0)
-    message(FATAL_ERROR "plans quote ${ARGN} failed (${rc}): ${stderr}")
-  elseif(NOT expect_ok AND rc EQUAL 0)
-    message(FATAL_ERROR "plans quote ${ARGN} should have failed: ${stdout}")
-  endif()
-  set(${out} "${stdout}${stderr}" PARENT_SCOPE)
-endfunction()
-function(expect text pattern)
-  string(REGEX MATCH "${pattern}" found "${text}")
-  if(NOT found)
-    message(FATAL_ERROR "expected /${pattern}/ in:\n${text}")
-  endif()
+  run_checked(${expect_ok} result ${PLANS} quote ${ARGN})
+  set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
 set(gpt4o "openai/gpt-4o:input=120000,cached_input=30000,output=9000")

@@ -3,20 +3,10 @@
 # plan's minimum: a payment meter at 2.9 % + $0.30 (ten payments of $100 cost $32.00), tiers
 # in blocks, package rounding down, and a $50 minimum trued up.
 #   cmake -DPLANS=<plans binary> -DBOOK=<a file to write> -P plans_quote_models.cmake
+include(${CMAKE_CURRENT_LIST_DIR}/command_checks.cmake)
 function(run expect_ok out)
-  execute_process(COMMAND ${PLANS} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  if(expect_ok AND NOT rc EQUAL 0)
-    message(FATAL_ERROR "plans ${ARGN} failed (${rc}): ${stderr}")
-  elseif(NOT expect_ok AND rc EQUAL 0)
-    message(FATAL_ERROR "plans ${ARGN} should have failed: ${stdout}")
-  endif()
-  set(${out} "${stdout}${stderr}" PARENT_SCOPE)
-endfunction()
-function(expect text pattern)
-  string(REGEX MATCH "${pattern}" found "${text}")
-  if(NOT found)
-    message(FATAL_ERROR "expected /${pattern}/ in:\n${text}")
-  endif()
+  run_checked(${expect_ok} result ${PLANS} ${ARGN})
+  set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
 file(WRITE ${BOOK} [=[
