@@ -7,8 +7,8 @@
 #      warnings as errors too) and with ThreadSanitizer built by g++;
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
 #      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
-#   3. builds the libFuzzer targets (clang, ASan + UBSan) and fuzzes each parser of
-#      untrusted bytes for METERED_FUZZ_SECONDS (20) seconds (scripts/fuzz.sh);
+#   3. fuzzes each parser of untrusted bytes for METERED_FUZZ_SECONDS (20) seconds, two at a
+#      time, with the libFuzzer targets of the ASan + UBSan build (scripts/fuzz.sh);
 #   4. installs the package and builds a consumer with find_package, with pkg-config and
 #      with add_subdirectory (and of the shared library's package, with find_package and
 #      pkg-config), and runs each; runs every example's --help;
@@ -21,11 +21,18 @@
 # (quicker local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each stage's heading carries the minutes and seconds since the start.
+METERED_TEST_START=$(date +%s)
+stage() {
+  local elapsed=$(($(date +%s) - METERED_TEST_START))
+  echo "== [$((elapsed / 60))m$((elapsed % 60))s] $*"
+}
+export METERED_TEST_START
 scripts/deps.sh
 
-echo "== layers: no file includes one above it (CONTRIBUTING.md)"
+stage "layers: no file includes one above it (CONTRIBUTING.md)"
 scripts/check-layers.sh
-echo "== format: every C++ file as .clang-format writes it"
+stage "format: every C++ file as .clang-format writes it"
 scripts/format.sh --check
 
 # ccache: the builds below share most of their translation units. With -g ccache hashes
@@ -42,10 +49,10 @@ build() {
 
 builds=(build/test)
 build build/test -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
-echo "== clang-tidy: the checks of .clang-tidy over src/, examples/ and tools/ (a warning fails)"
+stage "clang-tidy: the checks of .clang-tidy over src/, examples/ and tools/ (a warning fails)"
 run-clang-tidy-14 -p build/test -j2 -quiet "^$PWD/(src|examples|tools)/" >build/clang-tidy.log 2>&1 ||
   { grep -v '^clang-tidy-14 ' build/clang-tidy.log; exit 1; }
-echo "== options: each store off (benchmarks built without PostgreSQL), both off, a shared library"
+stage "options: each store off (benchmarks built without PostgreSQL), both off, a shared library"
 build build/options-no-postgres -DMETERED_WITH_POSTGRES=OFF -DMETERED_BUILD_BENCHMARKS=ON -DMETERED_BUILD_TESTS=OFF
 build build/options-no-sqlite -DMETERED_WITH_SQLITE=OFF -DMETERED_BUILD_TESTS=OFF
 build build/options-memory-only -DMETERED_WITH_POSTGRES=OFF -DMETERED_WITH_SQLITE=OFF -DMETERED_BUILD_TESTS=OFF
@@ -53,14 +60,15 @@ build build/options-shared -DBUILD_SHARED_LIBS=ON -DMETERED_BUILD_TESTS=OFF
 (cd build/options-shared && examples/quickstart >/dev/null)
 scripts/check-exports.sh build/options-shared/libmetered.so  # the public API only (include/metered/export.h)
 if [ "${METERED_SANITIZERS:-1}" != 0 ]; then
-  echo "== clang: AddressSanitizer + UndefinedBehaviorSanitizer, built with clang++ (its own warnings, as errors)"
+  stage "clang: AddressSanitizer + UndefinedBehaviorSanitizer, built with clang++ (its own warnings, as errors)"
+  # The fuzz targets too: they link this library, instrumented for libFuzzer as well.
   build build/asan "-DMETERED_SANITIZE=address;undefined" -DCMAKE_CXX_COMPILER=clang++ -DMETERED_BUILD_EXAMPLES=OFF \
-    -DMETERED_BUILD_TOOLS=OFF
-  echo "== ThreadSanitizer (g++)"
+    -DMETERED_BUILD_TOOLS=OFF -DMETERED_BUILD_FUZZERS=ON
+  stage "ThreadSanitizer (g++)"
   build build/tsan -DMETERED_SANITIZE=thread -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
   builds+=(build/asan build/tsan)
 else
-  echo "== clang: the same build with clang++ (its own warnings, as errors)"
+  stage "clang: the same build with clang++ (its own warnings, as errors)"
   build build/clang -DCMAKE_CXX_COMPILER=clang++ -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
   builds+=(build/clang)
 fi
@@ -70,16 +78,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 pg_virtualenv -v 15 bash -c '
   for dir in "$@"; do
-    echo "== tests: $dir"
+    echo "== [$(($(date +%s) - METERED_TEST_START))s] tests: $dir"
     ctest --test-dir "$dir" --output-on-failure -j2 || exit 1
   done' run-tests "${builds[@]}"
 
 if [ "${METERED_FUZZ:-1}" != 0 ]; then
-  echo "== fuzz: every parser of untrusted bytes, ${METERED_FUZZ_SECONDS:-20} s each"
+  stage "fuzz: every parser of untrusted bytes, ${METERED_FUZZ_SECONDS:-20} s each"
+  if [ "${METERED_SANITIZERS:-1}" != 0 ]; then export METERED_FUZZ_BUILD=build/asan; fi
   scripts/fuzz.sh "${METERED_FUZZ_SECONDS:-20}"
 fi
 
-echo "== package: find_package, pkg-config, add_subdirectory; the shared library's with find_package and pkg-config"
+stage "package: find_package, pkg-config, add_subdirectory; the shared library's with find_package and pkg-config"
 rm -rf build/install build/consumer-*
 cmake --install build/test --prefix build/install >/dev/null
 cmake -S tests/package -B build/consumer-installed -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
@@ -103,7 +112,7 @@ g++ -std=c++20 tests/package/consumer.cpp $(PKG_CONFIG_PATH="$PWD/build/install-
   pkg-config --cflags --libs metered) -o build/consumer-shared-pkgconfig
 LD_LIBRARY_PATH="$PWD/build/install-shared/lib" build/consumer-shared-pkgconfig
 
-echo "== examples: --help"
+stage "examples: --help"
 for example in chat_backend voice_backend billing_overview billing_analytics plans billing_dashboard; do
   build/test/examples/$example --help >/dev/null
 done
@@ -112,10 +121,10 @@ build/test/tools/metered --help >/dev/null
 # (plans quote --llm's exact figures are checked by ctest: tests/examples/plans_quote_llm.cmake)
 
 if [ "${METERED_BROWSER:-1}" != 0 ]; then
-  echo "== browser: the dashboard in headless Chromium"
+  stage "browser: the dashboard in headless Chromium"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)  # pinned, with its integrity hash
   node tests/browser/dashboard.test.mjs build/test/examples/billing_dashboard build/dashboard.png
 fi
-echo "== dashboard: hostile requests (the real server; no browser needed)"
+stage "dashboard: hostile requests (the real server; no browser needed)"
 node tests/dashboard/hostile.test.mjs build/test/examples/billing_dashboard
 echo "all tests passed"
