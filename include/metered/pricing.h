@@ -53,7 +53,7 @@ struct METERED_API LineItem {
     Decimal unit_price;             ///< the meter's (a filter line: the filter's) per-unit or list price
     std::vector<TierCharge> tiers;  ///< graduated, volume and graduated percentage models
     Decimal packages;               ///< package model: whole packages charged
-    std::int64_t events = 0;        ///< events of the line's usage (a charge filter's line: 0, not kept)
+    std::int64_t events = 0;        ///< events of its usage (0 on a filtered meter's lines: not kept)
     Decimal transaction_fees;       ///< percentage model: the fixed fees of the events beyond the free ones
     Decimal exact_amount;           ///< before rounding, exact
     Decimal amount;                 ///< exact_amount rounded once to the currency's minor unit
