@@ -209,7 +209,8 @@ void printPlan(const metered::Plan& plan) {
     fmt::print("plan {}{} ({}), {} with {} digits, rounding {} per line\n", plan.id, from, plan.name,
                plan.currency.code, plan.currency.minor_units, toString(plan.rounding));
     for (const auto& m : plan.meters) {
-        fmt::print("  {:<14} {:>10} {:<8} included, {:<9}", m.type.name(), m.included.toPlainString(), m.unit,
+        const std::string unit = m.aggregation == metered::Aggregation::count ? "events" : m.unit;
+        fmt::print("  {:<14} {:>10} {:<8} included, {:<9}", m.type.name(), m.included.toPlainString(), unit,
                    toString(m.model));
         switch (m.model) {
             case metered::PricingModel::per_unit:

@@ -233,6 +233,16 @@ PricingModel parsePricingModel(std::string_view name, std::string_view field) {
                                      " (per_unit, graduated, volume, package, percentage or graduated_percentage)");
 }
 
+std::string_view toString(Aggregation aggregation) noexcept {
+    return aggregation == Aggregation::count ? "count" : "sum";
+}
+
+Aggregation parseAggregation(std::string_view name, std::string_view field) {
+    if (name == "sum") return Aggregation::sum;
+    if (name == "count") return Aggregation::count;
+    throw ValidationError(field, "must be \"sum\" or \"count\", not " + detail::quoted(name, 32));
+}
+
 std::string_view toString(PackageRounding rounding) noexcept {
     return rounding == PackageRounding::down ? "down" : "up";
 }

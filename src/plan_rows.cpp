@@ -131,6 +131,7 @@ MeterRow toRow(const Meter& meter) {
         row.quota_hard = meter.quota->hard;
     }
     Json options = Json::object();
+    if (meter.aggregation != Aggregation::sum) options["aggregation"] = toString(meter.aggregation);
     writeOptions(meter, options);
     if (!meter.transaction_fee.isZero()) options["transaction_fee"] = meter.transaction_fee.toString();
     if (meter.free_transactions != 0) options["free_transactions"] = meter.free_transactions;
@@ -158,6 +159,10 @@ Meter fromRow(const MeterRow& row) {
         const Json options = parseExactJson(*row.options, at);
         if (!options.is_object()) throw ValidationError(at, "must be a JSON object");
         readOptions(meter, options, at);
+        if (options.contains("aggregation")) {
+            meter.aggregation =
+                parseAggregation(readString(options["aggregation"], at + ".aggregation"), at + ".aggregation");
+        }
         if (auto fee = optionalDecimal(options, "transaction_fee", at)) meter.transaction_fee = *fee;
         if (options.contains("free_transactions")) {
             if (!options["free_transactions"].is_number_integer()) {

@@ -31,7 +31,7 @@ struct MeterRow {
     /// unit_price, tiers, package_size, package_price, and the options below that are not
     /// their defaults}, numbers as exact strings), or NULL.
     std::optional<std::string> filters;
-    /// JSON object of the meter's options that are not their defaults (package_rounding,
+    /// JSON object of the meter's options that are not their defaults (aggregation, package_rounding,
     /// flat_fee_at_zero, transaction_fee, free_transactions, minimum, maximum), or NULL.
     std::optional<std::string> options;
 };

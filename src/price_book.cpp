@@ -173,13 +173,16 @@ ChargeFilter readFilter(const Json& json, const std::string& at) {
 Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
     requireObject(json, at);
     onlyKeys(json,
-             {"unit", "included", "model", "unit_price", "rate", "tiers", "package_size", "package_price",
-              "package_rounding", "flat_fee_at_zero", "transaction_fee", "free_transactions", "minimum", "maximum",
-              "quota", "filters"},
+             {"unit", "aggregation", "included", "model", "unit_price", "rate", "tiers", "package_size",
+              "package_price", "package_rounding", "flat_fee_at_zero", "transaction_fee", "free_transactions",
+              "minimum", "maximum", "quota", "filters"},
              at);
     Meter meter;
     meter.type = EventType(type);
     if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
+    if (json.contains("aggregation")) {
+        meter.aggregation = parseAggregation(readString(json["aggregation"], at + ".aggregation"), at + ".aggregation");
+    }
     readCharge(meter, json, at);
     if (json.contains("transaction_fee")) {
         meter.transaction_fee = readDecimal(json["transaction_fee"], at + ".transaction_fee");
@@ -278,6 +281,7 @@ void writeCharge(const Charge& meter, Json& json) {
 Json writeMeter(const Meter& meter) {
     Json json = Json::object();
     json["unit"] = meter.unit;
+    if (meter.aggregation != Aggregation::sum) json["aggregation"] = std::string(toString(meter.aggregation));
     writeCharge(meter, json);
     if (meter.model == PricingModel::percentage) {
         json["transaction_fee"] = detail::exactNumber(meter.transaction_fee);

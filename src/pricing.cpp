@@ -105,6 +105,11 @@ void priceQuantity(const Charge& charge, const Decimal& quantity, std::int64_t e
     }
 }
 
+// What `meter` prices of `quantity` in `events` events (Meter::aggregation).
+Decimal aggregate(const Meter& meter, const Decimal& quantity, std::int64_t events) {
+    return meter.aggregation == Aggregation::count ? Decimal(events) : quantity;
+}
+
 TierCharge* tierOf(std::vector<TierCharge>& tiers, std::size_t index) {
     auto it = std::find_if(tiers.begin(), tiers.end(), [&](const TierCharge& t) { return t.tier == index; });
     return it == tiers.end() ? nullptr : &*it;
@@ -227,6 +232,7 @@ void accumulateFilters(std::vector<FilterUsageTotal>& sum, std::span<const Filte
             sum.push_back(total);
         } else {
             same->quantity += total.quantity;
+            same->events += total.events;
         }
     }
 }
@@ -367,12 +373,13 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
     std::map<EventType, Usage> by_type;
     for (const UsageTotal& total : totals) {
         if (total.type.isRateCard()) continue;  // billed per model, from model_totals
-        if (plan_.meter(total.type) == nullptr) {
+        const Meter* meter = plan_.meter(total.type);
+        if (meter == nullptr) {
             throw ValidationError("event_type",
                                   "plan '" + plan_.id + "' has no price for '" + total.type.toString() + "'");
         }
         Usage& sum = by_type[total.type];
-        sum.quantity += total.quantity;
+        sum.quantity += aggregate(*meter, total.quantity, total.events);
         sum.events += total.events;
     }
     Bill bill;
@@ -394,11 +401,12 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
             if (usage.type != meter.type) continue;
             for (std::size_t i = 0; i < meter.filters.size(); ++i) {
                 if (meter.filters[i].dimension == usage.dimension && meter.filters[i].matches(usage.value)) {
-                    if (usage.quantity.isNegative()) {
+                    if (usage.quantity.isNegative() || usage.events < 0) {
                         throw ValidationError("filter_totals.quantity", "must not be negative");
                     }
-                    filtered[i] += usage.quantity;
-                    all_filtered += usage.quantity;
+                    const Decimal quantity = aggregate(meter, usage.quantity, usage.events);
+                    filtered[i] += quantity;
+                    all_filtered += quantity;
                     break;
                 }
             }

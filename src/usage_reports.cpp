@@ -50,7 +50,7 @@ std::vector<FilterUsageTotal> filterTotals(UsageStore& store, const Plan& plan, 
     std::vector<FilterUsageTotal> totals;
     for (const std::string& dimension : filterDimensions(plan)) {
         for (auto& t : store.dimensionTotals(business, days, dimension)) {
-            totals.push_back({t.total.type, dimension, std::move(t.value), t.total.quantity});
+            totals.push_back({t.total.type, dimension, std::move(t.value), t.total.quantity, t.total.events});
         }
     }
     return totals;
@@ -301,8 +301,8 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
     std::map<date::local_days, std::vector<FilterUsageTotal>> filters_by_day;
     for (const std::string& dimension : dimensions) {
         for (auto& row : store_->dimensionDaily(business, {cycle.first, end}, dimension)) {
-            filters_by_day[row.day].push_back(
-                {row.total.total.type, dimension, std::move(row.total.value), row.total.total.quantity});
+            filters_by_day[row.day].push_back({row.total.total.type, dimension, std::move(row.total.value),
+                                               row.total.total.quantity, row.total.total.events});
         }
     }
 
@@ -584,7 +584,9 @@ QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType
     status.type = type;
     status.period = BillingPeriod::resolve(PeriodSpec::currentCycle(), context.account, context.now);
     const auto totals = store_->totals(business, status.period.days);
-    if (const UsageTotal* found = findTotal(totals, type)) status.used = found->quantity;
+    if (const UsageTotal* found = findTotal(totals, type)) {
+        status.used = meter->aggregation == Aggregation::count ? Decimal(found->events) : found->quantity;
+    }
     status.included = meter->included;
     if (meter->quota) {
         status.limit = meter->quota->limit;

@@ -272,7 +272,38 @@ TEST_CASE("the first tier's fee at zero usage is the cycle's: its first day carr
     CHECK(calculator.billSlices(std::vector{later}).total.toString() == "25.00");
 }
 
+TEST_CASE("a counting meter prices the number of events: the first 100 events free", "[pricing][models]") {
+    const auto book = PriceBook::fromJson(R"({"dimensions": {"region": {"values": ["eu", "us"]}}, "plans": [{"id": "p",
+        "meters": {"report": {"unit": "report", "aggregation": "count", "included": 100, "unit_price": 0.01},
+                   "export": {"aggregation": "count", "unit_price": 0.02,
+                              "filters": [{"dimension": "region", "values": ["eu"], "unit_price": 0.05}]}}}]})");
+    const PricingCalculator calculator(book.plan("p"));
+    // 250 reports of 5000 pages: 150 events above the 100 free, at $0.01.
+    const std::vector<UsageTotal> usage = {{EventType("report"), d("5000"), 250, {}},
+                                           {EventType("export"), d("99"), 30, {}}};
+    const std::vector<FilterUsageTotal> by_region = {{EventType("export"), "region", "eu", d("90"), 10}};
+    const Bill bill = calculator.bill(usage, {}, by_region);
+    const LineItem* reports = bill.line(EventType("report"));
+    REQUIRE(reports != nullptr);
+    CHECK(reports->quantity == d("250"));
+    CHECK(reports->billable == d("150"));
+    CHECK(reports->amount.toString() == "1.50");
+    // Filters count events too: 10 exports in the EU at $0.05, the other 20 at $0.02.
+    CHECK(bill.filterLine(EventType("export"), "region", "eu")->quantity == d("10"));
+    CHECK(bill.line(EventType("export"))->quantity == d("20"));
+    CHECK(bill.amountOf(EventType("export")).toString() == "0.90");
+    // Daily costs count events as they come.
+    const std::vector<std::vector<UsageTotal>> days = {{{EventType("report"), d("10"), 60, {}}},
+                                                       {{EventType("report"), d("10"), 60, {}}}};
+    const auto costs = calculator.dailyCosts(days);
+    CHECK(costs[0].toString() == "0.00");
+    CHECK(costs[1].toString() == "0.20");
+    CHECK(book.toJson().find("\"aggregation\": \"count\"") != std::string::npos);
+    CHECK(PriceBook::fromJson(book.toJson()).plan("p") == book.plan("p"));
+}
+
 TEST_CASE("bad charge options name the field", "[pricing][models]") {
+    CHECK(fieldOf(R"({"aggregation": "max", "unit_price": 1})") == "plans[0].meters.usage.aggregation");
     CHECK(fieldOf(R"({"model": "per_unit", "rate": 2})") == "plans[0].meters.usage.rate");
     CHECK(fieldOf(R"({"model": "percentage", "unit_price": 0.02})") == "plans[0].meters.usage.unit_price");
     CHECK(fieldOf(R"({"model": "percentage"})") == "plans[0].meters.usage.rate");

@@ -247,6 +247,28 @@ TEST_CASE("quotas: soft quotas bill overage, hard quotas gate", "[recorder]") {
     CHECK(hard.remaining == num("0"));
     const auto none = gated.checkQuota(business.id, EventType::apiCall());
     CHECK(none.used == num("0"));
+
+    // A counting meter's quota counts events: 3 calls of 9 minutes each, a hard quota of 3 calls.
+    Plan calls = Plan::basic();
+    calls.id = "calls";
+    Meter& voice = *calls.meter(EventType::voiceMinute());
+    voice.aggregation = Aggregation::count;
+    voice.included = num("1");
+    voice.quota = Quota{num("3"), true};
+    auto caller = account("Caller", "UTC", "calls");
+    setup.store->saveAccount(caller);
+    UsageRecorder counted(setup.store, {.price_book = PriceBook({Plan::basic(), calls}), .clock = setup.clock});
+    for (int i = 0; i < 2; ++i) counted.recordVoiceMinutes(caller.id, num("9"));
+    auto status = counted.checkQuota(caller.id, EventType::voiceMinute());
+    CHECK(status.used == num("2"));
+    CHECK(status.allows(num("1")));
+    CHECK_FALSE(status.exceeded);
+    counted.recordVoiceMinutes(caller.id, num("9"));
+    status = counted.checkQuota(caller.id, EventType::voiceMinute());
+    CHECK(status.used == num("3"));
+    CHECK(status.exceeded);
+    // Billed by count too: 3 calls, 1 included, 2 at $0.02 (not 27 minutes' worth).
+    CHECK(counted.reports().getBillingUsage(caller.id).cost(EventType::voiceMinute()) == num("0.04"));
 }
 
 TEST_CASE("custom event types are recorded and billed when the price book prices them", "[recorder]") {

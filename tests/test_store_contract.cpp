@@ -1023,6 +1023,7 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     api.tiers = {Tier{num("1000"), num("1"), num("2.5"), num("100")}, Tier{std::nullopt, num("0.5"), {}, num("1000")}};
     api.minimum = num("30");
     Meter& voice = *plan.meter(EventType::voiceMinute());
+    voice.aggregation = Aggregation::count;
     voice.model = PricingModel::package;
     voice.package_size = num("60");
     voice.package_price = num("1.20");

@@ -48,6 +48,16 @@ enum class PricingModel : std::uint8_t {
     graduated_percentage,
 };
 
+/// What a meter prices of a period's events of its type.
+enum class Aggregation : std::uint8_t {
+    sum,    ///< the sum of their quantities (the seed's meters)
+    count,  ///< the number of events, whatever their quantities ("first 100 events free")
+};
+
+METERED_API std::string_view toString(Aggregation aggregation) noexcept;
+/// Throws ValidationError naming `field` for a name other than "sum" or "count".
+METERED_API Aggregation parseAggregation(std::string_view name, std::string_view field = "aggregation");
+
 /// How the package model counts a partial package (Stripe's transform_quantity.round).
 enum class PackageRounding : std::uint8_t {
     up,    ///< a partial package is charged as a whole one (201 units in 100s: 3 packages)
@@ -123,6 +133,10 @@ struct ChargeFilter {
 struct Meter {
     EventType type = EventType::apiCall();
     std::string unit;  ///< display name of one unit: "call", "minute", "query", "MB"
+    /// What the meter prices: the events' quantities summed (the default), or the number of
+    /// events (`included`, tiers and quotas then count events; an event's list cost stays
+    /// its quantity × unit_price, so hosts record such events with quantity 1).
+    Aggregation aggregation = Aggregation::sum;
     Decimal included;  ///< free allowance per billing period
     PricingModel model = PricingModel::per_unit;
     Decimal unit_price;       ///< price of one unit (per_unit); always the list price of an event

@@ -34,6 +34,7 @@ struct FilterUsageTotal {
     std::string dimension;
     std::string value;
     Decimal quantity;
+    std::int64_t events = 0;  ///< what a counting meter's filter prices (Aggregation::count)
     friend bool operator==(const FilterUsageTotal&, const FilterUsageTotal&) = default;
 };
 

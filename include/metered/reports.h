@@ -53,8 +53,8 @@ struct METERED_API TrendPoint {
 struct METERED_API QuotaStatus {
     BusinessId business;
     EventType type = EventType::apiCall();
-    BillingPeriod period;  ///< the current billing cycle
-    Decimal used;
+    BillingPeriod period;          ///< the current billing cycle
+    Decimal used;                  ///< what the meter counts (Meter::aggregation): quantity, or number of events
     Decimal included;              ///< the plan's free allowance
     std::optional<Decimal> limit;  ///< empty when the plan sets no quota
     bool hard = false;
