@@ -22,6 +22,6 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     echo "bench.sh: npm ci of @pydantic/genai-prices failed: the genai section will say it was skipped" >&2
 fi
 sync  # let the build's writes reach the disk before anything is timed
-pg_virtualenv -v 15 -o fsync=on -o synchronous_commit=on -o shared_buffers=256MB \
+pg_virtualenv -t -v 15 -o fsync=on -o synchronous_commit=on -o shared_buffers=256MB \
   "$build/bench/metered_bench" "$@"
 "$build/bench/metered_micro" --benchmark_min_time=0.2

@@ -76,7 +76,9 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-pg_virtualenv -v 15 bash -c '
+# -t: the cluster lives in a temporary directory even as root, never in /etc/postgresql, so a
+# cluster left behind by a killed earlier run (or another run beside this one) cannot stop this one.
+pg_virtualenv -t -v 15 bash -c '
   for dir in "$@"; do
     echo "== [$(($(date +%s) - METERED_TEST_START))s] tests: $dir"
     ctest --test-dir "$dir" --output-on-failure -j2 || exit 1
