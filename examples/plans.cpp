@@ -209,7 +209,9 @@ void printPlan(const metered::Plan& plan) {
     fmt::print("plan {}{} ({}), {} with {} digits, rounding {} per line\n", plan.id, from, plan.name,
                plan.currency.code, plan.currency.minor_units, toString(plan.rounding));
     for (const auto& m : plan.meters) {
-        const std::string unit = m.aggregation == metered::Aggregation::count ? "events" : m.unit;
+        const std::string unit = m.aggregation == metered::Aggregation::count    ? "events"
+                                 : m.aggregation == metered::Aggregation::unique ? "unique " + m.unique_dimension
+                                                                                 : m.unit;
         fmt::print("  {:<14} {:>10} {:<8} included, {:<9}", m.type.name(), m.included.toPlainString(), unit,
                    toString(m.model));
         switch (m.model) {
@@ -276,7 +278,9 @@ int main(int argc, char** argv) {
     quote->add_option("--voice-minutes", voice_minutes, "voice minutes in the period");
     quote->add_option("--ai-queries", ai_queries, "AI queries in the period");
     quote->add_option("--storage-mb", storage_mb, "storage in MB in the period");
-    quote->add_option("--usage", other, "TYPE=QUANTITY for a host-defined event type (repeatable)");
+    quote->add_option("--usage", other,
+                      "TYPE=QUANTITY for a host-defined event type (repeatable); for a meter counting unique "
+                      "values, their number");
     std::vector<std::string> event_counts;
     quote->add_option("--events", event_counts,
                       "TYPE=N: the number of events of a type in the period (the percentage model's fee per "
@@ -326,7 +330,14 @@ int main(int argc, char** argv) {
             if (found == usage.end()) found = usage.insert(usage.end(), {type, {}, 0, {}});
             found->events = specCount("events", item.substr(equals + 1));
         }
-        const metered::PricingCalculator calculator(book.plan(plan_id));
+        // A meter counting unique values is quoted on their number, given as its quantity.
+        metered::Plan plan = book.plan(plan_id);
+        for (auto& meter : plan.meters) {
+            if (meter.aggregation != metered::Aggregation::unique) continue;
+            meter.aggregation = metered::Aggregation::sum;
+            meter.unique_dimension.clear();
+        }
+        const metered::PricingCalculator calculator(plan);
         std::vector<metered::ModelUsageTotal> model_usage;
         if (!llm.empty()) {
             if (!calculator.plan().ai) {

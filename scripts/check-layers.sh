@@ -23,7 +23,7 @@ assign 1 correction credit credit_ledger usage_event usage_total usage_part mode
   precision llm_usage \
   event_draft event_codec dead_letter event_log
 # 2: pricing.
-assign 2 price_book pricing plan_schedule commitments reports rate_card litellm_import ai_billing_json voice_pricing standard_rate_card rate_card_lookup
+assign 2 price_book pricing measure plan_schedule commitments reports rate_card litellm_import ai_billing_json voice_pricing standard_rate_card rate_card_lookup
 # 3: storage, and asynchronous delivery into it.
 assign 3 correction_rules usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
   schema connection_pool delivery spool_replay pipeline plan_rows crossing_delivery budget_table

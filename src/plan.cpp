@@ -140,6 +140,23 @@ void validateFilters(const Meter& meter, const std::string& m) {
     }
 }
 
+// What the meter counts: a unique count names a dimension (which PriceBook checks is declared).
+void validateAggregation(const Meter& meter, const std::string& m) {
+    if (meter.aggregation != Aggregation::unique) {
+        if (!meter.unique_dimension.empty()) {
+            throw ValidationError(m + ".unique_dimension",
+                                  "only a meter with aggregation \"unique\" counts the values of a dimension");
+        }
+        return;
+    }
+    if (!isDimensionName(meter.unique_dimension) || meter.unique_dimension == model_dimension) {
+        throw ValidationError(m + ".unique_dimension", "must be a declared dimension (not 'model')");
+    }
+    if (!meter.filters.empty()) {
+        throw ValidationError(m + ".filters", "a meter counting unique values has no charge filters");
+    }
+}
+
 // A minimum and a maximum per billing cycle: money in the plan's currency, the minimum not above the maximum.
 void validateLimits(const std::optional<Decimal>& minimum, const std::optional<Decimal>& maximum,
                     const Currency& currency, const std::string& at) {
@@ -234,13 +251,22 @@ PricingModel parsePricingModel(std::string_view name, std::string_view field) {
 }
 
 std::string_view toString(Aggregation aggregation) noexcept {
-    return aggregation == Aggregation::count ? "count" : "sum";
+    switch (aggregation) {
+        case Aggregation::count:
+            return "count";
+        case Aggregation::unique:
+            return "unique";
+        case Aggregation::sum:
+            break;
+    }
+    return "sum";
 }
 
 Aggregation parseAggregation(std::string_view name, std::string_view field) {
     if (name == "sum") return Aggregation::sum;
     if (name == "count") return Aggregation::count;
-    throw ValidationError(field, "must be \"sum\" or \"count\", not " + detail::quoted(name, 32));
+    if (name == "unique") return Aggregation::unique;
+    throw ValidationError(field, "must be \"sum\", \"count\" or \"unique\", not " + detail::quoted(name, 32));
 }
 
 std::string_view toString(PackageRounding rounding) noexcept {
@@ -292,6 +318,7 @@ void Plan::validate() const {
                                   "not by a meter");
         }
         checkLabel(meter.unit, m + ".unit");
+        validateAggregation(meter, m);
         validateCharge(meter, m);
         validateTransactionFee(meter, m);
         validateLimits(meter.minimum, meter.maximum, currency, m);

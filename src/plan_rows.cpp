@@ -132,6 +132,7 @@ MeterRow toRow(const Meter& meter) {
     }
     Json options = Json::object();
     if (meter.aggregation != Aggregation::sum) options["aggregation"] = toString(meter.aggregation);
+    if (!meter.unique_dimension.empty()) options["unique_dimension"] = meter.unique_dimension;
     writeOptions(meter, options);
     if (!meter.transaction_fee.isZero()) options["transaction_fee"] = meter.transaction_fee.toString();
     if (meter.free_transactions != 0) options["free_transactions"] = meter.free_transactions;
@@ -162,6 +163,9 @@ Meter fromRow(const MeterRow& row) {
         if (options.contains("aggregation")) {
             meter.aggregation =
                 parseAggregation(readString(options["aggregation"], at + ".aggregation"), at + ".aggregation");
+        }
+        if (options.contains("unique_dimension")) {
+            meter.unique_dimension = readString(options["unique_dimension"], at + ".unique_dimension");
         }
         if (auto fee = optionalDecimal(options, "transaction_fee", at)) meter.transaction_fee = *fee;
         if (options.contains("free_transactions")) {

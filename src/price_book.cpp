@@ -173,15 +173,18 @@ ChargeFilter readFilter(const Json& json, const std::string& at) {
 Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
     requireObject(json, at);
     onlyKeys(json,
-             {"unit", "aggregation", "included", "model", "unit_price", "rate", "tiers", "package_size",
-              "package_price", "package_rounding", "flat_fee_at_zero", "transaction_fee", "free_transactions",
-              "minimum", "maximum", "quota", "filters"},
+             {"unit", "aggregation", "unique_dimension", "included", "model", "unit_price", "rate", "tiers",
+              "package_size", "package_price", "package_rounding", "flat_fee_at_zero", "transaction_fee",
+              "free_transactions", "minimum", "maximum", "quota", "filters"},
              at);
     Meter meter;
     meter.type = EventType(type);
     if (json.contains("unit")) meter.unit = readString(json["unit"], at + ".unit");
     if (json.contains("aggregation")) {
         meter.aggregation = parseAggregation(readString(json["aggregation"], at + ".aggregation"), at + ".aggregation");
+    }
+    if (json.contains("unique_dimension")) {
+        meter.unique_dimension = readString(json["unique_dimension"], at + ".unique_dimension");
     }
     readCharge(meter, json, at);
     if (json.contains("transaction_fee")) {
@@ -282,6 +285,7 @@ Json writeMeter(const Meter& meter) {
     Json json = Json::object();
     json["unit"] = meter.unit;
     if (meter.aggregation != Aggregation::sum) json["aggregation"] = std::string(toString(meter.aggregation));
+    if (!meter.unique_dimension.empty()) json["unique_dimension"] = meter.unique_dimension;
     writeCharge(meter, json);
     if (meter.model == PricingModel::percentage) {
         json["transaction_fee"] = detail::exactNumber(meter.transaction_fee);
@@ -337,9 +341,14 @@ const Dimension* declared(const std::vector<Dimension>& dimensions, std::string_
 }
 
 // Each charge filter's dimension is declared and closed, and each of its values one of the
-// dimension's values.
-void checkFilters(const Plan& plan, const std::vector<Dimension>& dimensions) {
+// dimension's values; the dimension a meter counts unique values of is declared.
+void checkDimensions(const Plan& plan, const std::vector<Dimension>& dimensions) {
     for (const Meter& meter : plan.meters) {
+        if (!meter.unique_dimension.empty() && declared(dimensions, meter.unique_dimension) == nullptr) {
+            throw ValidationError(
+                "plans." + plan.id + ".meters." + meter.type.toString() + ".unique_dimension",
+                detail::quoted(meter.unique_dimension, 32) + " is not declared in the price book's dimensions");
+        }
         for (std::size_t i = 0; i < meter.filters.size(); ++i) {
             const ChargeFilter& filter = meter.filters[i];
             const std::string f =
@@ -393,7 +402,7 @@ PriceBook::PriceBook(std::vector<Plan> plans, std::string_view default_plan, std
                                   "every version of a plan bills in one currency (" + first->currency.code + ")");
         }
     }
-    for (const Plan& plan : plans_) checkFilters(plan, dimensions_);
+    for (const Plan& plan : plans_) checkDimensions(plan, dimensions_);
     const Plan* found = findPlan(default_plan);
     if (found == nullptr) throw ValidationError("default_plan", "no plan " + detail::quoted(default_plan));
     default_index_ = static_cast<std::size_t>(found - plans_.data());

@@ -6,10 +6,12 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "commitments.h"
+#include "measure.h"
 #include "metered/errors.h"
 
 namespace metered {
@@ -103,11 +105,6 @@ void priceQuantity(const Charge& charge, const Decimal& quantity, std::int64_t e
             }
             break;
     }
-}
-
-// What `meter` prices of `quantity` in `events` events (Meter::aggregation).
-Decimal aggregate(const Meter& meter, const Decimal& quantity, std::int64_t events) {
-    return meter.aggregation == Aggregation::count ? Decimal(events) : quantity;
 }
 
 TierCharge* tierOf(std::vector<TierCharge>& tiers, std::size_t index) {
@@ -222,17 +219,19 @@ void accumulateModels(std::vector<ModelUsageTotal>& sum, std::span<const ModelUs
     }
 }
 
-// Adds `totals` to `sum`, one entry per (type, dimension, value).
-void accumulateFilters(std::vector<FilterUsageTotal>& sum, std::span<const FilterUsageTotal> totals) {
+using FilterKey = std::tuple<EventType, std::string, std::string>;  // type, dimension, value
+
+// Adds `totals` to `sum`, one entry per (type, dimension, value), found through `index`
+// (a unique count's dimension may have thousands of values).
+void accumulateFilters(std::vector<FilterUsageTotal>& sum, std::map<FilterKey, std::size_t>& index,
+                       std::span<const FilterUsageTotal> totals) {
     for (const FilterUsageTotal& total : totals) {
-        auto same = std::find_if(sum.begin(), sum.end(), [&](const FilterUsageTotal& t) {
-            return t.type == total.type && t.dimension == total.dimension && t.value == total.value;
-        });
-        if (same == sum.end()) {
+        const auto [at, added] = index.try_emplace(FilterKey{total.type, total.dimension, total.value}, sum.size());
+        if (added) {
             sum.push_back(total);
         } else {
-            same->quantity += total.quantity;
-            same->events += total.events;
+            sum[at->second].quantity += total.quantity;
+            sum[at->second].events += total.events;
         }
     }
 }
@@ -379,7 +378,7 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
                                   "plan '" + plan_.id + "' has no price for '" + total.type.toString() + "'");
         }
         Usage& sum = by_type[total.type];
-        sum.quantity += aggregate(*meter, total.quantity, total.events);
+        sum.quantity += detail::measure(*meter, total.quantity, total.events);
         sum.events += total.events;
     }
     Bill bill;
@@ -389,9 +388,13 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
     bill.total = Decimal(0).rounded(plan_.currency.minor_units, plan_.rounding);
     for (const Meter& meter : plan_.meters) {
         auto found = by_type.find(meter.type);
-        const Decimal total = found == by_type.end() ? Decimal(0) : found->second.quantity;
+        const std::int64_t events = found == by_type.end() ? 0 : found->second.events;
+        const Decimal total = meter.aggregation == Aggregation::unique
+                                  ? Decimal(detail::uniqueValues(meter, filter_totals))
+                              : found == by_type.end() ? Decimal(0)
+                                                       : found->second.quantity;
         if (meter.filters.empty()) {
-            bill.lines.push_back(price(meter.type, total, found == by_type.end() ? 0 : found->second.events));
+            bill.lines.push_back(price(meter.type, total, events));
             bill.total += bill.lines.back().amount;
             continue;
         }
@@ -404,7 +407,7 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
                     if (usage.quantity.isNegative() || usage.events < 0) {
                         throw ValidationError("filter_totals.quantity", "must not be negative");
                     }
-                    const Decimal quantity = aggregate(meter, usage.quantity, usage.events);
+                    const Decimal quantity = detail::measure(meter, usage.quantity, usage.events);
                     filtered[i] += quantity;
                     all_filtered += quantity;
                     break;
@@ -454,6 +457,7 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
     std::vector<UsageTotal> cumulative;
     std::vector<ModelUsageTotal> cumulative_models;
     std::vector<FilterUsageTotal> cumulative_filters;
+    std::map<FilterKey, std::size_t> filter_index;
     std::vector<Decimal> costs;
     costs.reserve(days.size());
     // Before the period's first day there are no days: nothing billed, not even the fees
@@ -471,7 +475,7 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
             }
         }
         if (!model_days.empty()) accumulateModels(cumulative_models, model_days[i]);
-        if (!filter_days.empty()) accumulateFilters(cumulative_filters, filter_days[i]);
+        if (!filter_days.empty()) accumulateFilters(cumulative_filters, filter_index, filter_days[i]);
         const Decimal through = billUsage(cumulative, cumulative_models, cumulative_filters).total;
         costs.push_back(through - before);
         before = through;

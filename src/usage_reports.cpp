@@ -6,6 +6,7 @@
 
 #include "commitments.h"
 #include "credit_ledger.h"
+#include "measure.h"
 #include "plan_schedule.h"
 #include "metered/errors.h"
 #include "metered/json.h"
@@ -31,24 +32,26 @@ std::vector<UsageTotal> perMeter(const Plan& plan, const std::vector<UsageTotal>
     return usage;
 }
 
-// The dimensions the plan's charge filters use, each once (most plans: none).
-std::vector<std::string> filterDimensions(const Plan& plan) {
+// The dimensions the plan's charge filters and unique counts use, each once (most plans: none).
+std::vector<std::string> pricedDimensions(const Plan& plan) {
     std::vector<std::string> dimensions;
-    for (const Meter& meter : plan.meters) {
-        for (const ChargeFilter& filter : meter.filters) {
-            if (std::find(dimensions.begin(), dimensions.end(), filter.dimension) == dimensions.end()) {
-                dimensions.push_back(filter.dimension);
-            }
+    const auto add = [&](const std::string& dimension) {
+        if (std::find(dimensions.begin(), dimensions.end(), dimension) == dimensions.end()) {
+            dimensions.push_back(dimension);
         }
+    };
+    for (const Meter& meter : plan.meters) {
+        if (!meter.unique_dimension.empty()) add(meter.unique_dimension);
+        for (const ChargeFilter& filter : meter.filters) add(filter.dimension);
     }
     return dimensions;
 }
 
-// The usage by value of the dimensions the plan's charge filters use, over `days`.
+// The usage by value of the dimensions the plan prices by (pricedDimensions), over `days`.
 std::vector<FilterUsageTotal> filterTotals(UsageStore& store, const Plan& plan, const BusinessId& business,
                                            const DayRange& days) {
     std::vector<FilterUsageTotal> totals;
-    for (const std::string& dimension : filterDimensions(plan)) {
+    for (const std::string& dimension : pricedDimensions(plan)) {
         for (auto& t : store.dimensionTotals(business, days, dimension)) {
             totals.push_back({t.total.type, dimension, std::move(t.value), t.total.quantity, t.total.events});
         }
@@ -180,11 +183,12 @@ PriceBook storedPriceBook(UsageStore& store) {
     if (plans.empty()) throw ValidationError("price_book", "the store has no plans (run migrate())");
     const bool has_basic = std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "basic"; });
     std::string default_plan = has_basic ? "basic" : plans.front().id;
-    // Charge filters price by closed dimensions, which the book must declare.
-    const bool filtered = std::any_of(plans.begin(), plans.end(), [](const Plan& p) {
-        return std::any_of(p.meters.begin(), p.meters.end(), [](const Meter& m) { return !m.filters.empty(); });
+    // Charge filters and unique counts price by dimensions, which the book must declare.
+    const bool by_dimension = std::any_of(plans.begin(), plans.end(), [](const Plan& p) {
+        return std::any_of(p.meters.begin(), p.meters.end(),
+                           [](const Meter& m) { return !m.filters.empty() || !m.unique_dimension.empty(); });
     });
-    return PriceBook(std::move(plans), default_plan, filtered ? store.listDimensions() : std::vector<Dimension>{});
+    return PriceBook(std::move(plans), default_plan, by_dimension ? store.listDimensions() : std::vector<Dimension>{});
 }
 
 struct UsageReports::Context {
@@ -290,9 +294,9 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
     for (auto& row : store_->modelDaily(business, {cycle.first, end})) {
         models_by_day[row.day].push_back(std::move(row.total));
     }
-    std::vector<std::string> dimensions;  // of every version's charge filters
+    std::vector<std::string> dimensions;  // every version prices by (pricedDimensions)
     for (const auto& part : parts) {
-        for (std::string& dimension : filterDimensions(*part.plan)) {
+        for (std::string& dimension : pricedDimensions(*part.plan)) {
             if (std::find(dimensions.begin(), dimensions.end(), dimension) == dimensions.end()) {
                 dimensions.push_back(std::move(dimension));
             }
@@ -583,9 +587,13 @@ QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType
     status.business = business;
     status.type = type;
     status.period = BillingPeriod::resolve(PeriodSpec::currentCycle(), context.account, context.now);
-    const auto totals = store_->totals(business, status.period.days);
-    if (const UsageTotal* found = findTotal(totals, type)) {
-        status.used = meter->aggregation == Aggregation::count ? Decimal(found->events) : found->quantity;
+    if (meter->aggregation == Aggregation::unique) {
+        status.used = Decimal(detail::uniqueValues(*meter, filterTotals(*store_, plan, business, status.period.days)));
+    } else {
+        const auto totals = store_->totals(business, status.period.days);
+        if (const UsageTotal* found = findTotal(totals, type)) {
+            status.used = detail::measure(*meter, found->quantity, found->events);
+        }
     }
     status.included = meter->included;
     if (meter->quota) {

@@ -1050,8 +1050,15 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     aws.package_price = num("1");
     aws.package_rounding = PackageRounding::down;
     plan.meter(EventType::storageMb())->filters = {aws};
+    Meter seats;
+    seats.type = EventType("session");
+    seats.unit = "user";
+    seats.aggregation = Aggregation::unique;
+    seats.unique_dimension = "end_user";
+    seats.unit_price = num("4");
     plan.meters.push_back(payment);
     plan.meters.push_back(transfer);
+    plan.meters.push_back(seats);
     store.savePlan(plan);
     auto plans = store.loadPlans();
     auto found = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "options"; });

@@ -52,10 +52,14 @@ enum class PricingModel : std::uint8_t {
 enum class Aggregation : std::uint8_t {
     sum,    ///< the sum of their quantities (the seed's meters)
     count,  ///< the number of events, whatever their quantities ("first 100 events free")
+    /// The number of distinct values of Meter::unique_dimension among the events (monthly
+    /// active end users), read from the dimension's rollups; events without a value of it
+    /// are not counted.
+    unique,
 };
 
 METERED_API std::string_view toString(Aggregation aggregation) noexcept;
-/// Throws ValidationError naming `field` for a name other than "sum" or "count".
+/// Throws ValidationError naming `field` for a name other than "sum", "count" or "unique".
 METERED_API Aggregation parseAggregation(std::string_view name, std::string_view field = "aggregation");
 
 /// How the package model counts a partial package (Stripe's transform_quantity.round).
@@ -133,10 +137,16 @@ struct ChargeFilter {
 struct Meter {
     EventType type = EventType::apiCall();
     std::string unit;  ///< display name of one unit: "call", "minute", "query", "MB"
-    /// What the meter prices: the events' quantities summed (the default), or the number of
-    /// events (`included`, tiers and quotas then count events; an event's list cost stays
-    /// its quantity × unit_price, so hosts record such events with quantity 1).
+    /// What the meter prices: the events' quantities summed (the default), the number of
+    /// events, or the number of distinct values of a dimension (`included`, tiers and quotas
+    /// then count events or values; an event's list cost stays its quantity × unit_price, so
+    /// hosts record such events with quantity 1).
     Aggregation aggregation = Aggregation::sum;
+    /// Aggregation::unique: the dimension whose distinct values the meter counts
+    /// ("end_user"), declared in the price book; empty otherwise. Values past the
+    /// dimension's max_values in a billing cycle share one overflow value and count as one,
+    /// so declare max_values above the most values a cycle may bill (docs/pricing.md#aggregations).
+    std::string unique_dimension;
     Decimal included;  ///< free allowance per billing period
     PricingModel model = PricingModel::per_unit;
     Decimal unit_price;       ///< price of one unit (per_unit); always the list price of an event

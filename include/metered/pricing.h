@@ -28,7 +28,8 @@ struct TierCharge {
 };
 
 /// The quantity of one event type used by one value of a dimension over a period (from
-/// UsageStore::dimensionTotals): what a meter's charge filters price.
+/// UsageStore::dimensionTotals): what a meter's charge filters price, and what a meter
+/// counting unique values (Aggregation::unique) counts.
 struct FilterUsageTotal {
     EventType type = EventType::apiCall();
     std::string dimension;
@@ -161,8 +162,8 @@ struct CycleSlice {
     std::vector<UsageTotal> through;
     std::vector<ModelUsageTotal> models_before;     ///< rate-card usage, as `before`
     std::vector<ModelUsageTotal> models_through;    ///< rate-card usage, as `through`
-    std::vector<FilterUsageTotal> filters_before;   ///< usage by charge-filter value, as `before`
-    std::vector<FilterUsageTotal> filters_through;  ///< usage by charge-filter value, as `through`
+    std::vector<FilterUsageTotal> filters_before;   ///< usage by dimension value (bill), as `before`
+    std::vector<FilterUsageTotal> filters_through;  ///< usage by dimension value (bill), as `through`
     /// The slice starts on the cycle's first day: there are no days before it, and it carries
     /// what a cycle is charged without usage (Meter::flat_fee_at_zero). Otherwise `before` is
     /// priced as days, even without usage.
@@ -198,9 +199,10 @@ public:
     /// and, when the plan bills rate-card usage (`ai`), one line per (type, model) of
     /// `model_totals` and the credit of the included amount. A plan without `ai` ignores
     /// `model_totals`. `filter_totals` gives the usage by value of the dimensions the
-    /// meters' filters use (entries no filter matches are part of the default line); a
-    /// filter line prices the quantity of its values, the default line the type's total
-    /// less all its filter lines' quantities; then the commitment lines of the plan's
+    /// meters' filters and unique counts use (entries no filter matches are part of the
+    /// default line); a filter line prices the quantity of its values, the default line the
+    /// type's total less all its filter lines' quantities; a unique count's line, the number
+    /// of values of its dimension with events of its type; then the commitment lines of the plan's
     /// minimums and maximums (the totals are a whole cycle's). Throws ValidationError for usage
     /// of a type the plan does not price, filtered quantities above the type's total
     /// ("filter_totals"), and as priceModel.
@@ -211,7 +213,7 @@ public:
     /// including the day minus the bill up to the day before. `days` holds each day's
     /// totals in order, starting with the period's first day; `model_days`, when not empty,
     /// each day's rate-card usage, and `filter_days`, when not empty, each day's usage by
-    /// charge-filter value, one entry per day of `days` (ValidationError otherwise).
+    /// dimension value (as `filter_totals`), one entry per day of `days` (ValidationError otherwise).
     /// The results sum exactly to `bill` of all the days together less its commitment lines
     /// (a cycle's minimums and maximums are settled on its last day by the caller who knows
     /// the cycle); the included AI amount goes to the earliest days' AI usage, allowances and
