@@ -244,6 +244,7 @@ void printPlan(const metered::Plan& plan) {
         printLimits(m.minimum, m.maximum);
         fmt::print("\n");
     }
+    if (plan.fee) fmt::print("  {:<14} {} per cycle\n", "fee", money(*plan.fee));
     if (plan.minimum || plan.maximum) {
         fmt::print("  {:<14}", "whole bill");
         printLimits(plan.minimum, plan.maximum);
@@ -417,6 +418,7 @@ int main(int argc, char** argv) {
                        money(line.charged), line.kind == metered::CommitmentKind::minimum ? "true-up" : "cap",
                        line.amount.toString());
         }
+        for (const auto& line : bill.fees) fmt::print("  fee per cycle {:>62}\n", line.amount.toString());
         fmt::print("  {:<14}{:>62}\n", "total", money(bill.total));
     } catch (const std::exception& e) {
         fmt::print(stderr, "plans: {}\n", e.what());

@@ -102,4 +102,14 @@ void settleCommitments(Bill& bill, std::span<const VersionDays> versions, int cy
     if (minimum || maximum) settle(bill, std::nullopt, minimum, maximum, bill.total, cycle_start);
 }
 
+std::optional<FeeLine> cycleFee(std::span<const VersionDays> versions, int cycle_days,
+                                std::optional<date::local_days> cycle_start) {
+    if (versions.empty() || cycle_days <= 0) throw ArithmeticError("cycleFee needs a cycle of days");
+    const Plan& last = *versions.back().plan;
+    const auto amount = weighted(
+        versions, cycle_days, [](const Plan& plan) { return plan.fee; }, false, last);
+    if (!amount) return std::nullopt;
+    return FeeLine{last.fee.value_or(Decimal(0)), *amount, cycle_start};
+}
+
 }  // namespace metered::detail

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// A billing cycle's minimums and maximums, settled on its bill (private).
+// A billing cycle's fixed charges: its minimums and maximums, settled on its bill, and its fee (private).
 #pragma once
 
 #include <optional>
@@ -26,5 +26,11 @@ struct VersionDays {
 /// left out; each line's `from` is `cycle_start`.
 void settleCommitments(Bill& bill, std::span<const VersionDays> versions, int cycle_days,
                        std::optional<date::local_days> cycle_start);
+
+/// The recurring fee of a billing cycle of `cycle_days` days priced by `versions` (their
+/// days summing to cycle_days): each version's Plan::fee weighted by its days, summed and
+/// rounded once as a minimum is; nothing when no version has a fee. `from` is `cycle_start`.
+std::optional<FeeLine> cycleFee(std::span<const VersionDays> versions, int cycle_days,
+                                std::optional<date::local_days> cycle_start);
 
 }  // namespace metered::detail

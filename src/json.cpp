@@ -79,6 +79,17 @@ Json commitmentsJson(const Bill& bill) {
     return lines;
 }
 
+// The recurring fees a bill charges: [{fee, amount, from}].
+Json feesJson(const Bill& bill) {
+    Json lines = Json::array();
+    for (const FeeLine& line : bill.fees) {
+        Json json = {{"fee", exactNumber(line.fee)}, {"amount", exactNumber(line.amount)}};
+        if (line.from) json["from"] = day(*line.from);
+        lines.push_back(std::move(json));
+    }
+    return lines;
+}
+
 Json aiCreditJson(const Bill& bill) {
     if (!bill.ai_credit) return Json();
     return {{"includedAmount", quantity(bill.ai_credit->included_amount)},
@@ -115,6 +126,7 @@ Json billingUsageJson(const BillingUsage& usage) {
     if (!usage.bill.ai_lines.empty()) json["aiUsage"] = aiLinesJson(usage.bill, false);
     if (usage.bill.ai_credit) json["aiIncluded"] = aiCreditJson(usage.bill);
     if (!usage.bill.commitments.empty()) json["commitments"] = commitmentsJson(usage.bill);
+    if (!usage.bill.fees.empty()) json["fees"] = feesJson(usage.bill);
     return json;
 }
 
@@ -266,6 +278,7 @@ std::string to_json(const Bill& bill, int indent) {
                        {"aiLines", aiLinesJson(bill, true)},
                        {"aiCredit", aiCreditJson(bill)},
                        {"commitments", commitmentsJson(bill)},
+                       {"fees", feesJson(bill)},
                        {"total", exactNumber(bill.total)}};
     return detail::dumpExact(json, indent);
 }

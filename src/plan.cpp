@@ -326,6 +326,7 @@ void Plan::validate() const {
         if (meter.quota) requireNonNegative(meter.quota->limit, m + ".quota.limit", detail::max_quantity_scale);
     }
     if (ai) validateAi(*ai, currency, at + ".ai");
+    if (fee) requireNonNegative(*fee, at + ".fee", currency.minor_units);
     validateLimits(minimum, maximum, currency, at);
 }
 

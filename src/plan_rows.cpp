@@ -181,8 +181,9 @@ Meter fromRow(const MeterRow& row) {
 }
 
 std::optional<std::string> commitmentsColumn(const Plan& plan) {
-    if (!plan.minimum && !plan.maximum) return std::nullopt;
+    if (!plan.fee && !plan.minimum && !plan.maximum) return std::nullopt;
     Json json = Json::object();
+    if (plan.fee) json["fee"] = plan.fee->toString();
     if (plan.minimum) json["minimum"] = plan.minimum->toString();
     if (plan.maximum) json["maximum"] = plan.maximum->toString();
     return json.dump();
@@ -272,6 +273,7 @@ std::vector<Plan> assemblePlans(const std::vector<PlanRow>& plans,
             const std::string at = "metered_plans.commitments";
             const Json json = parseExactJson(*row.commitments, at);
             if (!json.is_object()) throw ValidationError(at, "must be a JSON object");
+            plan.fee = optionalDecimal(json, "fee", at);
             plan.minimum = optionalDecimal(json, "minimum", at);
             plan.maximum = optionalDecimal(json, "maximum", at);
         }

@@ -58,7 +58,7 @@ struct PlanRow {
     std::optional<std::string> commitments;  ///< JSON {minimum, maximum} of the plan, or NULL for neither
 };
 
-/// The commitments column of `plan`: its minimum and maximum, or NULL for neither.
+/// The commitments column of `plan`: its fee, minimum and maximum, or NULL for none of them.
 std::optional<std::string> commitmentsColumn(const Plan& plan);
 
 /// The ai_billing column of `plan`: the exact JSON of its AiBilling, or nothing.

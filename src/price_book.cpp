@@ -218,9 +218,10 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
 
 Plan readPlan(const Json& json, const std::string& at) {
     requireObject(json, at);
-    onlyKeys(json,
-             {"id", "effective", "name", "currency", "minor_units", "rounding", "meters", "ai", "minimum", "maximum"},
-             at);
+    onlyKeys(
+        json,
+        {"id", "effective", "name", "currency", "minor_units", "rounding", "meters", "ai", "fee", "minimum", "maximum"},
+        at);
     Plan plan;
     if (!json.contains("id")) throw ValidationError(at + ".id", "missing");
     plan.id = readString(json["id"], at + ".id");
@@ -249,6 +250,7 @@ Plan readPlan(const Json& json, const std::string& at) {
         plan.ai = json["ai"].is_null() ? std::nullopt
                                        : std::optional<AiBilling>(detail::readAiBilling(json["ai"], at + ".ai"));
     }
+    if (json.contains("fee") && !json["fee"].is_null()) plan.fee = readDecimal(json["fee"], at + ".fee");
     readLimits(plan.minimum, plan.maximum, json, at);
     return plan;
 }
@@ -478,6 +480,7 @@ std::string PriceBook::toJson() const {
                          {"meters", std::move(meters)}});
         plans.back()["ai"] = plan.ai ? detail::writeAiBilling(*plan.ai) : nullptr;
         if (plan.effective) plans.back()["effective"] = detail::isoDay(*plan.effective);
+        if (plan.fee) plans.back()["fee"] = detail::exactNumber(*plan.fee);
         writeLimits(plan.minimum, plan.maximum, plans.back());
     }
     Json book{{"default_plan", defaultPlan().id}, {"plans", std::move(plans)}};

@@ -201,6 +201,7 @@ void totalOf(Bill& bill) {
     for (const AiLine& line : bill.ai_lines) bill.total += line.amount;
     if (bill.ai_credit) bill.total += bill.ai_credit->amount;
     for (const CommitmentLine& line : bill.commitments) bill.total += line.amount;
+    for (const FeeLine& line : bill.fees) bill.total += line.amount;
 }
 
 // Adds `totals` to `sum`, one entry per (type, model, part).
@@ -360,6 +361,10 @@ Bill PricingCalculator::bill(std::span<const UsageTotal> totals, std::span<const
     Bill result = billUsage(totals, model_totals, filter_totals);
     const detail::VersionDays whole{&plan_, 1};
     detail::settleCommitments(result, std::span(&whole, 1), 1, std::nullopt);
+    if (auto fee = detail::cycleFee(std::span(&whole, 1), 1, std::nullopt)) {
+        result.total += fee->amount;
+        result.fees.push_back(std::move(*fee));
+    }
     return result;
 }
 

@@ -134,14 +134,25 @@ std::vector<CommitmentLine> cycleCommitments(Bill charges, std::span<const detai
     return std::move(charges.commitments);
 }
 
+// The recurring fee of `cycle`, priced by the versions of `segments` (Plan::fee).
+std::optional<FeeLine> feeOf(std::span<const detail::PlanSegment> segments, const DayRange& cycle) {
+    std::vector<detail::VersionDays> versions;
+    for (const detail::PlanSegment& segment : segments) {
+        versions.push_back({segment.plan, static_cast<int>((segment.days.end - segment.days.first).count())});
+    }
+    return detail::cycleFee(versions, static_cast<int>((cycle.end - cycle.first).count()), cycle.first);
+}
+
 // The bill of `days`: its usage charges (usageCharges), then the commitments of each billing
-// cycle whose last day it holds, settled on that cycle's whole bill.
+// cycle whose last day it holds, settled on that cycle's whole bill, then the fee of each
+// cycle whose first day it holds.
 Bill billDays(UsageStore& store, const BusinessId& business, const SegmentsOf& segments_of, const DayRange& days,
               int anchor_day, const std::vector<UsageTotal>& totals, const std::vector<ModelUsageTotal>& models,
               const CalculatorOf& calculator) {
     const auto segments = segments_of(days);
     Bill bill = usageCharges(store, business, segments, days, anchor_day, totals, models, calculator);
-    for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
+    const auto cycles = BillingPeriod::cyclesOverlapping(days, anchor_day);
+    for (const DayRange& cycle : cycles) {
         if (cycle.end > days.end) continue;  // its last day is after the bill's
         const auto cycle_segments = cycle == days ? segments : segments_of(cycle);
         if (!hasCommitments(cycle_segments)) continue;
@@ -152,6 +163,13 @@ Bill billDays(UsageStore& store, const BusinessId& business, const SegmentsOf& s
         for (CommitmentLine& line : cycleCommitments(charges, cycle_segments, cycle)) {
             bill.total += line.amount;
             bill.commitments.push_back(std::move(line));
+        }
+    }
+    for (const DayRange& cycle : cycles) {
+        if (cycle.first < days.first) continue;  // its first day is before the bill's
+        if (auto fee = feeOf(cycle == days ? segments : segments_of(cycle), cycle)) {
+            bill.total += fee->amount;
+            bill.fees.push_back(std::move(*fee));
         }
     }
     return bill;
@@ -338,9 +356,10 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
                 costs[i] = part_costs[i];
             }
         }
-        // The cycle's minimums and maximums settle on its last day.
+        // The cycle's fee is charged on its first day, its minimums and maximums settle on its last.
+        const auto cycle_segments = context.segments(cycle);
+        if (auto fee = feeOf(cycle_segments, cycle)) costs.front() += fee->amount;
         if (last == cycle.end) {
-            const auto cycle_segments = context.segments(cycle);
             if (hasCommitments(cycle_segments)) {
                 const Bill charges =
                     usageCharges(*store_, business, cycle_segments, cycle, context.account.anchor_day,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Minimums (true-ups) and maximums (caps) of meters and plans: settled once per billing
-// cycle, on its last day, prorated by the days each plan version prices; checked against
-// Lago's published cases (getlago/lago-api@1b1c24a6 specs and docs; amounts there in cents
-// where the field says so, here in dollars) and on every store.
+// Minimums (true-ups) and maximums (caps) of meters and plans, settled once per billing
+// cycle on its last day, and a plan's recurring fee, charged on its first: prorated by the
+// days each plan version prices; checked against Lago's published cases (getlago/lago-api@1b1c24a6 specs and docs;
+// amounts there in cents where the field says so, here in dollars) and on every store.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -246,4 +246,107 @@ TEMPLATE_TEST_CASE("a cycle's minimums and maximums settle on its last day, on e
     CHECK(december.commitments[0].limit == num("15.48"));
     CHECK(december.commitments[0].amount == num("15.48"));
     CHECK(december.total == num("15.48"));
+}
+
+// ---- a plan's recurring fee ---------------------------------------------------------------
+
+TEST_CASE("a plan's fee is charged once per cycle, outside its minimum and maximum", "[pricing][commitments][fees]") {
+    const Plan plan = unitPlan("", R"("fee": 49, "minimum": 10, "maximum": 20, )");
+    const Bill some = billOf(plan, "5");  // $5 of usage trued up to $10, then the $49 fee
+    REQUIRE(some.fees.size() == 1);
+    CHECK(some.fees[0].fee == num("49"));
+    CHECK(some.fees[0].amount.toString() == "49.00");
+    CHECK_FALSE(some.fees[0].from);
+    REQUIRE(some.commitments.size() == 1);
+    CHECK(some.commitments[0].charged == num("5.00"));  // the fee is not what a minimum bounds
+    CHECK(some.total.toString() == "59.00");
+    CHECK(billOf(plan, "30").total.toString() == "69.00");  // capped at $20, then the fee
+    CHECK(billOf(plan, "0").total.toString() == "59.00");
+    CHECK(billOf(unitPlan(""), "5").fees.empty());
+    const auto json = nlohmann::json::parse(to_json(some));
+    REQUIRE(json["fees"].size() == 1);
+    CHECK(json["fees"][0]["amount"] == 49.00);
+    const auto book =
+        PriceBook::fromJson(R"({"plans": [{"id": "p", "fee": 49.5, "meters": {"usage": {"unit_price": 1}}}]})");
+    CHECK(book.plan("p").fee == num("49.5"));
+    CHECK(PriceBook::fromJson(book.toJson()).plan("p") == book.plan("p"));
+}
+
+TEST_CASE("a cycle priced by several versions is charged each one's fee for its days", "[pricing][commitments][fees]") {
+    const Plan a = unitPlan("", R"("fee": 30, )");
+    const Plan b = unitPlan("", R"("fee": 62, )");
+    const Plan none = unitPlan("");
+    const auto fee = [](std::vector<detail::VersionDays> versions, int cycle_days) {
+        return detail::cycleFee(versions, cycle_days, date::local_days(2024_y / 12 / 1));
+    };
+    const auto both = fee({{&a, 15}, {&b, 16}}, 31);
+    REQUIRE(both);
+    CHECK(both->amount.toString() == "46.52");  // (30 × 15 + 62 × 16) / 31 = 46.516…, rounded once
+    CHECK(both->fee == num("62"));              // the last version's
+    CHECK(both->from == date::local_days(2024_y / 12 / 1));
+    CHECK(fee({{&none, 21}, {&a, 10}}, 31)->amount.toString() == "9.68");  // a version without a fee adds none
+    CHECK(fee({{&a, 31}}, 31)->amount.toString() == "30.00");
+    CHECK_FALSE(fee({{&none, 31}}, 31));
+    CHECK_THROWS_AS(fee({}, 31), ArithmeticError);
+
+    const auto field = [](const std::string& plan_extra) { return errorField([&] { unitPlan("", plan_extra); }); };
+    CHECK(field(R"("fee": -1, )") == "plans.p.fee");
+    CHECK(field(R"("fee": 0.001, )") == "plans.p.fee");
+    CHECK(field(R"("fee": "lots", )") == "plans[0].fee");
+    CHECK(field(R"("fee": null, )").empty());  // accepted: no fee
+}
+
+TEMPLATE_TEST_CASE("a cycle's fee is charged on its first day, on every store", "[store][commitments][fees]",
+                   STORE_FIXTURES) {
+    TestType fixture;
+    UsageStore& store = *fixture.store;
+    FixedClock clock;
+    *clock.now = at(2024_y / 12 / 5, hours(12));
+    Plan subscribed = Plan::basic();
+    subscribed.id = "subscribed";
+    subscribed.fee = num("49");
+    store.savePlan(subscribed);
+    const auto loaded = store.loadPlans();
+    CHECK(*std::find_if(loaded.begin(), loaded.end(), [](const Plan& p) { return p.id == "subscribed"; }) ==
+          subscribed);
+    const Account acme = account("Acme Pizza", "UTC", "subscribed");
+    store.saveAccount(acme);
+    const UsageReports reports(fixture.store, clock);
+
+    // November: 1500 calls, $5.00 above the allowance, and the $49 fee.
+    store.append(std::vector{event(acme.id, EventType::apiCall(), "1500", at(2024_y / 11 / 3, hours(9)))});
+    const BillingUsage november = reports.getBillingUsage(acme.id, PeriodSpec::previousCycle());
+    REQUIRE(november.bill.fees.size() == 1);
+    CHECK(november.bill.fees[0].amount == num("49.00"));
+    CHECK(november.bill.fees[0].from == date::local_days(2024_y / 11 / 1));
+    CHECK(november.bill.total == num("54.00"));
+    CHECK(nlohmann::json::parse(to_json(november))["fees"].size() == 1);
+
+    // Trends: the fee on November 1, the days sum to the bill.
+    *clock.now = at(2024_y / 11 / 30, hours(12));
+    Decimal sum;
+    for (const TrendPoint& point : reports.getUsageTrends(acme.id, 30)) {
+        sum += point.cost;
+        if (point.date == 2024_y / 11 / 1) CHECK(point.cost == num("49.00"));
+        if (point.date == 2024_y / 11 / 3) CHECK(point.cost == num("5.00"));
+    }
+    CHECK(sum == num("54.00"));
+
+    // The statement states it; a part of the cycle has it only if it holds the first day.
+    *clock.now = at(2024_y / 12 / 5, hours(12));
+    CHECK(reports.closeStatement(acme.id, PeriodSpec::previousCycle()).total == num("54.00"));
+    CHECK(reports.getBillingUsage(acme.id, PeriodSpec::custom(2024_y / 11 / 1, 2024_y / 11 / 10)).bill.total ==
+          num("54.00"));
+    CHECK(reports.getBillingUsage(acme.id, PeriodSpec::custom(2024_y / 11 / 2, 2024_y / 11 / 10)).bill.fees.empty());
+
+    // A plan that starts mid-cycle charges its fee for its days: a business on basic moved at
+    // once to `subscribed` on December 16 owes 16 of 31 days of $49 ($25.29), on December's bill.
+    const Account bistro = account("Bistro");
+    store.saveAccount(bistro);
+    *clock.now = at(2024_y / 12 / 16, hours(12));
+    reports.changePlan(bistro.id, "subscribed", PlanChangeTiming::immediately);
+    const Bill december = reports.getBillingUsage(bistro.id).bill;
+    REQUIRE(december.fees.size() == 1);
+    CHECK(december.fees[0].amount == num("25.29"));
+    CHECK(december.total == num("25.29"));
 }

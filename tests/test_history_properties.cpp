@@ -44,8 +44,8 @@ struct Recorded {
 };
 
 // One random history of `steps` days from 2024-01-01 for a new business of `store`;
-// returns how many of its closed cycles had minimums or maximums settled.
-int randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, int steps) {
+// returns how many of its closed cycles had minimums or maximums settled, and fees charged.
+std::pair<int, int> randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, int steps) {
     std::mt19937 random(seed);
     const auto chance = [&](int percent) { return std::uniform_int_distribution(0, 99)(random) < percent; };
     const auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
@@ -64,6 +64,8 @@ int randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, 
             if (chance(40))
                 version.meter(EventType::apiCall())->minimum = Decimal(std::uniform_int_distribution(1, 20)(random));
             if (chance(30)) version.maximum = Decimal(std::uniform_int_distribution(20, 60)(random));
+            // And a recurring fee, charged per cycle for the days each version prices.
+            if (chance(40)) version.fee = Decimal(std::uniform_int_distribution(1, 30)(random));
             if (std::none_of(plans.begin(), plans.end(),
                              [&](const Plan& p) { return p.id == version.id && p.effective == version.effective; })) {
                 plans.push_back(version);
@@ -145,6 +147,7 @@ int randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, 
     Decimal due;
     Decimal priced_now;
     int settled = 0;
+    int charged_fees = 0;
     std::map<std::string, Decimal> drawn;
     const auto statements = store->listStatements(acme.id);
     for (const Statement& statement : statements) {
@@ -166,12 +169,13 @@ int randomHistory(const std::shared_ptr<UsageStore>& store, std::uint32_t seed, 
                               .bill;
         priced_now += bill.total;
         if (!bill.commitments.empty()) ++settled;
+        if (!bill.fees.empty()) ++charged_fees;
         if (seen.count(c.first) != 0) CHECK(seen[c.first] == to_json(statement));
     }
     INFO("seed " << seed << ", " << statements.size() << " statements");
     CHECK(due == priced_now);
     for (const auto& [id, amount] : drawn) CHECK(amount <= granted[id]);  // never more than granted
-    return settled;
+    return {settled, charged_fees};
 }
 
 }  // namespace
@@ -181,9 +185,13 @@ TEMPLATE_TEST_CASE("random histories: statements never change and amounts due ad
     // Many short histories on the memory store, a few on the databases (same code path).
     const int histories = std::string_view(TestType::name) == "memory" ? 200 : 4;
     int settled = 0;
+    int fees = 0;
     for (int i = 0; i < histories; ++i) {
         TestType fixture;
-        settled += randomHistory(fixture.store, 1000 + static_cast<std::uint32_t>(i), 100);
+        const auto [commitments, charged] = randomHistory(fixture.store, 1000 + static_cast<std::uint32_t>(i), 100);
+        settled += commitments;
+        fees += charged;
     }
     CHECK(settled > 0);  // some cycles had a minimum or a maximum to settle
+    CHECK(fees > 0);     // and some a recurring fee
 }

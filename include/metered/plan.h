@@ -252,6 +252,12 @@ struct METERED_API Plan {
     /// otherwise (recorded AI cost is never left off a bill by omission). Empty only when
     /// the plan explicitly does not bill it (`"ai": null`): its bills have no AI lines.
     std::optional<AiBilling> ai = AiBilling{};
+    /// A recurring fee per billing cycle (a subscription's base fee: $49 a month), charged on
+    /// the cycle's first day whatever the usage. Money (at most the currency's minor digits).
+    /// A cycle several versions price is charged each version's fee for the days it prices,
+    /// summed and rounded once (docs/pricing.md#a-plans-recurring-fee); the plan's minimum
+    /// and maximum bound the usage charges, not the fee.
+    std::optional<Decimal> fee;
     /// The least a billing cycle's bill comes to (a commitment): a true-up line charges the
     /// difference. Money, prorated by days as Meter::minimum.
     std::optional<Decimal> minimum;
@@ -266,7 +272,7 @@ struct METERED_API Plan {
     /// open-ended tier, a non-positive package size, duplicate meters, a bad currency; in a
     /// charge filter ("plans.pro.meters.api_call.filters[1].values[0]") the same, a bad or
     /// `model` dimension, a second dimension on one meter, no values, a value given twice
-    /// (in one filter or two); a minimum or maximum (of a meter or the plan) that is negative,
+    /// (in one filter or two); a fee, minimum or maximum (of a meter or the plan) that is negative,
     /// has more digits than the currency's minor unit, or a minimum above the maximum; and
     /// in `ai` ("plans.pro.ai.models[1].prices.cached_input"): a negative or too precise
     /// markup, price or included amount, a model given twice, a model name that is not

@@ -122,10 +122,19 @@ struct CommitmentLine {
 
 METERED_API std::string_view toString(CommitmentKind kind) noexcept;
 
+/// A plan's recurring fee (Plan::fee) on the bill of a period holding a billing cycle's
+/// first day: charged once per cycle.
+struct FeeLine {
+    Decimal fee;     ///< the fee per cycle of the version pricing the cycle's last day (0: it has none)
+    Decimal amount;  ///< charged: each version's fee for the days of the cycle it prices, summed, rounded once
+    std::optional<date::local_days> from;  ///< the cycle's first day, when known
+    friend bool operator==(const FeeLine&, const FeeLine&) = default;
+};
+
 /// A priced period: a line per meter of the plan, a line per (event type, model) of
 /// rate-card usage, the credit of the plan's included AI amount, the minimums and maximums
-/// of the cycles it ends, and a total that is exactly the sum of the rounded line amounts,
-/// the credit and the commitment lines.
+/// of the cycles it ends, the recurring fees of the cycles it starts, and a total that is
+/// exactly the sum of the rounded line amounts, the credit, the commitment and fee lines.
 ///
 /// A period in which the business's plan or its plan's version changes is billed in parts,
 /// one per version, each part's lines marked with its first day (LineItem::from); `plan_id`
@@ -140,6 +149,8 @@ struct METERED_API Bill {
     /// Minimums and maximums of the billing cycles whose last day the bill covers (for a
     /// meter in the plan's order, then the plan's), each only when it changes the charges.
     std::vector<CommitmentLine> commitments;
+    /// The plan's recurring fee of each billing cycle whose first day the bill covers.
+    std::vector<FeeLine> fees;
     Decimal total;
 
     /// The line for `type` (its meter's default line when it has charge filters), or nullptr.
@@ -203,7 +214,7 @@ public:
     /// default line); a filter line prices the quantity of its values, the default line the
     /// type's total less all its filter lines' quantities; a unique count's line, the number
     /// of values of its dimension with events of its type; then the commitment lines of the plan's
-    /// minimums and maximums (the totals are a whole cycle's). Throws ValidationError for usage
+    /// minimums and maximums and the plan's fee (the totals are a whole cycle's). Throws ValidationError for usage
     /// of a type the plan does not price, filtered quantities above the type's total
     /// ("filter_totals"), and as priceModel.
     Bill bill(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals = {},

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # ctest: `plans show` and `plans quote` with the charge models beyond per-unit pricing and a
 # plan's minimum: a payment meter at 2.9 % + $0.30 (ten payments of $100 cost $32.00), tiers
-# in blocks, package rounding down, active users counted, and a $50 minimum trued up.
+# in blocks, package rounding down, active users counted, a $10 fee and a $50 minimum trued up.
 #   cmake -DPLANS=<plans binary> -DBOOK=<a file to write> -P plans_quote_models.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/command_checks.cmake)
 function(run expect_ok out)
@@ -10,7 +10,7 @@ function(run expect_ok out)
 endfunction()
 
 file(WRITE ${BOOK} [=[
-{"dimensions": {"end_user": {}}, "plans": [{"id": "payments", "minimum": 50, "meters": {
+{"dimensions": {"end_user": {}}, "plans": [{"id": "payments", "fee": 10, "minimum": 50, "meters": {
   "payment": {"unit": "USD", "model": "percentage", "rate": 2.9, "transaction_fee": 0.30, "free_transactions": 2},
   "export": {"unit": "row", "model": "graduated", "tiers": [
     {"up_to": 1000, "unit_price": 1, "block_size": 100}, {"up_to": null, "unit_price": 1, "block_size": 1000}]},
@@ -24,21 +24,24 @@ run(TRUE shown show --file ${BOOK})
 expect("${shown}" "payment +0 USD +included, percentage 2\\.9% \\+ \\$0\\.30 per transaction \\(first 2 free\\)")
 expect("${shown}" "\\[up to 1000: \\$1 per 100\\] \\[up to inf: \\$1 per 1000\\]")
 expect("${shown}" "\\$1 per 100 MB \\(partial packages rounded down\\)")
+expect("${shown}" "fee +\\$10 per cycle")
 expect("${shown}" "whole bill +, at least \\$50 per cycle")
 expect("${shown}" "session +2 unique end_user included, per_unit +\\$1\\.5 per user")
 
 # 12 payments of $100 (10 pay the fee): 34.80 + 3.00; 5325 rows in blocks: 15; 250 MB: 2;
-# 4 active users (a unique count is quoted on its number of values), 2 free: 3.
+# 4 active users (a unique count is quoted on its number of values), 2 free: 3; the fee: 10.
 run(TRUE quoted quote --file ${BOOK} --plan payments --usage payment=1200 --events payment=12 --usage export=5325
     --usage upload=250 --usage session=4)
 expect("${quoted}" "1200 x 2\\.9% \\+ fees of 12 transaction\\(s\\) = 3")
 expect("${quoted}" "tier 2: 4325 in 5 block\\(s\\) x \\$1 = 5")
-expect("${quoted}" "  total +\\$57\\.80\n")
+expect("${quoted}" "  fee per cycle +10\\.00\n")
+expect("${quoted}" "  total +\\$67\\.80\n")
 
-# Below the minimum: one payment of $100 (free of the fee) is $2.90, trued up to $50.00.
+# Below the minimum: one payment of $100 (free of the fee) is $2.90, trued up to $50.00; the
+# plan's fee is not what the minimum bounds: $60.00.
 run(TRUE small quote --file ${BOOK} --plan payments --usage payment=100 --events payment=1)
 expect("${small}" "minimum \\$50\\.00 of the bill: charged \\$2\\.90, true-up 47\\.10\n")
-expect("${small}" "  total +\\$50\\.00\n")
+expect("${small}" "  total +\\$60\\.00\n")
 
 run(FALSE bad quote --file ${BOOK} --plan payments --events payment=x)
 expect("${bad}" "events")
