@@ -98,19 +98,15 @@ void validateCharge(const Charge& charge, const std::string& m) {
     }
 }
 
-// The percentage model's fee per transaction (a meter's only: filters keep no event counts).
-void validateTransactionFee(const Meter& meter, const std::string& m) {
-    requireNonNegative(meter.transaction_fee, m + ".transaction_fee", detail::max_price_scale);
-    if (meter.free_transactions < 0) throw ValidationError(m + ".free_transactions", "must not be negative");
-    if (meter.transaction_fee.isZero() && meter.free_transactions == 0) return;
-    if (meter.model != PricingModel::percentage) {
-        throw ValidationError(m + (meter.transaction_fee.isZero() ? ".free_transactions" : ".transaction_fee"),
+// The percentage model's fee per transaction (of a meter or a charge filter).
+template <class Charge>
+void validateTransactionFee(const Charge& charge, const std::string& m) {
+    requireNonNegative(charge.transaction_fee, m + ".transaction_fee", detail::max_price_scale);
+    if (charge.free_transactions < 0) throw ValidationError(m + ".free_transactions", "must not be negative");
+    if (charge.transaction_fee.isZero() && charge.free_transactions == 0) return;
+    if (charge.model != PricingModel::percentage) {
+        throw ValidationError(m + (charge.transaction_fee.isZero() ? ".free_transactions" : ".transaction_fee"),
                               "only the percentage model charges per transaction");
-    }
-    if (!meter.filters.empty()) {
-        throw ValidationError(m + ".transaction_fee",
-                              "a meter with charge filters cannot charge per transaction (the filters' event "
-                              "counts are not kept)");
     }
 }
 
@@ -137,6 +133,7 @@ void validateFilters(const Meter& meter, const std::string& m) {
             }
         }
         validateCharge(filter, f);
+        validateTransactionFee(filter, f);
     }
 }
 

@@ -45,6 +45,8 @@ template <class Charge>
 void writeOptions(const Charge& charge, Json& json) {
     if (charge.package_rounding != PackageRounding::up) json["package_rounding"] = toString(charge.package_rounding);
     if (charge.flat_fee_at_zero) json["flat_fee_at_zero"] = true;
+    if (!charge.transaction_fee.isZero()) json["transaction_fee"] = charge.transaction_fee.toString();
+    if (charge.free_transactions != 0) json["free_transactions"] = charge.free_transactions;
 }
 
 template <class Charge>
@@ -57,6 +59,15 @@ void readOptions(Charge& charge, const Json& json, const std::string& at) {
         if (!json["flat_fee_at_zero"].is_boolean())
             throw ValidationError(at + ".flat_fee_at_zero", "must be a boolean");
         charge.flat_fee_at_zero = json["flat_fee_at_zero"].get<bool>();
+    }
+    if (json.contains("transaction_fee")) {
+        charge.transaction_fee = readDecimal(json["transaction_fee"], at + ".transaction_fee");
+    }
+    if (json.contains("free_transactions")) {
+        if (!json["free_transactions"].is_number_integer()) {
+            throw ValidationError(at + ".free_transactions", "must be an integer");
+        }
+        charge.free_transactions = json["free_transactions"].get<std::int64_t>();
     }
 }
 
@@ -134,8 +145,6 @@ MeterRow toRow(const Meter& meter) {
     if (meter.aggregation != Aggregation::sum) options["aggregation"] = toString(meter.aggregation);
     if (!meter.unique_dimension.empty()) options["unique_dimension"] = meter.unique_dimension;
     writeOptions(meter, options);
-    if (!meter.transaction_fee.isZero()) options["transaction_fee"] = meter.transaction_fee.toString();
-    if (meter.free_transactions != 0) options["free_transactions"] = meter.free_transactions;
     if (meter.minimum) options["minimum"] = meter.minimum->toString();
     if (meter.maximum) options["maximum"] = meter.maximum->toString();
     if (!options.empty()) row.options = options.dump();
@@ -166,13 +175,6 @@ Meter fromRow(const MeterRow& row) {
         }
         if (options.contains("unique_dimension")) {
             meter.unique_dimension = readString(options["unique_dimension"], at + ".unique_dimension");
-        }
-        if (auto fee = optionalDecimal(options, "transaction_fee", at)) meter.transaction_fee = *fee;
-        if (options.contains("free_transactions")) {
-            if (!options["free_transactions"].is_number_integer()) {
-                throw ValidationError(at + ".free_transactions", "must be an integer");
-            }
-            meter.free_transactions = options["free_transactions"].get<std::int64_t>();
         }
         meter.minimum = optionalDecimal(options, "minimum", at);
         meter.maximum = optionalDecimal(options, "maximum", at);

@@ -153,13 +153,20 @@ void readCharge(Charge& charge, const Json& json, const std::string& at) {
     if (json.contains("flat_fee_at_zero")) {
         charge.flat_fee_at_zero = readBool(json["flat_fee_at_zero"], at + ".flat_fee_at_zero");
     }
+    if (json.contains("transaction_fee")) {
+        charge.transaction_fee = readDecimal(json["transaction_fee"], at + ".transaction_fee");
+    }
+    if (json.contains("free_transactions")) {
+        charge.free_transactions =
+            readInteger(json["free_transactions"], at + ".free_transactions", 0, std::numeric_limits<int>::max());
+    }
 }
 
 ChargeFilter readFilter(const Json& json, const std::string& at) {
     requireObject(json, at);
     onlyKeys(json,
              {"dimension", "values", "included", "model", "unit_price", "rate", "tiers", "package_size",
-              "package_price", "package_rounding", "flat_fee_at_zero"},
+              "package_price", "package_rounding", "flat_fee_at_zero", "transaction_fee", "free_transactions"},
              at);
     ChargeFilter filter;
     if (!json.contains("dimension")) throw ValidationError(at + ".dimension", "missing");
@@ -187,13 +194,6 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
         meter.unique_dimension = readString(json["unique_dimension"], at + ".unique_dimension");
     }
     readCharge(meter, json, at);
-    if (json.contains("transaction_fee")) {
-        meter.transaction_fee = readDecimal(json["transaction_fee"], at + ".transaction_fee");
-    }
-    if (json.contains("free_transactions")) {
-        meter.free_transactions =
-            readInteger(json["free_transactions"], at + ".free_transactions", 0, std::numeric_limits<int>::max());
-    }
     readLimits(meter.minimum, meter.maximum, json, at);
     if (json.contains("filters")) {
         const Json& filters = json["filters"];
@@ -281,6 +281,10 @@ void writeCharge(const Charge& meter, Json& json) {
         json["package_price"] = detail::exactNumber(meter.package_price);
         json["package_rounding"] = std::string(toString(meter.package_rounding));
     }
+    if (meter.model == PricingModel::percentage) {
+        json["transaction_fee"] = detail::exactNumber(meter.transaction_fee);
+        json["free_transactions"] = meter.free_transactions;
+    }
 }
 
 Json writeMeter(const Meter& meter) {
@@ -289,10 +293,6 @@ Json writeMeter(const Meter& meter) {
     if (meter.aggregation != Aggregation::sum) json["aggregation"] = std::string(toString(meter.aggregation));
     if (!meter.unique_dimension.empty()) json["unique_dimension"] = meter.unique_dimension;
     writeCharge(meter, json);
-    if (meter.model == PricingModel::percentage) {
-        json["transaction_fee"] = detail::exactNumber(meter.transaction_fee);
-        json["free_transactions"] = meter.free_transactions;
-    }
     writeLimits(meter.minimum, meter.maximum, json);
     if (!meter.filters.empty()) {
         json["filters"] = Json::array();

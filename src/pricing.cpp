@@ -98,11 +98,9 @@ void priceQuantity(const Charge& charge, const Decimal& quantity, std::int64_t e
             break;
         case PricingModel::percentage:
             line.exact_amount = line.billable * charge.unit_price;
-            if constexpr (std::is_same_v<Charge, Meter>) {
-                const std::int64_t charged = std::max<std::int64_t>(0, events - charge.free_transactions);
-                line.transaction_fees = Decimal(charged) * charge.transaction_fee;
-                line.exact_amount += line.transaction_fees;
-            }
+            line.transaction_fees =
+                Decimal(std::max<std::int64_t>(0, events - charge.free_transactions)) * charge.transaction_fee;
+            line.exact_amount += line.transaction_fees;
             break;
     }
 }
@@ -307,13 +305,16 @@ LineItem PricingCalculator::price(const EventType& type, const Decimal& quantity
     return line;
 }
 
-LineItem PricingCalculator::priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity) const {
+LineItem PricingCalculator::priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity,
+                                        std::int64_t events) const {
+    if (quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
+    if (events < 0) throw ValidationError("events", "must not be negative");
     LineItem line;
     line.type = meter.type;
     line.unit = meter.unit;
     line.filter_dimension = filter.dimension;
     line.filter_values = filter.values;
-    priceQuantity(filter, quantity, 0, line);
+    priceQuantity(filter, quantity, events, line);
     line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
     return line;
 }
@@ -404,7 +405,9 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
             continue;
         }
         std::vector<Decimal> filtered(meter.filters.size());
+        std::vector<std::int64_t> filtered_events(meter.filters.size());
         Decimal all_filtered;
+        std::int64_t all_filtered_events = 0;
         for (const FilterUsageTotal& usage : filter_totals) {
             if (usage.type != meter.type) continue;
             for (std::size_t i = 0; i < meter.filters.size(); ++i) {
@@ -415,19 +418,22 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
                     const Decimal quantity = detail::measure(meter, usage.quantity, usage.events);
                     filtered[i] += quantity;
                     all_filtered += quantity;
+                    filtered_events[i] += usage.events;
+                    all_filtered_events += usage.events;
                     break;
                 }
             }
         }
-        if (all_filtered > total) {
-            throw ValidationError("filter_totals", "filtered usage of '" + meter.type.toString() + "' (" +
-                                                       all_filtered.toPlainString() + ") exceeds its total (" +
-                                                       total.toPlainString() + ")");
+        if (all_filtered > total || all_filtered_events > events) {
+            throw ValidationError("filter_totals",
+                                  "filtered usage of '" + meter.type.toString() + "' (" + all_filtered.toPlainString() +
+                                      " in " + std::to_string(all_filtered_events) + " events) exceeds its total (" +
+                                      total.toPlainString() + " in " + std::to_string(events) + ")");
         }
-        bill.lines.push_back(price(meter.type, total - all_filtered));
+        bill.lines.push_back(price(meter.type, total - all_filtered, events - all_filtered_events));
         bill.total += bill.lines.back().amount;
         for (std::size_t i = 0; i < meter.filters.size(); ++i) {
-            bill.lines.push_back(priceFilter(meter, meter.filters[i], filtered[i]));
+            bill.lines.push_back(priceFilter(meter, meter.filters[i], filtered[i], filtered_events[i]));
             bill.total += bill.lines.back().amount;
         }
     }

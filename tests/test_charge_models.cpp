@@ -336,19 +336,53 @@ TEST_CASE("bad charge options name the field", "[pricing][models]") {
           "plans[0].meters.usage.tiers[0].rate");
     CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "tiers": [{"up_to": null, "rate": 1}]})") ==
           "plans.p.meters.usage.tiers");
-    // A meter with charge filters cannot charge per transaction (the filters' counts are not kept).
-    try {
-        PriceBook::fromJson(R"({"dimensions": {"card": {"values": ["visa", "amex"]}}, "plans": [{"id": "p",
-            "meters": {"usage": {"model": "percentage", "rate": 2.9, "transaction_fee": 0.3,
-                                 "filters": [{"dimension": "card", "values": ["amex"], "model": "percentage",
-                                              "rate": 3.5}]}}}]})");
-        FAIL("accepted");
-    } catch (const ValidationError& e) {
-        CHECK(e.field() == "plans.p.meters.usage.transaction_fee");
-    }
     // A negative number of events is refused.
     CHECK_THROWS_AS(calculatorFor(R"({"model": "percentage", "rate": 1})").price(EventType("usage"), d("1"), -1),
                     ValidationError);
+}
+
+TEST_CASE("a percentage meter's filters charge their own rate and fee per transaction", "[pricing][models]") {
+    // Cards: 2.9 % + $0.30 each (Stripe's domestic card price), American Express 3.5 % +
+    // $0.15 with its first transaction free of the fee.
+    const auto book =
+        PriceBook::fromJson(R"({"dimensions": {"card": {"values": ["visa", "amex"]}}, "plans": [{"id": "p",
+        "meters": {"payment": {"model": "percentage", "rate": 2.9, "transaction_fee": 0.30,
+                               "filters": [{"dimension": "card", "values": ["amex"], "model": "percentage",
+                                            "rate": 3.5, "transaction_fee": 0.15, "free_transactions": 1}]}}}]})");
+    const PricingCalculator calculator(book.plan("p"));
+    // $1000 in 10 payments, $300 of it in 3 on amex.
+    const std::vector<UsageTotal> usage = {{EventType("payment"), d("1000"), 10, {}}};
+    const std::vector<FilterUsageTotal> by_card = {{EventType("payment"), "card", "amex", d("300"), 3},
+                                                   {EventType("payment"), "card", "visa", d("500"), 5}};
+    const Bill bill = calculator.bill(usage, {}, by_card);
+    const LineItem& cards = *bill.line(EventType("payment"));
+    CHECK(cards.events == 7);
+    CHECK(cards.transaction_fees == d("2.10"));  // 7 × 0.30
+    CHECK(cards.amount.toString() == "22.40");   // 700 × 2.9 % = 20.30, + 2.10
+    const LineItem& amex = *bill.filterLine(EventType("payment"), "card", "amex");
+    CHECK(amex.events == 3);
+    CHECK(amex.transaction_fees == d("0.30"));  // 2 × 0.15: the first is free
+    CHECK(amex.amount.toString() == "10.80");   // 300 × 3.5 % = 10.50, + 0.30
+    CHECK(bill.total.toString() == "33.20");
+    CHECK(PriceBook::fromJson(book.toJson()).plan("p") == book.plan("p"));
+    // More events on the filters than on the type is inconsistent input, named.
+    const std::vector<FilterUsageTotal> too_many = {{EventType("payment"), "card", "amex", d("300"), 11}};
+    try {
+        calculator.bill(usage, {}, too_many);
+        FAIL("accepted");
+    } catch (const ValidationError& e) {
+        CHECK(e.field() == "filter_totals");
+    }
+    // A fee on a filter that is not a percentage is refused, by path.
+    try {
+        PriceBook::fromJson(R"({"dimensions": {"card": {"values": ["amex"]}}, "plans": [{"id": "p",
+            "meters": {"payment": {"model": "percentage", "rate": 2.9,
+                                   "filters": [{"dimension": "card", "values": ["amex"], "unit_price": 1,
+                                                "transaction_fee": 0.15}]}}}]})");
+        FAIL("accepted");
+    } catch (const ValidationError& e) {
+        CHECK(e.field() == "plans.p.meters.payment.filters[0].transaction_fee");
+    }
 }
 
 TEST_CASE("the new options are kept exactly through price-book JSON", "[pricing][models]") {

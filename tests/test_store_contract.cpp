@@ -1036,6 +1036,14 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     payment.unit_price = num("0.029");
     payment.transaction_fee = num("0.30");
     payment.free_transactions = 12;
+    ChargeFilter amex;
+    amex.dimension = "card";
+    amex.values = {"amex"};
+    amex.model = PricingModel::percentage;
+    amex.unit_price = num("0.035");
+    amex.transaction_fee = num("0.15");
+    amex.free_transactions = 1;
+    payment.filters = {amex};
     Meter transfer;
     transfer.type = EventType("transfer");
     transfer.model = PricingModel::graduated_percentage;

@@ -117,6 +117,8 @@ struct ChargeFilter {
     Decimal package_price;    ///< package model
     PackageRounding package_rounding = PackageRounding::up;  ///< package model
     bool flat_fee_at_zero = false;                           ///< as Meter::flat_fee_at_zero
+    Decimal transaction_fee;             ///< percentage model: as Meter::transaction_fee, for the filter's events
+    std::int64_t free_transactions = 0;  ///< percentage model: as Meter::free_transactions
 
     /// True when `value` is one of `values`.
     bool matches(std::string_view value) const noexcept {
@@ -160,8 +162,8 @@ struct Meter {
     /// in a period in which the tier holds billable units.
     bool flat_fee_at_zero = false;
     /// Percentage model: a fixed fee per event (per transaction: $0.30), charged for every
-    /// event of the period beyond the first `free_transactions`. Not with charge filters
-    /// (their event counts are not kept).
+    /// event of the period beyond the first `free_transactions` (a meter with charge filters:
+    /// of the events no filter prices; each filter has its own).
     Decimal transaction_fee;
     std::int64_t free_transactions = 0;  ///< percentage model: events of a period without the fixed fee
     /// The least the meter's lines (its default and filter lines) come to per billing cycle:

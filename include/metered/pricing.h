@@ -55,10 +55,12 @@ struct METERED_API LineItem {
     Decimal unit_price;             ///< the meter's (a filter line: the filter's) per-unit or list price
     std::vector<TierCharge> tiers;  ///< graduated, volume and graduated percentage models
     Decimal packages;               ///< package model: whole packages charged
-    std::int64_t events = 0;        ///< events of its usage (0 on a filtered meter's lines: not kept)
-    Decimal transaction_fees;       ///< percentage model: the fixed fees of the events beyond the free ones
-    Decimal exact_amount;           ///< before rounding, exact
-    Decimal amount;                 ///< exact_amount rounded once to the currency's minor unit
+    /// Events of its usage: a filter line's, the events with its values; a filtered meter's
+    /// default line, the events no filter prices.
+    std::int64_t events = 0;
+    Decimal transaction_fees;  ///< percentage model: the fixed fees of the events beyond the free ones
+    Decimal exact_amount;      ///< before rounding, exact
+    Decimal amount;            ///< exact_amount rounded once to the currency's minor unit
     /// A bill priced with several plan versions (a price change or a plan change inside its
     /// period): the first day of the part this line prices; empty otherwise.
     std::optional<date::local_days> from;
@@ -249,7 +251,8 @@ public:
 private:
     Bill billUsage(std::span<const UsageTotal> totals, std::span<const ModelUsageTotal> model_totals,
                    std::span<const FilterUsageTotal> filter_totals) const;
-    LineItem priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity) const;
+    LineItem priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity,
+                         std::int64_t events) const;
 
     Plan plan_;
 };
