@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Grouped reads (by the `end_user` dimension) as stored events grow, on PostgreSQL and
-// SQLite: they read the dimension rollups, so their cost should not grow with the events.
+// Grouped reads (by the `end_user` dimension) and a bill counting unique end users, as
+// stored events grow, on PostgreSQL and SQLite: they read the dimension rollups, so their
+// cost should not grow with the events.
 #include <metered/postgres_store.h>
 #include <metered/sqlite_store.h>
 
@@ -55,6 +56,20 @@ PriceBook groupedBook() {
     return PriceBook({Plan::basic()}, "basic", {Dimension{.name = "end_user", .max_values = 1000}});
 }
 
+// The same book with API calls billed per unique end user (Aggregation::unique): its bill
+// counts the 140 API-call users from the same rollup rows.
+PriceBook uniqueUsersBook() {
+    Plan plan = Plan::basic();
+    Meter& api = *plan.meter(EventType::apiCall());
+    api.aggregation = Aggregation::unique;
+    api.unique_dimension = "end_user";
+    api.unit = "user";
+    api.included = Decimal(100);
+    api.quota.reset();
+    return PriceBook({plan}, "basic", groupedBook().dimensions());
+}
+constexpr std::size_t api_call_users = 140;
+
 // Loads the store to each of the read sizes (appends of `batch` events), timing the three
 // grouped reads at each. A size is loaded only if, at the loading rate so far, it takes at
 // most `budget_seconds` more; otherwise a line says so and the sizes stop there.
@@ -63,6 +78,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
                   const std::shared_ptr<UsageStore>& store, const std::vector<BusinessId>& ids, std::size_t batch,
                   double budget_seconds, Analyze&& analyze) {
     const UsageReports reports(store, groupedBook(), benchClock);
+    const UsageReports per_user(store, uniqueUsersBook(), benchClock);
     const BusinessId probe = ids.front();
     const date::year_month_day today{date::floor<date::days>(bench_now)};
     const date::year_month month = today.year() / today.month();
@@ -72,7 +88,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
     std::size_t loaded = 0;
     double loading_seconds = 0;
     std::uint32_t seed = 700;
-    Percentiles first_usage{}, first_trends{}, first_top{};
+    Percentiles first_usage{}, first_trends{}, first_top{}, first_unique{};
     const auto projected = [&](std::size_t size) {
         return loaded == 0 ? 0.0 : static_cast<double>(size - loaded) * loading_seconds / static_cast<double>(loaded);
     };
@@ -102,18 +118,22 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
         analyze();
         const auto rows = store->dimensionDaily(probe, this_month, "end_user").size();
         const auto groups = reports.getBillingUsage(probe, PeriodSpec::currentMonth(), by_user).groups.size();
-        if (rows != rows_per_business || groups != end_users) {
-            throw std::runtime_error(
-                fmt::format("grouped: {} rollup rows and {} values at {} events, expected {} and {}", rows, groups,
-                            size, rows_per_business, end_users));
+        const Decimal users =
+            per_user.getBillingUsage(probe, PeriodSpec::currentMonth()).bill.line(EventType::apiCall())->quantity;
+        if (rows != rows_per_business || groups != end_users || users != Decimal(api_call_users)) {
+            throw std::runtime_error(fmt::format(
+                "grouped: {} rollup rows, {} values and {} API-call users at {} events, expected {}, {} and {}", rows,
+                groups, users.toPlainString(), size, rows_per_business, end_users, api_call_users));
         }
         const auto usage = time(options.read_repetitions,
                                 [&] { reports.getBillingUsage(probe, PeriodSpec::currentMonth(), by_user); });
         const auto trends = time(options.read_repetitions, [&] { reports.getUsageTrends(probe, 30, by_user); });
         const auto top = time(options.read_repetitions,
                               [&] { reports.topValues(probe, PeriodSpec::currentMonth(), "end_user", 10); });
+        const auto unique =
+            time(options.read_repetitions, [&] { per_user.getBillingUsage(probe, PeriodSpec::currentMonth()); });
         const bool first = index == 0;
-        if (first) first_usage = usage, first_trends = trends, first_top = top;
+        if (first) first_usage = usage, first_trends = trends, first_top = top, first_unique = unique;
         const bool largest = !first && (index + 1 == options.read_sizes.size() ||
                                         projected(options.read_sizes[index + 1]) > budget_seconds);
         const std::string section = "grouped";
@@ -128,6 +148,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
         add("grouped getBillingUsage(end_user)", usage, first_usage);
         add("grouped getUsageTrends(30, end_user)", trends, first_trends);
         add("topValues(end_user, 10)", top, first_top);
+        add("getBillingUsage, API calls per unique end_user", unique, first_unique);
         report.add({section, fmt::format("loading to {} events ({}, appends of {})", size, store_name, batch),
                     fmt::format("{:.0f} s", loading_seconds),
                     fmt::format("{:.0f} events/s", static_cast<double>(loaded) / loading_seconds), "", ""});

@@ -121,26 +121,27 @@ bool hasCommitments(std::span<const detail::PlanSegment> segments) {
     });
 }
 
+int dayCount(const DayRange& days) { return static_cast<int>((days.end - days.first).count()); }
+
+// The plan versions of a cycle's segments, with the days each prices.
+std::vector<detail::VersionDays> versionDays(std::span<const detail::PlanSegment> segments) {
+    std::vector<detail::VersionDays> versions;
+    for (const detail::PlanSegment& segment : segments) versions.push_back({segment.plan, dayCount(segment.days)});
+    return versions;
+}
+
 // The commitment lines (minimums, maximums) of `cycle`, settled on its bill of usage
 // charges `charges` under the versions that price its days (`segments`).
 std::vector<CommitmentLine> cycleCommitments(Bill charges, std::span<const detail::PlanSegment> segments,
                                              const DayRange& cycle) {
-    std::vector<detail::VersionDays> versions;
-    for (const detail::PlanSegment& segment : segments) {
-        versions.push_back({segment.plan, static_cast<int>((segment.days.end - segment.days.first).count())});
-    }
     charges.commitments.clear();
-    detail::settleCommitments(charges, versions, static_cast<int>((cycle.end - cycle.first).count()), cycle.first);
+    detail::settleCommitments(charges, versionDays(segments), dayCount(cycle), cycle.first);
     return std::move(charges.commitments);
 }
 
 // The recurring fee of `cycle`, priced by the versions of `segments` (Plan::fee).
 std::optional<FeeLine> feeOf(std::span<const detail::PlanSegment> segments, const DayRange& cycle) {
-    std::vector<detail::VersionDays> versions;
-    for (const detail::PlanSegment& segment : segments) {
-        versions.push_back({segment.plan, static_cast<int>((segment.days.end - segment.days.first).count())});
-    }
-    return detail::cycleFee(versions, static_cast<int>((cycle.end - cycle.first).count()), cycle.first);
+    return detail::cycleFee(versionDays(segments), dayCount(cycle), cycle.first);
 }
 
 // The bill of `days`: its usage charges (usageCharges), then the commitments of each billing
