@@ -7,7 +7,6 @@
 #include <optional>
 #include <set>
 #include <tuple>
-#include <type_traits>
 #include <utility>
 
 #include "commitments.h"

@@ -147,7 +147,7 @@ struct Meter {
     /// Aggregation::unique: the dimension whose distinct values the meter counts
     /// ("end_user"), declared in the price book; empty otherwise. Values past the
     /// dimension's max_values in a billing cycle share one overflow value and count as one,
-    /// so declare max_values above the most values a cycle may bill (docs/pricing.md#aggregations).
+    /// so declare max_values above the most values a cycle may bill (docs/pricing.md#charge-models-and-options).
     std::string unique_dimension;
     Decimal included;  ///< free allowance per billing period
     PricingModel model = PricingModel::per_unit;
