@@ -135,7 +135,7 @@ TEMPLATE_TEST_CASE("a unique count bills a cycle's distinct end users on every s
     };
     callOn(2024_y / 12 / 1, "u1");
     callOn(2024_y / 12 / 1, "u1");
-    callOn(2024_y / 12 / 1, "u2");
+    const EventId u2 = callOn(2024_y / 12 / 1, "u2");
     callOn(2024_y / 12 / 2, "u1");
     callOn(2024_y / 12 / 2, "u3");
     callOn(2024_y / 12 / 3, "");  // no end user: an event, not a user
@@ -171,4 +171,14 @@ TEMPLATE_TEST_CASE("a unique count bills a cycle's distinct end users on every s
     CHECK(corrected.bill.line(EventType::apiCall())->quantity == Decimal(3));
     CHECK(corrected.bill.line(EventType::apiCall())->amount.toString() == "1.50");
     CHECK(recorder.reports().checkQuota(business.id, EventType::apiCall()).used == Decimal(3));
+
+    // December's statement states its 3 users; voiding u2's only call after it closed credits
+    // $1.50 on January's, priced with the plan (and dimension) the statement kept.
+    *clock.now = at(2025_y / 1 / 5, hours(12));
+    CHECK(recorder.reports().closeStatement(business.id, PeriodSpec::previousCycle()).total == num("1.50"));
+    fixture.store->voidEvent(business.id, u2, "test traffic", "ops");
+    *clock.now = at(2025_y / 2 / 5, hours(12));
+    const Statement january = recorder.reports().closeStatement(business.id, PeriodSpec::previousCycle());
+    REQUIRE(january.adjustments.size() == 1);
+    CHECK(january.adjustments[0].amount == num("-1.50"));
 }
