@@ -209,9 +209,11 @@ void printPlan(const metered::Plan& plan) {
     fmt::print("plan {}{} ({}), {} with {} digits, rounding {} per line\n", plan.id, from, plan.name,
                plan.currency.code, plan.currency.minor_units, toString(plan.rounding));
     for (const auto& m : plan.meters) {
-        const std::string unit = m.aggregation == metered::Aggregation::count    ? "events"
-                                 : m.aggregation == metered::Aggregation::unique ? "unique " + m.unique_dimension
-                                                                                 : m.unit;
+        const std::string unit = m.aggregation == metered::Aggregation::count     ? "events"
+                                 : m.aggregation == metered::Aggregation::unique  ? "unique " + m.unique_dimension
+                                 : m.aggregation == metered::Aggregation::maximum ? "peak " + m.unit
+                                 : m.aggregation == metered::Aggregation::latest  ? "last " + m.unit
+                                                                                  : m.unit;
         fmt::print("  {:<14} {:>10} {:<8} included, {:<9}", m.type.name(), m.included.toPlainString(), unit,
                    toString(m.model));
         switch (m.model) {
@@ -331,7 +333,8 @@ int main(int argc, char** argv) {
             if (found == usage.end()) found = usage.insert(usage.end(), {type, {}, 0, {}});
             found->events = specCount("events", item.substr(equals + 1));
         }
-        // A meter counting unique values is quoted on their number, given as its quantity.
+        // A meter counting unique values is quoted on their number, given as its quantity (a
+        // level meter on its level-months, peak or last level, also given as its quantity).
         metered::Plan plan = book.plan(plan_id);
         for (auto& meter : plan.meters) {
             if (meter.aggregation != metered::Aggregation::unique) continue;

@@ -39,6 +39,11 @@ bool EventType::isRateCard() const noexcept {
     return length_ == spoken.length_ && *this == spoken;
 }
 
+bool EventType::isLevel() const noexcept {
+    constexpr std::string_view suffix = "_level";
+    return name().ends_with(suffix);
+}
+
 std::ostream& operator<<(std::ostream& os, const EventType& type) { return os << type.name(); }
 
 }  // namespace metered

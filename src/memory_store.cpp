@@ -9,6 +9,7 @@
 #include "correction_rules.h"
 #include "crossing_claims.h"
 #include "event_checks.h"
+#include "level_rollup.h"
 #include "metered/errors.h"
 #include "plan_rows.h"
 #include "store_text.h"
@@ -28,6 +29,27 @@ struct MemoryStore::State {
         std::map<date::local_days, std::map<std::tuple<std::string, std::string, EventType>, UsageTotal>>
             dimension_days;
         std::map<std::pair<date::local_days, std::string>, std::set<std::string>> admitted;
+        // Level types: the positions of each day's reports, and each day's rollup.
+        std::map<std::pair<EventType, date::local_days>, std::vector<std::size_t>> level_reports;
+        std::map<EventType, std::map<date::local_days, DailyLevel>> levels;
+
+        // Computes the level rollup of (type, day) again from its reports as corrected.
+        void rollUpLevel(const EventType& type, date::local_days day) {
+            std::vector<detail::LevelReport> reports;
+            std::vector<detail::LevelCorrection> changes;
+            for (std::size_t position : level_reports[{type, day}]) {
+                const UsageEvent& event = events[position];
+                reports.push_back({event.occurred_at, event.id, event.quantity});
+                if (auto found = corrections.find(event.id); found != corrections.end()) {
+                    for (const Correction& c : found->second) changes.push_back({c.event, c.kind, c.quantity_delta});
+                }
+            }
+            if (auto row = detail::levelDay(type, day, std::move(reports), changes)) {
+                levels[type][day] = *row;
+            } else if (auto of_type = levels.find(type); of_type != levels.end()) {
+                of_type->second.erase(day);
+            }
+        }
     };
     std::unordered_map<BusinessId, Business> businesses;
     std::map<std::string, Dimension> dimensions;
@@ -150,6 +172,7 @@ struct MemoryStore::State {
             if (values.empty()) business->dimension_days.erase(day);
         }
         earlier.push_back(correction);
+        if (event.type.isLevel()) business->rollUpLevel(event.type, day);
         return correction;
     }
 
@@ -289,12 +312,18 @@ struct MemoryStore::State {
             const auto& [business, cycle, dimension] = key;
             if (!values.empty()) find(business)->admitted[{cycle, dimension}].merge(values);
         }
+        std::set<std::tuple<BusinessId, EventType, date::local_days>> level_days;
         for (const auto& [i, day] : accepted) {
             State::Business& business = *find(events[i].business);
+            if (events[i].type.isLevel()) {
+                business.level_reports[{events[i].type, day}].push_back(business.events.size());
+                level_days.emplace(events[i].business, events[i].type, day);
+            }
             business.index.emplace(events[i].id, business.events.size());
             business.events.push_back(events[i]);
             business.event_days.push_back(day);
         }
+        for (const auto& [business, type, day] : level_days) find(business)->rollUpLevel(type, day);
         result.stored = accepted.size();
         claimCrossings(touched);
         return result;
@@ -383,6 +412,19 @@ std::vector<DailyDimensionUsage> MemoryStore::dimensionRollups(const BusinessId&
         for (const auto& [key, total] : it->second) {
             if (std::get<0>(key) == dimension) result.push_back({it->first, {std::get<1>(key), total}});
         }
+    }
+    return result;
+}
+
+std::vector<DailyLevel> MemoryStore::levels(const BusinessId& business, const DayRange& days) {
+    std::lock_guard lock(mutex_);
+    std::vector<DailyLevel> result;
+    State::Business* found = state_->find(business);
+    if (found == nullptr) return result;
+    for (const auto& [type, rows] : found->levels) {
+        auto it = rows.lower_bound(days.first);
+        if (it != rows.begin()) result.push_back(std::prev(it)->second);
+        for (; it != rows.end() && it->first < days.end; ++it) result.push_back(it->second);
     }
     return result;
 }

@@ -139,6 +139,18 @@ void validateFilters(const Meter& meter, const std::string& m) {
 
 // What the meter counts: a unique count names a dimension (which PriceBook checks is declared).
 void validateAggregation(const Meter& meter, const std::string& m) {
+    if (meter.type.isLevel() != isLevelAggregation(meter.aggregation)) {
+        throw ValidationError(m + ".aggregation",
+                              meter.type.isLevel()
+                                  ? "a level type is billed \"time_weighted\", \"max\" or \"latest\", not \"" +
+                                        std::string(toString(meter.aggregation)) + "\""
+                                  : "\"" + std::string(toString(meter.aggregation)) +
+                                        "\" bills a level type (a name ending in _level), not '" +
+                                        meter.type.toString() + "'");
+    }
+    if (isLevelAggregation(meter.aggregation) && !meter.filters.empty()) {
+        throw ValidationError(m + ".filters", "a level meter has no charge filters");
+    }
     if (meter.aggregation != Aggregation::unique) {
         if (!meter.unique_dimension.empty()) {
             throw ValidationError(m + ".unique_dimension",
@@ -253,17 +265,31 @@ std::string_view toString(Aggregation aggregation) noexcept {
             return "count";
         case Aggregation::unique:
             return "unique";
+        case Aggregation::time_weighted:
+            return "time_weighted";
+        case Aggregation::maximum:
+            return "max";
+        case Aggregation::latest:
+            return "latest";
         case Aggregation::sum:
             break;
     }
     return "sum";
 }
 
+bool isLevelAggregation(Aggregation aggregation) noexcept {
+    return aggregation == Aggregation::time_weighted || aggregation == Aggregation::maximum ||
+           aggregation == Aggregation::latest;
+}
+
 Aggregation parseAggregation(std::string_view name, std::string_view field) {
-    if (name == "sum") return Aggregation::sum;
-    if (name == "count") return Aggregation::count;
-    if (name == "unique") return Aggregation::unique;
-    throw ValidationError(field, "must be \"sum\", \"count\" or \"unique\", not " + detail::quoted(name, 32));
+    for (Aggregation a : {Aggregation::sum, Aggregation::count, Aggregation::unique, Aggregation::time_weighted,
+                          Aggregation::maximum, Aggregation::latest}) {
+        if (name == toString(a)) return a;
+    }
+    throw ValidationError(field,
+                          "must be \"sum\", \"count\", \"unique\", \"time_weighted\", \"max\" or \"latest\", not " +
+                              detail::quoted(name, 32));
 }
 
 std::string_view toString(PackageRounding rounding) noexcept {

@@ -5,6 +5,7 @@
 
 #include <date/date.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,8 @@ std::string isoDay(date::local_days day);
 /// "2024-03-05 12:00:00.000001+00" (PostgreSQL's input form) when `postgres`, else
 /// "2024-03-05T12:00:00.000001Z".
 std::string isoTimestamp(Timestamp t, bool postgres = false);
+/// Reads back isoTimestamp(t) (the "T…Z" form, six fractional digits); nothing for other text.
+std::optional<Timestamp> parseIsoTimestamp(std::string_view text) noexcept;
 /// Appends the canonical 8-4-4-4-12 form of `id`.
 void appendUuid(std::string& out, const Uuid& id);
 /// Appends Decimal::toString() of `value` without a temporary string.

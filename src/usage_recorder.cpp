@@ -328,7 +328,8 @@ struct UsageRecorder::Impl {
         draft.occurred_at = record.occurred_at ? *record.occurred_at : at;
         checkLateWindow(draft, record, at);
         if (meter == nullptr || list_versioned) meter = &listMeterOn(draft.type, draft.occurred_at);
-        draft.unit_price = meter->unit_price;
+        // A level's report has no list price: what it costs depends on how long it is held.
+        draft.unit_price = isLevelAggregation(meter->aggregation) ? Decimal() : meter->unit_price;
         return submit(draft, record, at);
     }
 
@@ -558,6 +559,12 @@ SpeechReceipt UsageRecorder::recordSpeech(const BusinessId& business, const Spee
             voiceFallback(cost.fallback_model, call.model, fields);
             return cost.fallback_model;
         });
+}
+
+Receipt UsageRecorder::setStorageLevel(const BusinessId& business, const Decimal& megabytes,
+                                       const RecordOptions& options) {
+    auto draft = draftOf(business, EventType::storageLevel(), megabytes);
+    return impl_->submit(draft, options);
 }
 
 Receipt UsageRecorder::record(const BusinessId& business, const EventType& type, const Decimal& quantity,

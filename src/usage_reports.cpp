@@ -7,6 +7,7 @@
 #include "commitments.h"
 #include "credit_ledger.h"
 #include "measure.h"
+#include "metered_usage.h"
 #include "plan_schedule.h"
 #include "metered/errors.h"
 #include "metered/json.h"
@@ -48,11 +49,10 @@ std::vector<std::string> pricedDimensions(const Plan& plan) {
 }
 
 // The usage by value of the dimensions the plan prices by (pricedDimensions), over `days`.
-std::vector<FilterUsageTotal> filterTotals(UsageStore& store, const Plan& plan, const BusinessId& business,
-                                           const DayRange& days) {
+std::vector<FilterUsageTotal> filterTotals(const detail::MeteredUsage& usage, const Plan& plan, const DayRange& days) {
     std::vector<FilterUsageTotal> totals;
     for (const std::string& dimension : pricedDimensions(plan)) {
-        for (auto& t : store.dimensionTotals(business, days, dimension)) {
+        for (auto& t : usage.dimensionTotals(days, dimension)) {
             totals.push_back({t.total.type, dimension, std::move(t.value), t.total.quantity, t.total.events});
         }
     }
@@ -62,8 +62,8 @@ std::vector<FilterUsageTotal> filterTotals(UsageStore& store, const Plan& plan, 
 // The parts of billing cycles that `days` covers, with the usage each cycle had before
 // and through its part, for pricing with `plan`. A whole cycle is one slice with nothing
 // before it (one read); `totals_of_days` and `models_of_days` are the usage of `days`.
-std::vector<CycleSlice> cycleSlices(UsageStore& store, const BusinessId& business, const Plan& plan,
-                                    const DayRange& days, int anchor_day, const std::vector<UsageTotal>& totals_of_days,
+std::vector<CycleSlice> cycleSlices(const detail::MeteredUsage& usage, const Plan& plan, const DayRange& days,
+                                    int anchor_day, const std::vector<UsageTotal>& totals_of_days,
                                     const std::vector<ModelUsageTotal>& models_of_days) {
     std::vector<CycleSlice> slices;
     for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, anchor_day)) {
@@ -71,19 +71,19 @@ std::vector<CycleSlice> cycleSlices(UsageStore& store, const BusinessId& busines
         CycleSlice slice;
         slice.at_cycle_start = part.first == cycle.first;
         if (part.first > cycle.first) {
-            slice.before = store.totals(business, {cycle.first, part.first});
-            slice.models_before = store.modelTotals(business, {cycle.first, part.first});
-            slice.filters_before = filterTotals(store, plan, business, {cycle.first, part.first});
+            slice.before = usage.totals({cycle.first, part.first});
+            slice.models_before = usage.modelTotals({cycle.first, part.first});
+            slice.filters_before = filterTotals(usage, plan, {cycle.first, part.first});
         }
         // Nothing used before the part: the cycle's usage through it is the part's.
         if (part == days && slice.before.empty() && slice.models_before.empty() && slice.filters_before.empty()) {
             slice.through = totals_of_days;
             slice.models_through = models_of_days;
-            slice.filters_through = filterTotals(store, plan, business, days);
+            slice.filters_through = filterTotals(usage, plan, days);
         } else {
-            slice.through = store.totals(business, {cycle.first, part.end});
-            slice.models_through = store.modelTotals(business, {cycle.first, part.end});
-            slice.filters_through = filterTotals(store, plan, business, {cycle.first, part.end});
+            slice.through = usage.totals({cycle.first, part.end});
+            slice.models_through = usage.modelTotals({cycle.first, part.end});
+            slice.filters_through = filterTotals(usage, plan, {cycle.first, part.end});
         }
         slices.push_back(std::move(slice));
     }
@@ -98,15 +98,15 @@ using SegmentsOf = std::function<std::vector<detail::PlanSegment>(const DayRange
 // one plan version prices) priced as the parts of the billing cycles it covers, so that each
 // day's usage is priced at its own version while allowances and tiers run over the whole
 // cycle; the parts joined (joinBills).
-Bill usageCharges(UsageStore& store, const BusinessId& business, std::span<const detail::PlanSegment> segments,
+Bill usageCharges(const detail::MeteredUsage& usage, std::span<const detail::PlanSegment> segments,
                   const DayRange& days, int anchor_day, const std::vector<UsageTotal>& totals,
                   const std::vector<ModelUsageTotal>& models, const CalculatorOf& calculator) {
     std::vector<Bill> parts;
     for (const detail::PlanSegment& segment : segments) {
         const bool whole = segment.days == days;
-        const auto slices = cycleSlices(store, business, *segment.plan, segment.days, anchor_day,
-                                        whole ? totals : store.totals(business, segment.days),
-                                        whole ? models : store.modelTotals(business, segment.days));
+        const auto slices =
+            cycleSlices(usage, *segment.plan, segment.days, anchor_day, whole ? totals : usage.totals(segment.days),
+                        whole ? models : usage.modelTotals(segment.days));
         parts.push_back(calculator(*segment.plan).billSlices(slices));
     }
     return detail::joinBills(std::move(parts), segments);
@@ -147,20 +147,19 @@ std::optional<FeeLine> feeOf(std::span<const detail::PlanSegment> segments, cons
 // The bill of `days`: its usage charges (usageCharges), then the commitments of each billing
 // cycle whose last day it holds, settled on that cycle's whole bill, then the fee of each
 // cycle whose first day it holds.
-Bill billDays(UsageStore& store, const BusinessId& business, const SegmentsOf& segments_of, const DayRange& days,
-              int anchor_day, const std::vector<UsageTotal>& totals, const std::vector<ModelUsageTotal>& models,
+Bill billDays(const detail::MeteredUsage& usage, const SegmentsOf& segments_of, const DayRange& days, int anchor_day,
+              const std::vector<UsageTotal>& totals, const std::vector<ModelUsageTotal>& models,
               const CalculatorOf& calculator) {
     const auto segments = segments_of(days);
-    Bill bill = usageCharges(store, business, segments, days, anchor_day, totals, models, calculator);
+    Bill bill = usageCharges(usage, segments, days, anchor_day, totals, models, calculator);
     const auto cycles = BillingPeriod::cyclesOverlapping(days, anchor_day);
     for (const DayRange& cycle : cycles) {
         if (cycle.end > days.end) continue;  // its last day is after the bill's
         const auto cycle_segments = cycle == days ? segments : segments_of(cycle);
         if (!hasCommitments(cycle_segments)) continue;
-        const Bill charges =
-            cycle == days ? bill
-                          : usageCharges(store, business, cycle_segments, cycle, anchor_day,
-                                         store.totals(business, cycle), store.modelTotals(business, cycle), calculator);
+        const Bill charges = cycle == days ? bill
+                                           : usageCharges(usage, cycle_segments, cycle, anchor_day, usage.totals(cycle),
+                                                          usage.modelTotals(cycle), calculator);
         for (CommitmentLine& line : cycleCommitments(charges, cycle_segments, cycle)) {
             bill.total += line.amount;
             bill.commitments.push_back(std::move(line));
@@ -223,6 +222,10 @@ struct UsageReports::Context {
                                     account.plan_id, changes, days);
     }
     const Plan& planOn(date::local_days day) const { return *segments({day, day + date::days(1)}).front().plan; }
+    // The business's usage as its plans count it: level types by the plan of each cycle's first day.
+    detail::MeteredUsage usage(UsageStore& store) const {
+        return {store, account, now, [this](const DayRange& cycle) -> const Plan& { return planOn(cycle.first); }};
+    }
 };
 
 UsageReports::UsageReports(std::shared_ptr<UsageStore> store, PriceBook price_book, Clock clock)
@@ -276,15 +279,15 @@ BillingUsage UsageReports::getBillingUsage(const BusinessId& business, const Per
 }
 
 BillingUsage UsageReports::billingUsageOf(const Context& context, const BillingPeriod& period) const {
-    const BusinessId& business = context.account.id;
+    const auto usage = context.usage(*store_);
     BillingUsage result;
-    result.business = business;
+    result.business = context.account.id;
     result.period = period;
-    const auto totals = store_->totals(business, result.period.days);
-    auto models = store_->modelTotals(business, result.period.days);
+    const auto totals = usage.totals(result.period.days);
+    auto models = usage.modelTotals(result.period.days);
     const auto parts = context.segments(result.period.days);
     result.bill = billDays(
-        *store_, business, [&](const DayRange& days) { return context.segments(days); }, result.period.days,
+        usage, [&](const DayRange& days) { return context.segments(days); }, result.period.days,
         context.account.anchor_day, totals, models,
         [&](const Plan& plan) -> const PricingCalculator& { return calculator(plan); });
     result.usage = perMeter(*parts.back().plan, totals);
@@ -307,10 +310,11 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
                     return part.days.contains(day);
                 })->plan;
     };
+    const auto usage = context.usage(*store_);
     std::map<date::local_days, std::vector<UsageTotal>> by_day;
-    for (auto& row : store_->daily(business, {cycle.first, end})) by_day[row.day].push_back(std::move(row.total));
+    for (auto& row : usage.daily({cycle.first, end})) by_day[row.day].push_back(std::move(row.total));
     std::map<date::local_days, std::vector<ModelUsageTotal>> models_by_day;
-    for (auto& row : store_->modelDaily(business, {cycle.first, end})) {
+    for (auto& row : usage.modelDaily({cycle.first, end})) {
         models_by_day[row.day].push_back(std::move(row.total));
     }
     std::vector<std::string> dimensions;  // every version prices by (pricedDimensions)
@@ -323,7 +327,7 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
     }
     std::map<date::local_days, std::vector<FilterUsageTotal>> filters_by_day;
     for (const std::string& dimension : dimensions) {
-        for (auto& row : store_->dimensionDaily(business, {cycle.first, end}, dimension)) {
+        for (auto& row : usage.dimensionDaily({cycle.first, end}, dimension)) {
             filters_by_day[row.day].push_back({row.total.total.type, dimension, std::move(row.total.value),
                                                row.total.total.quantity, row.total.total.events});
         }
@@ -363,8 +367,8 @@ std::vector<TrendPoint> UsageReports::getUsageTrends(const BusinessId& business,
         if (last == cycle.end) {
             if (hasCommitments(cycle_segments)) {
                 const Bill charges =
-                    usageCharges(*store_, business, cycle_segments, cycle, context.account.anchor_day,
-                                 store_->totals(business, cycle), store_->modelTotals(business, cycle),
+                    usageCharges(usage, cycle_segments, cycle, context.account.anchor_day, usage.totals(cycle),
+                                 usage.modelTotals(cycle),
                                  [&](const Plan& plan) -> const PricingCalculator& { return calculator(plan); });
                 for (const CommitmentLine& line : cycleCommitments(charges, cycle_segments, cycle)) {
                     costs.back() += line.amount;
@@ -443,7 +447,6 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& 
                                                                  const std::vector<Statement>& statements,
                                                                  const DayRange& cycle,
                                                                  std::string_view currency) const {
-    const BusinessId& business = context.account.id;
     std::vector<StatementAdjustment> adjustments;
     for (const Statement& earlier : statements) {
         if (earlier.cycle.first >= cycle.first || earlier.currency != currency) continue;
@@ -477,9 +480,11 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& 
         const auto calculatorOf = [&](const Plan& plan) -> const PricingCalculator& {
             return calculators.try_emplace(&plan, plan).first->second;
         };
-        const Decimal now = billDays(*store_, business, segments_of, earlier.cycle, context.account.anchor_day,
-                                     store_->totals(business, earlier.cycle),
-                                     store_->modelTotals(business, earlier.cycle), calculatorOf)
+        const detail::MeteredUsage usage(
+            *store_, context.account, context.now,
+            [&](const DayRange& days) -> const Plan& { return *segments_of(days).front().plan; });
+        const Decimal now = billDays(usage, segments_of, earlier.cycle, context.account.anchor_day,
+                                     usage.totals(earlier.cycle), usage.modelTotals(earlier.cycle), calculatorOf)
                                 .total;
         if (now != stated) adjustments.push_back({earlier.cycle, now - stated});
     }
@@ -499,7 +504,8 @@ std::vector<Statement> UsageReports::closeDueStatements(const BusinessId& busine
         cycle = BillingPeriod::cycleContaining(cycle.first - date::days(1), anchor);
         due.push_back(cycle);
     }
-    const auto used = store_->daily(business, {due.back().first, due.front().end});
+    // A level held counts as usage, reported in the cycle or not.
+    const auto used = context.usage(*store_).daily({due.back().first, due.front().end});
     if (used.empty()) return {};
     const auto first_used = used.front().day;  // ordered by day
     std::vector<date::local_days> closed;
@@ -607,10 +613,11 @@ QuotaStatus UsageReports::checkQuota(const BusinessId& business, const EventType
     status.business = business;
     status.type = type;
     status.period = BillingPeriod::resolve(PeriodSpec::currentCycle(), context.account, context.now);
+    const auto usage = context.usage(*store_);
     if (meter->aggregation == Aggregation::unique) {
-        status.used = Decimal(detail::uniqueValues(*meter, filterTotals(*store_, plan, business, status.period.days)));
+        status.used = Decimal(detail::uniqueValues(*meter, filterTotals(usage, plan, status.period.days)));
     } else {
-        const auto totals = store_->totals(business, status.period.days);
+        const auto totals = usage.totals(status.period.days);
         if (const UsageTotal* found = findTotal(totals, type)) {
             status.used = detail::measure(*meter, found->quantity, found->events);
         }

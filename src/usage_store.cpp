@@ -71,6 +71,10 @@ std::vector<DailyDimensionUsage> UsageStore::dimensionRollups(const BusinessId& 
     throw StoreError("this store keeps no dimensions", false);
 }
 
+std::vector<DailyLevel> UsageStore::levels(const BusinessId& /*business*/, const DayRange& /*days*/) {
+    throw StoreError("this store keeps no level rollups", false);
+}
+
 std::vector<DimensionUsageTotal> UsageStore::dimensionTotals(const BusinessId& business, const DayRange& days,
                                                              std::string_view dimension) {
     return detail::sumByDimension(dimensionDaily(business, days, dimension));

@@ -303,7 +303,9 @@ TEST_CASE("a counting meter prices the number of events: the first 100 events fr
 }
 
 TEST_CASE("bad charge options name the field", "[pricing][models]") {
-    CHECK(fieldOf(R"({"aggregation": "max", "unit_price": 1})") == "plans[0].meters.usage.aggregation");
+    CHECK(fieldOf(R"({"aggregation": "average", "unit_price": 1})") == "plans[0].meters.usage.aggregation");
+    // A level's aggregation on a summed type: refused when the plan is checked.
+    CHECK(fieldOf(R"({"aggregation": "max", "unit_price": 1})") == "plans.p.meters.usage.aggregation");
     CHECK(fieldOf(R"({"model": "per_unit", "rate": 2})") == "plans[0].meters.usage.rate");
     CHECK(fieldOf(R"({"model": "percentage", "unit_price": 0.02})") == "plans[0].meters.usage.unit_price");
     CHECK(fieldOf(R"({"model": "percentage"})") == "plans[0].meters.usage.rate");

@@ -37,11 +37,19 @@ public:
     static constexpr EventType llmCall() noexcept { return EventType(Builtin{}, "llm_call"); }
     static constexpr EventType transcription() noexcept { return EventType(Builtin{}, "transcription"); }
     static constexpr EventType speech() noexcept { return EventType(Builtin{}, "speech"); }
+    /// The stored amount of a business in megabytes, reported as a level
+    /// (UsageRecorder::setStorageLevel) and billed over time (Aggregation::time_weighted).
+    static constexpr EventType storageLevel() noexcept { return EventType(Builtin{}, "storage_level"); }
 
     /// True for the four built-in types.
     bool isBuiltin() const noexcept;
     /// True for the three rate-card types (llm_call, transcription, speech).
     bool isRateCard() const noexcept;
+    /// True for a level type: a name ending in `_level` (`storage_level`, or a host's
+    /// `seats_level`). Each event of a level type reports the level from its time on (its
+    /// quantity is the new level, not an amount used), and stores keep per-day level
+    /// rollups for it (DailyLevel, UsageStore::levels).
+    bool isLevel() const noexcept;
     std::string_view name() const noexcept { return {name_.data(), length_}; }
     std::string toString() const { return std::string(name()); }
 

@@ -56,10 +56,25 @@ enum class Aggregation : std::uint8_t {
     /// active end users), read from the dimension's rollups; events without a value of it
     /// are not counted.
     unique,
+    /// A level type's level (EventType::isLevel) integrated over the cycle, in level-months:
+    /// 10,000 MB held for the whole cycle is 10,000; for its first half, 5,000. Each local
+    /// day of the business's time zone is 1/N of a cycle of N days, however many hours it
+    /// has (23 or 25 across a DST change); within a day, by elapsed time. Up to now in the
+    /// current cycle; 9 fractional digits (docs/pricing.md, "Storage billed as a level").
+    time_weighted,
+    /// A level type's highest level held in the cycle (up to now), counting the level
+    /// carried into it.
+    maximum,
+    /// A level type's level at the end of the cycle (now, in the current one), carried from
+    /// the last report before it when the cycle has none.
+    latest,
 };
 
 METERED_API std::string_view toString(Aggregation aggregation) noexcept;
-/// Throws ValidationError naming `field` for a name other than "sum", "count" or "unique".
+/// True for the aggregations of a level type (time_weighted, maximum, latest).
+METERED_API bool isLevelAggregation(Aggregation aggregation) noexcept;
+/// Throws ValidationError naming `field` for a name other than "sum", "count", "unique",
+/// "time_weighted", "max" or "latest".
 METERED_API Aggregation parseAggregation(std::string_view name, std::string_view field = "aggregation");
 
 /// How the package model counts a partial package (Stripe's transform_quantity.round).

@@ -85,6 +85,7 @@ public:
     std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days) override;
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;
+    std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
     bool remote() const noexcept override { return true; }
 
     /// The schema version migrate() brought the database to (0 before).

@@ -72,6 +72,7 @@ public:
     std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days) override;
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;
+    std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
 
     /// The schema version migrate() brought the file to (0 before).
     int schemaVersion();

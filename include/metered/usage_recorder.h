@@ -247,9 +247,18 @@ public:
                                const RecordOptions& options = {});
     /// One AI query (quantity 1).
     Receipt recordAiQuery(const BusinessId& business, const AiQuery& query = {}, const RecordOptions& options = {});
-    /// Megabytes of storage.
+    /// Megabytes of storage, summed as the seed's `storage_mb` (uploads); to bill what is
+    /// stored over time, see setStorageLevel.
     Receipt recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage = {},
                           const RecordOptions& options = {});
+    /// The megabytes `business` stores from now on (or from RecordOptions::occurred_at): a
+    /// report of the level type `storage_level`, billed as MB-months by a meter with
+    /// aggregation time_weighted (or its peak, `max`, or its last level, `latest`) in the
+    /// business's plan; the default plan must meter it. Report after each upload and delete
+    /// (or periodically): each report holds until the next. Any level type (a name ending in
+    /// `_level`, e.g. `seats_level`) is reported the same way with record(). See
+    /// docs/pricing.md, "Storage billed as a level".
+    Receipt setStorageLevel(const BusinessId& business, const Decimal& megabytes, const RecordOptions& options = {});
     /// One LLM call (quantity 1 of `llm_call`), priced at the rate card in effect at
     /// occurred_at: the receipt carries the exact cost. Stored with the model that priced it
     /// and the cost of each token type. Throws ValidationError for usage that does not add

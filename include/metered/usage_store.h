@@ -17,6 +17,7 @@
 #include "metered/dimension.h"
 #include "metered/dimension_usage.h"
 #include "metered/export.h"
+#include "metered/level_usage.h"
 #include "metered/model_usage.h"
 #include "metered/plan.h"
 #include "metered/statement.h"
@@ -88,6 +89,10 @@ struct AppendResult {
 ///   dimension without a declaration) are admitted into rollups, first come first admitted,
 ///   in a table of admitted values that every process shares; any other value is rolled up
 ///   under dimension_overflow_value (the event keeps its value).
+/// - An event of a level type (EventType::isLevel) reports a level; it is rolled up like
+///   any event (its quantity summed) and, in the same transaction, the level rollup of its
+///   (business, level type, local day) is computed again from that day's reports
+///   (DailyLevel), as it is after a void or an amendment of one of them.
 /// - Reads (`totals`, `daily`, `modelTotals`, `modelDaily`, `dimensionTotals`,
 ///   `dimensionDaily`) are answered from per-day rollups keyed by the business's local day
 ///   (its account's time zone when the event was appended), never by scanning events, so
@@ -247,6 +252,12 @@ public:
     /// The same per local day, ordered by day, then value and type.
     std::vector<DailyDimensionUsage> dimensionDaily(const BusinessId& business, const DayRange& days,
                                                     std::string_view dimension);
+
+    /// The level rollups (DailyLevel) of `business` that a time-weighted bill of `days`
+    /// needs: per level type, its last row before `days.first` (the level carried into the
+    /// range), then its rows on the days of `days`; ordered by type, then day. The default
+    /// throws StoreError (a store without level rollups).
+    virtual std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days);
 
     /// True for a store behind a network connection (PostgreSQL), which asynchronous
     /// recording spools in front of by default.

@@ -16,6 +16,7 @@
 #include "../plan_rows.h"
 #include "../text_format.h"
 #include "../iso_date.h"
+#include "../level_rollup.h"
 #include "../store_text.h"
 #include "connection_pool.h"
 #include "event_rows.h"
@@ -114,6 +115,55 @@ void insertCorrectionOn(PgConnection& connection, const Correction& c) {
 }
 
 // The reason and actor of a backfill (UsageStore::backfill).
+// Computes the level rollup of (business, type, day) again from its reports as corrected
+// (in the open transaction).
+void rollUpLevelOn(PgConnection& connection, const std::string& business, const EventType& type, date::local_days day) {
+    const std::string day_text = dayText(day);
+    const auto key = [&] { return PgParams().add(business).add(std::string(type.name())).add(day_text); };
+    const PgResult read = connection.exec("roll up level", detail::pg::level_reports, key());
+    std::vector<detail::LevelReport> reports;
+    reports.reserve(static_cast<std::size_t>(read.rows()));
+    for (int row = 0; row < read.rows(); ++row) {
+        reports.push_back({Timestamp(std::chrono::microseconds(integer(read.text(row, 1)))),
+                           EventId(Uuid::parse(read.text(row, 0))), numeric(read.text(row, 2))});
+    }
+    const PgResult corrected = connection.exec("roll up level", detail::pg::level_corrections, key());
+    std::vector<detail::LevelCorrection> changes;
+    changes.reserve(static_cast<std::size_t>(corrected.rows()));
+    for (int row = 0; row < corrected.rows(); ++row) {
+        changes.push_back({EventId(Uuid::parse(corrected.text(row, 0))),
+                           detail::correctionKindFrom(corrected.text(row, 1), "postgres"),
+                           numeric(corrected.text(row, 2))});
+    }
+    const auto level = detail::levelDay(type, day, std::move(reports), changes);
+    if (!level) {
+        connection.exec("roll up level", detail::pg::drop_level, key());
+        return;
+    }
+    connection.exec("roll up level", detail::pg::save_level,
+                    key()
+                        .add(std::to_string(level->first_at.time_since_epoch().count()))
+                        .add(std::to_string(level->last_at.time_since_epoch().count()))
+                        .add(level->closing.toString())
+                        .add(level->peak.toString())
+                        .add(level->held.toString())
+                        .add(std::to_string(level->reports)));
+}
+
+bool hasLevels(const detail::pg::BatchView& batch) {
+    return std::any_of(batch.indices.begin(), batch.indices.end(),
+                       [&](std::size_t i) { return batch.events[i].type.isLevel(); });
+}
+
+// Computes the level rollups of the days a batch reports levels on again (in its transaction).
+void rollUpLevelsOn(PgConnection& connection, const detail::pg::BatchView& batch) {
+    std::set<std::tuple<BusinessId, EventType, date::local_days>> days;
+    for (std::size_t i : batch.indices) {
+        if (batch.events[i].type.isLevel()) days.emplace(batch.events[i].business, batch.events[i].type, batch.days[i]);
+    }
+    for (const auto& [business, type, day] : days) rollUpLevelOn(connection, business.toString(), type, day);
+}
+
 struct BackfillText {
     const std::string& reason;
     const std::string& actor;
@@ -190,6 +240,7 @@ struct PostgresStore::Impl {
                         connection.exec("add to model rollups", detail::pg::add_to_model_rollups, *model_sums);
                         claimCrossings(connection, batch);
                     }
+                    if (hasLevels(batch)) rollUpLevelsOn(connection, batch);
                     connection.exec("commit", "COMMIT");
                 } catch (...) {
                     connection.rollbackQuietly();
@@ -212,16 +263,18 @@ struct PostgresStore::Impl {
                                  const BackfillText* backfill) {
         const bool rate_card = std::any_of(batch.indices.begin(), batch.indices.end(),
                                            [&](std::size_t i) { return batch.events[i].type.isRateCard(); });
+        const bool levels = hasLevels(batch);
         const auto append = [&] {
             return connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
         };
         // A batch with rate-card events claims the crossings it reaches in the same
-        // transaction, and a backfill stores its correction row in it (one statement is its
-        // own transaction otherwise).
-        const PgResult result = !rate_card && backfill == nullptr ? append() : connection.inTransaction([&] {
+        // transaction, one with level reports rolls their days up in it, and a backfill
+        // stores its correction row in it (one statement is its own transaction otherwise).
+        const PgResult result = !rate_card && !levels && backfill == nullptr ? append() : connection.inTransaction([&] {
             PgResult appended = append();
             if (integer(appended.text(0, 0)) > 0) {
                 if (rate_card) claimCrossings(connection, batch);
+                if (levels) rollUpLevelsOn(connection, batch);
                 if (backfill != nullptr) {
                     // A batch of one: what was stored is that event.
                     const std::size_t i = batch.indices.front();
@@ -646,6 +699,24 @@ std::vector<DailyModelUsage> PostgresStore::modelDaily(const BusinessId& busines
             rows.push_back({detail::dayFromText(r.text(row, 0), "postgres"), modelTotalFrom(r, row, 1)});
         }
         detail::sortModelDaily(rows);
+        return rows;
+    });
+}
+
+std::vector<DailyLevel> PostgresStore::levels(const BusinessId& business, const DayRange& days) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const PgResult r =
+            connection.exec("read level rollups", detail::pg::level_rollups,
+                            PgParams().add(business.toString()).add(dayText(days.first)).add(dayText(days.end)));
+        std::vector<DailyLevel> rows;
+        rows.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) {
+            rows.push_back(DailyLevel{EventType(r.text(row, 0)), detail::dayFromText(r.text(row, 1), "postgres"),
+                                      Timestamp(std::chrono::microseconds(integer(r.text(row, 2)))),
+                                      Timestamp(std::chrono::microseconds(integer(r.text(row, 3)))),
+                                      numeric(r.text(row, 4)), numeric(r.text(row, 5)), numeric(r.text(row, 6)),
+                                      integer(r.text(row, 7))});
+        }
         return rows;
     });
 }
@@ -1128,6 +1199,7 @@ Correction correctOn(PgConnection& connection, const BusinessId& business_id, co
             if (!admitted || !adjust(d.value)) adjust(std::string(dimension_overflow_value));
         }
         insertCorrectionOn(connection, c);
+        if (stored.type.isLevel()) rollUpLevelOn(connection, business, stored.type, stored.day);
         return c;
     });
 }

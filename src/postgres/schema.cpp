@@ -541,7 +541,27 @@ ALTER TABLE usage_quotas ADD COLUMN charge_options jsonb;
 ALTER TABLE metered_plans ADD COLUMN commitments jsonb;
 )SQL";
 
-constexpr std::array<Migration, 18> all_migrations{{
+// Version 19: level rollups (DailyLevel), one row per (business, level type, local day),
+// first_at and last_at in microseconds since the Unix epoch; a day's reports are found by
+// the partial index (level types only: names ending in "_level").
+constexpr const char* level_rollups_v19 = R"SQL(
+CREATE TABLE usage_level_rollups (
+  business_id uuid NOT NULL,
+  event_type varchar(50) NOT NULL,
+  local_day date NOT NULL,
+  first_at bigint NOT NULL,
+  last_at bigint NOT NULL,
+  closing numeric NOT NULL,
+  peak numeric NOT NULL,
+  held numeric NOT NULL,
+  reports bigint NOT NULL,
+  PRIMARY KEY (business_id, event_type, local_day)
+);
+CREATE INDEX usage_events_level_reports ON usage_events (business_id, event_type, local_day)
+  WHERE event_type LIKE '%\_level';
+)SQL";
+
+constexpr std::array<Migration, 19> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -560,6 +580,7 @@ constexpr std::array<Migration, 18> all_migrations{{
     {16, "prepaid credit grants; what statements draw from them", credits_v16},
     {17, "later versions of plans; plan changes of businesses", plan_versions_v17},
     {18, "a meter's charge options, minimum and maximum; a plan's minimum and maximum", charge_options_v18},
+    {19, "level rollups: a level type's reports per day", level_rollups_v19},
 }};
 
 }  // namespace

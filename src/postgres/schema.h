@@ -382,6 +382,36 @@ inline constexpr const char* corrections_of_event =
     "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections WHERE business_id = $1 "
     "AND event_id = $2 "
     "ORDER BY sequence";
+/// The reports of level type $2 of business $1 on local day $3: id, time in microseconds
+/// since the Unix epoch, level (the partial index's predicate repeated, so it is used).
+inline constexpr const char* level_reports = R"SQL(
+SELECT id, (extract(epoch FROM occurred_at) * 1000000)::bigint, quantity FROM usage_events
+WHERE business_id = $1 AND event_type = $2 AND local_day = $3::date AND event_type LIKE '%\_level'
+)SQL";
+/// The corrections of those reports: event id, kind, quantity delta.
+inline constexpr const char* level_corrections =
+    "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = $1 AND local_day = $3::date "
+    "AND event_type = $2";
+/// Writes the level rollup of business $1, type $2, day $3: $4 first_at, $5 last_at
+/// (microseconds), $6 closing, $7 peak, $8 held, $9 reports.
+inline constexpr const char* save_level = R"SQL(
+INSERT INTO usage_level_rollups (business_id, event_type, local_day, first_at, last_at, closing, peak, held, reports)
+VALUES ($1, $2, $3::date, $4::bigint, $5::bigint, $6::numeric, $7::numeric, $8::numeric, $9::bigint)
+ON CONFLICT (business_id, event_type, local_day) DO UPDATE
+SET first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at, closing = EXCLUDED.closing, peak = EXCLUDED.peak,
+    held = EXCLUDED.held, reports = EXCLUDED.reports
+)SQL";
+inline constexpr const char* drop_level =
+    "DELETE FROM usage_level_rollups WHERE business_id = $1 AND event_type = $2 AND local_day = $3::date";
+/// The level rollups of business $1 for local days $2 to $3 (exclusive), with each type's
+/// last row before $2: type, day, first_at, last_at, closing, peak, held, reports.
+inline constexpr const char* level_rollups = R"SQL(
+SELECT event_type, local_day, first_at, last_at, closing, peak, held, reports FROM usage_level_rollups r
+WHERE business_id = $1 AND (local_day >= $2::date AND local_day < $3::date OR local_day = (
+  SELECT max(local_day) FROM usage_level_rollups p
+  WHERE p.business_id = $1 AND p.event_type = r.event_type AND p.local_day < $2::date))
+ORDER BY event_type COLLATE "C", local_day
+)SQL";
 /// The corrections of business $1 whose event's local day is in [$2, $3).
 inline constexpr const char* corrections_of_days =
     "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "

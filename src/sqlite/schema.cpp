@@ -337,7 +337,27 @@ ALTER TABLE usage_quotas ADD COLUMN charge_options TEXT;
 ALTER TABLE metered_plans ADD COLUMN commitments TEXT;
 )SQL";
 
-constexpr std::array<Migration, 16> all_migrations{{
+// Version 17: level rollups (DailyLevel), one row per (business, level type, local day),
+// first_at and last_at in microseconds since the Unix epoch; the reports of a day are found
+// by the partial index (level types only: names ending in "_level").
+constexpr const char* level_rollups_v17 = R"SQL(
+CREATE TABLE usage_level_rollups (
+  business_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  local_day TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  closing TEXT NOT NULL,
+  peak TEXT NOT NULL,
+  held TEXT NOT NULL,
+  reports INTEGER NOT NULL,
+  PRIMARY KEY (business_id, event_type, local_day)
+) WITHOUT ROWID;
+CREATE INDEX usage_events_level_reports ON usage_events (business_id, event_type, local_day)
+  WHERE event_type LIKE '%\_level' ESCAPE '\';
+)SQL";
+
+constexpr std::array<Migration, 17> all_migrations{{
     {1, "the PostgreSQL schema's tables, numbers as exact decimal text", schema_v1},
     {2, "no per-cycle table", drop_aggregation_v2},
     {3, "how a plan bills rate-card usage", plan_ai_billing_v3},
@@ -354,6 +374,7 @@ constexpr std::array<Migration, 16> all_migrations{{
     {14, "prepaid credit grants; what statements draw from them", credits_v14},
     {15, "later versions of plans; plan changes of businesses", plan_versions_v15},
     {16, "a meter's charge options, minimum and maximum; a plan's minimum and maximum", charge_options_v16},
+    {17, "level rollups: a level type's reports per day", level_rollups_v17},
 }};
 
 }  // namespace

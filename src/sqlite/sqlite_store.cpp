@@ -12,6 +12,7 @@
 #include "../crossing_claims.h"
 #include "../event_checks.h"
 #include "../iso_date.h"
+#include "../level_rollup.h"
 #include "../store_text.h"
 #include "../plan_rows.h"
 #include "../text_format.h"
@@ -448,8 +449,50 @@ struct SqliteStore::Impl {
                 write_row.run();
             }
             insertCorrection(c);
+            if (stored.type.isLevel()) rollUpLevel(business, stored.type, stored.day);
             return c;
         });
+    }
+
+    // Computes the level rollup of (business, type, day) again from its reports as
+    // corrected (in the open transaction).
+    void rollUpLevel(const std::string& business, const EventType& type, date::local_days day) {
+        const std::string day_text = dayText(day);
+        auto read = db.prepare(
+            "SELECT id, occurred_at, quantity FROM usage_events WHERE business_id = ?1 AND event_type = ?2 "
+            "AND local_day = ?3 AND event_type LIKE '%\\_level' ESCAPE '\\'");
+        read.bind(1, business).bind(2, type.name()).bind(3, day_text);
+        std::vector<detail::LevelReport> reports;
+        while (read.step()) {
+            const auto at = detail::parseIsoTimestamp(read.text(1));
+            if (!at) throw StoreError("sqlite: the time of a stored event is unreadable: " + read.text(1), false);
+            reports.push_back({*at, EventId(Uuid::parse(read.text(0))), Decimal::parse(read.text(2))});
+        }
+        auto corrected = db.prepare(
+            "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = ?1 "
+            "AND local_day = ?3 AND event_type = ?2");
+        corrected.bind(1, business).bind(2, type.name()).bind(3, day_text);
+        std::vector<detail::LevelCorrection> changes;
+        while (corrected.step()) {
+            changes.push_back({EventId(Uuid::parse(corrected.text(0))),
+                               detail::correctionKindFrom(corrected.text(1), "sqlite"),
+                               Decimal::parse(corrected.text(2))});
+        }
+        const auto row = detail::levelDay(type, day, std::move(reports), changes);
+        auto write_row = db.prepare(
+            row ? "INSERT OR REPLACE INTO usage_level_rollups (business_id, event_type, local_day, first_at, last_at, "
+                  "closing, peak, held, reports) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                : "DELETE FROM usage_level_rollups WHERE business_id = ?1 AND event_type = ?2 AND local_day = ?3");
+        write_row.bind(1, business).bind(2, type.name()).bind(3, day_text);
+        if (row) {
+            write_row.bind(4, row->first_at.time_since_epoch().count())
+                .bind(5, row->last_at.time_since_epoch().count())
+                .bind(6, row->closing.toString())
+                .bind(7, row->peak.toString())
+                .bind(8, row->held.toString())
+                .bind(9, row->reports);
+        }
+        write_row.run();
     }
 
     // Stores the correction row of `c` (in the open transaction).
@@ -598,6 +641,7 @@ struct SqliteStore::Impl {
         std::map<std::string, int> anchors;                       // business -> anchor day
         DimensionAdmission admission(db);
         std::map<std::tuple<std::string, date::local_days, std::string>, UsageTotal> rollups;  // after the chunk
+        std::set<std::tuple<std::string, EventType, date::local_days>> level_days;             // with new reports
         for (std::size_t i : chunk) {
             const UsageEvent& e = events[i];
             const std::string business = e.business.toString();
@@ -703,7 +747,9 @@ struct SqliteStore::Impl {
             ++total.events;
             ++result.stored;
             if (e.type.isRateCard()) touched.emplace(e.business, day);
+            if (e.type.isLevel()) level_days.emplace(business, e.type, day);
         }
+        for (const auto& [business, type, day] : level_days) rollUpLevel(business, type, day);
         auto upsert_day = db.prepare(
             "INSERT OR REPLACE INTO usage_daily (business_id, day, event_type, quantity, event_count, list_cost_cents) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -850,6 +896,25 @@ std::vector<DailyDimensionUsage> SqliteStore::dimensionRollups(const BusinessId&
                                    {row.text(1), UsageTotal{EventType(row.text(2)), Decimal::parse(row.text(3)),
                                                             row.integer(4), Decimal::parse(row.text(5))}}};
     });
+}
+
+std::vector<DailyLevel> SqliteStore::levels(const BusinessId& business, const DayRange& days) {
+    std::lock_guard lock(impl_->mutex);
+    // Per type, the last row before the range (the level carried into it), then the range's rows.
+    auto s = impl_->db.prepare(
+        "SELECT event_type, local_day, first_at, last_at, closing, peak, held, reports FROM usage_level_rollups r "
+        "WHERE business_id = ?1 AND (local_day >= ?2 AND local_day < ?3 OR local_day = (SELECT max(local_day) "
+        "FROM usage_level_rollups p WHERE p.business_id = ?1 AND p.event_type = r.event_type AND p.local_day < ?2)) "
+        "ORDER BY event_type, local_day");
+    s.bind(1, business.toString()).bind(2, dayText(days.first)).bind(3, dayText(days.end));
+    std::vector<DailyLevel> rows;
+    while (s.step()) {
+        rows.push_back(DailyLevel{EventType(s.text(0)), detail::dayFromText(s.text(1), "sqlite"),
+                                  Timestamp(std::chrono::microseconds(s.integer(2))),
+                                  Timestamp(std::chrono::microseconds(s.integer(3))), Decimal::parse(s.text(4)),
+                                  Decimal::parse(s.text(5)), Decimal::parse(s.text(6)), s.integer(7)});
+    }
+    return rows;
 }
 
 std::optional<Account> SqliteStore::findAccount(const BusinessId& business) {

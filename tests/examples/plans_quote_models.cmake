@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # ctest: `plans show` and `plans quote` with the charge models beyond per-unit pricing and a
 # plan's minimum: a payment meter at 2.9 % + $0.30 (ten payments of $100 cost $32.00), tiers
-# in blocks, package rounding down, active users counted, a $10 fee and a $50 minimum trued up.
+# in blocks, package rounding down, active users counted, stored megabytes billed by the
+# month (time-weighted), a $10 fee and a $50 minimum trued up.
 #   cmake -DPLANS=<plans binary> -DBOOK=<a file to write> -P plans_quote_models.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/command_checks.cmake)
 function(run expect_ok out)
@@ -17,7 +18,8 @@ file(WRITE ${BOOK} [=[
   "upload": {"unit": "MB", "model": "package", "unit_price": 0.01, "package_size": 100, "package_price": 1,
              "package_rounding": "down"},
   "session": {"unit": "user", "aggregation": "unique", "unique_dimension": "end_user", "included": 2,
-              "unit_price": 1.5}}}]}
+              "unit_price": 1.5},
+  "storage_level": {"unit": "MB-month", "aggregation": "time_weighted", "unit_price": 0.0001}}}]}
 ]=])
 
 run(TRUE shown show --file ${BOOK})
@@ -27,15 +29,18 @@ expect("${shown}" "\\$1 per 100 MB \\(partial packages rounded down\\)")
 expect("${shown}" "fee +\\$10 per cycle")
 expect("${shown}" "whole bill +, at least \\$50 per cycle")
 expect("${shown}" "session +2 unique end_user included, per_unit +\\$1\\.5 per user")
+expect("${shown}" "storage_level +0 MB-month +included, per_unit +\\$0\\.0001 per MB-month")
 
 # 12 payments of $100 (10 pay the fee): 34.80 + 3.00; 5325 rows in blocks: 15; 250 MB: 2;
-# 4 active users (a unique count is quoted on its number of values), 2 free: 3; the fee: 10.
+# 4 active users (a unique count is quoted on its number of values), 2 free: 3; 15,000
+# MB-months (10 GB half the month, 20 GB the other half): 1.50; the fee: 10.
 run(TRUE quoted quote --file ${BOOK} --plan payments --usage payment=1200 --events payment=12 --usage export=5325
-    --usage upload=250 --usage session=4)
+    --usage upload=250 --usage session=4 --usage storage_level=15000)
 expect("${quoted}" "1200 x 2\\.9% \\+ fees of 12 transaction\\(s\\) = 3")
 expect("${quoted}" "tier 2: 4325 in 5 block\\(s\\) x \\$1 = 5")
 expect("${quoted}" "  fee per cycle +10\\.00\n")
-expect("${quoted}" "  total +\\$67\\.80\n")
+expect("${quoted}" "storage_level +15000 +0 +15000 +1\\.5 +\\$1\\.50\n")
+expect("${quoted}" "  total +\\$69\\.30\n")
 
 # Below the minimum: one payment of $100 (free of the fee) is $2.90, trued up to $50.00; the
 # plan's fee is not what the minimum bounds: $60.00.

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#include "metered_usage.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "level_measure.h"
+
+namespace metered::detail {
+
+MeteredUsage::MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfCycle plan_of)
+    : store_(store), account_(account), now_(now), plan_of_(std::move(plan_of)) {}
+
+std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::levelDays(const DayRange& days) const {
+    std::map<EventType, std::map<date::local_days, Decimal>> result;
+    const auto cycles = BillingPeriod::cyclesOverlapping(days, account_.anchor_day);
+    std::vector<std::pair<DayRange, const Meter*>> meters;
+    for (const DayRange& cycle : cycles) {
+        for (const Meter& meter : plan_of_(cycle).meters) {
+            if (isLevelAggregation(meter.aggregation)) meters.emplace_back(cycle, &meter);
+        }
+    }
+    if (meters.empty()) return result;
+    const auto rows = store_.levels(account_.id, {cycles.front().first, days.end});
+    for (const auto& [cycle, meter] : meters) {
+        const auto type = meter->type;
+        const auto first = std::find_if(rows.begin(), rows.end(), [&](const DailyLevel& r) { return r.type == type; });
+        const auto last = std::find_if(first, rows.end(), [&](const DailyLevel& r) { return r.type != type; });
+        const auto through = levelThrough(meter->aggregation, std::span(first, last), cycle, account_.time_zone, now_);
+        auto& of_type = result[type];
+        for (std::size_t i = 0; i < through.size(); ++i) {
+            const auto day = cycle.first + date::days(static_cast<int>(i));
+            if (!days.contains(day)) continue;
+            of_type[day] = i == 0 ? through[i] : through[i] - through[i - 1];
+        }
+    }
+    return result;
+}
+
+std::vector<UsageTotal> MeteredUsage::totals(const DayRange& days) const {
+    auto totals = store_.totals(account_.id, days);
+    for (const auto& [type, by_day] : levelDays(days)) {
+        Decimal quantity;
+        for (const auto& [day, value] : by_day) quantity += value;
+        auto found =
+            std::find_if(totals.begin(), totals.end(), [&type = type](const UsageTotal& t) { return t.type == type; });
+        if (found != totals.end()) {
+            found->quantity = quantity;
+        } else if (!quantity.isZero()) {
+            totals.push_back({type, quantity, 0, {}});
+        }
+    }
+    return totals;
+}
+
+std::vector<DailyUsage> MeteredUsage::daily(const DayRange& days) const {
+    auto rows = store_.daily(account_.id, days);
+    const auto levels = levelDays(days);
+    if (levels.empty()) return rows;
+    for (const auto& [type, by_day] : levels) {
+        for (const auto& [day, value] : by_day) {
+            const auto same = [&type = type, &day = day](const DailyUsage& r) {
+                return r.day == day && r.total.type == type;
+            };
+            if (auto found = std::find_if(rows.begin(), rows.end(), same); found != rows.end()) {
+                found->total.quantity = value;
+            } else if (!value.isZero()) {
+                rows.push_back({day, {type, value, 0, {}}});
+            }
+        }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const DailyUsage& a, const DailyUsage& b) {
+        return std::tie(a.day, a.total.type) < std::tie(b.day, b.total.type);
+    });
+    return rows;
+}
+
+}  // namespace metered::detail

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+// The usage a business is billed for, as its plans' meters count it (private).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "metered/account.h"
+#include "metered/usage_store.h"
+
+namespace metered::detail {
+
+/// One business's usage as bills, trends and quotas price it: the store's rollups, except
+/// that each level type a plan meters with a level aggregation (time_weighted, maximum,
+/// latest) has, as its quantity, what its meter counts of the level (levelThrough): per day,
+/// the day's share of its cycle's quantity. Such a type is present on every day it holds a
+/// level, reported that day or not; its events and list cost stay the store's.
+class MeteredUsage {
+public:
+    /// The plan whose meters say how a billing cycle's level types are counted.
+    using PlanOfCycle = std::function<const Plan&(const DayRange& cycle)>;
+
+    MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfCycle plan_of);
+
+    std::vector<UsageTotal> totals(const DayRange& days) const;
+    std::vector<DailyUsage> daily(const DayRange& days) const;
+    std::vector<ModelUsageTotal> modelTotals(const DayRange& days) const {
+        return store_.modelTotals(account_.id, days);
+    }
+    std::vector<DailyModelUsage> modelDaily(const DayRange& days) const { return store_.modelDaily(account_.id, days); }
+    std::vector<DimensionUsageTotal> dimensionTotals(const DayRange& days, std::string_view dimension) const {
+        return store_.dimensionTotals(account_.id, days, dimension);
+    }
+    std::vector<DailyDimensionUsage> dimensionDaily(const DayRange& days, std::string_view dimension) const {
+        return store_.dimensionDaily(account_.id, days, dimension);
+    }
+
+private:
+    // Each metered level type's quantity on each day of `days` (none without level meters).
+    std::map<EventType, std::map<date::local_days, Decimal>> levelDays(const DayRange& days) const;
+
+    UsageStore& store_;
+    const Account& account_;
+    Timestamp now_;
+    PlanOfCycle plan_of_;
+};
+
+}  // namespace metered::detail
