@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Grouped reads (by the `end_user` dimension) and a bill counting unique end users, as
-// stored events grow, on PostgreSQL and SQLite: they read the dimension rollups, so their
-// cost should not grow with the events.
+// Grouped reads (by the `end_user` dimension), a bill counting unique end users and one
+// billing stored megabytes over time, as stored events grow, on PostgreSQL and SQLite: they
+// read the dimension and level rollups, so their cost should not grow with the events.
 #include <metered/postgres_store.h>
 #include <metered/sqlite_store.h>
 
@@ -20,7 +20,9 @@ namespace {
 // to the businesses in turn and each business's k-th event is user k % 200 on the day
 // (k / 200) % 2 picks, so after 400 events a business has all its 400 rollup rows (200
 // values over the month) and every size from 10k events (500 per business) on reads
-// exactly those rows: only the number of events behind them grows.
+// exactly those rows: only the number of events behind them grows. User 199's events are
+// reports of the business's stored megabytes (storage_level) instead: two level rollup rows
+// a business, whatever the number of reports behind them.
 constexpr std::size_t end_users = 200;
 constexpr std::size_t rows_per_business = 2 * end_users;
 constexpr int history_days = 18;
@@ -40,9 +42,14 @@ std::vector<UsageEvent> groupedEvents(const std::vector<BusinessId>& ids, std::s
         const std::size_t user = k % end_users;
         const auto day = static_cast<int>((user + ((k / end_users) % 2) * 9) % history_days);
         e.business = ids[n % ids.size()];
-        e.type = user < 140 ? EventType::apiCall() : user < 180 ? EventType::aiQuery() : EventType::voiceMinute();
-        e.quantity = e.type == EventType::voiceMinute() ? Decimal::fromMantissa(random() % 5000 + 1, 3) : Decimal(1);
-        e.unit_price = book.listMeter(e.type).unit_price;
+        e.type = user < 140   ? EventType::apiCall()
+                 : user < 180 ? EventType::aiQuery()
+                 : user < 199 ? EventType::voiceMinute()
+                              : EventType::storageLevel();
+        e.quantity = e.type == EventType::voiceMinute()    ? Decimal::fromMantissa(random() % 5000 + 1, 3)
+                     : e.type == EventType::storageLevel() ? Decimal(static_cast<std::int64_t>(random() % 50000))
+                                                           : Decimal(1);
+        e.unit_price = e.type.isLevel() ? Decimal() : book.listMeter(e.type).unit_price;
         e.list_cost = e.quantity * e.unit_price;
         // 10:00-11:00 UTC on the day: the same local date in every bench zone (UTC-5 to UTC+11).
         e.occurred_at =
@@ -56,10 +63,22 @@ PriceBook groupedBook() {
     return PriceBook({Plan::basic()}, "basic", {Dimension{.name = "end_user", .max_values = 1000}});
 }
 
+// The basic plan billing stored megabytes by the month (Aggregation::time_weighted).
+Plan storagePlan() {
+    Plan plan = Plan::basic();
+    Meter storage;
+    storage.type = EventType::storageLevel();
+    storage.aggregation = Aggregation::time_weighted;
+    storage.unit = "MB-month";
+    storage.unit_price = Decimal::fromMantissa(1, 4);
+    plan.meters.push_back(storage);
+    return plan;
+}
+
 // The same book with API calls billed per unique end user (Aggregation::unique): its bill
 // counts the 140 API-call users from the same rollup rows.
 PriceBook uniqueUsersBook() {
-    Plan plan = Plan::basic();
+    Plan plan = storagePlan();
     Meter& api = *plan.meter(EventType::apiCall());
     api.aggregation = Aggregation::unique;
     api.unique_dimension = "end_user";
@@ -79,6 +98,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
                   double budget_seconds, Analyze&& analyze) {
     const UsageReports reports(store, groupedBook(), benchClock);
     const UsageReports per_user(store, uniqueUsersBook(), benchClock);
+    const UsageReports storage(store, PriceBook({storagePlan()}, "basic"), benchClock);
     const BusinessId probe = ids.front();
     const date::year_month_day today{date::floor<date::days>(bench_now)};
     const date::year_month month = today.year() / today.month();
@@ -88,7 +108,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
     std::size_t loaded = 0;
     double loading_seconds = 0;
     std::uint32_t seed = 700;
-    Percentiles first_usage{}, first_trends{}, first_top{}, first_unique{};
+    Percentiles first_usage{}, first_trends{}, first_top{}, first_unique{}, first_storage{};
     const auto projected = [&](std::size_t size) {
         return loaded == 0 ? 0.0 : static_cast<double>(size - loaded) * loading_seconds / static_cast<double>(loaded);
     };
@@ -120,6 +140,10 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
         const auto groups = reports.getBillingUsage(probe, PeriodSpec::currentMonth(), by_user).groups.size();
         const Decimal users =
             per_user.getBillingUsage(probe, PeriodSpec::currentMonth()).bill.line(EventType::apiCall())->quantity;
+        const auto stored = storage.getBillingUsage(probe, PeriodSpec::currentMonth());
+        if (stored.bill.line(EventType::storageLevel())->quantity.signum() <= 0) {
+            throw std::runtime_error(fmt::format("grouped: no MB-months at {} events", size));
+        }
         if (rows != rows_per_business || groups != end_users || users != Decimal(api_call_users)) {
             throw std::runtime_error(fmt::format(
                 "grouped: {} rollup rows, {} values and {} API-call users at {} events, expected {}, {} and {}", rows,
@@ -132,8 +156,13 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
                               [&] { reports.topValues(probe, PeriodSpec::currentMonth(), "end_user", 10); });
         const auto unique =
             time(options.read_repetitions, [&] { per_user.getBillingUsage(probe, PeriodSpec::currentMonth()); });
+        const auto storage_bill =
+            time(options.read_repetitions, [&] { storage.getBillingUsage(probe, PeriodSpec::currentMonth()); });
         const bool first = index == 0;
-        if (first) first_usage = usage, first_trends = trends, first_top = top, first_unique = unique;
+        if (first) {
+            first_usage = usage, first_trends = trends, first_top = top, first_unique = unique;
+            first_storage = storage_bill;
+        }
         const bool largest = !first && (index + 1 == options.read_sizes.size() ||
                                         projected(options.read_sizes[index + 1]) > budget_seconds);
         const std::string section = "grouped";
@@ -149,6 +178,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
         add("grouped getUsageTrends(30, end_user)", trends, first_trends);
         add("topValues(end_user, 10)", top, first_top);
         add("getBillingUsage, API calls per unique end_user", unique, first_unique);
+        add("getBillingUsage, stored MB-months (time-weighted level)", storage_bill, first_storage);
         report.add({section, fmt::format("loading to {} events ({}, appends of {})", size, store_name, batch),
                     fmt::format("{:.0f} s", loading_seconds),
                     fmt::format("{:.0f} events/s", static_cast<double>(loaded) / loading_seconds), "", ""});
