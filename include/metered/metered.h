@@ -17,6 +17,7 @@
 #include "metered/event_type.h"
 #include "metered/ids.h"
 #include "metered/json.h"
+#include "metered/level_usage.h"
 #include "metered/llm_usage.h"
 #include "metered/memory_store.h"
 #include "metered/metadata.h"
