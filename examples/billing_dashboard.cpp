@@ -12,6 +12,8 @@
 //   GET  /api/billing/breakdown?businessId=&period=&dimension=   the period's usage per value
 //                                       of a dimension (end_user, the default; feature; model):
 //                                       to_json(GroupedBillingUsage), each value's list cost
+//   GET  /metrics                       the recorder's counters and store latencies in the
+//                                       Prometheus text format (metered::prometheusText)
 //   POST /api/usage/api-call            businessId=…            record an API call
 //   POST /api/usage/voice-minutes       businessId=…&minutes=…  record voice minutes
 //   POST /api/usage/llm-call            businessId=…&model=provider/model&input=…&cached_input=…&output=…
@@ -299,6 +301,10 @@ int main(int argc, char** argv) {
         });
         server.Get("/dashboard.css", [](const httplib::Request&, httplib::Response& res) {
             res.set_content(dashboard::dashboard_css, "text/css; charset=utf-8");
+        });
+        // The recorder's counters and store latencies, for a Prometheus scrape.
+        server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+            res.set_content(metered::prometheusText(recorder), "text/plain; version=0.0.4; charset=utf-8");
         });
         server.Get("/api/businesses", [&](const httplib::Request&, httplib::Response& res) {
             nlohmann::json list = nlohmann::json::array();

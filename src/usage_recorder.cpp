@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "append_timer.h"
 #include "async/event_codec.h"
 #include "async/pipeline.h"
 #include "async/sharded_counter.h"
@@ -164,6 +165,7 @@ struct UsageRecorder::Impl {
     const bool list_versioned = !reports.priceBook().versionDays(reports.priceBook().defaultPlan().id).empty();
     std::unique_ptr<detail::AsyncPipeline> pipeline;
     std::atomic<std::uint64_t> sync_recorded{0}, sync_stored{0}, sync_duplicates{0};
+    detail::AppendTimer sync_appends;  // the synchronous appends
     std::shared_ptr<const RateCard> rate_card;
     detail::ShardedCounter priced_with_fallback;
     detail::BudgetTable budgets;
@@ -397,7 +399,8 @@ struct UsageRecorder::Impl {
                 return Receipt{draft.id, RecordOutcome::queued};
             }
             const UsageEvent event = detail::toEvent(draft);
-            const AppendResult result = store->append(std::span<const UsageEvent>(&event, 1));
+            const AppendResult result =
+                sync_appends.timed([&] { return store->append(std::span<const UsageEvent>(&event, 1)); });
             return storedSynchronously(event, result);
         });
     }
@@ -634,6 +637,7 @@ RecorderStats UsageRecorder::stats() const {
         stats.recorded = impl_->sync_recorded.load(std::memory_order_relaxed);
         stats.stored = impl_->sync_stored.load(std::memory_order_relaxed);
         stats.duplicates = impl_->sync_duplicates.load(std::memory_order_relaxed);
+        stats.append_latency = impl_->sync_appends.snapshot();
     }
     return stats;
 }

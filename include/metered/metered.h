@@ -25,6 +25,7 @@
 #include "metered/plan.h"
 #include "metered/price_book.h"
 #include "metered/pricing.h"
+#include "metered/prometheus.h"
 #include "metered/rate_card.h"
 #include "metered/recorder_stats.h"
 #include "metered/reports.h"

@@ -2,10 +2,32 @@
 // What a recorder has done: its counters, in either mode.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace metered {
+
+/// How long a recorder's store appends took, as a histogram (Prometheus buckets): an
+/// append that took d counts in the first bucket whose bound is at least d, or in the last
+/// count (`counts[bounds.size()]`) when it took longer than every bound.
+struct AppendLatency {
+    static constexpr std::array<std::chrono::microseconds, 12> bounds = {
+        std::chrono::microseconds(100),    std::chrono::microseconds(250),    std::chrono::microseconds(500),
+        std::chrono::microseconds(1000),   std::chrono::microseconds(2500),   std::chrono::microseconds(5000),
+        std::chrono::microseconds(10000),  std::chrono::microseconds(25000),  std::chrono::microseconds(50000),
+        std::chrono::microseconds(100000), std::chrono::microseconds(250000), std::chrono::microseconds(1000000)};
+    std::array<std::uint64_t, bounds.size() + 1> counts{};  ///< appends per bucket (not cumulative)
+    std::chrono::microseconds total{0};                     ///< the appends' durations summed
+
+    /// The number of appends.
+    std::uint64_t count() const noexcept {
+        std::uint64_t n = 0;
+        for (std::uint64_t c : counts) n += c;
+        return n;
+    }
+};
 
 /// A snapshot of a recorder's counters (UsageRecorder::stats()). Synchronous recording
 /// fills `recorded`, `stored` and `duplicates`; asynchronous recording fills them all.
@@ -41,6 +63,9 @@ struct RecorderStats {
     /// Businesses whose due statements a round could not close (the store failed, the
     /// account has no plan, …): tried again at the next round.
     std::uint64_t statement_close_failures = 0;
+    /// Every append to the store the recorder made, failed ones included: a batch in
+    /// asynchronous mode, an event in synchronous mode.
+    AppendLatency append_latency;
     std::string last_error;  ///< the most recent store or spool error, or dead letter and why
 };
 

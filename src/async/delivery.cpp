@@ -67,11 +67,11 @@ AppendResult Delivery::appendToStore(std::span<const UsageEvent> events) {
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     AppendResult result;
     appendIsolating(events, all, result, [&](std::span<const std::size_t> chunk) {
-        if (chunk.size() == events.size()) return store_->append(events);
+        if (chunk.size() == events.size()) return appends_.timed([&] { return store_->append(events); });
         std::vector<UsageEvent> part;
         part.reserve(chunk.size());
         for (std::size_t i : chunk) part.push_back(events[i]);
-        AppendResult outcome = store_->append(part);
+        AppendResult outcome = appends_.timed([&] { return store_->append(part); });
         for (auto& rejection : outcome.rejected) rejection.index = chunk[rejection.index];
         return outcome;
     });
@@ -134,6 +134,7 @@ void Delivery::fillStats(RecorderStats& stats) const {
     stats.retries = retries_.load(std::memory_order_relaxed);
     stats.dead_lettered = dead_lettered_.load(std::memory_order_relaxed);
     stats.idempotency_conflicts = conflicts_.load(std::memory_order_relaxed);
+    stats.append_latency = appends_.snapshot();
 }
 
 std::uint64_t Delivery::settled() const noexcept { return stored_ + duplicates_ + dead_lettered_; }

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "../append_timer.h"
 #include "dead_letter.h"
 #include "metered/async_options.h"
 #include "metered/recorder_stats.h"
@@ -65,6 +66,7 @@ private:
     std::mt19937 jitter_;
 
     std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, conflicts_{0};
+    AppendTimer appends_;
     mutable std::mutex error_mutex_;
     std::string last_error_;
 };
