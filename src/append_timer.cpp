@@ -7,9 +7,9 @@ namespace metered::detail {
 
 void AppendTimer::add(std::chrono::steady_clock::duration took) noexcept {
     const auto us = std::chrono::ceil<std::chrono::microseconds>(took);
-    const auto bucket = static_cast<std::size_t>(
-        std::lower_bound(AppendLatency::bounds.begin(), AppendLatency::bounds.end(), us) -
-        AppendLatency::bounds.begin());
+    const auto bucket =
+        static_cast<std::size_t>(std::lower_bound(AppendLatency::bounds.begin(), AppendLatency::bounds.end(), us) -
+                                 AppendLatency::bounds.begin());
     counts_[bucket].fetch_add(1, std::memory_order_relaxed);
     total_us_.fetch_add(us.count(), std::memory_order_relaxed);
 }

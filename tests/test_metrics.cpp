@@ -47,9 +47,9 @@ std::map<std::string, std::string> samples(const std::string& text) {
 
 TEST_CASE("an append's duration counts in the first bucket at least as long", "[metrics]") {
     detail::AppendTimer timer;
-    timer.add(microseconds(100));      // on a bound: that bucket
-    timer.add(microseconds(101));      // just past it: the next
-    timer.add(std::chrono::seconds(2));  // past every bound
+    timer.add(microseconds(100));            // on a bound: that bucket
+    timer.add(microseconds(101));            // just past it: the next
+    timer.add(std::chrono::seconds(2));      // past every bound
     timer.add(std::chrono::nanoseconds(1));  // rounded up to a microsecond
     const AppendLatency latency = timer.snapshot();
     CHECK(latency.counts[0] == 2);
