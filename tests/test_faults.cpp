@@ -169,15 +169,17 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
             });
         }
         // Load first; then an outage long enough that the flusher retries several times
-        // while the threads keep recording; then load again once the server is back.
+        // while the threads keep recording; then load again once the server is back. The
+        // counts are modest: on a loaded machine (CI builds beside it) the spool's writes slow
+        // down, and what is checked is that recording goes on, not how fast.
         REQUIRE(eventually([&] { return recorder.stats().stored >= 2000; }));
         server.stop();
         const auto before_outage = accepted.load();
-        REQUIRE(eventually([&] { return recorder.stats().retries >= 4 && accepted >= before_outage + 5000; }, 60s));
+        REQUIRE(eventually([&] { return recorder.stats().retries >= 4 && accepted >= before_outage + 1000; }, 120s));
         server.start();
         retries_in_outage = recorder.stats().retries;
         const auto stored_at_restart = recorder.stats().stored;
-        REQUIRE(eventually([&] { return recorder.stats().stored >= stored_at_restart + 5000; }, 60s));
+        REQUIRE(eventually([&] { return recorder.stats().stored >= stored_at_restart + 1000; }, 120s));
         stop = true;
         for (auto& t : threads) t.join();
         REQUIRE(recorder.flush(60s));
@@ -186,7 +188,7 @@ TEST_CASE("PostgreSQL stopped and restarted while 8 threads record: bounded wait
     }
     INFO("accepted " << accepted << ", refused " << refused << ", slowest call " << slowest_us << " us, retries "
                      << stats.retries);
-    CHECK(accepted > 10000);
+    CHECK(accepted > 4000);
     CHECK(stats.retries > 0);
     CHECK(retries_in_outage >= 4);
     // A batch whose COMMIT reached the server just before it stopped, but whose answer did
