@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-targets=(decimal price_book metadata wav conninfo spool_record llm_usage rate_card)
+targets=(decimal price_book metadata wav conninfo spool_record llm_usage rate_card dead_letter)
 # METERED_FUZZ_BUILD: an existing clang ASan + UBSan build configured with
 # METERED_BUILD_FUZZERS=ON (the test command's build/asan); otherwise build/fuzz, made here.
 build=${METERED_FUZZ_BUILD:-build/fuzz}

@@ -146,8 +146,8 @@ Decimal readDecimal(const Json& value, const std::string& field) {
 
 Json exactNumber(const Decimal& value) { return std::string(1, number_marker) + value.toString(); }
 
-std::string dumpExact(const Json& document, int indent) {
-    const std::string dumped = document.dump(indent);
+std::string dumpExact(const Json& document, int indent, Json::error_handler_t invalid_utf8) {
+    const std::string dumped = document.dump(indent, ' ', false, invalid_utf8);
     std::string out;
     out.reserve(dumped.size());
     std::size_t from = 0;

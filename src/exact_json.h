@@ -34,8 +34,10 @@ Decimal readDecimal(const Json& value, const std::string& field);
 /// A JSON value that dumpExact() writes as a bare number with exactly `value`'s digits.
 Json exactNumber(const Decimal& value);
 
-/// Dumps like Json::dump(indent), writing exactNumber() values as numbers.
-std::string dumpExact(const Json& document, int indent = -1);
+/// Dumps like Json::dump(indent), writing exactNumber() values as numbers. Invalid UTF-8
+/// in a string throws, or with `invalid_utf8` replace, is written as U+FFFD.
+std::string dumpExact(const Json& document, int indent = -1,
+                      Json::error_handler_t invalid_utf8 = Json::error_handler_t::strict);
 
 /// `value` when it is an object; else throws ValidationError(at, "must be a JSON object").
 const Json& requireObject(const Json& value, const std::string& at);

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 // metered: the command line over a store. `metered statements close|show|list` closes a
-// business's billing cycles and reads its statements (docs/history.md).
+// business's billing cycles and reads its statements (docs/history.md); `metered
+// dead-letters show|replay` reads a dead-letter file and stores its events once the cause is
+// fixed (docs/operations.md).
 #include <CLI/CLI.hpp>
 #include <metered/metered.h>
+#include <unistd.h>
 
 #include <iostream>
+#include <map>
 #include <sstream>
 
 namespace {
@@ -16,12 +20,16 @@ struct Target {
     std::string period = "previous_cycle";
 };
 
-void addStore(CLI::App& command, Target& target) {
+void addStoreOption(CLI::App& command, Target& target) {
     command
         .add_option("--store", target.store,
                     "store URI: postgresql://user@host/db, a libpq key=value string, sqlite:<path> "
                     "(default: $METERED_STORE, else PostgreSQL from the PG* environment variables)")
         ->envname("METERED_STORE");
+}
+
+void addStore(CLI::App& command, Target& target) {
+    addStoreOption(command, target);
     command.add_option("--business", target.business, "the business's id (a UUID)")->required();
 }
 
@@ -49,10 +57,59 @@ void printLine(const metered::Statement& statement) {
               << date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(statement.closed_at)) << ")\n";
 }
 
+// `text` (a reason read from a file) with control characters shown as '?': no escape
+// sequence from a file reaches the terminal.
+std::string printable(std::string text) {
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') c = '?';
+    }
+    return text;
+}
+
+// A dead-letter file's lines by reason, then the undecodable ones.
+void showDeadLetters(const std::vector<metered::DeadLetter>& letters) {
+    std::map<std::string, std::size_t> by_reason;
+    std::size_t raw = 0;
+    for (const metered::DeadLetter& letter : letters) {
+        if (letter.event) {
+            ++by_reason[letter.reason];
+        } else {
+            ++raw;
+        }
+    }
+    std::cout << letters.size() << " dead letters: " << letters.size() - raw << " events, " << raw
+              << " undecodable records\n";
+    for (const auto& [reason, count] : by_reason) std::cout << "  " << count << " × " << printable(reason) << "\n";
+}
+
+// Replays `letters` into the store, drawing a progress bar on a terminal; prints a summary.
+// Fails (exit status 1) while any event is still refused.
+int replayDeadLetters(const std::string& store_uri, const std::vector<metered::DeadLetter>& letters) {
+    const auto store = metered::openStore(store_uri);
+    const bool terminal = ::isatty(STDERR_FILENO) == 1;
+    const auto progress = [&](std::size_t done) {
+        if (!terminal || letters.empty()) return;
+        constexpr std::size_t width = 40;
+        const std::size_t filled = done * width / letters.size();
+        std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << done << "/"
+                  << letters.size() << std::flush;
+    };
+    const auto result = metered::replayDeadLetters(*store, letters, 1000, progress);
+    if (terminal) std::cerr << "\n";
+    std::cout << "stored " << result.stored << ", already stored " << result.duplicates << ", refused "
+              << result.rejected.size() << ", undecodable " << result.raw << "\n";
+    for (const auto& [line, rejection] : result.rejected) {
+        std::cout << "  line " << line << " (event " << rejection.id.toString() << "): " << printable(rejection.reason)
+                  << "\n";
+    }
+    return result.rejected.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"The metered command line: close billing cycles and read their statements."};
+    CLI::App app{
+        "The metered command line: close billing cycles and read their statements; show and replay dead letters."};
     app.require_subcommand(1);
     auto* statements = app.add_subcommand("statements", "closed billing cycles (docs/history.md)");
     statements->require_subcommand(1);
@@ -69,8 +126,27 @@ int main(int argc, char** argv) {
     auto* list_cmd = statements->add_subcommand("list", "list a business's statements, oldest first");
     addStore(*list_cmd, target);
 
+    auto* dead_letters =
+        app.add_subcommand("dead-letters", "events the store refused for good (AsyncOptions::dead_letter_path)");
+    dead_letters->require_subcommand(1);
+    std::string dead_letter_file;
+    auto* dl_show = dead_letters->add_subcommand("show", "count a dead-letter file's events by reason");
+    dl_show->add_option("file", dead_letter_file, "the dead-letter file (<spool_dir>/dead-letter.jsonl)")->required();
+    auto* dl_replay = dead_letters->add_subcommand(
+        "replay", "store a dead-letter file's events as recorded (idempotent: run it again after a fix)");
+    dl_replay->add_option("file", dead_letter_file, "the dead-letter file (<spool_dir>/dead-letter.jsonl)")->required();
+    addStoreOption(*dl_replay, target);
+
     CLI11_PARSE(app, argc, argv);
     try {
+        if (dead_letters->parsed()) {
+            const auto letters = metered::readDeadLetters(dead_letter_file);
+            if (dl_show->parsed()) {
+                showDeadLetters(letters);
+                return 0;
+            }
+            return replayDeadLetters(target.store, letters);
+        }
         const auto business = metered::BusinessId::parse(target.business);
         const metered::UsageReports reports(metered::openStore(target.store));
         if (close_cmd->parsed()) {

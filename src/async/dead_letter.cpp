@@ -7,46 +7,28 @@
 
 #include <cerrno>
 #include <system_error>
-#include <nlohmann/json.hpp>
 
+#include "../event_json.h"
 #include "../text_format.h"
 
 namespace metered::detail {
 namespace {
 
-nlohmann::ordered_json header(std::string_view reason) {
-    nlohmann::ordered_json line;
+Json header(std::string_view reason) {
+    Json line;
     line["at"] =
         isoTimestamp(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
     line["reason"] = std::string(reason);
     return line;
 }
 
-std::string dump(const nlohmann::ordered_json& line) {
-    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
+std::string dump(const Json& line) { return dumpExact(line, -1, Json::error_handler_t::replace) + "\n"; }
 
 }  // namespace
 
 bool DeadLetterFile::write(const UsageEvent& event, std::string_view reason, std::string& error) const {
     auto line = header(reason);
-    line["event"] = {{"id", event.id.toString()},
-                     {"business_id", event.business.toString()},
-                     {"event_type", event.type.toString()},
-                     {"quantity", event.quantity.toString()},
-                     {"unit_price", event.unit_price.toString()},
-                     {"occurred_at", isoTimestamp(event.occurred_at)},
-                     {"metadata", nlohmann::ordered_json::parse(event.metadata.toJson())}};
-    if (!event.model.empty()) {
-        // A rate-card event: what priced it and what its cost is made of, exactly.
-        line["event"]["model"] = event.model;
-        auto& parts = line["event"]["parts"] = nlohmann::ordered_json::array();
-        for (const PricedPart& part : event.parts) {
-            parts.push_back({{"part", toString(part.part)},
-                             {"quantity", part.quantity.toString()},
-                             {"cost", part.cost.toString()}});
-        }
-    }
+    line["event"] = eventJson(event);
     return append(dump(line), error);
 }
 

@@ -13,9 +13,9 @@
 namespace metered::detail {
 
 /// Appends refused events to a JSON-lines file, one per line, each synced before write
-/// returns: `{"at": "...", "reason": "...", "event": {"id", "business_id", "event_type",
-/// "quantity", "unit_price", "occurred_at", "metadata"}}` (decimals as exact strings), or,
-/// for a queued record that cannot be decoded, `{"at", "reason", "raw": "<hex bytes>"}`.
+/// returns: `{"at": "...", "reason": "...", "event": {...}}` (the event as eventJson writes
+/// it: everything a replay needs, exactly), or, for a queued record that cannot be decoded,
+/// `{"at", "reason", "raw": "<hex bytes>"}`. readDeadLetters (metered/dead_letters.h) reads it.
 /// The file and its directory are created on first use. Used by one thread.
 class DeadLetterFile {
 public:
