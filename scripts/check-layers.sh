@@ -28,7 +28,7 @@ assign 2 price_book pricing measure level_measure plan_schedule commitments repo
 assign 3 correction_rules level_rollup usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
   schema connection_pool delivery spool_replay pipeline plan_rows crossing_delivery budget_table dead_letters
 # 4: the services a host calls.
-assign 4 usage_reports metered_usage usage_recorder prometheus json
+assign 4 usage_reports metered_usage usage_recorder prometheus json csv
 # 5: the umbrella header.
 assign 5 metered
 

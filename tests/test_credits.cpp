@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metered/csv.h"
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "metered/usage_reports.h"
@@ -122,6 +123,17 @@ TEMPLATE_TEST_CASE("statements draw credit earliest expiry first and carry the b
 
     // The stored statements are as closed, and a statement never draws what it is not owed.
     CHECK(reports.listStatements(acme.id) == std::vector<Statement>{closed_november, closed_december});
+    // Exported as stated: December's usage, its total, November's adjustment, the credit
+    // drawn and what is due.
+    const std::string csv = statementsCsv(reports.listStatements(acme.id));
+    const std::string december = acme.id.toString() + ",2024-12-01,2025-01-01,USD,basic,";
+    for (const std::string line :
+         {"usage,voice_minute,120,1.20", "total,,,1.20", "adjustment,2024-11-01..2024-12-01,,-0.20",
+          "credit,prepaid,,-0.79", "amount_due,,,0.21"}) {
+        CHECK(csv.find(december + line + "\r\n") != std::string::npos);
+    }
+    CHECK(csv.find(acme.id.toString() + ",2024-11-01,2024-12-01,USD,basic,credit,promo,,-0.30\r\n") !=
+          std::string::npos);
     fixture.store->append(std::vector{event(acme.id, EventType::voiceMinute(), "65", at(2025_y / 1 / 2, hours(8)))});
     CHECK(reports.creditBalance(acme.id) == num("4.90"));  // January: $0.10 drawn from january
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// metered: the command line over a store. `metered statements close|show|list` closes a
-// business's billing cycles and reads its statements (docs/history.md); `metered
+// metered: the command line over a store. `metered statements close|show|list|export`
+// closes a business's billing cycles and reads its statements (docs/history.md); `metered
 // dead-letters show|replay` reads a dead-letter file and stores its events once the cause is
 // fixed (docs/operations.md).
 #include <CLI/CLI.hpp>
@@ -125,6 +125,9 @@ int main(int argc, char** argv) {
     show_cmd->add_option("--period", target.period, "previous_cycle (default) or YYYY-MM-DD..YYYY-MM-DD");
     auto* list_cmd = statements->add_subcommand("list", "list a business's statements, oldest first");
     addStore(*list_cmd, target);
+    auto* export_cmd = statements->add_subcommand(
+        "export", "print a business's statements' lines as CSV (RFC 4180, exact decimals), oldest first");
+    addStore(*export_cmd, target);
 
     auto* dead_letters =
         app.add_subcommand("dead-letters", "events the store refused for good (AsyncOptions::dead_letter_path)");
@@ -158,6 +161,8 @@ int main(int argc, char** argv) {
                 return 1;
             }
             std::cout << metered::to_json(*statement, 2) << "\n";
+        } else if (export_cmd->parsed()) {
+            std::cout << metered::statementsCsv(reports.listStatements(business));
         } else {
             for (const auto& statement : reports.listStatements(business)) printLine(statement);
         }

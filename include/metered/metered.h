@@ -10,6 +10,7 @@
 #include "metered/budget_crossing.h"
 #include "metered/correction.h"
 #include "metered/credit.h"
+#include "metered/csv.h"
 #include "metered/dead_letters.h"
 #include "metered/decimal.h"
 #include "metered/dimension.h"
