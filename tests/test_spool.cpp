@@ -7,11 +7,13 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <unistd.h>
 
 #include "async/crc32c.h"
 #include "async/segment.h"
 #include "async/spool_directory.h"
 #include "metered/errors.h"
+#include "metered/spool_inspection.h"
 #include "store_doubles.h"
 #include "test_support.h"
 
@@ -115,6 +117,79 @@ TEST_CASE("a damaged segment header loses no record, and the file is moved aside
     std::lock_guard lock(warnings_mutex);
     REQUIRE(warnings.size() == 1);
     CHECK(warnings[0].find("damaged") != std::string::npos);
+}
+
+TEST_CASE("inspectSpool counts what a stopped recorder left, its damage and dead letters, changing nothing",
+          "[async][spool]") {
+    TempDir dir;
+    auto store = std::make_shared<UnreliableStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    store->down = true;
+    const Timestamp first = at(date::sys_days(date::year(2026) / 11 / 2), 9h);
+    {
+        const PinnedToCpu0 pinned;  // one lane: one segment sequence
+        UsageRecorder recorder(store, spooled(dir.path));
+        for (int i = 0; i < 1000; ++i) {
+            recorder.recordApiCall(biz.id, {}, {.occurred_at = first + std::chrono::minutes(i)});
+        }
+        recorder.close(20ms);  // the store is down: the events stay in the spool
+    }
+    const auto files = filesIn(dir.path);
+    REQUIRE(files.size() >= 2);  // 1000 events do not fit one 64 KiB segment
+    auto spool = inspectSpool(dir.path);
+    CHECK(spool.events() == 1000);
+    std::vector<fs::path> paths;
+    std::optional<Timestamp> oldest, newest;
+    const SpoolSegment* with_events = nullptr;
+    for (std::size_t i = 0; i < spool.segments.size(); ++i) {
+        const SpoolSegment& segment = spool.segments[i];
+        paths.push_back(segment.path);
+        CHECK(segment.bytes == fs::file_size(segment.path));
+        CHECK(segment.damaged == 0);
+        CHECK(segment.undecodable == 0);
+        if (i > 0) CHECK(segment.sequence >= spool.segments[i - 1].sequence);
+        if (segment.events == 0) continue;
+        if (with_events == nullptr) with_events = &segment;
+        oldest = oldest ? std::min(*oldest, *segment.oldest) : *segment.oldest;
+        newest = newest ? std::max(*newest, *segment.newest) : *segment.newest;
+    }
+    std::sort(paths.begin(), paths.end());
+    CHECK(paths == files);
+    CHECK(oldest == first);
+    CHECK(newest == first + std::chrono::minutes(999));
+    REQUIRE(with_events != nullptr);
+    const fs::path damaged = with_events->path;
+    CHECK(spool.pid == static_cast<std::int64_t>(::getpid()));  // this process held it
+    CHECK(spool.pid_running);
+    CHECK(spool.dead_letters == 0);
+
+    // A record damaged in place: counted as damage, its event no longer; the file unchanged.
+    {
+        std::fstream file(damaged, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(static_cast<std::streamoff>(detail::segment_header_bytes + 20));  // inside the first record
+        file.put('\x7f');
+    }
+    const auto size = fs::file_size(damaged);
+    spool = inspectSpool(dir.path);
+    std::size_t damage = 0;
+    for (const SpoolSegment& segment : spool.segments) damage += segment.damaged;
+    CHECK(damage == 1);
+    CHECK(spool.events() == 999);
+    CHECK(fs::file_size(damaged) == size);
+    CHECK(filesIn(dir.path) == files);
+
+    // The next recorder replays them: the record damaged is lost to damage, the rest stored.
+    store->down = false;
+    {
+        UsageRecorder recorder(store, spooled(dir.path));
+        REQUIRE(recorder.flush(10s));
+    }
+    CHECK(store->inner->events(biz.id).size() == 999);
+    spool = inspectSpool(dir.path);
+    CHECK(spool.segments.empty());
+    CHECK(spool.damaged_files.size() == 1);
+    CHECK_THROWS_AS(inspectSpool(dir.path / "missing"), Error);
 }
 
 TEST_CASE("a segment cut short while being created, or never written, is not damage", "[async][spool]") {

@@ -2,7 +2,7 @@
 // metered: the command line over a store. `metered statements close|show|list|export`
 // closes a business's billing cycles and reads its statements (docs/history.md); `metered
 // dead-letters show|replay` reads a dead-letter file and stores its events once the cause is
-// fixed (docs/operations.md).
+// fixed, `metered spool inspect` shows what a spool directory holds (docs/operations.md).
 #include <CLI/CLI.hpp>
 #include <metered/metered.h>
 #include <unistd.h>
@@ -105,11 +105,50 @@ int replayDeadLetters(const std::string& store_uri, const std::vector<metered::D
     return result.rejected.empty() ? 0 : 1;
 }
 
+std::string isoTime(metered::Timestamp t) { return date::format("%FT%TZ", t); }
+
+// What a spool directory holds: each segment, then the lock's process, the damaged files and
+// the dead letters.
+void showSpool(const std::filesystem::path& directory) {
+    const auto spool = metered::inspectSpool(directory);
+    std::uint64_t bytes = 0;
+    std::size_t undecodable = 0, damaged = 0;
+    for (const auto& segment : spool.segments) {
+        bytes += segment.bytes;
+        undecodable += segment.undecodable;
+        damaged += segment.damaged;
+    }
+    std::cout << directory.string() << ": " << spool.segments.size() << " segments, " << spool.events() << " events, "
+              << undecodable << " undecodable records, " << damaged << " damaged places, " << bytes << " bytes\n";
+    for (const auto& segment : spool.segments) {
+        std::cout << "  " << segment.path.filename().string() << ": " << segment.events << " events";
+        if (segment.oldest) std::cout << " from " << isoTime(*segment.oldest) << " to " << isoTime(*segment.newest);
+        if (segment.undecodable > 0) std::cout << ", " << segment.undecodable << " undecodable";
+        if (segment.damaged > 0) std::cout << ", " << segment.damaged << " damaged";
+        std::cout << ", " << segment.bytes << " bytes\n";
+    }
+    if (spool.pid) {
+        std::cout << "last held by process " << *spool.pid
+                  << (spool.pid_running ? " (running: its segments also hold events already stored)"
+                                        : " (not running: the next recorder on this directory replays them)")
+                  << "\n";
+    }
+    if (!spool.damaged_files.empty()) {
+        std::cout << spool.damaged_files.size() << " damaged segments kept in " << (directory / "damaged").string()
+                  << "\n";
+    }
+    if (spool.dead_letters > 0) {
+        std::cout << spool.dead_letters << " dead letters: metered dead-letters show "
+                  << (directory / "dead-letter.jsonl").string() << "\n";
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{
-        "The metered command line: close billing cycles and read their statements; show and replay dead letters."};
+        "The metered command line: close billing cycles and read their statements; show and replay dead letters; "
+        "inspect a spool."};
     app.require_subcommand(1);
     auto* statements = app.add_subcommand("statements", "closed billing cycles (docs/history.md)");
     statements->require_subcommand(1);
@@ -140,8 +179,19 @@ int main(int argc, char** argv) {
     dl_replay->add_option("file", dead_letter_file, "the dead-letter file (<spool_dir>/dead-letter.jsonl)")->required();
     addStoreOption(*dl_replay, target);
 
+    auto* spool = app.add_subcommand("spool", "a recorder's spool directory (AsyncOptions::spool_dir)");
+    spool->require_subcommand(1);
+    std::string spool_dir;
+    auto* spool_inspect =
+        spool->add_subcommand("inspect", "what the directory holds, read without changing it (safe while recording)");
+    spool_inspect->add_option("directory", spool_dir, "the spool directory")->required();
+
     CLI11_PARSE(app, argc, argv);
     try {
+        if (spool_inspect->parsed()) {
+            showSpool(spool_dir);
+            return 0;
+        }
         if (dead_letters->parsed()) {
             const auto letters = metered::readDeadLetters(dead_letter_file);
             if (dl_show->parsed()) {

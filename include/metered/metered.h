@@ -31,6 +31,7 @@
 #include "metered/rate_card.h"
 #include "metered/recorder_stats.h"
 #include "metered/reports.h"
+#include "metered/spool_inspection.h"
 #include "metered/store.h"
 #include "metered/usage_event.h"
 #include "metered/usage_part.h"
