@@ -24,10 +24,11 @@ DeadLetter parseDeadLetter(std::string_view line, std::size_t line_number) {
     if (line.size() > max_dead_letter_line_bytes) {
         throw ValidationError(where, "longer than " + std::to_string(max_dead_letter_line_bytes) + " bytes");
     }
-    // The line's object holds the event, which holds its metadata object.
+    // The line's object holds the event, which holds its metadata, whose values nest up to
+    // max_json_depth levels each.
     detail::Json json;
     try {
-        json = detail::parseExactJson(line, where, Metadata::max_json_depth + 2);
+        json = detail::parseExactJson(line, where, Metadata::max_json_depth + 3);
     } catch (const ValidationError& e) {
         if (e.field() == where) throw;
         // A path inside the line ("event.metadata[0]"): under the line's name.

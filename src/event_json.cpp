@@ -50,7 +50,8 @@ Json eventJson(const UsageEvent& event) {
                    {"unit_price", event.unit_price.toString()},
                    {"list_cost", event.list_cost.toString()},
                    {"occurred_at", isoTimestamp(event.occurred_at)},
-                   {"metadata", parseExactJson(event.metadata.toJson(), "metadata", Metadata::max_json_depth)}};
+                   // The fields' object around values of up to max_json_depth levels each.
+                   {"metadata", parseExactJson(event.metadata.toJson(), "metadata", Metadata::max_json_depth + 1)}};
     if (!event.model.empty()) {
         // A rate-card event: what priced it and what its cost is made of, exactly.
         object["model"] = event.model;
@@ -87,8 +88,11 @@ UsageEvent eventFromJson(const Json& object, const std::string& at) {
     if (!occurred) throw ValidationError(at + ".occurred_at", "must be an ISO 8601 UTC timestamp");
     event.occurred_at = *occurred;
     if (!object.contains("metadata")) throw ValidationError(at + ".metadata", "is missing");
-    const std::string metadata = dumpExact(requireObject(object.at("metadata"), at + ".metadata"));
-    event.metadata = withPath(at + ".metadata", [&] { return Metadata::fromJson(metadata); });
+    // Field by field, as the host set them (a value may nest max_json_depth levels itself).
+    for (const auto& [key, value] : requireObject(object.at("metadata"), at + ".metadata").items()) {
+        const std::string json = dumpExact(value);
+        withPath(at + ".metadata", [&, &key = key] { event.metadata.setJson(key, json); });
+    }
     if (object.contains("model")) {
         event.model = readString(object.at("model"), at + ".model");
         if (event.model.empty()) throw ValidationError(at + ".model", "must not be empty");

@@ -123,6 +123,25 @@ TEMPLATE_TEST_CASE("events dead-lettered for an unknown business are stored exac
     CHECK(fixture.store->totals(biz.id, days) == totals);
 }
 
+TEST_CASE("an event whose metadata nests as deep as a record call allows reads back the same", "[dead_letters]") {
+    TempDir dir;
+    const detail::DeadLetterFile file(dir.path / "letters.jsonl");
+    UsageEvent event;
+    event.id = EventId::generate();
+    event.business = BusinessId(Uuid::generateV7());
+    event.quantity = num("1");
+    event.occurred_at = at(date::sys_days(date::year(2026) / 11 / 30));
+    const int depth = Metadata::max_json_depth;  // a value this deep, inside the fields' object
+    event.metadata.setJson("deep", std::string(depth, '[') + std::string(depth, ']'));
+    event.metadata.set("amount", "12.50");
+    std::string error;
+    REQUIRE(file.write(event, "unknown business", error));
+    const auto letters = readDeadLetters(file.path());
+    REQUIRE(letters.size() == 1);
+    REQUIRE(letters[0].event);
+    CHECK(letters[0].event->metadata.toJson() == event.metadata.toJson());
+}
+
 TEST_CASE("a dead-letter file holds undecodable records as hex, and replays skip them", "[dead_letters]") {
     TempDir dir;
     const detail::DeadLetterFile file(dir.path / "letters.jsonl");

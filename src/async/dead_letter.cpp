@@ -27,9 +27,16 @@ std::string dump(const Json& line) { return dumpExact(line, -1, Json::error_hand
 }  // namespace
 
 bool DeadLetterFile::write(const UsageEvent& event, std::string_view reason, std::string& error) const {
-    auto line = header(reason);
-    line["event"] = eventJson(event);
-    return append(dump(line), error);
+    std::string text;
+    try {
+        auto line = header(reason);
+        line["event"] = eventJson(event);
+        text = dump(line);
+    } catch (const std::exception& e) {  // never expected: the flusher must not stop on it
+        error = std::string("cannot encode the event: ") + e.what();
+        return false;
+    }
+    return append(text, error);
 }
 
 bool DeadLetterFile::writeRaw(std::span<const std::byte> bytes, std::string_view reason, std::string& error) const {
