@@ -66,6 +66,34 @@ std::string printable(std::string text) {
     return text;
 }
 
+// The lines of the statements of one business, or of every business in the store, whose
+// cycles start in `days_text` (every cycle when empty), as CSV: each business's oldest first.
+void exportStatements(const Target& target, const std::string& days_text) {
+    std::optional<metered::DayRange> days;
+    if (!days_text.empty()) {
+        const auto spec = metered::PeriodSpec::parse(days_text);
+        if (spec.kind() != metered::PeriodSpec::Kind::custom) {
+            throw metered::ValidationError("period", "must be days YYYY-MM-DD..YYYY-MM-DD");
+        }
+        days = spec.customDays();
+    }
+    const auto store = metered::openStore(target.store);
+    std::vector<metered::BusinessId> businesses;
+    if (!target.business.empty()) {
+        businesses.push_back(metered::BusinessId::parse(target.business));
+    } else {
+        for (const metered::Account& account : store->listAccounts()) businesses.push_back(account.id);
+    }
+    const metered::UsageReports reports(store);
+    std::vector<metered::Statement> selected;
+    for (const metered::BusinessId& business : businesses) {
+        for (metered::Statement& statement : reports.listStatements(business)) {
+            if (!days || days->contains(statement.cycle.first)) selected.push_back(std::move(statement));
+        }
+    }
+    std::cout << metered::statementsCsv(selected);
+}
+
 // A dead-letter file's lines by reason, then the undecodable ones.
 void showDeadLetters(const std::vector<metered::DeadLetter>& letters) {
     std::map<std::string, std::size_t> by_reason;
@@ -165,8 +193,12 @@ int main(int argc, char** argv) {
     auto* list_cmd = statements->add_subcommand("list", "list a business's statements, oldest first");
     addStore(*list_cmd, target);
     auto* export_cmd = statements->add_subcommand(
-        "export", "print a business's statements' lines as CSV (RFC 4180, exact decimals), oldest first");
-    addStore(*export_cmd, target);
+        "export", "print statements' lines as CSV (RFC 4180, exact decimals): a business's, or every business's");
+    addStoreOption(*export_cmd, target);
+    export_cmd->add_option("--business", target.business, "only this business (a UUID); default: every business");
+    std::string export_days;
+    export_cmd->add_option("--period", export_days,
+                           "only the cycles that start in these days, YYYY-MM-DD..YYYY-MM-DD (end exclusive)");
 
     auto* dead_letters =
         app.add_subcommand("dead-letters", "events the store refused for good (AsyncOptions::dead_letter_path)");
@@ -200,6 +232,10 @@ int main(int argc, char** argv) {
             }
             return replayDeadLetters(target.store, letters);
         }
+        if (export_cmd->parsed()) {
+            exportStatements(target, export_days);
+            return 0;
+        }
         const auto business = metered::BusinessId::parse(target.business);
         const metered::UsageReports reports(metered::openStore(target.store));
         if (close_cmd->parsed()) {
@@ -211,8 +247,6 @@ int main(int argc, char** argv) {
                 return 1;
             }
             std::cout << metered::to_json(*statement, 2) << "\n";
-        } else if (export_cmd->parsed()) {
-            std::cout << metered::statementsCsv(reports.listStatements(business));
         } else {
             for (const auto& statement : reports.listStatements(business)) printLine(statement);
         }
