@@ -61,13 +61,13 @@ TEMPLATE_TEST_CASE("events dead-lettered for an unknown business are stored exac
                                                .async = {.max_batch = 100, .dead_letter_path = letters_path}});
         ids.push_back(recorder.record(biz.id, EventType::apiCall(), num("1"), metadata, {.dimensions = who}).id);
         ids.push_back(recorder.recordVoiceMinutes(biz.id, num("2.5")).id);
-        LlmUsage llm;
-        llm.provider = "openai";
-        llm.model = "gpt-4o";
-        llm.input_tokens = 1000;
-        llm.cached_input_tokens = 500;
-        llm.output_tokens = 200;
-        ids.push_back(recorder.recordLlmCall(biz.id, llm).id);
+        ids.push_back(recorder
+                          .recordLlmCall(biz.id, {.provider = "openai",
+                                                  .model = "gpt-4o",
+                                                  .input_tokens = 1000,
+                                                  .cached_input_tokens = 500,
+                                                  .output_tokens = 200})
+                          .id);
         REQUIRE(recorder.flush(10s));
         REQUIRE(recorder.stats().dead_lettered == 3);
     }

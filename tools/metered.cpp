@@ -112,7 +112,7 @@ void showDeadLetters(const std::vector<metered::DeadLetter>& letters) {
 
 // Replays `letters` into the store, drawing a progress bar on a terminal; prints a summary.
 // Fails (exit status 1) while any event is still refused.
-int replayDeadLetters(const std::string& store_uri, const std::vector<metered::DeadLetter>& letters) {
+int replayFile(const std::string& store_uri, const std::vector<metered::DeadLetter>& letters) {
     const auto store = metered::openStore(store_uri);
     const bool terminal = ::isatty(STDERR_FILENO) == 1;
     const auto progress = [&](std::size_t done) {
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
                 showDeadLetters(letters);
                 return 0;
             }
-            return replayDeadLetters(target.store, letters);
+            return replayFile(target.store, letters);
         }
         if (export_cmd->parsed()) {
             exportStatements(target, export_days);
