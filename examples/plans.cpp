@@ -230,6 +230,8 @@ void printPlan(const metered::Plan& plan) {
                     fmt::print(" + {} per transaction", money(m.transaction_fee));
                     if (m.free_transactions > 0) fmt::print(" (first {} free)", m.free_transactions);
                 }
+                if (m.transaction_minimum) fmt::print(", at least {} per transaction", money(*m.transaction_minimum));
+                if (m.transaction_maximum) fmt::print(", at most {} per transaction", money(*m.transaction_maximum));
                 break;
             default:
                 for (const auto& t : m.tiers) {
@@ -284,10 +286,13 @@ int main(int argc, char** argv) {
     quote->add_option("--usage", other,
                       "TYPE=QUANTITY for a host-defined event type (repeatable); for a meter counting unique "
                       "values, their number");
-    std::vector<std::string> event_counts;
+    std::vector<std::string> event_counts, transactions;
     quote->add_option("--events", event_counts,
                       "TYPE=N: the number of events of a type in the period (the percentage model's fee per "
                       "transaction; repeatable)");
+    quote->add_option("--transactions", transactions,
+                      "TYPE=A,B,...: the amounts of a type's transactions in the order they happened (its quantity "
+                      "and events; a percentage meter bounds each one; repeatable)");
     quote->add_option("--llm", llm,
                       "PROVIDER/MODEL:PART=TOKENS,...[,requests=N]: one model's LLM usage in the period, priced at "
                       "the rate card (repeatable)");
@@ -333,6 +338,28 @@ int main(int argc, char** argv) {
             if (found == usage.end()) found = usage.insert(usage.end(), {type, {}, 0, {}});
             found->events = specCount("events", item.substr(equals + 1));
         }
+        // Transactions one by one: their sum and number, each bounded (below, once the plan is known).
+        std::vector<std::pair<EventType, std::vector<metered::Decimal>>> amounts;
+        for (const auto& item : transactions) {
+            const auto equals = item.find('=');
+            if (equals == std::string::npos) {
+                throw metered::ValidationError("transactions", "expected TYPE=A,B,..., got " + item);
+            }
+            const EventType type(item.substr(0, equals));
+            std::vector<metered::Decimal> list;
+            for (std::string_view rest = std::string_view(item).substr(equals + 1);;) {
+                const auto comma = rest.find(',');
+                list.push_back(metered::Decimal::parse(rest.substr(0, comma), "transactions"));
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+            auto found = std::find_if(usage.begin(), usage.end(), [&](const auto& u) { return u.type == type; });
+            if (found == usage.end()) found = usage.insert(usage.end(), {type, {}, 0, {}});
+            found->quantity = {};
+            for (const auto& amount : list) found->quantity += amount;
+            found->events = static_cast<std::int64_t>(list.size());
+            amounts.emplace_back(type, std::move(list));
+        }
         // A meter counting unique values is quoted on their number, given as its quantity (a
         // level meter on its level-months, peak or last level, also given as its quantity).
         metered::Plan plan = book.plan(plan_id);
@@ -342,6 +369,16 @@ int main(int argc, char** argv) {
             meter.unique_dimension.clear();
         }
         const metered::PricingCalculator calculator(plan);
+        for (const auto& [type, list] : amounts) {
+            auto total =
+                std::find_if(usage.begin(), usage.end(), [&type = type](const auto& u) { return u.type == type; });
+            metered::Decimal before;
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                total->transaction_bounds +=
+                    calculator.boundTransaction(type, list[i], before, static_cast<std::int64_t>(i));
+                before += list[i];
+            }
+        }
         std::vector<metered::ModelUsageTotal> model_usage;
         if (!llm.empty()) {
             if (!calculator.plan().ai) {
@@ -389,6 +426,10 @@ int main(int argc, char** argv) {
             if (line.model == metered::PricingModel::percentage) {
                 fmt::print("    {} x {} + fees of {} transaction(s) = {}\n", line.billable.toPlainString(),
                            percent(line.unit_price), line.events, line.transaction_fees.normalized().toPlainString());
+                if (!line.transaction_bounds.isZero()) {
+                    fmt::print("    per-transaction minimum and maximum: {}\n",
+                               line.transaction_bounds.normalized().toPlainString());
+                }
             }
         }
         for (const auto& line : bill.ai_lines) {

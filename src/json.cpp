@@ -265,6 +265,7 @@ std::string to_json(const Bill& bill, int indent) {
         if (line.model == PricingModel::percentage) {
             json["events"] = line.events;
             json["transactionFees"] = quantity(line.transaction_fees);
+            if (!line.transaction_bounds.isZero()) json["transactionBounds"] = quantity(line.transaction_bounds);
         }
         json["exactAmount"] = quantity(line.exact_amount);
         json["amount"] = exactNumber(line.amount);

@@ -1,27 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "level_rollup.h"
 
-#include <algorithm>
-#include <tuple>
-
 namespace metered::detail {
 
 std::optional<DailyLevel> levelDay(const EventType& type, date::local_days day, std::vector<LevelReport> reports,
-                                   std::span<const LevelCorrection> corrections) {
-    std::sort(reports.begin(), reports.end(), [](const LevelReport& a, const LevelReport& b) { return a.id < b.id; });
-    for (const LevelCorrection& c : corrections) {
-        auto report = std::lower_bound(reports.begin(), reports.end(), c.event,
-                                       [](const LevelReport& r, const EventId& id) { return r.id < id; });
-        if (report == reports.end() || report->id != c.event) continue;
-        if (c.kind == CorrectionKind::void_event) {
-            reports.erase(report);
-        } else if (c.kind == CorrectionKind::amend_quantity) {
-            report->level += c.quantity_delta;
-        }
-    }
+                                   std::span<const QuantityCorrection> corrections) {
+    applyCorrections(reports, corrections, &LevelReport::level);
     if (reports.empty()) return std::nullopt;
-    std::sort(reports.begin(), reports.end(),
-              [](const LevelReport& a, const LevelReport& b) { return std::tie(a.at, a.id) < std::tie(b.at, b.id); });
+    sortByTime(reports);
     DailyLevel row{type,
                    day,
                    reports.front().at,

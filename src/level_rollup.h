@@ -7,9 +7,9 @@
 #include <span>
 #include <vector>
 
-#include "metered/correction.h"
 #include "metered/ids.h"
 #include "metered/level_usage.h"
+#include "quantity_corrections.h"
 
 namespace metered::detail {
 
@@ -21,17 +21,9 @@ struct LevelReport {
     Decimal level;
 };
 
-/// What a correction of a report does to its level: an amendment moves it by
-/// `quantity_delta`, a void removes the report; the other kinds change no level.
-struct LevelCorrection {
-    EventId event;
-    CorrectionKind kind = CorrectionKind::amend_quantity;
-    Decimal quantity_delta;
-};
-
 /// The rollup of `reports` (in any order) of `type` on local day `day`, as `corrections`
 /// (of those reports, in any order) left them; nothing when no report is left.
 std::optional<DailyLevel> levelDay(const EventType& type, date::local_days day, std::vector<LevelReport> reports,
-                                   std::span<const LevelCorrection> corrections);
+                                   std::span<const QuantityCorrection> corrections);
 
 }  // namespace metered::detail

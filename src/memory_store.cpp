@@ -12,6 +12,7 @@
 #include "level_rollup.h"
 #include "metered/errors.h"
 #include "plan_rows.h"
+#include "quantity_corrections.h"
 #include "store_text.h"
 
 namespace metered {
@@ -36,7 +37,7 @@ struct MemoryStore::State {
         // Computes the level rollup of (type, day) again from its reports as corrected.
         void rollUpLevel(const EventType& type, date::local_days day) {
             std::vector<detail::LevelReport> reports;
-            std::vector<detail::LevelCorrection> changes;
+            std::vector<detail::QuantityCorrection> changes;
             for (std::size_t position : level_reports[{type, day}]) {
                 const UsageEvent& event = events[position];
                 reports.push_back({event.occurred_at, event.id, event.quantity});
@@ -426,6 +427,26 @@ std::vector<DailyLevel> MemoryStore::levels(const BusinessId& business, const Da
         if (it != rows.begin()) result.push_back(std::prev(it)->second);
         for (; it != rows.end() && it->first < days.end; ++it) result.push_back(it->second);
     }
+    return result;
+}
+
+std::vector<TransactionAmount> MemoryStore::transactions(const BusinessId& business, const EventType& type,
+                                                         const DayRange& days) {
+    std::lock_guard lock(mutex_);
+    std::vector<TransactionAmount> result;
+    State::Business* found = state_->find(business);
+    if (found == nullptr) return result;
+    std::vector<detail::QuantityCorrection> changes;
+    for (std::size_t i = 0; i < found->events.size(); ++i) {
+        const UsageEvent& event = found->events[i];
+        if (event.type != type || !days.contains(found->event_days[i])) continue;
+        result.push_back({found->event_days[i], event.occurred_at, event.id, event.quantity});
+        if (auto corrected = found->corrections.find(event.id); corrected != found->corrections.end()) {
+            for (const Correction& c : corrected->second) changes.push_back({c.event, c.kind, c.quantity_delta});
+        }
+    }
+    detail::applyCorrections(result, changes, &TransactionAmount::amount);
+    detail::sortByTime(result);
     return result;
 }
 

@@ -2,13 +2,15 @@
 #include "metered_usage.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "level_measure.h"
+#include "metered/pricing.h"
 
 namespace metered::detail {
 
-MeteredUsage::MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfCycle plan_of)
+MeteredUsage::MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfDay plan_of)
     : store_(store), account_(account), now_(now), plan_of_(std::move(plan_of)) {}
 
 std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::levelDays(const DayRange& days) const {
@@ -16,7 +18,7 @@ std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::levelDays
     const auto cycles = BillingPeriod::cyclesOverlapping(days, account_.anchor_day);
     std::vector<std::pair<DayRange, const Meter*>> meters;
     for (const DayRange& cycle : cycles) {
-        for (const Meter& meter : plan_of_(cycle).meters) {
+        for (const Meter& meter : plan_of_(cycle.first).meters) {
             if (isLevelAggregation(meter.aggregation)) meters.emplace_back(cycle, &meter);
         }
     }
@@ -37,8 +39,45 @@ std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::levelDays
     return result;
 }
 
+std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::boundDays(const DayRange& days) const {
+    std::map<EventType, std::map<date::local_days, Decimal>> result;
+    std::map<const Plan*, PricingCalculator> calculators;
+    for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, account_.anchor_day)) {
+        // The cycle's earlier events count (allowance, free transactions): read from its start.
+        const DayRange read{cycle.first, std::min(cycle.end, days.end)};
+        std::vector<const Plan*> plans;  // per day of `read`
+        std::set<EventType> bounded;
+        for (auto day = read.first; day < read.end; day += date::days(1)) {
+            plans.push_back(&plan_of_(day));
+            for (const Meter& meter : plans.back()->meters) {
+                if (meter.transaction_minimum || meter.transaction_maximum) bounded.insert(meter.type);
+            }
+        }
+        for (const EventType& type : bounded) {
+            Decimal before;
+            std::int64_t count = 0;
+            for (const TransactionAmount& t : store_.transactions(account_.id, type, read)) {
+                const Plan& plan = *plans[static_cast<std::size_t>((t.day - read.first).count())];
+                if (days.contains(t.day) && plan.meter(type) != nullptr) {
+                    const auto& calculator = calculators.try_emplace(&plan, plan).first->second;
+                    result[type][t.day] += calculator.boundTransaction(type, t.amount, before, count);
+                }
+                before += t.amount;
+                ++count;
+            }
+        }
+    }
+    return result;
+}
+
 std::vector<UsageTotal> MeteredUsage::totals(const DayRange& days) const {
     auto totals = store_.totals(account_.id, days);
+    for (const auto& [type, by_day] : boundDays(days)) {
+        auto found =
+            std::find_if(totals.begin(), totals.end(), [&type = type](const UsageTotal& t) { return t.type == type; });
+        if (found == totals.end()) continue;  // no events (a store's read is consistent with its rollups)
+        for (const auto& [day, bounds] : by_day) found->transaction_bounds += bounds;
+    }
     for (const auto& [type, by_day] : levelDays(days)) {
         Decimal quantity;
         for (const auto& [day, value] : by_day) quantity += value;
@@ -55,6 +94,14 @@ std::vector<UsageTotal> MeteredUsage::totals(const DayRange& days) const {
 
 std::vector<DailyUsage> MeteredUsage::daily(const DayRange& days) const {
     auto rows = store_.daily(account_.id, days);
+    for (const auto& [type, by_day] : boundDays(days)) {
+        for (const auto& [day, bounds] : by_day) {
+            auto found = std::find_if(rows.begin(), rows.end(), [&type = type, &day = day](const DailyUsage& r) {
+                return r.day == day && r.total.type == type;
+            });
+            if (found != rows.end()) found->total.transaction_bounds += bounds;
+        }
+    }
     const auto levels = levelDays(days);
     if (levels.empty()) return rows;
     for (const auto& [type, by_day] : levels) {

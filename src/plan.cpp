@@ -110,6 +110,26 @@ void validateTransactionFee(const Charge& charge, const std::string& m) {
     }
 }
 
+// A percentage meter's per-transaction minimum and maximum: money, the minimum not above
+// the maximum, on a meter whose events each are one transaction priced by the meter itself.
+void validateTransactionBounds(const Meter& meter, const Currency& currency, const std::string& m) {
+    const auto& minimum = meter.transaction_minimum;
+    const auto& maximum = meter.transaction_maximum;
+    if (!minimum && !maximum) return;
+    const std::string field = m + (minimum ? ".transaction_minimum" : ".transaction_maximum");
+    if (meter.model != PricingModel::percentage) {
+        throw ValidationError(field, "only the percentage model bounds each transaction");
+    }
+    if (meter.aggregation != Aggregation::sum) throw ValidationError(field, "needs the sum aggregation");
+    if (!meter.filters.empty()) throw ValidationError(field, "a meter with charge filters has no transaction bounds");
+    if (minimum) requireNonNegative(*minimum, m + ".transaction_minimum", currency.minor_units);
+    if (maximum) requireNonNegative(*maximum, m + ".transaction_maximum", currency.minor_units);
+    if (minimum && maximum && *minimum > *maximum) {
+        throw ValidationError(m + ".transaction_minimum",
+                              "must not be above the transaction maximum (" + maximum->toPlainString() + ")");
+    }
+}
+
 // A meter's charge filters (their dimensions and values against the price book's
 // declarations are PriceBook's to check).
 void validateFilters(const Meter& meter, const std::string& m) {
@@ -345,6 +365,7 @@ void Plan::validate() const {
         validateCharge(meter, m);
         validateTransactionFee(meter, m);
         validateLimits(meter.minimum, meter.maximum, currency, m);
+        validateTransactionBounds(meter, currency, m);
         validateFilters(meter, m);
         if (meter.quota) requireNonNegative(meter.quota->limit, m + ".quota.limit", detail::max_quantity_scale);
     }

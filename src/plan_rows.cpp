@@ -147,6 +147,8 @@ MeterRow toRow(const Meter& meter) {
     writeOptions(meter, options);
     if (meter.minimum) options["minimum"] = meter.minimum->toString();
     if (meter.maximum) options["maximum"] = meter.maximum->toString();
+    if (meter.transaction_minimum) options["transaction_minimum"] = meter.transaction_minimum->toString();
+    if (meter.transaction_maximum) options["transaction_maximum"] = meter.transaction_maximum->toString();
     if (!options.empty()) row.options = options.dump();
     return row;
 }
@@ -178,6 +180,8 @@ Meter fromRow(const MeterRow& row) {
         }
         meter.minimum = optionalDecimal(options, "minimum", at);
         meter.maximum = optionalDecimal(options, "maximum", at);
+        meter.transaction_minimum = optionalDecimal(options, "transaction_minimum", at);
+        meter.transaction_maximum = optionalDecimal(options, "transaction_maximum", at);
     }
     return meter;
 }

@@ -180,9 +180,26 @@ ChargeFilter readFilter(const Json& json, const std::string& at) {
 Meter readMeter(const std::string& type, const Json& json, const std::string& at) {
     requireObject(json, at);
     onlyKeys(json,
-             {"unit", "aggregation", "unique_dimension", "included", "model", "unit_price", "rate", "tiers",
-              "package_size", "package_price", "package_rounding", "flat_fee_at_zero", "transaction_fee",
-              "free_transactions", "minimum", "maximum", "quota", "filters"},
+             {"unit",
+              "aggregation",
+              "unique_dimension",
+              "included",
+              "model",
+              "unit_price",
+              "rate",
+              "tiers",
+              "package_size",
+              "package_price",
+              "package_rounding",
+              "flat_fee_at_zero",
+              "transaction_fee",
+              "free_transactions",
+              "transaction_minimum",
+              "transaction_maximum",
+              "minimum",
+              "maximum",
+              "quota",
+              "filters"},
              at);
     Meter meter;
     meter.type = EventType(type);
@@ -195,6 +212,12 @@ Meter readMeter(const std::string& type, const Json& json, const std::string& at
     }
     readCharge(meter, json, at);
     readLimits(meter.minimum, meter.maximum, json, at);
+    if (json.contains("transaction_minimum") && !json["transaction_minimum"].is_null()) {
+        meter.transaction_minimum = readDecimal(json["transaction_minimum"], at + ".transaction_minimum");
+    }
+    if (json.contains("transaction_maximum") && !json["transaction_maximum"].is_null()) {
+        meter.transaction_maximum = readDecimal(json["transaction_maximum"], at + ".transaction_maximum");
+    }
     if (json.contains("filters")) {
         const Json& filters = json["filters"];
         if (!filters.is_array()) throw ValidationError(at + ".filters", "must be an array");
@@ -293,6 +316,8 @@ Json writeMeter(const Meter& meter) {
     if (meter.aggregation != Aggregation::sum) json["aggregation"] = std::string(toString(meter.aggregation));
     if (!meter.unique_dimension.empty()) json["unique_dimension"] = meter.unique_dimension;
     writeCharge(meter, json);
+    if (meter.transaction_minimum) json["transaction_minimum"] = detail::exactNumber(*meter.transaction_minimum);
+    if (meter.transaction_maximum) json["transaction_maximum"] = detail::exactNumber(*meter.transaction_maximum);
     writeLimits(meter.minimum, meter.maximum, json);
     if (!meter.filters.empty()) {
         json["filters"] = Json::array();

@@ -138,6 +138,7 @@ void accumulateLine(LineItem& sum, const LineItem& part, int sign) {
     add(sum.packages, part.packages);
     sum.events += sign > 0 ? part.events : -part.events;
     add(sum.transaction_fees, part.transaction_fees);
+    add(sum.transaction_bounds, part.transaction_bounds);
     add(sum.exact_amount, part.exact_amount);
     add(sum.amount, part.amount);
     accumulateTiers(sum.tiers, part.tiers, sign);
@@ -304,6 +305,32 @@ LineItem PricingCalculator::price(const EventType& type, const Decimal& quantity
     return line;
 }
 
+Decimal PricingCalculator::boundTransaction(const EventType& type, const Decimal& amount,
+                                            const Decimal& cycle_amount_before,
+                                            std::int64_t cycle_events_before) const {
+    const Meter* meter = plan_.meter(type);
+    if (meter == nullptr) {
+        throw ValidationError("event_type", "plan '" + plan_.id + "' has no price for '" + type.toString() + "'");
+    }
+    if (amount.isNegative()) throw ValidationError("amount", "must not be negative");
+    if (cycle_amount_before.isNegative()) throw ValidationError("cycle_amount_before", "must not be negative");
+    if (cycle_events_before < 0) throw ValidationError("cycle_events_before", "must not be negative");
+    if (!meter->transaction_minimum && !meter->transaction_maximum) return Decimal(0);
+    // What is left of the allowance before this transaction covers the start of it.
+    const Decimal left = max(Decimal(0), meter->included - cycle_amount_before);
+    const Decimal billable = amount - min(amount, left);
+    Decimal charge = billable * meter->unit_price;
+    if (cycle_events_before >= meter->free_transactions) charge += meter->transaction_fee;
+    if (charge.isZero()) return Decimal(0);
+    if (meter->transaction_minimum && charge < *meter->transaction_minimum) {
+        return *meter->transaction_minimum - charge;
+    }
+    if (meter->transaction_maximum && charge > *meter->transaction_maximum) {
+        return *meter->transaction_maximum - charge;
+    }
+    return Decimal(0);
+}
+
 LineItem PricingCalculator::priceFilter(const Meter& meter, const ChargeFilter& filter, const Decimal& quantity,
                                         std::int64_t events) const {
     if (quantity.isNegative()) throw ValidationError("quantity", "must not be negative");
@@ -373,6 +400,7 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
     struct Usage {
         Decimal quantity;
         std::int64_t events = 0;
+        Decimal bounds;
     };
     std::map<EventType, Usage> by_type;
     for (const UsageTotal& total : totals) {
@@ -385,6 +413,7 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
         Usage& sum = by_type[total.type];
         sum.quantity += detail::measure(*meter, total.quantity, total.events);
         sum.events += total.events;
+        sum.bounds += total.transaction_bounds;
     }
     Bill bill;
     bill.plan_id = plan_.id;
@@ -399,7 +428,13 @@ Bill PricingCalculator::billUsage(std::span<const UsageTotal> totals, std::span<
                               : found == by_type.end() ? Decimal(0)
                                                        : found->second.quantity;
         if (meter.filters.empty()) {
-            bill.lines.push_back(price(meter.type, total, events));
+            LineItem line = price(meter.type, total, events);
+            if (found != by_type.end() && !found->second.bounds.isZero()) {
+                line.transaction_bounds = found->second.bounds;
+                line.exact_amount += line.transaction_bounds;
+                line.amount = line.exact_amount.rounded(plan_.currency.minor_units, plan_.rounding);
+            }
+            bill.lines.push_back(std::move(line));
             bill.total += bill.lines.back().amount;
             continue;
         }
@@ -482,6 +517,7 @@ std::vector<Decimal> PricingCalculator::dailyCosts(std::span<const std::vector<U
             } else {
                 same->quantity += total.quantity;
                 same->events += total.events;
+                same->transaction_bounds += total.transaction_bounds;
             }
         }
         if (!model_days.empty()) accumulateModels(cumulative_models, model_days[i]);

@@ -222,9 +222,10 @@ struct UsageReports::Context {
                                     account.plan_id, changes, days);
     }
     const Plan& planOn(date::local_days day) const { return *segments({day, day + date::days(1)}).front().plan; }
-    // The business's usage as its plans count it: level types by the plan of each cycle's first day.
+    // The business's usage as its plans count it (level types by the plan of each cycle's
+    // first day, bounded transactions by the plan of each event's day).
     detail::MeteredUsage usage(UsageStore& store) const {
-        return {store, account, now, [this](const DayRange& cycle) -> const Plan& { return planOn(cycle.first); }};
+        return {store, account, now, [this](date::local_days day) -> const Plan& { return planOn(day); }};
     }
 };
 
@@ -480,9 +481,10 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& 
         const auto calculatorOf = [&](const Plan& plan) -> const PricingCalculator& {
             return calculators.try_emplace(&plan, plan).first->second;
         };
-        const detail::MeteredUsage usage(
-            *store_, context.account, context.now,
-            [&](const DayRange& days) -> const Plan& { return *segments_of(days).front().plan; });
+        const detail::MeteredUsage usage(*store_, context.account, context.now,
+                                         [&](date::local_days day) -> const Plan& {
+                                             return *segments_of({day, day + date::days(1)}).front().plan;
+                                         });
         const Decimal now = billDays(usage, segments_of, earlier.cycle, context.account.anchor_day,
                                      usage.totals(earlier.cycle), usage.modelTotals(earlier.cycle), calculatorOf)
                                 .total;

@@ -75,6 +75,11 @@ std::vector<DailyLevel> UsageStore::levels(const BusinessId& /*business*/, const
     throw StoreError("this store keeps no level rollups", false);
 }
 
+std::vector<TransactionAmount> UsageStore::transactions(const BusinessId& /*business*/, const EventType& /*type*/,
+                                                        const DayRange& /*days*/) {
+    throw StoreError("this store does not read events one by one", false);
+}
+
 std::vector<DimensionUsageTotal> UsageStore::dimensionTotals(const BusinessId& business, const DayRange& days,
                                                              std::string_view dimension) {
     return detail::sumByDimension(dimensionDaily(business, days, dimension));

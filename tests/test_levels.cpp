@@ -107,9 +107,9 @@ TEST_CASE("a day's level rollup: reports in time order, voids and amendments app
     CHECK(level->reports == 3);
 
     // b amended to 200 (delta -100), c voided: 100 for 2 hours, then 200 held.
-    const std::vector<detail::LevelCorrection> corrections = {{b, CorrectionKind::amend_quantity, num("-100")},
-                                                              {c, CorrectionKind::void_event, num("-50")},
-                                                              {a, CorrectionKind::amend_metadata, Decimal()}};
+    const std::vector<detail::QuantityCorrection> corrections = {{b, CorrectionKind::amend_quantity, num("-100")},
+                                                                 {c, CorrectionKind::void_event, num("-50")},
+                                                                 {a, CorrectionKind::amend_metadata, Decimal()}};
     level = detail::levelDay(EventType::storageLevel(), day, reports, corrections);
     REQUIRE(level);
     CHECK(level->last_at == t0 + hours(2));
@@ -122,7 +122,7 @@ TEST_CASE("a day's level rollup: reports in time order, voids and amendments app
     level = detail::levelDay(EventType::storageLevel(), day, {{t0, high, num("7")}, {t0, low, num("3")}}, {});
     CHECK(level->closing == num("7"));
     CHECK(detail::levelDay(EventType::storageLevel(), day, {{t0, a, num("1")}},
-                           std::vector<detail::LevelCorrection>{{a, CorrectionKind::void_event, num("-1")}}) ==
+                           std::vector<detail::QuantityCorrection>{{a, CorrectionKind::void_event, num("-1")}}) ==
           std::nullopt);
 }
 

@@ -1064,9 +1064,15 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     seats.aggregation = Aggregation::unique;
     seats.unique_dimension = "end_user";
     seats.unit_price = num("4");
+    Meter card = payment;  // bounded per transaction (no filters)
+    card.type = EventType("card_payment");
+    card.filters.clear();
+    card.transaction_minimum = num("0.50");
+    card.transaction_maximum = num("10");
     plan.meters.push_back(payment);
     plan.meters.push_back(transfer);
     plan.meters.push_back(seats);
+    plan.meters.push_back(card);
     store.savePlan(plan);
     auto plans = store.loadPlans();
     auto found = std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.id == "options"; });

@@ -54,6 +54,8 @@ public:
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;
     std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
+    std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
+                                                const DayRange& days) override;
 
     /// Every stored event of `business`, in the order stored (for tests and inspection).
     std::vector<UsageEvent> events(const BusinessId& business) const;

@@ -40,7 +40,8 @@ enum class PricingModel : std::uint8_t {
     volume,     ///< the tier the whole quantity falls in prices every billable unit; its flat fee once
     package,    ///< whole packages of package_size (package_rounding: up or down) at package_price each
     /// A rate of an amount (a payment's): billable × rate, plus a fixed fee per event beyond
-    /// the free ones (Lago's percentage model). `unit_price` holds the rate as a fraction
+    /// the free ones (Lago's percentage model), each event bounded on its own when the meter
+    /// has a transaction minimum or maximum. `unit_price` holds the rate as a fraction
     /// (2.9 % is 0.029); in price-book JSON it is written `"rate": 2.9`.
     percentage,
     /// Graduated, each tier's price a rate of the amount in it (Lago's graduated percentage):
@@ -181,6 +182,13 @@ struct Meter {
     /// of the events no filter prices; each filter has its own).
     Decimal transaction_fee;
     std::int64_t free_transactions = 0;  ///< percentage model: events of a period without the fixed fee
+    /// Percentage model, a meter without filters: the least one transaction is charged (its
+    /// rate charge plus its fixed fee; a card network's $0.50 minimum). Applied to each event
+    /// the model charges anything, in the order the events happened
+    /// (docs/pricing.md#per-transaction-minimum-and-maximum).
+    std::optional<Decimal> transaction_minimum;
+    /// Percentage model, a meter without filters: the most one transaction is charged ($5.00 cap).
+    std::optional<Decimal> transaction_maximum;
     /// The least the meter's lines (its default and filter lines) come to per billing cycle:
     /// a true-up line charges the difference (Lago's spending minimum). Money, prorated by
     /// the days of the cycle the plan version covers (docs/pricing.md#minimums-and-maximums).

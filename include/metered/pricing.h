@@ -59,8 +59,11 @@ struct METERED_API LineItem {
     /// default line, the events no filter prices.
     std::int64_t events = 0;
     Decimal transaction_fees;  ///< percentage model: the fixed fees of the events beyond the free ones
-    Decimal exact_amount;      ///< before rounding, exact
-    Decimal amount;            ///< exact_amount rounded once to the currency's minor unit
+    /// Percentage model with per-transaction bounds: what the minimum added to and the
+    /// maximum took off the events' charges (UsageTotal::transaction_bounds); in exact_amount.
+    Decimal transaction_bounds;
+    Decimal exact_amount;  ///< before rounding, exact
+    Decimal amount;        ///< exact_amount rounded once to the currency's minor unit
     /// A bill priced with several plan versions (a price change or a plan change inside its
     /// period): the first day of the part this line prices; empty otherwise.
     std::optional<date::local_days> from;
@@ -199,6 +202,17 @@ public:
     /// of events matters to the percentage model's per-event fee only). Throws ValidationError
     /// for a negative quantity or number of events, or a type the plan does not price.
     LineItem price(const EventType& type, const Decimal& quantity, std::int64_t events = 0) const;
+
+    /// What `type`'s per-transaction bounds (Meter::transaction_minimum, maximum) change of
+    /// the charge of one transaction of `amount`, the billing cycle's earlier transactions
+    /// (in the order they happened) coming to `cycle_amount_before` in `cycle_events_before`
+    /// events: bounded − unbounded, where the unbounded charge is the part of `amount` above
+    /// what is left of the allowance × the rate, plus the fixed fee unless the transaction is
+    /// one of the free ones; an event charged nothing is not bounded. Zero for a meter
+    /// without bounds. Summed over a cycle's transactions it is UsageTotal::transaction_bounds.
+    /// Throws ValidationError for a type the plan does not price or a negative figure.
+    Decimal boundTransaction(const EventType& type, const Decimal& amount, const Decimal& cycle_amount_before,
+                             std::int64_t cycle_events_before) const;
 
     /// The AI line for `model`'s usage of `type` (rate-card event type), from the parts in
     /// `parts` that are of that type and model (others are skipped); the line's amount is

@@ -73,6 +73,8 @@ public:
     void saveDimensions(std::span<const Dimension> dimensions) override;
     std::vector<Dimension> listDimensions() override;
     std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
+    std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
+                                                const DayRange& days) override;
 
     /// The schema version migrate() brought the file to (0 before).
     int schemaVersion();

@@ -21,6 +21,7 @@
 #include "metered/model_usage.h"
 #include "metered/plan.h"
 #include "metered/statement.h"
+#include "metered/transaction_amount.h"
 #include "metered/usage_event.h"
 #include "metered/usage_total.h"
 
@@ -258,6 +259,14 @@ public:
     /// range), then its rows on the days of `days`; ordered by type, then day. The default
     /// throws StoreError (a store without level rollups).
     virtual std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days);
+
+    /// The events of `type` of `business` on the local days `days`, one per stored event
+    /// that is not voided, each with its quantity as amended, in the order they happened
+    /// (then id): what a percentage meter with per-transaction bounds prices one by one. It
+    /// reads the events, not the rollups, so only such meters use it. The default throws
+    /// StoreError.
+    virtual std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
+                                                        const DayRange& days);
 
     /// True for a store behind a network connection (PostgreSQL), which asynchronous
     /// recording spools in front of by default.

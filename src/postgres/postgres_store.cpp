@@ -14,6 +14,7 @@
 #include "../crossing_claims.h"
 #include "../event_checks.h"
 #include "../plan_rows.h"
+#include "../quantity_corrections.h"
 #include "../text_format.h"
 #include "../iso_date.h"
 #include "../level_rollup.h"
@@ -114,7 +115,17 @@ void insertCorrectionOn(PgConnection& connection, const Correction& c) {
     connection.exec("store correction", detail::pg::insert_correction, row);
 }
 
-// The reason and actor of a backfill (UsageStore::backfill).
+// The corrections of a read's rows: event id, kind, quantity delta.
+std::vector<detail::QuantityCorrection> quantityCorrections(const PgResult& r) {
+    std::vector<detail::QuantityCorrection> changes;
+    changes.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        changes.push_back({EventId(Uuid::parse(r.text(row, 0))), detail::correctionKindFrom(r.text(row, 1), "postgres"),
+                           numeric(r.text(row, 2))});
+    }
+    return changes;
+}
+
 // Computes the level rollup of (business, type, day) again from its reports as corrected
 // (in the open transaction).
 void rollUpLevelOn(PgConnection& connection, const std::string& business, const EventType& type, date::local_days day) {
@@ -127,14 +138,7 @@ void rollUpLevelOn(PgConnection& connection, const std::string& business, const 
         reports.push_back({Timestamp(std::chrono::microseconds(integer(read.text(row, 1)))),
                            EventId(Uuid::parse(read.text(row, 0))), numeric(read.text(row, 2))});
     }
-    const PgResult corrected = connection.exec("roll up level", detail::pg::level_corrections, key());
-    std::vector<detail::LevelCorrection> changes;
-    changes.reserve(static_cast<std::size_t>(corrected.rows()));
-    for (int row = 0; row < corrected.rows(); ++row) {
-        changes.push_back({EventId(Uuid::parse(corrected.text(row, 0))),
-                           detail::correctionKindFrom(corrected.text(row, 1), "postgres"),
-                           numeric(corrected.text(row, 2))});
-    }
+    const auto changes = quantityCorrections(connection.exec("roll up level", detail::pg::level_corrections, key()));
     const auto level = detail::levelDay(type, day, std::move(reports), changes);
     if (!level) {
         connection.exec("roll up level", detail::pg::drop_level, key());
@@ -718,6 +722,32 @@ std::vector<DailyLevel> PostgresStore::levels(const BusinessId& business, const 
                                       integer(r.text(row, 7))});
         }
         return rows;
+    });
+}
+
+std::vector<TransactionAmount> PostgresStore::transactions(const BusinessId& business, const EventType& type,
+                                                           const DayRange& days) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        const auto key = [&] {
+            return PgParams()
+                .add(business.toString())
+                .add(std::string(type.name()))
+                .add(dayText(days.first))
+                .add(dayText(days.end));
+        };
+        const PgResult r = connection.exec("read transactions", detail::pg::transactions, key());
+        std::vector<TransactionAmount> events;
+        events.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) {
+            events.push_back({detail::dayFromText(r.text(row, 2), "postgres"),
+                              Timestamp(std::chrono::microseconds(integer(r.text(row, 1)))),
+                              EventId(Uuid::parse(r.text(row, 0))), numeric(r.text(row, 3))});
+        }
+        const auto changes =
+            quantityCorrections(connection.exec("read transactions", detail::pg::transaction_corrections, key()));
+        detail::applyCorrections(events, changes, &TransactionAmount::amount);
+        detail::sortByTime(events);
+        return events;
     });
 }
 

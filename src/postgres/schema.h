@@ -412,6 +412,20 @@ WHERE business_id = $1 AND (local_day >= $2::date AND local_day < $3::date OR lo
   WHERE p.business_id = $1 AND p.event_type = r.event_type AND p.local_day < $2::date))
 ORDER BY event_type COLLATE "C", local_day
 )SQL";
+/// The events of business $1, type $2 on the local days $3 to $4 (exclusive): id, time in
+/// microseconds since the Unix epoch, local day, quantity. The business's events are found
+/// by time (created_at is when each happened) in a window two days wider on each side than
+/// the days, which holds every local day of every time zone.
+inline constexpr const char* transactions = R"SQL(
+SELECT id, (extract(epoch FROM occurred_at) * 1000000)::bigint, local_day, quantity FROM usage_events
+WHERE business_id = $1 AND event_type = $2 AND local_day >= $3::date AND local_day < $4::date
+  AND created_at >= ($3::date - 2)::timestamp AT TIME ZONE 'UTC'
+  AND created_at < ($4::date + 2)::timestamp AT TIME ZONE 'UTC'
+)SQL";
+/// The corrections of those events: event id, kind, quantity delta.
+inline constexpr const char* transaction_corrections =
+    "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = $1 AND event_type = $2 "
+    "AND local_day >= $3::date AND local_day < $4::date";
 /// The corrections of business $1 whose event's local day is in [$2, $3).
 inline constexpr const char* corrections_of_days =
     "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "

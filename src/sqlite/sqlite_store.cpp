@@ -15,6 +15,7 @@
 #include "../level_rollup.h"
 #include "../store_text.h"
 #include "../plan_rows.h"
+#include "../quantity_corrections.h"
 #include "../text_format.h"
 #include "metered/errors.h"
 #include "schema.h"
@@ -108,6 +109,16 @@ CreditGrant grantFrom(const SqliteStatement& s) {
 constexpr const char* correction_columns =
     "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "
     "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections";
+
+// The corrections a statement reads: event id, kind, quantity delta.
+std::vector<detail::QuantityCorrection> quantityCorrections(SqliteStatement& s) {
+    std::vector<detail::QuantityCorrection> changes;
+    while (s.step()) {
+        changes.push_back({EventId(Uuid::parse(s.text(0))), detail::correctionKindFrom(s.text(1), "sqlite"),
+                           Decimal::parse(s.text(2))});
+    }
+    return changes;
+}
 
 Correction correctionFrom(const SqliteStatement& s) {
     const auto new_quantity = s.optionalText(6);
@@ -472,13 +483,7 @@ struct SqliteStore::Impl {
             "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = ?1 "
             "AND local_day = ?3 AND event_type = ?2");
         corrected.bind(1, business).bind(2, type.name()).bind(3, day_text);
-        std::vector<detail::LevelCorrection> changes;
-        while (corrected.step()) {
-            changes.push_back({EventId(Uuid::parse(corrected.text(0))),
-                               detail::correctionKindFrom(corrected.text(1), "sqlite"),
-                               Decimal::parse(corrected.text(2))});
-        }
-        const auto row = detail::levelDay(type, day, std::move(reports), changes);
+        const auto row = detail::levelDay(type, day, std::move(reports), quantityCorrections(corrected));
         auto write_row = db.prepare(
             row ? "INSERT OR REPLACE INTO usage_level_rollups (business_id, event_type, local_day, first_at, last_at, "
                   "closing, peak, held, reports) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -915,6 +920,37 @@ std::vector<DailyLevel> SqliteStore::levels(const BusinessId& business, const Da
                                   Decimal::parse(s.text(5)), Decimal::parse(s.text(6)), s.integer(7)});
     }
     return rows;
+}
+
+std::vector<TransactionAmount> SqliteStore::transactions(const BusinessId& business, const EventType& type,
+                                                         const DayRange& days) {
+    std::lock_guard lock(impl_->mutex);
+    // The business's events are found by time (created_at is when each happened, ISO 8601
+    // text) in a window two days wider on each side than the days: every local day of
+    // every time zone is in it.
+    auto s = impl_->db.prepare(
+        "SELECT id, occurred_at, local_day, quantity FROM usage_events WHERE business_id = ?1 AND event_type = ?2 "
+        "AND local_day >= ?3 AND local_day < ?4 AND created_at >= ?5 AND created_at < ?6");
+    s.bind(1, business.toString())
+        .bind(2, type.name())
+        .bind(3, dayText(days.first))
+        .bind(4, dayText(days.end))
+        .bind(5, dayText(days.first - date::days(2)))
+        .bind(6, dayText(days.end + date::days(2)));
+    std::vector<TransactionAmount> events;
+    while (s.step()) {
+        const auto at = detail::parseIsoTimestamp(s.text(1));
+        if (!at) throw StoreError("sqlite: the time of a stored event is unreadable: " + s.text(1), false);
+        events.push_back({detail::dayFromText(s.text(2), "sqlite"), *at, EventId(Uuid::parse(s.text(0))),
+                          Decimal::parse(s.text(3))});
+    }
+    auto corrected = impl_->db.prepare(
+        "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = ?1 AND event_type = ?2 "
+        "AND local_day >= ?3 AND local_day < ?4");
+    corrected.bind(1, business.toString()).bind(2, type.name()).bind(3, dayText(days.first)).bind(4, dayText(days.end));
+    detail::applyCorrections(events, quantityCorrections(corrected), &TransactionAmount::amount);
+    detail::sortByTime(events);
+    return events;
 }
 
 std::optional<Account> SqliteStore::findAccount(const BusinessId& business) {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # ctest: `plans show` and `plans quote` with the charge models beyond per-unit pricing and a
-# plan's minimum: a payment meter at 2.9 % + $0.30 (ten payments of $100 cost $32.00), tiers
+# plan's minimum: a payment meter at 2.9 % + $0.30 (ten payments of $100 cost $32.00), card
+# payments bounded per transaction, tiers
 # in blocks, package rounding down, active users counted, stored megabytes billed by the
 # month (time-weighted), a $10 fee and a $50 minimum trued up.
 #   cmake -DPLANS=<plans binary> -DBOOK=<a file to write> -P plans_quote_models.cmake
@@ -13,6 +14,8 @@ endfunction()
 file(WRITE ${BOOK} [=[
 {"dimensions": {"end_user": {}}, "plans": [{"id": "payments", "fee": 10, "minimum": 50, "meters": {
   "payment": {"unit": "USD", "model": "percentage", "rate": 2.9, "transaction_fee": 0.30, "free_transactions": 2},
+  "card": {"unit": "USD", "model": "percentage", "rate": 2, "transaction_fee": 0.30, "free_transactions": 1,
+           "included": 100, "transaction_minimum": 0.50, "transaction_maximum": 5},
   "export": {"unit": "row", "model": "graduated", "tiers": [
     {"up_to": 1000, "unit_price": 1, "block_size": 100}, {"up_to": null, "unit_price": 1, "block_size": 1000}]},
   "upload": {"unit": "MB", "model": "package", "unit_price": 0.01, "package_size": 100, "package_price": 1,
@@ -47,6 +50,18 @@ expect("${quoted}" "  total +\\$69\\.30\n")
 run(TRUE small quote --file ${BOOK} --plan payments --usage payment=100 --events payment=1)
 expect("${small}" "minimum \\$50\\.00 of the bill: charged \\$2\\.90, true-up 47\\.10\n")
 expect("${small}" "  total +\\$60\\.00\n")
+
+# Card payments one by one, in order: free; 0.50; 0.40 raised to 0.50; 20.30 capped at 5.00;
+# 0.70; a payment of 0 pays its fee, 0.30, raised to 0.50: $7.20 (22.20 unbounded).
+run(TRUE cards quote --file ${BOOK} --plan payments --transactions card=60,50,5,1000,20,0)
+expect("${cards}" "card +1135 +100 +1035 +7\.2 +\$7\.20
+")
+expect("${cards}" "per-transaction minimum and maximum: -15
+")
+run(TRUE shown_cards show --file ${BOOK})
+expect("${shown_cards}" "\+ \$0\.30 per transaction \(first 1 free\), at least \$0\.50 per transaction, at most \$5 per transaction")
+run(FALSE bad_amount quote --file ${BOOK} --plan payments --transactions card=5,x)
+expect("${bad_amount}" "transactions")
 
 run(FALSE bad quote --file ${BOOK} --plan payments --events payment=x)
 expect("${bad}" "events")
