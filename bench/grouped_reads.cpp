@@ -89,6 +89,22 @@ PriceBook uniqueUsersBook() {
 }
 constexpr std::size_t api_call_users = 140;
 
+// The storage plan with each voice call priced on its own: 5 % of its minutes, at least 0.01
+// and at most 0.10 a call (Meter::transaction_minimum, maximum). Its bill reads the month's
+// voice events one by one (UsageStore::transactions), so, unlike the reads above, its cost
+// grows with them.
+PriceBook boundedCallsBook() {
+    Plan plan = storagePlan();
+    Meter& voice = *plan.meter(EventType::voiceMinute());
+    voice.model = PricingModel::percentage;
+    voice.unit_price = Decimal::fromMantissa(5, 2);
+    voice.included = Decimal();
+    voice.quota.reset();
+    voice.transaction_minimum = Decimal::fromMantissa(1, 2);
+    voice.transaction_maximum = Decimal::fromMantissa(10, 2);
+    return PriceBook({plan}, "basic");
+}
+
 // Loads the store to each of the read sizes (appends of `batch` events), timing the three
 // grouped reads at each. A size is loaded only if, at the loading rate so far, it takes at
 // most `budget_seconds` more; otherwise a line says so and the sizes stop there.
@@ -99,6 +115,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
     const UsageReports reports(store, groupedBook(), benchClock);
     const UsageReports per_user(store, uniqueUsersBook(), benchClock);
     const UsageReports storage(store, PriceBook({storagePlan()}, "basic"), benchClock);
+    const UsageReports bounded(store, boundedCallsBook(), benchClock);
     const BusinessId probe = ids.front();
     const date::year_month_day today{date::floor<date::days>(bench_now)};
     const date::year_month month = today.year() / today.month();
@@ -108,7 +125,7 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
     std::size_t loaded = 0;
     double loading_seconds = 0;
     std::uint32_t seed = 700;
-    Percentiles first_usage{}, first_trends{}, first_top{}, first_unique{}, first_storage{};
+    Percentiles first_usage{}, first_trends{}, first_top{}, first_unique{}, first_storage{}, first_bounded{};
     const auto projected = [&](std::size_t size) {
         return loaded == 0 ? 0.0 : static_cast<double>(size - loaded) * loading_seconds / static_cast<double>(loaded);
     };
@@ -158,10 +175,18 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
             time(options.read_repetitions, [&] { per_user.getBillingUsage(probe, PeriodSpec::currentMonth()); });
         const auto storage_bill =
             time(options.read_repetitions, [&] { storage.getBillingUsage(probe, PeriodSpec::currentMonth()); });
+        const auto calls = store->transactions(probe, EventType::voiceMinute(), this_month).size();
+        if (bounded.getBillingUsage(probe, PeriodSpec::currentMonth())
+                .bill.line(EventType::voiceMinute())
+                ->transaction_bounds.isZero()) {
+            throw std::runtime_error(fmt::format("grouped: no voice call bounded at {} events", size));
+        }
+        const auto bounded_bill =
+            time(options.read_repetitions, [&] { bounded.getBillingUsage(probe, PeriodSpec::currentMonth()); });
         const bool first = index == 0;
         if (first) {
             first_usage = usage, first_trends = trends, first_top = top, first_unique = unique;
-            first_storage = storage_bill;
+            first_storage = storage_bill, first_bounded = bounded_bill;
         }
         const bool largest = !first && (index + 1 == options.read_sizes.size() ||
                                         projected(options.read_sizes[index + 1]) > budget_seconds);
@@ -179,6 +204,10 @@ void groupedReads(Report& report, const Options& options, const std::string& sto
         add("topValues(end_user, 10)", top, first_top);
         add("getBillingUsage, API calls per unique end_user", unique, first_unique);
         add("getBillingUsage, stored MB-months (time-weighted level)", storage_bill, first_storage);
+        report.add({section, "getBillingUsage, voice calls bounded per transaction" + at, readText(bounded_bill),
+                    fmt::format("{:.2f}x the first size; reads the month's {} voice events of the business one by one",
+                                bounded_bill.p50 / first_bounded.p50, calls),
+                    "", ""});
         report.add({section, fmt::format("loading to {} events ({}, appends of {})", size, store_name, batch),
                     fmt::format("{:.0f} s", loading_seconds),
                     fmt::format("{:.0f} events/s", static_cast<double>(loaded) / loading_seconds), "", ""});
