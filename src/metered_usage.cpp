@@ -10,8 +10,20 @@
 
 namespace metered::detail {
 
-MeteredUsage::MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfDay plan_of)
-    : store_(store), account_(account), now_(now), plan_of_(std::move(plan_of)) {}
+MeteredUsage::MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfDay plan_of,
+                           bool bounds_transactions)
+    : store_(store),
+      account_(account),
+      now_(now),
+      plan_of_(std::move(plan_of)),
+      bounds_transactions_(bounds_transactions) {}
+
+bool boundsTransactions(const PriceBook& book) {
+    return std::any_of(book.plans().begin(), book.plans().end(), [](const Plan& plan) {
+        return std::any_of(plan.meters.begin(), plan.meters.end(),
+                           [](const Meter& m) { return m.transaction_minimum || m.transaction_maximum; });
+    });
+}
 
 std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::levelDays(const DayRange& days) const {
     std::map<EventType, std::map<date::local_days, Decimal>> result;
@@ -41,6 +53,7 @@ std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::levelDays
 
 std::map<EventType, std::map<date::local_days, Decimal>> MeteredUsage::boundDays(const DayRange& days) const {
     std::map<EventType, std::map<date::local_days, Decimal>> result;
+    if (!bounds_transactions_) return result;
     std::map<const Plan*, PricingCalculator> calculators;
     for (const DayRange& cycle : BillingPeriod::cyclesOverlapping(days, account_.anchor_day)) {
         // The cycle's earlier events count (allowance, free transactions): read from its start.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "metered/account.h"
+#include "metered/price_book.h"
 #include "metered/usage_store.h"
 
 namespace metered::detail {
@@ -28,7 +29,9 @@ public:
     /// level types are counted.
     using PlanOfDay = std::function<const Plan&(date::local_days day)>;
 
-    MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfDay plan_of);
+    /// `bounds_transactions`: whether any plan that may price the days bounds transactions
+    /// (boundsTransactions); when not, reads never look for bounded meters.
+    MeteredUsage(UsageStore& store, const Account& account, Timestamp now, PlanOfDay plan_of, bool bounds_transactions);
 
     std::vector<UsageTotal> totals(const DayRange& days) const;
     std::vector<DailyUsage> daily(const DayRange& days) const;
@@ -53,6 +56,10 @@ private:
     const Account& account_;
     Timestamp now_;
     PlanOfDay plan_of_;
+    bool bounds_transactions_;
 };
+
+/// True when a plan of `book` has a meter with a transaction minimum or maximum.
+bool boundsTransactions(const PriceBook& book);
 
 }  // namespace metered::detail

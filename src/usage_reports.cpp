@@ -225,7 +225,8 @@ struct UsageReports::Context {
     // The business's usage as its plans count it (level types by the plan of each cycle's
     // first day, bounded transactions by the plan of each event's day).
     detail::MeteredUsage usage(UsageStore& store) const {
-        return {store, account, now, [this](date::local_days day) -> const Plan& { return planOn(day); }};
+        return {store, account, now, [this](date::local_days day) -> const Plan& { return planOn(day); },
+                detail::boundsTransactions(book)};
     }
 };
 
@@ -481,10 +482,12 @@ std::vector<StatementAdjustment> UsageReports::adjustmentsBefore(const Context& 
         const auto calculatorOf = [&](const Plan& plan) -> const PricingCalculator& {
             return calculators.try_emplace(&plan, plan).first->second;
         };
-        const detail::MeteredUsage usage(*store_, context.account, context.now,
-                                         [&](date::local_days day) -> const Plan& {
-                                             return *segments_of({day, day + date::days(1)}).front().plan;
-                                         });
+        const detail::MeteredUsage usage(
+            *store_, context.account, context.now,
+            [&](date::local_days day) -> const Plan& {
+                return *segments_of({day, day + date::days(1)}).front().plan;
+            },
+            detail::boundsTransactions(price_book_) || (kept && detail::boundsTransactions(*kept)));
         const Decimal now = billDays(usage, segments_of, earlier.cycle, context.account.anchor_day,
                                      usage.totals(earlier.cycle), usage.modelTotals(earlier.cycle), calculatorOf)
                                 .total;
