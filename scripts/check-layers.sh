@@ -19,7 +19,7 @@ assign 0 export version errors decimal time ids event_type metadata utf8 quote c
 # 1: what is recorded, what it is priced by, and the limits that bound it.
 assign 1 correction credit credit_ledger usage_event usage_total usage_part model_usage plan account billing_period budget budget_crossing statement \
   crossing_claims audio recorder_stats append_timer \
-  async_options dimension dimension_usage level_usage transaction_amount \
+  async_options dimension dimension_usage level_usage transaction_amount recorded_event \
   precision llm_usage \
   event_draft event_codec event_json dead_letter event_log
 # 2: pricing.

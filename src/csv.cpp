@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "metered/csv.h"
 
+#include <algorithm>
 #include <array>
+#include <optional>
+#include <ostream>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "exact_json.h"
 #include "metered/errors.h"
+#include "store_text.h"
 #include "text_format.h"
 
 namespace metered {
@@ -130,7 +136,111 @@ void writeStatement(const Statement& statement, std::string& out) {
     out += w.out;
 }
 
+// What an event's corrections came to (its status and what it counts with now).
+struct Corrected {
+    bool voided = false;
+    bool amended = false;
+    bool backfilled = false;
+    std::optional<Decimal> quantity;
+    std::optional<Metadata> metadata;
+};
+
+std::unordered_map<EventId, Corrected> correctionsByEvent(UsageStore& store, const BusinessId& business,
+                                                          const DayRange& days) {
+    auto corrections = store.listCorrections(business, days);
+    std::sort(corrections.begin(), corrections.end(),
+              [](const Correction& a, const Correction& b) { return a.sequence < b.sequence; });
+    std::unordered_map<EventId, Corrected> by_event;
+    for (Correction& c : corrections) {
+        Corrected& to = by_event[c.event];
+        switch (c.kind) {
+            case CorrectionKind::void_event:
+                to.voided = true;
+                break;
+            case CorrectionKind::amend_quantity:
+                to.amended = true;
+                to.quantity = std::move(c.new_quantity);
+                break;
+            case CorrectionKind::amend_metadata:
+                to.amended = true;
+                to.metadata = std::move(c.new_metadata);
+                break;
+            case CorrectionKind::backfill:
+                to.backfilled = true;
+                break;
+        }
+    }
+    return by_event;
+}
+
+void writeEvent(const RecordedEvent& recorded, const Corrected* corrected, EventsExport& summary, std::string& out) {
+    const UsageEvent& e = recorded.event;
+    const std::string_view status = corrected == nullptr    ? "recorded"
+                                    : corrected->voided     ? "voided"
+                                    : corrected->amended    ? "amended"
+                                    : corrected->backfilled ? "backfilled"
+                                                            : "recorded";
+    summary.voided += status == "voided" ? 1 : 0;
+    summary.amended += status == "amended" ? 1 : 0;
+    summary.backfilled += status == "backfilled" ? 1 : 0;
+    ++summary.events;
+    const Decimal quantity = status == "voided"                            ? Decimal(0)
+                             : corrected != nullptr && corrected->quantity ? *corrected->quantity
+                                                                           : e.quantity;
+    const Metadata& metadata = corrected != nullptr && corrected->metadata ? *corrected->metadata : e.metadata;
+    out += e.business.toString();
+    out += ',';
+    out += e.id.toString();
+    out += ',';
+    out += detail::isoTimestamp(e.occurred_at);
+    out += ',';
+    out += detail::isoDay(recorded.day);
+    out += ',';
+    field(out, text(e.type.toString()));
+    out += ',';
+    out += status;
+    out += ',';
+    // Normalized: the same digits from every store (one keeps cents, another the scale written).
+    for (const Decimal* figure : {&quantity, &e.quantity, &e.unit_price, &e.list_cost}) {
+        out += figure->normalized().toString();
+        out += ',';
+    }
+    field(out, text(e.model));
+    out += ',';
+    field(out, detail::partsText(e.parts));
+    out += ',';
+    field(out, detail::dimensionsText(e.dimensions));
+    out += ',';
+    field(out, metadata.toJson());
+    out += "\r\n";
+}
+
 }  // namespace
+
+EventsExport exportEventsCsv(UsageStore& store, const BusinessId& business, const DayRange& days, std::ostream& out,
+                             const std::function<void(std::int64_t)>& progress, std::size_t page_size) {
+    if (page_size == 0) throw ValidationError("page_size", "must be positive");
+    const auto corrections = correctionsByEvent(store, business, days);
+    EventsExport summary;
+    std::string text =
+        "business_id,event_id,occurred_at,local_day,event_type,status,quantity,recorded_quantity,unit_price,"
+        "list_cost,model,parts,dimensions,metadata\r\n";
+    std::vector<RecordedEvent> page = store.recordedEvents(business, days, page_size, nullptr);
+    while (!page.empty()) {
+        for (const RecordedEvent& recorded : page) {
+            const auto found = corrections.find(recorded.event.id);
+            writeEvent(recorded, found == corrections.end() ? nullptr : &found->second, summary, text);
+        }
+        out << text;
+        text.clear();
+        if (progress) progress(summary.events);
+        if (page.size() < page_size) break;
+        page = store.recordedEvents(business, days, page_size, &page.back());
+    }
+    out << text;
+    out.flush();
+    return summary;
+}
 
 std::string statementsCsv(std::span<const Statement> statements) {
     std::string out = "business_id,cycle_from,cycle_to,currency,plan_id,line,item,quantity,amount\r\n";

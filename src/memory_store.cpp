@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "correction_rules.h"
@@ -447,6 +448,26 @@ std::vector<TransactionAmount> MemoryStore::transactions(const BusinessId& busin
     }
     detail::applyCorrections(result, changes, &TransactionAmount::amount);
     detail::sortByTime(result);
+    return result;
+}
+
+std::vector<RecordedEvent> MemoryStore::recordedEvents(const BusinessId& business, const DayRange& days,
+                                                       std::size_t limit, const RecordedEvent* after) {
+    std::lock_guard lock(mutex_);
+    std::vector<RecordedEvent> result;
+    State::Business* found = state_->find(business);
+    if (found == nullptr) return result;
+    const auto later = [](const UsageEvent& a, const UsageEvent& b) {
+        return std::tie(a.occurred_at, a.id) > std::tie(b.occurred_at, b.id);
+    };
+    for (std::size_t i = 0; i < found->events.size(); ++i) {
+        const UsageEvent& event = found->events[i];
+        if (!days.contains(found->event_days[i]) || (after != nullptr && !later(event, after->event))) continue;
+        result.push_back({event, found->event_days[i]});
+    }
+    std::sort(result.begin(), result.end(),
+              [&](const RecordedEvent& a, const RecordedEvent& b) { return later(b.event, a.event); });
+    if (result.size() > limit) result.resize(limit);
     return result;
 }
 

@@ -80,6 +80,11 @@ std::vector<TransactionAmount> UsageStore::transactions(const BusinessId& /*busi
     throw StoreError("this store does not read events one by one", false);
 }
 
+std::vector<RecordedEvent> UsageStore::recordedEvents(const BusinessId& /*business*/, const DayRange& /*days*/,
+                                                      std::size_t /*limit*/, const RecordedEvent* /*after*/) {
+    throw StoreError("this store does not read events back", false);
+}
+
 std::vector<DimensionUsageTotal> UsageStore::dimensionTotals(const BusinessId& business, const DayRange& days,
                                                              std::string_view dimension) {
     return detail::sumByDimension(dimensionDaily(business, days, dimension));

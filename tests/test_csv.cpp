@@ -16,41 +16,6 @@ using namespace date::literals;
 
 namespace {
 
-// The rows of RFC 4180 text (quoted fields may hold commas, quotes and line breaks).
-std::vector<std::vector<std::string>> rows(const std::string& csv) {
-    std::vector<std::vector<std::string>> result(1);
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < csv.size(); ++i) {
-        const char c = csv[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            result.back().push_back(std::exchange(field, {}));
-        } else if (c == '\r') {
-            REQUIRE(csv.at(i + 1) == '\n');  // CRLF only
-            result.back().push_back(std::exchange(field, {}));
-            result.emplace_back();
-            ++i;
-        } else {
-            REQUIRE(c != '\n');  // a bare line feed outside quotes
-            field += c;
-        }
-    }
-    REQUIRE(result.back().empty());
-    result.pop_back();
-    return result;
-}
-
 // A statement whose stored document (to_json(BillingUsage)'s shape) has a line of each kind.
 Statement rich() {
     Statement s;
@@ -81,7 +46,7 @@ Statement rich() {
 TEST_CASE("statement lines export as RFC 4180 CSV, exactly as stated, adding up", "[csv][statements]") {
     const Statement statement = rich();
     const std::string csv = statementsCsv(std::span(&statement, 1));
-    const auto table = rows(csv);
+    const auto table = csvRows(csv);
     REQUIRE(table.front() == std::vector<std::string>{"business_id", "cycle_from", "cycle_to", "currency", "plan_id",
                                                       "line", "item", "quantity", "amount"});
     std::vector<std::vector<std::string>> lines;

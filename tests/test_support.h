@@ -2,6 +2,7 @@
 // Small helpers shared by the tests.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <date/date.h>
 #include <pthread.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "metered/errors.h"
@@ -54,6 +56,42 @@ inline UsageEvent event(const BusinessId& business, EventType type, const char* 
     e.list_cost = e.quantity * e.unit_price;
     e.occurred_at = when;
     return e;
+}
+
+/// The rows of RFC 4180 text (quoted fields may hold commas, quotes and line breaks): what
+/// a spreadsheet reads of an export; fails the test on a bare line feed.
+inline std::vector<std::vector<std::string>> csvRows(const std::string& csv) {
+    std::vector<std::vector<std::string>> result(1);
+    std::string field;
+    bool quoted = false;
+    for (std::size_t i = 0; i < csv.size(); ++i) {
+        const char c = csv[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            result.back().push_back(std::exchange(field, {}));
+        } else if (c == '\r') {
+            REQUIRE(csv.at(i + 1) == '\n');  // CRLF only
+            result.back().push_back(std::exchange(field, {}));
+            result.emplace_back();
+            ++i;
+        } else {
+            REQUIRE(c != '\n');  // a bare line feed outside quotes
+            field += c;
+        }
+    }
+    REQUIRE(result.back().empty());
+    result.pop_back();
+    return result;
 }
 
 /// A fresh directory under the system's temporary directory, removed afterwards.

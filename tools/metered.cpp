@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // metered: the command line over a store. `metered statements close|show|list|export`
 // closes a business's billing cycles and reads its statements (docs/history.md); `metered
+// events export` writes a business's stored events of some days as CSV; `metered
 // dead-letters show|replay` reads a dead-letter file and stores its events once the cause is
 // fixed, `metered spool inspect` shows what a spool directory holds (docs/operations.md).
 #include <CLI/CLI.hpp>
 #include <metered/metered.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -94,6 +96,34 @@ void exportStatements(const Target& target, const std::string& days_text) {
     std::cout << metered::statementsCsv(selected);
 }
 
+// The stored events of one business in `period_text` (a period name such as previous_cycle,
+// or days) as CSV, to `output` (standard output when empty); a running count on a terminal
+// and a summary on standard error.
+void exportEvents(const Target& target, const std::string& period_text, const std::string& output) {
+    const auto store = metered::openStore(target.store);
+    const auto business = metered::BusinessId::parse(target.business);
+    const auto account = store->findAccount(business);
+    if (!account) throw metered::NotFoundError("unknown business " + business.toString());
+    const auto period =
+        metered::BillingPeriod::resolve(metered::PeriodSpec::parse(period_text), *account, metered::systemNow());
+    std::ofstream file;
+    if (!output.empty()) {
+        file.open(output, std::ios::binary | std::ios::trunc);
+        if (!file) throw std::runtime_error("cannot write " + output);
+        file.exceptions(std::ios::badbit | std::ios::failbit);
+    }
+    std::ostream& out = output.empty() ? std::cout : file;
+    const bool terminal = ::isatty(STDERR_FILENO) == 1;
+    const auto progress = [&](std::int64_t rows) {
+        if (terminal) std::cerr << "\r" << rows << " events" << std::flush;
+    };
+    const auto summary = metered::exportEventsCsv(*store, business, period.days, out, progress);
+    if (terminal) std::cerr << "\n";
+    std::cerr << "exported " << summary.events << " events of " << business.toString() << ", " << daysText(period.days)
+              << " (" << summary.voided << " voided, " << summary.amended << " amended, " << summary.backfilled
+              << " backfilled)\n";
+}
+
 // A dead-letter file's lines by reason, then the undecodable ones.
 void showDeadLetters(const std::vector<metered::DeadLetter>& letters) {
     std::map<std::string, std::size_t> by_reason;
@@ -175,8 +205,8 @@ void showSpool(const std::filesystem::path& directory) {
 
 int main(int argc, char** argv) {
     CLI::App app{
-        "The metered command line: close billing cycles and read their statements; show and replay dead letters; "
-        "inspect a spool."};
+        "The metered command line: close billing cycles and read their statements; export usage events; show and "
+        "replay dead letters; inspect a spool."};
     app.require_subcommand(1);
     auto* statements = app.add_subcommand("statements", "closed billing cycles (docs/history.md)");
     statements->require_subcommand(1);
@@ -199,6 +229,17 @@ int main(int argc, char** argv) {
     std::string export_days;
     export_cmd->add_option("--period", export_days,
                            "only the cycles that start in these days, YYYY-MM-DD..YYYY-MM-DD (end exclusive)");
+
+    auto* events = app.add_subcommand("events", "a business's stored usage events");
+    events->require_subcommand(1);
+    std::string events_output;
+    auto* events_export = events->add_subcommand(
+        "export", "print a business's events of a period as CSV (RFC 4180, exact decimals, corrections applied)");
+    addStore(*events_export, target);
+    events_export->add_option("--period", target.period,
+                              "previous_cycle (default), current_cycle, current_month, previous_month, or the days "
+                              "YYYY-MM-DD..YYYY-MM-DD (end exclusive)");
+    events_export->add_option("--output", events_output, "write the CSV to this file (default: standard output)");
 
     auto* dead_letters =
         app.add_subcommand("dead-letters", "events the store refused for good (AsyncOptions::dead_letter_path)");
@@ -231,6 +272,10 @@ int main(int argc, char** argv) {
                 return 0;
             }
             return replayFile(target.store, letters);
+        }
+        if (events_export->parsed()) {
+            exportEvents(target, target.period, events_output);
+            return 0;
         }
         if (export_cmd->parsed()) {
             exportStatements(target, export_days);

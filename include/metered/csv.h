@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: MIT
-// Statements as CSV, for the spreadsheets and ledgers of the people who send the invoices.
+// Statements and usage events as CSV, for the spreadsheets and ledgers of the people who
+// send the invoices and of those who check them.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <span>
 #include <string>
 
 #include "metered/export.h"
 #include "metered/statement.h"
+#include "metered/usage_store.h"
 
 namespace metered {
 
@@ -27,5 +33,34 @@ namespace metered {
 /// (plan ids, filter values, grant ids) that a spreadsheet would read as a formula (starting
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a leading `'`.
 METERED_API std::string statementsCsv(std::span<const Statement> statements);
+
+/// What exportEventsCsv wrote: its rows, and how many of them each status has.
+struct EventsExport {
+    std::int64_t events = 0;      ///< rows: every stored event of the days, voided ones too
+    std::int64_t voided = 0;      ///< status `voided`
+    std::int64_t amended = 0;     ///< status `amended`
+    std::int64_t backfilled = 0;  ///< status `backfilled`
+};
+
+/// Writes every stored event of `business` on its local days `days` to `out` as CSV (RFC
+/// 4180, as statementsCsv), in the order the events happened, reading `page_size` events at
+/// a time (UsageStore::recordedEvents) so that any number of events takes bounded memory;
+/// `progress`, when given, is called after each page with the rows written so far. The
+/// corrections are read once, first (UsageStore::listCorrections).
+///
+/// Columns: `business_id, event_id, occurred_at, local_day, event_type, status, quantity,
+/// recorded_quantity, unit_price, list_cost, model, parts, dimensions, metadata`:
+/// `occurred_at` in UTC with microseconds ("2026-11-01T05:00:00.000000Z"); `status` is
+/// `voided`, else `amended` (its quantity or metadata), else `backfilled`
+/// (UsageStore::backfill), else `recorded`; `quantity` what the event counts with now (its
+/// last amendment's, 0 when voided, so that the column sums to the rollups' quantity per
+/// type), `recorded_quantity` as appended; `unit_price` and `list_cost` the list price and
+/// cost when it was recorded; `parts` and `dimensions` compact JSON, empty for none;
+/// `metadata` the JSON object as last amended. Decimals exact; host text a spreadsheet
+/// would read as a formula written with a leading `'` (as statementsCsv). Throws StoreError
+/// (the store's, or for a store that does not read events back) and whatever `out` throws.
+METERED_API EventsExport exportEventsCsv(UsageStore& store, const BusinessId& business, const DayRange& days,
+                                         std::ostream& out, const std::function<void(std::int64_t)>& progress = {},
+                                         std::size_t page_size = 10000);
 
 }  // namespace metered

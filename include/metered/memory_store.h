@@ -56,6 +56,8 @@ public:
     std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
     std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
                                                 const DayRange& days) override;
+    std::vector<RecordedEvent> recordedEvents(const BusinessId& business, const DayRange& days, std::size_t limit,
+                                              const RecordedEvent* after) override;
 
     /// Every stored event of `business`, in the order stored (for tests and inspection).
     std::vector<UsageEvent> events(const BusinessId& business) const;

@@ -33,6 +33,7 @@
 #include "metered/reports.h"
 #include "metered/spool_inspection.h"
 #include "metered/store.h"
+#include "metered/recorded_event.h"
 #include "metered/transaction_amount.h"
 #include "metered/usage_event.h"
 #include "metered/usage_part.h"

@@ -88,6 +88,8 @@ public:
     std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
     std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
                                                 const DayRange& days) override;
+    std::vector<RecordedEvent> recordedEvents(const BusinessId& business, const DayRange& days, std::size_t limit,
+                                              const RecordedEvent* after) override;
     bool remote() const noexcept override { return true; }
 
     /// The schema version migrate() brought the database to (0 before).

@@ -20,6 +20,7 @@
 #include "metered/level_usage.h"
 #include "metered/model_usage.h"
 #include "metered/plan.h"
+#include "metered/recorded_event.h"
 #include "metered/statement.h"
 #include "metered/transaction_amount.h"
 #include "metered/usage_event.h"
@@ -267,6 +268,15 @@ public:
     /// StoreError.
     virtual std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
                                                         const DayRange& days);
+
+    /// Up to `limit` of `business`'s stored events on the local days `days`, as appended
+    /// (voided ones too; corrections are listCorrections'), in the order they happened (time,
+    /// then id): after `after` (the previous page's last event) when it is not null, so that
+    /// calls from nullptr on read every event once however many there are. The metadata
+    /// reads as the store keeps it (PostgreSQL's jsonb orders an object's keys its own
+    /// way). The default throws StoreError.
+    virtual std::vector<RecordedEvent> recordedEvents(const BusinessId& business, const DayRange& days,
+                                                      std::size_t limit, const RecordedEvent* after);
 
     /// True for a store behind a network connection (PostgreSQL), which asynchronous
     /// recording spools in front of by default.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -747,6 +748,41 @@ std::vector<TransactionAmount> PostgresStore::transactions(const BusinessId& bus
             quantityCorrections(connection.exec("read transactions", detail::pg::transaction_corrections, key()));
         detail::applyCorrections(events, changes, &TransactionAmount::amount);
         detail::sortByTime(events);
+        return events;
+    });
+}
+
+std::vector<RecordedEvent> PostgresStore::recordedEvents(const BusinessId& business, const DayRange& days,
+                                                         std::size_t limit, const RecordedEvent* after) {
+    return impl_->pool.run([&](PgConnection& connection) {
+        PgParams params;
+        params.add(business.toString()).add(dayText(days.first)).add(dayText(days.end));
+        if (after != nullptr) {
+            params.add(detail::isoTimestamp(after->event.occurred_at, true)).add(after->event.id.toString());
+        } else {
+            params.addNull().addNull();
+        }
+        params.add(std::to_string(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+        const PgResult r = connection.exec("read events", detail::pg::recorded_events, params);
+        std::vector<RecordedEvent> events;
+        events.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) {
+            RecordedEvent recorded;
+            UsageEvent& e = recorded.event;
+            e.id = EventId(Uuid::parse(r.text(row, 0)));
+            e.business = business;
+            e.type = EventType(r.text(row, 1));
+            e.quantity = numeric(r.text(row, 2));
+            e.unit_price = fromCents(numeric(r.text(row, 3)));
+            e.list_cost = fromCents(numeric(r.text(row, 4)));
+            e.metadata = Metadata::fromJson(r.text(row, 5));
+            e.occurred_at = Timestamp(std::chrono::microseconds(integer(r.text(row, 6))));
+            recorded.day = detail::dayFromText(r.text(row, 7), "postgres");
+            e.model = r.text(row, 8);
+            e.parts = detail::partsFromText(r.text(row, 9), "postgres");
+            e.dimensions = detail::dimensionsFromText(r.text(row, 10), "postgres");
+            events.push_back(std::move(recorded));
+        }
         return events;
     });
 }

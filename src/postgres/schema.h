@@ -422,6 +422,23 @@ WHERE business_id = $1 AND event_type = $2 AND local_day >= $3::date AND local_d
   AND created_at >= ($3::date - 2)::timestamp AT TIME ZONE 'UTC'
   AND created_at < ($4::date + 2)::timestamp AT TIME ZONE 'UTC'
 )SQL";
+/// A page of the events of business $1 on the local days $2 to $3 (exclusive), in the
+/// window of `transactions`, after the event at time $4 with id $5 (none: from the first),
+/// at most $6: id, type, quantity, unit price and list cost in cents, metadata, time in
+/// microseconds since the Unix epoch, local day, model, parts ('' for none), dimensions
+/// ('' for none).
+inline constexpr const char* recorded_events = R"SQL(
+SELECT id, event_type, quantity, unit_price_cents, total_cost_cents, metadata::text,
+       (extract(epoch FROM occurred_at) * 1000000)::bigint, local_day, model, coalesce(parts, ''),
+       coalesce(dimensions::text, '')
+FROM usage_events
+WHERE business_id = $1 AND local_day >= $2::date AND local_day < $3::date
+  AND created_at >= ($2::date - 2)::timestamp AT TIME ZONE 'UTC'
+  AND created_at < ($3::date + 2)::timestamp AT TIME ZONE 'UTC'
+  AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))
+ORDER BY created_at, id
+LIMIT $6::bigint
+)SQL";
 /// The corrections of those events: event id, kind, quantity delta.
 inline constexpr const char* transaction_corrections =
     "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = $1 AND event_type = $2 "

@@ -2,8 +2,8 @@
 #include "metered/sqlite_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
-#include <set>
 #include <mutex>
 #include <set>
 
@@ -950,6 +950,48 @@ std::vector<TransactionAmount> SqliteStore::transactions(const BusinessId& busin
     corrected.bind(1, business.toString()).bind(2, type.name()).bind(3, dayText(days.first)).bind(4, dayText(days.end));
     detail::applyCorrections(events, quantityCorrections(corrected), &TransactionAmount::amount);
     detail::sortByTime(events);
+    return events;
+}
+
+std::vector<RecordedEvent> SqliteStore::recordedEvents(const BusinessId& business, const DayRange& days,
+                                                       std::size_t limit, const RecordedEvent* after) {
+    std::lock_guard lock(impl_->mutex);
+    // By time (created_at is when each event happened), in the window of `transactions`;
+    // a page starts after the previous page's last (time, id).
+    auto s = impl_->db.prepare(
+        "SELECT id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day, "
+        "model, coalesce(parts, ''), coalesce(dimensions, '') FROM usage_events WHERE business_id = ?1 "
+        "AND local_day >= ?2 AND local_day < ?3 AND created_at >= ?4 AND created_at < ?5 "
+        "AND (?6 IS NULL OR created_at > ?6 OR (created_at = ?6 AND id > ?7)) ORDER BY created_at, id LIMIT ?8");
+    s.bind(1, business.toString())
+        .bind(2, dayText(days.first))
+        .bind(3, dayText(days.end))
+        .bind(4, dayText(days.first - date::days(2)))
+        .bind(5, dayText(days.end + date::days(2)))
+        .bindOptional(6,
+                      after ? std::optional<std::string>(detail::isoTimestamp(after->event.occurred_at)) : std::nullopt)
+        .bindOptional(7, after ? std::optional<std::string>(after->event.id.toString()) : std::nullopt)
+        .bind(8, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+    std::vector<RecordedEvent> events;
+    while (s.step()) {
+        RecordedEvent r;
+        UsageEvent& e = r.event;
+        e.id = EventId(Uuid::parse(s.text(0)));
+        e.business = business;
+        e.type = EventType(s.text(1));
+        e.quantity = Decimal::parse(s.text(2));
+        e.unit_price = fromCents(Decimal::parse(s.text(3)));
+        e.list_cost = fromCents(Decimal::parse(s.text(4)));
+        e.metadata = Metadata::fromJson(s.text(5));
+        const auto at = detail::parseIsoTimestamp(s.text(6));
+        if (!at) throw StoreError("sqlite: the time of a stored event is unreadable: " + s.text(6), false);
+        e.occurred_at = *at;
+        r.day = detail::dayFromText(s.text(7), "sqlite");
+        e.model = s.text(8);
+        e.parts = detail::partsFromText(s.text(9), "sqlite");
+        e.dimensions = detail::dimensionsFromText(s.text(10), "sqlite");
+        events.push_back(std::move(r));
+    }
     return events;
 }
 

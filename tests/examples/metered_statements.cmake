@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# ctest: `metered statements close|show|list` end to end on an SQLite file. The setup step
+# ctest: `metered statements close|show|list|export` and `metered events export` end to end
+# on an SQLite file. The setup step
 # stores a business on the basic plan with 75.5 voice minutes in the previous month: 15.5
 # above the 60 included, at $0.02: $0.31.
 #   cmake -DMETERED=<metered binary> -DSETUP=<statements_setup binary> -DDB=<path> -P metered_statements.cmake
@@ -73,3 +74,22 @@ run(FALSE err close --period current_cycle)
 expect("${err}" "period")
 run(FALSE err close --period 2024-01-05..2024-02-05)
 expect("${err}" "period")
+
+# The events behind the statement: two voice calls of the previous cycle, as CSV.
+run_checked(TRUE events ${METERED} events export --store sqlite:${DB} --business ${business})
+expect("${events}" "^business_id,event_id,occurred_at,local_day,event_type,status,quantity,recorded_quantity,")
+expect("${events}" "\n${business},[0-9a-f-]+,[0-9-]+T12:00:00\\.000000Z,[0-9-]+,voice_minute,recorded,40,40,0\\.02,0\\.8,,,,\\{\\}\n")
+expect("${events}" "\n${business},[0-9a-f-]+,[0-9-]+T12:00:00\\.000000Z,[0-9-]+,voice_minute,recorded,35\\.5,35\\.5,")
+expect("${events}" "\nexported 2 events of ${business}, [0-9-]+\\.\\.[0-9-]+ \\(0 voided, 0 amended, 0 backfilled\\)\n$")
+string(REGEX REPLACE "exported [^\n]*\n$" "" events_csv "${events}")
+run_checked(TRUE to_file ${METERED} events export --store sqlite:${DB} --business ${business} --output ${DB}.csv)
+expect("${to_file}" "^exported 2 events")
+file(READ ${DB}.csv written)
+string(REPLACE "\r\n" "\n" written "${written}")
+if(NOT written STREQUAL events_csv)
+  message(FATAL_ERROR "--output wrote:\n${written}\nnot:\n${events_csv}")
+endif()
+run_checked(TRUE nothing ${METERED} events export --store sqlite:${DB} --business ${business} --period current_cycle)
+expect("${nothing}" "^business_id,[^\n]*\nexported 0 events")
+run_checked(FALSE stranger ${METERED} events export --store sqlite:${DB} --business 0190a5d2-7c1e-7000-8000-0000000000ff)
+expect("${stranger}" "unknown business")
