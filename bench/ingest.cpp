@@ -3,6 +3,8 @@
 //   the seed's way   one awaited INSERT per event, autocommit
 //   metered          record -> spool -> flusher -> store (idempotency and rollups)
 //   the ceiling      a raw COPY into usage_events, no rollups, no idempotency
+//   partitioned      metered again, with the events partitioned by month (and the
+//                    conversion of the stored events to that layout)
 #include <filesystem>
 #include <metered/postgres_store.h>
 
@@ -76,9 +78,11 @@ void ingest(Report& report, const Options& options) {
     copyEvents(c, events);
     const double copy = static_cast<double>(events.size()) / secondsSince(start);
 
+    double batch_1000 = 0;
     for (std::size_t batch : options.batches) {
         schema.truncate();
         const double rate = meteredWay(schema.conninfo, events, batch);
+        if (batch == 1000) batch_1000 = rate;
         report.add({"ingest", fmt::format("metered end to end, batch {}", batch), fmt::format("{:.0f} events/s", rate),
                     fmt::format("{:.1f}x seed, {:.0f}% of COPY", rate / seed, 100 * rate / copy),
                     ">= 75% of COPY, >= 15x seed", verdict(rate >= 0.75 * copy && rate >= 15 * seed)});
@@ -90,6 +94,39 @@ void ingest(Report& report, const Options& options) {
     report.add({"ingest", "metered end to end, batch 1000, backfill over 18 days",
                 fmt::format("{:.0f} events/s", backfill),
                 fmt::format("{:.1f}x seed, {:.0f}% of COPY", backfill / seed, 100 * backfill / copy), "", ""});
+
+    // What each stored event takes on disk, with its indexes: the month partitions, the keys.
+    const auto bytes = [&](const char* relations) {
+        const auto r = c.exec("sizes", fmt::format("SELECT sum(pg_total_relation_size(oid)) FROM pg_class WHERE oid IN "
+                                                   "({})",
+                                                   relations)
+                                           .c_str());
+        return std::stod(std::string(r.text(0, 0))) / static_cast<double>(events.size());
+    };
+    c.execScript("VACUUM ANALYZE usage_events");
+    report.add({"ingest", "bytes per stored event, one table",
+                fmt::format("{:.0f} B", bytes("SELECT 'usage_events'::regclass")), "table and indexes", "", ""});
+
+    // The backfill's events partitioned by month (a copy of the table under a lock), then
+    // live traffic into the partitioned table: each id goes to usage_event_keys as well.
+    const auto convert_start = Steady::now();
+    store.partitionEventsByMonth();
+    const double converted = static_cast<double>(options.ingest_events) / secondsSince(convert_start);
+    report.add({"ingest", "partitionEventsByMonth of the stored events", fmt::format("{:.0f} events/s", converted),
+                fmt::format("{:.0f}% of COPY", 100 * converted / copy), "", ""});
+    c.execScript("TRUNCATE usage_events, usage_event_keys, usage_daily; CHECKPOINT");
+    const double partitioned = meteredWay(schema.conninfo, events, 1000);
+    report.add({"ingest", "metered end to end, batch 1000, events partitioned by month",
+                fmt::format("{:.0f} events/s", partitioned),
+                fmt::format("{:.0f}% of COPY, {:.0f}% of unpartitioned", 100 * partitioned / copy,
+                            batch_1000 > 0 ? 100 * partitioned / batch_1000 : 0.0),
+                "", ""});
+    c.execScript("VACUUM ANALYZE usage_events, usage_event_keys");
+    report.add({"ingest", "bytes per stored event, events partitioned by month",
+                fmt::format("{:.0f} B + {:.0f} B key",
+                            bytes("SELECT inhrelid FROM pg_inherits WHERE inhparent = 'usage_events'::regclass"),
+                            bytes("SELECT 'usage_event_keys'::regclass")),
+                "table and indexes", "", ""});
     report.add({"ingest", "ceiling: raw COPY, no rollups", fmt::format("{:.0f} events/s", copy),
                 fmt::format("{:.1f}x seed", copy / seed), "", ""});
 }

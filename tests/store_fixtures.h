@@ -148,15 +148,22 @@ struct PostgresFixture {
         return detail::dimensionsFromText(r.text(0, 0), "postgres");
     }
 };
+
+/// The same with the raw events partitioned by month (PostgresStore::partitionEventsByMonth):
+/// every contract holds on either layout.
+struct PartitionedPostgresFixture : PostgresFixture {
+    static constexpr const char* name = "postgres, partitioned by month";
+    PartitionedPostgresFixture() { store->partitionEventsByMonth(); }
+};
 #endif
 
 }  // namespace metered::testing
 
 /// Every store this build has, for TEMPLATE_TEST_CASE: the contract each one keeps.
 #if defined(METERED_HAVE_POSTGRES) && defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture
+#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture, PartitionedPostgresFixture
 #elif defined(METERED_HAVE_POSTGRES)
-#define STORE_FIXTURES MemoryFixture, PostgresFixture
+#define STORE_FIXTURES MemoryFixture, PostgresFixture, PartitionedPostgresFixture
 #elif defined(METERED_HAVE_SQLITE)
 #define STORE_FIXTURES MemoryFixture, SqliteFixture
 #else

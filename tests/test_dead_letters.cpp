@@ -56,9 +56,11 @@ TEMPLATE_TEST_CASE("events dead-lettered for an unknown business are stored exac
     metadata.setJson("count", "9007199254740993");  // 2^53 + 1: no double holds it
     metadata.setJson("nested", R"({"a":[1,2.5,"x"]})");
     {
-        UsageRecorder recorder(fixture.store, {.price_book = bookWithDimensions(),
-                                               .mode = RecordMode::async,
-                                               .async = {.max_batch = 100, .dead_letter_path = letters_path}});
+        UsageRecorder recorder(
+            fixture.store,
+            {.price_book = bookWithDimensions(),
+             .mode = RecordMode::async,
+             .async = {.max_batch = 100, .spool_dir = dir.path / "spool", .dead_letter_path = letters_path}});
         ids.push_back(recorder.record(biz.id, EventType::apiCall(), num("1"), metadata, {.dimensions = who}).id);
         ids.push_back(recorder.recordVoiceMinutes(biz.id, num("2.5")).id);
         ids.push_back(recorder

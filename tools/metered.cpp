@@ -3,9 +3,14 @@
 // closes a business's billing cycles and reads its statements (docs/history.md); `metered
 // events export` writes a business's stored events of some days as CSV; `metered
 // dead-letters show|replay` reads a dead-letter file and stores its events once the cause is
-// fixed, `metered spool inspect` shows what a spool directory holds (docs/operations.md).
+// fixed, `metered spool inspect` shows what a spool directory holds (docs/operations.md);
+// `metered migrate` creates or upgrades a store's schema, and on PostgreSQL partitions the
+// raw events by month, which `metered events retain` then keeps for some months.
 #include <CLI/CLI.hpp>
 #include <metered/metered.h>
+#ifdef METERED_HAVE_POSTGRES
+#include <metered/postgres_store.h>
+#endif
 #include <unistd.h>
 
 #include <fstream>
@@ -124,6 +129,51 @@ void exportEvents(const Target& target, const std::string& period_text, const st
               << " backfilled)\n";
 }
 
+#ifdef METERED_HAVE_POSTGRES
+metered::PostgresStore& postgresOf(metered::UsageStore& store, std::string_view what) {
+    auto* postgres = dynamic_cast<metered::PostgresStore*>(&store);
+    if (postgres == nullptr) throw std::runtime_error(std::string(what) + " needs a PostgreSQL store");
+    return *postgres;
+}
+#endif
+
+// Migrates the store (openStore does), partitions its events by month when asked, and says
+// where it stands.
+void migrate(const std::string& uri, bool partition) {
+    const auto store = metered::openStore(uri);
+    std::cout << "migrated " << metered::maskPassword(uri);
+#ifdef METERED_HAVE_POSTGRES
+    if (auto* postgres = dynamic_cast<metered::PostgresStore*>(store.get())) {
+        std::cout << ": schema version " << postgres->schemaVersion();
+        if (partition && !postgres->eventsPartitionedByMonth()) postgres->partitionEventsByMonth();
+        std::cout << (postgres->eventsPartitionedByMonth() ? ", events partitioned by month" : "");
+        std::cout << "\n";
+        return;
+    }
+#endif
+    if (partition) throw std::runtime_error("partitioning events by month needs a PostgreSQL store");
+    std::cout << "\n";
+}
+
+// Retires the raw events of the months before the current one and the `months` before it.
+void retainEvents(const std::string& uri, int months, bool detach) {
+#ifdef METERED_HAVE_POSTGRES
+    const auto store = metered::openStore(uri);
+    const date::year_month_day today(date::floor<date::days>(std::chrono::system_clock::now()));
+    const date::year_month first_kept = today.year() / today.month() - date::months(months);
+    const auto retired =
+        postgresOf(*store, "retention")
+            .retireEventsBefore(first_kept, detach ? metered::Retirement::detach : metered::Retirement::drop);
+    std::cout << (detach ? "detached " : "dropped ") << retired.size() << " partitions of raw events before "
+              << date::format("%Y-%m", first_kept / 1) << (retired.empty() ? "" : ":");
+    for (const std::string& name : retired) std::cout << " " << name;
+    std::cout << "\n";
+#else
+    (void)uri, (void)months, (void)detach;
+    throw std::runtime_error("retention needs a PostgreSQL store (this build has none)");
+#endif
+}
+
 // A dead-letter file's lines by reason, then the undecodable ones.
 void showDeadLetters(const std::vector<metered::DeadLetter>& letters) {
     std::map<std::string, std::size_t> by_reason;
@@ -205,8 +255,8 @@ void showSpool(const std::filesystem::path& directory) {
 
 int main(int argc, char** argv) {
     CLI::App app{
-        "The metered command line: close billing cycles and read their statements; export usage events; show and "
-        "replay dead letters; inspect a spool."};
+        "The metered command line: close billing cycles and read their statements; export usage events and retire "
+        "old ones; show and replay dead letters; inspect a spool; migrate."};
     app.require_subcommand(1);
     auto* statements = app.add_subcommand("statements", "closed billing cycles (docs/history.md)");
     statements->require_subcommand(1);
@@ -230,7 +280,7 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--period", export_days,
                            "only the cycles that start in these days, YYYY-MM-DD..YYYY-MM-DD (end exclusive)");
 
-    auto* events = app.add_subcommand("events", "a business's stored usage events");
+    auto* events = app.add_subcommand("events", "stored usage events: export a business's, retire old months'");
     events->require_subcommand(1);
     std::string events_output;
     auto* events_export = events->add_subcommand(
@@ -240,6 +290,23 @@ int main(int argc, char** argv) {
                               "previous_cycle (default), current_cycle, current_month, previous_month, or the days "
                               "YYYY-MM-DD..YYYY-MM-DD (end exclusive)");
     events_export->add_option("--output", events_output, "write the CSV to this file (default: standard output)");
+    int keep_months = 0;
+    bool detach = false;
+    auto* events_retain = events->add_subcommand(
+        "retain", "retention (PostgreSQL, events partitioned by month): drop the raw events of old months");
+    addStoreOption(*events_retain, target);
+    events_retain
+        ->add_option("--keep-months", keep_months,
+                     "keep the current month and this many before it (at least 1); rollups and statements stay")
+        ->required()
+        ->check(CLI::Range(1, 1200));
+    events_retain->add_flag("--detach", detach, "detach the old months' partitions instead of dropping them");
+
+    bool partition = false;
+    auto* migrate_cmd = app.add_subcommand("migrate", "create or upgrade the store's schema");
+    addStoreOption(*migrate_cmd, target);
+    migrate_cmd->add_flag("--partition-events-by-month", partition,
+                          "PostgreSQL: partition the raw events by month (once; copies the table under a lock)");
 
     auto* dead_letters =
         app.add_subcommand("dead-letters", "events the store refused for good (AsyncOptions::dead_letter_path)");
@@ -272,6 +339,14 @@ int main(int argc, char** argv) {
                 return 0;
             }
             return replayFile(target.store, letters);
+        }
+        if (migrate_cmd->parsed()) {
+            migrate(target.store, partition);
+            return 0;
+        }
+        if (events_retain->parsed()) {
+            retainEvents(target.store, keep_months, detach);
+            return 0;
         }
         if (events_export->parsed()) {
             exportEvents(target, target.period, events_output);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metered/export.h"
 #include "metered/usage_store.h"
@@ -20,6 +21,10 @@ struct PostgresOptions {
     /// Most connections held open at once; calls beyond it wait for a free one.
     std::size_t pool_size = 4;
 };
+
+/// What PostgresStore::retireEventsBefore does with the partition of a month it no longer
+/// keeps: drop it, or detach it (a table of its own, to archive and drop by hand).
+enum class Retirement { drop, detach };
 
 /// A UsageStore in PostgreSQL (15 or later).
 ///
@@ -94,6 +99,26 @@ public:
 
     /// The schema version migrate() brought the database to (0 before).
     int schemaVersion();
+
+    /// Partitions the raw events (`usage_events`) by month of the local day, keeping every
+    /// row, in one transaction that locks the table: run it after migrate(), with no
+    /// recorder writing (docs/operations.md#monthly-partitions-and-retention). Each event's
+    /// id moves to `usage_event_keys`, whose primary key keeps appends idempotent whatever
+    /// the month; a month's partition is made when its first event comes. Reads, rollups,
+    /// statements and every other table are unchanged. Throws StoreError when the events are
+    /// partitioned already.
+    void partitionEventsByMonth();
+    /// True when the raw events are partitioned by month.
+    bool eventsPartitionedByMonth();
+    /// Retention: drops (or detaches) the raw events of the months before `first_kept`,
+    /// partition by partition, and refuses events of those months from then on (a
+    /// Rejection naming the day). Bills, trends, budgets and statements read rollups and
+    /// stored statements and keep answering; what reads raw events (UsageStore::transactions
+    /// for per-transaction bounds, recordedEvents, corrections) throws for those months.
+    /// Returns the partitions retired. Throws ValidationError("first_kept") for a month after
+    /// the previous one (the raw events of open cycles are kept) and StoreError when the
+    /// events are not partitioned.
+    std::vector<std::string> retireEventsBefore(date::year_month first_kept, Retirement what = Retirement::drop);
 
 protected:
     std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,

@@ -82,6 +82,17 @@ void copyRows(const BatchView& batch, const std::function<void(std::string_view)
     if (!rows.empty()) send(rows);
 }
 
+PgParams keyParams(const BatchView& batch) {
+    ArrayText businesses, ids, days;
+    for (auto* array : {&businesses, &ids}) array->reserve(batch.indices.size() * 37 + 2);
+    for (std::size_t i : batch.indices) {
+        appendUuid(businesses.next(), batch.events[i].business.uuid());
+        appendUuid(ids.next(), batch.events[i].id.uuid());
+        days.next() += dayText(batch.days[i]);
+    }
+    return PgParams().add(std::move(businesses).done()).add(std::move(ids).done()).add(std::move(days).done());
+}
+
 PgParams appendParams(const BatchView& batch) {
     ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct, models, parts,
         dimensions;

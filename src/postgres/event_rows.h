@@ -31,6 +31,9 @@ void copyRows(const BatchView& batch, const std::function<void(std::string_view)
 /// The parameters of `append_events`.
 PgParams appendParams(const BatchView& batch);
 
+/// The parameters of `add_event_keys`: business ids, event ids, local days.
+PgParams keyParams(const BatchView& batch);
+
 /// The parameters of `add_to_rollups`: the batch summed by (business, day, type), in key
 /// order, exactly (Decimal sums).
 PgParams rollupParams(const BatchView& batch);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -182,7 +183,85 @@ struct PostgresStore::Impl {
     // careful way before COPY is tried again.
     std::atomic<int> careful_chunks{0};
 
+    // Whether usage_events is partitioned by month: -1 not yet read, 0 no, 1 yes.
+    std::atomic<int> partitioned{-1};
+    // The first days of the months whose partition this process knows is there.
+    std::mutex months_mutex;
+    std::set<date::local_days> months_made;
+
     explicit Impl(PostgresOptions options) : pool(std::move(options.conninfo), options.pool_size) {}
+
+    bool keyed(PgConnection& connection) {
+        int known = partitioned.load();
+        if (known < 0) {
+            known = connection.exec("read partitioning", detail::pg::events_partitioned).text(0, 0) == "t" ? 1 : 0;
+            partitioned.store(known);
+        }
+        return known == 1;
+    }
+
+    void forgetPartitioning() {
+        partitioned.store(-1);
+        const std::lock_guard lock(months_mutex);
+        months_made.clear();
+    }
+
+    // With events partitioned by month: makes the partitions of the months of events[unique]
+    // this process has not made yet, and refuses the events of a month retention dropped.
+    // Returns the others.
+    std::vector<std::size_t> inKeptMonths(std::span<const UsageEvent> events, std::span<const date::local_days> days,
+                                          const std::vector<std::size_t>& unique, AppendResult& result) {
+        const auto monthOf = [](date::local_days day) {
+            const date::year_month_day ymd(day);
+            return date::local_days(ymd.year() / ymd.month() / 1);
+        };
+        std::set<date::local_days> months;
+        for (std::size_t i : unique) months.insert(monthOf(days[i]));
+        {
+            const std::lock_guard lock(months_mutex);
+            for (auto it = months.begin(); it != months.end();)
+                it = months_made.count(*it) != 0 ? months.erase(it) : ++it;
+        }
+        if (months.empty()) return unique;
+        std::map<date::local_days, std::string> refused;
+        pool.run([&](PgConnection& connection) {
+            for (date::local_days month : months) {
+                try {
+                    connection.exec("make a month partition", detail::pg::event_partition,
+                                    PgParams().add(dayText(month)));
+                    const std::lock_guard lock(months_mutex);
+                    months_made.insert(month);
+                } catch (const StoreError& e) {
+                    if (e.sqlstate() != detail::pg::event_before_retention) throw;
+                    refused.emplace(month, e.what());
+                }
+            }
+        });
+        if (refused.empty()) return unique;
+        std::vector<std::size_t> kept;
+        for (std::size_t i : unique) {
+            const auto found = refused.find(monthOf(days[i]));
+            if (found == refused.end()) {
+                kept.push_back(i);
+            } else {
+                result.rejected.push_back({i, events[i].id, found->second, RejectionKind::refused});
+            }
+        }
+        return kept;
+    }
+
+    // Throws when raw events of `days` were retired (retention): `what` needs them.
+    void requireRawEvents(PgConnection& connection, const DayRange& days, std::string_view what) {
+        if (!keyed(connection)) return;
+        const PgResult r = connection.exec("read retention", detail::pg::events_kept_from);
+        if (r.rows() == 0) return;
+        const date::local_days kept = detail::dayFromText(r.text(0, 0), "postgres");
+        if (days.first < kept) {
+            throw StoreError("postgres: the raw events before " + dayText(kept) + " are retired (retention), and " +
+                                 std::string(what) + " of " + dayText(days.first) + " needs them",
+                             false);
+        }
+    }
 
     // The time zone of each business of events[indices] that the table has (nullptr: a zone
     // the library's time zone database lacks).
@@ -230,8 +309,12 @@ struct PostgresStore::Impl {
         if (backfill == nullptr && batch.indices.size() >= copy_from && !carefulTurn()) {
             try {
                 try {
-                    connection.copyIn(detail::pg::begin_copy_events,
+                    const bool with_keys = keyed(connection);
+                    connection.copyIn(with_keys ? detail::pg::begin_copy_keyed_events : detail::pg::begin_copy_events,
                                       [&](const auto& send) { detail::pg::copyRows(batch, send); });
+                    if (with_keys) {
+                        connection.exec("add event keys", detail::pg::add_event_keys, detail::pg::keyParams(batch));
+                    }
                     connection.exec("add to rollups", detail::pg::add_to_rollups, detail::pg::rollupParams(batch));
                     // Only a batch with dimension values admits and sums them (before the
                     // claim below, which reads dimension budgets' spend from them).
@@ -261,7 +344,18 @@ struct PostgresStore::Impl {
                 // way decides event by event.
             }
         }
-        return appendCarefully(connection, batch, backfill);
+        try {
+            return appendCarefully(connection, batch, backfill);
+        } catch (const StoreError& e) {
+            // Another process partitioned the events, or retired a month this one made a
+            // partition for: learn the table again, and let the caller retry.
+            const bool no_partition =
+                e.sqlstate() == detail::pg::check_violation &&
+                std::string_view(e.what()).find(detail::pg::no_partition_message) != std::string_view::npos;
+            if (!no_partition && e.sqlstate() != detail::pg::no_unique_key) throw;
+            forgetPartitioning();
+            throw StoreError("postgres: the partitions of usage_events changed during the append; retry", true);
+        }
     }
 
     AppendResult appendCarefully(PgConnection& connection, const detail::pg::BatchView& batch,
@@ -270,7 +364,8 @@ struct PostgresStore::Impl {
                                            [&](std::size_t i) { return batch.events[i].type.isRateCard(); });
         const bool levels = hasLevels(batch);
         const auto append = [&] {
-            return connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
+            return connection.exec("append", detail::pg::appendEvents(keyed(connection)),
+                                   detail::pg::appendParams(batch));
         };
         // A batch with rate-card events claims the crossings it reaches in the same
         // transaction, one with level reports rolls their days up in it, and a backfill
@@ -574,6 +669,49 @@ int PostgresStore::schemaVersion() {
     });
 }
 
+void PostgresStore::partitionEventsByMonth() {
+    impl_->pool.run([&](PgConnection& connection) {
+        connection.inTransaction([&] {
+            connection.exec("partition events", detail::pg::lock_migrations);
+            if (connection.exec("partition events", detail::pg::events_partitioned).text(0, 0) == "t") {
+                throw StoreError("postgres: usage_events is partitioned by month already", false);
+            }
+            connection.execScript(detail::pg::partition_events);
+        });
+    });
+    impl_->forgetPartitioning();
+}
+
+bool PostgresStore::eventsPartitionedByMonth() {
+    return impl_->pool.run([&](PgConnection& connection) { return impl_->keyed(connection); });
+}
+
+std::vector<std::string> PostgresStore::retireEventsBefore(date::year_month first_kept, Retirement what) {
+    const date::year_month_day today(date::floor<date::days>(systemNow()));
+    const date::year_month latest = today.year() / today.month() - date::months(1);
+    if (!first_kept.ok() || first_kept > latest) {
+        throw ValidationError("first_kept", "must be a month no later than " +
+                                                dayText(date::local_days(latest / 1)).substr(0, 7) +
+                                                ": the raw events of the current and the previous month are kept "
+                                                "(open cycles are corrected from them)");
+    }
+    auto retired = impl_->pool.run([&](PgConnection& connection) {
+        if (!impl_->keyed(connection)) {
+            throw StoreError("postgres: the raw events are not partitioned by month (partitionEventsByMonth)", false);
+        }
+        const PgResult r = connection.exec("retire events", detail::pg::retire_events,
+                                           PgParams()
+                                               .add(dayText(date::local_days(first_kept / 1)))
+                                               .add(what == Retirement::detach ? "true" : "false"));
+        std::vector<std::string> names;
+        names.reserve(static_cast<std::size_t>(r.rows()));
+        for (int row = 0; row < r.rows(); ++row) names.emplace_back(r.text(row, 0));
+        return names;
+    });
+    impl_->forgetPartitioning();
+    return retired;
+}
+
 AppendResult PostgresStore::Impl::appendEvents(std::span<const UsageEvent> events, const BackfillText* backfill) {
     AppendResult result;
     const std::vector<std::size_t> valid = detail::wellFormed(events, result.rejected);
@@ -619,6 +757,9 @@ AppendResult PostgresStore::Impl::appendEvents(std::span<const UsageEvent> event
             continue;
         }
         unique.push_back(i);
+    }
+    if (partitioned.load() != 0 && pool.run([&](PgConnection& connection) { return keyed(connection); })) {
+        unique = inKeptMonths(events, days, unique, result);
     }
     detail::appendIsolating(
         events, unique, result,
@@ -729,6 +870,7 @@ std::vector<DailyLevel> PostgresStore::levels(const BusinessId& business, const 
 std::vector<TransactionAmount> PostgresStore::transactions(const BusinessId& business, const EventType& type,
                                                            const DayRange& days) {
     return impl_->pool.run([&](PgConnection& connection) {
+        impl_->requireRawEvents(connection, days, "a per-transaction bound");
         const auto key = [&] {
             return PgParams()
                 .add(business.toString())
@@ -755,6 +897,7 @@ std::vector<TransactionAmount> PostgresStore::transactions(const BusinessId& bus
 std::vector<RecordedEvent> PostgresStore::recordedEvents(const BusinessId& business, const DayRange& days,
                                                          std::size_t limit, const RecordedEvent* after) {
     return impl_->pool.run([&](PgConnection& connection) {
+        impl_->requireRawEvents(connection, days, "reading events back");
         PgParams params;
         params.add(business.toString()).add(dayText(days.first)).add(dayText(days.end));
         if (after != nullptr) {

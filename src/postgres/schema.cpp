@@ -2,6 +2,7 @@
 #include "schema.h"
 
 #include <array>
+#include <string>
 
 namespace metered::detail::pg {
 namespace {
@@ -561,7 +562,21 @@ CREATE INDEX usage_events_level_reports ON usage_events (business_id, event_type
   WHERE event_type LIKE '%\_level';
 )SQL";
 
-constexpr std::array<Migration, 19> all_migrations{{
+// Version 20: a guard the COPY of unpartitioned events runs first, so that a store that
+// has not seen usage_events partitioned by month (another process did it) never COPYs
+// events without their keys. It takes the COPY's lock first: a COPY that waited for the
+// conversion's lock checks the table it then writes to.
+constexpr const char* copy_guard_v20 = R"SQL(
+CREATE FUNCTION metered_events_unpartitioned() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  LOCK TABLE usage_events IN ROW EXCLUSIVE MODE;
+  IF to_regclass('usage_event_keys') IS NOT NULL THEN
+    RAISE EXCEPTION 'usage_events is partitioned by month now' USING ERRCODE = '42P10';
+  END IF;
+END $$;
+)SQL";
+
+constexpr std::array<Migration, 20> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -581,10 +596,18 @@ constexpr std::array<Migration, 19> all_migrations{{
     {17, "later versions of plans; plan changes of businesses", plan_versions_v17},
     {18, "a meter's charge options, minimum and maximum; a plan's minimum and maximum", charge_options_v18},
     {19, "level rollups: a level type's reports per day", level_rollups_v19},
+    {20, "a guard for the COPY of unpartitioned events", copy_guard_v20},
 }};
 
 }  // namespace
 
 std::span<const Migration> migrations() { return all_migrations; }
+
+const char* appendEvents(bool keyed) {
+    static const std::string plain = std::string(append_events_input) + append_events_insert + append_events_rollups;
+    static const std::string with_keys =
+        std::string(append_events_input) + append_keyed_events_insert + append_events_rollups;
+    return keyed ? with_keys.c_str() : plain.c_str();
+}
 
 }  // namespace metered::detail::pg

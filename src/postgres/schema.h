@@ -40,7 +40,7 @@ inline constexpr const char* business_zones = "SELECT id, time_zone FROM busines
 /// view of the daily rollup.
 /// Rows are taken in key order so concurrent appenders never deadlock.
 /// Returns one row: the number of events inserted, and the unknown business ids.
-inline constexpr const char* append_events = R"SQL(
+inline constexpr const char* append_events_input = R"SQL(
 WITH input AS (
   SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
@@ -49,7 +49,10 @@ WITH input AS (
             model, parts, dimensions)
 ), known AS (
   SELECT i.* FROM input i JOIN businesses b ON b.id = i.business_id
-), inserted AS (
+))SQL";
+/// Then the new rows into an unpartitioned `usage_events`, whose primary key says which are new.
+inline constexpr const char* append_events_insert = R"SQL(
+, inserted AS (
   INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
                             occurred_at, local_day, created_at, model, parts, dimensions)
   SELECT business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
@@ -57,7 +60,27 @@ WITH input AS (
   FROM known ORDER BY business_id, id
   ON CONFLICT (business_id, id) DO NOTHING
   RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
-), dimension_rollups AS (
+))SQL";
+/// Or, with events partitioned by month (partition_events), the ids into
+/// `usage_event_keys` first, whose primary key says which are new, and those rows into the
+/// partitioned table.
+inline constexpr const char* append_keyed_events_insert = R"SQL(
+, keyed AS (
+  INSERT INTO usage_event_keys (business_id, id, local_day)
+  SELECT business_id, id, local_day FROM known ORDER BY business_id, id
+  ON CONFLICT (business_id, id) DO NOTHING
+  RETURNING business_id, id
+), inserted AS (
+  INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
+                            occurred_at, local_day, created_at, model, parts, dimensions)
+  SELECT k.business_id, k.id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at,
+         local_day, occurred_at, model, parts, dimensions
+  FROM known k JOIN keyed USING (business_id, id)
+  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
+))SQL";
+/// Then the rollups grow by the rows inserted, and the result row.
+inline constexpr const char* append_events_rollups = R"SQL(
+, dimension_rollups AS (
   SELECT metered_add_to_dimension_rollups(array_agg(i.business_id), array_agg(i.local_day), array_agg(d.key),
                                           array_agg(d.value), array_agg(i.event_type::text), array_agg(i.quantity),
                                           array_agg(i.total_cost_cents * 0.01)) AS added
@@ -92,11 +115,111 @@ SELECT (SELECT count(*) FROM inserted),
        ARRAY(SELECT x FROM unnest($10::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x)),
        (SELECT count(*) FROM dimension_rollups)
 )SQL";
+/// The whole statement: `append_events_input`, the insert of the events (`keyed` for events
+/// partitioned by month), `append_events_rollups`.
+const char* appendEvents(bool keyed);
+
+/// Whether usage_events is partitioned by month (partition_events ran): one boolean.
+inline constexpr const char* events_partitioned = "SELECT to_regclass('usage_event_keys') IS NOT NULL";
+/// Partitions an unpartitioned usage_events by month of the local day, keeping its rows
+/// (run in one transaction; PostgresStore::partitionEventsByMonth): the ids move to
+/// `usage_event_keys`, whose primary key keeps appends idempotent across months; a month's
+/// partition is made by `metered_event_partition(day)` when its first event comes (refused,
+/// SQLSTATE `event_before_retention`, for a month retention has dropped), and
+/// `metered_retire_events(first_kept, detach)` drops or detaches the months before one.
+/// The indexes are built after the rows are copied.
+inline constexpr const char* partition_events = R"SQL(
+LOCK TABLE usage_events IN ACCESS EXCLUSIVE MODE;
+ALTER TABLE usage_events RENAME TO usage_events_unpartitioned;
+CREATE TABLE usage_events (LIKE usage_events_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+  PARTITION BY RANGE (local_day);
+ALTER TABLE usage_events ADD FOREIGN KEY (business_id) REFERENCES businesses(id);
+CREATE TABLE usage_event_keys (
+  business_id uuid NOT NULL,
+  id uuid NOT NULL,
+  local_day date NOT NULL,
+  PRIMARY KEY (business_id, id)
+);
+CREATE TABLE metered_event_retention (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  kept_from date NOT NULL
+);
+CREATE FUNCTION metered_event_partition(day date) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  first date := date_trunc('month', day)::date;
+  part_name text := 'usage_events_' || to_char(first, 'YYYY_MM');
+  kept date := (SELECT kept_from FROM metered_event_retention);
+BEGIN
+  IF first < kept THEN
+    RAISE EXCEPTION 'local day % is before %, the first month whose raw events this store keeps (retention)',
+      day, kept USING ERRCODE = 'MR001';
+  END IF;
+  PERFORM pg_advisory_xact_lock(7263455128736452);
+  IF to_regclass(part_name) IS NULL THEN
+    EXECUTE format('CREATE TABLE %I PARTITION OF usage_events FOR VALUES FROM (%L) TO (%L)', part_name, first,
+                   (first + interval '1 month')::date);
+  END IF;
+  RETURN part_name;
+END $$;
+CREATE FUNCTION metered_retire_events(first_kept date, detach boolean) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  retired text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7263455128736452);
+  INSERT INTO metered_event_retention (only_row, kept_from) VALUES (true, first_kept)
+  ON CONFLICT (only_row) DO UPDATE SET kept_from = greatest(metered_event_retention.kept_from, EXCLUDED.kept_from);
+  FOR retired IN
+    SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'usage_events'::regclass AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
+      AND to_date(substring(c.relname FROM 14), 'YYYY_MM') < first_kept
+    ORDER BY c.relname
+  LOOP
+    IF detach THEN
+      EXECUTE format('ALTER TABLE usage_events DETACH PARTITION %I', retired);
+    ELSE
+      EXECUTE format('DROP TABLE %I', retired);
+    END IF;
+    RETURN NEXT retired;
+  END LOOP;
+END $$;
+SELECT metered_event_partition(m)
+FROM (SELECT DISTINCT date_trunc('month', local_day)::date AS m FROM usage_events_unpartitioned) months;
+INSERT INTO usage_events SELECT * FROM usage_events_unpartitioned;
+INSERT INTO usage_event_keys (business_id, id, local_day) SELECT business_id, id, local_day FROM usage_events_unpartitioned;
+DROP TABLE usage_events_unpartitioned;
+CREATE INDEX usage_events_business_id ON usage_events (business_id, id);
+CREATE INDEX usage_events_business_created ON usage_events (business_id, created_at);
+CREATE INDEX usage_events_level_reports ON usage_events (business_id, event_type, local_day)
+  WHERE event_type LIKE '%\_level';
+)SQL";
+/// Makes the partition of the month of local day $1 (see partition_events).
+inline constexpr const char* event_partition = "SELECT metered_event_partition($1::date)";
+/// The SQLSTATE of an event of a month retention dropped, and of an insert into a month
+/// without a partition (a check violation whose message says so).
+inline constexpr const char* event_before_retention = "MR001";
+inline constexpr const char* no_partition_message = "no partition of relation";
+/// The first day whose raw events are kept (no row: all are).
+inline constexpr const char* events_kept_from = "SELECT kept_from FROM metered_event_retention";
+/// Drops ($2 false) or detaches ($2 true) the month partitions before the first of month
+/// $1, which is kept from then on: their names.
+inline constexpr const char* retire_events = "SELECT metered_retire_events($1::date, $2::boolean)";
+/// The new ids of a batch COPY brought into a partitioned usage_events: $1 business ids,
+/// $2 event ids, $3 local days (a stored one: unique violation).
+inline constexpr const char* add_event_keys = R"SQL(
+INSERT INTO usage_event_keys (business_id, id, local_day)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[])
+)SQL";
 
 /// The fast way in for a batch none of which is stored (what a batch of new events is):
 /// a transaction begun with its rows by COPY, then `add_to_rollups`. A stored id fails the
-/// COPY (unique violation) and the batch goes the careful way instead.
+/// COPY (unique violation) and the batch goes the careful way instead. The guard fails
+/// (SQLSTATE 42P10) once usage_events is partitioned by month.
 inline constexpr const char* begin_copy_events =
+    "BEGIN; SELECT metered_events_unpartitioned(); COPY usage_events (business_id, id, event_type, quantity, "
+    "unit_price_cents, total_cost_cents, metadata, occurred_at, local_day, created_at, model, parts, dimensions) "
+    "FROM STDIN";
+/// The same into usage_events partitioned by month (then `add_event_keys`).
+inline constexpr const char* begin_copy_keyed_events =
     "BEGIN; COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
     "occurred_at, local_day, created_at, model, parts, dimensions) FROM STDIN";
 /// Admits and adds a batch's dimension values to the dimension rollups (after
@@ -156,6 +279,10 @@ FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[]) AS i(business_id,
 JOIN usage_events e ON e.business_id = i.business_id AND e.id = i.id
 WHERE e.event_type <> i.event_type OR e.quantity <> i.quantity
 )SQL";
+
+/// The SQLSTATE of ON CONFLICT naming a key the table lacks (usage_events partitioned
+/// while a store still appended as if it were not).
+inline constexpr const char* no_unique_key = "42P10";
 
 /// The SQLSTATE of a CHECK constraint violation, and the daily rollup's bound.
 inline constexpr const char* check_violation = "23514";
