@@ -25,7 +25,7 @@ assign 1 correction credit credit_ledger usage_event usage_total usage_part mode
 # 2: pricing.
 assign 2 price_book pricing measure level_measure plan_schedule commitments reports rate_card litellm_import ai_billing_json voice_pricing standard_rate_card rate_card_lookup
 # 3: storage, and asynchronous delivery into it.
-assign 3 correction_rules quantity_corrections level_rollup usage_store memory_store sqlite_store postgres_store store event_checks append_isolating store_text event_rows \
+assign 3 correction_rules quantity_corrections level_rollup usage_store memory_store sqlite_store postgres_store sharded_postgres_store store event_checks append_isolating store_text event_rows \
   schema connection_pool delivery spool_replay pipeline plan_rows crossing_delivery budget_table dead_letters spool_inspection
 # 4: the services a host calls.
 assign 4 usage_reports metered_usage usage_recorder prometheus json csv

@@ -7,6 +7,7 @@ packages=(
   libfmt-dev libhowardhinnant-date-dev nlohmann-json3-dev libssl-dev
   libcli11-dev catch2 librapidcheck-dev libbenchmark-dev
   libpq-dev postgresql postgresql-common libsqlite3-dev
+  postgresql-15-plproxy  # PL/Proxy on the sharded test cluster's coordinator
   libcpp-httplib-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   clang-tidy                # the static checks of .clang-tidy (run-clang-tidy-14)

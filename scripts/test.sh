@@ -5,8 +5,9 @@
 #      (checked to export the public API only: scripts/check-exports.sh), and again with
 #      AddressSanitizer + UndefinedBehaviorSanitizer built by clang++ (the clang build: its
 #      warnings as errors too) and with ThreadSanitizer built by g++;
-#   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and runs every test of every
-#      build against it. The PostgreSQL tests fail, never skip, when no server is reachable;
+#   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and a sharded one (a coordinator
+#      and 2 servers: ../shared/tools/pg-shards), and runs every test of every build against
+#      them. The PostgreSQL tests fail, never skip, when no server is reachable;
 #   3. fuzzes each parser of untrusted bytes for METERED_FUZZ_SECONDS (20) seconds, two at a
 #      time, with the libFuzzer targets of the ASan + UBSan build (scripts/fuzz.sh);
 #   4. installs the package and builds a consumer with find_package, with pkg-config and
@@ -82,6 +83,26 @@ else
   stage "clang: the same build with clang++ (its own warnings, as errors)"
   build build/clang -DCMAKE_CXX_COMPILER=clang++ -DMETERED_BUILD_EXAMPLES=OFF -DMETERED_BUILD_TOOLS=OFF
   builds+=(build/clang)
+fi
+
+# The sharded tests' cluster: a coordinator and 2 servers on loopback (PostgreSQL 15 with
+# postgres_fdw and PL/Proxy), from ../shared/tools/pg-shards; its PG_SHARD* variables reach
+# the tests. Without the tool a CI run fails here; elsewhere the sharded tests say they are
+# skipped (ctest counts them as skipped, never as passed).
+shards_tool=../shared/tools/pg-shards
+if [ -x "$shards_tool" ]; then
+  stage "sharded cluster: ${shards_tool} start (a coordinator and 2 servers on loopback)"
+  shards_dir=$(mktemp -d /tmp/metered-shards.XXXXXX)
+  chmod 755 "$shards_dir"
+  trap '"$shards_tool" stop "$shards_dir" >/dev/null 2>&1 || true; rm -rf "$shards_dir"' EXIT
+  set -a
+  eval "$(PG_FAST=1 "$shards_tool" start "$shards_dir")"
+  set +a
+elif [ "${CI:-}" = true ]; then
+  echo "scripts/test.sh: ${shards_tool} is missing, so the sharded tests cannot run (CI=true)" >&2
+  exit 1
+else
+  echo "scripts/test.sh: ${shards_tool} is missing: the sharded tests are skipped" >&2
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -2,7 +2,10 @@
 // Stores under test: every backend runs the same contract (test_store_contract.cpp).
 #pragma once
 
+#include <cstdlib>
 #include <memory>
+#include <stdexcept>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -17,6 +20,7 @@
 #endif
 #ifdef METERED_HAVE_POSTGRES
 #include "metered/postgres_store.h"
+#include "metered/sharded_postgres_store.h"
 #include "postgres/pg_connection.h"
 #endif
 
@@ -149,6 +153,86 @@ struct PostgresFixture {
     }
 };
 
+/// The connection strings of the sharded test cluster (../shared/tools/pg-shards, started by
+/// the test command: PG_SHARDS servers at PG_SHARD1…). Without one the sharded tests fail,
+/// or, outside CI (CI unset), print "METERED-SKIP" and ctest reports them skipped.
+inline std::vector<std::string> testShards() {
+    const char* count = std::getenv("PG_SHARDS");
+    std::vector<std::string> shards;
+    for (int k = 1; count != nullptr && k <= std::atoi(count); ++k) {
+        const char* uri = std::getenv(("PG_SHARD" + std::to_string(k)).c_str());
+        if (uri != nullptr) shards.emplace_back(uri);
+    }
+    if (shards.empty()) {
+        const char* ci = std::getenv("CI");
+        throw std::runtime_error(std::string(ci != nullptr && std::string_view(ci) == "true" ? "" : "METERED-SKIP: ") +
+                                 "the sharded tests need the cluster of ../shared/tools/pg-shards (PG_SHARDS, "
+                                 "PG_SHARD1…; scripts/test.sh starts it)");
+    }
+    return shards;
+}
+
+/// A fresh schema on every server of the sharded test cluster per test, dropped afterwards;
+/// the store (partitions and placement by default) is migrated.
+struct ShardedPostgresFixture {
+    static constexpr const char* name = "postgres, sharded";
+    std::string schema = "metered_test_" + Uuid::generateV7().toString().substr(24);
+    std::vector<std::string> uris = testShards();
+    std::vector<detail::PgConnection> admins;
+    std::vector<std::string> conninfos;
+    std::shared_ptr<ShardedPostgresStore> store;
+
+    ShardedPostgresFixture() {
+        for (const std::string& uri : uris) {
+            admins.emplace_back(uri);
+            admins.back().execScript(("CREATE SCHEMA " + schema).c_str());
+            conninfos.push_back(uri + "?options=-c%20search_path%3D" + schema);
+        }
+        store = std::make_shared<ShardedPostgresStore>(ShardedPostgresOptions{.shards = conninfos});
+        store->migrate();
+    }
+    ~ShardedPostgresFixture() {
+        for (auto& admin : admins) admin.execScript(("DROP SCHEMA " + schema + " CASCADE").c_str());
+    }
+    ShardedPostgresFixture(const ShardedPostgresFixture&) = delete;
+    ShardedPostgresFixture& operator=(const ShardedPostgresFixture&) = delete;
+
+    /// Runs SQL in the fixture's schema on server `server`.
+    detail::PgResult sqlOn(std::size_t server, const std::string& text, const detail::PgParams& params = {}) {
+        admins[server].exec("test", ("SET search_path = " + schema).c_str());
+        return admins[server].exec("test", text.c_str(), params);
+    }
+    /// Runs SQL on every server, the first to the last: the last one's result.
+    detail::PgResult sql(const std::string& text, const detail::PgParams& params = {}) {
+        for (std::size_t server = 0; server + 1 < admins.size(); ++server) sqlOn(server, text, params);
+        return sqlOn(admins.size() - 1, text, params);
+    }
+
+    std::optional<std::string> metadataJson(const BusinessId& business, const EventId& id) {
+        auto r = onServerOf(business, "SELECT metadata::text FROM usage_events WHERE business_id = $1 AND id = $2", id);
+        if (r.rows() == 0) return std::nullopt;
+        return std::string(r.text(0, 0));
+    }
+    std::optional<std::pair<std::string, std::vector<PricedPart>>> modelAndParts(const BusinessId& business,
+                                                                                 const EventId& id) {
+        auto r = onServerOf(
+            business, "SELECT model, coalesce(parts, '') FROM usage_events WHERE business_id = $1 AND id = $2", id);
+        if (r.rows() == 0) return std::nullopt;
+        return std::pair(std::string(r.text(0, 0)), detail::partsFromText(r.text(0, 1), "postgres"));
+    }
+    std::optional<std::vector<EventDimension>> dimensions(const BusinessId& business, const EventId& id) {
+        auto r = onServerOf(
+            business, "SELECT coalesce(dimensions::text, '') FROM usage_events WHERE business_id = $1 AND id = $2", id);
+        if (r.rows() == 0) return std::nullopt;
+        return detail::dimensionsFromText(r.text(0, 0), "postgres");
+    }
+
+private:
+    detail::PgResult onServerOf(const BusinessId& business, const char* text, const EventId& id) {
+        return sqlOn(store->shardOf(business), text, detail::PgParams().add(business.toString()).add(id.toString()));
+    }
+};
+
 /// The same with the raw events partitioned by month (PostgresStore::partitionEventsByMonth):
 /// every contract holds on either layout.
 struct PartitionedPostgresFixture : PostgresFixture {
@@ -161,9 +245,9 @@ struct PartitionedPostgresFixture : PostgresFixture {
 
 /// Every store this build has, for TEMPLATE_TEST_CASE: the contract each one keeps.
 #if defined(METERED_HAVE_POSTGRES) && defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture, PartitionedPostgresFixture
+#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture, PartitionedPostgresFixture, ShardedPostgresFixture
 #elif defined(METERED_HAVE_POSTGRES)
-#define STORE_FIXTURES MemoryFixture, PostgresFixture, PartitionedPostgresFixture
+#define STORE_FIXTURES MemoryFixture, PostgresFixture, PartitionedPostgresFixture, ShardedPostgresFixture
 #elif defined(METERED_HAVE_SQLITE)
 #define STORE_FIXTURES MemoryFixture, SqliteFixture
 #else

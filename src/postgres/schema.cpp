@@ -576,7 +576,19 @@ BEGIN
 END $$;
 )SQL";
 
-constexpr std::array<Migration, 20> all_migrations{{
+// Version 21: the hash partition of a business id, as PostgreSQL's hash partitioning
+// computes it (uuid_hash_extended with the partition seed, combined as for one key column;
+// for a power-of-2 modulus the low bits): how ShardedPostgresStore and a coordinator's
+// partitioned tables place a business alike.
+constexpr const char* business_partition_v21 = R"SQL(
+CREATE FUNCTION metered_business_partition(id uuid, modulus integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (((uuid_hash_extended(id, 8816678312871386365) & (modulus - 1))
+           + (5305509591434766563 & (modulus - 1))) & (modulus - 1))::integer
+$$;
+)SQL";
+
+constexpr std::array<Migration, 21> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -597,6 +609,7 @@ constexpr std::array<Migration, 20> all_migrations{{
     {18, "a meter's charge options, minimum and maximum; a plan's minimum and maximum", charge_options_v18},
     {19, "level rollups: a level type's reports per day", level_rollups_v19},
     {20, "a guard for the COPY of unpartitioned events", copy_guard_v20},
+    {21, "the hash partition of a business id", business_partition_v21},
 }};
 
 }  // namespace

@@ -25,6 +25,11 @@ inline constexpr const char* current_version = "SELECT coalesce(max(version), 0)
 inline constexpr const char* record_version =
     "INSERT INTO metered_schema_version (version, description) VALUES ($1, $2)";
 
+/// The hash partition (metered_business_partition) of each business of $1 (ids) for
+/// modulus $2: id, partition.
+inline constexpr const char* business_partitions =
+    "SELECT id, metered_business_partition(id, $2::integer) FROM unnest($1::uuid[]) AS t(id)";
+
 /// The time zone of each business of $1 (ids); a business the table lacks has no row.
 inline constexpr const char* business_zones = "SELECT id, time_zone FROM businesses WHERE id = ANY($1::uuid[])";
 

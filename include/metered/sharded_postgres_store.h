@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// PostgreSQL beyond one server: businesses spread over several, by a hash of their id.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "metered/export.h"
+#include "metered/usage_store.h"
+
+namespace metered {
+
+/// Settings of a ShardedPostgresStore.
+struct ShardedPostgresOptions {
+    /// One libpq connection string per server (as PostgresOptions::conninfo).
+    std::vector<std::string> shards;
+    /// Hash partitions of the business ids (a power of 2, at least the number of servers):
+    /// the unit that moves when a server is added.
+    int partitions = 16;
+    /// The server (index into `shards`) of each partition; empty: partition p on server
+    /// p mod shards.size().
+    std::vector<std::size_t> placement;
+    /// Most connections held open at once to each server.
+    std::size_t pool_size = 4;
+};
+
+/// A UsageStore over several PostgreSQL servers (docs/scaling.md). Each business lives on
+/// one server, chosen by PostgreSQL's own hash partitioning of its id (the partition
+/// `satisfies_hash_partition` gives for modulus `partitions`, mapped to a server by
+/// `placement`), so a postgres_fdw coordinator partitioned the same way reads what this
+/// store writes. Every call about a business runs on its server, as PostgresStore runs it
+/// there: events, rollups, statements, budgets and their crossings, credits, corrections.
+///
+/// - `append()` splits a batch by server and appends each part there in its own
+///   transaction, server by server. When a server fails, the parts before it are stored and
+///   the call throws: retry the whole batch (what asynchronous recording does), and what
+///   was stored counts as duplicates. Nothing acknowledged is lost or doubled.
+/// - Plans and dimensions are reference data, written to every server. Reads check that
+///   every server holds the same (a write that did not reach every server throws
+///   StoreError naming the server until it is written again), so no server prices with
+///   stale data.
+/// - Reads across businesses (listAccounts, listAllBudgets, pendingCrossings) ask every
+///   server and merge.
+///
+/// Thread-safe: calls run on each server's pooled connections.
+class METERED_API ShardedPostgresStore final : public UsageStore {
+public:
+    /// Throws ValidationError for settings that do not describe a cluster (no server, a
+    /// partition count that is not a power of 2 or is below the number of servers, a
+    /// placement of the wrong size or naming no server) and StoreError for a malformed
+    /// connection string.
+    explicit ShardedPostgresStore(ShardedPostgresOptions options);
+    ~ShardedPostgresStore() override;
+
+    /// Migrates every server.
+    void migrate() override;
+    AppendResult append(std::span<const UsageEvent> events) override;
+    std::vector<UsageTotal> totals(const BusinessId& business, const DayRange& days) override;
+    std::vector<DailyUsage> daily(const BusinessId& business, const DayRange& days) override;
+    std::vector<ModelUsageTotal> modelTotals(const BusinessId& business, const DayRange& days) override;
+    std::vector<DailyModelUsage> modelDaily(const BusinessId& business, const DayRange& days) override;
+    std::optional<Account> findAccount(const BusinessId& business) override;
+    void saveAccount(const Account& account) override;
+    std::vector<Account> listAccounts() override;
+    std::vector<Plan> loadPlans() override;
+    void savePlan(const Plan& plan) override;
+    PlanChange savePlanChange(const PlanChange& change) override;
+    std::vector<PlanChange> listPlanChanges(const BusinessId& business) override;
+    void saveBudget(const Budget& budget) override;
+    bool deleteBudget(const BusinessId& business, const std::string& id) override;
+    std::vector<Budget> listBudgets(const BusinessId& business) override;
+    std::vector<Budget> listAllBudgets() override;
+    std::vector<BudgetCrossing> pendingCrossings(std::size_t limit) override;
+    void markCrossingsDelivered(std::span<const std::string> keys) override;
+    std::vector<BudgetCrossing> listCrossings(const BusinessId& business) override;
+    Statement saveStatement(const Statement& statement) override;
+    std::optional<Statement> findStatement(const BusinessId& business, date::local_days cycle_first) override;
+    std::vector<Statement> listStatements(const BusinessId& business) override;
+    CreditGrant saveCreditGrant(const CreditGrant& grant) override;
+    std::vector<CreditGrant> listCreditGrants(const BusinessId& business) override;
+    Correction voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                         const std::string& actor) override;
+    Correction amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                             const std::string& reason, const std::string& actor) override;
+    Correction amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                             const std::string& reason, const std::string& actor) override;
+    AppendResult backfill(const UsageEvent& event, const std::string& reason, const std::string& actor) override;
+    std::vector<Correction> listCorrections(const BusinessId& business, const DayRange& days) override;
+    void saveDimensions(std::span<const Dimension> dimensions) override;
+    std::vector<Dimension> listDimensions() override;
+    std::vector<DailyLevel> levels(const BusinessId& business, const DayRange& days) override;
+    std::vector<TransactionAmount> transactions(const BusinessId& business, const EventType& type,
+                                                const DayRange& days) override;
+    std::vector<RecordedEvent> recordedEvents(const BusinessId& business, const DayRange& days, std::size_t limit,
+                                              const RecordedEvent* after) override;
+    bool remote() const noexcept override { return true; }
+
+    /// The hash partition of `business` (0 to partitions − 1), as PostgreSQL computes it.
+    int partitionOf(const BusinessId& business);
+    /// The server (index into ShardedPostgresOptions::shards) that holds `business`.
+    std::size_t shardOf(const BusinessId& business);
+
+protected:
+    std::vector<DailyDimensionUsage> dimensionRollups(const BusinessId& business, const DayRange& days,
+                                                      std::string_view dimension) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace metered

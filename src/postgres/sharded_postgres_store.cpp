@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+#include "metered/sharded_postgres_store.h"
+
+#include <algorithm>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "../text_format.h"
+#include "connection_pool.h"
+#include "event_rows.h"
+#include "metered/errors.h"
+#include "metered/postgres_store.h"
+#include "schema.h"
+
+namespace metered {
+namespace {
+
+bool powerOfTwo(int n) { return n > 0 && (n & (n - 1)) == 0; }
+
+// What every server must hold alike (reference data): the first server's, or StoreError
+// naming the first server that differs.
+template <class Read>
+auto sameOnEvery(std::vector<std::unique_ptr<PostgresStore>>& shards, std::string_view what, Read read) {
+    auto first = read(*shards.front());
+    for (std::size_t s = 1; s < shards.size(); ++s) {
+        if (read(*shards[s]) != first) {
+            throw StoreError("sharded postgres: server " + std::to_string(s + 1) + " holds other " + std::string(what) +
+                                 " than server 1 (a write that did not reach every server): write them again",
+                             false);
+        }
+    }
+    return first;
+}
+
+}  // namespace
+
+struct ShardedPostgresStore::Impl {
+    std::vector<std::unique_ptr<PostgresStore>> shards;
+    int partitions;
+    std::vector<std::size_t> placement;
+    // Computes partitions with the servers' own hash (metered_business_partition).
+    detail::ConnectionPool router;
+    std::mutex mutex;
+    std::unordered_map<BusinessId, int> partition_of;  // businesses seen so far
+
+    explicit Impl(ShardedPostgresOptions& options)
+        : partitions(options.partitions),
+          placement(std::move(options.placement)),
+          router(options.shards.empty() ? std::string() : options.shards.front(), 1) {}
+
+    // The partitions of `businesses`, asking the server for those not seen yet.
+    std::vector<int> partitionsOf(std::span<const BusinessId> businesses) {
+        std::vector<int> result(businesses.size(), -1);
+        detail::pg::ArrayText unknown;
+        bool any = false;
+        {
+            const std::lock_guard lock(mutex);
+            for (std::size_t i = 0; i < businesses.size(); ++i) {
+                const auto found = partition_of.find(businesses[i]);
+                if (found != partition_of.end()) {
+                    result[i] = found->second;
+                } else {
+                    detail::appendUuid(unknown.next(), businesses[i].uuid());
+                    any = true;
+                }
+            }
+        }
+        if (!any) return result;
+        router.run([&](detail::PgConnection& connection) {
+            const detail::PgResult r =
+                connection.exec("partition businesses", detail::pg::business_partitions,
+                                detail::PgParams().add(std::move(unknown).done()).add(std::to_string(partitions)));
+            const std::lock_guard lock(mutex);
+            for (int row = 0; row < r.rows(); ++row) {
+                const int partition = std::stoi(std::string(r.text(row, 1)));
+                if (partition < 0 || partition >= partitions) {
+                    throw StoreError("sharded postgres: a partition out of range from the server", false);
+                }
+                partition_of.emplace(BusinessId(Uuid::parse(r.text(row, 0))), partition);
+            }
+            for (std::size_t i = 0; i < businesses.size(); ++i) {
+                if (result[i] < 0) result[i] = partition_of.at(businesses[i]);
+            }
+        });
+        return result;
+    }
+
+    PostgresStore& of(const BusinessId& business) {
+        const int partition = partitionsOf(std::span(&business, 1)).front();
+        return *shards[placement[static_cast<std::size_t>(partition)]];
+    }
+
+    template <class Work>
+    void onEvery(Work work) {
+        for (auto& shard : shards) work(*shard);
+    }
+};
+
+ShardedPostgresStore::ShardedPostgresStore(ShardedPostgresOptions options) {
+    if (options.shards.empty()) throw ValidationError("shards", "must name at least one server");
+    if (!powerOfTwo(options.partitions) || options.partitions < static_cast<int>(options.shards.size())) {
+        throw ValidationError("partitions", "must be a power of 2, at least the number of servers");
+    }
+    if (options.placement.empty()) {
+        for (int p = 0; p < options.partitions; ++p) {
+            options.placement.push_back(static_cast<std::size_t>(p) % options.shards.size());
+        }
+    }
+    if (options.placement.size() != static_cast<std::size_t>(options.partitions)) {
+        throw ValidationError("placement", "must give a server for each partition");
+    }
+    for (std::size_t server : options.placement) {
+        if (server >= options.shards.size()) throw ValidationError("placement", "names a server that is not in shards");
+    }
+    impl_ = std::make_unique<Impl>(options);
+    for (std::string& conninfo : options.shards) {
+        impl_->shards.push_back(std::make_unique<PostgresStore>(
+            PostgresOptions{.conninfo = std::move(conninfo), .pool_size = options.pool_size}));
+    }
+}
+
+ShardedPostgresStore::~ShardedPostgresStore() = default;
+
+int ShardedPostgresStore::partitionOf(const BusinessId& business) {
+    return impl_->partitionsOf(std::span(&business, 1)).front();
+}
+
+std::size_t ShardedPostgresStore::shardOf(const BusinessId& business) {
+    return impl_->placement[static_cast<std::size_t>(partitionOf(business))];
+}
+
+void ShardedPostgresStore::migrate() {
+    impl_->onEvery([](PostgresStore& shard) { shard.migrate(); });
+}
+
+AppendResult ShardedPostgresStore::append(std::span<const UsageEvent> events) {
+    std::vector<BusinessId> businesses;
+    businesses.reserve(events.size());
+    for (const UsageEvent& e : events) businesses.push_back(e.business);
+    const std::vector<int> partitions = impl_->partitionsOf(businesses);
+    // Each server's part, in the batch's order, and where each of its events came from.
+    std::vector<std::vector<UsageEvent>> parts(impl_->shards.size());
+    std::vector<std::vector<std::size_t>> origins(impl_->shards.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const std::size_t server = impl_->placement[static_cast<std::size_t>(partitions[i])];
+        parts[server].push_back(events[i]);
+        origins[server].push_back(i);
+    }
+    AppendResult result;
+    for (std::size_t s = 0; s < parts.size(); ++s) {
+        if (parts[s].empty()) continue;
+        AppendResult part = impl_->shards[s]->append(parts[s]);
+        result.stored += part.stored;
+        result.duplicates += part.duplicates;
+        for (Rejection& rejection : part.rejected) {
+            rejection.index = origins[s][rejection.index];
+            result.rejected.push_back(std::move(rejection));
+        }
+    }
+    std::sort(result.rejected.begin(), result.rejected.end(),
+              [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+    return result;
+}
+
+std::vector<UsageTotal> ShardedPostgresStore::totals(const BusinessId& business, const DayRange& days) {
+    return impl_->of(business).totals(business, days);
+}
+
+std::vector<DailyUsage> ShardedPostgresStore::daily(const BusinessId& business, const DayRange& days) {
+    return impl_->of(business).daily(business, days);
+}
+
+std::vector<ModelUsageTotal> ShardedPostgresStore::modelTotals(const BusinessId& business, const DayRange& days) {
+    return impl_->of(business).modelTotals(business, days);
+}
+
+std::vector<DailyModelUsage> ShardedPostgresStore::modelDaily(const BusinessId& business, const DayRange& days) {
+    return impl_->of(business).modelDaily(business, days);
+}
+
+std::optional<Account> ShardedPostgresStore::findAccount(const BusinessId& business) {
+    return impl_->of(business).findAccount(business);
+}
+
+void ShardedPostgresStore::saveAccount(const Account& account) { impl_->of(account.id).saveAccount(account); }
+
+std::vector<Account> ShardedPostgresStore::listAccounts() {
+    std::vector<Account> accounts;
+    impl_->onEvery([&](PostgresStore& shard) {
+        auto part = shard.listAccounts();
+        accounts.insert(accounts.end(), part.begin(), part.end());
+    });
+    // As one server orders them: by name, then id.
+    std::sort(accounts.begin(), accounts.end(),
+              [](const Account& a, const Account& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+    return accounts;
+}
+
+std::vector<Plan> ShardedPostgresStore::loadPlans() {
+    return sameOnEvery(impl_->shards, "plans", [](PostgresStore& shard) { return shard.loadPlans(); });
+}
+
+void ShardedPostgresStore::savePlan(const Plan& plan) {
+    impl_->onEvery([&](PostgresStore& shard) { shard.savePlan(plan); });
+}
+
+PlanChange ShardedPostgresStore::savePlanChange(const PlanChange& change) {
+    return impl_->of(change.business).savePlanChange(change);
+}
+
+std::vector<PlanChange> ShardedPostgresStore::listPlanChanges(const BusinessId& business) {
+    return impl_->of(business).listPlanChanges(business);
+}
+
+void ShardedPostgresStore::saveBudget(const Budget& budget) { impl_->of(budget.business).saveBudget(budget); }
+
+bool ShardedPostgresStore::deleteBudget(const BusinessId& business, const std::string& id) {
+    return impl_->of(business).deleteBudget(business, id);
+}
+
+std::vector<Budget> ShardedPostgresStore::listBudgets(const BusinessId& business) {
+    return impl_->of(business).listBudgets(business);
+}
+
+std::vector<Budget> ShardedPostgresStore::listAllBudgets() {
+    std::vector<Budget> budgets;
+    impl_->onEvery([&](PostgresStore& shard) {
+        auto part = shard.listAllBudgets();
+        budgets.insert(budgets.end(), part.begin(), part.end());
+    });
+    // As one server orders them: by business, then id (bytewise).
+    std::sort(budgets.begin(), budgets.end(),
+              [](const Budget& a, const Budget& b) { return std::tie(a.business, a.id) < std::tie(b.business, b.id); });
+    return budgets;
+}
+
+std::vector<BudgetCrossing> ShardedPostgresStore::pendingCrossings(std::size_t limit) {
+    std::vector<BudgetCrossing> crossings;
+    impl_->onEvery([&](PostgresStore& shard) {
+        auto part = shard.pendingCrossings(limit);
+        crossings.insert(crossings.end(), part.begin(), part.end());
+    });
+    // The oldest first, as one server gives them.
+    std::stable_sort(crossings.begin(), crossings.end(), [](const BudgetCrossing& a, const BudgetCrossing& b) {
+        return std::tie(a.crossed_at, a.business) < std::tie(b.crossed_at, b.business);
+    });
+    if (crossings.size() > limit) crossings.resize(limit);
+    return crossings;
+}
+
+void ShardedPostgresStore::markCrossingsDelivered(std::span<const std::string> keys) {
+    // A key names its business first ("<business>/<budget>/…"): each goes to its server.
+    std::vector<std::vector<std::string>> by_server(impl_->shards.size());
+    for (const std::string& key : keys) {
+        const auto uuid = Uuid::tryParse(std::string_view(key).substr(0, key.find('/')));
+        if (!uuid) continue;  // no crossing has such a key
+        by_server[shardOf(BusinessId(*uuid))].push_back(key);
+    }
+    for (std::size_t s = 0; s < by_server.size(); ++s) {
+        if (!by_server[s].empty()) impl_->shards[s]->markCrossingsDelivered(by_server[s]);
+    }
+}
+
+std::vector<BudgetCrossing> ShardedPostgresStore::listCrossings(const BusinessId& business) {
+    return impl_->of(business).listCrossings(business);
+}
+
+Statement ShardedPostgresStore::saveStatement(const Statement& statement) {
+    return impl_->of(statement.business).saveStatement(statement);
+}
+
+std::optional<Statement> ShardedPostgresStore::findStatement(const BusinessId& business, date::local_days cycle_first) {
+    return impl_->of(business).findStatement(business, cycle_first);
+}
+
+std::vector<Statement> ShardedPostgresStore::listStatements(const BusinessId& business) {
+    return impl_->of(business).listStatements(business);
+}
+
+CreditGrant ShardedPostgresStore::saveCreditGrant(const CreditGrant& grant) {
+    return impl_->of(grant.business).saveCreditGrant(grant);
+}
+
+std::vector<CreditGrant> ShardedPostgresStore::listCreditGrants(const BusinessId& business) {
+    return impl_->of(business).listCreditGrants(business);
+}
+
+Correction ShardedPostgresStore::voidEvent(const BusinessId& business, const EventId& id, const std::string& reason,
+                                           const std::string& actor) {
+    return impl_->of(business).voidEvent(business, id, reason, actor);
+}
+
+Correction ShardedPostgresStore::amendQuantity(const BusinessId& business, const EventId& id, const Decimal& quantity,
+                                               const std::string& reason, const std::string& actor) {
+    return impl_->of(business).amendQuantity(business, id, quantity, reason, actor);
+}
+
+Correction ShardedPostgresStore::amendMetadata(const BusinessId& business, const EventId& id, const Metadata& metadata,
+                                               const std::string& reason, const std::string& actor) {
+    return impl_->of(business).amendMetadata(business, id, metadata, reason, actor);
+}
+
+AppendResult ShardedPostgresStore::backfill(const UsageEvent& event, const std::string& reason,
+                                            const std::string& actor) {
+    return impl_->of(event.business).backfill(event, reason, actor);
+}
+
+std::vector<Correction> ShardedPostgresStore::listCorrections(const BusinessId& business, const DayRange& days) {
+    return impl_->of(business).listCorrections(business, days);
+}
+
+void ShardedPostgresStore::saveDimensions(std::span<const Dimension> dimensions) {
+    impl_->onEvery([&](PostgresStore& shard) { shard.saveDimensions(dimensions); });
+}
+
+std::vector<Dimension> ShardedPostgresStore::listDimensions() {
+    return sameOnEvery(impl_->shards, "dimensions", [](PostgresStore& shard) { return shard.listDimensions(); });
+}
+
+std::vector<DailyLevel> ShardedPostgresStore::levels(const BusinessId& business, const DayRange& days) {
+    return impl_->of(business).levels(business, days);
+}
+
+std::vector<TransactionAmount> ShardedPostgresStore::transactions(const BusinessId& business, const EventType& type,
+                                                                  const DayRange& days) {
+    return impl_->of(business).transactions(business, type, days);
+}
+
+std::vector<RecordedEvent> ShardedPostgresStore::recordedEvents(const BusinessId& business, const DayRange& days,
+                                                                std::size_t limit, const RecordedEvent* after) {
+    return impl_->of(business).recordedEvents(business, days, limit, after);
+}
+
+std::vector<DailyDimensionUsage> ShardedPostgresStore::dimensionRollups(const BusinessId& business,
+                                                                        const DayRange& days,
+                                                                        std::string_view dimension) {
+    return impl_->of(business).dimensionDaily(business, days, dimension);
+}
+
+}  // namespace metered

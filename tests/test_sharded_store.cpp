@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// PostgreSQL over several servers (ShardedPostgresStore) on a real cluster on loopback
+// (../shared/tools/pg-shards): each business on the server PostgreSQL's hash partitioning
+// gives it, reference data alike on every server or refused, and a server that stops in
+// the middle of a batch loses nothing acknowledged and doubles nothing when the batch is
+// sent again. (The whole store contract runs on the cluster too: ShardedPostgresFixture in
+// STORE_FIXTURES.)
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "metered/errors.h"
+#include "store_fixtures.h"
+#include "test_support.h"
+
+using namespace metered;
+using namespace metered::testing;
+using namespace date::literals;
+using std::chrono::hours;
+
+namespace {
+
+Decimal quantityOf(UsageStore& store, const BusinessId& business) {
+    Decimal sum;
+    for (const UsageTotal& t :
+         store.totals(business, {date::local_days(2026_y / 11 / 1), date::local_days(2026_y / 12 / 1)})) {
+        sum += t.quantity;
+    }
+    return sum;
+}
+
+std::vector<UsageEvent> callsOf(std::span<const Account> businesses, int per_business, int day) {
+    std::vector<UsageEvent> events;
+    events.reserve(businesses.size() * static_cast<std::size_t>(per_business));
+    for (int i = 0; i < per_business; ++i) {
+        for (const Account& b : businesses) {
+            events.push_back(event(b.id, EventType::apiCall(), "1", at(2026_y / 11 / day, hours(i % 24))));
+        }
+    }
+    return events;
+}
+
+// Runs a shell command, failing the test with its output when it fails.
+std::string shell(const std::string& command) {
+    const std::string out =
+        (std::filesystem::temp_directory_path() / ("metered-shell-" + Uuid::generateV7().toString())).string();
+    const int rc =
+        std::system((command + " >" + out + " 2>&1").c_str());  // NOLINT(concurrency-mt-unsafe): one at a time
+    std::ifstream in(out);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::filesystem::remove(out);
+    if (rc != 0) throw std::runtime_error(command + " failed: " + text.str());
+    return text.str();
+}
+
+// A cluster of its own (coordinator and two servers, ports 55600-55602), which a test may
+// stop a server of; stopped at the end.
+struct OwnCluster {
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("metered-shards-" + Uuid::generateV7().toString());
+    std::string tool = std::string(METERED_SOURCE_DIR) + "/../shared/tools/pg-shards";
+    std::vector<std::string> shards;
+
+    OwnCluster() {
+        testShards();  // the same rule as the shared cluster: no tool, no sharded tests
+        std::filesystem::create_directories(dir);
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                              std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                              std::filesystem::perms::others_exec);
+        const std::string env = shell("PG_FAST=1 PG_PLPROXY=0 PG_BASE_PORT=55600 " + tool + " start " + dir.string());
+        std::istringstream lines(env);
+        for (std::string line; std::getline(lines, line);) {
+            if (line.rfind("PG_SHARD", 0) == 0 && line.find('=') != std::string::npos &&
+                line.rfind("PG_SHARDS", 0) != 0) {
+                shards.push_back(line.substr(line.find('=') + 1));
+            }
+        }
+    }
+    ~OwnCluster() {
+        try {
+            shell(tool + " stop " + dir.string());
+        } catch (...) {}
+        std::filesystem::remove_all(dir);
+    }
+    OwnCluster(const OwnCluster&) = delete;
+    OwnCluster& operator=(const OwnCluster&) = delete;
+
+    // pg_ctl on server k (1-based) as the user that runs it.
+    void pgCtl(int k, const std::string& action) {
+        const std::string data = (dir / ("shard" + std::to_string(k))).string();
+        const std::string as = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
+        shell(as + "/usr/lib/postgresql/15/bin/pg_ctl -D " + data + " -l " + data + ".log -w -t 60 -m fast " + action);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("each business lives on the server PostgreSQL's hash partitioning gives it", "[sharded][postgres]") {
+    ShardedPostgresFixture fixture;
+    std::vector<Account> businesses;
+    for (int i = 0; i < 32; ++i) {
+        businesses.push_back(account("Acme " + std::to_string(i)));
+        fixture.store->saveAccount(businesses.back());
+    }
+    REQUIRE(fixture.store->append(callsOf(businesses, 3, 5)).stored == 96);
+
+    // The partition is the one a table hash-partitioned by business id in 16 puts it in.
+    fixture.sqlOn(0, "CREATE TABLE placement (business_id uuid) PARTITION BY HASH (business_id)");
+    std::map<std::size_t, int> per_server;
+    for (const Account& b : businesses) {
+        const int partition = fixture.store->partitionOf(b.id);
+        CHECK(fixture
+                  .sqlOn(0, "SELECT satisfies_hash_partition('placement'::regclass, 16, $1::integer, $2::uuid)",
+                         detail::PgParams().add(std::to_string(partition)).add(b.id.toString()))
+                  .text(0, 0) == "t");
+        const std::size_t server = fixture.store->shardOf(b.id);
+        CHECK(server == static_cast<std::size_t>(partition) % 2);
+        ++per_server[server];
+        // Its account and events on its server, and nowhere else.
+        for (std::size_t s = 0; s < 2; ++s) {
+            const auto count = fixture.sqlOn(s, "SELECT count(*) FROM usage_events WHERE business_id = $1",
+                                             detail::PgParams().add(b.id.toString()));
+            CHECK(count.text(0, 0) == (s == server ? "3" : "0"));
+        }
+        CHECK(quantityOf(*fixture.store, b.id) == Decimal(3));
+    }
+    CHECK(per_server.size() == 2);  // 32 businesses: both servers hold some
+    CHECK(fixture.store->listAccounts().size() == 32);
+
+    // A placement of its own: every partition on the second server.
+    ShardedPostgresStore second_only(
+        ShardedPostgresOptions{.shards = fixture.conninfos, .placement = std::vector<std::size_t>(16, 1)});
+    CHECK(second_only.shardOf(businesses[0].id) == 1);
+    CHECK(errorField([&] { ShardedPostgresStore({.shards = fixture.conninfos, .partitions = 12}); }) == "partitions");
+    CHECK(errorField([&] { ShardedPostgresStore({.shards = fixture.conninfos, .placement = {0, 1}}); }) == "placement");
+    CHECK(errorField([] { ShardedPostgresStore(ShardedPostgresOptions{}); }) == "shards");
+}
+
+TEST_CASE("plans and dimensions are alike on every server, or reading them says which differs", "[sharded][postgres]") {
+    ShardedPostgresFixture fixture;
+    Plan pro = Plan::basic();
+    pro.id = "pro";
+    pro.name = "Pro";
+    fixture.store->savePlan(pro);
+    CHECK(fixture.store->loadPlans().size() == 2);
+    // A write that reached only the second server (as if the first had failed mid-way).
+    fixture.sqlOn(1, "UPDATE metered_plans SET name = 'Pro (stale)' WHERE id = 'pro'");
+    try {
+        fixture.store->loadPlans();
+        FAIL("plans that differ were read");
+    } catch (const StoreError& e) {
+        CHECK(std::string(e.what()).find("server 2 holds other plans") != std::string::npos);
+    }
+    fixture.store->savePlan(pro);  // written again: alike
+    CHECK(fixture.store->loadPlans().size() == 2);
+    fixture.store->saveDimensions(std::vector{Dimension{.name = "end_user"}});
+    CHECK(fixture.store->listDimensions().size() == 1);
+}
+
+TEST_CASE("a server stopped in the middle of a batch: nothing acknowledged is lost, the retry heals it",
+          "[sharded][postgres][faults]") {
+    OwnCluster cluster;
+    REQUIRE(cluster.shards.size() == 2);
+    ShardedPostgresStore store(ShardedPostgresOptions{.shards = cluster.shards});
+    store.migrate();
+    std::vector<Account> businesses;
+    for (int i = 0; i < 8; ++i) {
+        businesses.push_back(account("Acme " + std::to_string(i)));
+        store.saveAccount(businesses.back());
+    }
+    const auto on = [&](std::size_t server) {
+        return std::count_if(businesses.begin(), businesses.end(),
+                             [&](const Account& b) { return store.shardOf(b.id) == server; });
+    };
+    REQUIRE(on(0) > 0);
+    REQUIRE(on(1) > 0);
+    const std::vector<UsageEvent> first = callsOf(businesses, 10, 3);
+    REQUIRE(store.append(first).stored == first.size());
+
+    // The second server stops: the first server's part of the next batch is stored, the
+    // call fails (transient), and nothing of the batch is acknowledged.
+    cluster.pgCtl(2, "stop");
+    const std::vector<UsageEvent> batch = callsOf(businesses, 20, 4);
+    bool transient = false;
+    try {
+        store.append(batch);
+    } catch (const StoreError& e) {
+        transient = e.transient();
+    }
+    CHECK(transient);
+    for (const Account& b : businesses) {
+        if (store.shardOf(b.id) == 0) CHECK(quantityOf(store, b.id) == Decimal(30));
+    }
+
+    // Back: the whole batch again stores the rest, and the first part counts as duplicates.
+    cluster.pgCtl(2, "start");
+    const AppendResult retried = store.append(batch);
+    CHECK(retried.stored == static_cast<std::size_t>(20 * on(1)));
+    CHECK(retried.duplicates == static_cast<std::size_t>(20 * on(0)));
+    CHECK(retried.rejected.empty());
+    for (const Account& b : businesses) CHECK(quantityOf(store, b.id) == Decimal(30));
+    CHECK(store.append(batch).duplicates == batch.size());
+}
