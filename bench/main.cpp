@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
     using namespace metered::bench;
     CLI::App app{"metered benchmarks: record path, PostgreSQL ingest, reads, memory, LLM pricing"};
     Options options;
-    std::vector<std::string> sections = {"record", "ingest", "reads", "memory", "genai"};
+    std::vector<std::string> sections = {"record", "ingest", "scale", "reads", "memory", "genai"};
     bool ten_million = false;
     app.add_option("--sections", sections, "which sections to run (also: grouped, grouped-postgres, grouped-sqlite)")
         ->capture_default_str();
@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
             fmt::print(stderr, "== {}\n", section);
             if (section == "record") recordPath(report, options);
             else if (section == "ingest") ingest(report, options);
+            else if (section == "scale") scale(report, options);
             else if (section == "reads") reads(report, options);
             else if (section == "grouped") grouped(report, options);
             else if (section == "grouped-postgres") groupedPostgres(report, options);

@@ -40,6 +40,9 @@ void grouped(Report& report, const Options& options);
 void groupedPostgres(Report& report, const Options& options);
 /// The SQLite half of grouped (--sections grouped-sqlite; needs no server).
 void groupedSqlite(Report& report, const Options& options);
+/// Ingest from 1, 2 and 4 recording processes into one server and into the sharded cluster
+/// of the PG_SHARD1… environment (skipped, saying so, without one).
+void scale(Report& report, const Options& options);
 /// Peak resident memory while recording many events with default settings.
 void memory(Report& report, const Options& options);
 /// priceLlmCall vs @pydantic/genai-prices under node: ns per call and each cost's digits.

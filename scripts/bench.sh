@@ -21,6 +21,16 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   npm ci --prefix "$build/genai_prices" --no-audit --no-fund --loglevel=error ||
     echo "bench.sh: npm ci of @pydantic/genai-prices failed: the genai section will say it was skipped" >&2
 fi
+# The scale section's sharded cluster (a coordinator and 2 servers on loopback, durable
+# settings), from ../shared/tools/pg-shards when the checkout has it; stopped at exit.
+if [ -x ../shared/tools/pg-shards ]; then
+  shards_dir=$(mktemp -d /tmp/metered-bench-shards.XXXXXX)
+  chmod 755 "$shards_dir"
+  trap '../shared/tools/pg-shards stop "$shards_dir" >/dev/null 2>&1 || true; rm -rf "$shards_dir"' EXIT
+  set -a
+  eval "$(../shared/tools/pg-shards start "$shards_dir")"
+  set +a
+fi
 sync  # let the build's writes reach the disk before anything is timed
 pg_virtualenv -t -v 15 -o fsync=on -o synchronous_commit=on -o shared_buffers=256MB \
   "$build/bench/metered_bench" "$@"

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// Ingest from several recording processes at once (1, 2, 4), each its own recorder (spool
+// on, batches of 1000) over its own businesses, into one server and into the sharded
+// cluster of the PG_SHARD1… environment (../shared/tools/pg-shards; scripts/bench.sh starts
+// it): events/s from the first fork to the last process's flush, the same events each way.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <metered/postgres_store.h>
+#include <metered/sharded_postgres_store.h>
+
+#include "bench_support.h"
+#include "sections.h"
+
+namespace metered::bench {
+namespace {
+
+constexpr int process_counts[] = {1, 2, 4};
+
+// Records `events` from `processes` child processes (business i's events in process
+// i mod processes), each through a recorder over the store `open` makes: events/s.
+double fromProcesses(const std::function<std::shared_ptr<UsageStore>()>& open, const std::vector<UsageEvent>& events,
+                     int processes) {
+    std::map<BusinessId, int> process_of;
+    std::vector<std::vector<const UsageEvent*>> parts(static_cast<std::size_t>(processes));
+    for (const UsageEvent& e : events) {
+        const auto [it, added] = process_of.emplace(e.business, static_cast<int>(process_of.size()) % processes);
+        parts[static_cast<std::size_t>(it->second)].push_back(&e);
+    }
+    const auto start = Steady::now();
+    std::vector<pid_t> children;
+    for (const auto& part : parts) {
+        const pid_t pid = ::fork();
+        if (pid < 0) throw std::runtime_error("fork failed");
+        if (pid == 0) {
+            int code = 1;
+            try {
+                const auto dir =
+                    std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
+                {
+                    UsageRecorder recorder(open(),
+                                           {.mode = RecordMode::async,
+                                            .async = {.max_batch = 1000, .spool = SpoolMode::on, .spool_dir = dir},
+                                            .late_event_window = std::nullopt});
+                    for (const UsageEvent* e : part) {
+                        recorder.record(e->business, e->type, e->quantity, e->metadata,
+                                        {.occurred_at = e->occurred_at});
+                    }
+                    if (recorder.flush(std::chrono::minutes(10)) && recorder.stats().stored == part.size()) code = 0;
+                }
+                std::filesystem::remove_all(dir);
+            } catch (const std::exception& e) {
+                fmt::print(stderr, "scale: a recording process failed: {}\n", e.what());
+            }
+            ::_exit(code);  // no destructor of the parent's objects runs in the child
+        }
+        children.push_back(pid);
+    }
+    bool ok = true;
+    for (pid_t child : children) {
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    if (!ok) throw std::runtime_error("a recording process did not store all its events");
+    return static_cast<double>(events.size()) / secondsSince(start);
+}
+
+// The sharded cluster's servers from the environment (PG_SHARDS, PG_SHARD1…), read before
+// any thread starts.
+// NOLINTBEGIN(concurrency-mt-unsafe)
+std::vector<std::string> clusterServers() {
+    std::vector<std::string> servers;
+    const char* count = std::getenv("PG_SHARDS");
+    for (int k = 1; count != nullptr && k <= std::atoi(count); ++k) {
+        if (const char* uri = std::getenv(fmt::format("PG_SHARD{}", k).c_str())) servers.emplace_back(uri);
+    }
+    return servers;
+}
+// NOLINTEND(concurrency-mt-unsafe)
+
+}  // namespace
+
+void scale(Report& report, const Options& options) {
+    std::map<int, double> one_server;
+    {
+        Schema schema;
+        PostgresStore store({.conninfo = schema.conninfo});
+        store.migrate();
+        const auto events =
+            makeEvents(makeBusinesses(store, options.businesses), options.ingest_events, 7, std::chrono::minutes(10));
+        for (int processes : process_counts) {
+            schema.truncate();
+            const double rate = fromProcesses(
+                [&] { return std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo}); }, events,
+                processes);
+            one_server[processes] = rate;
+            report.add(
+                {"scale",
+                 fmt::format("ingest from {} recording process{}, one server", processes, processes == 1 ? "" : "es"),
+                 fmt::format("{:.0f} events/s", rate), fmt::format("{:.2f}x one process", rate / one_server[1]), "",
+                 ""});
+        }
+    }
+
+    const auto servers = clusterServers();
+    if (servers.empty()) {
+        report.add({"scale", "ingest into a sharded cluster", "skipped", "no PG_SHARD1… (scripts/bench.sh starts one)",
+                    "", ""});
+        return;
+    }
+    // A schema of its own on every server.
+    const std::string name = "metered_bench_" + Uuid::generateV7().toString().substr(24);
+    std::vector<detail::PgConnection> admins;
+    std::vector<std::string> conninfos;
+    for (const std::string& uri : servers) {
+        admins.emplace_back(uri);
+        admins.back().execScript(("CREATE SCHEMA " + name + "; SET search_path = " + name).c_str());
+        conninfos.push_back(uri + "?options=-c%20search_path%3D" + name);
+    }
+    const auto open = [&] {
+        return std::make_shared<ShardedPostgresStore>(ShardedPostgresOptions{.shards = conninfos});
+    };
+    try {
+        const auto store = open();
+        store->migrate();
+        const auto events =
+            makeEvents(makeBusinesses(*store, options.businesses), options.ingest_events, 7, std::chrono::minutes(10));
+        for (int processes : process_counts) {
+            for (auto& admin : admins) admin.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT");
+            const double rate = fromProcesses(open, events, processes);
+            report.add({"scale",
+                        fmt::format("ingest from {} recording process{}, {}-server cluster", processes,
+                                    processes == 1 ? "" : "es", servers.size()),
+                        fmt::format("{:.0f} events/s", rate),
+                        fmt::format("{:.2f}x one server, same processes", rate / one_server[processes]), "", ""});
+        }
+    } catch (...) {
+        for (auto& admin : admins) admin.execScript(("DROP SCHEMA " + name + " CASCADE").c_str());
+        throw;
+    }
+    for (auto& admin : admins) admin.execScript(("DROP SCHEMA " + name + " CASCADE").c_str());
+}
+
+}  // namespace metered::bench
