@@ -11,6 +11,7 @@
 #include "metered/store.h"
 #include "postgres/schema.h"
 #include "postgres/sqlstate.h"
+#include "seed_queries.h"
 #include "store_fixtures.h"
 #include "test_support.h"
 
@@ -20,29 +21,6 @@ using namespace date::literals;
 using std::chrono::hours;
 
 namespace {
-
-// The seed's "Database Verification" queries, as the seed document gives them.
-const std::string seed_events_query =
-    "SELECT * FROM usage_events WHERE business_id = 'your-business-id' ORDER BY created_at DESC;";
-const std::string seed_overview_query = "SELECT * FROM billing_overview WHERE business_id = 'your-business-id';";
-const std::string seed_trends_query = R"SQL(
-SELECT 
-  DATE(created_at) as date,
-  event_type,
-  SUM(quantity) as total_quantity,
-  SUM(total_cost_cents) / 100.0 as total_cost
-FROM usage_events 
-WHERE business_id = 'your-business-id'
-  AND created_at >= CURRENT_DATE - INTERVAL '30 days'
-GROUP BY DATE(created_at), event_type
-ORDER BY date DESC;
-)SQL";
-
-std::string forBusiness(std::string query, const BusinessId& id) {
-    const std::string placeholder = "your-business-id";
-    query.replace(query.find(placeholder), placeholder.size(), id.toString());
-    return query;
-}
 
 std::string explain(PostgresFixture& fixture, const char* query, const BusinessId& id) {
     auto r = fixture.sql(std::string("EXPLAIN ") + query,

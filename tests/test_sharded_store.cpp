@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "metered/errors.h"
+#include "seed_queries.h"
 #include "store_fixtures.h"
 #include "test_support.h"
 
@@ -207,4 +208,73 @@ TEST_CASE("a server stopped in the middle of a batch: nothing acknowledged is lo
     CHECK(retried.rejected.empty());
     for (const Account& b : businesses) CHECK(quantityOf(store, b.id) == Decimal(30));
     CHECK(store.append(batch).duplicates == batch.size());
+}
+
+TEST_CASE("the seed's SQL and reports across businesses run on a postgres_fdw coordinator over the cluster",
+          "[sharded][postgres]") {
+    ShardedPostgresFixture fixture;
+    const char* coordinator_uri = std::getenv("PG_COORD");    // NOLINT(concurrency-mt-unsafe)
+    const char* fdw_servers = std::getenv("PG_FDW_SERVERS");  // NOLINT(concurrency-mt-unsafe)
+    REQUIRE(coordinator_uri != nullptr);
+    REQUIRE(fdw_servers != nullptr);
+    std::vector<std::string> servers;
+    std::istringstream names(fdw_servers);
+    for (std::string name; names >> name;) servers.push_back(name);
+    detail::PgConnection coordinator(coordinator_uri);
+    coordinator.execScript(("CREATE SCHEMA " + fixture.schema + "; SET search_path = " + fixture.schema).c_str());
+    struct DropSchema {
+        detail::PgConnection& connection;
+        std::string schema;
+        ~DropSchema() { connection.execScript(("DROP SCHEMA " + schema + " CASCADE").c_str()); }
+    } drop{coordinator, fixture.schema};
+
+    // Twelve businesses, each with its own number of calls in the last minutes.
+    std::vector<Account> businesses;
+    std::vector<UsageEvent> events;
+    const Timestamp now = systemNow() - std::chrono::seconds(5);
+    for (int i = 0; i < 12; ++i) {
+        businesses.push_back(account("Acme " + std::to_string(i)));
+        fixture.store->saveAccount(businesses.back());
+        for (int n = 0; n <= i; ++n) events.push_back(event(businesses.back().id, EventType::apiCall(), "1", now));
+    }
+    REQUIRE(fixture.store->append(events).stored == events.size());
+    fixture.store->attachCoordinator(std::string(coordinator_uri) + "?options=-c%20search_path%3D" + fixture.schema,
+                                     servers);
+
+    const auto query = [&](const std::string& sql) {
+        coordinator.exec("test", ("SET search_path = " + fixture.schema).c_str());
+        return coordinator.exec("test", sql.c_str());
+    };
+    for (std::size_t i = 0; i < businesses.size(); ++i) {
+        INFO(businesses[i].name);
+        const std::string calls = std::to_string(i + 1);
+        CHECK(query(forBusiness(seed_events_query, businesses[i].id)).rows() == static_cast<int>(i + 1));
+        const auto overview = query(forBusiness(seed_overview_query, businesses[i].id));
+        REQUIRE(overview.rows() == 1);
+        CHECK(overview.text(0, 2) == calls);  // api_calls
+        CHECK(num(std::string(overview.text(0, 6)).c_str()) == Decimal(static_cast<std::int64_t>(i + 1)) * num("0.01"));
+        const auto trends = query(forBusiness(seed_trends_query, businesses[i].id));
+        REQUIRE(trends.rows() == 1);
+        CHECK(trends.text(0, 2) == calls);
+        const auto cycle = query("SELECT sum(total_quantity) FROM usage_aggregation WHERE business_id = '" +
+                                 businesses[i].id.toString() + "'");
+        CHECK(cycle.text(0, 0) == calls);
+    }
+    // Across businesses: every event once, the sums computed on the servers.
+    CHECK(query("SELECT count(*) FROM usage_events").text(0, 0) == std::to_string(events.size()));
+    CHECK(query("SELECT count(*) FROM businesses").text(0, 0) == "12");
+    query("SET enable_partitionwise_aggregate = on");
+    CHECK(query("SELECT sum(quantity) FROM usage_daily").text(0, 0) == std::to_string(events.size()));
+    const auto plan =
+        query("EXPLAIN (VERBOSE) SELECT business_id, sum(quantity) FROM usage_daily GROUP BY business_id");
+    std::string text;
+    for (int row = 0; row < plan.rows(); ++row) text += std::string(plan.text(row, 0)) + "\n";
+    CHECK(text.find("Aggregate on") != std::string::npos);
+    // One business's rows: one partition, one server.
+    const auto one =
+        query("EXPLAIN SELECT * FROM usage_events WHERE business_id = '" + businesses[0].id.toString() + "'");
+    int scans = 0;
+    for (int row = 0; row < one.rows(); ++row)
+        scans += std::string(one.text(row, 0)).find("Foreign Scan") != std::string::npos;
+    CHECK(scans == 1);
 }

@@ -97,6 +97,19 @@ public:
                                               const RecordedEvent* after) override;
     bool remote() const noexcept override { return true; }
 
+    /// Makes the PostgreSQL server `coordinator` read across the cluster: `businesses`,
+    /// `usage_events` and `usage_daily` become tables there hash-partitioned by business as
+    /// this store places them, each partition a postgres_fdw foreign table on the server that
+    /// holds it (a view of that partition's rows there), and the seed's views
+    /// `billing_overview` and `usage_aggregation` (with the cycle functions they call) are
+    /// made over them as on one server, so the seed's SQL and reports across businesses run
+    /// on the coordinator unchanged; with `enable_partitionwise_aggregate` on, sums are
+    /// computed on the servers. The coordinator needs postgres_fdw, a foreign server for
+    /// each server of the cluster (`foreign_servers[i]` for `shards[i]`) with a user
+    /// mapping, and a schema of the same name as the servers' (the first of its
+    /// search_path). Run it once, after migrate(); writes go through this store.
+    void attachCoordinator(const std::string& coordinator, const std::vector<std::string>& foreign_servers);
+
     /// The hash partition of `business` (0 to partitions − 1), as PostgreSQL computes it.
     int partitionOf(const BusinessId& business);
     /// The server (index into ShardedPostgresOptions::shards) that holds `business`.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <utility>
 
 #include "../migration.h"
 
@@ -29,6 +30,40 @@ inline constexpr const char* record_version =
 /// modulus $2: id, partition.
 inline constexpr const char* business_partitions =
     "SELECT id, metered_business_partition(id, $2::integer) FROM unnest($1::uuid[]) AS t(id)";
+
+/// What a coordinator reads across a cluster (ShardedPostgresStore::attachCoordinator):
+/// each table with the column that places its rows.
+inline constexpr std::pair<const char*, const char*> coordinator_tables[] = {
+    {"businesses", "id"}, {"usage_events", "business_id"}, {"usage_daily", "business_id"}};
+/// A server's view $1 of the rows of table $2 whose $3 falls in partition $5 of $4.
+inline constexpr const char* partition_view =
+    "SELECT format('CREATE OR REPLACE VIEW %I AS SELECT * FROM %I WHERE metered_business_partition(%I, %s) = %s', "
+    "$1::text, $2::text, $3::text, $4::integer, $5::integer)";
+/// The tables of remote schema $1 on foreign server $2, imported for their columns.
+inline constexpr const char* import_tables =
+    "SELECT format('CREATE SCHEMA metered_coordinator_import; IMPORT FOREIGN SCHEMA %I LIMIT TO (businesses, "
+    "usage_events, usage_daily) FROM SERVER %I INTO metered_coordinator_import', $1::text, $2::text)";
+/// Table $1 with the imported columns, hash-partitioned by $2.
+inline constexpr const char* partitioned_table =
+    "SELECT format('CREATE TABLE %I (LIKE metered_coordinator_import.%I) PARTITION BY HASH (%I)', $1::text, "
+    "$1::text, $2::text)";
+/// Partition $1 of $2 (modulus $3, remainder $4): the foreign table $7 of schema $6 on server $5.
+inline constexpr const char* foreign_partition =
+    "SELECT format('CREATE FOREIGN TABLE %I PARTITION OF %I FOR VALUES WITH (MODULUS %s, REMAINDER %s) SERVER %I "
+    "OPTIONS (schema_name %L, table_name %L)', $1::text, $2::text, $3::integer, $4::integer, $5::text, $6::text, "
+    "$7::text)";
+/// The cycle functions the seed views call, as CREATE statements.
+inline constexpr const char* coordinator_functions = R"SQL(
+SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = current_schema() AND p.proname IN ('metered_anchor_in', 'metered_cycle_start', 'metered_cycle_end')
+ORDER BY p.proname = 'metered_cycle_end', p.proname = 'metered_cycle_start'
+)SQL";
+/// The seed views: name, definition.
+inline constexpr const char* coordinator_views =
+    "SELECT viewname::text, definition FROM pg_views WHERE schemaname = current_schema() AND viewname IN "
+    "('billing_overview', 'usage_aggregation') ORDER BY viewname";
+/// View $1 defined as $2.
+inline constexpr const char* seed_view = "SELECT format('CREATE VIEW %I AS %s', $1::text, $2::text)";
 
 /// The time zone of each business of $1 (ids); a business the table lacks has no row.
 inline constexpr const char* business_zones = "SELECT id, time_zone FROM businesses WHERE id = ANY($1::uuid[])";

@@ -37,6 +37,7 @@ auto sameOnEvery(std::vector<std::unique_ptr<PostgresStore>>& shards, std::strin
 
 struct ShardedPostgresStore::Impl {
     std::vector<std::unique_ptr<PostgresStore>> shards;
+    std::vector<std::string> conninfos;
     int partitions;
     std::vector<std::size_t> placement;
     // Computes partitions with the servers' own hash (metered_business_partition).
@@ -114,6 +115,7 @@ ShardedPostgresStore::ShardedPostgresStore(ShardedPostgresOptions options) {
         if (server >= options.shards.size()) throw ValidationError("placement", "names a server that is not in shards");
     }
     impl_ = std::make_unique<Impl>(options);
+    impl_->conninfos = options.shards;
     for (std::string& conninfo : options.shards) {
         impl_->shards.push_back(std::make_unique<PostgresStore>(
             PostgresOptions{.conninfo = std::move(conninfo), .pool_size = options.pool_size}));
@@ -121,6 +123,71 @@ ShardedPostgresStore::ShardedPostgresStore(ShardedPostgresOptions options) {
 }
 
 ShardedPostgresStore::~ShardedPostgresStore() = default;
+
+void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
+                                             const std::vector<std::string>& foreign_servers) {
+    if (foreign_servers.size() != impl_->shards.size()) {
+        throw ValidationError("foreign_servers", "must name one foreign server for each server of the cluster");
+    }
+    const std::string modulus = std::to_string(impl_->partitions);
+    // Statements are made by the servers' format(): identifiers and literals quoted there.
+    const auto made = [](detail::PgConnection& connection, const char* format, const detail::PgParams& params) {
+        return std::string(connection.exec("make coordinator statement", format, params).text(0, 0));
+    };
+    // On each server, a view of each of its partitions' rows.
+    for (std::size_t s = 0; s < impl_->shards.size(); ++s) {
+        detail::PgConnection server(impl_->conninfos[s]);
+        for (int p = 0; p < impl_->partitions; ++p) {
+            if (impl_->placement[static_cast<std::size_t>(p)] != s) continue;
+            for (const auto& [table, key] : detail::pg::coordinator_tables) {
+                server.execScript(made(server, detail::pg::partition_view,
+                                       detail::PgParams()
+                                           .add("metered_p" + std::to_string(p) + "_" + table)
+                                           .add(table)
+                                           .add(key)
+                                           .add(modulus)
+                                           .add(std::to_string(p)))
+                                      .c_str());
+            }
+        }
+    }
+    // The servers' schema, cycle functions and seed views, as the first server has them.
+    detail::PgConnection first(impl_->conninfos.front());
+    const std::string remote_schema(first.exec("read schema", "SELECT current_schema()").text(0, 0));
+    const detail::PgResult functions = first.exec("read functions", detail::pg::coordinator_functions);
+    const detail::PgResult views = first.exec("read views", detail::pg::coordinator_views);
+
+    detail::PgConnection coord(coordinator);
+    coord.inTransaction([&] {
+        coord.execScript(
+            made(coord, detail::pg::import_tables, detail::PgParams().add(remote_schema).add(foreign_servers.front()))
+                .c_str());
+        for (const auto& [table, key] : detail::pg::coordinator_tables) {
+            coord.execScript(
+                made(coord, detail::pg::partitioned_table, detail::PgParams().add(table).add(key)).c_str());
+            for (int p = 0; p < impl_->partitions; ++p) {
+                coord.execScript(made(coord, detail::pg::foreign_partition,
+                                      detail::PgParams()
+                                          .add(std::string(table) + "_p" + std::to_string(p))
+                                          .add(table)
+                                          .add(modulus)
+                                          .add(std::to_string(p))
+                                          .add(foreign_servers[impl_->placement[static_cast<std::size_t>(p)]])
+                                          .add(remote_schema)
+                                          .add("metered_p" + std::to_string(p) + "_" + table))
+                                     .c_str());
+            }
+        }
+        coord.execScript("DROP SCHEMA metered_coordinator_import CASCADE");
+        for (int row = 0; row < functions.rows(); ++row) coord.execScript(std::string(functions.text(row, 0)).c_str());
+        for (int row = 0; row < views.rows(); ++row) {
+            coord.execScript(
+                made(coord, detail::pg::seed_view,
+                     detail::PgParams().add(std::string(views.text(row, 0))).add(std::string(views.text(row, 1))))
+                    .c_str());
+        }
+    });
+}
 
 int ShardedPostgresStore::partitionOf(const BusinessId& business) {
     return impl_->partitionsOf(std::span(&business, 1)).front();
