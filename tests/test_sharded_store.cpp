@@ -172,16 +172,17 @@ TEST_CASE("a server stopped in the middle of a batch: nothing acknowledged is lo
     ShardedPostgresStore store(ShardedPostgresOptions{.shards = cluster.shards});
     store.migrate();
     std::vector<Account> businesses;
-    for (int i = 0; i < 8; ++i) {
-        businesses.push_back(account("Acme " + std::to_string(i)));
-        store.saveAccount(businesses.back());
-    }
     const auto on = [&](std::size_t server) {
         return std::count_if(businesses.begin(), businesses.end(),
                              [&](const Account& b) { return store.shardOf(b.id) == server; });
     };
-    REQUIRE(on(0) > 0);
-    REQUIRE(on(1) > 0);
+    // Businesses until each server holds at least three.
+    while (businesses.size() < 64 && (on(0) < 3 || on(1) < 3)) {
+        businesses.push_back(account("Acme " + std::to_string(businesses.size())));
+        store.saveAccount(businesses.back());
+    }
+    REQUIRE(on(0) >= 3);
+    REQUIRE(on(1) >= 3);
     const std::vector<UsageEvent> first = callsOf(businesses, 10, 3);
     REQUIRE(store.append(first).stored == first.size());
 
@@ -277,4 +278,43 @@ TEST_CASE("the seed's SQL and reports across businesses run on a postgres_fdw co
     for (int row = 0; row < one.rows(); ++row)
         scans += std::string(one.text(row, 0)).find("Foreign Scan") != std::string::npos;
     CHECK(scans == 1);
+}
+
+TEST_CASE("raw events are partitioned by month and retired on every server of the cluster", "[sharded][postgres]") {
+    ShardedPostgresFixture fixture;
+    std::vector<Account> businesses;
+    for (int i = 0; i < 8; ++i) {
+        businesses.push_back(account("Acme " + std::to_string(i)));
+        fixture.store->saveAccount(businesses.back());
+    }
+    std::vector<UsageEvent> events;
+    for (auto month : {2026_y / 8, 2026_y / 9, 2026_y / 10}) {
+        for (const Account& b : businesses) events.push_back(event(b.id, EventType::apiCall(), "1", at(month / 10)));
+    }
+    REQUIRE(fixture.store->append(events).stored == events.size());
+    fixture.store->partitionEventsByMonth();
+    fixture.store->partitionEventsByMonth();  // again: nothing left to do
+    for (std::size_t server = 0; server < 2; ++server) {
+        CHECK(fixture.sqlOn(server, "SELECT relkind FROM pg_class WHERE oid = 'usage_events'::regclass").text(0, 0) ==
+              "p");
+    }
+    // August and September of each server that holds some of the businesses.
+    std::vector<std::string> expected;
+    for (std::size_t server = 0; server < 2; ++server) {
+        if (std::any_of(businesses.begin(), businesses.end(),
+                        [&](const Account& b) { return fixture.store->shardOf(b.id) == server; })) {
+            expected.insert(expected.end(), {"usage_events_2026_08", "usage_events_2026_09"});
+        }
+    }
+    CHECK(fixture.store->retireEventsBefore(2026_y / 10) == expected);
+    const DayRange months{date::local_days(2026_y / 8 / 1), date::local_days(2026_y / 11 / 1)};
+    for (const Account& b : businesses) {
+        Decimal sum;
+        for (const UsageTotal& t : fixture.store->totals(b.id, months)) sum += t.quantity;
+        CHECK(sum == Decimal(3));  // the rollups keep the retired months
+    }
+    const AppendResult late =
+        fixture.store->append(std::vector{event(businesses[0].id, EventType::apiCall(), "1", at(2026_y / 9 / 20))});
+    REQUIRE(late.rejected.size() == 1);
+    CHECK(late.rejected[0].reason.find("retention") != std::string::npos);
 }

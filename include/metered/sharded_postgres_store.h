@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "metered/export.h"
+#include "metered/postgres_store.h"
 #include "metered/usage_store.h"
 
 namespace metered {
@@ -109,6 +110,13 @@ public:
     /// mapping, and a schema of the same name as the servers' (the first of its
     /// search_path). Run it once, after migrate(); writes go through this store.
     void attachCoordinator(const std::string& coordinator, const std::vector<std::string>& foreign_servers);
+
+    /// PostgresStore::partitionEventsByMonth on every server (the ones done already are
+    /// skipped, so a run interrupted by a failure can be run again).
+    void partitionEventsByMonth();
+    /// PostgresStore::retireEventsBefore on every server: the partitions retired, of every
+    /// server.
+    std::vector<std::string> retireEventsBefore(date::year_month first_kept, Retirement what = Retirement::drop);
 
     /// The hash partition of `business` (0 to partitions − 1), as PostgreSQL computes it.
     int partitionOf(const BusinessId& business);

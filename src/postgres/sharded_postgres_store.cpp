@@ -10,7 +10,6 @@
 #include "connection_pool.h"
 #include "event_rows.h"
 #include "metered/errors.h"
-#include "metered/postgres_store.h"
 #include "schema.h"
 
 namespace metered {
@@ -187,6 +186,21 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
                     .c_str());
         }
     });
+}
+
+void ShardedPostgresStore::partitionEventsByMonth() {
+    impl_->onEvery([](PostgresStore& shard) {
+        if (!shard.eventsPartitionedByMonth()) shard.partitionEventsByMonth();
+    });
+}
+
+std::vector<std::string> ShardedPostgresStore::retireEventsBefore(date::year_month first_kept, Retirement what) {
+    std::vector<std::string> retired;
+    impl_->onEvery([&](PostgresStore& shard) {
+        auto part = shard.retireEventsBefore(first_kept, what);
+        retired.insert(retired.end(), part.begin(), part.end());
+    });
+    return retired;
 }
 
 int ShardedPostgresStore::partitionOf(const BusinessId& business) {
