@@ -2,10 +2,12 @@
 // Ingest from several recording processes at once (1, 2, 4), each its own recorder (spool
 // on, batches of 1000) over its own businesses, into one server and into the sharded
 // cluster of the PG_SHARD1… environment (../shared/tools/pg-shards; scripts/bench.sh starts
-// it): events/s from the first fork to the last process's flush, the same events each way.
+// it): events/s from the first fork to the last process's flush, the same events each way;
+// then a bill and 30 days of trends of one business at the largest read size, both ways.
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -70,6 +72,31 @@ double fromProcesses(const std::function<std::shared_ptr<UsageStore>()>& open, c
     return static_cast<double>(events.size()) / secondsSince(start);
 }
 
+// Stores `events` in batches of 5000, then times a bill and 30 days of trends of `probe`
+// and adds their lines, named for `where` (against `beside`, one server's, when given).
+std::array<Percentiles, 2> readLines(Report& report, const Options& options, const std::shared_ptr<UsageStore>& store,
+                                     const std::vector<UsageEvent>& events, const BusinessId& probe,
+                                     const std::string& where, const std::array<Percentiles, 2>* beside) {
+    for (std::size_t from = 0; from < events.size(); from += 5000) {
+        const auto appended = store->append(
+            std::span<const UsageEvent>(events).subspan(from, std::min<std::size_t>(5000, events.size() - from)));
+        if (!appended.rejected.empty()) {
+            throw std::runtime_error("scale: an event was refused: " + appended.rejected[0].reason);
+        }
+    }
+    const UsageReports reports(store, benchClock);
+    const std::array<Percentiles, 2> read = {
+        time(options.read_repetitions, [&] { reports.getBillingUsage(probe); }),
+        time(options.read_repetitions, [&] { reports.getUsageTrends(probe, 30); })};
+    const std::string at = fmt::format("{} events, {}", events.size(), where);
+    const auto against = [&](std::size_t i) {
+        return beside != nullptr ? fmt::format("{:.2f}x one server", read[i].p50 / (*beside)[i].p50) : std::string();
+    };
+    report.add({"scale", "getBillingUsage at " + at, readText(read[0]), against(0), "", ""});
+    report.add({"scale", "getUsageTrends(30) at " + at, readText(read[1]), against(1), "", ""});
+    return read;
+}
+
 // The sharded cluster's servers from the environment (PG_SHARDS, PG_SHARD1…), read before
 // any thread starts.
 // NOLINTBEGIN(concurrency-mt-unsafe)
@@ -87,12 +114,14 @@ std::vector<std::string> clusterServers() {
 
 void scale(Report& report, const Options& options) {
     std::map<int, double> one_server;
+    std::array<Percentiles, 2> one_server_reads{};
+    const std::size_t read_size = options.read_sizes.back();
     {
         Schema schema;
-        PostgresStore store({.conninfo = schema.conninfo});
-        store.migrate();
-        const auto events =
-            makeEvents(makeBusinesses(store, options.businesses), options.ingest_events, 7, std::chrono::minutes(10));
+        auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = schema.conninfo});
+        store->migrate();
+        const auto ids = makeBusinesses(*store, options.businesses);
+        const auto events = makeEvents(ids, options.ingest_events, 7, std::chrono::minutes(10));
         for (int processes : process_counts) {
             schema.truncate();
             const double rate = fromProcesses(
@@ -105,6 +134,9 @@ void scale(Report& report, const Options& options) {
                  fmt::format("{:.0f} events/s", rate), fmt::format("{:.2f}x one process", rate / one_server[1]), "",
                  ""});
         }
+        schema.truncate();
+        one_server_reads =
+            readLines(report, options, store, makeEvents(ids, read_size, 11), ids.front(), "one server", nullptr);
     }
 
     const auto servers = clusterServers();
@@ -128,8 +160,8 @@ void scale(Report& report, const Options& options) {
     try {
         const auto store = open();
         store->migrate();
-        const auto events =
-            makeEvents(makeBusinesses(*store, options.businesses), options.ingest_events, 7, std::chrono::minutes(10));
+        const auto ids = makeBusinesses(*store, options.businesses);
+        const auto events = makeEvents(ids, options.ingest_events, 7, std::chrono::minutes(10));
         for (int processes : process_counts) {
             for (auto& admin : admins) admin.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT");
             const double rate = fromProcesses(open, events, processes);
@@ -139,6 +171,9 @@ void scale(Report& report, const Options& options) {
                         fmt::format("{:.0f} events/s", rate),
                         fmt::format("{:.2f}x one server, same processes", rate / one_server[processes]), "", ""});
         }
+        for (auto& admin : admins) admin.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT");
+        readLines(report, options, store, makeEvents(ids, read_size, 11), ids.front(),
+                  fmt::format("{}-server cluster", servers.size()), &one_server_reads);
     } catch (...) {
         for (auto& admin : admins) admin.execScript(("DROP SCHEMA " + name + " CASCADE").c_str());
         throw;

@@ -41,7 +41,8 @@ void groupedPostgres(Report& report, const Options& options);
 /// The SQLite half of grouped (--sections grouped-sqlite; needs no server).
 void groupedSqlite(Report& report, const Options& options);
 /// Ingest from 1, 2 and 4 recording processes into one server and into the sharded cluster
-/// of the PG_SHARD1… environment (skipped, saying so, without one).
+/// of the PG_SHARD1… environment (skipped, saying so, without one); bill and trend reads at
+/// the largest read size on both.
 void scale(Report& report, const Options& options);
 /// Peak resident memory while recording many events with default settings.
 void memory(Report& report, const Options& options);
