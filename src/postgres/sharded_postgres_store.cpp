@@ -2,6 +2,7 @@
 #include "metered/sharded_postgres_store.h"
 
 #include <algorithm>
+#include <iterator>
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
@@ -94,6 +95,17 @@ struct ShardedPostgresStore::Impl {
     template <class Work>
     void onEvery(Work work) {
         for (auto& shard : shards) work(*shard);
+    }
+
+    // What `read` gives on every server, one after the other.
+    template <class Read>
+    auto fromEvery(Read read) {
+        decltype(read(*shards.front())) all;
+        for (auto& shard : shards) {
+            auto part = read(*shard);
+            all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+        }
+        return all;
     }
 };
 
@@ -195,12 +207,7 @@ void ShardedPostgresStore::partitionEventsByMonth() {
 }
 
 std::vector<std::string> ShardedPostgresStore::retireEventsBefore(date::year_month first_kept, Retirement what) {
-    std::vector<std::string> retired;
-    impl_->onEvery([&](PostgresStore& shard) {
-        auto part = shard.retireEventsBefore(first_kept, what);
-        retired.insert(retired.end(), part.begin(), part.end());
-    });
-    return retired;
+    return impl_->fromEvery([&](PostgresStore& shard) { return shard.retireEventsBefore(first_kept, what); });
 }
 
 int ShardedPostgresStore::partitionOf(const BusinessId& business) {
@@ -267,11 +274,7 @@ std::optional<Account> ShardedPostgresStore::findAccount(const BusinessId& busin
 void ShardedPostgresStore::saveAccount(const Account& account) { impl_->of(account.id).saveAccount(account); }
 
 std::vector<Account> ShardedPostgresStore::listAccounts() {
-    std::vector<Account> accounts;
-    impl_->onEvery([&](PostgresStore& shard) {
-        auto part = shard.listAccounts();
-        accounts.insert(accounts.end(), part.begin(), part.end());
-    });
+    std::vector<Account> accounts = impl_->fromEvery([](PostgresStore& shard) { return shard.listAccounts(); });
     // As one server orders them: by name, then id.
     std::sort(accounts.begin(), accounts.end(),
               [](const Account& a, const Account& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
@@ -305,11 +308,7 @@ std::vector<Budget> ShardedPostgresStore::listBudgets(const BusinessId& business
 }
 
 std::vector<Budget> ShardedPostgresStore::listAllBudgets() {
-    std::vector<Budget> budgets;
-    impl_->onEvery([&](PostgresStore& shard) {
-        auto part = shard.listAllBudgets();
-        budgets.insert(budgets.end(), part.begin(), part.end());
-    });
+    std::vector<Budget> budgets = impl_->fromEvery([](PostgresStore& shard) { return shard.listAllBudgets(); });
     // As one server orders them: by business, then id (bytewise).
     std::sort(budgets.begin(), budgets.end(),
               [](const Budget& a, const Budget& b) { return std::tie(a.business, a.id) < std::tie(b.business, b.id); });
@@ -317,11 +316,8 @@ std::vector<Budget> ShardedPostgresStore::listAllBudgets() {
 }
 
 std::vector<BudgetCrossing> ShardedPostgresStore::pendingCrossings(std::size_t limit) {
-    std::vector<BudgetCrossing> crossings;
-    impl_->onEvery([&](PostgresStore& shard) {
-        auto part = shard.pendingCrossings(limit);
-        crossings.insert(crossings.end(), part.begin(), part.end());
-    });
+    std::vector<BudgetCrossing> crossings =
+        impl_->fromEvery([&](PostgresStore& shard) { return shard.pendingCrossings(limit); });
     // The oldest first, as one server gives them.
     std::stable_sort(crossings.begin(), crossings.end(), [](const BudgetCrossing& a, const BudgetCrossing& b) {
         return std::tie(a.crossed_at, a.business) < std::tie(b.crossed_at, b.business);
