@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "metered/errors.h"
+#include "metered/usage_reports.h"
 #include "seed_queries.h"
 #include "store_fixtures.h"
 #include "test_support.h"
@@ -317,4 +319,72 @@ TEST_CASE("raw events are partitioned by month and retired on every server of th
         fixture.store->append(std::vector{event(businesses[0].id, EventType::apiCall(), "1", at(2026_y / 9 / 20))});
     REQUIRE(late.rejected.size() == 1);
     CHECK(late.rejected[0].reason.find("retention") != std::string::npos);
+}
+
+TEST_CASE("a partition moves to another server with every row of its businesses", "[sharded][postgres]") {
+    const bool by_month = GENERATE(false, true);  // the raw events in one table, or by month
+    INFO((by_month ? "events partitioned by month" : "events in one table"));
+    ShardedPostgresFixture fixture;
+    auto& store = *fixture.store;
+    // Businesses until a partition of the first server holds one.
+    std::vector<Account> businesses;
+    std::optional<BusinessId> mover;
+    while (!mover && businesses.size() < 64) {
+        businesses.push_back(account("Acme " + std::to_string(businesses.size())));
+        store.saveAccount(businesses.back());
+        if (store.shardOf(businesses.back().id) == 0) mover = businesses.back().id;
+    }
+    REQUIRE(mover);
+    const int partition = store.partitionOf(*mover);
+    const std::vector<UsageEvent> events = callsOf(businesses, 5, 2);
+    REQUIRE(store.append(events).stored == events.size());
+    const EventId voided =
+        std::find_if(events.begin(), events.end(), [&](const UsageEvent& e) { return e.business == *mover; })->id;
+    store.voidEvent(*mover, voided, "test traffic", "ops");
+    if (by_month) store.partitionEventsByMonth();
+    FixedClock clock;
+    *clock.now = at(2026_y / 12 / 2);
+    const UsageReports reports(fixture.store, clock);
+    const Statement closed = reports.closeStatement(*mover, PeriodSpec::previousCycle());
+    const auto totals_before = [&] {
+        std::map<BusinessId, Decimal> sums;
+        for (const Account& b : businesses) sums[b.id] = quantityOf(store, b.id);
+        return sums;
+    }();
+    CHECK(totals_before.at(*mover) == Decimal(4));
+
+    store.movePartition(partition, 1);
+    CHECK(store.shardOf(*mover) == 1);
+    const auto on = [&](std::size_t server, const char* table) {
+        return fixture
+            .sqlOn(server, std::string("SELECT count(*) FROM ") + table +
+                               " WHERE metered_business_partition(business_id, 16) = " + std::to_string(partition))
+            .text(0, 0);
+    };
+    std::vector<const char*> tables = {"usage_events", "usage_daily", "metered_statements", "metered_corrections"};
+    if (by_month) tables.push_back("usage_event_keys");
+    for (const char* table : tables) {
+        INFO(table);
+        CHECK(on(0, table) == "0");
+        CHECK(on(1, table) != "0");
+    }
+    // Every figure as before, read from the new server; a retry is a duplicate there.
+    for (const Account& b : businesses) CHECK(quantityOf(store, b.id) == totals_before.at(b.id));
+    CHECK(store.findStatement(*mover, date::local_days(2026_y / 11 / 1))->total == closed.total);
+    CHECK(
+        store.listCorrections(*mover, {date::local_days(2026_y / 11 / 1), date::local_days(2026_y / 12 / 1)}).size() ==
+        1);
+    CHECK(store.findAccount(*mover)->name ==
+          std::find_if(businesses.begin(), businesses.end(), [&](const Account& a) { return a.id == *mover; })->name);
+    const AppendResult again = store.append(events);
+    CHECK(again.stored == 0);
+    CHECK(again.duplicates == events.size());
+    // Another process with the new placement reads the same.
+    std::vector<std::size_t> placement(16);
+    for (int p = 0; p < 16; ++p)
+        placement[static_cast<std::size_t>(p)] = p == partition ? 1 : static_cast<std::size_t>(p % 2);
+    ShardedPostgresStore other(ShardedPostgresOptions{.shards = fixture.conninfos, .placement = placement});
+    CHECK(quantityOf(other, *mover) == Decimal(4));
+    CHECK(errorField([&] { store.movePartition(16, 0); }) == "partition");
+    CHECK(errorField([&] { store.movePartition(0, 2); }) == "to");
 }

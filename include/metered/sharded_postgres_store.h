@@ -118,6 +118,19 @@ public:
     /// server.
     std::vector<std::string> retireEventsBefore(date::year_month first_kept, Retirement what = Retirement::drop);
 
+    /// Moves hash partition `partition` to server `to` (docs/scaling.md#adding-a-server):
+    /// every row of its businesses, in every table that has a business_id (and their
+    /// `businesses` rows), is copied to `to` in one transaction there (through postgres_fdw,
+    /// which `to` reaches the partition's server with, on the connection settings of
+    /// `shards`), then deleted from the old server in one transaction, and this store routes
+    /// the partition to `to`. An administrator's operation: a superuser on both servers, no
+    /// writer of the partition's businesses meanwhile (recorders spool), and every other
+    /// process's ShardedPostgresOptions::placement changed after it. Not to be called
+    /// while other calls run on this store. Throws ValidationError for a partition or server
+    /// out of range, StoreError when a server refuses (before the copy commits, nothing
+    /// changed; after, run it again to finish the deletion).
+    void movePartition(int partition, std::size_t to);
+
     /// The hash partition of `business` (0 to partitions − 1), as PostgreSQL computes it.
     int partitionOf(const BusinessId& business);
     /// The server (index into ShardedPostgresOptions::shards) that holds `business`.

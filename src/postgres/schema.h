@@ -65,6 +65,49 @@ inline constexpr const char* coordinator_views =
 /// View $1 defined as $2.
 inline constexpr const char* seed_view = "SELECT format('CREATE VIEW %I AS %s', $1::text, $2::text)";
 
+/// Moving a partition (ShardedPostgresStore::movePartition). The foreign server on the
+/// new server that reaches the old one: options $1 = $2 (arrays), and its user mapping
+/// ($3 = $4).
+inline constexpr const char* move_source_server = R"SQL(
+SELECT format('CREATE EXTENSION IF NOT EXISTS postgres_fdw; CREATE SERVER metered_move_source FOREIGN DATA WRAPPER '
+              'postgres_fdw OPTIONS (%s); CREATE USER MAPPING FOR CURRENT_USER SERVER metered_move_source%s',
+              (SELECT string_agg(format('%I %L', k, v), ', ') FROM unnest($1::text[], $2::text[]) AS o(k, v)),
+              (SELECT coalesce(' OPTIONS (' || string_agg(format('%I %L', k, v), ', ') || ')', '')
+               FROM unnest($3::text[], $4::text[]) AS u(k, v)))
+)SQL";
+/// The old server's schema $1, imported for the copy.
+inline constexpr const char* import_move_source =
+    "SELECT format('CREATE SCHEMA metered_move_source; IMPORT FOREIGN SCHEMA %I FROM SERVER metered_move_source "
+    "INTO metered_move_source', $1::text)";
+/// The tables of the current schema that hold businesses' rows, and the column that says
+/// whose: businesses first (the others refer to it).
+inline constexpr const char* business_tables = R"SQL(
+SELECT c.relname::text, CASE WHEN c.relname = 'businesses' THEN 'id' ELSE 'business_id' END
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND (c.relname = 'businesses' OR EXISTS (
+    SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'business_id' AND NOT a.attisdropped))
+ORDER BY c.relname <> 'businesses', c.relname
+)SQL";
+/// Copies the rows of partition $3 (modulus $4) of table $1 (placed by column $2) from the
+/// old server.
+inline constexpr const char* copy_partition_rows =
+    "SELECT format('INSERT INTO %I SELECT * FROM metered_move_source.%I WHERE metered_business_partition(%I, %s) = "
+    "%s', $1::text, $1::text, $2::text, $4::integer, $3::integer)";
+/// With events partitioned by month on the new server: the month partitions the events of
+/// partition $1 (modulus $2) need there.
+inline constexpr const char* move_event_months = R"SQL(
+SELECT metered_event_partition(month) FROM (
+  SELECT DISTINCT date_trunc('month', local_day)::date AS month FROM metered_move_source.usage_events
+  WHERE metered_business_partition(business_id, $2::integer) = $1::integer) months
+)SQL";
+inline constexpr const char* drop_move_source =
+    "DROP SCHEMA metered_move_source CASCADE; DROP SERVER metered_move_source CASCADE";
+/// Deletes the rows of partition $3 (modulus $4) of table $1 (placed by column $2).
+inline constexpr const char* delete_partition_rows =
+    "SELECT format('DELETE FROM %I WHERE metered_business_partition(%I, %s) = %s', $1::text, $2::text, "
+    "$4::integer, $3::integer)";
+
 /// The time zone of each business of $1 (ids); a business the table lacks has no row.
 inline constexpr const char* business_zones = "SELECT id, time_zone FROM businesses WHERE id = ANY($1::uuid[])";
 

@@ -7,6 +7,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include <libpq-fe.h>
+
 #include "../text_format.h"
 #include "connection_pool.h"
 #include "event_rows.h"
@@ -208,6 +210,87 @@ void ShardedPostgresStore::partitionEventsByMonth() {
 
 std::vector<std::string> ShardedPostgresStore::retireEventsBefore(date::year_month first_kept, Retirement what) {
     return impl_->fromEvery([&](PostgresStore& shard) { return shard.retireEventsBefore(first_kept, what); });
+}
+
+void ShardedPostgresStore::movePartition(int partition, std::size_t to) {
+    if (partition < 0 || partition >= impl_->partitions) throw ValidationError("partition", "is out of range");
+    if (to >= impl_->shards.size()) throw ValidationError("to", "names a server that is not in shards");
+    const auto p = static_cast<std::size_t>(partition);
+    const std::size_t from = impl_->placement[p];
+    if (from == to) return;
+    const std::string number = std::to_string(partition);
+    const std::string modulus = std::to_string(impl_->partitions);
+    const auto made = [](detail::PgConnection& connection, const char* format, const detail::PgParams& params) {
+        return std::string(connection.exec("make move statement", format, params).text(0, 0));
+    };
+    // The old server's connection settings, for the new one's foreign server.
+    detail::pg::ArrayText keys, values, user_keys, user_values;
+    {
+        char* error = nullptr;
+        std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+            PQconninfoParse(impl_->conninfos[from].c_str(), &error), PQconninfoFree);
+        if (options == nullptr) {
+            PQfreemem(error);
+            throw StoreError(
+                "sharded postgres: the connection string of server " + std::to_string(from + 1) + " cannot be read",
+                false);
+        }
+        for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+            if (o->val == nullptr || *o->val == '\0') continue;
+            const std::string_view keyword = o->keyword;
+            if (keyword == "user" || keyword == "password") {
+                user_keys.addQuoted(keyword);
+                user_values.addQuoted(o->val);
+            } else if (keyword == "host" || keyword == "hostaddr" || keyword == "port" || keyword == "dbname" ||
+                       keyword.substr(0, 3) == "ssl" || keyword == "connect_timeout") {
+                keys.addQuoted(keyword);
+                values.addQuoted(o->val);
+            }
+        }
+    }
+    detail::PgConnection source(impl_->conninfos[from]);
+    const std::string source_schema(source.exec("read schema", "SELECT current_schema()").text(0, 0));
+    detail::PgConnection target(impl_->conninfos[to]);
+    const detail::PgResult tables = target.exec("read tables", detail::pg::business_tables);
+    target.inTransaction([&] {
+        target.execScript(made(target, detail::pg::move_source_server,
+                               detail::PgParams()
+                                   .add(std::move(keys).done())
+                                   .add(std::move(values).done())
+                                   .add(std::move(user_keys).done())
+                                   .add(std::move(user_values).done()))
+                              .c_str());
+        target.execScript(made(target, detail::pg::import_move_source, detail::PgParams().add(source_schema)).c_str());
+        if (target.exec("read partitioning", detail::pg::events_partitioned).text(0, 0) == "t") {
+            target.exec("make month partitions", detail::pg::move_event_months,
+                        detail::PgParams().add(number).add(modulus));
+        }
+        for (int row = 0; row < tables.rows(); ++row) {
+            target.execScript(made(target, detail::pg::copy_partition_rows,
+                                   detail::PgParams()
+                                       .add(std::string(tables.text(row, 0)))
+                                       .add(std::string(tables.text(row, 1)))
+                                       .add(number)
+                                       .add(modulus))
+                                  .c_str());
+        }
+        target.execScript(detail::pg::drop_move_source);
+    });
+    impl_->placement[p] = to;
+    // The old copies: deleted past the triggers that keep statements, corrections, grants
+    // and plan changes from changing (they are not changing: they moved).
+    source.inTransaction([&] {
+        source.execScript("SET LOCAL session_replication_role = replica");
+        for (int row = tables.rows() - 1; row >= 0; --row) {
+            source.execScript(made(source, detail::pg::delete_partition_rows,
+                                   detail::PgParams()
+                                       .add(std::string(tables.text(row, 0)))
+                                       .add(std::string(tables.text(row, 1)))
+                                       .add(number)
+                                       .add(modulus))
+                                  .c_str());
+        }
+    });
 }
 
 int ShardedPostgresStore::partitionOf(const BusinessId& business) {
