@@ -96,7 +96,9 @@ if [ -x "$shards_tool" ]; then
   chmod 755 "$shards_dir"
   trap '"$shards_tool" stop "$shards_dir" >/dev/null 2>&1 || true; rm -rf "$shards_dir"' EXIT
   set -a
-  eval "$(PG_FAST=1 "$shards_tool" start "$shards_dir")"
+  # Ports 31500-31502: below the kernel's ephemeral ports (32768-60999), which the tests'
+  # many client connections draw from.
+  eval "$(PG_FAST=1 PG_BASE_PORT=31500 "$shards_tool" start "$shards_dir")"
   set +a
 elif [ "${CI:-}" = true ]; then
   echo "scripts/test.sh: ${shards_tool} is missing, so the sharded tests cannot run (CI=true)" >&2

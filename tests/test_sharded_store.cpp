@@ -63,8 +63,9 @@ std::string shell(const std::string& command) {
     return text.str();
 }
 
-// A cluster of its own (coordinator and two servers, ports 55600-55602), which a test may
-// stop a server of; stopped at the end.
+// A cluster of its own (coordinator and two servers, ports 31600-31602: below the kernel's
+// ephemeral ports, so that no client socket of the tests holds the port of the server the
+// test restarts), which a test may stop a server of; stopped at the end.
 struct OwnCluster {
     std::filesystem::path dir =
         std::filesystem::temp_directory_path() / ("metered-shards-" + Uuid::generateV7().toString());
@@ -77,7 +78,7 @@ struct OwnCluster {
         std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
                                               std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
                                               std::filesystem::perms::others_exec);
-        const std::string env = shell("PG_FAST=1 PG_PLPROXY=0 PG_BASE_PORT=55600 " + tool + " start " + dir.string());
+        const std::string env = shell("PG_FAST=1 PG_PLPROXY=0 PG_BASE_PORT=31600 " + tool + " start " + dir.string());
         std::istringstream lines(env);
         for (std::string line; std::getline(lines, line);) {
             if (line.rfind("PG_SHARD", 0) == 0 && line.find('=') != std::string::npos &&
@@ -356,10 +357,10 @@ TEST_CASE("a partition moves to another server with every row of its businesses"
     store.movePartition(partition, 1);
     CHECK(store.shardOf(*mover) == 1);
     const auto on = [&](std::size_t server, const char* table) {
-        return fixture
-            .sqlOn(server, std::string("SELECT count(*) FROM ") + table +
-                               " WHERE metered_business_partition(business_id, 16) = " + std::to_string(partition))
-            .text(0, 0);
+        const auto r = fixture.sqlOn(
+            server, std::string("SELECT count(*) FROM ") + table +
+                        " WHERE metered_business_partition(business_id, 16) = " + std::to_string(partition));
+        return std::string(r.text(0, 0));  // a copy: the result is gone after the call
     };
     std::vector<const char*> tables = {"usage_events", "usage_daily", "metered_statements", "metered_corrections"};
     if (by_month) tables.push_back("usage_event_keys");
