@@ -20,6 +20,13 @@ namespace {
 
 bool powerOfTwo(int n) { return n > 0 && (n & (n - 1)) == 0; }
 
+// Runs the statement the server's format() makes of `params`: identifiers and literals are
+// quoted there, never here.
+void runFormatted(detail::PgConnection& connection, const char* format, const detail::PgParams& params) {
+    const std::string statement(connection.exec("make statement", format, params).text(0, 0));
+    connection.execScript(statement.c_str());
+}
+
 // What every server must hold alike (reference data): the first server's, or StoreError
 // naming the first server that differs.
 template <class Read>
@@ -143,24 +150,19 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
         throw ValidationError("foreign_servers", "must name one foreign server for each server of the cluster");
     }
     const std::string modulus = std::to_string(impl_->partitions);
-    // Statements are made by the servers' format(): identifiers and literals quoted there.
-    const auto made = [](detail::PgConnection& connection, const char* format, const detail::PgParams& params) {
-        return std::string(connection.exec("make coordinator statement", format, params).text(0, 0));
-    };
     // On each server, a view of each of its partitions' rows.
     for (std::size_t s = 0; s < impl_->shards.size(); ++s) {
         detail::PgConnection server(impl_->conninfos[s]);
         for (int p = 0; p < impl_->partitions; ++p) {
             if (impl_->placement[static_cast<std::size_t>(p)] != s) continue;
             for (const auto& [table, key] : detail::pg::coordinator_tables) {
-                server.execScript(made(server, detail::pg::partition_view,
-                                       detail::PgParams()
-                                           .add("metered_p" + std::to_string(p) + "_" + table)
-                                           .add(table)
-                                           .add(key)
-                                           .add(modulus)
-                                           .add(std::to_string(p)))
-                                      .c_str());
+                runFormatted(server, detail::pg::partition_view,
+                             detail::PgParams()
+                                 .add("metered_p" + std::to_string(p) + "_" + table)
+                                 .add(table)
+                                 .add(key)
+                                 .add(modulus)
+                                 .add(std::to_string(p)));
             }
         }
     }
@@ -172,32 +174,27 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
 
     detail::PgConnection coord(coordinator);
     coord.inTransaction([&] {
-        coord.execScript(
-            made(coord, detail::pg::import_tables, detail::PgParams().add(remote_schema).add(foreign_servers.front()))
-                .c_str());
+        runFormatted(coord, detail::pg::import_tables,
+                     detail::PgParams().add(remote_schema).add(foreign_servers.front()));
         for (const auto& [table, key] : detail::pg::coordinator_tables) {
-            coord.execScript(
-                made(coord, detail::pg::partitioned_table, detail::PgParams().add(table).add(key)).c_str());
+            runFormatted(coord, detail::pg::partitioned_table, detail::PgParams().add(table).add(key));
             for (int p = 0; p < impl_->partitions; ++p) {
-                coord.execScript(made(coord, detail::pg::foreign_partition,
-                                      detail::PgParams()
-                                          .add(std::string(table) + "_p" + std::to_string(p))
-                                          .add(table)
-                                          .add(modulus)
-                                          .add(std::to_string(p))
-                                          .add(foreign_servers[impl_->placement[static_cast<std::size_t>(p)]])
-                                          .add(remote_schema)
-                                          .add("metered_p" + std::to_string(p) + "_" + table))
-                                     .c_str());
+                runFormatted(coord, detail::pg::foreign_partition,
+                             detail::PgParams()
+                                 .add(std::string(table) + "_p" + std::to_string(p))
+                                 .add(table)
+                                 .add(modulus)
+                                 .add(std::to_string(p))
+                                 .add(foreign_servers[impl_->placement[static_cast<std::size_t>(p)]])
+                                 .add(remote_schema)
+                                 .add("metered_p" + std::to_string(p) + "_" + table));
             }
         }
         coord.execScript("DROP SCHEMA metered_coordinator_import CASCADE");
         for (int row = 0; row < functions.rows(); ++row) coord.execScript(std::string(functions.text(row, 0)).c_str());
         for (int row = 0; row < views.rows(); ++row) {
-            coord.execScript(
-                made(coord, detail::pg::seed_view,
-                     detail::PgParams().add(std::string(views.text(row, 0))).add(std::string(views.text(row, 1))))
-                    .c_str());
+            runFormatted(coord, detail::pg::seed_view,
+                         detail::PgParams().add(std::string(views.text(row, 0))).add(std::string(views.text(row, 1))));
         }
     });
 }
@@ -220,9 +217,6 @@ void ShardedPostgresStore::movePartition(int partition, std::size_t to) {
     if (from == to) return;
     const std::string number = std::to_string(partition);
     const std::string modulus = std::to_string(impl_->partitions);
-    const auto made = [](detail::PgConnection& connection, const char* format, const detail::PgParams& params) {
-        return std::string(connection.exec("make move statement", format, params).text(0, 0));
-    };
     // The old server's connection settings, for the new one's foreign server.
     detail::pg::ArrayText keys, values, user_keys, user_values;
     {
@@ -252,27 +246,28 @@ void ShardedPostgresStore::movePartition(int partition, std::size_t to) {
     const std::string source_schema(source.exec("read schema", "SELECT current_schema()").text(0, 0));
     detail::PgConnection target(impl_->conninfos[to]);
     const detail::PgResult tables = target.exec("read tables", detail::pg::business_tables);
+    // The partition's rows of the table of `row` (its name, the column that places them).
+    const auto tableRows = [&](int row) {
+        return detail::PgParams()
+            .add(std::string(tables.text(row, 0)))
+            .add(std::string(tables.text(row, 1)))
+            .add(number)
+            .add(modulus);
+    };
     target.inTransaction([&] {
-        target.execScript(made(target, detail::pg::move_source_server,
-                               detail::PgParams()
-                                   .add(std::move(keys).done())
-                                   .add(std::move(values).done())
-                                   .add(std::move(user_keys).done())
-                                   .add(std::move(user_values).done()))
-                              .c_str());
-        target.execScript(made(target, detail::pg::import_move_source, detail::PgParams().add(source_schema)).c_str());
+        runFormatted(target, detail::pg::move_source_server,
+                     detail::PgParams()
+                         .add(std::move(keys).done())
+                         .add(std::move(values).done())
+                         .add(std::move(user_keys).done())
+                         .add(std::move(user_values).done()));
+        runFormatted(target, detail::pg::import_move_source, detail::PgParams().add(source_schema));
         if (target.exec("read partitioning", detail::pg::events_partitioned).text(0, 0) == "t") {
             target.exec("make month partitions", detail::pg::move_event_months,
                         detail::PgParams().add(number).add(modulus));
         }
         for (int row = 0; row < tables.rows(); ++row) {
-            target.execScript(made(target, detail::pg::copy_partition_rows,
-                                   detail::PgParams()
-                                       .add(std::string(tables.text(row, 0)))
-                                       .add(std::string(tables.text(row, 1)))
-                                       .add(number)
-                                       .add(modulus))
-                                  .c_str());
+            runFormatted(target, detail::pg::copy_partition_rows, tableRows(row));
         }
         target.execScript(detail::pg::drop_move_source);
     });
@@ -282,13 +277,7 @@ void ShardedPostgresStore::movePartition(int partition, std::size_t to) {
     source.inTransaction([&] {
         source.execScript("SET LOCAL session_replication_role = replica");
         for (int row = tables.rows() - 1; row >= 0; --row) {
-            source.execScript(made(source, detail::pg::delete_partition_rows,
-                                   detail::PgParams()
-                                       .add(std::string(tables.text(row, 0)))
-                                       .add(std::string(tables.text(row, 1)))
-                                       .add(number)
-                                       .add(modulus))
-                                  .c_str());
+            runFormatted(source, detail::pg::delete_partition_rows, tableRows(row));
         }
     });
 }
