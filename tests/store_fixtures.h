@@ -233,6 +233,53 @@ private:
     }
 };
 
+/// The coordinator of the sharded test cluster (PG_COORD) and its postgres_fdw servers, one
+/// per server of the cluster (PG_FDW_SERVERS), under the rule of testShards().
+struct TestCoordinator {
+    std::string uri;
+    std::vector<std::string> foreign_servers;
+};
+inline TestCoordinator testCoordinator() {
+    testShards();
+    const char* uri = std::getenv("PG_COORD");
+    const char* servers = std::getenv("PG_FDW_SERVERS");
+    if (uri == nullptr || servers == nullptr) {
+        throw std::runtime_error("the sharded test cluster has no coordinator (PG_COORD, PG_FDW_SERVERS)");
+    }
+    TestCoordinator coordinator{uri, {}};
+    for (std::string_view rest = servers; !rest.empty();) {
+        const auto space = rest.find(' ');
+        if (space != 0) coordinator.foreign_servers.emplace_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    return coordinator;
+}
+
+/// The sharded store writing through the coordinator's PL/Proxy function
+/// (ShardedPostgresOptions::coordinator), with 4 partitions (fewer foreign tables to make):
+/// the coordinator gets the fixture's schema and attachCoordinator's tables, cluster and
+/// function; all are dropped afterwards.
+struct ProxiedShardedPostgresFixture : ShardedPostgresFixture {
+    static constexpr const char* name = "postgres, sharded, written through PL/Proxy";
+    TestCoordinator coordinator = testCoordinator();
+    detail::PgConnection coordinator_admin{coordinator.uri};
+    std::string coordinator_conninfo = coordinator.uri + "?options=-c%20search_path%3D" + schema;
+
+    ProxiedShardedPostgresFixture() {
+        coordinator_admin.execScript(("CREATE SCHEMA " + schema).c_str());
+        ShardedPostgresOptions options{.shards = conninfos, .partitions = 4};
+        ShardedPostgresStore(options).attachCoordinator(coordinator_conninfo, coordinator.foreign_servers);
+        options.coordinator = coordinator_conninfo;
+        store = std::make_shared<ShardedPostgresStore>(options);
+    }
+    ~ProxiedShardedPostgresFixture() {
+        coordinator_admin.execScript(
+            ("DROP SCHEMA " + schema + " CASCADE; DROP SERVER IF EXISTS metered_" + schema + " CASCADE").c_str());
+    }
+    ProxiedShardedPostgresFixture(const ProxiedShardedPostgresFixture&) = delete;
+    ProxiedShardedPostgresFixture& operator=(const ProxiedShardedPostgresFixture&) = delete;
+};
+
 /// The same with the raw events partitioned by month (PostgresStore::partitionEventsByMonth):
 /// every contract holds on either layout.
 struct PartitionedPostgresFixture : PostgresFixture {
@@ -245,9 +292,12 @@ struct PartitionedPostgresFixture : PostgresFixture {
 
 /// Every store this build has, for TEMPLATE_TEST_CASE: the contract each one keeps.
 #if defined(METERED_HAVE_POSTGRES) && defined(METERED_HAVE_SQLITE)
-#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture, PartitionedPostgresFixture, ShardedPostgresFixture
+#define STORE_FIXTURES                                                                                 \
+    MemoryFixture, SqliteFixture, PostgresFixture, PartitionedPostgresFixture, ShardedPostgresFixture, \
+        ProxiedShardedPostgresFixture
 #elif defined(METERED_HAVE_POSTGRES)
-#define STORE_FIXTURES MemoryFixture, PostgresFixture, PartitionedPostgresFixture, ShardedPostgresFixture
+#define STORE_FIXTURES \
+    MemoryFixture, PostgresFixture, PartitionedPostgresFixture, ShardedPostgresFixture, ProxiedShardedPostgresFixture
 #elif defined(METERED_HAVE_SQLITE)
 #define STORE_FIXTURES MemoryFixture, SqliteFixture
 #else

@@ -71,6 +71,7 @@ struct OwnCluster {
         std::filesystem::temp_directory_path() / ("metered-shards-" + Uuid::generateV7().toString());
     std::string tool = std::string(METERED_SOURCE_DIR) + "/../shared/tools/pg-shards";
     std::vector<std::string> shards;
+    std::string coordinator;
 
     OwnCluster() {
         testShards();  // the same rule as the shared cluster: no tool, no sharded tests
@@ -78,13 +79,14 @@ struct OwnCluster {
         std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
                                               std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
                                               std::filesystem::perms::others_exec);
-        const std::string env = shell("PG_FAST=1 PG_PLPROXY=0 PG_BASE_PORT=31600 " + tool + " start " + dir.string());
+        const std::string env = shell("PG_FAST=1 PG_PLPROXY=1 PG_BASE_PORT=31600 " + tool + " start " + dir.string());
         std::istringstream lines(env);
         for (std::string line; std::getline(lines, line);) {
             if (line.rfind("PG_SHARD", 0) == 0 && line.find('=') != std::string::npos &&
                 line.rfind("PG_SHARDS", 0) != 0) {
                 shards.push_back(line.substr(line.find('=') + 1));
             }
+            if (line.rfind("PG_COORD=", 0) == 0) coordinator = line.substr(line.find('=') + 1);
         }
     }
     ~OwnCluster() {
@@ -170,9 +172,17 @@ TEST_CASE("plans and dimensions are alike on every server, or reading them says 
 
 TEST_CASE("a server stopped in the middle of a batch: nothing acknowledged is lost, the retry heals it",
           "[sharded][postgres][faults]") {
+    const bool proxied = GENERATE(false, true);  // straight to the servers, or through PL/Proxy
+    INFO((proxied ? "through the coordinator's PL/Proxy function" : "straight to the servers"));
     OwnCluster cluster;
     REQUIRE(cluster.shards.size() == 2);
-    ShardedPostgresStore store(ShardedPostgresOptions{.shards = cluster.shards});
+    ShardedPostgresOptions options{.shards = cluster.shards};
+    if (proxied) {
+        ShardedPostgresStore(options).migrate();
+        ShardedPostgresStore(options).attachCoordinator(cluster.coordinator, {"shard1", "shard2"});
+        options.coordinator = cluster.coordinator;
+    }
+    ShardedPostgresStore store(options);
     store.migrate();
     std::vector<Account> businesses;
     const auto on = [&](std::size_t server) {
@@ -281,6 +291,56 @@ TEST_CASE("the seed's SQL and reports across businesses run on a postgres_fdw co
     for (int row = 0; row < one.rows(); ++row)
         scans += std::string(one.text(row, 0)).find("Foreign Scan") != std::string::npos;
     CHECK(scans == 1);
+}
+
+TEST_CASE("appends through the coordinator's PL/Proxy function land on each business's server, once",
+          "[sharded][postgres][proxy]") {
+    ProxiedShardedPostgresFixture fixture;
+    auto& store = *fixture.store;
+    std::vector<Account> businesses;
+    for (int i = 0; i < 8; ++i) {
+        businesses.push_back(account("Acme " + std::to_string(i)));
+        store.saveAccount(businesses.back());
+    }
+    const std::vector<UsageEvent> events = callsOf(businesses, 30, 2);
+    const AppendResult first = store.append(events);
+    CHECK(first.stored == events.size());
+    CHECK(first.rejected.empty());
+    // Each business's events on its server only, and its rollup beside them.
+    for (const Account& b : businesses) {
+        INFO(b.name);
+        CHECK(quantityOf(store, b.id) == Decimal(30));
+        for (std::size_t server = 0; server < 2; ++server) {
+            const auto count = fixture.sqlOn(server, "SELECT count(*) FROM usage_events WHERE business_id = $1",
+                                             detail::PgParams().add(b.id.toString()));
+            CHECK(std::string(count.text(0, 0)) == (store.shardOf(b.id) == server ? "30" : "0"));
+        }
+    }
+    const AppendResult again = store.append(events);
+    CHECK(again.stored == 0);
+    CHECK(again.duplicates == events.size());
+
+    // Any SQL client may append through the coordinator: a new event is stored on its
+    // business's server, the same one again is not, an unknown business comes back.
+    const BusinessId stranger(Uuid::generateV7());
+    const auto call = [&](const EventId& id, const BusinessId& business) {
+        fixture.coordinator_admin.exec("test", ("SET search_path = " + fixture.schema).c_str());
+        const std::string sql =
+            "SELECT sum(events_stored), array_agg(u) FILTER (WHERE u IS NOT NULL) FROM metered_append_events("
+            "ARRAY[$1]::uuid[], ARRAY[$2]::uuid[], ARRAY['api_call'], ARRAY[1::numeric], ARRAY[1::numeric], "
+            "ARRAY[1::numeric], ARRAY['{}'::jsonb], ARRAY['2026-11-02T12:00:00Z'::timestamptz], "
+            "ARRAY['2026-11-02'::date], ARRAY[''], ARRAY[NULL]::text[], ARRAY[NULL]::jsonb[]) "
+            "LEFT JOIN LATERAL unnest(unknown_businesses) AS u ON true";
+        const auto r = fixture.coordinator_admin.exec("test", sql.c_str(),
+                                                      detail::PgParams().add(business.toString()).add(id.toString()));
+        return std::pair(std::string(r.text(0, 0)), std::string(r.optionalText(0, 1).value_or("")));
+    };
+    const EventId id = EventId::generate();
+    CHECK(call(id, businesses[3].id) == std::pair<std::string, std::string>("1", ""));
+    CHECK(call(id, businesses[3].id) == std::pair<std::string, std::string>("0", ""));
+    CHECK(quantityOf(store, businesses[3].id) == Decimal(31));
+    CHECK(call(EventId::generate(), stranger) ==
+          std::pair<std::string, std::string>("0", "{" + stranger.toString() + "}"));
 }
 
 TEST_CASE("raw events are partitioned by month and retired on every server of the cluster", "[sharded][postgres]") {

@@ -125,6 +125,11 @@ protected:
                                                       std::string_view dimension) override;
 
 private:
+    friend class ShardedPostgresStore;
+    // From now on, appends go through the PL/Proxy function of `coordinator` (a
+    // ShardedPostgresStore's write path).
+    void appendThrough(const std::string& coordinator, std::size_t pool_size);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

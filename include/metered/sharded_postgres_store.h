@@ -23,8 +23,14 @@ struct ShardedPostgresOptions {
     /// The server (index into `shards`) of each partition; empty: partition p on server
     /// p mod shards.size().
     std::vector<std::size_t> placement;
-    /// Most connections held open at once to each server.
+    /// Most connections held open at once to each server (and to the coordinator).
     std::size_t pool_size = 4;
+    /// A coordinator with the PL/Proxy write path (ShardedPostgresStore::attachCoordinator):
+    /// when set, append() sends each server's events through the coordinator's
+    /// `metered_append_events`, which routes them by the same hash; empty (the default):
+    /// straight to the servers, by COPY when none is stored yet (docs/scaling.md compares
+    /// the two).
+    std::string coordinator;
 };
 
 /// A UsageStore over several PostgreSQL servers (docs/scaling.md). Each business lives on
@@ -108,7 +114,15 @@ public:
     /// computed on the servers. The coordinator needs postgres_fdw, a foreign server for
     /// each server of the cluster (`foreign_servers[i]` for `shards[i]`) with a user
     /// mapping, and a schema of the same name as the servers' (the first of its
-    /// search_path). Run it once, after migrate(); writes go through this store.
+    /// search_path). Run it once, after migrate().
+    ///
+    /// When the coordinator has the `plproxy` extension, it also gets the write path: a
+    /// PL/Proxy cluster `metered_<schema>` of the partitions (each reached as its server's
+    /// foreign server is, with that server's user mapping) and the function
+    /// `metered_append_events`, which sends each server the events of its businesses to
+    /// append there in one transaction, as PostgresStore appends them (a batch spanning
+    /// servers commits server by server: send it again whole). A store whose
+    /// ShardedPostgresOptions::coordinator names it writes through it; any SQL client may call it.
     void attachCoordinator(const std::string& coordinator, const std::vector<std::string>& foreign_servers);
 
     /// PostgresStore::partitionEventsByMonth on every server (the ones done already are

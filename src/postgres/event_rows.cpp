@@ -94,11 +94,9 @@ PgParams keyParams(const BatchView& batch) {
 }
 
 PgParams appendParams(const BatchView& batch) {
-    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, distinct, models, parts,
-        dimensions;
+    ArrayText businesses, ids, types, quantities, prices, costs, metadata, times, days, models, parts, dimensions;
     for (auto* array : {&businesses, &ids}) array->reserve(batch.indices.size() * 37 + 2);
     metadata.reserve(batch.indices.size() * 160);
-    const BusinessId* previous = nullptr;
     for (std::size_t i : batch.indices) {
         const UsageEvent& e = batch.events[i];
         appendUuid(businesses.next(), e.business.uuid());
@@ -124,9 +122,6 @@ PgParams appendParams(const BatchView& batch) {
         } else {
             dimensions.addQuoted(dimensionsText(e.dimensions));
         }
-        // Key order: a batch's distinct businesses are where the business changes.
-        if (previous == nullptr || *previous != e.business) appendUuid(distinct.next(), e.business.uuid());
-        previous = &e.business;
     }
     return PgParams()
         .add(std::move(businesses).done())
@@ -138,7 +133,6 @@ PgParams appendParams(const BatchView& batch) {
         .add(std::move(metadata).done())
         .add(std::move(times).done())
         .add(std::move(days).done())
-        .add(std::move(distinct).done())
         .add(std::move(models).done())
         .add(std::move(parts).done())
         .add(std::move(dimensions).done());

@@ -57,8 +57,10 @@ PgConnection::PgConnection(const std::string& conninfo) : conn_(nullptr, &PQfini
 void PgConnection::fail(const PGresult* result, std::string_view what) {
     const char* code = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     std::string sqlstate = code ? code : "";
-    const bool transient = isTransientSqlstate(sqlstate);
-    if (transient) broken_ = true;
+    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    // A coordinator that could not reach a server is fine itself: not broken, but worth a retry.
+    const bool transient = isTransientSqlstate(sqlstate) || isProxyFailure(sqlstate, primary ? primary : "");
+    if (isTransientSqlstate(sqlstate)) broken_ = true;
     std::string message = result ? PQresultErrorMessage(result) : "";
     if (message.empty()) message = PQerrorMessage(conn_.get());
     throw StoreError("postgres: " + std::string(what) + " failed: " + redact(trimmed(message), password_), transient,

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -161,13 +162,31 @@ bool hasLevels(const detail::pg::BatchView& batch) {
                        [&](std::size_t i) { return batch.events[i].type.isLevel(); });
 }
 
-// Computes the level rollups of the days a batch reports levels on again (in its transaction).
-void rollUpLevelsOn(PgConnection& connection, const detail::pg::BatchView& batch) {
+// The (business, type, local day) of each level report of a batch, once each.
+std::set<std::tuple<BusinessId, EventType, date::local_days>> levelDaysOf(const detail::pg::BatchView& batch) {
     std::set<std::tuple<BusinessId, EventType, date::local_days>> days;
     for (std::size_t i : batch.indices) {
         if (batch.events[i].type.isLevel()) days.emplace(batch.events[i].business, batch.events[i].type, batch.days[i]);
     }
-    for (const auto& [business, type, day] : days) rollUpLevelOn(connection, business.toString(), type, day);
+    return days;
+}
+
+// Computes the level rollups of the days a batch reports levels on again (in its transaction).
+void rollUpLevelsOn(PgConnection& connection, const detail::pg::BatchView& batch) {
+    for (const auto& [business, type, day] : levelDaysOf(batch)) {
+        rollUpLevelOn(connection, business.toString(), type, day);
+    }
+}
+
+// The parameters of `lock_daily_rows` for the level days of a batch.
+PgParams levelDays(const detail::pg::BatchView& batch) {
+    detail::pg::ArrayText businesses, days, types;
+    for (const auto& [business, type, day] : levelDaysOf(batch)) {
+        detail::appendUuid(businesses.next(), business.uuid());
+        days.next() += dayText(day);
+        types.addQuoted(type.name());
+    }
+    return PgParams().add(std::move(businesses).done()).add(std::move(days).done()).add(std::move(types).done());
 }
 
 struct BackfillText {
@@ -188,6 +207,10 @@ struct PostgresStore::Impl {
     // The first days of the months whose partition this process knows is there.
     std::mutex months_mutex;
     std::set<date::local_days> months_made;
+
+    // Set by ShardedPostgresStore: the PL/Proxy coordinator the careful appends go through
+    // (then no COPY: every chunk goes through it).
+    std::optional<detail::ConnectionPool> coordinator;
 
     explicit Impl(PostgresOptions options) : pool(std::move(options.conninfo), options.pool_size) {}
 
@@ -306,7 +329,7 @@ struct PostgresStore::Impl {
     AppendResult appendChunk(PgConnection& connection, const detail::pg::BatchView& batch,
                              const BackfillText* backfill) {
         constexpr std::size_t copy_from = 32;  // below this, round trips cost more than COPY saves
-        if (backfill == nullptr && batch.indices.size() >= copy_from && !carefulTurn()) {
+        if (backfill == nullptr && !coordinator && batch.indices.size() >= copy_from && !carefulTurn()) {
             try {
                 try {
                     const bool with_keys = keyed(connection);
@@ -363,9 +386,26 @@ struct PostgresStore::Impl {
         const bool rate_card = std::any_of(batch.indices.begin(), batch.indices.end(),
                                            [&](std::size_t i) { return batch.events[i].type.isRateCard(); });
         const bool levels = hasLevels(batch);
+        if (coordinator && backfill == nullptr) {
+            const PgResult result = coordinator->run([&](PgConnection& proxy) {
+                return proxy.exec("append through the coordinator", detail::pg::append_events,
+                                  detail::pg::appendParams(batch));
+            });
+            // On this server, in a transaction of its own, whatever was inserted (a retried
+            // batch's events are stored already): the crossings the events reach are claimed
+            // and their level days rolled up from what is stored, so doing it again changes
+            // nothing. The level days' rollup rows are locked first, as an append holds them.
+            if (rate_card || levels) {
+                connection.inTransaction([&] {
+                    if (levels) connection.exec("lock level days", detail::pg::lock_daily_rows, levelDays(batch));
+                    if (rate_card) claimCrossings(connection, batch);
+                    if (levels) rollUpLevelsOn(connection, batch);
+                });
+            }
+            return accounted(connection, batch, result);
+        }
         const auto append = [&] {
-            return connection.exec("append", detail::pg::appendEvents(keyed(connection)),
-                                   detail::pg::appendParams(batch));
+            return connection.exec("append", detail::pg::append_events, detail::pg::appendParams(batch));
         };
         // A batch with rate-card events claims the crossings it reaches in the same
         // transaction, one with level reports rolls their days up in it, and a backfill
@@ -385,17 +425,26 @@ struct PostgresStore::Impl {
             }
             return appended;
         });
+        return accounted(connection, batch, result);
+    }
+
+    // What became of each event of a chunk `result` (append_events: a row per server) tells
+    // of: stored, unknown business, duplicate, or idempotency conflict.
+    static AppendResult accounted(PgConnection& connection, const detail::pg::BatchView& batch,
+                                  const PgResult& result) {
         const auto events = batch.events;
         AppendResult chunk;
-        chunk.stored = static_cast<std::size_t>(integer(result.text(0, 0)));
-        // The unknown business ids come back as a text array: {id,id,…}.
         std::set<std::string, std::less<>> unknown;
-        std::string_view listed = result.text(0, 1);
-        listed = listed.substr(1, listed.size() - 2);
-        while (!listed.empty()) {
-            const auto comma = listed.find(',');
-            unknown.insert(std::string(listed.substr(0, comma)));
-            listed = comma == std::string_view::npos ? std::string_view() : listed.substr(comma + 1);
+        for (int row = 0; row < result.rows(); ++row) {
+            chunk.stored += static_cast<std::size_t>(integer(result.text(row, 0)));
+            // The unknown business ids come back as a text array: {id,id,…}.
+            std::string_view listed = result.text(row, 1);
+            listed = listed.substr(1, listed.size() - 2);
+            while (!listed.empty()) {
+                const auto comma = listed.find(',');
+                unknown.insert(std::string(listed.substr(0, comma)));
+                listed = comma == std::string_view::npos ? std::string_view() : listed.substr(comma + 1);
+            }
         }
         std::vector<std::size_t> known;
         for (std::size_t i : batch.indices) {
@@ -775,6 +824,10 @@ AppendResult PostgresStore::Impl::appendEvents(std::span<const UsageEvent> event
 }
 
 AppendResult PostgresStore::append(std::span<const UsageEvent> events) { return impl_->appendEvents(events, nullptr); }
+
+void PostgresStore::appendThrough(const std::string& coordinator, std::size_t pool_size) {
+    impl_->coordinator.emplace(coordinator, pool_size);
+}
 
 std::vector<UsageTotal> PostgresStore::totals(const BusinessId& business, const DayRange& days) {
     return impl_->pool.run([&](PgConnection& connection) {

@@ -588,7 +588,111 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 )SQL";
 
-constexpr std::array<Migration, 21> all_migrations{{
+// Version 22: the careful append as a function of the batch's columns, so that a PL/Proxy
+// coordinator can send each server its part of a batch (ShardedPostgresStore) and every
+// path runs the same statement. Events of unknown businesses are skipped; an id the table
+// has is skipped (a repeat within the batch counts once); the daily rollup, the dimension
+// rollups and the model rollup by the parts of rate-card rows grow by exactly the rows
+// inserted, in one statement (one transaction); rows are taken in key order so concurrent
+// appenders never deadlock. With events partitioned by month, the ids go into
+// usage_event_keys first (whose primary key says which are new) and each month's
+// partition is made when its first event comes. Returns the number of events inserted and
+// the unknown business ids. The search_path is the migration's, so a caller with another
+// (a coordinator's connection) reaches the same tables.
+constexpr const char* append_function_v22 = R"SQL(
+CREATE OR REPLACE FUNCTION metered_append_events(
+  in_business_ids uuid[], in_ids uuid[], in_types text[], in_quantities numeric[], in_unit_prices_cents numeric[],
+  in_list_costs_cents numeric[], in_metadata jsonb[], in_occurred_at timestamptz[], in_local_days date[],
+  in_models text[], in_parts text[], in_dimensions jsonb[])
+RETURNS TABLE (events_stored bigint, unknown_businesses uuid[])
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $function$
+DECLARE
+  input text := $q$
+WITH input AS (
+  SELECT *
+  FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
+            model, parts, dimensions)
+), known AS (
+  SELECT DISTINCT ON (i.business_id, i.id) i.* FROM input i JOIN businesses b ON b.id = i.business_id
+  ORDER BY i.business_id, i.id
+)$q$;
+  plain_insert text := $q$
+, inserted AS (
+  INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
+                            occurred_at, local_day, created_at, model, parts, dimensions)
+  SELECT business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
+         occurred_at, model, parts, dimensions
+  FROM known ORDER BY business_id, id
+  ON CONFLICT (business_id, id) DO NOTHING
+  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
+)$q$;
+  keyed_insert text := $q$
+, keyed AS (
+  INSERT INTO usage_event_keys (business_id, id, local_day)
+  SELECT business_id, id, local_day FROM known ORDER BY business_id, id
+  ON CONFLICT (business_id, id) DO NOTHING
+  RETURNING business_id, id
+), inserted AS (
+  INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
+                            occurred_at, local_day, created_at, model, parts, dimensions)
+  SELECT k.business_id, k.id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at,
+         local_day, occurred_at, model, parts, dimensions
+  FROM known k JOIN keyed USING (business_id, id)
+  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
+)$q$;
+  rollups text := $q$
+, dimension_rollups AS (
+  SELECT metered_add_to_dimension_rollups(array_agg(i.business_id), array_agg(i.local_day), array_agg(d.key),
+                                          array_agg(d.value), array_agg(i.event_type::text), array_agg(i.quantity),
+                                          array_agg(i.total_cost_cents * 0.01)) AS added
+  FROM inserted i CROSS JOIN LATERAL jsonb_each_text(i.dimensions) AS d(key, value)
+  WHERE i.dimensions IS NOT NULL
+  HAVING count(*) > 0
+), model_daily AS (
+  INSERT INTO usage_model_rollups AS m (business_id, local_day, event_type, model, part, quantity, events, cost)
+  SELECT business_id, local_day, event_type, model, part, sum(quantity), count(*), sum(cost)
+  FROM (SELECT i.business_id, i.local_day, i.event_type, i.model, p.value->>0 AS part,
+               (p.value->>1)::numeric AS quantity, (p.value->>2)::numeric AS cost
+        FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(i.parts::jsonb) AS p(value)
+        WHERE i.parts IS NOT NULL) x
+  GROUP BY business_id, local_day, event_type, model, part
+  ORDER BY business_id, local_day, event_type COLLATE "C", model COLLATE "C", part COLLATE "C"
+  ON CONFLICT (business_id, local_day, event_type, model, part) DO UPDATE
+     SET quantity = m.quantity + EXCLUDED.quantity,
+         events = m.events + EXCLUDED.events,
+         cost = m.cost + EXCLUDED.cost
+  RETURNING 1
+), daily AS (
+  INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
+  SELECT business_id, local_day, event_type, sum(quantity), count(*), sum(total_cost_cents)
+  FROM inserted GROUP BY business_id, local_day, event_type ORDER BY business_id, local_day, event_type
+  ON CONFLICT (business_id, day, event_type) DO UPDATE
+     SET quantity = d.quantity + EXCLUDED.quantity,
+         event_count = d.event_count + EXCLUDED.event_count,
+         list_cost_cents = d.list_cost_cents + EXCLUDED.list_cost_cents
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted),
+       ARRAY(SELECT DISTINCT x FROM unnest($1) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x))
+FROM (SELECT count(*) FROM dimension_rollups) dimensions_added
+$q$;
+BEGIN
+  IF to_regclass('usage_event_keys') IS NULL THEN
+    RETURN QUERY EXECUTE input || plain_insert || rollups
+      USING in_business_ids, in_ids, in_types, in_quantities, in_unit_prices_cents, in_list_costs_cents, in_metadata,
+            in_occurred_at, in_local_days, in_models, in_parts, in_dimensions;
+  ELSE
+    PERFORM metered_event_partition(m)
+    FROM (SELECT DISTINCT date_trunc('month', d)::date AS m FROM unnest(in_local_days) d) months;
+    RETURN QUERY EXECUTE input || keyed_insert || rollups
+      USING in_business_ids, in_ids, in_types, in_quantities, in_unit_prices_cents, in_list_costs_cents, in_metadata,
+            in_occurred_at, in_local_days, in_models, in_parts, in_dimensions;
+  END IF;
+END $function$;
+)SQL";
+
+constexpr std::array<Migration, 22> all_migrations{{
     {1, "usage events, daily and cycle rollups, plans, businesses, billing_overview", schema_v1},
     {2, "inlinable billing cycle functions", inline_cycles_v2},
     {3, "usage_aggregation as a view of the daily rollup by billing cycle", aggregation_view_v3},
@@ -610,17 +714,11 @@ constexpr std::array<Migration, 21> all_migrations{{
     {19, "level rollups: a level type's reports per day", level_rollups_v19},
     {20, "a guard for the COPY of unpartitioned events", copy_guard_v20},
     {21, "the hash partition of a business id", business_partition_v21},
+    {22, "the careful append as a function (a PL/Proxy coordinator calls it)", append_function_v22},
 }};
 
 }  // namespace
 
 std::span<const Migration> migrations() { return all_migrations; }
-
-const char* appendEvents(bool keyed) {
-    static const std::string plain = std::string(append_events_input) + append_events_insert + append_events_rollups;
-    static const std::string with_keys =
-        std::string(append_events_input) + append_keyed_events_insert + append_events_rollups;
-    return keyed ? with_keys.c_str() : plain.c_str();
-}
 
 }  // namespace metered::detail::pg

@@ -55,7 +55,8 @@ inline constexpr const char* foreign_partition =
 /// The cycle functions the seed views call, as CREATE statements.
 inline constexpr const char* coordinator_functions = R"SQL(
 SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname = current_schema() AND p.proname IN ('metered_anchor_in', 'metered_cycle_start', 'metered_cycle_end')
+WHERE n.nspname = current_schema()
+  AND p.proname IN ('metered_anchor_in', 'metered_cycle_start', 'metered_cycle_end', 'metered_business_partition')
 ORDER BY p.proname = 'metered_cycle_end', p.proname = 'metered_cycle_start'
 )SQL";
 /// The seed views: name, definition.
@@ -64,6 +65,50 @@ inline constexpr const char* coordinator_views =
     "('billing_overview', 'usage_aggregation') ORDER BY viewname";
 /// View $1 defined as $2.
 inline constexpr const char* seed_view = "SELECT format('CREATE VIEW %I AS %s', $1::text, $2::text)";
+
+/// The write path through a coordinator: whether it has PL/Proxy.
+inline constexpr const char* has_plproxy = "SELECT count(*) FROM pg_extension WHERE extname = 'plproxy'";
+/// The libpq connection string (without user and password) of foreign server $1.
+inline constexpr const char* foreign_server_conninfo = R"SQL(
+SELECT coalesce(string_agg(format('%s=''%s''', split_part(o, '=', 1),
+                                  replace(replace(substr(o, strpos(o, '=') + 1), '\', '\\'), '''', '\''')), ' '), '')
+FROM pg_foreign_server s CROSS JOIN LATERAL unnest(s.srvoptions) AS o
+WHERE s.srvname = $1 AND split_part(o, '=', 1) IN ('host', 'hostaddr', 'port', 'dbname', 'connect_timeout',
+                                                   'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl')
+)SQL";
+/// The PL/Proxy cluster $1 whose partitions are the connection strings $2 (an array), and
+/// its user mapping: the user and password of foreign server $3's mapping for this user (or
+/// PUBLIC's).
+inline constexpr const char* proxy_cluster = R"SQL(
+SELECT format('DROP SERVER IF EXISTS %I CASCADE; CREATE SERVER %I FOREIGN DATA WRAPPER plproxy OPTIONS (%s); '
+              'CREATE USER MAPPING FOR %s SERVER %I%s',
+              $1::text, $1::text,
+              (SELECT string_agg(format('p%s %L', n - 1, c), ', ' ORDER BY n)
+               FROM unnest($2::text[]) WITH ORDINALITY AS t(c, n)),
+              CASE WHEN m.umuser = 0 THEN 'PUBLIC' ELSE 'CURRENT_USER' END, $1::text,
+              coalesce(' OPTIONS (' || (SELECT string_agg(format('%I %L', split_part(o, '=', 1),
+                                                                 substr(o, strpos(o, '=') + 1)), ', ')
+                                        FROM unnest(m.umoptions) AS o
+                                        WHERE split_part(o, '=', 1) IN ('user', 'password')) || ')', ''))
+FROM pg_user_mappings m
+WHERE m.srvname = $3 AND (m.umuser = 0 OR m.usename = current_user)
+ORDER BY m.umuser = 0 LIMIT 1
+)SQL";
+/// The coordinator's metered_append_events (see append_events): PL/Proxy sends each server
+/// of cluster $1 the events of its businesses (partition of modulus $2), where they are
+/// appended in a transaction of that server's.
+inline constexpr const char* proxy_append_function = R"SQL(
+SELECT format($f$
+CREATE OR REPLACE FUNCTION metered_append_events(
+  in_business_ids uuid[], in_ids uuid[], in_types text[], in_quantities numeric[], in_unit_prices_cents numeric[],
+  in_list_costs_cents numeric[], in_metadata jsonb[], in_occurred_at timestamptz[], in_local_days date[],
+  in_models text[], in_parts text[], in_dimensions jsonb[])
+RETURNS TABLE (events_stored bigint, unknown_businesses uuid[]) LANGUAGE plproxy AS $p$
+  CLUSTER %L;
+  SPLIT ALL;
+  RUN ON metered_business_partition(in_business_ids, %s);
+$p$$f$, $1::text, $2::integer)
+)SQL";
 
 /// Moving a partition (ShardedPostgresStore::movePartition). The foreign server on the
 /// new server that reaches the old one: options $1 = $2 (arrays), and its user mapping
@@ -111,96 +156,26 @@ inline constexpr const char* delete_partition_rows =
 /// The time zone of each business of $1 (ids); a business the table lacks has no row.
 inline constexpr const char* business_zones = "SELECT id, time_zone FROM businesses WHERE id = ANY($1::uuid[])";
 
-/// Appends a batch whose events may be stored already: $1 business ids, $2 event ids, $3
-/// types, $4 quantities, $5 unit prices and $6 list costs in cents, $7 metadata, $8
-/// occurrence times, $9 local days, $11 models ('' for none) and $12 parts (NULL for none;
-/// see store_text.h) (all arrays, sorted by business and id, without repeats: the store
-/// does that before sending), and $10 the batch's distinct business ids (so the input is
-/// read once, never materialised).
-/// Events of unknown businesses are skipped; an id the table has is skipped; the daily
-/// rollup, and the model rollup by the parts of the rate-card rows, grow by exactly the
-/// rows inserted, in one statement (one transaction); the per-cycle usage_aggregation is a
-/// view of the daily rollup.
-/// Rows are taken in key order so concurrent appenders never deadlock.
-/// Returns one row: the number of events inserted, and the unknown business ids.
-inline constexpr const char* append_events_input = R"SQL(
-WITH input AS (
-  SELECT *
-  FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[],
-              $8::timestamptz[], $9::date[], $11::text[], $12::text[], $13::jsonb[])
-       AS t(business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
-            model, parts, dimensions)
-), known AS (
-  SELECT i.* FROM input i JOIN businesses b ON b.id = i.business_id
-))SQL";
-/// Then the new rows into an unpartitioned `usage_events`, whose primary key says which are new.
-inline constexpr const char* append_events_insert = R"SQL(
-, inserted AS (
-  INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
-                            occurred_at, local_day, created_at, model, parts, dimensions)
-  SELECT business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at, local_day,
-         occurred_at, model, parts, dimensions
-  FROM known ORDER BY business_id, id
-  ON CONFLICT (business_id, id) DO NOTHING
-  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
-))SQL";
-/// Or, with events partitioned by month (partition_events), the ids into
-/// `usage_event_keys` first, whose primary key says which are new, and those rows into the
-/// partitioned table.
-inline constexpr const char* append_keyed_events_insert = R"SQL(
-, keyed AS (
-  INSERT INTO usage_event_keys (business_id, id, local_day)
-  SELECT business_id, id, local_day FROM known ORDER BY business_id, id
-  ON CONFLICT (business_id, id) DO NOTHING
-  RETURNING business_id, id
-), inserted AS (
-  INSERT INTO usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata,
-                            occurred_at, local_day, created_at, model, parts, dimensions)
-  SELECT k.business_id, k.id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, occurred_at,
-         local_day, occurred_at, model, parts, dimensions
-  FROM known k JOIN keyed USING (business_id, id)
-  RETURNING business_id, event_type, quantity, total_cost_cents, local_day, model, parts, dimensions
-))SQL";
-/// Then the rollups grow by the rows inserted, and the result row.
-inline constexpr const char* append_events_rollups = R"SQL(
-, dimension_rollups AS (
-  SELECT metered_add_to_dimension_rollups(array_agg(i.business_id), array_agg(i.local_day), array_agg(d.key),
-                                          array_agg(d.value), array_agg(i.event_type::text), array_agg(i.quantity),
-                                          array_agg(i.total_cost_cents * 0.01)) AS added
-  FROM inserted i CROSS JOIN LATERAL jsonb_each_text(i.dimensions) AS d(key, value)
-  WHERE i.dimensions IS NOT NULL
-  HAVING count(*) > 0
-), model_daily AS (
-  INSERT INTO usage_model_rollups AS m (business_id, local_day, event_type, model, part, quantity, events, cost)
-  SELECT business_id, local_day, event_type, model, part, sum(quantity), count(*), sum(cost)
-  FROM (SELECT i.business_id, i.local_day, i.event_type, i.model, p.value->>0 AS part,
-               (p.value->>1)::numeric AS quantity, (p.value->>2)::numeric AS cost
-        FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(i.parts::jsonb) AS p(value)
-        WHERE i.parts IS NOT NULL) x
-  GROUP BY business_id, local_day, event_type, model, part
-  ORDER BY business_id, local_day, event_type COLLATE "C", model COLLATE "C", part COLLATE "C"
-  ON CONFLICT (business_id, local_day, event_type, model, part) DO UPDATE
-     SET quantity = m.quantity + EXCLUDED.quantity,
-         events = m.events + EXCLUDED.events,
-         cost = m.cost + EXCLUDED.cost
-  RETURNING 1
-), daily AS (
-  INSERT INTO usage_daily AS d (business_id, day, event_type, quantity, event_count, list_cost_cents)
-  SELECT business_id, local_day, event_type, sum(quantity), count(*), sum(total_cost_cents)
-  FROM inserted GROUP BY business_id, local_day, event_type ORDER BY business_id, local_day, event_type
-  ON CONFLICT (business_id, day, event_type) DO UPDATE
-     SET quantity = d.quantity + EXCLUDED.quantity,
-         event_count = d.event_count + EXCLUDED.event_count,
-         list_cost_cents = d.list_cost_cents + EXCLUDED.list_cost_cents
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM inserted),
-       ARRAY(SELECT x FROM unnest($10::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM businesses b WHERE b.id = x)),
-       (SELECT count(*) FROM dimension_rollups)
+/// Appends a batch whose events may be stored already, through the function migration 22
+/// made (a PL/Proxy coordinator has one of the same name and arguments that sends each
+/// server its events: ShardedPostgresStore::attachCoordinator): $1 business ids, $2 event
+/// ids, $3 types, $4 quantities, $5 unit prices and $6 list costs in cents, $7 metadata, $8
+/// occurrence times, $9 local days, $10 models ('' for none), $11 parts (NULL for none; see
+/// store_text.h) and $12 dimensions, all arrays, sorted by business and id, without repeats
+/// (the store does that before sending). One row per server: the number of events
+/// inserted, and the unknown business ids.
+inline constexpr const char* append_events =
+    "SELECT events_stored, unknown_businesses FROM metered_append_events($1::uuid[], $2::uuid[], $3::text[], "
+    "$4::numeric[], $5::numeric[], $6::numeric[], $7::jsonb[], $8::timestamptz[], $9::date[], $10::text[], "
+    "$11::text[], $12::jsonb[])";
+
+/// Locks the daily rollup rows of businesses $1, local days $2 and types $3 (arrays), in
+/// key order, as an append that adds to them holds them.
+inline constexpr const char* lock_daily_rows = R"SQL(
+SELECT 1 FROM usage_daily
+WHERE (business_id, day, event_type) IN (SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[]))
+ORDER BY business_id, day, event_type FOR UPDATE
 )SQL";
-/// The whole statement: `append_events_input`, the insert of the events (`keyed` for events
-/// partitioned by month), `append_events_rollups`.
-const char* appendEvents(bool keyed);
 
 /// Whether usage_events is partitioned by month (partition_events ran): one boolean.
 inline constexpr const char* events_partitioned = "SELECT to_regclass('usage_event_keys') IS NOT NULL";

@@ -139,6 +139,7 @@ ShardedPostgresStore::ShardedPostgresStore(ShardedPostgresOptions options) {
     for (std::string& conninfo : options.shards) {
         impl_->shards.push_back(std::make_unique<PostgresStore>(
             PostgresOptions{.conninfo = std::move(conninfo), .pool_size = options.pool_size}));
+        if (!options.coordinator.empty()) impl_->shards.back()->appendThrough(options.coordinator, options.pool_size);
     }
 }
 
@@ -196,6 +197,20 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
             runFormatted(coord, detail::pg::seed_view,
                          detail::PgParams().add(std::string(views.text(row, 0))).add(std::string(views.text(row, 1))));
         }
+        // With PL/Proxy, the write path: a cluster of the partitions, each the connection
+        // string of its server's foreign server, and the function that routes appends.
+        if (coord.exec("read extensions", detail::pg::has_plproxy).text(0, 0) == "0") return;
+        const std::string cluster = "metered_" + remote_schema;
+        detail::pg::ArrayText partitions;
+        for (int p = 0; p < impl_->partitions; ++p) {
+            const std::string& server = foreign_servers[impl_->placement[static_cast<std::size_t>(p)]];
+            partitions.addQuoted(
+                coord.exec("read foreign server", detail::pg::foreign_server_conninfo, detail::PgParams().add(server))
+                    .text(0, 0));
+        }
+        runFormatted(coord, detail::pg::proxy_cluster,
+                     detail::PgParams().add(cluster).add(std::move(partitions).done()).add(foreign_servers.front()));
+        runFormatted(coord, detail::pg::proxy_append_function, detail::PgParams().add(cluster).add(modulus));
     });
 }
 

@@ -11,4 +11,8 @@ bool isTransientSqlstate(std::string_view sqlstate) noexcept {
            sqlstate == "55P03" || sqlstate == "58000" || sqlstate == "58030";
 }
 
+bool isProxyFailure(std::string_view sqlstate, std::string_view primary_message) noexcept {
+    return sqlstate == "XX000" && primary_message.starts_with("PL/Proxy function ");
+}
+
 }  // namespace metered::detail

@@ -13,4 +13,9 @@ namespace metered::detail {
 /// (libpq reports lost connections without one).
 bool isTransientSqlstate(std::string_view sqlstate) noexcept;
 
+/// True for an error a PL/Proxy coordinator raises itself (SQLSTATE XX000, its primary
+/// message beginning "PL/Proxy function"): it could not reach a server, lost it, or timed
+/// out. Errors the servers raise come through with their own SQLSTATE.
+bool isProxyFailure(std::string_view sqlstate, std::string_view primary_message) noexcept;
+
 }  // namespace metered::detail
