@@ -449,3 +449,47 @@ TEST_CASE("a partition moves to another server with every row of its businesses"
     CHECK(errorField([&] { store.movePartition(16, 0); }) == "partition");
     CHECK(errorField([&] { store.movePartition(0, 2); }) == "to");
 }
+
+TEST_CASE("after a partition moves, the coordinator reads it and PL/Proxy sends its appends to the new server",
+          "[sharded][postgres][proxy]") {
+    ProxiedShardedPostgresFixture fixture;  // 4 partitions, 2 on each server
+    auto& store = *fixture.store;
+    std::vector<Account> businesses;
+    std::optional<BusinessId> mover;
+    while (!mover && businesses.size() < 64) {
+        businesses.push_back(account("Acme " + std::to_string(businesses.size())));
+        store.saveAccount(businesses.back());
+        if (store.shardOf(businesses.back().id) == 0) mover = businesses.back().id;
+    }
+    REQUIRE(mover);
+    const std::vector<UsageEvent> events = callsOf(businesses, 5, 2);
+    REQUIRE(store.append(events).stored == events.size());
+    const auto onCoordinator = [&](const std::string& sql) {
+        fixture.coordinator_admin.exec("test", ("SET search_path = " + fixture.schema).c_str());
+        return std::string(fixture.coordinator_admin.exec("test", sql.c_str()).text(0, 0));
+    };
+    const std::string of_mover = " WHERE business_id = '" + mover->toString() + "'";
+    CHECK(onCoordinator("SELECT count(*) FROM usage_events" + of_mover) == "5");
+
+    store.movePartition(store.partitionOf(*mover), 1);
+    // Read on the coordinator from the new server: every row once.
+    CHECK(onCoordinator("SELECT count(*) FROM usage_events" + of_mover) == "5");
+    CHECK(onCoordinator("SELECT sum(quantity) FROM usage_daily" + of_mover) == "5");
+    CHECK(onCoordinator("SELECT count(*) FROM usage_events") == std::to_string(events.size()));
+    CHECK(onCoordinator("SELECT count(*) FROM businesses") == std::to_string(businesses.size()));
+    // Appends through the coordinator go to the new server; a re-sent batch is a duplicate there.
+    const std::vector<UsageEvent> later = callsOf(businesses, 2, 3);
+    const AppendResult appended = store.append(later);
+    CHECK(appended.stored == later.size());
+    CHECK(appended.rejected.empty());
+    CHECK(store.append(events).duplicates == events.size());
+    const auto count = [&](std::size_t server) {
+        return std::string(fixture
+                               .sqlOn(server, "SELECT count(*) FROM usage_events WHERE business_id = $1",
+                                      detail::PgParams().add(mover->toString()))
+                               .text(0, 0));
+    };
+    CHECK(count(0) == "0");
+    CHECK(count(1) == "7");
+    CHECK(quantityOf(store, *mover) == Decimal(7));
+}

@@ -66,6 +66,25 @@ inline constexpr const char* coordinator_views =
 /// View $1 defined as $2.
 inline constexpr const char* seed_view = "SELECT format('CREATE VIEW %I AS %s', $1::text, $2::text)";
 
+/// The coordinator's foreign server of each server of the cluster (index into
+/// ShardedPostgresOptions::shards), for moving partitions later.
+inline constexpr const char* coordinator_servers_table =
+    "CREATE TABLE metered_coordinator_servers (server integer PRIMARY KEY, foreign_server text NOT NULL)";
+inline constexpr const char* save_coordinator_server =
+    "INSERT INTO metered_coordinator_servers (server, foreign_server) VALUES ($1::integer, $2)";
+inline constexpr const char* coordinator_server_of =
+    "SELECT foreign_server FROM metered_coordinator_servers WHERE server = $1::integer";
+/// Drops the coordinator's foreign table $1 (a partition that moved to another server).
+inline constexpr const char* drop_foreign_partition = "SELECT format('DROP FOREIGN TABLE %I', $1::text)";
+/// Drops a server's view $1 (of a partition that moved away).
+inline constexpr const char* drop_partition_view = "SELECT format('DROP VIEW IF EXISTS %I', $1::text)";
+/// Whether PL/Proxy cluster $1 exists (attachCoordinator made it).
+inline constexpr const char* proxy_cluster_exists =
+    "SELECT count(*) FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw "
+    "WHERE s.srvname = $1 AND w.fdwname = 'plproxy'";
+/// Points partition $2 of PL/Proxy cluster $1 at connection string $3.
+inline constexpr const char* repoint_proxy_partition =
+    "SELECT format('ALTER SERVER %I OPTIONS (SET p%s %L)', $1::text, $2::integer, $3::text)";
 /// The write path through a coordinator: whether it has PL/Proxy.
 inline constexpr const char* has_plproxy = "SELECT count(*) FROM pg_extension WHERE extname = 'plproxy'";
 /// The libpq connection string (without user and password) of foreign server $1.

@@ -53,6 +53,8 @@ struct ShardedPostgresStore::Impl {
     detail::ConnectionPool router;
     std::mutex mutex;
     std::unordered_map<BusinessId, int> partition_of;  // businesses seen so far
+    // The coordinator this store writes through or attached: movePartition re-points it.
+    std::string coordinator;
 
     explicit Impl(ShardedPostgresOptions& options)
         : partitions(options.partitions),
@@ -96,6 +98,71 @@ struct ShardedPostgresStore::Impl {
         return result;
     }
 
+    // On a server: the views of partition p's rows that a coordinator's foreign tables read.
+    void makePartitionViews(detail::PgConnection& server, int p) const {
+        for (const auto& [table, key] : detail::pg::coordinator_tables) {
+            runFormatted(server, detail::pg::partition_view,
+                         detail::PgParams()
+                             .add(partitionView(p, table))
+                             .add(table)
+                             .add(key)
+                             .add(std::to_string(partitions))
+                             .add(std::to_string(p)));
+        }
+    }
+
+    // On a coordinator: partition p of each table it reads, a foreign table on
+    // `foreign_server` (of the servers' schema `remote_schema`).
+    void makeForeignPartitions(detail::PgConnection& coord, int p, const std::string& foreign_server,
+                               const std::string& remote_schema) const {
+        for (const auto& [table, key] : detail::pg::coordinator_tables) {
+            runFormatted(coord, detail::pg::foreign_partition,
+                         detail::PgParams()
+                             .add(std::string(table) + "_p" + std::to_string(p))
+                             .add(table)
+                             .add(std::to_string(partitions))
+                             .add(std::to_string(p))
+                             .add(foreign_server)
+                             .add(remote_schema)
+                             .add(partitionView(p, table)));
+        }
+    }
+
+    // After partition p was copied to server `to` (of schema `remote_schema`): the
+    // coordinator reads it there, and its PL/Proxy cluster sends its appends there.
+    void moveOnCoordinator(int p, std::size_t to, detail::PgConnection& target, const std::string& remote_schema) {
+        makePartitionViews(target, p);
+        detail::PgConnection coord(coordinator);
+        coord.inTransaction([&] {
+            const detail::PgResult named = coord.exec("read foreign server", detail::pg::coordinator_server_of,
+                                                      detail::PgParams().add(std::to_string(to)));
+            if (named.rows() == 0) {
+                throw StoreError("sharded postgres: the coordinator has no foreign server for server " +
+                                     std::to_string(to + 1) + " (attachCoordinator)",
+                                 false);
+            }
+            const std::string foreign_server(named.text(0, 0));
+            for (const auto& [table, key] : detail::pg::coordinator_tables) {
+                runFormatted(coord, detail::pg::drop_foreign_partition,
+                             detail::PgParams().add(std::string(table) + "_p" + std::to_string(p)));
+            }
+            makeForeignPartitions(coord, p, foreign_server, remote_schema);
+            const std::string cluster = "metered_" + remote_schema;
+            if (coord.exec("read cluster", detail::pg::proxy_cluster_exists, detail::PgParams().add(cluster))
+                    .text(0, 0) != "0") {
+                const std::string conninfo(coord.exec("read foreign server", detail::pg::foreign_server_conninfo,
+                                                      detail::PgParams().add(foreign_server))
+                                               .text(0, 0));
+                runFormatted(coord, detail::pg::repoint_proxy_partition,
+                             detail::PgParams().add(cluster).add(std::to_string(p)).add(conninfo));
+            }
+        });
+    }
+
+    static std::string partitionView(int p, std::string_view table) {
+        return "metered_p" + std::to_string(p) + "_" + std::string(table);
+    }
+
     PostgresStore& of(const BusinessId& business) {
         const int partition = partitionsOf(std::span(&business, 1)).front();
         return *shards[placement[static_cast<std::size_t>(partition)]];
@@ -136,6 +203,7 @@ ShardedPostgresStore::ShardedPostgresStore(ShardedPostgresOptions options) {
     }
     impl_ = std::make_unique<Impl>(options);
     impl_->conninfos = options.shards;
+    impl_->coordinator = options.coordinator;
     for (std::string& conninfo : options.shards) {
         impl_->shards.push_back(std::make_unique<PostgresStore>(
             PostgresOptions{.conninfo = std::move(conninfo), .pool_size = options.pool_size}));
@@ -155,16 +223,7 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
     for (std::size_t s = 0; s < impl_->shards.size(); ++s) {
         detail::PgConnection server(impl_->conninfos[s]);
         for (int p = 0; p < impl_->partitions; ++p) {
-            if (impl_->placement[static_cast<std::size_t>(p)] != s) continue;
-            for (const auto& [table, key] : detail::pg::coordinator_tables) {
-                runFormatted(server, detail::pg::partition_view,
-                             detail::PgParams()
-                                 .add("metered_p" + std::to_string(p) + "_" + table)
-                                 .add(table)
-                                 .add(key)
-                                 .add(modulus)
-                                 .add(std::to_string(p)));
-            }
+            if (impl_->placement[static_cast<std::size_t>(p)] == s) impl_->makePartitionViews(server, p);
         }
     }
     // The servers' schema, cycle functions and seed views, as the first server has them.
@@ -179,17 +238,15 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
                      detail::PgParams().add(remote_schema).add(foreign_servers.front()));
         for (const auto& [table, key] : detail::pg::coordinator_tables) {
             runFormatted(coord, detail::pg::partitioned_table, detail::PgParams().add(table).add(key));
-            for (int p = 0; p < impl_->partitions; ++p) {
-                runFormatted(coord, detail::pg::foreign_partition,
-                             detail::PgParams()
-                                 .add(std::string(table) + "_p" + std::to_string(p))
-                                 .add(table)
-                                 .add(modulus)
-                                 .add(std::to_string(p))
-                                 .add(foreign_servers[impl_->placement[static_cast<std::size_t>(p)]])
-                                 .add(remote_schema)
-                                 .add("metered_p" + std::to_string(p) + "_" + table));
-            }
+        }
+        coord.execScript(detail::pg::coordinator_servers_table);
+        for (std::size_t s = 0; s < foreign_servers.size(); ++s) {
+            coord.exec("save foreign server", detail::pg::save_coordinator_server,
+                       detail::PgParams().add(std::to_string(s)).add(foreign_servers[s]));
+        }
+        for (int p = 0; p < impl_->partitions; ++p) {
+            impl_->makeForeignPartitions(coord, p, foreign_servers[impl_->placement[static_cast<std::size_t>(p)]],
+                                         remote_schema);
         }
         coord.execScript("DROP SCHEMA metered_coordinator_import CASCADE");
         for (int row = 0; row < functions.rows(); ++row) coord.execScript(std::string(functions.text(row, 0)).c_str());
@@ -212,6 +269,7 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
                      detail::PgParams().add(cluster).add(std::move(partitions).done()).add(foreign_servers.front()));
         runFormatted(coord, detail::pg::proxy_append_function, detail::PgParams().add(cluster).add(modulus));
     });
+    impl_->coordinator = coordinator;
 }
 
 void ShardedPostgresStore::partitionEventsByMonth() {
@@ -287,12 +345,17 @@ void ShardedPostgresStore::movePartition(int partition, std::size_t to) {
         target.execScript(detail::pg::drop_move_source);
     });
     impl_->placement[p] = to;
+    if (!impl_->coordinator.empty()) impl_->moveOnCoordinator(partition, to, target, source_schema);
     // The old copies: deleted past the triggers that keep statements, corrections, grants
     // and plan changes from changing (they are not changing: they moved).
     source.inTransaction([&] {
         source.execScript("SET LOCAL session_replication_role = replica");
         for (int row = tables.rows() - 1; row >= 0; --row) {
             runFormatted(source, detail::pg::delete_partition_rows, tableRows(row));
+        }
+        for (const auto& [table, key] : detail::pg::coordinator_tables) {
+            runFormatted(source, detail::pg::drop_partition_view,
+                         detail::PgParams().add(Impl::partitionView(partition, table)));
         }
     });
 }
