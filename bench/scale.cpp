@@ -2,8 +2,9 @@
 // Ingest from several recording processes at once (1, 2, 4), each its own recorder (spool
 // on, batches of 1000) over its own businesses, into one server and into the sharded
 // cluster of the PG_SHARD1… environment (../shared/tools/pg-shards; scripts/bench.sh starts
-// it): events/s from the first fork to the last process's flush, the same events each way;
-// then a bill and 30 days of trends of one business at the largest read size, both ways.
+// it), straight to its servers and through its coordinator's PL/Proxy function: events/s
+// from the first fork to the last process's flush, the same events each way; then a bill
+// and 30 days of trends of one business at the largest read size, one server and cluster.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <metered/postgres_store.h>
 #include <metered/sharded_postgres_store.h>
 
@@ -108,12 +111,24 @@ std::vector<std::string> clusterServers() {
     }
     return servers;
 }
+// The cluster's coordinator (PG_COORD) and its foreign server of each server
+// (PG_FDW_SERVERS), when it has PL/Proxy (PG_PLPROXY_CLUSTER).
+std::optional<std::pair<std::string, std::vector<std::string>>> clusterCoordinator() {
+    const char* uri = std::getenv("PG_COORD");
+    const char* names = std::getenv("PG_FDW_SERVERS");
+    if (uri == nullptr || names == nullptr || std::getenv("PG_PLPROXY_CLUSTER") == nullptr) return std::nullopt;
+    std::vector<std::string> servers;
+    std::istringstream words(names);
+    for (std::string name; words >> name;) servers.push_back(name);
+    return std::pair(std::string(uri), servers);
+}
 // NOLINTEND(concurrency-mt-unsafe)
 
 }  // namespace
 
 void scale(Report& report, const Options& options) {
     std::map<int, double> one_server;
+    std::map<int, double> cluster;
     std::array<Percentiles, 2> one_server_reads{};
     const std::size_t read_size = options.read_sizes.back();
     {
@@ -165,11 +180,35 @@ void scale(Report& report, const Options& options) {
         for (int processes : process_counts) {
             for (auto& admin : admins) admin.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT");
             const double rate = fromProcesses(open, events, processes);
+            cluster[processes] = rate;
             report.add({"scale",
                         fmt::format("ingest from {} recording process{}, {}-server cluster", processes,
                                     processes == 1 ? "" : "es", servers.size()),
                         fmt::format("{:.0f} events/s", rate),
                         fmt::format("{:.2f}x one server, same processes", rate / one_server[processes]), "", ""});
+        }
+        // The same through the coordinator's PL/Proxy function, when the cluster has one.
+        if (const auto coordinator = clusterCoordinator()) {
+            detail::PgConnection coordinator_admin(coordinator->first);
+            coordinator_admin.execScript(("CREATE SCHEMA " + name).c_str());
+            const std::string coordinator_conninfo = coordinator->first + "?options=-c%20search_path%3D" + name;
+            store->attachCoordinator(coordinator_conninfo, coordinator->second);
+            for (int processes : process_counts) {
+                for (auto& admin : admins) admin.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT");
+                const double rate = fromProcesses(
+                    [&] {
+                        return std::make_shared<ShardedPostgresStore>(
+                            ShardedPostgresOptions{.shards = conninfos, .coordinator = coordinator_conninfo});
+                    },
+                    events, processes);
+                report.add({"scale",
+                            fmt::format("ingest from {} recording process{}, {}-server cluster through PL/Proxy",
+                                        processes, processes == 1 ? "" : "es", servers.size()),
+                            fmt::format("{:.0f} events/s", rate),
+                            fmt::format("{:.2f}x straight to the servers", rate / cluster[processes]), "", ""});
+            }
+            coordinator_admin.execScript(
+                ("DROP SCHEMA " + name + " CASCADE; DROP SERVER metered_" + name + " CASCADE").c_str());
         }
         for (auto& admin : admins) admin.execScript("TRUNCATE usage_events, usage_daily; CHECKPOINT");
         readLines(report, options, store, makeEvents(ids, read_size, 11), ids.front(),
