@@ -137,7 +137,9 @@ public:
     /// `businesses` rows), is copied to `to` in one transaction there (through postgres_fdw,
     /// which `to` reaches the partition's server with, on the connection settings of
     /// `shards`), then deleted from the old server in one transaction, and this store routes
-    /// the partition to `to`. An administrator's operation: a superuser on both servers, no
+    /// the partition to `to`. A coordinator this store attached or writes through is
+    /// re-pointed between the two: it reads the partition on `to`, and its PL/Proxy cluster
+    /// sends the partition's appends there. An administrator's operation: a superuser on both servers, no
     /// writer of the partition's businesses meanwhile (recorders spool), and every other
     /// process's ShardedPostgresOptions::placement changed after it. Not to be called
     /// while other calls run on this store. Throws ValidationError for a partition or server

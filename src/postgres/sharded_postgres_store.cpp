@@ -118,7 +118,7 @@ struct ShardedPostgresStore::Impl {
         for (const auto& [table, key] : detail::pg::coordinator_tables) {
             runFormatted(coord, detail::pg::foreign_partition,
                          detail::PgParams()
-                             .add(std::string(table) + "_p" + std::to_string(p))
+                             .add(foreignPartition(p, table))
                              .add(table)
                              .add(std::to_string(partitions))
                              .add(std::to_string(p))
@@ -144,23 +144,34 @@ struct ShardedPostgresStore::Impl {
             const std::string foreign_server(named.text(0, 0));
             for (const auto& [table, key] : detail::pg::coordinator_tables) {
                 runFormatted(coord, detail::pg::drop_foreign_partition,
-                             detail::PgParams().add(std::string(table) + "_p" + std::to_string(p)));
+                             detail::PgParams().add(foreignPartition(p, table)));
             }
             makeForeignPartitions(coord, p, foreign_server, remote_schema);
-            const std::string cluster = "metered_" + remote_schema;
+            const std::string cluster = proxyCluster(remote_schema);
             if (coord.exec("read cluster", detail::pg::proxy_cluster_exists, detail::PgParams().add(cluster))
                     .text(0, 0) != "0") {
-                const std::string conninfo(coord.exec("read foreign server", detail::pg::foreign_server_conninfo,
-                                                      detail::PgParams().add(foreign_server))
-                                               .text(0, 0));
-                runFormatted(coord, detail::pg::repoint_proxy_partition,
-                             detail::PgParams().add(cluster).add(std::to_string(p)).add(conninfo));
+                runFormatted(
+                    coord, detail::pg::repoint_proxy_partition,
+                    detail::PgParams().add(cluster).add(std::to_string(p)).add(proxyConninfo(coord, foreign_server)));
             }
         });
     }
 
+    // A server's view of partition p of `table`, and the coordinator's foreign table of it.
     static std::string partitionView(int p, std::string_view table) {
         return "metered_p" + std::to_string(p) + "_" + std::string(table);
+    }
+    static std::string foreignPartition(int p, std::string_view table) {
+        return std::string(table) + "_p" + std::to_string(p);
+    }
+    // The coordinator's PL/Proxy cluster for the servers' schema.
+    static std::string proxyCluster(const std::string& remote_schema) { return "metered_" + remote_schema; }
+    // The connection string a coordinator's PL/Proxy partition reaches `foreign_server` with.
+    static std::string proxyConninfo(detail::PgConnection& coord, const std::string& foreign_server) {
+        return std::string(coord
+                               .exec("read foreign server", detail::pg::foreign_server_conninfo,
+                                     detail::PgParams().add(foreign_server))
+                               .text(0, 0));
     }
 
     PostgresStore& of(const BusinessId& business) {
@@ -257,13 +268,11 @@ void ShardedPostgresStore::attachCoordinator(const std::string& coordinator,
         // With PL/Proxy, the write path: a cluster of the partitions, each the connection
         // string of its server's foreign server, and the function that routes appends.
         if (coord.exec("read extensions", detail::pg::has_plproxy).text(0, 0) == "0") return;
-        const std::string cluster = "metered_" + remote_schema;
+        const std::string cluster = Impl::proxyCluster(remote_schema);
         detail::pg::ArrayText partitions;
         for (int p = 0; p < impl_->partitions; ++p) {
-            const std::string& server = foreign_servers[impl_->placement[static_cast<std::size_t>(p)]];
             partitions.addQuoted(
-                coord.exec("read foreign server", detail::pg::foreign_server_conninfo, detail::PgParams().add(server))
-                    .text(0, 0));
+                Impl::proxyConninfo(coord, foreign_servers[impl_->placement[static_cast<std::size_t>(p)]]));
         }
         runFormatted(coord, detail::pg::proxy_cluster,
                      detail::PgParams().add(cluster).add(std::move(partitions).done()).add(foreign_servers.front()));
