@@ -112,10 +112,15 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 # -t: the cluster lives in a temporary directory even as root, never in /etc/postgresql, so a
 # cluster left behind by a killed earlier run (or another run beside this one) cannot stop this one.
+# The sanitizer builds leave out the store contract run through the PL/Proxy coordinator (the
+# same library code as the sharded run beside it, but for the proxy branch, which their
+# [proxy] and fault tests run): the g++ build runs it whole.
 pg_virtualenv -t -v 15 bash -c '
   for dir in "$@"; do
     echo "== [$(($(date +%s) - METERED_TEST_START))s] tests: $dir"
-    ctest --test-dir "$dir" --output-on-failure -j2 || exit 1
+    exclude=()
+    if [ "$dir" != build/test ]; then exclude=(-E "ProxiedShardedPostgresFixture\$"); fi
+    ctest --test-dir "$dir" --output-on-failure -j2 "${exclude[@]}" || exit 1
   done' run-tests "${builds[@]}"
 
 if [ "${METERED_FUZZ:-1}" != 0 ]; then
