@@ -49,6 +49,17 @@ std::vector<UsageEvent> callsOf(std::span<const Account> businesses, int per_bus
     return events;
 }
 
+// Saves businesses into `businesses` until one lives on the first server: that one (none
+// after 64).
+std::optional<BusinessId> saveUntilOneOnFirstServer(ShardedPostgresStore& store, std::vector<Account>& businesses) {
+    while (businesses.size() < 64) {
+        businesses.push_back(account("Acme " + std::to_string(businesses.size())));
+        store.saveAccount(businesses.back());
+        if (store.shardOf(businesses.back().id) == 0) return businesses.back().id;
+    }
+    return std::nullopt;
+}
+
 // Runs a shell command, failing the test with its output when it fails.
 std::string shell(const std::string& command) {
     const std::string out =
@@ -387,14 +398,8 @@ TEST_CASE("a partition moves to another server with every row of its businesses"
     INFO((by_month ? "events partitioned by month" : "events in one table"));
     ShardedPostgresFixture fixture;
     auto& store = *fixture.store;
-    // Businesses until a partition of the first server holds one.
     std::vector<Account> businesses;
-    std::optional<BusinessId> mover;
-    while (!mover && businesses.size() < 64) {
-        businesses.push_back(account("Acme " + std::to_string(businesses.size())));
-        store.saveAccount(businesses.back());
-        if (store.shardOf(businesses.back().id) == 0) mover = businesses.back().id;
-    }
+    const std::optional<BusinessId> mover = saveUntilOneOnFirstServer(store, businesses);
     REQUIRE(mover);
     const int partition = store.partitionOf(*mover);
     const std::vector<UsageEvent> events = callsOf(businesses, 5, 2);
@@ -455,12 +460,7 @@ TEST_CASE("after a partition moves, the coordinator reads it and PL/Proxy sends 
     ProxiedShardedPostgresFixture fixture;  // 4 partitions, 2 on each server
     auto& store = *fixture.store;
     std::vector<Account> businesses;
-    std::optional<BusinessId> mover;
-    while (!mover && businesses.size() < 64) {
-        businesses.push_back(account("Acme " + std::to_string(businesses.size())));
-        store.saveAccount(businesses.back());
-        if (store.shardOf(businesses.back().id) == 0) mover = businesses.back().id;
-    }
+    const std::optional<BusinessId> mover = saveUntilOneOnFirstServer(store, businesses);
     REQUIRE(mover);
     const std::vector<UsageEvent> events = callsOf(businesses, 5, 2);
     REQUIRE(store.append(events).stored == events.size());
