@@ -52,7 +52,7 @@ struct ShardedPostgresStore::Impl {
     // Computes partitions with the servers' own hash (metered_business_partition).
     detail::ConnectionPool router;
     std::mutex mutex;
-    std::unordered_map<BusinessId, int> partition_of;  // businesses seen so far
+    std::unordered_map<BusinessId, int> partition_of;  // businesses seen lately (bounded)
     // The coordinator this store writes through or attached: movePartition re-points it.
     std::string coordinator;
 
@@ -84,6 +84,9 @@ struct ShardedPostgresStore::Impl {
                 connection.exec("partition businesses", detail::pg::business_partitions,
                                 detail::PgParams().add(std::move(unknown).done()).add(std::to_string(partitions)));
             const std::lock_guard lock(mutex);
+            // Bounded: past about a million businesses (some 64 MB) the answers are asked again.
+            constexpr std::size_t remembered = std::size_t{1} << 20;
+            if (partition_of.size() + static_cast<std::size_t>(r.rows()) > remembered) partition_of.clear();
             for (int row = 0; row < r.rows(); ++row) {
                 const int partition = std::stoi(std::string(r.text(row, 1)));
                 if (partition < 0 || partition >= partitions) {
