@@ -190,6 +190,9 @@ struct UsageRecorder::Impl {
         if (options.mode == RecordMode::async) {
             const AsyncOptions& async = options.async;
             if (async.max_batch == 0) throw ValidationError("async.max_batch", "must be positive");
+            if (async.appends_in_flight == 0 || async.appends_in_flight > 4) {
+                throw ValidationError("async.appends_in_flight", "must be 1 to 4");
+            }
             if (async.segment_bytes < (64u << 10))
                 throw ValidationError("async.segment_bytes", "must be at least 64 KiB");
             pipeline = std::make_unique<detail::AsyncPipeline>(store, async, spooled(options, *store));

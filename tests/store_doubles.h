@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "metered/errors.h"
 #include "metered/memory_store.h"
@@ -19,6 +21,9 @@ public:
     std::atomic<bool> down{false};      ///< appends throw a transient StoreError
     std::atomic<int> failures_left{0};  ///< the next N appends throw a transient StoreError
     std::atomic<int> appends{0};        ///< append calls that reached the inner store
+    std::atomic<int> most_at_once{0};   ///< the most appends running at once
+    /// The next append waits (up to 5 s) until a second one runs beside it.
+    std::atomic<bool> wait_for_company{false};
 
     /// Appends wait while the gate is closed.
     void closeGate() {
@@ -38,6 +43,18 @@ public:
         {
             std::unique_lock lock(mutex_);
             gate_.wait(lock, [&] { return gate_open_; });
+        }
+        const int now = ++running_;
+        struct Leave {
+            std::atomic<int>& running;
+            ~Leave() { --running; }
+        } leave{running_};
+        for (int most = most_at_once.load(); now > most && !most_at_once.compare_exchange_weak(most, now);) {}
+        if (wait_for_company.exchange(false)) {
+            const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (running_.load() < 2 && std::chrono::steady_clock::now() < until) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
         }
         if (down || failures_left.fetch_sub(1) > 0) throw StoreError("connection refused (test)", true);
         ++appends;
@@ -71,6 +88,7 @@ public:
     std::vector<Budget> listAllBudgets() override { return inner->listAllBudgets(); }
 
 private:
+    std::atomic<int> running_{0};
     std::mutex mutex_;
     std::condition_variable gate_;
     bool gate_open_ = true;

@@ -352,11 +352,14 @@ TEST_CASE("close drains the queue; recording after close is an error", "[async]"
 }
 
 TEST_CASE("the spool keeps what the store has not taken, for the next process", "[async][spool]") {
+    const std::size_t in_flight = GENERATE(1u, 2u);  // appends at once
+    INFO(in_flight << " append(s) in flight");
     TempDir dir;
     auto store = std::make_shared<UnreliableStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
     const AsyncOptions options{.max_batch = 100,
+                               .appends_in_flight = in_flight,
                                .flush_interval = 1ms,
                                .segment_bytes = 64u << 10,
                                .spool = SpoolMode::on,
@@ -391,6 +394,38 @@ TEST_CASE("the spool keeps what the store has not taken, for the next process", 
     for (const auto& e : store->inner->events(biz.id)) stored.insert(e.id);
     CHECK(stored == std::set<EventId>(ids.begin(), ids.end()));
     CHECK(segmentsIn(dir.path).empty());  // deleted once stored
+}
+
+TEST_CASE("with two appends in flight they overlap, never more, and every event is stored once", "[async][spool]") {
+    TempDir dir;
+    auto store = std::make_shared<UnreliableStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    CHECK(errorField([&] { UsageRecorder(store, asyncOptions({.appends_in_flight = 0})); }) ==
+          "async.appends_in_flight");
+    CHECK(errorField([&] { UsageRecorder(store, asyncOptions({.appends_in_flight = 5})); }) ==
+          "async.appends_in_flight");
+    store->wait_for_company = true;  // the first append waits for a second beside it
+    std::vector<EventId> ids;
+    {
+        UsageRecorder recorder(store, asyncOptions({.max_batch = 50,
+                                                    .appends_in_flight = 2,
+                                                    .flush_interval = 1ms,
+                                                    .spool = SpoolMode::on,
+                                                    .spool_dir = dir.path}));
+        for (int i = 0; i < 1000; ++i) ids.push_back(recorder.recordApiCall(biz.id, {.tokens = i}).id);
+        REQUIRE(recorder.flush(10s));
+        const auto stats = recorder.stats();
+        CHECK(stats.stored == 1000);
+        CHECK(stats.duplicates == 0);
+        CHECK(stats.queue_depth == 0);
+        CHECK(recorder.close(5s));
+    }
+    CHECK(store->most_at_once.load() == 2);
+    std::multiset<EventId> stored;
+    for (const auto& e : store->inner->events(biz.id)) stored.insert(e.id);
+    CHECK(stored == std::multiset<EventId>(ids.begin(), ids.end()));
+    CHECK(segmentsIn(dir.path).empty());  // every segment released once stored
 }
 
 TEST_CASE("a torn spool tail and a flipped byte are detected and never misread", "[async][spool]") {

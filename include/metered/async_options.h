@@ -65,6 +65,11 @@ struct RetryOptions {
 /// spool.
 struct AsyncOptions {
     std::size_t max_batch = 5000;                   ///< events per store append (filled only under load)
+    /// Batches the store appends at once, 1 to 4. With 2, one batch's commit (on PostgreSQL,
+    /// its WAL flush) overlaps the next batch's work, each on a connection of its own; what
+    /// is stored is released from the spool in order, and a batch after one that was not
+    /// stored is sent again at the next start (a duplicate). 1: one batch at a time.
+    std::size_t appends_in_flight = 1;
     std::chrono::milliseconds flush_interval{250};  ///< longest an event waits to be sent
     std::size_t queue_bytes = 64u << 20;            ///< memory (or spool space) for waiting events
     std::size_t segment_bytes = 8u << 20;           ///< size of one log segment
@@ -83,8 +88,9 @@ struct AsyncOptions {
     /// synced, whether the spool is on or off. Empty: `<spool_dir>/dead-letter.jsonl`
     /// (the directory is created when the first event is dead-lettered).
     std::optional<std::filesystem::path> dead_letter_path;
-    /// Called from the flusher thread with each dead-lettered event and its reason, after
-    /// it is written to the dead-letter file. Must not block for long; exceptions are ignored.
+    /// Called from the flusher thread (with appends_in_flight > 1, from the thread appending
+    /// the batch; one call at a time) with each dead-lettered event and its reason, after it
+    /// is written to the dead-letter file. Must not block for long; exceptions are ignored.
     std::function<void(const UsageEvent& event, std::string_view reason)> on_dead_letter;
     Logger logger;
     /// close() and the destructor wait this long for queued events to be stored.

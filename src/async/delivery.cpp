@@ -46,7 +46,10 @@ bool Delivery::send(std::span<const UsageEvent> events, const std::function<bool
                 return true;
             }
             std::uniform_int_distribution<std::int64_t> spread(backoff.count() / 2, backoff.count());
-            const auto wait = std::chrono::milliseconds(spread(jitter_));
+            const auto wait = std::chrono::milliseconds([&] {
+                const std::lock_guard lock(jitter_mutex_);
+                return spread(jitter_);
+            }());
             log(LogLevel::warning, "store unavailable, retrying " + std::to_string(events.size()) + " event(s) in " +
                                        std::to_string(wait.count()) + " ms: " + e.what());
             const auto until = Steady::now() + wait;
@@ -93,6 +96,7 @@ void Delivery::deadLetter(const UsageEvent& event, std::string_view reason, bool
     setError(dead_letters_.write(event, reason, error) ? message : message + " (" + error + ")");
     log(LogLevel::error, message);
     if (on_dead_letter_) {
+        const std::lock_guard lock(host_calls_);
         try {
             on_dead_letter_(event, reason);
         } catch (...) {
@@ -111,6 +115,7 @@ void Delivery::deadLetterRaw(std::span<const std::byte> bytes, const std::string
 
 void Delivery::log(LogLevel level, const std::string& message) const {
     if (!logger_) return;
+    const std::lock_guard lock(host_calls_);
     try {
         logger_(level, message);
     } catch (...) {

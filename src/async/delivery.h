@@ -27,8 +27,9 @@ namespace metered::detail {
 /// dead-lettered (file, on_dead_letter, logger). Counts what became of every event and
 /// keeps the last error.
 ///
-/// `send`, `deadLetterRaw` and `log` are called from one thread (the flusher); `setError`,
-/// `lastError`, `fillStats` and `settled` from any.
+/// `send` may run on several threads at once (AsyncOptions::appends_in_flight); the host's
+/// logger and on_dead_letter are called one call at a time. `deadLetterRaw` and `log` are
+/// called from the flusher; `setError`, `lastError`, `fillStats` and `settled` from any.
 class Delivery {
 public:
     /// Dead letters go to options.dead_letter_path, or `<spool_dir>/dead-letter.jsonl`.
@@ -63,7 +64,9 @@ private:
     Logger logger_;
     std::function<void(const UsageEvent&, std::string_view)> on_dead_letter_;
     DeadLetterFile dead_letters_;
+    std::mutex jitter_mutex_;
     std::mt19937 jitter_;
+    mutable std::mutex host_calls_;  // the host's logger and on_dead_letter, one call at a time
 
     std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, retries_{0}, dead_lettered_{0}, conflicts_{0};
     AppendTimer appends_;

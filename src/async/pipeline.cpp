@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <future>
 
 #include "metered/errors.h"
 
@@ -99,6 +101,26 @@ void AsyncPipeline::run() {
     pending.reserve(options_.max_batch);
     auto oldest = Steady::now();
     bool gave_up = false;
+    // With appends_in_flight > 1: the batches being appended on threads of their own, oldest
+    // first, each with the log position after it (published once it and those before it
+    // are stored).
+    struct Sending {
+        std::future<bool> sent;  // false: given up (closing past the deadline)
+        LogCursor position;
+    };
+    std::deque<Sending> sending;
+    // Publishes the oldest batches that are done (waiting for each, with `wait`); false when
+    // one was given up.
+    const auto settle = [&](bool wait) {
+        while (!sending.empty()) {
+            Sending& first = sending.front();
+            if (!wait && first.sent.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return true;
+            if (!first.sent.get()) return false;
+            publishStored(first.position);
+            sending.pop_front();
+        }
+        return true;
+    };
     for (;;) {
         bool urgent = false, closing = false;
         {
@@ -123,20 +145,43 @@ void AsyncPipeline::run() {
             const bool due = !pending.empty() && (urgent || Steady::now() - oldest >= options_.flush_interval);
             if (full || due) {
                 if (options_.fsync == FsyncPolicy::every_batch) syncNow();
-                if (!delivery_.send(pending, [this] { return giveUp(); })) {
-                    gave_up = true;
-                    break;
+                if (options_.appends_in_flight <= 1) {
+                    if (!delivery_.send(pending, [this] { return giveUp(); })) {
+                        gave_up = true;
+                        break;
+                    }
+                    pending.clear();
+                    publishStored(position);
+                    continue;
                 }
-                pending.clear();
-                publishStored(position);
+                // The oldest batch must be done before another starts.
+                while (sending.size() >= options_.appends_in_flight && !gave_up) {
+                    const Sending& first = sending.front();
+                    first.sent.wait();
+                    gave_up = !settle(false);
+                }
+                if (gave_up) break;
+                sending.push_back({std::async(std::launch::async,
+                                              [this, events = std::move(pending)] {
+                                                  return delivery_.send(events, [this] { return giveUp(); });
+                                              }),
+                                   position});
+                pending = {};
+                pending.reserve(options_.max_batch);
                 continue;
             }
-            if (pending.empty()) publishStored(position);
+            // A flush or close waits for the batches being appended.
+            if (!settle(urgent)) {
+                gave_up = true;
+                break;
+            }
+            if (pending.empty() && sending.empty()) publishStored(position);
             break;
         }
         if (gave_up) break;
         if (closing) {
-            const bool drained = pending.empty() && inFlight() == 0 && covers(log_->readPosition(), log_->frontier());
+            const bool drained = pending.empty() && sending.empty() && inFlight() == 0 &&
+                                 covers(log_->readPosition(), log_->frontier());
             if (drained || Steady::now() > close_deadline_) {
                 std::lock_guard lock(mutex_);
                 all_stored_ = drained && leftovers_.empty();
