@@ -64,7 +64,7 @@ struct RetryOptions {
 /// included, reaches three quarters of a raw COPY), and at most 64 MiB wait in memory or
 /// spool.
 struct AsyncOptions {
-    std::size_t max_batch = 5000;                   ///< events per store append (filled only under load)
+    std::size_t max_batch = 5000;  ///< events per store append (filled only under load)
     /// Batches the store appends at once, 1 to 4. With 2, one batch's commit (on PostgreSQL,
     /// its WAL flush) overlaps the next batch's work, each on a connection of its own; what
     /// is stored is released from the spool in order, and a batch after one that was not

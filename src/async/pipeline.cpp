@@ -180,8 +180,8 @@ void AsyncPipeline::run() {
         }
         if (gave_up) break;
         if (closing) {
-            const bool drained = pending.empty() && sending.empty() && inFlight() == 0 &&
-                                 covers(log_->readPosition(), log_->frontier());
+            const bool drained =
+                pending.empty() && sending.empty() && inFlight() == 0 && covers(log_->readPosition(), log_->frontier());
             if (drained || Steady::now() > close_deadline_) {
                 std::lock_guard lock(mutex_);
                 all_stored_ = drained && leftovers_.empty();
