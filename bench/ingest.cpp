@@ -36,9 +36,10 @@ double seedWay(detail::PgConnection& c, const std::vector<UsageEvent>& events) {
 }
 
 // Records `events` through an asynchronous recorder with the spool on (`in_flight` batches
-// appended at once), and waits until the flusher has stored them all: events/s end to end.
+// appended at once: the default unless given), and waits until the flusher has stored them
+// all: events/s end to end.
 double meteredWay(const std::string& conninfo, const std::vector<UsageEvent>& events, std::size_t batch,
-                  std::size_t in_flight = 1) {
+                  std::size_t in_flight = AsyncOptions{}.appends_in_flight) {
     auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = conninfo});
     const auto dir = std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
     double rate = 0;
@@ -91,15 +92,15 @@ void ingest(Report& report, const Options& options) {
                     fmt::format("{:.1f}x seed, {:.0f}% of COPY", rate / seed, 100 * rate / copy),
                     ">= 75% of COPY, >= 15x seed", verdict(rate >= 0.75 * copy && rate >= 15 * seed)});
     }
-    // Two batches appended at once (AsyncOptions::appends_in_flight): one's commit overlaps
-    // the next one's COPY.
+    // One batch appended at a time (AsyncOptions::appends_in_flight = 1), against the default
+    // (2: one batch's commit overlaps the next one's COPY). Shown, not targeted.
     schema.truncate();
-    const double overlapped = meteredWay(schema.conninfo, events, 1000, 2);
-    report.add({"ingest", "metered end to end, batch 1000, 2 appends in flight",
-                fmt::format("{:.0f} events/s", overlapped),
-                fmt::format("{:.1f}x seed, {:.0f}% of COPY, {:.2f}x one in flight", overlapped / seed,
-                            100 * overlapped / copy, batch_1000 > 0 ? overlapped / batch_1000 : 0.0),
-                ">= 75% of COPY", verdict(overlapped >= 0.75 * copy)});
+    const double one_at_a_time = meteredWay(schema.conninfo, events, 1000, 1);
+    report.add({"ingest", "metered end to end, batch 1000, one append at a time",
+                fmt::format("{:.0f} events/s", one_at_a_time),
+                fmt::format("{:.1f}x seed, {:.0f}% of COPY; the default is {:.2f}x this", one_at_a_time / seed,
+                            100 * one_at_a_time / copy, one_at_a_time > 0 ? batch_1000 / one_at_a_time : 0.0),
+                "", ""});
     // A backfill: the same number of events spread over 18 days, so a batch of 1000 adds to
     // some 600 daily rollups instead of 60. Shown, not targeted.
     schema.truncate();

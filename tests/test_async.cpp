@@ -212,7 +212,7 @@ TEST_CASE("a full queue rejects or blocks as configured, and loses nothing it ac
     }));
 }
 
-TEST_CASE("transient store failures are retried in order until they succeed", "[async]") {
+TEST_CASE("one append at a time: transient store failures are retried in order until they succeed", "[async]") {
     auto store = std::make_shared<UnreliableStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
@@ -220,6 +220,7 @@ TEST_CASE("transient store failures are retried in order until they succeed", "[
     std::vector<std::string> log;
     std::mutex log_mutex;
     UsageRecorder recorder(store, asyncOptions({.max_batch = 10,
+                                                .appends_in_flight = 1,  // order across batches
                                                 .flush_interval = 1ms,
                                                 .retry = {.initial_backoff = 5ms, .max_backoff = 20ms},
                                                 .logger = [&](LogLevel, std::string_view m) {

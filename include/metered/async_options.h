@@ -68,8 +68,9 @@ struct AsyncOptions {
     /// Batches the store appends at once, 1 to 4. With 2, one batch's commit (on PostgreSQL,
     /// its WAL flush) overlaps the next batch's work, each on a connection of its own; what
     /// is stored is released from the spool in order, and a batch after one that was not
-    /// stored is sent again at the next start (a duplicate). 1: one batch at a time.
-    std::size_t appends_in_flight = 1;
+    /// stored is sent again at the next start (a duplicate). Batches may then be stored out
+    /// of order (a retried one after the next); 1 stores them one at a time, in order.
+    std::size_t appends_in_flight = 2;
     std::chrono::milliseconds flush_interval{250};  ///< longest an event waits to be sent
     std::size_t queue_bytes = 64u << 20;            ///< memory (or spool space) for waiting events
     std::size_t segment_bytes = 8u << 20;           ///< size of one log segment
