@@ -251,6 +251,12 @@ std::size_t EventLog::read(std::size_t max, const std::function<void(std::span<c
     for (auto& lane_pointer : lanes_) {
         Lane& lane = *lane_pointer;
         while (count < max) {
+            if (lane.read_offset >= capacity) {
+                // Read to its end, and maybe released since (so its slot is not looked at
+                // again): on to the next segment, once it is prepared.
+                if (!moveOn(lane)) break;
+                continue;
+            }
             Slot& slot = slotFor(lane, lane.read_sequence);
             if (slot.sequence.load(std::memory_order_acquire) != lane.read_sequence) break;
             const bool finished = lane.read_offset + record_header_bytes > capacity;
@@ -276,14 +282,18 @@ std::size_t EventLog::read(std::size_t max, const std::function<void(std::span<c
             } else if (slot.tail.load(std::memory_order_acquire) < capacity) {
                 break;  // no record fits any more; wait for a producer to move on
             }
-            lane.read_offset = capacity;
-            Slot& next = slotFor(lane, lane.read_sequence + 1);
-            if (next.sequence.load(std::memory_order_acquire) != lane.read_sequence + 1) break;
-            ++lane.read_sequence;
-            lane.read_offset = segment_header_bytes;
+            lane.read_offset = capacity;  // read to its end
         }
     }
     return count;
+}
+
+bool EventLog::moveOn(Lane& lane) const noexcept {
+    const Slot& next = slotFor(lane, lane.read_sequence + 1);
+    if (next.sequence.load(std::memory_order_acquire) != lane.read_sequence + 1) return false;
+    ++lane.read_sequence;
+    lane.read_offset = segment_header_bytes;
+    return true;
 }
 
 LogCursor EventLog::readPosition() const {

@@ -116,6 +116,8 @@ private:
     std::size_t laneOfThisCpu() const noexcept;
     std::optional<Reservation> tryReserveIn(Lane& lane, std::uint64_t total, std::size_t payload) noexcept;
     Slot& slotFor(const Lane& lane, std::uint64_t sequence) const noexcept;
+    // Reader: from a segment read to its end to the next one; false until it is prepared.
+    bool moveOn(Lane& lane) const noexcept;
     void prepare(std::size_t lane, std::uint64_t sequence);
     bool withinBound() const noexcept;
     void preparerLoop();
