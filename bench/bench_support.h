@@ -12,6 +12,7 @@
 #include <fstream>
 #include <metered/metered.h>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ using Steady = std::chrono::steady_clock;
 
 inline double secondsSince(Steady::time_point start) {
     return std::chrono::duration<double>(Steady::now() - start).count();
+}
+
+/// Waits until everything `recorder` took is stored; throws when it is not within `timeout`
+/// (a figure measured over unstored events would mean nothing).
+inline void flushAll(UsageRecorder& recorder, std::chrono::milliseconds timeout = std::chrono::minutes(1)) {
+    if (!recorder.flush(timeout)) throw std::runtime_error("flush timed out: recorded events were left unstored");
 }
 
 /// A fresh schema on the server of the PG* environment, dropped at exit.

@@ -27,7 +27,7 @@ void memory(Report& report, const Options& options) {
             samples.push_back(fmt::format("{}k: {:.0f} MiB", i / 1000, residentMemory().rss_mib));
         }
     }
-    recorder.flush(std::chrono::minutes(5));
+    flushAll(recorder, std::chrono::minutes(5));
     const double seconds = secondsSince(start);
     const auto after = residentMemory();
     const double growth = after.peak_mib - before.rss_mib;

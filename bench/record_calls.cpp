@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
                                               .intent = "order",
                                               .session_id = "session-42"});
         }
-        recorder.flush(std::chrono::seconds(60));
+        metered::bench::flushAll(recorder);
         fmt::print("{} recordApiCall calls, spool {}: {} recorded\n", calls, spool ? "on" : "off",
                    recorder.stats().recorded);
     }

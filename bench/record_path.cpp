@@ -126,9 +126,9 @@ void budgetsOnRecordPath(Report& report, const Options& options) {
             recorder.recordLlmCall(acme.id, mine, at);
         };
         measure(threads, per_thread / 10, refused, record);  // warm up
-        recorder.flush(std::chrono::seconds(60));
+        flushAll(recorder);
         auto samples = measure(threads, per_thread, refused, record);
-        recorder.flush(std::chrono::seconds(60));
+        flushAll(recorder);
         mean[budgets ? 1 : 0] =
             std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(samples.size());
         const auto p = percentiles(samples);
@@ -170,9 +170,9 @@ void recordPath(Report& report, const Options& options) {
                 std::atomic<std::size_t> refused{0};
                 const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
                 measureApiCalls(recorder, business, threads, per_thread / 10, refused);  // warm up
-                recorder.flush(std::chrono::seconds(60));
+                flushAll(recorder);
                 auto samples = measureApiCalls(recorder, business, threads, per_thread, refused);
-                recorder.flush(std::chrono::seconds(60));
+                flushAll(recorder);
                 const auto p = percentiles(samples);
                 if (threads == 1 && !spool) async_single_p50 = p.p50;
                 const bool targeted = threads == 8;
@@ -215,9 +215,9 @@ void recordPath(Report& report, const Options& options) {
                     recorder.recordLlmCall(business, mine, at);
                 };
                 measure(threads, per_thread / 10, refused, record);  // warm up
-                recorder.flush(std::chrono::seconds(60));
+                flushAll(recorder);
                 auto samples = measure(threads, per_thread, refused, record);
-                recorder.flush(std::chrono::seconds(60));
+                flushAll(recorder);
                 const Decimal total = recorder.recordLlmCall(business, usage, at).cost.total;
                 const auto p = percentiles(samples);
                 const bool targeted = threads == 8;
