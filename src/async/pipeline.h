@@ -30,8 +30,9 @@ namespace metered::detail {
 /// commit. The flusher first replays what an earlier process left in the spool
 /// (SpoolReplay), then repeatedly reads committed records, sends a batch when it is full
 /// or its oldest event has waited `flush_interval` (Delivery: retried while the store is
-/// unavailable, the batch keeping its place so order is kept; refused events
-/// dead-lettered), and releases the log segments whose events are stored.
+/// unavailable, the batch keeping its place; refused events dead-lettered), up to
+/// `appends_in_flight` batches at once, and releases the log segments whose events are
+/// stored, in order.
 class AsyncPipeline {
 public:
     /// `spool` selects a spool directory (options.spool_dir) over anonymous memory.
