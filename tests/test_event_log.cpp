@@ -28,9 +28,10 @@ bool put(EventLog& log, std::uint8_t tag, std::chrono::milliseconds wait) {
 
 }  // namespace
 
-TEST_CASE("a reader that read a segment to its end before the next was prepared moves on once it is, after the "
-          "segment it finished is released",
-          "[async][log]") {
+TEST_CASE(
+    "a reader that read a segment to its end before the next was prepared moves on once it is, after the "
+    "segment it finished is released",
+    "[async][log]") {
     const bool spooled = GENERATE(false, true);
     metered::testing::TempDir dir;
     // One lane, a ring of two segments of 64 KiB: the log is full after about 130 records.
@@ -44,17 +45,17 @@ TEST_CASE("a reader that read a segment to its end before the next was prepared 
     // Read everything: the reader ends at the end of the second segment, the third is not
     // prepared (the ring is full), so it waits there.
     std::size_t read = 0;
-    while (log.read(1000, [&](std::span<const std::byte>) { ++read; }) > 0) {
-    }
+    while (log.read(1000, [&](std::span<const std::byte>) { ++read; }) > 0) {}
     REQUIRE(read == written);
     const LogCursor finished = log.readPosition();
     log.release(finished);  // the first segment goes: the third can be prepared
 
-    REQUIRE(put(log, 2, 5000ms));      // into the third segment
+    REQUIRE(put(log, 2, 5000ms));     // into the third segment
     log.release(log.readPosition());  // the flusher publishes again: the second segment goes
 
     std::vector<std::uint8_t> tags;
-    log.read(1000, [&](std::span<const std::byte> record) { tags.push_back(std::to_integer<std::uint8_t>(record[0])); });
+    log.read(1000,
+             [&](std::span<const std::byte> record) { tags.push_back(std::to_integer<std::uint8_t>(record[0])); });
     CHECK(tags == std::vector<std::uint8_t>{2});
     CHECK(log.readPosition() != finished);
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <unistd.h>
 
 #include "async/crc32c.h"
@@ -225,6 +226,32 @@ TEST_CASE("a segment cut short while being created, or never written, is not dam
     CHECK_FALSE(fs::exists(dir.path / "damaged"));
     std::lock_guard lock(warnings_mutex);
     CHECK(warnings.empty());
+}
+
+TEST_CASE("a burst through a queue of a few small segments is stored whole, and flush() returns", "[async][spool]") {
+    // The producers outrun the store and wait for space, so the flusher often reads a
+    // segment to its end before the next one is prepared.
+    const auto spool = GENERATE(SpoolMode::on, SpoolMode::off);
+    TempDir dir;
+    auto store = std::make_shared<MemoryStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    auto options = spooled(dir.path);
+    options.async.spool = spool;
+    options.async.queue_bytes = 256u << 10;  // two segments of 64 KiB in each of up to two lanes
+    options.async.block_timeout = 10s;
+    constexpr int threads = 4, per_thread = 3000;
+    UsageRecorder recorder(store, options);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+            for (int i = 0; i < per_thread; ++i) recorder.recordApiCall(biz.id, {.session_id = "session-42"});
+        });
+    }
+    for (auto& worker : workers) worker.join();
+    REQUIRE(recorder.flush(10s));
+    CHECK(recorder.stats().stored == threads * per_thread);
+    CHECK(store->events(biz.id).size() == threads * per_thread);
 }
 
 TEST_CASE("segment file names are written and read in one place", "[async][spool]") {
