@@ -52,7 +52,7 @@ double meteredWay(const std::string& conninfo, const std::vector<UsageEvent>& ev
         const auto start = Steady::now();
         for (const auto& e : events)
             recorder.record(e.business, e.type, e.quantity, e.metadata, {.occurred_at = e.occurred_at});
-        if (!recorder.flush(std::chrono::minutes(10))) throw std::runtime_error("flush timed out");
+        flushAll(recorder, std::chrono::minutes(10));
         rate = static_cast<double>(events.size()) / secondsSince(start);
         if (recorder.stats().stored != events.size()) throw std::runtime_error("not every event was stored");
     }
