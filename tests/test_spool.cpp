@@ -3,6 +3,8 @@
 // headers, segments cut short while being created.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -118,6 +120,40 @@ TEST_CASE("a damaged segment header loses no record, and the file is moved aside
     std::lock_guard lock(warnings_mutex);
     REQUIRE(warnings.size() == 1);
     CHECK(warnings[0].find("damaged") != std::string::npos);
+}
+
+TEST_CASE("a segment that cannot be replayed stays in the spool, and a flush waiting on it does not spin",
+          "[async][spool]") {
+    TempDir dir;
+    auto store = std::make_shared<UnreliableStore>();
+    const auto biz = account("Acme");
+    store->saveAccount(biz);
+    store->down = true;
+    {
+        const PinnedToCpu0 pinned;
+        UsageRecorder recorder(store, spooled(dir.path));
+        for (int i = 0; i < 50; ++i) recorder.recordApiCall(biz.id);
+        recorder.close(20ms);
+    }
+    const auto files = filesIn(dir.path);
+    REQUIRE(files.size() >= 1);
+    {
+        std::fstream file(files.front(), std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(2);
+        file.put('X');  // damaged: replayed, then moved aside...
+    }
+    std::ofstream(dir.path / "damaged") << "not a directory";  // ...where it cannot go
+    store->down = false;
+    UsageRecorder recorder(store, spooled(dir.path));
+    const std::clock_t cpu_before = std::clock();
+    const auto wall_before = std::chrono::steady_clock::now();
+    CHECK_FALSE(recorder.flush(400ms));  // the segment is still there
+    const double cpu = static_cast<double>(std::clock() - cpu_before) / CLOCKS_PER_SEC;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+    // A flusher that spins until the flush times out burns the whole wait on one core.
+    CHECK(cpu < wall / 2);
+    CHECK(recorder.stats().last_error.find("cannot replay spool segment") != std::string::npos);
+    CHECK(fs::exists(files.front()));
 }
 
 TEST_CASE("inspectSpool counts what a stopped recorder left, its damage and dead letters, changing nothing",

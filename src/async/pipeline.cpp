@@ -121,17 +121,26 @@ void AsyncPipeline::run() {
         }
         return true;
     };
+    // A flush wakes the flusher at once; but when the last pass found nothing to read or
+    // send while a flush waits (a spool leftover that could not be replayed, say), the
+    // flusher polls until another flush comes, rather than spin until the flush times out.
+    bool idle = false;
+    std::uint64_t flushes_seen = 0;
     for (;;) {
         bool urgent = false, closing = false;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, poll, [&] { return closing_ || flush_requests_ > 0; });
+            wake_.wait_for(lock, poll,
+                           [&] { return closing_ || (flush_requests_ > 0 && (!idle || flushes_ != flushes_seen)); });
+            flushes_seen = flushes_;
             urgent = closing_ || flush_requests_ > 0;
             closing = closing_;
         }
+        idle = true;
         for (;;) {
             const bool was_empty = pending.empty();
             log_->read(options_.max_batch - pending.size(), [&](std::span<const std::byte> bytes) {
+                idle = false;
                 try {
                     pending.push_back(decodeEvent(bytes));
                 } catch (const std::exception& e) {
@@ -144,6 +153,7 @@ void AsyncPipeline::run() {
             const bool full = pending.size() >= options_.max_batch;
             const bool due = !pending.empty() && (urgent || Steady::now() - oldest >= options_.flush_interval);
             if (full || due) {
+                idle = false;
                 if (options_.fsync == FsyncPolicy::every_batch) syncNow();
                 if (options_.appends_in_flight <= 1) {
                     if (!delivery_.send(pending, [this] { return giveUp(); })) {
@@ -171,6 +181,7 @@ void AsyncPipeline::run() {
                 continue;
             }
             // A flush or close waits for the batches being appended.
+            if (!sending.empty()) idle = false;
             if (!settle(urgent)) {
                 gave_up = true;
                 break;
@@ -246,6 +257,7 @@ bool AsyncPipeline::flush(std::chrono::milliseconds timeout) {
     const LogCursor target = log_->frontier();
     std::unique_lock lock(mutex_);
     ++flush_requests_;
+    ++flushes_;
     wake_.notify_one();
     const auto done = [&] { return replayed_spool_ && leftovers_.empty() && covers(stored_position_, target); };
     progress_.wait_for(lock, timeout, [&] { return done() || finished_; });

@@ -90,6 +90,7 @@ private:
     std::condition_variable progress_;  // flush(): more is stored
     LogCursor stored_position_;
     int flush_requests_ = 0;
+    std::uint64_t flushes_ = 0;  // flush() calls so far
     bool closing_ = false;
     bool finished_ = false;
     bool replayed_spool_ = false;                   // the spool of an earlier process has been replayed
