@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "async/event_codec.h"
+#include "draft_fields.h"
 
 using namespace metered;
 
@@ -18,18 +19,18 @@ namespace {
 const Decimal quantity = Decimal::parse("75.5");
 const Decimal price = Decimal::parse("0.02");
 
-detail::EventDraft chatDraft(std::vector<detail::DraftField>& fields) {
-    fields = {{detail::FieldKind::string, "operation", "chat_completion"},
-              {detail::FieldKind::string, "model", "gpt-4o-mini"},
-              {detail::FieldKind::json, "tokens", "412"},
-              {detail::FieldKind::string, "intent", "order"},
-              {detail::FieldKind::string, "sessionId", "session-42"}};
+detail::EventDraft chatDraft(detail::DraftFields& fields) {
+    fields.text("operation", "chat_completion");
+    fields.text("model", "gpt-4o-mini");
+    fields.integer("tokens", 412);
+    fields.text("intent", "order");
+    fields.text("sessionId", "session-42");
     detail::EventDraft draft;
     draft.business = BusinessId(Uuid::generateV7());
     draft.quantity = Decimal(1);
     draft.unit_price = Decimal::parse("0.01");
     draft.id = EventId::generate();
-    draft.fields = fields;
+    fields.setIn(draft);
     return draft;
 }
 
@@ -55,7 +56,7 @@ void idFromKey(benchmark::State& state) {
 BENCHMARK(idFromKey);
 
 void encodeEvent(benchmark::State& state) {
-    std::vector<detail::DraftField> fields;
+    detail::DraftFields fields(8192);
     const auto draft = chatDraft(fields);
     std::vector<std::byte> out(detail::encodedEventSize(draft));
     for (auto _ : state) {
@@ -66,7 +67,7 @@ void encodeEvent(benchmark::State& state) {
 BENCHMARK(encodeEvent);
 
 void decodeEvent(benchmark::State& state) {
-    std::vector<detail::DraftField> fields;
+    detail::DraftFields fields(8192);
     const auto draft = chatDraft(fields);
     std::vector<std::byte> bytes(detail::encodedEventSize(draft));
     detail::encodeEvent(draft, bytes.data());

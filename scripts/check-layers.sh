@@ -21,7 +21,7 @@ assign 1 correction credit credit_ledger usage_event usage_total usage_part mode
   crossing_claims audio recorder_stats append_timer \
   async_options dimension dimension_usage level_usage transaction_amount recorded_event \
   precision llm_usage \
-  event_draft event_codec event_json dead_letter event_log
+  event_draft draft_fields event_codec event_json dead_letter event_log
 # 2: pricing.
 assign 2 price_book pricing measure level_measure plan_schedule commitments reports rate_card litellm_import ai_billing_json voice_pricing standard_rate_card rate_card_lookup
 # 3: storage, and asynchronous delivery into it.

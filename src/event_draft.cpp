@@ -3,15 +3,9 @@
 
 #include <string>
 
-namespace metered::detail {
+#include "metadata_encoding.h"
 
-std::size_t EventDraft::computeMetadataBytes() const noexcept {
-    std::size_t size = encoded_metadata.size();
-    if (encoded_metadata.empty()) {
-        for (const auto& f : fields) size += encodedFieldSize(f.key, f.value);
-    }
-    return size;
-}
+namespace metered::detail {
 
 UsageEvent toEvent(const EventDraft& draft) {
     UsageEvent event;
@@ -31,14 +25,7 @@ UsageEvent toEvent(const EventDraft& draft) {
     for (const DimensionValue& d : draft.dimensions) {
         event.dimensions.push_back({std::string(d.name), std::string(d.value)});
     }
-    if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
-        event.metadata = MetadataEncoding::fromBytes(draft.encoded_metadata);
-    } else {
-        std::string encoded(draft.metadataBytes(), '\0');
-        char* p = encoded.data();
-        for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
-        event.metadata = MetadataEncoding::fromBytes(encoded);
-    }
+    event.metadata = MetadataEncoding::fromBytes(draft.encoded_metadata);
     return event;
 }
 

@@ -7,20 +7,12 @@
 #include <span>
 #include <string_view>
 
-#include "metadata_encoding.h"
 #include "metered/usage_event.h"
 
 namespace metered::detail {
 
-/// One metadata field given by a typed record call (string or JSON text value).
-struct DraftField {
-    FieldKind kind;
-    std::string_view key;
-    std::string_view value;
-};
-
 /// What a record call knows about an event before it is stored: validated, priced at
-/// list, metadata as fields (typed calls) or already encoded (generic calls).
+/// list, its metadata in the event log's encoding (MetadataEncoding).
 struct EventDraft {
     BusinessId business;
     EventType type = EventType::apiCall();
@@ -28,7 +20,6 @@ struct EventDraft {
     Decimal unit_price;
     EventId id;
     Timestamp occurred_at;
-    std::span<const DraftField> fields;
     std::string_view encoded_metadata;
     /// Rate-card events: the entry that priced it (stored as "provider/model") and what
     /// the cost is made of; unit_price is the exact cost.
@@ -50,23 +41,21 @@ struct EventDraft {
         return model_provider.empty() ? 0 : model_provider.size() + 1 + model_name.size();
     }
 
-    /// Encoded size of the metadata part (fields or pre-encoded), computed once.
+    /// Bytes of the metadata: encoded_metadata's, unless setMetadata said more.
     std::size_t metadataBytes() const noexcept {
-        if (metadata_bytes_ == SIZE_MAX) metadata_bytes_ = computeMetadataBytes();
-        return metadata_bytes_;
+        return metadata_bytes_ == SIZE_MAX ? encoded_metadata.size() : metadata_bytes_;
     }
 
-    /// Sets `fields` with their encoded size, known to the caller (the sum of their
-    /// encodedFieldSize): metadataBytes then need not add it up again.
-    void setFields(std::span<const DraftField> given, std::size_t encoded_bytes) noexcept {
-        fields = given;
+    /// Sets the metadata, and its size: more than `encoded.size()` only for metadata over
+    /// the recorder's limit that was counted, not written (DraftFields), which checkDraft
+    /// refuses before anything reads it.
+    void setMetadata(std::string_view encoded, std::size_t encoded_bytes) noexcept {
+        encoded_metadata = encoded;
         metadata_bytes_ = encoded_bytes;
     }
 
 private:
-    std::size_t computeMetadataBytes() const noexcept;
-
-    mutable std::size_t metadata_bytes_ = SIZE_MAX;
+    std::size_t metadata_bytes_ = SIZE_MAX;
 };
 
 /// The event a draft stands for (what the event log's decodeEvent(encodeEvent(draft)) gives).

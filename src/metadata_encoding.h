@@ -48,7 +48,7 @@ inline void copyEnds(char* out, const char* in, std::size_t size) noexcept {
 
 /// Copies `size` bytes from `in` to `out` (not overlapping) and returns the end. Keys,
 /// names and most values are short: they take a few moves inline, not a call to memcpy.
-inline char* copyBytes(char* out, const char* in, std::size_t size) noexcept {
+[[gnu::always_inline]] inline char* copyBytes(char* out, const char* in, std::size_t size) noexcept {
     if (size >= 8) {
         if (size <= 16) {
             copyEnds<8>(out, in, size);
@@ -68,7 +68,8 @@ inline char* copyBytes(char* out, const char* in, std::size_t size) noexcept {
 }
 
 /// Writes one field at `out` (encodedFieldSize bytes); returns the end.
-inline char* writeField(char* out, FieldKind kind, std::string_view key, std::string_view value) noexcept {
+[[gnu::always_inline]] inline char* writeField(char* out, FieldKind kind, std::string_view key,
+                                               std::string_view value) noexcept {
     *out++ = static_cast<char>(kind);
     *out++ = static_cast<char>(key.size());
     out = copyBytes(out, key.data(), key.size());

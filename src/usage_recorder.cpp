@@ -21,6 +21,7 @@
 #include "correction_rules.h"
 #include "crossing_delivery.h"
 #include "decimal_access.h"
+#include "draft_fields.h"
 #include "event_checks.h"
 #include "metered/errors.h"
 #include "utf8.h"
@@ -29,58 +30,7 @@
 namespace metered {
 namespace {
 
-using detail::DraftField;
-using detail::FieldKind;
-
-// The metadata fields of a typed record call, kept as views (no allocation) until the
-// event is encoded.
-class DraftFields {
-public:
-    // Inline: its keys are constants, and record calls pass four or five.
-    [[gnu::always_inline]] void text(std::string_view key, std::string_view value) {
-        if (value.empty()) return;
-        if (!detail::isStorableText(value)) notStorable(key);
-        add(FieldKind::string, key, value);
-    }
-    void integer(std::string_view key, std::int64_t value) {
-        auto& buffer = numbers_[count_];
-        const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
-        add(FieldKind::json, key, std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data())));
-    }
-    // A non-negative decimal as a JSON number, written without allocating.
-    void decimal(std::string_view key, const Decimal& value) {
-        auto& buffer = numbers_[count_];
-        auto mantissa = detail::DecimalAccess::mantissa(value);
-        const int scale = value.scale();
-        char* end = buffer.data() + buffer.size();
-        char* p = end;
-        for (int digit = 0; mantissa != 0 || digit <= scale; ++digit) {
-            if (digit == scale && scale > 0) *--p = '.';
-            *--p = static_cast<char>('0' + static_cast<int>(mantissa % 10));
-            mantissa /= 10;
-        }
-        add(FieldKind::json, key, std::string_view(p, static_cast<std::size_t>(end - p)));
-    }
-    // The fields as a draft's metadata.
-    void setIn(detail::EventDraft& draft) const noexcept { draft.setFields({fields_.data(), count_}, bytes_); }
-
-private:
-    // Out of line, so that text() stays small.
-    [[noreturn]] [[gnu::noinline]] static void notStorable(std::string_view key) {
-        throw ValidationError("metadata." + detail::clipped(key), "value is not valid UTF-8 without U+0000");
-    }
-    void add(FieldKind kind, std::string_view key, std::string_view value) noexcept {
-        fields_[count_++] = {kind, key, value};
-        bytes_ += detail::encodedFieldSize(key, value);
-    }
-
-    // Left uninitialized on purpose: only the first count_ entries are ever read. A number
-    // buffer holds any Decimal (38 digits, a point).
-    std::array<DraftField, 6> fields_;
-    std::array<std::array<char, 48>, 6> numbers_;
-    std::size_t count_ = 0;
-    std::size_t bytes_ = 0;  // encoded
-};
+using detail::DraftFields;
 
 detail::EventDraft draftOf(const BusinessId& business, EventType type, const Decimal& quantity) {
     detail::EventDraft draft;
@@ -350,7 +300,7 @@ struct UsageRecorder::Impl {
         checkLateWindow(draft, record, at);  // before pricing it and checking its budgets
         CallReceipt receipt{.cost = price(draft.occurred_at)};
         CallParts parts;
-        DraftFields fields;
+        DraftFields fields(options.max_metadata_bytes);
         const bool fallback = describe(receipt.cost, parts, fields);
         draft.unit_price = receipt.cost.total;
         draft.model_provider = receipt.cost.provider;
@@ -458,7 +408,7 @@ const UsageReports& UsageRecorder::reports() const noexcept { return impl_->repo
 const PriceBook& UsageRecorder::priceBook() const noexcept { return impl_->reports.priceBook(); }
 
 Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& call, const RecordOptions& options) {
-    DraftFields fields;
+    DraftFields fields(impl_->options.max_metadata_bytes);
     fields.text("operation", call.operation);
     fields.text("model", call.model);
     fields.integer("tokens", call.tokens);
@@ -470,7 +420,7 @@ Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& 
 
 Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Decimal& minutes, const VoiceUsage& voice,
                                           const RecordOptions& options) {
-    DraftFields fields;
+    DraftFields fields(impl_->options.max_metadata_bytes);
     fields.text("operation", voice.operation);
     fields.integer("audioSize", voice.audio_size);
     fields.integer("transcriptionLength", voice.transcription_length);
@@ -480,7 +430,7 @@ Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Deci
 }
 
 Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& query, const RecordOptions& options) {
-    DraftFields fields;
+    DraftFields fields(impl_->options.max_metadata_bytes);
     fields.text("queryType", query.query_type);
     fields.text("complexity", query.complexity);
     fields.integer("tokens", query.tokens);
@@ -490,7 +440,7 @@ Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& 
 
 Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage,
                                      const RecordOptions& options) {
-    DraftFields fields;
+    DraftFields fields(impl_->options.max_metadata_bytes);
     fields.text("fileType", storage.file_type);
     fields.integer("size", storage.size);
     fields.text("operation", storage.operation);

@@ -177,6 +177,35 @@ TEST_CASE("recorded events carry the seed's metadata and list prices", "[recorde
     CHECK(events[1].occurred_at == *setup.clock.now);
 }
 
+TEST_CASE("a typed call's metadata is stored whole at any size up to the limit, and past it refused with its size",
+          "[recorder]") {
+    const auto store = std::make_shared<MemoryStore>();
+    const Account business = account("Acme Pizza");
+    store->saveAccount(business);
+    const RecordMode mode = GENERATE(RecordMode::sync, RecordMode::async);
+    UsageRecorder recorder(store, {.max_metadata_bytes = 3000, .mode = mode});
+    const auto error = [&](const std::string& session) {
+        try {
+            recorder.recordApiCall(business.id, {.operation = std::string(300, 'o'), .session_id = session});
+        } catch (const ValidationError& e) {
+            return e.field() + ": " + e.what();
+        }
+        return std::string("(accepted)");
+    };
+    // Past the 512 bytes a call keeps on its stack: all of it on the heap, in order.
+    const std::string under(3000 - (6 + 9 + 300) - (6 + 6 + 1) - (6 + 9), 's');  // exactly the limit
+    const std::string over = under + "s";
+    CHECK(error(under) == "(accepted)");
+    CHECK(error(over).find("metadata: 3001 bytes exceed the limit of 3000") != std::string::npos);
+    // Far past it: only counted, never copied.
+    CHECK(error(std::string(1u << 20, 'x')).find("metadata: 1048919 bytes") != std::string::npos);
+    REQUIRE(recorder.flush(std::chrono::seconds(10)));
+    const auto events = store->events(business.id);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].metadata.toJson() ==
+          R"({"operation":")" + std::string(300, 'o') + R"(","tokens":0,"sessionId":")" + under + "\"}");
+}
+
 TEST_CASE("trends have a point per local day, zeros included, summing to the cycle's bill", "[recorder]") {
     Setup setup(at(2024_y / 3 / 20, hours(16)));
     auto& r = *setup.recorder;

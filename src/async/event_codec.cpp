@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../decimal_access.h"
+#include "../metadata_encoding.h"
 #include "metered/errors.h"
 
 namespace metered::detail {
@@ -38,7 +39,6 @@ public:
         bytes(&m, 16);
         u8(static_cast<std::uint8_t>(d.scale()));
     }
-    std::byte* position() const { return out_; }
 
 private:
     std::byte* out_;
@@ -95,13 +95,7 @@ void encodeEvent(const EventDraft& draft, std::byte* out) noexcept {
     w.decimal(draft.unit_price);
     const auto metadata = static_cast<std::uint32_t>(draft.metadataBytes());
     w.bytes(&metadata, 4);
-    if (!draft.encoded_metadata.empty() || draft.fields.empty()) {
-        w.text(draft.encoded_metadata);
-    } else {
-        auto* p = reinterpret_cast<char*>(w.position());
-        for (const auto& f : draft.fields) p = writeField(p, f.kind, f.key, f.value);
-        w = Writer(reinterpret_cast<std::byte*>(p));
-    }
+    w.text(draft.encoded_metadata);
     const auto model = static_cast<std::uint16_t>(draft.modelBytes());
     w.bytes(&model, 2);
     if (model != 0) {

@@ -5,6 +5,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>  // glibc 2.35+: __rseq_offset, __rseq_size
+#endif
 
 #include <algorithm>
 #include <cstddef>
@@ -103,9 +106,30 @@ EventLog::~EventLog() {
     }
 }
 
+namespace {
+
+// The CPU this thread runs on. glibc (2.35 and later) registers an rseq area for each
+// thread, whose cpu_id the kernel keeps current: read here in two loads, where a call to
+// sched_getcpu (which reads the same field) costs ~30 instructions on every record call.
+// Without a registered area (glibc.pthread.rseq=0, or another platform): sched_getcpu.
+int currentCpu() noexcept {
+#if defined(__x86_64__) && defined(RSEQ_SIG)
+    if (__rseq_size > 0) {
+        const char* thread_pointer = nullptr;
+        asm("mov %%fs:0, %0" : "=r"(thread_pointer));  // the TCB's self pointer
+        const auto* area = reinterpret_cast<const volatile struct rseq*>(thread_pointer + __rseq_offset);
+        const auto cpu = static_cast<std::int32_t>(area->cpu_id);
+        if (cpu >= 0) return cpu;
+    }
+#endif
+    return sched_getcpu();
+}
+
+}  // namespace
+
 std::size_t EventLog::laneOfThisCpu() const noexcept {
     if (lanes_.size() == 1) return 0;
-    const int cpu = sched_getcpu();  // glibc reads it from the rseq area: no system call
+    const int cpu = currentCpu();
     return cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % lanes_.size();
 }
 
