@@ -51,6 +51,26 @@ std::vector<fs::path> filesIn(const fs::path& dir, std::string_view prefix = "se
     return files;
 }
 
+// Records `events` voice minutes with the store down and stops: they stay in the spool.
+// The header of the first segment is then damaged ("METERLOG" becomes "MEXERLOG"), which
+// is returned with the others.
+std::vector<fs::path> leaveDamagedSpool(const fs::path& dir, const std::shared_ptr<UnreliableStore>& store,
+                                        const Account& business, int events) {
+    store->down = true;
+    {
+        const PinnedToCpu0 pinned;
+        UsageRecorder recorder(store, spooled(dir));
+        for (int i = 0; i < events; ++i) recorder.recordVoiceMinutes(business.id, Decimal::fromMantissa(i + 1, 2));
+        recorder.close(20ms);
+    }
+    auto files = filesIn(dir);
+    REQUIRE(files.size() >= 1);
+    std::fstream file(files.front(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(2);
+    file.put('X');
+    return files;
+}
+
 }  // namespace
 
 TEST_CASE("syncs keep their policy while the store is down and while a long replay waits for it", "[async][spool]") {
@@ -87,20 +107,7 @@ TEST_CASE("a damaged segment header loses no record, and the file is moved aside
     auto store = std::make_shared<UnreliableStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
-    store->down = true;
-    {
-        const PinnedToCpu0 pinned;
-        UsageRecorder recorder(store, spooled(dir.path));
-        for (int i = 0; i < 300; ++i) recorder.recordVoiceMinutes(biz.id, Decimal::fromMantissa(i + 1, 2));
-        recorder.close(20ms);
-    }
-    const auto files = filesIn(dir.path);
-    REQUIRE(files.size() >= 1);
-    {
-        std::fstream file(files.front(), std::ios::in | std::ios::out | std::ios::binary);
-        file.seekp(2);
-        file.put('X');  // the magic "METERLOG" becomes "MEXERLOG"
-    }
+    const auto files = leaveDamagedSpool(dir.path, store, biz, 300);
     store->down = false;
     std::vector<std::string> warnings;
     std::mutex warnings_mutex;
@@ -128,21 +135,8 @@ TEST_CASE("a segment that cannot be replayed stays in the spool, and a flush wai
     auto store = std::make_shared<UnreliableStore>();
     const auto biz = account("Acme");
     store->saveAccount(biz);
-    store->down = true;
-    {
-        const PinnedToCpu0 pinned;
-        UsageRecorder recorder(store, spooled(dir.path));
-        for (int i = 0; i < 50; ++i) recorder.recordApiCall(biz.id);
-        recorder.close(20ms);
-    }
-    const auto files = filesIn(dir.path);
-    REQUIRE(files.size() >= 1);
-    {
-        std::fstream file(files.front(), std::ios::in | std::ios::out | std::ios::binary);
-        file.seekp(2);
-        file.put('X');  // damaged: replayed, then moved aside...
-    }
-    std::ofstream(dir.path / "damaged") << "not a directory";  // ...where it cannot go
+    const auto files = leaveDamagedSpool(dir.path, store, biz, 50);  // replayed, then moved aside...
+    std::ofstream(dir.path / "damaged") << "not a directory";        // ...where it cannot go
     store->down = false;
     UsageRecorder recorder(store, spooled(dir.path));
     const std::clock_t cpu_before = std::clock();
