@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <array>
-#include <charconv>
 #include <condition_variable>
 #include <fstream>
 #include <limits>
@@ -20,12 +19,9 @@
 #include "budget_table.h"
 #include "correction_rules.h"
 #include "crossing_delivery.h"
-#include "decimal_access.h"
 #include "draft_fields.h"
 #include "event_checks.h"
 #include "metered/errors.h"
-#include "utf8.h"
-#include "untrusted_text.h"
 
 namespace metered {
 namespace {
