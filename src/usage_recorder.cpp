@@ -330,9 +330,13 @@ struct UsageRecorder::Impl {
     // Refuses a draft older than the late-event window, unless it is a backfill.
     void checkLateWindow(const detail::EventDraft& draft, const RecordOptions& record, Timestamp now) const {
         if (!record.backfill && options.late_event_window && draft.occurred_at < now - *options.late_event_window) {
-            throw ValidationError("occurred_at", "is more than " + std::to_string(options.late_event_window->count()) +
-                                                     " days before now (RecorderOptions::late_event_window)");
+            tooLate();
         }
+    }
+    // Out of line: the check above is on every record call, inline.
+    [[noreturn]] [[gnu::noinline]] void tooLate() const {
+        throw ValidationError("occurred_at", "is more than " + std::to_string(options.late_event_window->count()) +
+                                                 " days before now (RecorderOptions::late_event_window)");
     }
 
     // Validates a priced draft (occurred_at set and within the late-event window), gives it

@@ -65,7 +65,7 @@ inline std::uint64_t shortTextWord(const char* p, std::size_t n) noexcept {
 /// common case, is checked inline a word at a time (it runs on the host's thread): whole
 /// words, then the last eight bytes (overlapping those before), or one word made of a
 /// short text's bytes.
-inline bool isStorableText(std::string_view text) noexcept {
+[[gnu::always_inline]] inline bool isStorableText(std::string_view text) noexcept {
     using namespace plain_text;
     const char* p = text.data();
     const std::size_t n = text.size();
