@@ -18,6 +18,7 @@
 #include "async/event_codec.h"
 #include "async/segment.h"
 #include "fuzz_check.h"
+#include "metadata_encoding.h"
 #include "metered/errors.h"
 
 using namespace metered;
