@@ -34,15 +34,15 @@ std::uint32_t softwareCrc(const std::uint8_t* p, std::size_t size, std::uint32_t
 // Three streams at once: the crc32 instruction has a latency of three cycles and a
 // throughput of one, so one chain leaves two thirds of it idle. The register state is
 // linear: the state after A then B is (the state after A, moved over |B| zero bytes) xor
-// (the state after B from zero). Moving a state over `stream_bytes` zeros is four table
-// lookups (one per byte of the state).
-constexpr std::size_t stream_bytes = 64;
-
+// (the state after B from zero). Moving a state over a stream's bytes of zeros is four
+// table lookups (one per byte of the state). Streams of 64 bytes for long data, then of
+// 32 for what is left of 96 bytes or more: a recorded event (~190 bytes) is a 96-byte
+// block and a short tail, not one chain of 24 instructions.
 struct ZerosTable {
     std::array<std::array<std::uint32_t, 256>, 4> by_byte{};
 };
 
-__attribute__((target("sse4.2"))) ZerosTable makeZerosTable() noexcept {
+__attribute__((target("sse4.2"))) ZerosTable makeZerosTable(std::size_t stream_bytes) noexcept {
     ZerosTable zeros;
     for (std::uint32_t k = 0; k < 4; ++k) {
         for (std::uint32_t v = 0; v < 256; ++v) {
@@ -59,27 +59,48 @@ std::uint64_t overZeros(const ZerosTable& t, std::uint64_t c) noexcept {
            t.by_byte[3][(c >> 24) & 0xFF];
 }
 
+inline std::uint64_t word(const std::uint8_t* at) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, at, 8);
+    return w;
+}
+
+// The state `c` after the 3 × Stream bytes at `p`.
+template <std::size_t Stream>
+__attribute__((target("sse4.2"))) std::uint64_t threeStreams(std::uint64_t c, const std::uint8_t* p,
+                                                             const ZerosTable& zeros) noexcept {
+    std::uint64_t c1 = 0, c2 = 0;
+    for (std::size_t i = 0; i < Stream; i += 8) {
+        c = _mm_crc32_u64(c, word(p + i));
+        c1 = _mm_crc32_u64(c1, word(p + Stream + i));
+        c2 = _mm_crc32_u64(c2, word(p + 2 * Stream + i));
+    }
+    c = overZeros(zeros, c) ^ c1;
+    return overZeros(zeros, c) ^ c2;
+}
+
 __attribute__((target("sse4.2"))) std::uint32_t hardwareCrc(const std::uint8_t* p, std::size_t size,
                                                             std::uint32_t crc) noexcept {
-    static const ZerosTable zeros = makeZerosTable();
+    constexpr std::size_t long_stream = 64, short_stream = 32;
+    static const ZerosTable long_zeros = makeZerosTable(long_stream), short_zeros = makeZerosTable(short_stream);
     std::uint64_t c = ~crc;
-    const auto word = [](const std::uint8_t* at) {
-        std::uint64_t w;
-        std::memcpy(&w, at, 8);
-        return w;
-    };
-    for (; size >= 3 * stream_bytes; p += 3 * stream_bytes, size -= 3 * stream_bytes) {
-        std::uint64_t c1 = 0, c2 = 0;
-        for (std::size_t i = 0; i < stream_bytes; i += 8) {
-            c = _mm_crc32_u64(c, word(p + i));
-            c1 = _mm_crc32_u64(c1, word(p + stream_bytes + i));
-            c2 = _mm_crc32_u64(c2, word(p + 2 * stream_bytes + i));
-        }
-        c = overZeros(zeros, c) ^ c1;
-        c = overZeros(zeros, c) ^ c2;
+    for (; size >= 3 * long_stream; p += 3 * long_stream, size -= 3 * long_stream) {
+        c = threeStreams<long_stream>(c, p, long_zeros);
+    }
+    if (size >= 3 * short_stream) {
+        c = threeStreams<short_stream>(c, p, short_zeros);
+        p += 3 * short_stream;
+        size -= 3 * short_stream;
     }
     for (; size >= 8; p += 8, size -= 8) c = _mm_crc32_u64(c, word(p));
     auto c32 = static_cast<std::uint32_t>(c);
+    if (size >= 4) {
+        std::uint32_t w;
+        std::memcpy(&w, p, 4);
+        c32 = _mm_crc32_u32(c32, w);
+        p += 4;
+        size -= 4;
+    }
     for (; size > 0; ++p, --size) c32 = _mm_crc32_u8(c32, *p);
     return ~c32;
 }
