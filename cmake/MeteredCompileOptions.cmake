@@ -7,6 +7,10 @@ function(metered_compile_options target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
       -Wno-missing-field-initializers)  # designated initializers leave fields to their defaults on purpose
+    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      # Names reserved to the implementation (__x, _Upper): .clang-tidy leaves this check to clang.
+      target_compile_options(${target} PRIVATE -Wreserved-identifier)
+    endif()
     if(METERED_WARNINGS_AS_ERRORS)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
