@@ -18,21 +18,21 @@ using detail::int128;
 
 __extension__ using uint128 = unsigned __int128;
 
-constexpr int max_digits = 38;
+constexpr int max_mantissa_digits = 38;
 
-constexpr std::array<int128, max_digits + 1> make_powers() {
-    std::array<int128, max_digits + 1> powers{};
+constexpr std::array<int128, max_mantissa_digits + 1> make_powers() {
+    std::array<int128, max_mantissa_digits + 1> powers{};
     powers[0] = 1;
     for (std::size_t i = 1; i < powers.size(); ++i) powers[i] = powers[i - 1] * 10;
     return powers;
 }
 constexpr auto powers_of_ten = make_powers();
-constexpr int128 limit = powers_of_ten[max_digits];  // |mantissa| < 10^38
+constexpr int128 mantissa_limit = powers_of_ten[max_mantissa_digits];  // |mantissa| < 10^38
 
 constexpr int128 magnitude(int128 v) { return v < 0 ? -v : v; }
 
 // Compared without negating: -INT128_MIN does not exist (a spooled record may hold it).
-bool fits(int128 mantissa) { return mantissa > -limit && mantissa < limit; }
+bool fits(int128 mantissa) { return mantissa > -mantissa_limit && mantissa < mantissa_limit; }
 
 // True when |mantissa| < 2^63: a product of two such, or of one and 10^k for k ≤ 18, is
 // below 2^126 < 10^38, so it can neither overflow nor leave the 38 digits. The common case
@@ -42,7 +42,7 @@ bool small(int128 mantissa) { return mantissa == static_cast<std::int64_t>(manti
 // mantissa × 10^k, or nothing on overflow.
 std::optional<int128> scaleUp(int128 mantissa, int k) {
     if (k <= 18 && small(mantissa)) return mantissa * powers_of_ten[k];
-    if (k > max_digits) return mantissa == 0 ? std::optional<int128>(0) : std::nullopt;
+    if (k > max_mantissa_digits) return mantissa == 0 ? std::optional<int128>(0) : std::nullopt;
     int128 result = 0;
     if (__builtin_mul_overflow(mantissa, powers_of_ten[k], &result) || !fits(result)) return std::nullopt;
     return result;
@@ -104,7 +104,7 @@ std::optional<Decimal> Decimal::tryParse(std::string_view text) noexcept {
         const std::size_t start = i;
         for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i) {
             if (mantissa != 0 || text[i] != '0') ++digits;
-            if (digits > max_digits) return false;
+            if (digits > max_mantissa_digits) return false;
             mantissa = mantissa * 10 + (text[i] - '0');
             if (fractional) ++fraction;
         }
@@ -285,7 +285,7 @@ std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept {
     const int k = std::abs(a.scale_ - b.scale_);
     if (k <= 18 && small(low)) {
         low_vs_high = low * powers_of_ten[k] <=> high;
-    } else if (k > max_digits || __builtin_mul_overflow(low, powers_of_ten[k], &scaled)) {
+    } else if (k > max_mantissa_digits || __builtin_mul_overflow(low, powers_of_ten[k], &scaled)) {
         low_vs_high = low > 0 ? std::strong_ordering::greater : std::strong_ordering::less;
     } else {
         low_vs_high = scaled <=> high;

@@ -46,7 +46,7 @@ using detail::Json;
 
 constexpr int usage_max_depth = 32;
 constexpr int event_max_depth = 64;
-constexpr std::size_t max_name_bytes = 256;
+constexpr std::size_t max_model_name_bytes = 256;
 
 std::string pathOf(const std::string& parent, std::string_view key) { return parent + "." + std::string(key); }
 
@@ -367,9 +367,9 @@ LlmUsage readUsage(LlmApi api, const Json& value, const std::string& path, std::
 }
 
 void checkName(std::string_view name, const char* field) {
-    if (name.size() > max_name_bytes) {
-        throw ValidationError(field,
-                              fmt::format("{} bytes is longer than the limit of {}", name.size(), max_name_bytes));
+    if (name.size() > max_model_name_bytes) {
+        throw ValidationError(
+            field, fmt::format("{} bytes is longer than the limit of {}", name.size(), max_model_name_bytes));
     }
     // Printable ASCII (every model name in practice) is valid UTF-8 without control characters.
     if (std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) - 0x20u < 0x5Fu; })) {

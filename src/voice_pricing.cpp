@@ -12,7 +12,7 @@
 namespace metered {
 namespace {
 
-constexpr int max_seconds_scale = 6;
+constexpr int max_transcription_scale = 6;
 
 [[noreturn]] void unpriced(std::string_view field, std::string_view price, std::string_view model,
                            const RateCardEntry& entry) {
@@ -45,8 +45,8 @@ TranscriptionCost priceTranscription(const RateCard& card, std::string_view prov
     if (seconds > Decimal(max_transcription_seconds)) {
         throw ValidationError("seconds", fmt::format("above {} seconds", max_transcription_seconds));
     }
-    if (seconds.significantScale() > max_seconds_scale) {
-        throw ValidationError("seconds", fmt::format("more than {} fractional digits", max_seconds_scale));
+    if (seconds.significantScale() > max_transcription_scale) {
+        throw ValidationError("seconds", fmt::format("more than {} fractional digits", max_transcription_scale));
     }
     TranscriptionCost cost;
     const ModelRates& rates =
