@@ -4,14 +4,15 @@
 #include "metered/account.h"
 #include "metered/billing_period.h"
 #include "metered/errors.h"
+#include "test_support.h"
 
 using namespace metered;
 using namespace date::literals;
+using metered::testing::at;
 using std::chrono::hours;
 using std::chrono::minutes;
 
 namespace {
-Timestamp at(date::sys_days day, std::chrono::microseconds offset = {}) { return Timestamp(day) + offset; }
 Account in(const char* zone, int anchor = 1) {
     Account account;
     account.name = "test";

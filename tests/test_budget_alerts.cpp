@@ -55,8 +55,6 @@ std::vector<int> thresholdsOf(const std::vector<BudgetCrossing>& crossings, std:
     return thresholds;
 }
 
-const DayRange march2024{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
-
 void append(UsageStore& store, const UsageEvent& e) { store.append(std::span<const UsageEvent>(&e, 1)); }
 
 }  // namespace
@@ -290,18 +288,6 @@ struct Inbox {
     }
 };
 
-constexpr std::string_view card_json = R"({"models": {
-  "openai/gpt-4o": {"prices": [{"from": "2024-10-01", "per": "1M", "input": "2.50", "output": "10.00"}]}}})";
-
-// $2.50 of gpt-4o.
-LlmUsage gpt250() {
-    LlmUsage usage;
-    usage.provider = "openai";
-    usage.model = "gpt-4o";
-    usage.input_tokens = 1'000'000;
-    return usage;
-}
-
 struct AlertSetup {
     std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
     FixedClock clock;
@@ -315,7 +301,7 @@ struct AlertSetup {
     }
     RecorderOptions options(RecorderOptions base) {
         base.clock = clock;
-        base.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+        base.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(gpt4o_card_json));
         base.on_budget_crossing = inbox.callback();
         return base;
     }
@@ -429,7 +415,7 @@ TEST_CASE("a crossing claimed while the store then fails is delivered once it is
     Inbox inbox;
     RecorderOptions options;
     options.clock = clock;
-    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(gpt4o_card_json));
     options.budget_refresh = std::chrono::milliseconds(0);
     options.on_budget_crossing = inbox.callback();
     UsageRecorder recorder(store, options);

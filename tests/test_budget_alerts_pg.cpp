@@ -27,17 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view card_json = R"({"models": {
-  "openai/gpt-4o": {"prices": [{"from": "2024-10-01", "per": "1M", "input": "2.50", "output": "10.00"}]}}})";
-
-LlmUsage gpt250() {  // $2.50
-    LlmUsage usage;
-    usage.provider = "openai";
-    usage.model = "gpt-4o";
-    usage.input_tokens = 1'000'000;
-    return usage;
-}
-
 Budget monthly(const BusinessId& business, const char* amount, std::vector<int> thresholds = {50, 80, 100}) {
     Budget b;
     b.id = "monthly";
@@ -69,7 +58,7 @@ struct Collected {
 RecorderOptions alertOptions(const FixedClock& clock, Collected& collected) {
     RecorderOptions options;
     options.clock = clock;
-    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(gpt4o_card_json));
     options.on_budget_crossing = collected.callback();
     return options;
 }
@@ -171,7 +160,7 @@ TEST_CASE("four recording processes claim each crossing exactly once and deliver
         auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo});
         RecorderOptions options;
         options.clock = clock;
-        options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+        options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(gpt4o_card_json));
         options.mode = RecordMode::async;
         options.async.spool = SpoolMode::off;
         options.async.flush_interval = 1ms;

@@ -25,7 +25,7 @@ namespace {
 constexpr int processes = 4;
 // Process p records model x/p<p> at $0.001 a call (one input token): each process's calls
 // are told apart in the store by their model.
-constexpr std::string_view card_json = R"({"models": {
+constexpr std::string_view processes_card_json = R"({"models": {
   "x/p0": {"prices": [{"from": "2024-01-01", "input": "0.001"}]},
   "x/p1": {"prices": [{"from": "2024-01-01", "input": "0.001"}]},
   "x/p2": {"prices": [{"from": "2024-01-01", "input": "0.001"}]},
@@ -75,7 +75,7 @@ TEST_CASE("four processes, one hard budget: the overshoot stays within the docum
     cap.amount = amount;
     cap.kind = BudgetKind::hard;
     fixture.store->saveBudget(cap);
-    const auto card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    const auto card = std::make_shared<const RateCard>(RateCard::fromJson(processes_card_json));
 
     constexpr auto budget_refresh = 50ms;
     constexpr auto flush_interval = 10ms;

@@ -19,7 +19,7 @@ using std::chrono::hours;
 namespace {
 
 // gpt-4o: $2.50 per million input tokens, $10 per million output; Sonnet 4: $3 per million input.
-constexpr std::string_view card_json = R"({"models": {
+constexpr std::string_view budgets_card_json = R"({"models": {
   "openai/gpt-4o": {"prices": [{"from": "2024-10-01", "per": "1M", "input": "2.50", "output": "10.00"}]},
   "anthropic/claude-sonnet-4": {"prices": [{"from": "2024-01-01", "per": "1M", "input": "3", "output": "15"}]}}})";
 
@@ -32,23 +32,21 @@ LlmUsage call(std::string_view provider, std::string_view model, std::int64_t in
     return usage;
 }
 
-// $2.50 of gpt-4o.
-LlmUsage gpt250() { return call("openai", "gpt-4o", 1'000'000); }
 // $3 of Sonnet 4.
 LlmUsage sonnet3() { return call("anthropic", "claude-sonnet-4", 1'000'000); }
 
 RecorderOptions withCard(RecorderOptions options, const FixedClock& clock) {
     options.clock = clock;
-    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(budgets_card_json));
     return options;
 }
 
-struct Setup {
+struct BudgetSetup {
     std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
     FixedClock clock;
     Account business = account("Acme Pizza");
 
-    Setup() {
+    BudgetSetup() {
         *clock.now = at(2024_y / 12 / 5, hours(12));  // cycle Dec 1 – Jan 1: 31 days, 5 elapsed
         store->saveAccount(business);
     }
@@ -68,13 +66,6 @@ struct Setup {
     }
 };
 
-RecorderOptions asyncMemory() {
-    RecorderOptions options;
-    options.mode = RecordMode::async;
-    options.async.spool = SpoolMode::off;
-    return options;
-}
-
 // Polls checkBudget for up to 2 s: true once it refuses.
 bool refusedWithin2s(UsageRecorder& recorder, const BusinessId& business) {
     for (int i = 0; i < 400; ++i) {
@@ -91,7 +82,7 @@ bool refusedWithin2s(UsageRecorder& recorder, const BusinessId& business) {
 }  // namespace
 
 TEST_CASE("a hard budget refuses the calls after the one that reaches it; a soft one never refuses", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5.00", BudgetKind::hard));
     setup.store->saveBudget(setup.budget("watch", "1", BudgetKind::soft));
     UsageRecorder recorder(setup.store, setup.options());
@@ -120,7 +111,7 @@ TEST_CASE("a hard budget refuses the calls after the one that reaches it; a soft
 }
 
 TEST_CASE("checkBudget refuses an estimate that would pass the amount", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
     UsageRecorder recorder(setup.store, setup.options());
     recorder.recordLlmCall(setup.business.id, gpt250());
@@ -131,7 +122,7 @@ TEST_CASE("checkBudget refuses an estimate that would pass the amount", "[budget
 }
 
 TEST_CASE("a model budget counts and caps that model only", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("sonnet", "1", BudgetKind::hard, "anthropic/claude-sonnet-4"));
     UsageRecorder recorder(setup.store, setup.options());
     recorder.recordLlmCall(setup.business.id, gpt250());
@@ -153,7 +144,7 @@ TEST_CASE("a model budget counts and caps that model only", "[budgets]") {
 }
 
 TEST_CASE("a refresh picks up what another recorder on the same store recorded", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
     UsageRecorder here(setup.store, setup.options());
     UsageRecorder elsewhere(setup.store, setup.options());  // "another process"
@@ -172,7 +163,7 @@ TEST_CASE("a refresh picks up what another recorder on the same store recorded",
 }
 
 TEST_CASE("a synchronous recorder refreshes by itself after the interval", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
     RecorderOptions options = withCard({}, setup.clock);
     options.budget_refresh = std::chrono::milliseconds(1);
@@ -185,7 +176,7 @@ TEST_CASE("a synchronous recorder refreshes by itself after the interval", "[bud
 }
 
 TEST_CASE("budget status: spent, remaining, percent, thresholds and forecast, exact", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("month", "10", BudgetKind::soft));
     UsageRecorder recorder(setup.store, setup.options());
     recorder.recordLlmCall(setup.business.id, gpt250());
@@ -221,7 +212,7 @@ TEST_CASE("budget status: spent, remaining, percent, thresholds and forecast, ex
 }
 
 TEST_CASE("a budget names the field it gets wrong", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     const auto field = [&](auto change) {
         Budget b = setup.budget("ok", "5", BudgetKind::hard);
         change(b);
@@ -242,7 +233,7 @@ TEST_CASE("a budget names the field it gets wrong", "[budgets]") {
 }
 
 TEST_CASE("a new billing cycle starts the budget from zero", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
     UsageRecorder recorder(setup.store, setup.options());
     recorder.recordLlmCall(setup.business.id, gpt250());
@@ -261,9 +252,9 @@ TEST_CASE("a new billing cycle starts the budget from zero", "[budgets]") {
 }
 
 TEST_CASE("asynchronous recording caps in memory and refreshes after a flush", "[budgets][async]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
-    UsageRecorder recorder(setup.store, setup.options(asyncMemory()));
+    UsageRecorder recorder(setup.store, setup.options(asyncInMemory()));
     CHECK(recorder.recordLlmCall(setup.business.id, gpt250()).outcome == RecordOutcome::queued);
     recorder.recordLlmCall(setup.business.id, gpt250());
     CHECK_THROWS_AS(recorder.recordLlmCall(setup.business.id, gpt250()), BudgetExceededError);
@@ -285,9 +276,9 @@ TEST_CASE("many small calls on several threads: refused only once the exact runn
     // a thread) until it is near the amount, then the exact sum: no call is refused before
     // 10,003 are recorded, and at most one more per other thread gets through (a check and
     // an add are not one atomic step).
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "0.250075", BudgetKind::hard));
-    RecorderOptions options = setup.options(asyncMemory());
+    RecorderOptions options = setup.options(asyncInMemory());
     options.budget_refresh = std::chrono::hours(1);  // no refresh: only the running total decides
     UsageRecorder recorder(setup.store, options);
     constexpr int threads = 4;
@@ -314,9 +305,9 @@ TEST_CASE("many small calls on several threads: refused only once the exact runn
 }
 
 TEST_CASE("the asynchronous refresher thread picks up another recorder's spend", "[budgets][async]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
-    RecorderOptions options = withCard(asyncMemory(), setup.clock);
+    RecorderOptions options = withCard(asyncInMemory(), setup.clock);
     options.budget_refresh = std::chrono::milliseconds(5);
     UsageRecorder here(setup.store, options);
     UsageRecorder elsewhere(setup.store, setup.options());
@@ -328,11 +319,11 @@ TEST_CASE("the asynchronous refresher thread picks up another recorder's spend",
 TEST_CASE("a refresh whose flush cannot finish still picks up another recorder's spend", "[budgets][async]") {
     // This recorder's appends hang (its queue never drains, so every flush times out);
     // the store's reads work. Others' spend must still reach the cap decision.
-    Setup setup;
+    BudgetSetup setup;
     auto slow = std::make_shared<UnreliableStore>();
     slow->inner = setup.store;
     setup.store->saveBudget(setup.budget("cap", "5", BudgetKind::hard));
-    RecorderOptions options = withCard(asyncMemory(), setup.clock);
+    RecorderOptions options = withCard(asyncInMemory(), setup.clock);
     options.budget_refresh = std::chrono::milliseconds(5);
     UsageRecorder here(slow, options);
     slow->closeGate();
@@ -347,7 +338,7 @@ TEST_CASE("a refresh whose flush cannot finish still picks up another recorder's
 }
 
 TEST_CASE("a running total counts a cost below a nano-unit as a whole one: never below the exact spend", "[budgets]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(setup.budget("tiny", "0.000000002", BudgetKind::hard));
     // $0.00000000015 a token: one token is 0.15 of a nano-dollar, counted as 1.
     auto card = std::make_shared<const RateCard>(RateCard::fromJson(
@@ -366,7 +357,7 @@ TEST_CASE("a running total counts a cost below a nano-unit as a whole one: never
 
 namespace {
 
-Budget endUserBudget(const Setup& setup, std::string id, const char* amount, BudgetKind kind, std::string user) {
+Budget endUserBudget(const BudgetSetup& setup, std::string id, const char* amount, BudgetKind kind, std::string user) {
     Budget b = setup.budget(std::move(id), amount, kind);
     b.dimension = EventDimension{"end_user", std::move(user)};
     return b;
@@ -380,7 +371,7 @@ RecorderOptions withEndUsers(RecorderOptions options) {
 }  // namespace
 
 TEST_CASE("an end user's hard budget refuses that user's calls, not another's", "[budgets][dimensions]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(endUserBudget(setup, "u1-cap", "4", BudgetKind::hard, "u-1"));
     setup.store->saveBudget(endUserBudget(setup, "u2-soft", "1", BudgetKind::soft, "u-2"));
     UsageRecorder recorder(setup.store, setup.options(withEndUsers({})));
@@ -424,7 +415,7 @@ TEST_CASE("an end user's hard budget refuses that user's calls, not another's", 
 }
 
 TEST_CASE("a dimension budget names the field it gets wrong", "[budgets][dimensions]") {
-    Setup setup;
+    BudgetSetup setup;
     const auto field = [&](auto change) {
         Budget b = endUserBudget(setup, "ok", "5", BudgetKind::hard, "u-42");
         change(b);
@@ -450,7 +441,7 @@ TEST_CASE("a dimension budget names the field it gets wrong", "[budgets][dimensi
 }
 
 TEST_CASE("a refresh reads an end user's spend that another recorder stored", "[budgets][dimensions]") {
-    Setup setup;
+    BudgetSetup setup;
     setup.store->saveBudget(endUserBudget(setup, "u1-cap", "4", BudgetKind::hard, "u-1"));
     UsageRecorder first(setup.store, setup.options(withEndUsers({})));
     UsageRecorder second(setup.store, setup.options(withEndUsers({})));

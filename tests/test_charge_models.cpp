@@ -10,31 +10,31 @@
 #include "metered/errors.h"
 #include "metered/price_book.h"
 #include "metered/pricing.h"
+#include "test_support.h"
 
 using namespace metered;
+using namespace metered::testing;
 
 namespace {
 
-Decimal d(const char* text) { return Decimal::parse(text); }
-
 // A one-plan price book whose plan prices event type `usage` with `meter` (JSON).
-PricingCalculator calculatorFor(const std::string& meter) {
+PricingCalculator usageCalculator(const std::string& meter) {
     const auto book =
         PriceBook::fromJson(R"({"plans": [{"id": "p", "currency": "USD", "meters": {"usage": )" + meter + "}}]}");
     return PricingCalculator(book.plan("p"));
 }
 
 LineItem line(const PricingCalculator& calculator, const char* quantity, std::int64_t events = 0) {
-    return calculator.price(EventType("usage"), d(quantity), events);
+    return calculator.price(EventType("usage"), num(quantity), events);
 }
 
 std::string exact(const PricingCalculator& calculator, const char* quantity, std::int64_t events = 0) {
     return line(calculator, quantity, events).exact_amount.normalized().toPlainString();
 }
 
-std::string fieldOf(const std::string& meter) {
+std::string usageMeterField(const std::string& meter) {
     try {
-        calculatorFor(meter);
+        usageCalculator(meter);
     } catch (const ValidationError& e) {
         return e.field();
     }
@@ -51,7 +51,7 @@ TEST_CASE("graduated: the first tier's flat fee at zero usage, as Lago", "[prici
     const std::string tiers = R"("tiers": [{"up_to": 10, "unit_price": 10, "flat_fee": 2},
                                            {"up_to": 20, "unit_price": 5, "flat_fee": 3},
                                            {"up_to": null, "unit_price": 5, "flat_fee": 3}])";
-    const auto lago = calculatorFor(R"({"model": "graduated", "flat_fee_at_zero": true, )" + tiers + "}");
+    const auto lago = usageCalculator(R"({"model": "graduated", "flat_fee_at_zero": true, )" + tiers + "}");
     CHECK(exact(lago, "0") == "2");
     CHECK(exact(lago, "1") == "12");
     CHECK(exact(lago, "10") == "102");
@@ -62,17 +62,17 @@ TEST_CASE("graduated: the first tier's flat fee at zero usage, as Lago", "[prici
     REQUIRE(zero.tiers.size() == 1);
     CHECK(zero.tiers[0].tier == 0);
     CHECK(zero.tiers[0].quantity.isZero());
-    CHECK(zero.tiers[0].flat_fee == d("2"));
+    CHECK(zero.tiers[0].flat_fee == num("2"));
 
     // The default (false): a tier's fee only when it holds billable units; the same above zero.
-    const auto plain = calculatorFor(R"({"model": "graduated", )" + tiers + "}");
+    const auto plain = usageCalculator(R"({"model": "graduated", )" + tiers + "}");
     CHECK(exact(plain, "0") == "0");
     CHECK(line(plain, "0").tiers.empty());
     CHECK(exact(plain, "21") == "163");
 
     // An allowance covering the first tier: the option still charges its fee every period.
     const auto covered =
-        calculatorFor(R"({"model": "graduated", "included": 10, "flat_fee_at_zero": true, )" + tiers + "}");
+        usageCalculator(R"({"model": "graduated", "included": 10, "flat_fee_at_zero": true, )" + tiers + "}");
     CHECK(exact(covered, "0") == "2");
     CHECK(exact(covered, "12") == "15");  // 2 (tier 1's fee) + 2 × 5 + 3
 }
@@ -81,7 +81,7 @@ TEST_CASE("graduated: the first tier's flat fee at zero usage, as Lago", "[prici
 // (TestCalculateCostWithBreakup_TieredSlabWithFlatAmount): up_to 5 at $0 + $1 flat, up_to 10
 // at $1 + $2 flat, then $2; no fee at zero usage (our default).
 TEST_CASE("graduated: flat fees of the tiers reached, none at zero usage, as Flexprice", "[pricing][models]") {
-    const auto slab = calculatorFor(R"({"model": "graduated", "tiers": [
+    const auto slab = usageCalculator(R"({"model": "graduated", "tiers": [
         {"up_to": 5, "unit_price": 0, "flat_fee": 1}, {"up_to": 10, "unit_price": 1, "flat_fee": 2},
         {"up_to": null, "unit_price": 2}]})");
     CHECK(exact(slab, "0") == "0");
@@ -94,7 +94,7 @@ TEST_CASE("graduated: flat fees of the tiers reached, none at zero usage, as Fle
 // flat 10, 101–200 at 1, 201– at 0.5 + flat 50; 100.5 falls in the second range (ours:
 // above 100), and the first range's flat amount is charged at zero units.
 TEST_CASE("volume: Lago's ranges, with the first tier's fee at zero usage", "[pricing][models]") {
-    const auto volume = calculatorFor(R"({"model": "volume", "flat_fee_at_zero": true, "tiers": [
+    const auto volume = usageCalculator(R"({"model": "volume", "flat_fee_at_zero": true, "tiers": [
         {"up_to": 100, "unit_price": 2, "flat_fee": 10}, {"up_to": 200, "unit_price": 1},
         {"up_to": null, "unit_price": 0.5, "flat_fee": 50}]})");
     CHECK(exact(volume, "0") == "10");
@@ -109,7 +109,7 @@ TEST_CASE("volume: Lago's ranges, with the first tier's fee at zero usage", "[pr
 // getlago/lago-api@1b1c24a6, spec/services/charge_models/graduated_percentage_service_spec.rb:
 // 0–10 at 1 % + flat 200, 11–20 at 2 % + flat 300, 21– at 3 % + flat 400.
 TEST_CASE("graduated percentage: a rate per tier and flat fees, as Lago", "[pricing][models]") {
-    const auto lago = calculatorFor(R"({"model": "graduated_percentage", "flat_fee_at_zero": true, "tiers": [
+    const auto lago = usageCalculator(R"({"model": "graduated_percentage", "flat_fee_at_zero": true, "tiers": [
         {"up_to": 10, "rate": 1, "flat_fee": 200}, {"up_to": 20, "rate": 2, "flat_fee": 300},
         {"up_to": null, "rate": 3, "flat_fee": 400}]})");
     CHECK(exact(lago, "0") == "200");
@@ -118,12 +118,12 @@ TEST_CASE("graduated percentage: a rate per tier and flat fees, as Lago", "[pric
     CHECK(exact(lago, "11") == "500.12");
     CHECK(exact(lago, "12") == "500.14");
     CHECK(exact(lago, "21") == "900.33");
-    CHECK(lago.plan().meters[0].tiers[1].unit_price == d("0.02"));  // held as a fraction
+    CHECK(lago.plan().meters[0].tiers[1].unit_price == num("0.02"));  // held as a fraction
 
     // getlago.com/docs/guide/plans/charges/charge-models/graduated-percentage: transactions of
     // $500, $550 and $4,000 cost $205, $306 and $80, so the period's totals are $205 at $500,
     // $511 at $1,050 and $591 at $5,050.
-    const auto docs = calculatorFor(R"({"model": "graduated_percentage", "tiers": [
+    const auto docs = usageCalculator(R"({"model": "graduated_percentage", "tiers": [
         {"up_to": 1000, "rate": 1, "flat_fee": 200}, {"up_to": 10000, "rate": 2, "flat_fee": 300},
         {"up_to": null, "rate": 3, "flat_fee": 400}]})");
     CHECK(line(docs, "500").amount.toString() == "205.00");
@@ -134,27 +134,27 @@ TEST_CASE("graduated percentage: a rate per tier and flat fees, as Lago", "[pric
 TEST_CASE("package: rounded up (Lago, Stripe) or down (Stripe, Flexprice)", "[pricing][models]") {
     // getlago/lago-api@1b1c24a6, spec/services/charge_models/package_service_spec.rb: 100 per
     // package of 10; 121 units; free units subtracted first.
-    CHECK(exact(calculatorFor(R"({"model": "package", "unit_price": 10, "package_size": 10, "package_price": 100})"),
+    CHECK(exact(usageCalculator(R"({"model": "package", "unit_price": 10, "package_size": 10, "package_price": 100})"),
                 "121") == "1300");
-    CHECK(exact(calculatorFor(R"({"model": "package", "unit_price": 10, "included": 10, "package_size": 10,
+    CHECK(exact(usageCalculator(R"({"model": "package", "unit_price": 10, "included": 10, "package_size": 10,
                                   "package_price": 100})"),
                 "121") == "1200");
-    CHECK(exact(calculatorFor(R"({"model": "package", "unit_price": 10, "included": 200, "package_size": 10,
+    CHECK(exact(usageCalculator(R"({"model": "package", "unit_price": 10, "included": 200, "package_size": 10,
                                   "package_price": 100})"),
                 "121") == "0");
     // getlago.com/docs/guide/plans/charges/charge-models/package: $5 per 100, first 100 free: 201 units $10.
-    CHECK(line(calculatorFor(R"({"model": "package", "unit_price": 0.05, "included": 100, "package_size": 100,
+    CHECK(line(usageCalculator(R"({"model": "package", "unit_price": 0.05, "included": 100, "package_size": 100,
                                  "package_price": 5})"),
                "201")
               .amount.toString() == "10.00");
     // docs.stripe.com/billing/subscriptions/usage-based/transform-quantities: $10 per hour,
     // usage in minutes, rounded up: 150 minutes cost $30; and $10 per 5 users: 1, 3, 5, 6, 7
     // users cost $10, $10, $10, $20, $20.
-    CHECK(exact(calculatorFor(R"({"model": "package", "unit_price": 0.1667, "package_size": 60, "package_price": 10,
+    CHECK(exact(usageCalculator(R"({"model": "package", "unit_price": 0.1667, "package_size": 60, "package_price": 10,
                                   "package_rounding": "up"})"),
                 "150") == "30");
     const auto users =
-        calculatorFor(R"({"model": "package", "unit_price": 2, "package_size": 5, "package_price": 10})");
+        usageCalculator(R"({"model": "package", "unit_price": 2, "package_size": 5, "package_price": 10})");
     for (const auto& [count, amount] : {std::pair{"1", "10"}, {"3", "10"}, {"5", "10"}, {"6", "20"}, {"7", "20"}}) {
         CHECK(exact(users, count) == amount);
     }
@@ -162,14 +162,14 @@ TEST_CASE("package: rounded up (Lago, Stripe) or down (Stripe, Flexprice)", "[pr
     // (TestCalculateCostWithBreakup_PackageRoundingModes): $1 per 100; up: 50 → 1, 250 → 3;
     // down: 50 → 0, 250 → 2.
     const auto up =
-        calculatorFor(R"({"model": "package", "unit_price": 0.01, "package_size": 100, "package_price": 1})");
-    const auto down = calculatorFor(R"({"model": "package", "unit_price": 0.01, "package_size": 100,
+        usageCalculator(R"({"model": "package", "unit_price": 0.01, "package_size": 100, "package_price": 1})");
+    const auto down = usageCalculator(R"({"model": "package", "unit_price": 0.01, "package_size": 100,
                                         "package_price": 1, "package_rounding": "down"})");
     CHECK(exact(up, "50") == "1");
     CHECK(exact(down, "50") == "0");
     CHECK(exact(up, "250") == "3");
     CHECK(exact(down, "250") == "2");
-    CHECK(line(down, "250").packages == d("2"));
+    CHECK(line(down, "250").packages == num("2"));
 }
 
 TEST_CASE("percentage: a rate of the amount and a fee per transaction", "[pricing][models]") {
@@ -177,24 +177,24 @@ TEST_CASE("percentage: a rate of the amount and a fee per transaction", "[pricin
     // cases that depend on the period's total and number of events only: 2.9 % of 4 is
     // 0.116; no rate and 2 per event on 4 events is 8; 1.3 % of 800 and 2 per event on 4
     // events is 18.4; nothing used is 0.
-    CHECK(exact(calculatorFor(R"({"model": "percentage", "rate": 2.9})"), "4", 4) == "0.116");
-    CHECK(exact(calculatorFor(R"({"model": "percentage", "rate": 0, "transaction_fee": 2})"), "800", 4) == "8");
-    const auto lago = calculatorFor(R"({"model": "percentage", "rate": 1.3, "transaction_fee": 2})");
+    CHECK(exact(usageCalculator(R"({"model": "percentage", "rate": 2.9})"), "4", 4) == "0.116");
+    CHECK(exact(usageCalculator(R"({"model": "percentage", "rate": 0, "transaction_fee": 2})"), "800", 4) == "8");
+    const auto lago = usageCalculator(R"({"model": "percentage", "rate": 1.3, "transaction_fee": 2})");
     CHECK(exact(lago, "800", 4) == "18.4");
     CHECK(exact(lago, "0", 0) == "0");
     const LineItem item = line(lago, "800", 4);
     CHECK(item.events == 4);
-    CHECK(item.transaction_fees == d("8"));
-    CHECK(item.unit_price == d("0.013"));
+    CHECK(item.transaction_fees == num("8"));
+    CHECK(item.unit_price == num("0.013"));
 
     // Stripe's card pricing as Lago's template gives it (getlago.com/docs/templates/
     // per-transaction/stripe): 2.9 % + $0.30; ten payments of $100 cost $32.00.
-    const auto stripe = calculatorFor(R"({"model": "percentage", "rate": 2.9, "transaction_fee": 0.30})");
+    const auto stripe = usageCalculator(R"({"model": "percentage", "rate": 2.9, "transaction_fee": 0.30})");
     CHECK(line(stripe, "1000", 10).amount.toString() == "32.00");
 
     // Free transactions pay no fee (their amounts still pay the rate); a free amount
     // (`included`) pays no rate.
-    const auto free = calculatorFor(R"({"model": "percentage", "rate": 1.2, "transaction_fee": 0.10,
+    const auto free = usageCalculator(R"({"model": "percentage", "rate": 1.2, "transaction_fee": 0.10,
                                         "free_transactions": 3, "included": 500})");
     CHECK(exact(free, "450", 4) == "0.1");
     CHECK(exact(free, "450", 2) == "0");
@@ -207,22 +207,22 @@ TEST_CASE("percentage: a rate of the amount and a fee per transaction", "[pricin
 TEST_CASE("tiers priced in blocks, as Kill Bill's tiered blocks", "[pricing][models]") {
     // testComputeBilledUsageWith_ALL_TIERS: 10 blocks of 100 at 1, then blocks of 1000 at 1:
     // 5325 units are 10 + 5 blocks, 15.
-    const auto all_tiers = calculatorFor(R"({"model": "graduated", "tiers": [
+    const auto all_tiers = usageCalculator(R"({"model": "graduated", "tiers": [
         {"up_to": 1000, "unit_price": 1, "block_size": 100}, {"up_to": null, "unit_price": 1, "block_size": 1000}]})");
     CHECK(exact(all_tiers, "5325") == "15");
     const LineItem blocks = line(all_tiers, "5325");
     REQUIRE(blocks.tiers.size() == 2);
-    CHECK(blocks.tiers[0].blocks == d("10"));
-    CHECK(blocks.tiers[1].quantity == d("4325"));
-    CHECK(blocks.tiers[1].blocks == d("5"));
+    CHECK(blocks.tiers[0].blocks == num("10"));
+    CHECK(blocks.tiers[1].quantity == num("4325"));
+    CHECK(blocks.tiers[1].blocks == num("5"));
     // testComputeBilledUsageSizeOneWith_ALL_TIERS: blocks of 1, 10 at 1.5, 100 at 1, then 0.5: 111 units cost 115.5.
-    const auto size_one = calculatorFor(R"({"model": "graduated", "tiers": [
+    const auto size_one = usageCalculator(R"({"model": "graduated", "tiers": [
         {"up_to": 10, "unit_price": 1.5, "block_size": 1}, {"up_to": 110, "unit_price": 1, "block_size": 1},
         {"up_to": null, "unit_price": 0.5, "block_size": 1}]})");
     CHECK(exact(size_one, "111") == "115.5");
     // testComputeBilledUsageWith_TOP_TIER: blocks of 100 at 1 up to 1000, of 1000 at 1 up to
     // 101000, of 1000 at 0.5 beyond: 1000 → 10, 101000 → 101, 101001 → 51, 300000 → 150.
-    const auto top_tier = calculatorFor(R"({"model": "volume", "tiers": [
+    const auto top_tier = usageCalculator(R"({"model": "volume", "tiers": [
         {"up_to": 1000, "unit_price": 1, "block_size": 100}, {"up_to": 101000, "unit_price": 1, "block_size": 1000},
         {"up_to": null, "unit_price": 0.5, "block_size": 1000}]})");
     CHECK(exact(top_tier, "1000") == "10");
@@ -236,11 +236,11 @@ TEST_CASE("a bill carries each percentage line's events", "[pricing][models]") {
         "payment": {"unit": "USD", "model": "percentage", "rate": 2.9, "transaction_fee": 0.30,
                     "free_transactions": 1}}}]})");
     const PricingCalculator calculator(book.plan("payments"));
-    const std::vector<UsageTotal> usage = {{EventType("payment"), d("250"), 3, {}}};
+    const std::vector<UsageTotal> usage = {{EventType("payment"), num("250"), 3, {}}};
     const Bill bill = calculator.bill(usage);
     REQUIRE(bill.lines.size() == 1);
     CHECK(bill.lines[0].events == 3);
-    CHECK(bill.lines[0].transaction_fees == d("0.6"));
+    CHECK(bill.lines[0].transaction_fees == num("0.6"));
     CHECK(bill.total.toString() == "7.85");  // 250 × 2.9 % = 7.25, + 2 × 0.30
 }
 
@@ -250,18 +250,18 @@ TEST_CASE("the first tier's fee at zero usage is the cycle's: its first day carr
             {"up_to": 100, "unit_price": 0, "flat_fee": 20}, {"up_to": null, "unit_price": 0.5}]}}}]})");
     const PricingCalculator calculator(book.plan("base"));
     const std::vector<std::vector<UsageTotal>> days = {
-        {}, {{EventType("usage"), d("150"), 3, {}}}, {}, {{EventType("usage"), d("10"), 1, {}}}};
+        {}, {{EventType("usage"), num("150"), 3, {}}}, {}, {{EventType("usage"), num("10"), 1, {}}}};
     const auto costs = calculator.dailyCosts(days);
     REQUIRE(costs.size() == 4);
     CHECK(costs[0].toString() == "20.00");  // the fee, on the cycle's first day, without usage
     CHECK(costs[1].toString() == "25.00");
     CHECK(costs[2].toString() == "0.00");
     CHECK(costs[3].toString() == "5.00");
-    const std::vector<UsageTotal> all = {{EventType("usage"), d("160"), 4, {}}};
+    const std::vector<UsageTotal> all = {{EventType("usage"), num("160"), 4, {}}};
     CHECK(calculator.bill(all).total.toString() == "50.00");
 
     // Slices: the part at the cycle's start carries the fee, a later part does not.
-    const std::vector<UsageTotal> first_two = {{EventType("usage"), d("150"), 3, {}}};
+    const std::vector<UsageTotal> first_two = {{EventType("usage"), num("150"), 3, {}}};
     CycleSlice start{{}, first_two, {}, {}, {}, {}, true};
     CycleSlice rest{first_two, all, {}, {}, {}, {}, false};
     CHECK(calculator.billSlices(std::vector{start}).total.toString() == "45.00");
@@ -279,22 +279,22 @@ TEST_CASE("a counting meter prices the number of events: the first 100 events fr
                               "filters": [{"dimension": "region", "values": ["eu"], "unit_price": 0.05}]}}}]})");
     const PricingCalculator calculator(book.plan("p"));
     // 250 reports of 5000 pages: 150 events above the 100 free, at $0.01.
-    const std::vector<UsageTotal> usage = {{EventType("report"), d("5000"), 250, {}},
-                                           {EventType("export"), d("99"), 30, {}}};
-    const std::vector<FilterUsageTotal> by_region = {{EventType("export"), "region", "eu", d("90"), 10}};
+    const std::vector<UsageTotal> usage = {{EventType("report"), num("5000"), 250, {}},
+                                           {EventType("export"), num("99"), 30, {}}};
+    const std::vector<FilterUsageTotal> by_region = {{EventType("export"), "region", "eu", num("90"), 10}};
     const Bill bill = calculator.bill(usage, {}, by_region);
     const LineItem* reports = bill.line(EventType("report"));
     REQUIRE(reports != nullptr);
-    CHECK(reports->quantity == d("250"));
-    CHECK(reports->billable == d("150"));
+    CHECK(reports->quantity == num("250"));
+    CHECK(reports->billable == num("150"));
     CHECK(reports->amount.toString() == "1.50");
     // Filters count events too: 10 exports in the EU at $0.05, the other 20 at $0.02.
-    CHECK(bill.filterLine(EventType("export"), "region", "eu")->quantity == d("10"));
-    CHECK(bill.line(EventType("export"))->quantity == d("20"));
+    CHECK(bill.filterLine(EventType("export"), "region", "eu")->quantity == num("10"));
+    CHECK(bill.line(EventType("export"))->quantity == num("20"));
     CHECK(bill.amountOf(EventType("export")).toString() == "0.90");
     // Daily costs count events as they come.
-    const std::vector<std::vector<UsageTotal>> days = {{{EventType("report"), d("10"), 60, {}}},
-                                                       {{EventType("report"), d("10"), 60, {}}}};
+    const std::vector<std::vector<UsageTotal>> days = {{{EventType("report"), num("10"), 60, {}}},
+                                                       {{EventType("report"), num("10"), 60, {}}}};
     const auto costs = calculator.dailyCosts(days);
     CHECK(costs[0].toString() == "0.00");
     CHECK(costs[1].toString() == "0.20");
@@ -303,43 +303,44 @@ TEST_CASE("a counting meter prices the number of events: the first 100 events fr
 }
 
 TEST_CASE("bad charge options name the field", "[pricing][models]") {
-    CHECK(fieldOf(R"({"aggregation": "average", "unit_price": 1})") == "plans[0].meters.usage.aggregation");
+    CHECK(usageMeterField(R"({"aggregation": "average", "unit_price": 1})") == "plans[0].meters.usage.aggregation");
     // A level's aggregation on a summed type: refused when the plan is checked.
-    CHECK(fieldOf(R"({"aggregation": "max", "unit_price": 1})") == "plans.p.meters.usage.aggregation");
-    CHECK(fieldOf(R"({"model": "per_unit", "rate": 2})") == "plans[0].meters.usage.rate");
-    CHECK(fieldOf(R"({"model": "percentage", "unit_price": 0.02})") == "plans[0].meters.usage.unit_price");
-    CHECK(fieldOf(R"({"model": "percentage"})") == "plans[0].meters.usage.rate");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": -1})") == "plans[0].meters.usage.rate");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 0.00000000001})") == "plans[0].meters.usage.rate");
-    CHECK(fieldOf(R"({"model": "per_unit", "unit_price": 1, "flat_fee_at_zero": true})") ==
+    CHECK(usageMeterField(R"({"aggregation": "max", "unit_price": 1})") == "plans.p.meters.usage.aggregation");
+    CHECK(usageMeterField(R"({"model": "per_unit", "rate": 2})") == "plans[0].meters.usage.rate");
+    CHECK(usageMeterField(R"({"model": "percentage", "unit_price": 0.02})") == "plans[0].meters.usage.unit_price");
+    CHECK(usageMeterField(R"({"model": "percentage"})") == "plans[0].meters.usage.rate");
+    CHECK(usageMeterField(R"({"model": "percentage", "rate": -1})") == "plans[0].meters.usage.rate");
+    CHECK(usageMeterField(R"({"model": "percentage", "rate": 0.00000000001})") == "plans[0].meters.usage.rate");
+    CHECK(usageMeterField(R"({"model": "per_unit", "unit_price": 1, "flat_fee_at_zero": true})") ==
           "plans.p.meters.usage.flat_fee_at_zero");
-    CHECK(
-        fieldOf(R"({"model": "graduated", "flat_fee_at_zero": "yes", "tiers": [{"up_to": null, "unit_price": 1}]})") ==
-        "plans[0].meters.usage.flat_fee_at_zero");
-    CHECK(fieldOf(R"({"model": "per_unit", "unit_price": 1, "package_rounding": "down"})") ==
+    CHECK(usageMeterField(
+              R"({"model": "graduated", "flat_fee_at_zero": "yes", "tiers": [{"up_to": null, "unit_price": 1}]})") ==
+          "plans[0].meters.usage.flat_fee_at_zero");
+    CHECK(usageMeterField(R"({"model": "per_unit", "unit_price": 1, "package_rounding": "down"})") ==
           "plans.p.meters.usage.package_rounding");
-    CHECK(fieldOf(R"({"model": "package", "unit_price": 1, "package_size": 5, "package_price": 2,
+    CHECK(usageMeterField(R"({"model": "package", "unit_price": 1, "package_size": 5, "package_price": 2,
                       "package_rounding": "sideways"})") == "plans[0].meters.usage.package_rounding");
-    CHECK(fieldOf(R"({"model": "graduated", "unit_price": 1, "transaction_fee": 0.3,
+    CHECK(usageMeterField(R"({"model": "graduated", "unit_price": 1, "transaction_fee": 0.3,
                       "tiers": [{"up_to": null, "unit_price": 1}]})") == "plans.p.meters.usage.transaction_fee");
-    CHECK(fieldOf(R"({"model": "per_unit", "unit_price": 1, "free_transactions": 3})") ==
+    CHECK(usageMeterField(R"({"model": "per_unit", "unit_price": 1, "free_transactions": 3})") ==
           "plans.p.meters.usage.free_transactions");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "free_transactions": -1})") ==
+    CHECK(usageMeterField(R"({"model": "percentage", "rate": 1, "free_transactions": -1})") ==
           "plans[0].meters.usage.free_transactions");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "free_transactions": 1.5})") ==
+    CHECK(usageMeterField(R"({"model": "percentage", "rate": 1, "free_transactions": 1.5})") ==
           "plans[0].meters.usage.free_transactions");
-    CHECK(fieldOf(R"({"model": "graduated", "tiers": [{"up_to": null, "unit_price": 1, "block_size": -5}]})") ==
+    CHECK(usageMeterField(R"({"model": "graduated", "tiers": [{"up_to": null, "unit_price": 1, "block_size": -5}]})") ==
           "plans.p.meters.usage.tiers[0].block_size");
-    CHECK(fieldOf(R"({"model": "graduated_percentage", "tiers": [{"up_to": null, "rate": 1, "block_size": 5}]})") ==
+    CHECK(usageMeterField(
+              R"({"model": "graduated_percentage", "tiers": [{"up_to": null, "rate": 1, "block_size": 5}]})") ==
           "plans.p.meters.usage.tiers[0].block_size");
-    CHECK(fieldOf(R"({"model": "graduated_percentage", "tiers": [{"up_to": null, "unit_price": 1}]})") ==
+    CHECK(usageMeterField(R"({"model": "graduated_percentage", "tiers": [{"up_to": null, "unit_price": 1}]})") ==
           "plans[0].meters.usage.tiers[0].unit_price");
-    CHECK(fieldOf(R"({"model": "graduated", "tiers": [{"up_to": null, "rate": 1}]})") ==
+    CHECK(usageMeterField(R"({"model": "graduated", "tiers": [{"up_to": null, "rate": 1}]})") ==
           "plans[0].meters.usage.tiers[0].rate");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "tiers": [{"up_to": null, "rate": 1}]})") ==
+    CHECK(usageMeterField(R"({"model": "percentage", "rate": 1, "tiers": [{"up_to": null, "rate": 1}]})") ==
           "plans.p.meters.usage.tiers");
     // A negative number of events is refused.
-    CHECK_THROWS_AS(calculatorFor(R"({"model": "percentage", "rate": 1})").price(EventType("usage"), d("1"), -1),
+    CHECK_THROWS_AS(usageCalculator(R"({"model": "percentage", "rate": 1})").price(EventType("usage"), num("1"), -1),
                     ValidationError);
 }
 
@@ -353,22 +354,22 @@ TEST_CASE("a percentage meter's filters charge their own rate and fee per transa
                                             "rate": 3.5, "transaction_fee": 0.15, "free_transactions": 1}]}}}]})");
     const PricingCalculator calculator(book.plan("p"));
     // $1000 in 10 payments, $300 of it in 3 on amex.
-    const std::vector<UsageTotal> usage = {{EventType("payment"), d("1000"), 10, {}}};
-    const std::vector<FilterUsageTotal> by_card = {{EventType("payment"), "card", "amex", d("300"), 3},
-                                                   {EventType("payment"), "card", "visa", d("500"), 5}};
+    const std::vector<UsageTotal> usage = {{EventType("payment"), num("1000"), 10, {}}};
+    const std::vector<FilterUsageTotal> by_card = {{EventType("payment"), "card", "amex", num("300"), 3},
+                                                   {EventType("payment"), "card", "visa", num("500"), 5}};
     const Bill bill = calculator.bill(usage, {}, by_card);
     const LineItem& cards = *bill.line(EventType("payment"));
     CHECK(cards.events == 7);
-    CHECK(cards.transaction_fees == d("2.10"));  // 7 × 0.30
-    CHECK(cards.amount.toString() == "22.40");   // 700 × 2.9 % = 20.30, + 2.10
+    CHECK(cards.transaction_fees == num("2.10"));  // 7 × 0.30
+    CHECK(cards.amount.toString() == "22.40");     // 700 × 2.9 % = 20.30, + 2.10
     const LineItem& amex = *bill.filterLine(EventType("payment"), "card", "amex");
     CHECK(amex.events == 3);
-    CHECK(amex.transaction_fees == d("0.30"));  // 2 × 0.15: the first is free
-    CHECK(amex.amount.toString() == "10.80");   // 300 × 3.5 % = 10.50, + 0.30
+    CHECK(amex.transaction_fees == num("0.30"));  // 2 × 0.15: the first is free
+    CHECK(amex.amount.toString() == "10.80");     // 300 × 3.5 % = 10.50, + 0.30
     CHECK(bill.total.toString() == "33.20");
     CHECK(PriceBook::fromJson(book.toJson()).plan("p") == book.plan("p"));
     // More events on the filters than on the type is inconsistent input, named.
-    const std::vector<FilterUsageTotal> too_many = {{EventType("payment"), "card", "amex", d("300"), 11}};
+    const std::vector<FilterUsageTotal> too_many = {{EventType("payment"), "card", "amex", num("300"), 11}};
     try {
         calculator.bill(usage, {}, too_many);
         FAIL("accepted");
@@ -402,15 +403,15 @@ TEST_CASE("the new options are kept exactly through price-book JSON", "[pricing]
         }}]})");
     const PriceBook again = PriceBook::fromJson(book.toJson());
     CHECK(again.plan("all") == book.plan("all"));
-    const Meter& payment = *book.plan("all").meter(EventType("payment"));
-    CHECK(payment.model == PricingModel::percentage);
-    CHECK(payment.unit_price == d("0.029"));
-    CHECK(payment.transaction_fee == d("0.30"));
-    CHECK(payment.free_transactions == 10);
-    CHECK(book.plan("all").meter(EventType("transfer"))->tiers[0].unit_price == d("0.0125"));
-    CHECK(book.plan("all").meter(EventType("transfer"))->unit_price == d("0.0125"));  // list price: the first tier's
+    const Meter& payment_meter = *book.plan("all").meter(EventType("payment"));
+    CHECK(payment_meter.model == PricingModel::percentage);
+    CHECK(payment_meter.unit_price == num("0.029"));
+    CHECK(payment_meter.transaction_fee == num("0.30"));
+    CHECK(payment_meter.free_transactions == 10);
+    CHECK(book.plan("all").meter(EventType("transfer"))->tiers[0].unit_price == num("0.0125"));
+    CHECK(book.plan("all").meter(EventType("transfer"))->unit_price == num("0.0125"));  // list price: the first tier's
     CHECK(book.plan("all").meter(EventType("upload"))->package_rounding == PackageRounding::down);
-    CHECK(book.plan("all").meter(EventType("call"))->tiers[1].block_size == d("1000"));
+    CHECK(book.plan("all").meter(EventType("call"))->tiers[1].block_size == num("1000"));
     CHECK(book.toJson().find("\"rate\": 2.9,") != std::string::npos);
 }
 

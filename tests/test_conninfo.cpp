@@ -17,7 +17,7 @@
 #include <libpq-fe.h>
 #endif
 
-using metered::detail::maskPassword;
+using metered::maskPassword;  // the public name of detail::maskPassword (src/conninfo.h)
 
 namespace {
 

@@ -26,9 +26,7 @@ using std::chrono::hours;
 
 namespace {
 
-const DayRange march{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
-const DayRange april{date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)};
-const Timestamp day5 = at(2024_y / 3 / 5, hours(12));
+const Timestamp march5_noon = at(2024_y / 3 / 5, hours(12));
 
 using Part = std::tuple<UsagePart, const char*, const char*>;  // part, quantity, cost
 
@@ -44,12 +42,7 @@ UsageEvent llmCall(const BusinessId& business, const std::vector<Part>& parts, s
     }
     e.unit_price = e.list_cost;
     e.model = "openai/gpt-4o";
-    e.occurred_at = day5;
-    e.dimensions = std::move(dims);
-    return e;
-}
-
-UsageEvent withDimensions(UsageEvent e, std::vector<EventDimension> dims) {
+    e.occurred_at = march5_noon;
     e.dimensions = std::move(dims);
     return e;
 }
@@ -64,7 +57,7 @@ Sums byType(const std::vector<UsageTotal>& totals) {
 }
 
 // "value/type" -> (quantity, events, list cost), from dimensionTotals.
-Sums byValue(const std::vector<DimensionUsageTotal>& totals) {
+Sums byValueAndType(const std::vector<DimensionUsageTotal>& totals) {
     Sums result;
     for (const auto& t : totals) {
         result[t.value + "/" + t.total.type.toString()] = {t.total.quantity, t.total.events, t.total.list_cost};
@@ -93,17 +86,17 @@ TEMPLATE_TEST_CASE("a void takes an event out of every rollup and keeps it store
     store.saveAccount(acme);
     using P = UsagePart;
     const std::vector<UsageEvent> batch = {
-        withDimensions(event(acme.id, EventType::apiCall(), "3", day5), {{"end_user", "u-1"}}),
-        withDimensions(event(acme.id, EventType::apiCall(), "2", day5), {{"end_user", "u-1"}}),
-        withDimensions(event(acme.id, EventType::voiceMinute(), "2.5", day5), {{"end_user", "u-2"}}),
+        withDimensions(event(acme.id, EventType::apiCall(), "3", march5_noon), {{"end_user", "u-1"}}),
+        withDimensions(event(acme.id, EventType::apiCall(), "2", march5_noon), {{"end_user", "u-1"}}),
+        withDimensions(event(acme.id, EventType::voiceMinute(), "2.5", march5_noon), {{"end_user", "u-2"}}),
         llmCall(acme.id, {{P::input, "1000", "0.0025"}, {P::output, "200", "0.002"}, {P::requests, "1", "0"}},
                 {{"end_user", "u-1"}}),
         llmCall(acme.id, {{P::input, "500", "0.00125"}, {P::requests, "1", "0"}}),
     };
     REQUIRE(store.append(batch).stored == 5);
-    REQUIRE(byType(store.totals(acme.id, march)) == Sums{{"api_call", sums("5", 2, "0.05")},
-                                                         {"voice_minute", sums("2.5", 1, "0.05")},
-                                                         {"llm_call", sums("2", 2, "0.00575")}});
+    REQUIRE(byType(store.totals(acme.id, march2024)) == Sums{{"api_call", sums("5", 2, "0.05")},
+                                                             {"voice_minute", sums("2.5", 1, "0.05")},
+                                                             {"llm_call", sums("2", 2, "0.00575")}});
 
     // An api call: its quantity, count and list cost leave the day and its dimension value.
     const Correction first = store.voidEvent(acme.id, batch[1].id, "duplicate webhook", "ops@acme");
@@ -117,26 +110,28 @@ TEMPLATE_TEST_CASE("a void takes an event out of every rollup and keeps it store
     CHECK(first.quantity_delta == num("-2"));
     CHECK(first.cost_delta == num("-0.02"));
     CHECK(first.events_delta == -1);
-    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("3", 1, "0.03"));
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")).at("u-1/api_call") == sums("3", 1, "0.03"));
+    CHECK(byType(store.totals(acme.id, march2024)).at("api_call") == sums("3", 1, "0.03"));
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "end_user")).at("u-1/api_call") ==
+          sums("3", 1, "0.03"));
 
     // A rate-card call: its parts leave the model rollups too (a part only it had is gone).
     const Correction second = store.voidEvent(acme.id, batch[3].id, "test traffic", "ops@acme");
     CHECK(second.quantity_delta == num("-1"));
     CHECK(second.cost_delta == num("-0.0045"));
-    CHECK(byType(store.totals(acme.id, march)).at("llm_call") == sums("1", 1, "0.00125"));
-    CHECK(byPart(store.modelTotals(acme.id, march)) ==
+    CHECK(byType(store.totals(acme.id, march2024)).at("llm_call") == sums("1", 1, "0.00125"));
+    CHECK(byPart(store.modelTotals(acme.id, march2024)) ==
           Sums{{"input", sums("500", 1, "0.00125")}, {"requests", sums("1", 1, "0")}});
-    const auto by_model = byValue(store.dimensionTotals(acme.id, march, "model"));
+    const auto by_model = byValueAndType(store.dimensionTotals(acme.id, march2024, "model"));
     CHECK(by_model.at("openai/gpt-4o/llm_call") == sums("1", 1, "0.00125"));
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")).count("u-1/llm_call") == 0);
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "end_user")).count("u-1/llm_call") == 0);
 
     // The only event of its type and value: the type is absent from every read.
     store.voidEvent(acme.id, batch[2].id, "wrong tenant", "support: Zoë");
-    CHECK(byType(store.totals(acme.id, march)) ==
+    CHECK(byType(store.totals(acme.id, march2024)) ==
           Sums{{"api_call", sums("3", 1, "0.03")}, {"llm_call", sums("1", 1, "0.00125")}});
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")) == Sums{{"u-1/api_call", sums("3", 1, "0.03")}});
-    for (const auto& day : store.daily(acme.id, march)) CHECK(day.total.type != EventType::voiceMinute());
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "end_user")) ==
+          Sums{{"u-1/api_call", sums("3", 1, "0.03")}});
+    for (const auto& day : store.daily(acme.id, march2024)) CHECK(day.total.type != EventType::voiceMinute());
 
     // Refusals: a second void, an amendment of a voided event, unknown ids, bad text.
     CHECK(errorField([&] { store.voidEvent(acme.id, batch[1].id, "again", "ops"); }) == "event");
@@ -147,18 +142,18 @@ TEMPLATE_TEST_CASE("a void takes an event out of every rollup and keeps it store
     CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "r", ""); }) == "actor");
     CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "bad \xff", "ops"); }) == "reason");
     CHECK(errorField([&] { store.voidEvent(acme.id, batch[0].id, "r", std::string(1025, 'a')); }) == "actor");
-    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("3", 1, "0.03"));
+    CHECK(byType(store.totals(acme.id, march2024)).at("api_call") == sums("3", 1, "0.03"));
 
     // The voided events are still stored, and appending them again is still a duplicate.
     CHECK(fixture.metadataJson(acme.id, batch[1].id).has_value());
     const AppendResult again = store.append(batch);
     CHECK(again.duplicates == 5);
     CHECK(again.stored == 0);
-    CHECK(byType(store.totals(acme.id, march)) ==
+    CHECK(byType(store.totals(acme.id, march2024)) ==
           Sums{{"api_call", sums("3", 1, "0.03")}, {"llm_call", sums("1", 1, "0.00125")}});
 
     // The audit read: every correction of the period, with its reason and actor.
-    const auto listed = store.listCorrections(acme.id, march);
+    const auto listed = store.listCorrections(acme.id, march2024);
     REQUIRE(listed.size() == 3);
     std::map<EventId, Correction> by_event;
     for (const Correction& c : listed) by_event.emplace(c.event, c);
@@ -166,7 +161,7 @@ TEMPLATE_TEST_CASE("a void takes an event out of every rollup and keeps it store
     CHECK(by_event.at(batch[3].id) == second);
     CHECK(by_event.at(batch[2].id).reason == "wrong tenant");
     CHECK(by_event.at(batch[2].id).actor == "support: Zoë");
-    CHECK(store.listCorrections(acme.id, april).empty());
+    CHECK(store.listCorrections(acme.id, april2024).empty());
 
     if constexpr (requires { fixture.sql(std::string()); }) {
         CHECK_THROWS(fixture.sql("UPDATE metered_corrections SET reason = 'x'"));
@@ -180,50 +175,52 @@ TEMPLATE_TEST_CASE("an amendment moves quantity and list cost by the exact diffe
     UsageStore& store = *fixture.store;
     const Account acme = account("Acme Pizza");
     store.saveAccount(acme);
-    const UsageEvent minutes =
-        withDimensions(event(acme.id, EventType::voiceMinute(), "10", day5), {{"end_user", "u-1"}});
+    const UsageEvent voice =
+        withDimensions(event(acme.id, EventType::voiceMinute(), "10", march5_noon), {{"end_user", "u-1"}});
     const UsageEvent call = llmCall(acme.id, {{UsagePart::input, "10", "0.000025"}, {UsagePart::requests, "1", "0"}});
-    REQUIRE(store.append(std::vector{minutes, call, event(acme.id, EventType::voiceMinute(), "1", day5)}).stored == 3);
+    REQUIRE(store.append(std::vector{voice, call, event(acme.id, EventType::voiceMinute(), "1", march5_noon)}).stored ==
+            3);
 
     // 10 -> 12.5 minutes at $0.02: +2.5 and +$0.05.
-    const Correction up = store.amendQuantity(acme.id, minutes.id, num("12.5"), "meter fixed", "billing-bot");
+    const Correction up = store.amendQuantity(acme.id, voice.id, num("12.5"), "meter fixed", "billing-bot");
     CHECK(up.kind == CorrectionKind::amend_quantity);
     CHECK(up.new_quantity == num("12.5"));
     CHECK(up.quantity_delta == num("2.5"));
     CHECK(up.cost_delta == num("0.05"));
     CHECK(up.events_delta == 0);
-    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("13.5", 2, "0.27"));
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")).at("u-1/voice_minute") == sums("12.5", 1, "0.25"));
+    CHECK(byType(store.totals(acme.id, march2024)).at("voice_minute") == sums("13.5", 2, "0.27"));
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "end_user")).at("u-1/voice_minute") ==
+          sums("12.5", 1, "0.25"));
 
     // Then 12.5 -> 4: from the quantity it counts with now.
-    const Correction down = store.amendQuantity(acme.id, minutes.id, num("4"), "meter fixed again", "billing-bot");
+    const Correction down = store.amendQuantity(acme.id, voice.id, num("4"), "meter fixed again", "billing-bot");
     CHECK(down.sequence == 2);
     CHECK(down.quantity_delta == num("-8.5"));
     CHECK(down.cost_delta == num("-0.17"));
-    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("5", 2, "0.10"));
+    CHECK(byType(store.totals(acme.id, march2024)).at("voice_minute") == sums("5", 2, "0.10"));
 
     // Refusals: a rate-card event, quantities a record call refuses.
     CHECK(errorField([&] { store.amendQuantity(acme.id, call.id, num("2"), "r", "a"); }) == "event");
-    CHECK(errorField([&] { store.amendQuantity(acme.id, minutes.id, num("-1"), "r", "a"); }) == "quantity");
-    CHECK(errorField([&] { store.amendQuantity(acme.id, minutes.id, num("0.0000000001"), "r", "a"); }) == "quantity");
-    CHECK(errorField([&] { store.amendQuantity(acme.id, minutes.id, num("1000000000001"), "r", "a"); }) == "quantity");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, voice.id, num("-1"), "r", "a"); }) == "quantity");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, voice.id, num("0.0000000001"), "r", "a"); }) == "quantity");
+    CHECK(errorField([&] { store.amendQuantity(acme.id, voice.id, num("1000000000001"), "r", "a"); }) == "quantity");
     CHECK_THROWS_AS(store.amendQuantity(acme.id, EventId::generate(), num("1"), "r", "a"), NotFoundError);
-    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("5", 2, "0.10"));
+    CHECK(byType(store.totals(acme.id, march2024)).at("voice_minute") == sums("5", 2, "0.10"));
 
     // A void after amendments takes out what the event counts with now.
-    const Correction gone = store.voidEvent(acme.id, minutes.id, "not ours", "ops");
+    const Correction gone = store.voidEvent(acme.id, voice.id, "not ours", "ops");
     CHECK(gone.sequence == 3);
     CHECK(gone.quantity_delta == num("-4"));
     CHECK(gone.cost_delta == num("-0.08"));
-    CHECK(byType(store.totals(acme.id, march)).at("voice_minute") == sums("1", 1, "0.02"));
-    CHECK(store.dimensionTotals(acme.id, march, "end_user").empty());
+    CHECK(byType(store.totals(acme.id, march2024)).at("voice_minute") == sums("1", 1, "0.02"));
+    CHECK(store.dimensionTotals(acme.id, march2024, "end_user").empty());
 
     // Appending the original again (quantity 10) is a duplicate, not a conflict.
-    const AppendResult again = store.append(std::vector{minutes});
+    const AppendResult again = store.append(std::vector{voice});
     CHECK(again.duplicates == 1);
     CHECK(again.rejected.empty());
 
-    const auto listed = store.listCorrections(acme.id, march);
+    const auto listed = store.listCorrections(acme.id, march2024);
     REQUIRE(listed.size() == 3);
     std::vector<int> sequences;
     for (const Correction& c : listed) sequences.push_back(c.sequence);
@@ -241,9 +238,9 @@ TEMPLATE_TEST_CASE("an amendment moves quantity and list cost by the exact diffe
     CHECK(noted.quantity_delta == Decimal(0));
     CHECK(noted.cost_delta == Decimal(0));
     CHECK(noted.events_delta == 0);
-    CHECK(byType(store.totals(acme.id, march)).at("llm_call") == sums("1", 1, "0.000025"));
-    CHECK(errorField([&] { store.amendMetadata(acme.id, minutes.id, session, "r", "a"); }) == "event");
-    const auto all = store.listCorrections(acme.id, march);
+    CHECK(byType(store.totals(acme.id, march2024)).at("llm_call") == sums("1", 1, "0.000025"));
+    CHECK(errorField([&] { store.amendMetadata(acme.id, voice.id, session, "r", "a"); }) == "event");
+    const auto all = store.listCorrections(acme.id, march2024);
     REQUIRE(all.size() == 4);
     CHECK(all[3].event == call.id);
     CHECK(all[3].new_metadata.has_value());
@@ -257,38 +254,39 @@ TEMPLATE_TEST_CASE("a backfill stores its event and a correction, and every roll
     const Account acme = account("Acme Pizza");
     store.saveAccount(acme);
     using P = UsagePart;
-    REQUIRE(
-        store
-            .append(std::vector{withDimensions(event(acme.id, EventType::apiCall(), "3", day5), {{"end_user", "u-1"}})})
-            .stored == 1);
+    REQUIRE(store
+                .append(std::vector{
+                    withDimensions(event(acme.id, EventType::apiCall(), "3", march5_noon), {{"end_user", "u-1"}})})
+                .stored == 1);
 
     // An api call with a dimension value: the day, the totals and the value grow by it.
     const UsageEvent late =
-        withDimensions(event(acme.id, EventType::apiCall(), "2", day5 + hours(30)), {{"end_user", "u-1"}});
+        withDimensions(event(acme.id, EventType::apiCall(), "2", march5_noon + hours(30)), {{"end_user", "u-1"}});
     const AppendResult stored = store.backfill(late, "meter outage in March", "ops@acme");
     CHECK(stored.stored == 1);
     CHECK(stored.duplicates == 0);
     CHECK(stored.rejected.empty());
     CHECK(fixture.metadataJson(acme.id, late.id).has_value());
-    CHECK(byType(store.totals(acme.id, march)) == Sums{{"api_call", sums("5", 2, "0.05")}});
-    const auto days = store.daily(acme.id, march);
+    CHECK(byType(store.totals(acme.id, march2024)) == Sums{{"api_call", sums("5", 2, "0.05")}});
+    const auto days = store.daily(acme.id, march2024);
     REQUIRE(days.size() == 2);
     CHECK(days[1].day == date::local_days(2024_y / 3 / 6));
     CHECK(days[1].total.quantity == num("2"));
     CHECK(days[1].total.events == 1);
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")) == Sums{{"u-1/api_call", sums("5", 2, "0.05")}});
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "end_user")) ==
+          Sums{{"u-1/api_call", sums("5", 2, "0.05")}});
 
     // A rate-card call: its parts go into the model rollups as an append puts them.
     const UsageEvent call = llmCall(acme.id, {{P::input, "1000", "0.0025"}, {P::requests, "1", "0"}});
     REQUIRE(store.backfill(call, "imported from the gateway's log", "billing-bot").stored == 1);
-    CHECK(byType(store.totals(acme.id, march)).at("llm_call") == sums("1", 1, "0.0025"));
-    CHECK(byPart(store.modelTotals(acme.id, march)) ==
+    CHECK(byType(store.totals(acme.id, march2024)).at("llm_call") == sums("1", 1, "0.0025"));
+    CHECK(byPart(store.modelTotals(acme.id, march2024)) ==
           Sums{{"input", sums("1000", 1, "0.0025")}, {"requests", sums("1", 1, "0")}});
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "model")).at("openai/gpt-4o/llm_call") ==
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "model")).at("openai/gpt-4o/llm_call") ==
           sums("1", 1, "0.0025"));
 
     // The audit read: each backfill is its event's correction sequence 1.
-    const auto listed = store.listCorrections(acme.id, march);
+    const auto listed = store.listCorrections(acme.id, march2024);
     REQUIRE(listed.size() == 2);
     std::map<EventId, Correction> by_event;
     for (const Correction& c : listed) by_event.emplace(c.event, c);
@@ -314,37 +312,37 @@ TEMPLATE_TEST_CASE("a backfill stores its event and a correction, and every roll
     CHECK(again.stored == 0);
     CHECK(again.duplicates == 1);
     CHECK(store.append(std::vector{late}).duplicates == 1);
-    CHECK(store.listCorrections(acme.id, march).size() == 2);
-    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("5", 2, "0.05"));
+    CHECK(store.listCorrections(acme.id, march2024).size() == 2);
+    CHECK(byType(store.totals(acme.id, march2024)).at("api_call") == sums("5", 2, "0.05"));
 
     // Refusals store nothing: bad reason or actor (checked first), an unknown business, an
     // idempotency conflict, an invalid event.
-    const UsageEvent refused = event(acme.id, EventType::apiCall(), "7", day5);
+    const UsageEvent refused = event(acme.id, EventType::apiCall(), "7", march5_noon);
     CHECK(errorField([&] { store.backfill(refused, "", "ops"); }) == "reason");
     CHECK(errorField([&] { store.backfill(refused, "r", ""); }) == "actor");
     CHECK(errorField([&] { store.backfill(refused, "bad \xff", "ops"); }) == "reason");
     CHECK(errorField([&] { store.backfill(refused, "r", std::string(1025, 'a')); }) == "actor");
     CHECK(errorField([&] {
-              store.backfill(event(BusinessId(Uuid::generateV7()), EventType::apiCall(), "1", day5), "", "ops");
+              store.backfill(event(BusinessId(Uuid::generateV7()), EventType::apiCall(), "1", march5_noon), "", "ops");
           }) == "reason");
     CHECK_FALSE(fixture.metadataJson(acme.id, refused.id).has_value());
     const AppendResult stranger =
-        store.backfill(event(BusinessId(Uuid::generateV7()), EventType::apiCall(), "1", day5), "r", "a");
+        store.backfill(event(BusinessId(Uuid::generateV7()), EventType::apiCall(), "1", march5_noon), "r", "a");
     REQUIRE(stranger.rejected.size() == 1);
     CHECK(stranger.rejected[0].kind == RejectionKind::unknown_business);
     CHECK(stranger.stored == 0);
-    UsageEvent conflicting = event(acme.id, EventType::apiCall(), "9", day5);
+    UsageEvent conflicting = event(acme.id, EventType::apiCall(), "9", march5_noon);
     conflicting.id = late.id;
     const AppendResult conflict = store.backfill(conflicting, "r", "a");
     REQUIRE(conflict.rejected.size() == 1);
     CHECK(conflict.rejected[0].kind == RejectionKind::idempotency_conflict);
-    UsageEvent invalid = event(acme.id, EventType::apiCall(), "1", day5);
+    UsageEvent invalid = event(acme.id, EventType::apiCall(), "1", march5_noon);
     invalid.quantity = num("-1");
     const AppendResult bad = store.backfill(invalid, "r", "a");
     REQUIRE(bad.rejected.size() == 1);
     CHECK(bad.rejected[0].kind == RejectionKind::invalid);
-    CHECK(store.listCorrections(acme.id, march).size() == 2);
-    CHECK(byType(store.totals(acme.id, march)) ==
+    CHECK(store.listCorrections(acme.id, march2024).size() == 2);
+    CHECK(byType(store.totals(acme.id, march2024)) ==
           Sums{{"api_call", sums("5", 2, "0.05")}, {"llm_call", sums("1", 1, "0.0025")}});
 
     // A backfilled event is corrected like any other, from the quantity it was stored with.
@@ -353,31 +351,32 @@ TEMPLATE_TEST_CASE("a backfill stores its event and a correction, and every roll
     CHECK(gone.quantity_delta == num("-2"));
     CHECK(gone.cost_delta == num("-0.02"));
     CHECK(gone.events_delta == -1);
-    CHECK(byType(store.totals(acme.id, march)).at("api_call") == sums("3", 1, "0.03"));
-    CHECK(byValue(store.dimensionTotals(acme.id, march, "end_user")) == Sums{{"u-1/api_call", sums("3", 1, "0.03")}});
+    CHECK(byType(store.totals(acme.id, march2024)).at("api_call") == sums("3", 1, "0.03"));
+    CHECK(byValueAndType(store.dimensionTotals(acme.id, march2024, "end_user")) ==
+          Sums{{"u-1/api_call", sums("3", 1, "0.03")}});
     CHECK(errorField([&] { store.voidEvent(acme.id, late.id, "again", "ops"); }) == "event");
     const Correction call_gone = store.voidEvent(acme.id, call.id, "test traffic", "ops");
     CHECK(call_gone.sequence == 2);
     CHECK(call_gone.quantity_delta == num("-1"));
     CHECK(call_gone.cost_delta == num("-0.0025"));
-    CHECK(store.modelTotals(acme.id, march).empty());
-    const UsageEvent minutes = event(acme.id, EventType::voiceMinute(), "10", day5);
-    REQUIRE(store.backfill(minutes, "call recordings found", "ops").stored == 1);
-    const Correction up = store.amendQuantity(acme.id, minutes.id, num("12.5"), "meter fixed", "ops");
+    CHECK(store.modelTotals(acme.id, march2024).empty());
+    const UsageEvent voice = event(acme.id, EventType::voiceMinute(), "10", march5_noon);
+    REQUIRE(store.backfill(voice, "call recordings found", "ops").stored == 1);
+    const Correction up = store.amendQuantity(acme.id, voice.id, num("12.5"), "meter fixed", "ops");
     CHECK(up.sequence == 2);
     CHECK(up.quantity_delta == num("2.5"));
     CHECK(up.cost_delta == num("0.05"));
-    CHECK(byType(store.totals(acme.id, march)) ==
+    CHECK(byType(store.totals(acme.id, march2024)) ==
           Sums{{"api_call", sums("3", 1, "0.03")}, {"voice_minute", sums("12.5", 1, "0.25")}});
 
-    const auto all = store.listCorrections(acme.id, march);
+    const auto all = store.listCorrections(acme.id, march2024);
     CHECK(all.size() == 6);
     std::map<CorrectionKind, int> kinds;
     for (const Correction& c : all) ++kinds[c.kind];
     CHECK(kinds == std::map<CorrectionKind, int>{{CorrectionKind::void_event, 2},
                                                  {CorrectionKind::amend_quantity, 1},
                                                  {CorrectionKind::backfill, 3}});
-    CHECK(store.listCorrections(acme.id, april).empty());
+    CHECK(store.listCorrections(acme.id, april2024).empty());
 }
 
 TEST_CASE("a void changes the live bill, never a closed statement", "[corrections]") {
@@ -478,8 +477,8 @@ TEST_CASE("a store that keeps no corrections refuses them", "[corrections]") {
     const BusinessId business(Uuid::generateV7());
     CHECK_THROWS_AS(store.voidEvent(business, EventId::generate(), "r", "a"), StoreError);
     CHECK_THROWS_AS(store.amendQuantity(business, EventId::generate(), num("1"), "r", "a"), StoreError);
-    CHECK_THROWS_AS(store.backfill(event(business, EventType::apiCall(), "1", day5), "r", "a"), StoreError);
-    CHECK_THROWS_AS(store.listCorrections(business, march), StoreError);
+    CHECK_THROWS_AS(store.backfill(event(business, EventType::apiCall(), "1", march5_noon), "r", "a"), StoreError);
+    CHECK_THROWS_AS(store.listCorrections(business, march2024), StoreError);
 }
 
 #if defined(METERED_HAVE_SQLITE) || defined(METERED_HAVE_POSTGRES)
@@ -491,8 +490,8 @@ template <class Fixture, class Open>
 void voidFromTwoProcesses(Fixture& fixture, Open open) {
     const Account acme = account("Acme Pizza");
     fixture.store->saveAccount(acme);
-    const std::vector<UsageEvent> events = {event(acme.id, EventType::apiCall(), "2", day5),
-                                            event(acme.id, EventType::apiCall(), "3", day5)};
+    const std::vector<UsageEvent> events = {event(acme.id, EventType::apiCall(), "2", march5_noon),
+                                            event(acme.id, EventType::apiCall(), "3", march5_noon)};
     fixture.store->append(events);
     const TempDir dir;
     const auto failures = inChildProcesses(2, [&](int i) {
@@ -515,8 +514,8 @@ void voidFromTwoProcesses(Fixture& fixture, Open open) {
         outcomes.insert(outcome);
     }
     CHECK(outcomes == std::multiset<std::string>{"refused", "voided"});
-    CHECK(fixture.store->listCorrections(acme.id, march).size() == 1);
-    CHECK(byType(fixture.store->totals(acme.id, march)) == Sums{{"api_call", sums("3", 1, "0.03")}});
+    CHECK(fixture.store->listCorrections(acme.id, march2024).size() == 1);
+    CHECK(byType(fixture.store->totals(acme.id, march2024)) == Sums{{"api_call", sums("3", 1, "0.03")}});
 }
 
 }  // namespace

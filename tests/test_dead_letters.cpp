@@ -21,9 +21,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-PriceBook bookWithDimensions() { return PriceBook({Plan::basic()}, "basic", {{"end_user", 8, 2}}); }
+PriceBook letterBook() { return PriceBook({Plan::basic()}, "basic", {{"end_user", 8, 2}}); }
 
-std::string fieldOf(std::string_view line) {
+std::string letterField(std::string_view line) {
     try {
         parseDeadLetter(line, 7);
     } catch (const ValidationError& e) {
@@ -58,7 +58,7 @@ TEMPLATE_TEST_CASE("events dead-lettered for an unknown business are stored exac
     {
         UsageRecorder recorder(
             fixture.store,
-            {.price_book = bookWithDimensions(),
+            {.price_book = letterBook(),
              .mode = RecordMode::async,
              .async = {.max_batch = 100, .spool_dir = dir.path / "spool", .dead_letter_path = letters_path}});
         ids.push_back(recorder.record(biz.id, EventType::apiCall(), num("1"), metadata, {.dimensions = who}).id);
@@ -163,7 +163,7 @@ TEST_CASE("a dead-letter file holds undecodable records as hex, and replays skip
 
 TEST_CASE("a dead-letter line that is not one the recorder writes is refused, naming the line and the field",
           "[dead_letters][hostile]") {
-    CHECK(fieldOf(letterWith(good_event)) == "(accepted)");
+    CHECK(letterField(letterWith(good_event)) == "(accepted)");
     const auto with = [](std::string_view from, std::string_view to) {
         std::string event = good_event;
         const auto at = event.find(from);
@@ -171,36 +171,37 @@ TEST_CASE("a dead-letter line that is not one the recorder writes is refused, na
         event.replace(at, from.size(), to);
         return letterWith(event);
     };
-    CHECK(fieldOf("") == "line 7");
-    CHECK(fieldOf("not json") == "line 7");
-    CHECK(fieldOf("[1,2]") == "line 7");
-    CHECK(fieldOf(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x"})") == "line 7");  // neither event nor raw
-    CHECK(fieldOf(R"({"reason":"x","raw":"00"})") == "line 7.at");
-    CHECK(fieldOf(R"({"at":"yesterday","reason":"x","raw":"00"})") == "line 7.at");
-    CHECK(fieldOf(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"0g"})") == "line 7.raw");
-    CHECK(fieldOf(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"0"})") == "line 7.raw");
-    CHECK(fieldOf(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"00","extra":1})") == "line 7.extra");
-    CHECK(fieldOf(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"00","raw":"01"})") == "line 7.raw");
-    CHECK(fieldOf(letterWith("[]")) == "line 7.event");
-    CHECK(fieldOf(with(R"("quantity":"1")", R"("quantity":"-1")")) == "line 7.event.quantity");
-    CHECK(fieldOf(with(R"("quantity":"1")", R"("quantity":"1e999999")")) == "line 7.event.quantity");
-    CHECK(fieldOf(with(R"("quantity":"1",)", "")) == "line 7.event.quantity");
-    CHECK(fieldOf(with(R"("unit_price":"0.01")", R"("unit_price":true)")) == "line 7.event.unit_price");
-    CHECK(fieldOf(with(R"("id":"0190a5d2-7c1e-7000-8000-0000000000a1")", R"("id":"nope")")) == "line 7.event.id");
-    CHECK(fieldOf(with(R"("event_type":"api_call")", R"("event_type":"Bad Type")")) == "line 7.event.event_type");
-    CHECK(fieldOf(with("11:59:59.123456Z", "25:00:00Z")) == "line 7.event.occurred_at");
-    CHECK(fieldOf(with(R"({"amount":0.1})", R"("text")")) == "line 7.event.metadata");
-    CHECK(fieldOf(with(R"("metadata")", R"("metadata":{},"unknown")")) == "line 7.event.unknown");
-    CHECK(fieldOf(with(R"({"amount":0.1})", R"({"amount":0.1},"parts":[])")) == "line 7.event.parts");
-    CHECK(fieldOf(with(R"({"amount":0.1})", R"({},"model":"m","parts":[{"part":"nope","quantity":"1","cost":"1"}])")) ==
+    CHECK(letterField("") == "line 7");
+    CHECK(letterField("not json") == "line 7");
+    CHECK(letterField("[1,2]") == "line 7");
+    CHECK(letterField(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x"})") == "line 7");  // neither event nor raw
+    CHECK(letterField(R"({"reason":"x","raw":"00"})") == "line 7.at");
+    CHECK(letterField(R"({"at":"yesterday","reason":"x","raw":"00"})") == "line 7.at");
+    CHECK(letterField(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"0g"})") == "line 7.raw");
+    CHECK(letterField(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"0"})") == "line 7.raw");
+    CHECK(letterField(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"00","extra":1})") == "line 7.extra");
+    CHECK(letterField(R"({"at":"2026-11-30T12:00:00.000000Z","reason":"x","raw":"00","raw":"01"})") == "line 7.raw");
+    CHECK(letterField(letterWith("[]")) == "line 7.event");
+    CHECK(letterField(with(R"("quantity":"1")", R"("quantity":"-1")")) == "line 7.event.quantity");
+    CHECK(letterField(with(R"("quantity":"1")", R"("quantity":"1e999999")")) == "line 7.event.quantity");
+    CHECK(letterField(with(R"("quantity":"1",)", "")) == "line 7.event.quantity");
+    CHECK(letterField(with(R"("unit_price":"0.01")", R"("unit_price":true)")) == "line 7.event.unit_price");
+    CHECK(letterField(with(R"("id":"0190a5d2-7c1e-7000-8000-0000000000a1")", R"("id":"nope")")) == "line 7.event.id");
+    CHECK(letterField(with(R"("event_type":"api_call")", R"("event_type":"Bad Type")")) == "line 7.event.event_type");
+    CHECK(letterField(with("11:59:59.123456Z", "25:00:00Z")) == "line 7.event.occurred_at");
+    CHECK(letterField(with(R"({"amount":0.1})", R"("text")")) == "line 7.event.metadata");
+    CHECK(letterField(with(R"("metadata")", R"("metadata":{},"unknown")")) == "line 7.event.unknown");
+    CHECK(letterField(with(R"({"amount":0.1})", R"({"amount":0.1},"parts":[])")) == "line 7.event.parts");
+    CHECK(letterField(
+              with(R"({"amount":0.1})", R"({},"model":"m","parts":[{"part":"nope","quantity":"1","cost":"1"}])")) ==
           "line 7.event.parts[0].part");
-    CHECK(fieldOf(with(R"({"amount":0.1})", R"({},"model":"m","parts":{})")) == "line 7.event.parts");
-    CHECK(fieldOf(with(R"({"amount":0.1})", R"({},"dimensions":[{"name":"a"}])")) ==
+    CHECK(letterField(with(R"({"amount":0.1})", R"({},"model":"m","parts":{})")) == "line 7.event.parts");
+    CHECK(letterField(with(R"({"amount":0.1})", R"({},"dimensions":[{"name":"a"}])")) ==
           "line 7.event.dimensions[0].value");
-    CHECK(fieldOf(with(R"({"amount":0.1})", R"({},"model":"")")) == "line 7.event.model");
+    CHECK(letterField(with(R"({"amount":0.1})", R"({},"model":"")")) == "line 7.event.model");
     // Deeper metadata than a store keeps; a line longer than any the recorder writes.
-    CHECK(fieldOf(with(R"({"amount":0.1})", std::string(40, '[') + std::string(40, ']'))).starts_with("line 7"));
-    CHECK(fieldOf(std::string(max_dead_letter_line_bytes + 1, ' ')) == "line 7");
+    CHECK(letterField(with(R"({"amount":0.1})", std::string(40, '[') + std::string(40, ']'))).starts_with("line 7"));
+    CHECK(letterField(std::string(max_dead_letter_line_bytes + 1, ' ')) == "line 7");
     // Without list_cost (files written before it was kept): quantity × unit price.
     const auto old = parseDeadLetter(with(R"("list_cost":"0.01",)", ""));
     REQUIRE(old.event);

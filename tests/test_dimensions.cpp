@@ -21,21 +21,19 @@ namespace {
 
 PriceBook bookWithDimensions() { return PriceBook({Plan::basic()}, "basic", {{"end_user", 8, 2}, {"feature"}}); }
 
-RecorderOptions withDimensions(RecorderOptions options) {
+RecorderOptions withDimensionBook(RecorderOptions options) {
     options.price_book = bookWithDimensions();
     return options;
 }
 
-struct Setup : RecorderSetup {
-    explicit Setup(RecorderOptions options = {}) : RecorderSetup(withDimensions(std::move(options))) {}
+struct DimensionSetup : RecorderSetup {
+    explicit DimensionSetup(RecorderOptions options = {}) : RecorderSetup(withDimensionBook(std::move(options))) {}
 };
-
-const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};
 
 }  // namespace
 
 TEST_CASE("record calls carry dimensions, sorted by name, into the stored event and its rollups", "[dimensions]") {
-    Setup setup;
+    DimensionSetup setup;
     // The recorder saved its book's declarations into the store.
     CHECK(setup.store->listDimensions() == setup.recorder.priceBook().dimensions());
     const std::array<DimensionValue, 2> who = {DimensionValue{"feature", "search"}, DimensionValue{"end_user", "u-1"}};
@@ -47,13 +45,13 @@ TEST_CASE("record calls carry dimensions, sorted by name, into the stored event 
     CHECK(events[0].id == api.id);
     const std::vector<EventDimension> sorted = {{"end_user", "u-1"}, {"feature", "search"}};
     for (const auto& e : events) CHECK(e.dimensions == sorted);
-    const auto totals = setup.store->dimensionTotals(setup.business.id, december, "end_user");
+    const auto totals = setup.store->dimensionTotals(setup.business.id, december2024, "end_user");
     REQUIRE(totals.size() == 3);  // u-1 × three types
     for (const auto& t : totals) CHECK(t.value == "u-1");
 }
 
 TEST_CASE("bad dimensions are refused naming the field, and nothing is recorded", "[dimensions]") {
-    Setup setup;
+    DimensionSetup setup;
     const auto& business = setup.business.id;
     auto recordWith = [&](std::vector<DimensionValue> dimensions) {
         return errorField([&] { setup.recorder.recordApiCall(business, {}, {.dimensions = dimensions}); });
@@ -84,14 +82,14 @@ TEST_CASE("asynchronous recording carries dimensions through the event log", "[d
     RecorderOptions options;
     options.mode = RecordMode::async;
     options.async.spool = SpoolMode::off;
-    Setup setup(options);
+    DimensionSetup setup(options);
     const std::array<DimensionValue, 1> who = {DimensionValue{"end_user", "u-9"}};
     for (int i = 0; i < 3; ++i) setup.recorder.recordApiCall(setup.business.id, {}, {.dimensions = who});
     REQUIRE(setup.recorder.flush());
     const auto events = setup.store->events(setup.business.id);
     REQUIRE(events.size() == 3);
     for (const auto& e : events) CHECK(e.dimensions == std::vector<EventDimension>{{"end_user", "u-9"}});
-    const auto totals = setup.store->dimensionTotals(setup.business.id, december, "end_user");
+    const auto totals = setup.store->dimensionTotals(setup.business.id, december2024, "end_user");
     REQUIRE(totals.size() == 1);
     CHECK(totals[0].total.events == 3);
 }
@@ -121,14 +119,14 @@ TEST_CASE("the event log encodes dimensions; toEvent gives the same event", "[di
 }
 
 TEST_CASE("the model dimension is answered from the model rollups", "[dimensions]") {
-    Setup setup;
+    DimensionSetup setup;
     LlmUsage usage;
     usage.provider = "openai";
     usage.model = "gpt-4o";
     usage.input_tokens = 1000;
     setup.recorder.recordLlmCall(setup.business.id, usage);
     setup.recorder.recordLlmCall(setup.business.id, usage);
-    const auto totals = setup.store->dimensionTotals(setup.business.id, december, "model");
+    const auto totals = setup.store->dimensionTotals(setup.business.id, december2024, "model");
     REQUIRE(totals.size() == 1);
     CHECK(totals[0].value == "openai/gpt-4o");
     CHECK(totals[0].total.type == EventType::llmCall());
@@ -139,7 +137,7 @@ TEST_CASE("the model dimension is answered from the model rollups", "[dimensions
 }
 
 TEST_CASE("grouped reads: usage and list cost per value, trends per value, top values by cost", "[dimensions]") {
-    Setup setup;
+    DimensionSetup setup;
     const auto& business = setup.business.id;
     auto user = [](std::string_view name) { return std::vector<DimensionValue>{{"feature", name}}; };
     const auto a = user("alpha"), b = user("beta"), c = user("gamma");

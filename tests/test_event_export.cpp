@@ -21,12 +21,6 @@ using std::chrono::hours;
 
 namespace {
 
-constexpr const char* new_york = "America/New_York";  // DST ends 2026-11-01 at 02:00
-
-Timestamp nyc(date::local_days day, std::chrono::microseconds offset = {}) {
-    return startOfDay(day, new_york) + offset;
-}
-
 const date::local_days d1 = date::local_days(2026_y / 11 / 1), d2 = d1 + date::days(1), d3 = d1 + date::days(2);
 
 // The events of a business around November 1st-2nd: before, on and after the days read.

@@ -8,7 +8,9 @@
 #include "async/event_log.h"
 #include "test_support.h"
 
-using namespace metered::detail;
+using metered::detail::EventLog;
+using metered::detail::EventLogOptions;
+using metered::detail::LogCursor;
 using namespace std::chrono_literals;
 
 namespace {

@@ -23,14 +23,7 @@ using std::chrono::minutes;
 
 namespace {
 
-constexpr const char* new_york = "America/New_York";  // DST ends 2026-11-01 at 02:00 (a 25-hour day)
-
-// Local midnight of `day` in New York, plus `offset` of elapsed time.
-Timestamp nyc(date::local_days day, std::chrono::microseconds offset = {}) {
-    return startOfDay(day, new_york) + offset;
-}
-
-const DayRange november{date::local_days(2026_y / 11 / 1), date::local_days(2026_y / 12 / 1)};
+const DayRange november2026{date::local_days(2026_y / 11 / 1), date::local_days(2026_y / 12 / 1)};
 
 DailyLevel row(date::local_days day, Timestamp first, Timestamp last, const char* closing, const char* peak,
                const char* held, std::int64_t reports) {
@@ -128,33 +121,33 @@ TEST_CASE("a day's level rollup: reports in time order, voids and amendments app
 
 TEST_CASE("10 GB for half a month and 20 GB for the other half is 15 GB-months across a DST change",
           "[levels][pricing]") {
-    const auto first = november.first, half = first + date::days(15);
-    const Timestamp after = nyc(november.end, hours(24 * 5));
+    const auto first = november2026.first, half = first + date::days(15);
+    const Timestamp after = nyc(november2026.end, hours(24 * 5));
     // November 2026 in New York has 30 days and 720 + 1 hours (the 1st has 25).
     const std::vector<DailyLevel> rows = {setAt(nyc(first), first, "10000"), setAt(nyc(half), half, "20000")};
-    const auto through = detail::levelThrough(Aggregation::time_weighted, rows, november, new_york, after);
+    const auto through = detail::levelThrough(Aggregation::time_weighted, rows, november2026, new_york, after);
     REQUIRE(through.size() == 30);
     CHECK(through.back() == num("15000"));
     CHECK(through[14] == num("5000"));  // the first 15 days: 10,000 × 15/30
-    CHECK(detail::levelThrough(Aggregation::maximum, rows, november, new_york, after).back() == num("20000"));
-    CHECK(detail::levelThrough(Aggregation::latest, rows, november, new_york, after)[14] == num("10000"));
+    CHECK(detail::levelThrough(Aggregation::maximum, rows, november2026, new_york, after).back() == num("20000"));
+    CHECK(detail::levelThrough(Aggregation::latest, rows, november2026, new_york, after)[14] == num("10000"));
 
     // The 25-hour day weighs what any day does: 20,000 from 13 elapsed hours into it (local
     // noon, after the clocks went back) is (10,000 × 13 + 20,000 × 12) / 25 level-days that day.
     const std::vector<DailyLevel> noon = {
         row(first, nyc(first), nyc(first, hours(13)), "20000", "20000",
             (Decimal(10000) * Decimal(hours(13) / std::chrono::microseconds(1))).toString().c_str(), 2)};
-    CHECK(detail::levelThrough(Aggregation::time_weighted, noon, november, new_york, after).back() ==
+    CHECK(detail::levelThrough(Aggregation::time_weighted, noon, november2026, new_york, after).back() ==
           num("19826.666666667"));  // (14,800 + 29 × 20,000) / 30, to 9 digits
 
     // Up to now: on Nov 16 at 06:00 local, 15 days at 10 GB and a quarter day at 20 GB.
     const auto to_date =
-        detail::levelThrough(Aggregation::time_weighted, rows, november, new_york, nyc(half, hours(6)));
+        detail::levelThrough(Aggregation::time_weighted, rows, november2026, new_york, nyc(half, hours(6)));
     CHECK(to_date.back() == num("5166.666666667"));  // (150,000 + 5,000) / 30
     CHECK(to_date[16] == to_date.back());            // days to come add nothing
 
     // A cycle without reports holds the level carried into it, all of it.
-    const DayRange december{november.end, date::local_days(2027_y / 1 / 1)};
+    const DayRange december{november2026.end, date::local_days(2027_y / 1 / 1)};
     const Timestamp later = nyc(december.end);
     CHECK(detail::levelThrough(Aggregation::time_weighted, rows, december, new_york, later).back() == num("20000"));
     CHECK(detail::levelThrough(Aggregation::maximum, rows, december, new_york, later).back() == num("20000"));
@@ -162,7 +155,7 @@ TEST_CASE("10 GB for half a month and 20 GB for the other half is 15 GB-months a
     // Before the first report there is no level.
     CHECK(detail::levelThrough(Aggregation::time_weighted, {}, december, new_york, later).back() == Decimal(0));
     // A cycle not begun counts nothing, whatever is carried into it.
-    CHECK(detail::levelThrough(Aggregation::latest, rows, december, new_york, nyc(november.first)).back() ==
+    CHECK(detail::levelThrough(Aggregation::latest, rows, december, new_york, nyc(november2026.first)).back() ==
           Decimal(0));
 }
 
@@ -172,7 +165,7 @@ TEST_CASE("time-weighted levels: the days' quantities add up to the cycle's, whi
     for (int round = 0; round < 200; ++round) {
         std::vector<DailyLevel> rows;
         Decimal level;
-        for (auto day = november.first - date::days(3); day < november.end; day += date::days(1)) {
+        for (auto day = november2026.first - date::days(3); day < november2026.end; day += date::days(1)) {
             if (random() % 3 != 0) continue;
             const auto first_at = nyc(day, minutes(static_cast<int>(random() % 600)));
             const auto last_at = first_at + minutes(static_cast<int>(random() % 600));
@@ -183,19 +176,18 @@ TEST_CASE("time-weighted levels: the days' quantities add up to the cycle's, whi
                 {EventType::storageLevel(), day, first_at, last_at, closing, max(closing, Decimal(999)), held, 2});
             level = closing;
         }
-        const Timestamp now = nyc(november.first, minutes(static_cast<int>(random() % (60 * 24 * 35))));
+        const Timestamp now = nyc(november2026.first, minutes(static_cast<int>(random() % (60 * 24 * 35))));
         for (Aggregation aggregation : {Aggregation::time_weighted, Aggregation::maximum, Aggregation::latest}) {
-            const auto through = detail::levelThrough(aggregation, rows, november, new_york, now);
+            const auto through = detail::levelThrough(aggregation, rows, november2026, new_york, now);
             for (std::size_t i = 1; i < through.size(); ++i) {
                 if (aggregation != Aggregation::latest) CHECK(through[i] >= through[i - 1]);
                 CHECK(through[i].scale() <= detail::level_months_scale);
             }
         }
         // Held all cycle at the final level from a report before it: exactly that level.
-        if (!rows.empty() && rows.back().day < november.first) {
-            CHECK(
-                detail::levelThrough(Aggregation::time_weighted, rows, november, new_york, nyc(november.end)).back() ==
-                rows.back().closing);
+        if (!rows.empty() && rows.back().day < november2026.first) {
+            CHECK(detail::levelThrough(Aggregation::time_weighted, rows, november2026, new_york, nyc(november2026.end))
+                      .back() == rows.back().closing);
         }
     }
 }
@@ -284,7 +276,7 @@ TEMPLATE_TEST_CASE("a business billed for its stored megabytes on every store", 
         options.price_book = PriceBook({storagePlan()}, "storage");
         return options;
     }());
-    const auto first = november.first, half = first + date::days(15);
+    const auto first = november2026.first, half = first + date::days(15);
     *clock.now = nyc(first);
     recorder.setStorageLevel(business.id, num("10000"));
     *clock.now = nyc(half);
@@ -298,7 +290,7 @@ TEMPLATE_TEST_CASE("a business billed for its stored megabytes on every store", 
     CHECK(recorder.reports().checkQuota(business.id, EventType::storageLevel()).used == num("5166.666666667"));
 
     // After the month: 15,000 MB-months, 14,000 beyond the included 1,000, at $0.0001.
-    *clock.now = nyc(november.end, hours(36));
+    *clock.now = nyc(november2026.end, hours(36));
     usage = recorder.getBillingUsage(business.id, PeriodSpec::previousCycle());
     const LineItem& line = *usage.bill.line(EventType::storageLevel());
     CHECK(line.quantity == num("15000"));
@@ -306,7 +298,7 @@ TEMPLATE_TEST_CASE("a business billed for its stored megabytes on every store", 
     CHECK(line.amount.toString() == "1.40");
     CHECK(usage.bill.total.toString() == "1.40");
     const QuotaStatus quota = recorder.reports().checkQuota(business.id, EventType::storageLevel());
-    CHECK(quota.period.days.first == november.end);
+    CHECK(quota.period.days.first == november2026.end);
     CHECK(quota.used == num("967.741935484"));  // December so far: 1.5 days of 20,000 over 31 days
 
     // The trend from November 1st: each day its share, November's days adding up to its bill.
@@ -326,7 +318,7 @@ TEMPLATE_TEST_CASE("a business billed for its stored megabytes on every store", 
 
     // December holds the 20 GB carried into it; its statement closes with it, and a void of
     // November's 20 GB report after November's statement adjusts December's.
-    *clock.now = nyc(november.end, hours(36));
+    *clock.now = nyc(november2026.end, hours(36));
     const Statement closed_november = recorder.reports().closeStatement(business.id, PeriodSpec::previousCycle());
     CHECK(closed_november.total.toString() == "1.40");
     fixture.store->voidEvent(business.id, twenty.id, "uploaded twice", "ops");

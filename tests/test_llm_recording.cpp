@@ -24,7 +24,7 @@ namespace {
 
 // gpt-4o's price cut of 2024-10-01 brought its first cached-input price; Sonnet 4 prices
 // cache writes and reads.
-constexpr std::string_view card_json = R"({"models": {
+constexpr std::string_view llm_card_json = R"({"models": {
   "openai/gpt-4o": {"prices": [
     {"from": "2024-05-13", "per": "1M", "input": "5.00", "output": "15.00", "reasoning_as_output": true},
     {"from": "2024-10-01", "per": "1M", "input": "2.50", "cached_input": "1.25", "output": "10.00",
@@ -46,25 +46,18 @@ LlmUsage gpt4o(std::int64_t input, std::int64_t cached, std::int64_t output) {
 }
 
 RecorderOptions withCard(RecorderOptions options) {
-    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json));
+    options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(llm_card_json));
     return options;
 }
 
-struct Setup : RecorderSetup {
-    explicit Setup(RecorderOptions options = {}) : RecorderSetup(withCard(std::move(options))) {}
+struct LlmSetup : RecorderSetup {
+    explicit LlmSetup(RecorderOptions options = {}) : RecorderSetup(withCard(std::move(options))) {}
 };
-
-RecorderOptions asyncMemory() {
-    RecorderOptions options;
-    options.mode = RecordMode::async;
-    options.async.spool = SpoolMode::off;
-    return options;
-}
 
 }  // namespace
 
 TEST_CASE("recordLlmCall returns the exact cost and stores the event with its model and parts", "[llm_recording]") {
-    Setup setup;
+    LlmSetup setup;
     // 1000 fresh + 500 cached input, 200 output at $2.50 / $1.25 / $10 per million:
     // 0.0025 + 0.000625 + 0.002 = 0.005125.
     const LlmReceipt receipt = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 500, 200));
@@ -100,7 +93,7 @@ TEST_CASE("recordLlmCall returns the exact cost and stores the event with its mo
 }
 
 TEST_CASE("recordLlmCall prices at the card entry in effect when the call happened", "[llm_recording]") {
-    Setup setup({.late_event_window = std::nullopt});  // calls of September and October
+    LlmSetup setup({.late_event_window = std::nullopt});  // calls of September and October
     // Before the cut: $5 / $15 per million. 1000 × 0.000005 + 200 × 0.000015 = 0.008.
     const auto before = setup.recorder.recordLlmCall(setup.business.id, gpt4o(1000, 0, 200),
                                                      {.occurred_at = at(2024_y / 9 / 30, hours(23))});
@@ -119,7 +112,7 @@ TEST_CASE("recordLlmCall prices at the card entry in effect when the call happen
 TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a flagged and counted fallback",
           "[llm_recording]") {
     SECTION("refused by default, nothing recorded") {
-        Setup setup({.late_event_window = std::nullopt});
+        LlmSetup setup({.late_event_window = std::nullopt});
         LlmUsage unknown = gpt4o(10, 0, 10);
         unknown.model = "gpt-9";
         CHECK(errorField([&] { setup.recorder.recordLlmCall(setup.business.id, unknown); }) == "model");
@@ -136,7 +129,7 @@ TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a
         CHECK(setup.recorder.stats().priced_with_fallback == 0);
     }
     SECTION("a fallback is flagged on the receipt and in the event, and counted") {
-        Setup setup(
+        LlmSetup setup(
             {.pricing_fallback = {.fallback_provider = "openai", .fallback_model = "gpt-4o", .parent_rates = true},
              .late_event_window = std::nullopt});
         // Cached input at the input rate of the older entry: 1000 × 0.000005 + 500 × 0.000005
@@ -160,14 +153,14 @@ TEST_CASE("an unknown model or an unpriced token type is refused, or priced by a
 }
 
 TEST_CASE("the rate-card types are recorded only through their own calls", "[llm_recording]") {
-    Setup setup;
+    LlmSetup setup;
     CHECK(errorField([&] { setup.recorder.record(setup.business.id, EventType::llmCall(), num("1")); }) ==
           "event_type");
     CHECK(setup.store->events(setup.business.id).empty());
 }
 
 TEST_CASE("asynchronous recordLlmCall returns the cost at once and the flusher stores the event", "[llm_recording]") {
-    Setup setup(asyncMemory());
+    LlmSetup setup(asyncInMemory());
     // Sonnet 4: 100 fresh, 2000 written, 3000 read, 50 out:
     // 0.0003 + 0.0075 + 0.0009 + 0.00075 = 0.00945.
     LlmUsage usage;
@@ -263,7 +256,7 @@ TEST_CASE("the event log carries a rate-card event's model and parts, and still 
 
 TEST_CASE("recordTranscription bills started increments above the minimum; recordSpeech bills characters",
           "[llm_recording]") {
-    Setup setup;
+    LlmSetup setup;
     const RecordOptions june{.occurred_at = at(2025_y / 6 / 1)};
     // 16 s at $0.0001 per second, at least 10 s, per started 15 s: 30 s billed, $0.003.
     const auto receipt = setup.recorder.recordTranscription(
@@ -340,7 +333,7 @@ TEST_CASE("a bill charges rate-card usage per model under the plan's AI terms; d
     *clock.now = at(2024_y / 12 / 5, hours(20));
     UsageRecorder recorder(store, {.price_book = PriceBook({Plan::basic(), pro}, "basic"),
                                    .clock = clock,
-                                   .rate_card = std::make_shared<const RateCard>(RateCard::fromJson(card_json))});
+                                   .rate_card = std::make_shared<const RateCard>(RateCard::fromJson(llm_card_json))});
     // Four gpt-4o calls on four days, $0.005125 each: $0.0205 at cost, $0.0246 with 20 %,
     // rounded once to $0.02; the first $0.01 is included.
     for (unsigned day = 1; day <= 4; ++day) {

@@ -21,15 +21,15 @@
 #include "metered/decimal.h"
 #include "metered/llm_usage.h"
 #include "metered/rate_card.h"
+#include "test_support.h"
 
 using namespace metered;
+using namespace metered::testing;
 
 namespace {
 
-Decimal D(std::string_view text) { return Decimal::parse(text); }
-
 // All shapes are priced on one day, after every entry's start.
-const Timestamp when = Timestamp(date::sys_days(date::year(2026) / 11 / 2));
+const Timestamp priced_at = Timestamp(date::sys_days(date::year(2026) / 11 / 2));
 
 // Per-million prices as the providers' pricing pages publish them (OpenAI
 // platform.openai.com/docs/pricing, Anthropic docs.claude.com/en/docs/about-claude/pricing,
@@ -39,7 +39,7 @@ const Timestamp when = Timestamp(date::sys_days(date::year(2026) / 11 / 2));
 // - The samples' gpt-5.6-sol, gpt-realtime-2.1 and claude-opus-5 have no price page this
 //   test could check: aliases price them at gpt-5, gpt-realtime and claude-opus-4-5.
 // - Anthropic's dated ids (claude-sonnet-4-5-20250929) carry no dashes in the date: aliases.
-const char* const card_json = R"({
+const char* const shapes_card_json = R"({
   "strip_date_suffix": true,
   "aliases": {
     "openai/gpt-5.6-sol": "gpt-5",
@@ -90,8 +90,8 @@ const char* const card_json = R"({
   }
 })";
 
-const RateCard& card() {
-    static const RateCard c = RateCard::fromJson(card_json);
+const RateCard& shapesCard() {
+    static const RateCard c = RateCard::fromJson(shapes_card_json);
     return c;
 }
 
@@ -116,7 +116,7 @@ LlmUsage sample(LlmApi api, const std::string& name) {
     return parseLlmUsage(api, s.at("usage").dump(), s.at("model").get<std::string>());
 }
 
-Decimal total(const LlmUsage& usage) { return priceLlmCall(card(), usage, when).total; }
+Decimal total(const LlmUsage& usage) { return priceLlmCall(shapesCard(), usage, priced_at).total; }
 
 Decimal cents(const Decimal& amount) { return amount.rounded(2, Rounding::half_even); }
 
@@ -176,12 +176,13 @@ const char* const gemini_audio = R"({"promptTokenCount":40000,"candidatesTokenCo
 }  // namespace
 
 TEST_CASE("the test card: per-million prices read exactly", "[priced_shapes]") {
-    const ModelRates* r = card().find("openai", "gpt-realtime-2.1", when);
+    const ModelRates* r = shapesCard().find("openai", "gpt-realtime-2.1", priced_at);
     REQUIRE(r != nullptr);
-    CHECK(r->prices.audio_input == D("0.000032"));
-    CHECK(r->prices.cached_audio_input == D("0.0000004"));
-    CHECK(card().find("openai", "gpt-5-2025-08-07", when) == card().find("openai", "gpt-5", when));
-    CHECK(card().find("anthropic", "claude-opus-5", when)->prices.output == D("0.000025"));
+    CHECK(r->prices.audio_input == num("0.000032"));
+    CHECK(r->prices.cached_audio_input == num("0.0000004"));
+    CHECK(shapesCard().find("openai", "gpt-5-2025-08-07", priced_at) ==
+          shapesCard().find("openai", "gpt-5", priced_at));
+    CHECK(shapesCard().find("anthropic", "claude-opus-5", priced_at)->prices.output == num("0.000025"));
 }
 
 TEST_CASE("OpenAI Chat Completions shapes priced to the cent", "[priced_shapes]") {
@@ -189,47 +190,47 @@ TEST_CASE("OpenAI Chat Completions shapes priced to the cent", "[priced_shapes]"
         const LlmUsage u = sample(LlmApi::openai_chat, "oai-chat-cached-real-gpt-5.6-sol");
         // prompt 4020 − cached 4012 = 8 fresh × 1.25/1M = 0.00001; 4012 cached × 0.125/1M =
         // 0.0005015; 4 out × 10/1M = 0.00004. Total 0.0005515 → $0.00.
-        const LlmCost c = priceLlmCall(card(), u, when);
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
         CHECK(c.model == "gpt-5");
-        CHECK(c.cost(TokenType::cached_input) == D("0.0005015"));
-        CHECK(c.total == D("0.0005515"));
-        CHECK(cents(c.total) == D("0.00"));
+        CHECK(c.cost(TokenType::cached_input) == num("0.0005015"));
+        CHECK(c.total == num("0.0005515"));
+        CHECK(cents(c.total) == num("0.00"));
     }
     SECTION("cache write: sample 1 oai-chat-cache-write-gpt-5.6-sol") {
         const LlmUsage u = sample(LlmApi::openai_chat, "oai-chat-cache-write-gpt-5.6-sol");
         // 2006 − 1920 written = 86 fresh × 1.25/1M = 0.0001075; 1920 written × 1.25/1M =
         // 0.0024; 300 out × 10/1M = 0.003. Total 0.0055075 → $0.01.
-        CHECK(priceLlmCall(card(), u, when).cost(TokenType::cache_write) == D("0.0024"));
-        CHECK(total(u) == D("0.0055075"));
-        CHECK(cents(total(u)) == D("0.01"));
+        CHECK(priceLlmCall(shapesCard(), u, priced_at).cost(TokenType::cache_write) == num("0.0024"));
+        CHECK(total(u) == num("0.0055075"));
+        CHECK(cents(total(u)) == num("0.01"));
     }
     SECTION("reasoning (own shape, gpt-5)") {
         const LlmUsage u = parseLlmUsage(LlmApi::openai_chat, chat_reasoning, "gpt-5");
         // 1500 − 1024 = 476 fresh × 1.25/1M = 0.000595; 1024 cached × 0.125/1M = 0.000128;
         // 2100 − 1664 = 436 out × 10/1M = 0.00436; 1664 reasoning × 10/1M = 0.01664.
         // Total 0.021723 → $0.02.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::reasoning) == D("0.01664"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::reasoning) == num("0.01664"));
         CHECK(c.reasoning_at_output_rate);
-        CHECK(c.total == D("0.021723"));
-        CHECK(cents(c.total) == D("0.02"));
+        CHECK(c.total == num("0.021723"));
+        CHECK(cents(c.total) == num("0.02"));
     }
     SECTION("audio in: sample 2 oai-chat-audio-real-gpt-4o-audio-preview") {
         const LlmUsage u = sample(LlmApi::openai_chat, "oai-chat-audio-real-gpt-4o-audio-preview");
         // 81 − 69 audio = 12 text × 2.50/1M = 0.00003; 69 audio × 40/1M = 0.00276; 72 out ×
         // 10/1M = 0.00072. Total 0.00351 → $0.00.
-        CHECK(priceLlmCall(card(), u, when).cost(TokenType::audio_input) == D("0.00276"));
-        CHECK(total(u) == D("0.00351"));
-        CHECK(cents(total(u)) == D("0.00"));
+        CHECK(priceLlmCall(shapesCard(), u, priced_at).cost(TokenType::audio_input) == num("0.00276"));
+        CHECK(total(u) == num("0.00351"));
+        CHECK(cents(total(u)) == num("0.00"));
     }
     SECTION("audio in and out (own shape, gpt-4o-audio-preview)") {
         const LlmUsage u = parseLlmUsage(LlmApi::openai_chat, chat_audio_out, "gpt-4o-audio-preview-2024-12-17");
         // 27 text × 2.50/1M = 0.0000675; 187 audio × 40/1M = 0.00748; 72 text out × 10/1M =
         // 0.00072; 540 audio out × 80/1M = 0.0432. Total 0.0514675 → $0.05.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::audio_output) == D("0.0432"));
-        CHECK(c.total == D("0.0514675"));
-        CHECK(cents(c.total) == D("0.05"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::audio_output) == num("0.0432"));
+        CHECK(c.total == num("0.0514675"));
+        CHECK(cents(c.total) == num("0.05"));
     }
 }
 
@@ -239,28 +240,28 @@ TEST_CASE("OpenAI Responses shapes priced to the cent", "[priced_shapes]") {
         // 9703 − 8576 = 1127 fresh × 1.25/1M = 0.00140875; 8576 cached × 0.125/1M = 0.001072;
         // 638 − 576 = 62 out × 10/1M = 0.00062; 576 reasoning × 10/1M = 0.00576.
         // Total 0.00886075 → $0.01.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::input) == D("0.00140875"));
-        CHECK(c.cost(TokenType::cached_input) == D("0.001072"));
-        CHECK(c.total == D("0.00886075"));
-        CHECK(cents(c.total) == D("0.01"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::input) == num("0.00140875"));
+        CHECK(c.cost(TokenType::cached_input) == num("0.001072"));
+        CHECK(c.total == num("0.00886075"));
+        CHECK(cents(c.total) == num("0.01"));
     }
     SECTION("reasoning: sample 4 oai-resp-real-gpt-5-cache-reasoning-b") {
         const LlmUsage u = sample(LlmApi::openai_responses, "oai-resp-real-gpt-5-cache-reasoning-b");
         // 1493 − 1280 = 213 × 1.25/1M = 0.00026625; 1280 × 0.125/1M = 0.00016; 125 − 64 = 61
         // × 10/1M = 0.00061; 64 reasoning × 10/1M = 0.00064. Total 0.00167625 → $0.00.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::reasoning) == D("0.00064"));
-        CHECK(c.total == D("0.00167625"));
-        CHECK(cents(c.total) == D("0.00"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::reasoning) == num("0.00064"));
+        CHECK(c.total == num("0.00167625"));
+        CHECK(cents(c.total) == num("0.00"));
     }
     SECTION("image in the prompt (own shape, gpt-4o): no audio in Responses") {
         const LlmUsage u = parseLlmUsage(LlmApi::openai_responses, responses_image, "gpt-4o");
         // 1893 input (image included) × 2.50/1M = 0.0047325; 87 out × 10/1M = 0.00087.
         // Total 0.0056025 → $0.01.
         CHECK(u.image_input_tokens == 0);
-        CHECK(total(u) == D("0.0056025"));
-        CHECK(cents(total(u)) == D("0.01"));
+        CHECK(total(u) == num("0.0056025"));
+        CHECK(cents(total(u)) == num("0.01"));
     }
 }
 
@@ -272,13 +273,13 @@ TEST_CASE("OpenAI Realtime shapes priced to the cent", "[priced_shapes]") {
         // image 150 − 50 = 100 × 5/1M = 0.0005; 50 cached image × 0.50/1M = 0.000025;
         // 200 text out × 16/1M = 0.0032; 300 audio out × 64/1M = 0.0192.
         // Total 0.029265 → $0.03.
-        const LlmCost c = priceLlmCall(card(), u, when);
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
         CHECK(c.model == "gpt-realtime");
-        CHECK(c.cost(TokenType::audio_input) == D("0.0048"));
-        CHECK(c.cost(TokenType::cached_audio_input) == D("0.00004"));
-        CHECK(c.cost(TokenType::audio_output) == D("0.0192"));
-        CHECK(c.total == D("0.029265"));
-        CHECK(cents(c.total) == D("0.03"));
+        CHECK(c.cost(TokenType::audio_input) == num("0.0048"));
+        CHECK(c.cost(TokenType::cached_audio_input) == num("0.00004"));
+        CHECK(c.cost(TokenType::audio_output) == num("0.0192"));
+        CHECK(c.total == num("0.029265"));
+        CHECK(cents(c.total) == num("0.03"));
     }
     SECTION("voice turn with cached audio (own shape)") {
         const LlmUsage u = parseLlmUsage(LlmApi::openai_realtime, realtime_voice, "gpt-realtime");
@@ -286,15 +287,15 @@ TEST_CASE("OpenAI Realtime shapes priced to the cent", "[priced_shapes]") {
         // audio 696 − 512 = 184 × 32/1M = 0.005888; 512 cached audio × 0.40/1M = 0.0002048;
         // 63 text out × 16/1M = 0.001008; 237 audio out × 64/1M = 0.015168.
         // Total 0.0225 → $0.02.
-        CHECK(total(u) == D("0.0225"));
-        CHECK(cents(total(u)) == D("0.02"));
+        CHECK(total(u) == num("0.0225"));
+        CHECK(cents(total(u)) == num("0.02"));
     }
     SECTION("text session with a cached prefix (own shape)") {
         const LlmUsage u = parseLlmUsage(LlmApi::openai_realtime, realtime_text, "gpt-realtime");
         // 22000 − 19200 = 2800 × 4/1M = 0.0112; 19200 cached × 0.40/1M = 0.00768; 1800 out ×
         // 16/1M = 0.0288. Total 0.04768 → $0.05.
-        CHECK(total(u) == D("0.04768"));
-        CHECK(cents(total(u)) == D("0.05"));
+        CHECK(total(u) == num("0.04768"));
+        CHECK(cents(total(u)) == num("0.05"));
     }
 }
 
@@ -303,44 +304,44 @@ TEST_CASE("Anthropic Messages shapes priced to the cent", "[priced_shapes]") {
         const LlmUsage u = sample(LlmApi::anthropic_messages, "ant-cache-write-5m-and-1h-sonnet-4");
         // 504 fresh × 3/1M = 0.001512; 100 written 5m × 3.75/1M = 0.000375; 23 written 1h ×
         // 6/1M = 0.000138; 97 out × 15/1M = 0.001455. Total 0.00348 → $0.00.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::cache_write) == D("0.000375"));
-        CHECK(c.cost(TokenType::cache_write_1h) == D("0.000138"));
-        CHECK(c.total == D("0.00348"));
-        CHECK(cents(c.total) == D("0.00"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::cache_write) == num("0.000375"));
+        CHECK(c.cost(TokenType::cache_write_1h) == num("0.000138"));
+        CHECK(c.total == num("0.00348"));
+        CHECK(cents(c.total) == num("0.00"));
     }
     SECTION("cache read and 5m write: sample 8 ant-cache-write-5m-real-sonnet-4.5") {
         const LlmUsage u = sample(LlmApi::anthropic_messages, "ant-cache-write-5m-real-sonnet-4.5");
         // 3 × 3/1M = 0.000009; 1111 read × 0.30/1M = 0.0003333; 418 written × 3.75/1M =
         // 0.0015675; 33 out × 15/1M = 0.000495. Total 0.0024048 → $0.00.
-        CHECK(total(u) == D("0.0024048"));
-        CHECK(cents(total(u)) == D("0.00"));
+        CHECK(total(u) == num("0.0024048"));
+        CHECK(cents(total(u)) == num("0.00"));
     }
     SECTION("cache read: sample 7 ant-cache-read-real-haiku-4.5") {
         const LlmUsage u = sample(LlmApi::anthropic_messages, "ant-cache-read-real-haiku-4.5");
         // 3 × 1/1M = 0.000003; 9511 read × 0.10/1M = 0.0009511; 1944 out × 5/1M = 0.00972.
         // Total 0.0106741 → $0.01.
-        CHECK(total(u) == D("0.0106741"));
-        CHECK(cents(total(u)) == D("0.01"));
+        CHECK(total(u) == num("0.0106741"));
+        CHECK(cents(total(u)) == num("0.01"));
     }
     SECTION("thinking: sample 10 ant-thinking-real-opus-5") {
         const LlmUsage u = sample(LlmApi::anthropic_messages, "ant-thinking-real-opus-5");
         // 13 × 5/1M = 0.000065; 44 − 33 thinking = 11 out × 25/1M = 0.000275; 33 thinking ×
         // 25/1M = 0.000825. Total 0.001165 → $0.00.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::reasoning) == D("0.000825"));
-        CHECK(c.total == D("0.001165"));
-        CHECK(cents(c.total) == D("0.00"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::reasoning) == num("0.000825"));
+        CHECK(c.total == num("0.001165"));
+        CHECK(cents(c.total) == num("0.00"));
     }
     SECTION("long prompt above 200K (own shape): no audio in Messages") {
         const LlmUsage u = parseLlmUsage(LlmApi::anthropic_messages, anthropic_long, "claude-sonnet-4-5-20250929");
         // input 180000 + 40000 read = 220000 > 200000: the long-context prices.
         // 180000 × 6/1M = 1.08; 40000 read × 0.60/1M = 0.024; 2000 out × 22.50/1M = 0.045.
         // Total 1.149 → $1.15.
-        const LlmCost c = priceLlmCall(card(), u, when);
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
         CHECK(c.long_context_above == 200000);
-        CHECK(c.total == D("1.149"));
-        CHECK(cents(c.total) == D("1.15"));
+        CHECK(c.total == num("1.149"));
+        CHECK(cents(c.total) == num("1.15"));
     }
 }
 
@@ -351,37 +352,37 @@ TEST_CASE("Gemini shapes priced to the cent", "[priced_shapes]") {
         // IMAGE 258 − 141 = 117 × 0.30/1M = 0.0000351; 141 cached image × 0.03/1M =
         // 0.00000423; 89 out × 2.50/1M = 0.0002225; 167 thoughts × 2.50/1M = 0.0004175.
         // Total 0.00069682 → $0.00.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::cached_image_input) == D("0.00000423"));
-        CHECK(c.total == D("0.00069682"));
-        CHECK(cents(c.total) == D("0.00"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::cached_image_input) == num("0.00000423"));
+        CHECK(c.total == num("0.00069682"));
+        CHECK(cents(c.total) == num("0.00"));
     }
     SECTION("thoughts: sample 11 gem-thoughts-real-2.5-pro") {
         const LlmUsage u = sample(LlmApi::gemini, "gem-thoughts-real-2.5-pro");
         // 1106 × 1.25/1M = 0.0013825; 778 out × 10/1M = 0.00778; 1089 thoughts × 10/1M =
         // 0.01089. Total 0.0200525 → $0.02.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::reasoning) == D("0.01089"));
-        CHECK(c.total == D("0.0200525"));
-        CHECK(cents(c.total) == D("0.02"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::reasoning) == num("0.01089"));
+        CHECK(c.total == num("0.0200525"));
+        CHECK(cents(c.total) == num("0.02"));
     }
     SECTION("tool use prompt: sample 13 gem-tool-use-real-2.5-pro") {
         const LlmUsage u = sample(LlmApi::gemini, "gem-tool-use-real-2.5-pro");
         // 17 + 119 tool-use = 136 × 1.25/1M = 0.00017; 201 out × 10/1M = 0.00201; 213
         // thoughts × 10/1M = 0.00213. Total 0.00431 → $0.00.
-        CHECK(total(u) == D("0.00431"));
-        CHECK(cents(total(u)) == D("0.00"));
+        CHECK(total(u) == num("0.00431"));
+        CHECK(cents(total(u)) == num("0.00"));
     }
     SECTION("AUDIO modality with cached audio (own shape, gemini-2.5-flash)") {
         const LlmUsage u = parseLlmUsage(LlmApi::gemini, gemini_audio, "gemini-2.5-flash");
         // TEXT 8000 × 0.30/1M = 0.0024; AUDIO 32000 − 20000 cached = 12000 × 1/1M = 0.012;
         // 20000 cached audio × 0.10/1M = 0.002; 2500 out × 2.50/1M = 0.00625.
         // Total 0.02265 → $0.02.
-        const LlmCost c = priceLlmCall(card(), u, when);
-        CHECK(c.cost(TokenType::audio_input) == D("0.012"));
-        CHECK(c.cost(TokenType::cached_audio_input) == D("0.002"));
-        CHECK(c.total == D("0.02265"));
-        CHECK(cents(c.total) == D("0.02"));
+        const LlmCost c = priceLlmCall(shapesCard(), u, priced_at);
+        CHECK(c.cost(TokenType::audio_input) == num("0.012"));
+        CHECK(c.cost(TokenType::cached_audio_input) == num("0.002"));
+        CHECK(c.total == num("0.02265"));
+        CHECK(cents(c.total) == num("0.02"));
     }
 }
 
@@ -394,8 +395,8 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         twice.input_tokens = 4020;
         twice.cached_input_tokens = 4012;
         twice.output_tokens = 4;
-        CHECK(right == D("0.0005515"));
-        CHECK(total(twice) == D("0.0055665"));
+        CHECK(right == num("0.0005515"));
+        CHECK(total(twice) == num("0.0055665"));
         CHECK(right != total(twice));
         CHECK(cents(right) != cents(total(twice)));  // $0.00 against $0.01
     }
@@ -406,8 +407,8 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         twice.input_tokens = 2006;
         twice.cache_write_tokens = 1920;
         twice.output_tokens = 300;
-        CHECK(right == D("0.0055075"));
-        CHECK(total(twice) == D("0.0079075"));
+        CHECK(right == num("0.0055075"));
+        CHECK(total(twice) == num("0.0079075"));
         CHECK(right != total(twice));
     }
     SECTION("OpenAI Responses: cached inside input_tokens, sample 3") {
@@ -418,8 +419,8 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         twice.cached_input_tokens = 8576;
         twice.output_tokens = 62;
         twice.reasoning_tokens = 576;
-        CHECK(right == D("0.00886075"));
-        CHECK(total(twice) == D("0.01958075"));
+        CHECK(right == num("0.00886075"));
+        CHECK(total(twice) == num("0.01958075"));
         CHECK(cents(right) != cents(total(twice)));  // $0.01 against $0.02
     }
     SECTION("Gemini: cachedContentTokenCount inside promptTokenCount, per modality: sample 12") {
@@ -433,8 +434,8 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         twice.cached_image_input_tokens = 141;
         twice.output_tokens = 89;
         twice.reasoning_tokens = 167;
-        CHECK(right == D("0.00069682"));
-        CHECK(total(twice) == D("0.00075802"));
+        CHECK(right == num("0.00069682"));
+        CHECK(total(twice) == num("0.00075802"));
         CHECK(right != total(twice));
     }
     SECTION("Anthropic adds reads and writes on top of input_tokens: taking them as inside it underbills") {
@@ -446,8 +447,8 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         inside.input_tokens = 500;
         inside.cached_input_tokens = 1500;
         inside.output_tokens = 100;
-        CHECK(right == D("0.00795"));
-        CHECK(total(inside) == D("0.00345"));
+        CHECK(right == num("0.00795"));
+        CHECK(total(inside) == num("0.00345"));
         CHECK(cents(right) != cents(total(inside)));
 
         // Sample 9: writes 100 + 23 taken as inside the 504: 381 × 3/1M = 0.001143 + 0.000375 +
@@ -458,8 +459,8 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         inside9.cache_write_tokens = 100;
         inside9.cache_write_1h_tokens = 23;
         inside9.output_tokens = 97;
-        CHECK(right9 == D("0.00348"));
-        CHECK(total(inside9) == D("0.003111"));
+        CHECK(right9 == num("0.00348"));
+        CHECK(total(inside9) == num("0.003111"));
         CHECK(right9 != total(inside9));
         // And the 1-hour writes priced as 5-minute ones: 123 × 3.75/1M = 0.00046125 →
         // 0.001512 + 0.00046125 + 0.001455 = 0.00342825.
@@ -467,7 +468,7 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         one_lifetime.input_tokens = 504;
         one_lifetime.cache_write_tokens = 123;
         one_lifetime.output_tokens = 97;
-        CHECK(total(one_lifetime) == D("0.00342825"));
+        CHECK(total(one_lifetime) == num("0.00342825"));
         CHECK(right9 != total(one_lifetime));
     }
     SECTION("Anthropic long context: cache reads count toward the 200K threshold") {
@@ -475,13 +476,13 @@ TEST_CASE("double counting: cached tokens counted twice", "[priced_shapes]") {
         // 180000 × 3/1M = 0.54 + 40000 × 0.30/1M = 0.012 + 2000 × 15/1M = 0.03 = 0.582 ($0.58),
         // against the right 1.149 ($1.15).
         const Decimal right = total(parseLlmUsage(LlmApi::anthropic_messages, anthropic_long, "claude-sonnet-4-5"));
-        const ModelRates* rates = card().find("anthropic", "claude-sonnet-4-5", when);
+        const ModelRates* rates = shapesCard().find("anthropic", "claude-sonnet-4-5", priced_at);
         REQUIRE(rates != nullptr);
         const TokenPrices& base = rates->prices;
         const Decimal at_base =
             Decimal(180000) * *base.input + Decimal(40000) * *base.cached_input + Decimal(2000) * *base.output;
-        CHECK(right == D("1.149"));
-        CHECK(at_base == D("0.582"));
+        CHECK(right == num("1.149"));
+        CHECK(at_base == num("0.582"));
         CHECK(cents(right) != cents(at_base));
     }
 }
@@ -496,8 +497,8 @@ TEST_CASE("double counting: audio tokens billed as text", "[priced_shapes]") {
         as_text.input_tokens = 600;
         as_text.cached_input_tokens = 400;
         as_text.output_tokens = 500;
-        CHECK(right == D("0.029265"));
-        CHECK(total(as_text) == D("0.01056"));
+        CHECK(right == num("0.029265"));
+        CHECK(total(as_text) == num("0.01056"));
         CHECK(cents(right) != cents(total(as_text)));
     }
     SECTION("OpenAI Realtime voice turn (own shape)") {
@@ -508,8 +509,8 @@ TEST_CASE("double counting: audio tokens billed as text", "[priced_shapes]") {
         as_text.input_tokens = 197;
         as_text.cached_input_tokens = 960;
         as_text.output_tokens = 300;
-        CHECK(right == D("0.0225"));
-        CHECK(total(as_text) == D("0.005972"));
+        CHECK(right == num("0.0225"));
+        CHECK(total(as_text) == num("0.005972"));
         CHECK(cents(right) != cents(total(as_text)));
     }
     SECTION("OpenAI Chat audio in and out (own shape)") {
@@ -519,8 +520,8 @@ TEST_CASE("double counting: audio tokens billed as text", "[priced_shapes]") {
         LlmUsage as_text = naive("openai", "gpt-4o-audio-preview");
         as_text.input_tokens = 214;
         as_text.output_tokens = 612;
-        CHECK(right == D("0.0514675"));
-        CHECK(total(as_text) == D("0.006655"));
+        CHECK(right == num("0.0514675"));
+        CHECK(total(as_text) == num("0.006655"));
         CHECK(cents(right) != cents(total(as_text)));
     }
     SECTION("Gemini AUDIO modality (own shape)") {
@@ -531,8 +532,8 @@ TEST_CASE("double counting: audio tokens billed as text", "[priced_shapes]") {
         as_text.input_tokens = 20000;
         as_text.cached_input_tokens = 20000;
         as_text.output_tokens = 2500;
-        CHECK(right == D("0.02265"));
-        CHECK(total(as_text) == D("0.01285"));
+        CHECK(right == num("0.02265"));
+        CHECK(total(as_text) == num("0.01285"));
         CHECK(cents(right) != cents(total(as_text)));
     }
 }
@@ -546,8 +547,8 @@ TEST_CASE("double counting: reasoning tokens missed", "[priced_shapes]") {
         missed.input_tokens = 1127;
         missed.cached_input_tokens = 8576;
         missed.output_tokens = 62;
-        CHECK(right == D("0.00886075"));
-        CHECK(total(missed) == D("0.00310075"));
+        CHECK(right == num("0.00886075"));
+        CHECK(total(missed) == num("0.00310075"));
         CHECK(cents(right) != cents(total(missed)));
     }
     SECTION("OpenAI Chat: reasoning ⊂ completion_tokens (own shape)") {
@@ -558,8 +559,8 @@ TEST_CASE("double counting: reasoning tokens missed", "[priced_shapes]") {
         missed.input_tokens = 476;
         missed.cached_input_tokens = 1024;
         missed.output_tokens = 436;
-        CHECK(right == D("0.021723"));
-        CHECK(total(missed) == D("0.005083"));
+        CHECK(right == num("0.021723"));
+        CHECK(total(missed) == num("0.005083"));
         CHECK(cents(right) != cents(total(missed)));
     }
     SECTION("Anthropic: thinking_tokens ⊂ output_tokens, sample 10") {
@@ -568,8 +569,8 @@ TEST_CASE("double counting: reasoning tokens missed", "[priced_shapes]") {
         LlmUsage missed = naive("anthropic", "claude-opus-5");
         missed.input_tokens = 13;
         missed.output_tokens = 11;
-        CHECK(right == D("0.001165"));
-        CHECK(total(missed) == D("0.00034"));
+        CHECK(right == num("0.001165"));
+        CHECK(total(missed) == num("0.00034"));
         CHECK(right != total(missed));
     }
     SECTION("Gemini: thoughtsTokenCount is added to candidatesTokenCount, sample 11") {
@@ -579,8 +580,8 @@ TEST_CASE("double counting: reasoning tokens missed", "[priced_shapes]") {
         LlmUsage missed = naive("google", "gemini-2.5-pro");
         missed.input_tokens = 1106;
         missed.output_tokens = 778;
-        CHECK(right == D("0.0200525"));
-        CHECK(total(missed) == D("0.0091625"));
+        CHECK(right == num("0.0200525"));
+        CHECK(total(missed) == num("0.0091625"));
         CHECK(cents(right) != cents(total(missed)));
     }
 }
@@ -592,15 +593,15 @@ TEST_CASE("streamed usage prices as the non-streamed equivalent", "[priced_shape
             "choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}],"usage":null})"));
         CHECK_FALSE(stream.add(R"({"id":"c1","object":"chat.completion.chunk","model":"gpt-5-2025-08-07",
             "choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null})"));
-        const nlohmann::json last = {{"id", "c1"},
-                                     {"object", "chat.completion.chunk"},
-                                     {"model", "gpt-5-2025-08-07"},
-                                     {"choices", nlohmann::json::array()},
-                                     {"usage", nlohmann::json::parse(chat_reasoning)}};
-        CHECK(stream.add(last.dump()));
+        const nlohmann::json newest = {{"id", "c1"},
+                                       {"object", "chat.completion.chunk"},
+                                       {"model", "gpt-5-2025-08-07"},
+                                       {"choices", nlohmann::json::array()},
+                                       {"usage", nlohmann::json::parse(chat_reasoning)}};
+        CHECK(stream.add(newest.dump()));
         const Decimal streamed = total(stream.usage());
         CHECK(streamed == total(parseLlmUsage(LlmApi::openai_chat, chat_reasoning, "gpt-5")));
-        CHECK(streamed == D("0.021723"));
+        CHECK(streamed == num("0.021723"));
     }
     SECTION("OpenAI Responses: response.completed, sample 3's usage") {
         LlmStreamUsage stream(LlmApi::openai_responses);
@@ -613,7 +614,7 @@ TEST_CASE("streamed usage prices as the non-streamed equivalent", "[priced_shape
         CHECK(stream.add(done.dump()));
         const Decimal streamed = total(stream.usage());
         CHECK(streamed == total(sample(LlmApi::openai_responses, "oai-resp-real-gpt-5-cache-reasoning-a")));
-        CHECK(streamed == D("0.00886075"));
+        CHECK(streamed == num("0.00886075"));
     }
     SECTION("OpenAI Realtime: response.done, sample 5's usage") {
         LlmStreamUsage stream(LlmApi::openai_realtime, "gpt-realtime-2.1");
@@ -624,7 +625,7 @@ TEST_CASE("streamed usage prices as the non-streamed equivalent", "[priced_shape
         CHECK(stream.add(done.dump()));
         const Decimal streamed = total(stream.usage());
         CHECK(streamed == total(sample(LlmApi::openai_realtime, "oai-rt-modalities-gpt-realtime-2.1")));
-        CHECK(streamed == D("0.029265"));
+        CHECK(streamed == num("0.029265"));
     }
     SECTION("Anthropic: message_start's cache counts, message_delta's final output, sample 8") {
         LlmStreamUsage stream(LlmApi::anthropic_messages);
@@ -646,20 +647,20 @@ TEST_CASE("streamed usage prices as the non-streamed equivalent", "[priced_shape
         CHECK_FALSE(stream.add(R"({"type":"message_stop"})"));
         const Decimal streamed = total(stream.usage());
         CHECK(streamed == total(sample(LlmApi::anthropic_messages, "ant-cache-write-5m-real-sonnet-4.5")));
-        CHECK(streamed == D("0.0024048"));
+        CHECK(streamed == num("0.0024048"));
     }
     SECTION("Gemini: the last chunk's usageMetadata, sample 12's") {
         LlmStreamUsage stream(LlmApi::gemini);
         CHECK(stream.add(R"({"candidates":[{"content":{"parts":[{"text":"A"}],"role":"model"}}],
             "usageMetadata":{"promptTokenCount":373,"candidatesTokenCount":2,"totalTokenCount":375},
             "modelVersion":"gemini-2.5-flash"})"));
-        const std::string last =
+        const std::string newest =
             R"({"candidates":[{"content":{"parts":[{"text":"!"}],"role":"model"},"finishReason":"STOP"}],)"
             R"("usageMetadata":)" +
             sampleUsage("gem-cached-thoughts-real-2.5-flash").dump() + R"(,"modelVersion":"gemini-2.5-flash"})";
-        CHECK(stream.add(last));
+        CHECK(stream.add(newest));
         const Decimal streamed = total(stream.usage());
         CHECK(streamed == total(sample(LlmApi::gemini, "gem-cached-thoughts-real-2.5-flash")));
-        CHECK(streamed == D("0.00069682"));
+        CHECK(streamed == num("0.00069682"));
     }
 }

@@ -3,21 +3,21 @@
 
 #include "metered/errors.h"
 #include "metered/pricing.h"
+#include "test_support.h"
 
 using namespace metered;
+using namespace metered::testing;
 
 namespace {
-Decimal d(const char* text) { return Decimal::parse(text); }
-
 Plan tieredPlan(PricingModel model) {
     Meter meter;
     meter.type = EventType::aiQuery();
     meter.unit = "query";
-    meter.included = d("100");
+    meter.included = num("100");
     meter.model = model;
-    meter.unit_price = d("0.05");
-    meter.tiers = {Tier{d("1000"), d("0.05"), d("0")}, Tier{d("5000"), d("0.04"), d("10")},
-                   Tier{std::nullopt, d("0.03"), d("25")}};
+    meter.unit_price = num("0.05");
+    meter.tiers = {Tier{num("1000"), num("0.05"), num("0")}, Tier{num("5000"), num("0.04"), num("10")},
+                   Tier{std::nullopt, num("0.03"), num("25")}};
     Plan plan;
     plan.id = "tiered";
     plan.meters = {meter};
@@ -28,10 +28,10 @@ Plan tieredPlan(PricingModel model) {
 TEST_CASE("the seed scenario on the basic plan is $8.31", "[pricing]") {
     const PricingCalculator calculator(Plan::basic());
     const std::vector<UsageTotal> totals = {
-        {EventType::apiCall(), d("1500"), 1500, {}},
-        {EventType::voiceMinute(), d("75.5"), 30, {}},
-        {EventType::aiQuery(), d("150"), 150, {}},
-        {EventType::storageMb(), d("1500"), 3, {}},
+        {EventType::apiCall(), num("1500"), 1500, {}},
+        {EventType::voiceMinute(), num("75.5"), 30, {}},
+        {EventType::aiQuery(), num("150"), 150, {}},
+        {EventType::storageMb(), num("1500"), 3, {}},
     };
     const Bill bill = calculator.bill(totals);
     REQUIRE(bill.lines.size() == 4);
@@ -41,16 +41,16 @@ TEST_CASE("the seed scenario on the basic plan is $8.31", "[pricing]") {
     CHECK(bill.line(EventType::storageMb())->amount.toString() == "0.50");
     CHECK(bill.total.toString() == "8.31");
     const LineItem& voice = *bill.line(EventType::voiceMinute());
-    CHECK(voice.included == d("60"));
-    CHECK(voice.billable == d("15.5"));
-    CHECK(voice.exact_amount == d("0.31"));
+    CHECK(voice.included == num("60"));
+    CHECK(voice.billable == num("15.5"));
+    CHECK(voice.exact_amount == num("0.31"));
 }
 
 TEST_CASE("usage within the allowance costs nothing", "[pricing]") {
     const PricingCalculator calculator(Plan::basic());
-    const LineItem line = calculator.price(EventType::apiCall(), d("150"));
+    const LineItem line = calculator.price(EventType::apiCall(), num("150"));
     CHECK(line.amount == Decimal(0));
-    CHECK(line.included == d("150"));
+    CHECK(line.included == num("150"));
     CHECK(line.billable == Decimal(0));
     // The seed's example priced these 150 calls at $1.50 although 1000 are included.
 }
@@ -59,65 +59,65 @@ TEST_CASE("rounding happens once per line, in the plan's mode", "[pricing]") {
     Plan plan = Plan::basic();
     const PricingCalculator even(plan);
     // 60.25 minutes: 0.25 billable × $0.02 = $0.005 exactly: a tie.
-    CHECK(even.price(EventType::voiceMinute(), d("60.25")).exact_amount == d("0.005"));
-    CHECK(even.price(EventType::voiceMinute(), d("60.25")).amount.toString() == "0.00");
-    CHECK(even.price(EventType::voiceMinute(), d("60.75")).amount.toString() == "0.02");  // 0.015 → 0.02
+    CHECK(even.price(EventType::voiceMinute(), num("60.25")).exact_amount == num("0.005"));
+    CHECK(even.price(EventType::voiceMinute(), num("60.25")).amount.toString() == "0.00");
+    CHECK(even.price(EventType::voiceMinute(), num("60.75")).amount.toString() == "0.02");  // 0.015 → 0.02
     plan.rounding = Rounding::half_up;
     const PricingCalculator up(plan);
-    CHECK(up.price(EventType::voiceMinute(), d("60.25")).amount.toString() == "0.01");
+    CHECK(up.price(EventType::voiceMinute(), num("60.25")).amount.toString() == "0.01");
     // $0.001 per MB and fractional cents are exact before rounding.
-    CHECK(even.price(EventType::storageMb(), d("1000.7")).exact_amount == d("0.0007"));
+    CHECK(even.price(EventType::storageMb(), num("1000.7")).exact_amount == num("0.0007"));
 }
 
 TEST_CASE("graduated tiers price each tier's units and flat fees of tiers reached", "[pricing]") {
     const PricingCalculator calculator(tieredPlan(PricingModel::graduated));
     // 6000 queries: 100 free; 900 at 0.05; 4000 at 0.04 + 10; 1000 at 0.03 + 25.
-    const LineItem line = calculator.price(EventType::aiQuery(), d("6000"));
+    const LineItem line = calculator.price(EventType::aiQuery(), num("6000"));
     REQUIRE(line.tiers.size() == 3);
-    CHECK(line.tiers[0].quantity == d("900"));
-    CHECK(line.tiers[1].quantity == d("4000"));
-    CHECK(line.tiers[2].quantity == d("1000"));
-    CHECK(line.exact_amount == d("45") + d("170") + d("55"));
+    CHECK(line.tiers[0].quantity == num("900"));
+    CHECK(line.tiers[1].quantity == num("4000"));
+    CHECK(line.tiers[2].quantity == num("1000"));
+    CHECK(line.exact_amount == num("45") + num("170") + num("55"));
     CHECK(line.amount.toString() == "270.00");
     // Inside the allowance: no tier is reached, no flat fee.
-    CHECK(calculator.price(EventType::aiQuery(), d("100")).amount == Decimal(0));
-    CHECK(calculator.price(EventType::aiQuery(), d("100")).tiers.empty());
+    CHECK(calculator.price(EventType::aiQuery(), num("100")).amount == Decimal(0));
+    CHECK(calculator.price(EventType::aiQuery(), num("100")).tiers.empty());
     // Fractional quantities are continuous across a bound.
-    const LineItem split = calculator.price(EventType::aiQuery(), d("1000.5"));
+    const LineItem split = calculator.price(EventType::aiQuery(), num("1000.5"));
     REQUIRE(split.tiers.size() == 2);
-    CHECK(split.tiers[0].quantity == d("900"));
-    CHECK(split.tiers[1].quantity == d("0.5"));
-    CHECK(split.exact_amount == d("45") + d("0.02") + d("10"));
+    CHECK(split.tiers[0].quantity == num("900"));
+    CHECK(split.tiers[1].quantity == num("0.5"));
+    CHECK(split.exact_amount == num("45") + num("0.02") + num("10"));
 }
 
 TEST_CASE("volume tiers price every billable unit at the tier the quantity falls in", "[pricing]") {
     const PricingCalculator calculator(tieredPlan(PricingModel::volume));
-    const LineItem line = calculator.price(EventType::aiQuery(), d("6000"));
+    const LineItem line = calculator.price(EventType::aiQuery(), num("6000"));
     REQUIRE(line.tiers.size() == 1);
     CHECK(line.tiers[0].tier == 2);
-    CHECK(line.exact_amount == d("5900") * d("0.03") + d("25"));
-    const LineItem edge = calculator.price(EventType::aiQuery(), d("1000"));  // bound is inclusive
+    CHECK(line.exact_amount == num("5900") * num("0.03") + num("25"));
+    const LineItem edge = calculator.price(EventType::aiQuery(), num("1000"));  // bound is inclusive
     CHECK(edge.tiers[0].tier == 0);
-    CHECK(edge.exact_amount == d("900") * d("0.05"));
-    CHECK(calculator.price(EventType::aiQuery(), d("50")).amount == Decimal(0));
+    CHECK(edge.exact_amount == num("900") * num("0.05"));
+    CHECK(calculator.price(EventType::aiQuery(), num("50")).amount == Decimal(0));
 }
 
 TEST_CASE("package pricing charges whole packages after the allowance", "[pricing]") {
     Plan plan = Plan::basic();
     Meter& storage = *plan.meter(EventType::storageMb());
     storage.model = PricingModel::package;
-    storage.package_size = d("500");
-    storage.package_price = d("0.40");
+    storage.package_size = num("500");
+    storage.package_price = num("0.40");
     const PricingCalculator calculator(plan);
-    CHECK(calculator.price(EventType::storageMb(), d("1000")).packages == Decimal(0));
-    CHECK(calculator.price(EventType::storageMb(), d("1000.001")).packages == Decimal(1));
-    CHECK(calculator.price(EventType::storageMb(), d("1500")).packages == Decimal(1));
-    CHECK(calculator.price(EventType::storageMb(), d("1501")).amount.toString() == "0.80");
+    CHECK(calculator.price(EventType::storageMb(), num("1000")).packages == Decimal(0));
+    CHECK(calculator.price(EventType::storageMb(), num("1000.001")).packages == Decimal(1));
+    CHECK(calculator.price(EventType::storageMb(), num("1500")).packages == Decimal(1));
+    CHECK(calculator.price(EventType::storageMb(), num("1501")).amount.toString() == "0.80");
 }
 
 TEST_CASE("bad plans and quantities are refused", "[pricing]") {
     Plan plan = Plan::basic();
-    plan.meter(EventType::apiCall())->unit_price = d("-0.01");
+    plan.meter(EventType::apiCall())->unit_price = num("-0.01");
     try {
         PricingCalculator{plan};
         FAIL("no exception");
@@ -125,31 +125,31 @@ TEST_CASE("bad plans and quantities are refused", "[pricing]") {
         CHECK(e.field() == "plans.basic.meters.api_call.unit_price");
     }
     Plan tiers = tieredPlan(PricingModel::graduated);
-    tiers.meters[0].tiers[1].up_to = d("900");
+    tiers.meters[0].tiers[1].up_to = num("900");
     CHECK_THROWS_AS(PricingCalculator{tiers}, ValidationError);
     tiers = tieredPlan(PricingModel::graduated);
-    tiers.meters[0].tiers.back().up_to = d("9000");
+    tiers.meters[0].tiers.back().up_to = num("9000");
     CHECK_THROWS_AS(PricingCalculator{tiers}, ValidationError);
 
     const PricingCalculator calculator(Plan::basic());
-    CHECK_THROWS_AS(calculator.price(EventType::apiCall(), d("-1")), ValidationError);
-    CHECK_THROWS_AS(calculator.price(EventType("sms"), d("1")), ValidationError);
+    CHECK_THROWS_AS(calculator.price(EventType::apiCall(), num("-1")), ValidationError);
+    CHECK_THROWS_AS(calculator.price(EventType("sms"), num("1")), ValidationError);
 }
 
 TEST_CASE("daily costs sum to the period's bill", "[pricing]") {
     const PricingCalculator calculator(Plan::basic());
     std::vector<std::vector<UsageTotal>> days = {
-        {{EventType::apiCall(), d("600"), 600, {}}},
-        {{EventType::apiCall(), d("600"), 600, {}}, {EventType::voiceMinute(), d("61.3"), 2, {}}},
+        {{EventType::apiCall(), num("600"), 600, {}}},
+        {{EventType::apiCall(), num("600"), 600, {}}, {EventType::voiceMinute(), num("61.3"), 2, {}}},
         {},
-        {{EventType::voiceMinute(), d("0.3"), 1, {}}},
+        {{EventType::voiceMinute(), num("0.3"), 1, {}}},
     };
     const auto costs = calculator.dailyCosts(days);
     REQUIRE(costs.size() == 4);
-    CHECK(costs[0] == Decimal(0));  // within the allowance
-    CHECK(costs[1] == d("2.03"));   // 200 calls over + 1.3 minutes over (0.026 → 0.03)
+    CHECK(costs[0] == Decimal(0));   // within the allowance
+    CHECK(costs[1] == num("2.03"));  // 200 calls over + 1.3 minutes over (0.026 → 0.03)
     CHECK(costs[2] == Decimal(0));
-    CHECK(costs[3] == d("0.00"));  // 1.6 minutes over: 0.032 → 0.03, no change
+    CHECK(costs[3] == num("0.00"));  // 1.6 minutes over: 0.032 → 0.03, no change
     std::vector<UsageTotal> all;
     for (const auto& day : days) all.insert(all.end(), day.begin(), day.end());
     CHECK(costs[0] + costs[1] + costs[2] + costs[3] == calculator.bill(all).total);
@@ -161,20 +161,20 @@ namespace {
 
 ModelUsageTotal usage(const char* model, UsagePart part, const char* quantity, const char* cost,
                       EventType type = EventType::llmCall()) {
-    return ModelUsageTotal{type, model, part, d(quantity), 1, d(cost)};
+    return ModelUsageTotal{type, model, part, num(quantity), 1, num(cost)};
 }
 
 Plan aiPlan(const char* markup, const char* included) {
     Plan plan = Plan::basic();
     plan.id = "pro";
     plan.ai = AiBilling{};
-    plan.ai->markup_percent = d(markup);
-    plan.ai->included_amount = d(included);
+    plan.ai->markup_percent = num(markup);
+    plan.ai->included_amount = num(included);
     return plan;
 }
 
 // gpt-4o at $2.50 / $1.25 cached / $10 output per 1M tokens.
-const std::vector<ModelUsageTotal> gpt4o = {
+const std::vector<ModelUsageTotal> gpt4o_totals = {
     usage("openai/gpt-4o", UsagePart::input, "1000000", "2.5"),
     usage("openai/gpt-4o", UsagePart::cached_input, "100000", "0.125"),
     usage("openai/gpt-4o", UsagePart::output, "200000", "2"),
@@ -184,19 +184,19 @@ const std::vector<ModelUsageTotal> gpt4o = {
 
 TEST_CASE("rate-card usage is billed at cost by the basic plan, one line per model rounded once", "[pricing][ai]") {
     const PricingCalculator calculator(Plan::basic());
-    const Bill bill = calculator.bill({}, gpt4o);
+    const Bill bill = calculator.bill({}, gpt4o_totals);
     REQUIRE(bill.ai_lines.size() == 1);
     const AiLine& line = bill.ai_lines[0];
     CHECK(line.type == EventType::llmCall());
     CHECK(line.model == "openai/gpt-4o");
-    CHECK(line.cost == d("4.625"));
-    CHECK(line.exact_amount == d("4.625"));
+    CHECK(line.cost == num("4.625"));
+    CHECK(line.exact_amount == num("4.625"));
     CHECK(line.amount.toString() == "4.62");  // half-even: 4.625 → 4.62
     REQUIRE(line.parts.size() == 3);          // in UsagePart order
     CHECK(line.parts[0].part == UsagePart::input);
     CHECK(line.parts[1].part == UsagePart::cached_input);
-    CHECK(line.parts[1].quantity == d("100000"));
-    CHECK(line.parts[1].charge == d("0.125"));
+    CHECK(line.parts[1].quantity == num("100000"));
+    CHECK(line.parts[1].charge == num("0.125"));
     CHECK(line.parts[2].part == UsagePart::output);
     CHECK_FALSE(bill.ai_credit.has_value());  // nothing included
     CHECK(bill.total.toString() == "4.62");
@@ -205,12 +205,12 @@ TEST_CASE("rate-card usage is billed at cost by the basic plan, one line per mod
 
     // The seed's meters are untouched: the seed scenario plus the AI line.
     const std::vector<UsageTotal> seed = {
-        {EventType::apiCall(), d("1500"), 1500, {}},
-        {EventType::voiceMinute(), d("75.5"), 30, {}},
-        {EventType::aiQuery(), d("150"), 150, {}},
-        {EventType::storageMb(), d("1500"), 3, {}},
+        {EventType::apiCall(), num("1500"), 1500, {}},
+        {EventType::voiceMinute(), num("75.5"), 30, {}},
+        {EventType::aiQuery(), num("150"), 150, {}},
+        {EventType::storageMb(), num("1500"), 3, {}},
     };
-    const Bill both = calculator.bill(seed, gpt4o);
+    const Bill both = calculator.bill(seed, gpt4o_totals);
     CHECK(both.line(EventType::aiQuery())->amount.toString() == "2.50");
     CHECK(both.line(EventType::apiCall())->amount.toString() == "5.00");
     CHECK(both.total.toString() == "12.93");  // 8.31 + 4.62
@@ -221,10 +221,10 @@ TEST_CASE("a markup applies to the rate-card cost, a model's own markup before t
     Plan plan = aiPlan("20", "0");
     ModelPricing claude;
     claude.model = "anthropic/claude-sonnet-4";
-    claude.markup_percent = d("10");
+    claude.markup_percent = num("10");
     plan.ai->models.push_back(claude);
     const PricingCalculator calculator(plan);
-    std::vector<ModelUsageTotal> totals = gpt4o;
+    std::vector<ModelUsageTotal> totals = gpt4o_totals;
     totals.push_back(usage("anthropic/claude-sonnet-4", UsagePart::input, "100000", "0.3"));
     totals.push_back(usage("anthropic/claude-sonnet-4", UsagePart::output, "10000", "0.15"));
     const Bill bill = calculator.bill({}, totals);
@@ -233,14 +233,14 @@ TEST_CASE("a markup applies to the rate-card cost, a model's own markup before t
     const AiLine& anthropic = bill.ai_lines[0];
     const AiLine& openai = bill.ai_lines[1];
     CHECK(anthropic.model == "anthropic/claude-sonnet-4");
-    CHECK(openai.exact_amount == d("5.55"));  // 4.625 × 1.2
+    CHECK(openai.exact_amount == num("5.55"));  // 4.625 × 1.2
     CHECK(openai.amount.toString() == "5.55");
-    CHECK(openai.parts[0].markup_percent == d("20"));
-    CHECK(openai.parts[0].charge == d("3"));  // 2.50 × 1.2
-    CHECK(anthropic.parts[0].markup_percent == d("10"));
-    CHECK(anthropic.parts[0].charge == d("0.33"));
-    CHECK(anthropic.parts[1].charge == d("0.165"));
-    CHECK(anthropic.exact_amount == d("0.495"));
+    CHECK(openai.parts[0].markup_percent == num("20"));
+    CHECK(openai.parts[0].charge == num("3"));  // 2.50 × 1.2
+    CHECK(anthropic.parts[0].markup_percent == num("10"));
+    CHECK(anthropic.parts[0].charge == num("0.33"));
+    CHECK(anthropic.parts[1].charge == num("0.165"));
+    CHECK(anthropic.exact_amount == num("0.495"));
     CHECK(anthropic.amount.toString() == "0.50");  // half-even: 0.495 → 0.50
     CHECK(bill.total.toString() == "6.05");
 }
@@ -249,8 +249,8 @@ TEST_CASE("a model's own prices bill its parts per unit, the other parts at the 
     Plan plan = aiPlan("20", "0");
     ModelPricing claude;
     claude.model = "anthropic/claude-sonnet-4";
-    claude.price(UsagePart::input) = d("0.0000035");  // $3.50 per 1M tokens
-    claude.price(UsagePart::output) = d("0.000016");  // $16 per 1M tokens
+    claude.price(UsagePart::input) = num("0.0000035");  // $3.50 per 1M tokens
+    claude.price(UsagePart::output) = num("0.000016");  // $16 per 1M tokens
     plan.ai->models.push_back(claude);
     const PricingCalculator calculator(plan);
     const std::vector<ModelUsageTotal> totals = {
@@ -261,34 +261,34 @@ TEST_CASE("a model's own prices bill its parts per unit, the other parts at the 
     };
     const AiLine line = calculator.priceModel(EventType::llmCall(), "anthropic/claude-sonnet-4", totals);
     REQUIRE(line.parts.size() == 4);
-    CHECK(line.parts[0].unit_price == d("0.0000035"));
-    CHECK(line.parts[0].charge == d("3.5"));
+    CHECK(line.parts[0].unit_price == num("0.0000035"));
+    CHECK(line.parts[0].charge == num("3.5"));
     CHECK(line.parts[1].part == UsagePart::cache_write);
     CHECK_FALSE(line.parts[1].unit_price.has_value());
-    CHECK(line.parts[1].charge == d("0.9"));  // 0.75 × 1.2
+    CHECK(line.parts[1].charge == num("0.9"));  // 0.75 × 1.2
     CHECK(line.parts[2].part == UsagePart::output);
-    CHECK(line.parts[2].charge == d("1.6"));
+    CHECK(line.parts[2].charge == num("1.6"));
     CHECK(line.parts[3].charge == Decimal(0));
-    CHECK(line.cost == d("5.25"));
+    CHECK(line.cost == num("5.25"));
     CHECK(line.amount.toString() == "6.00");
     CHECK(calculator.bill({}, totals).total.toString() == "6.00");
-    CHECK(plan.ai->charge("anthropic/claude-sonnet-4", UsagePart::input, d("2"), d("0")) == d("0.000007"));
-    CHECK(plan.ai->charge("openai/gpt-4o", UsagePart::input, d("2"), d("0.5")) == d("0.6"));
+    CHECK(plan.ai->charge("anthropic/claude-sonnet-4", UsagePart::input, num("2"), num("0")) == num("0.000007"));
+    CHECK(plan.ai->charge("openai/gpt-4o", UsagePart::input, num("2"), num("0.5")) == num("0.6"));
 }
 
 TEST_CASE("the included AI amount credits the AI lines up to the allowance", "[pricing][ai]") {
-    const std::vector<UsageTotal> calls = {{EventType::apiCall(), d("1500"), 1500, {}}};
+    const std::vector<UsageTotal> calls = {{EventType::apiCall(), num("1500"), 1500, {}}};
     SECTION("partly used: the whole AI usage is free") {
         const PricingCalculator calculator(aiPlan("0", "5.00"));
-        const Bill bill = calculator.bill(calls, gpt4o);
+        const Bill bill = calculator.bill(calls, gpt4o_totals);
         REQUIRE(bill.ai_credit.has_value());
-        CHECK(bill.ai_credit->included_amount == d("5"));
+        CHECK(bill.ai_credit->included_amount == num("5"));
         CHECK(bill.ai_credit->amount.toString() == "-4.62");
         CHECK(bill.total.toString() == "5.00");  // the calls only
     }
     SECTION("used up: the AI usage above it is billed") {
         const PricingCalculator calculator(aiPlan("20", "5.00"));
-        const Bill bill = calculator.bill(calls, gpt4o);
+        const Bill bill = calculator.bill(calls, gpt4o_totals);
         CHECK(bill.ai_lines[0].amount.toString() == "5.55");
         CHECK(bill.ai_credit->amount.toString() == "-5.00");
         CHECK(bill.total.toString() == "5.55");  // 5.00 + 5.55 − 5.00
@@ -314,8 +314,8 @@ TEST_CASE("AI usage is rounded once per line, never per part or per bill", "[pri
     REQUIRE(bill.ai_lines.size() == 2);
     const AiLine* mini = bill.aiLine(EventType::llmCall(), "openai/gpt-4o-mini");
     REQUIRE(mini != nullptr);
-    CHECK(mini->parts[0].charge == d("0.004"));  // parts stay exact: rounded each they would be 0.00 + 0.00
-    CHECK(mini->amount.toString() == "0.01");    // 0.008 rounded once
+    CHECK(mini->parts[0].charge == num("0.004"));  // parts stay exact: rounded each they would be 0.00 + 0.00
+    CHECK(mini->amount.toString() == "0.01");      // 0.008 rounded once
     const AiLine* whisper = bill.aiLine(EventType::transcription(), "openai/whisper-1");
     REQUIRE(whisper != nullptr);
     CHECK(whisper->amount.toString() == "0.00");  // its own line: 0.004 → 0.00, not 0.012 → 0.01 for the bill
@@ -326,20 +326,20 @@ TEST_CASE("a plan without AI billing ignores rate-card usage; bad usage is refus
     Plan plan = Plan::basic();
     plan.ai.reset();
     const PricingCalculator calculator(plan);
-    const Bill bill = calculator.bill({}, gpt4o);
+    const Bill bill = calculator.bill({}, gpt4o_totals);
     CHECK(bill.ai_lines.empty());
     CHECK(bill.total.toString() == "0.00");
-    CHECK_THROWS_AS(calculator.priceModel(EventType::llmCall(), "openai/gpt-4o", gpt4o), ValidationError);
+    CHECK_THROWS_AS(calculator.priceModel(EventType::llmCall(), "openai/gpt-4o", gpt4o_totals), ValidationError);
 
     const PricingCalculator at_cost(Plan::basic());
-    CHECK_THROWS_AS(at_cost.priceModel(EventType::apiCall(), "openai/gpt-4o", gpt4o), ValidationError);
+    CHECK_THROWS_AS(at_cost.priceModel(EventType::apiCall(), "openai/gpt-4o", gpt4o_totals), ValidationError);
     const std::vector<ModelUsageTotal> negative = {usage("openai/gpt-4o", UsagePart::input, "-1", "0")};
     CHECK_THROWS_AS(at_cost.bill({}, negative), ValidationError);
 }
 
 TEST_CASE("daily costs and cycle slices with AI usage sum exactly to the cycle's bill", "[pricing][ai]") {
     const PricingCalculator calculator(aiPlan("0", "1.00"));
-    const std::vector<std::vector<UsageTotal>> days = {{}, {{EventType::apiCall(), d("1100"), 1100, {}}}, {}, {}};
+    const std::vector<std::vector<UsageTotal>> days = {{}, {{EventType::apiCall(), num("1100"), 1100, {}}}, {}, {}};
     const std::vector<std::vector<ModelUsageTotal>> model_days = {
         {usage("openai/gpt-4o", UsagePart::input, "241600", "0.604")},
         {usage("openai/gpt-4o", UsagePart::input, "241600", "0.604")},
@@ -348,10 +348,10 @@ TEST_CASE("daily costs and cycle slices with AI usage sum exactly to the cycle's
     };
     const auto costs = calculator.dailyCosts(days, model_days);
     REQUIRE(costs.size() == 4);
-    CHECK(costs[0] == Decimal(0));  // 0.60 of AI usage, all included
-    CHECK(costs[1] == d("1.21"));   // 100 calls over (1.00); AI 1.208 → 1.21, 1.00 included: 0.21
+    CHECK(costs[0] == Decimal(0));   // 0.60 of AI usage, all included
+    CHECK(costs[1] == num("1.21"));  // 100 calls over (1.00); AI 1.208 → 1.21, 1.00 included: 0.21
     CHECK(costs[2] == Decimal(0));
-    CHECK(costs[3] == d("0.33"));  // the allowance is used up
+    CHECK(costs[3] == num("0.33"));  // the allowance is used up
     std::vector<UsageTotal> all;
     std::vector<ModelUsageTotal> all_models;
     for (const auto& day : days) all.insert(all.end(), day.begin(), day.end());
@@ -368,9 +368,9 @@ TEST_CASE("daily costs and cycle slices with AI usage sum exactly to the cycle's
     CHECK(day1.total == costs[0]);
     CHECK(later.total == costs[1] + costs[2] + costs[3]);
     REQUIRE(later.ai_lines.size() == 2);
-    CHECK(later.aiLine(EventType::llmCall(), "openai/gpt-4o")->amount == d("0.61"));  // 1.21 − 0.60
-    CHECK(later.aiLine(EventType::llmCall(), "openai/gpt-4o")->parts[0].quantity == d("241600"));
-    CHECK(later.ai_credit->amount == d("-0.40"));  // −1.00 − (−0.60)
+    CHECK(later.aiLine(EventType::llmCall(), "openai/gpt-4o")->amount == num("0.61"));  // 1.21 − 0.60
+    CHECK(later.aiLine(EventType::llmCall(), "openai/gpt-4o")->parts[0].quantity == num("241600"));
+    CHECK(later.ai_credit->amount == num("-0.40"));  // −1.00 − (−0.60)
     const Bill both = calculator.billSlices(std::vector{first, rest});
     CHECK(both.total == cycle.total);
 
@@ -395,19 +395,19 @@ TEST_CASE("bad AI billing is refused naming the field", "[pricing][ai]") {
     CHECK(fieldOf(plan) == "(accepted)");
 
     Plan bad = plan;
-    bad.ai->markup_percent = d("-1");
+    bad.ai->markup_percent = num("-1");
     CHECK(fieldOf(bad) == "plans.pro.ai.markup_percent");
     bad = plan;
-    bad.ai->included_amount = d("-5");
+    bad.ai->included_amount = num("-5");
     CHECK(fieldOf(bad) == "plans.pro.ai.included_amount");
     bad = plan;
-    bad.ai->included_amount = d("5.001");  // below the cent
+    bad.ai->included_amount = num("5.001");  // below the cent
     CHECK(fieldOf(bad) == "plans.pro.ai.included_amount");
     bad = plan;
-    bad.ai->models[1].price(UsagePart::cached_input) = d("-0.000001");
+    bad.ai->models[1].price(UsagePart::cached_input) = num("-0.000001");
     CHECK(fieldOf(bad) == "plans.pro.ai.models[1].prices.cached_input");
     bad = plan;
-    bad.ai->models[0].markup_percent = d("-10");
+    bad.ai->models[0].markup_percent = num("-10");
     CHECK(fieldOf(bad) == "plans.pro.ai.models[0].markup_percent");
     bad = plan;
     bad.ai->models[1].model = "openai/gpt-4o";

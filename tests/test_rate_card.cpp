@@ -65,20 +65,18 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 #endif
 
 using namespace metered;
-using date::days;
 using date::sys_days;
 using metered::testing::errorField;
+using metered::testing::num;
 
 namespace {
 
-Decimal D(std::string_view text) { return Decimal::parse(text); }
-
-Timestamp at(int y, unsigned m, unsigned d, int hour = 12) {
+Timestamp atUtc(int y, unsigned m, unsigned d, int hour = 12) {
     return Timestamp(sys_days(date::year(y) / date::month(m) / date::day(d))) + std::chrono::hours(hour);
 }
 
 // A card of the common models, prices per million tokens as the providers publish them.
-const char* const card_json = R"({
+const char* const common_card_json = R"({
   "strip_date_suffix": true,
   "aliases": {"openai/gpt-4o-latest": "gpt-4o", "anthropic/claude-sonnet-4-0": "claude-sonnet-4"},
   "models": {
@@ -103,8 +101,8 @@ const char* const card_json = R"({
   }
 })";
 
-const RateCard& card() {
-    static const RateCard c = RateCard::fromJson(card_json);
+const RateCard& commonCard() {
+    static const RateCard c = RateCard::fromJson(common_card_json);
     return c;
 }
 
@@ -130,13 +128,14 @@ TEST_CASE("token types: names, counts and parents", "[rate_card]") {
 }
 
 TEST_CASE("per-million prices are stored per token, exactly", "[rate_card]") {
-    const ModelRates* r = card().find("openai", "gpt-4o", at(2025, 1, 1));
+    const ModelRates* r = commonCard().find("openai", "gpt-4o", atUtc(2025, 1, 1));
     REQUIRE(r != nullptr);
-    CHECK(r->prices.input == D("0.0000025"));  // 2.50 / 10^6
-    CHECK(r->prices.cached_input == D("0.00000125"));
-    CHECK(r->prices.output == D("0.00001"));
+    CHECK(r->prices.input == num("0.0000025"));  // 2.50 / 10^6
+    CHECK(r->prices.cached_input == num("0.00000125"));
+    CHECK(r->prices.output == num("0.00001"));
     CHECK_FALSE(r->prices.cache_write.has_value());  // absent, not zero
-    CHECK(card().find("google", "gemini-2.0-flash", at(2025, 3, 1))->prices.cached_input == D("0.000000025"));
+    CHECK(commonCard().find("google", "gemini-2.0-flash", atUtc(2025, 3, 1))->prices.cached_input ==
+          num("0.000000025"));
 }
 
 TEST_CASE("OpenAI Chat: cached tokens inside the prompt, priced once", "[rate_card]") {
@@ -144,13 +143,13 @@ TEST_CASE("OpenAI Chat: cached tokens inside the prompt, priced once", "[rate_ca
                                      R"({"prompt_tokens": 2006, "completion_tokens": 300, "total_tokens": 2306,
                                          "prompt_tokens_details": {"cached_tokens": 1920}})",
                                      "gpt-4o");
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 1, 1));
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 1, 1));
     // fresh 2006 − 1920 = 86 × 0.0000025 = 0.000215; cached 1920 × 0.00000125 = 0.0024;
     // output 300 × 0.00001 = 0.003; total 0.005615.
-    CHECK(c.cost(TokenType::input) == D("0.000215"));
-    CHECK(c.cost(TokenType::cached_input) == D("0.0024"));
-    CHECK(c.cost(TokenType::output) == D("0.003"));
-    CHECK(c.total == D("0.005615"));
+    CHECK(c.cost(TokenType::input) == num("0.000215"));
+    CHECK(c.cost(TokenType::cached_input) == num("0.0024"));
+    CHECK(c.cost(TokenType::output) == num("0.003"));
+    CHECK(c.total == num("0.005615"));
     CHECK_FALSE(c.usedFallback());
     CHECK(c.effective_from == sys_days(date::year(2024) / 10 / 1));
 }
@@ -161,14 +160,14 @@ TEST_CASE("OpenAI Responses: reasoning at the output rate by the model's rule", 
                                          "input_tokens_details": {"cached_tokens": 200},
                                          "output_tokens_details": {"reasoning_tokens": 384}})",
                                      "o1");
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 1, 1));
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 1, 1));
     // fresh 800 × 0.000015 = 0.012; cached 200 × 0.0000075 = 0.0015; output 116 × 0.00006 =
     // 0.00696; reasoning 384 × 0.00006 = 0.02304; total 0.0435.
-    CHECK(c.cost(TokenType::input) == D("0.012"));
-    CHECK(c.cost(TokenType::cached_input) == D("0.0015"));
-    CHECK(c.cost(TokenType::output) == D("0.00696"));
-    CHECK(c.cost(TokenType::reasoning) == D("0.02304"));
-    CHECK(c.total == D("0.0435"));
+    CHECK(c.cost(TokenType::input) == num("0.012"));
+    CHECK(c.cost(TokenType::cached_input) == num("0.0015"));
+    CHECK(c.cost(TokenType::output) == num("0.00696"));
+    CHECK(c.cost(TokenType::reasoning) == num("0.02304"));
+    CHECK(c.total == num("0.0435"));
     CHECK(c.reasoning_at_output_rate);
     CHECK_FALSE(c.usedFallback());
 }
@@ -181,13 +180,13 @@ TEST_CASE("OpenAI Realtime: audio at the audio rates, not text", "[rate_card]") 
     u.cached_audio_input_tokens = 500;
     u.output_tokens = 40;
     u.audio_output_tokens = 2000;
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 1, 1));
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 1, 1));
     // 100 × 0.000005 = 0.0005; 50 × 0.0000025 = 0.000125; 1000 × 0.00004 = 0.04;
     // 500 × 0.0000025 = 0.00125; 40 × 0.00002 = 0.0008; 2000 × 0.00008 = 0.16; total 0.202675.
-    CHECK(c.cost(TokenType::audio_input) == D("0.04"));
-    CHECK(c.cost(TokenType::cached_audio_input) == D("0.00125"));
-    CHECK(c.cost(TokenType::audio_output) == D("0.16"));
-    CHECK(c.total == D("0.202675"));
+    CHECK(c.cost(TokenType::audio_input) == num("0.04"));
+    CHECK(c.cost(TokenType::cached_audio_input) == num("0.00125"));
+    CHECK(c.cost(TokenType::audio_output) == num("0.16"));
+    CHECK(c.total == num("0.202675"));
 }
 
 TEST_CASE("Anthropic: cache reads and both write lifetimes added to input", "[rate_card]") {
@@ -198,12 +197,12 @@ TEST_CASE("Anthropic: cache reads and both write lifetimes added to input", "[ra
                                                             "ephemeral_1h_input_tokens": 400},
                                          "output_tokens": 250})",
                                      "claude-sonnet-4");
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 6, 1));
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 6, 1));
     // 100 × 0.000003 = 0.0003; 5000 × 0.0000003 = 0.0015; 600 × 0.00000375 = 0.00225;
     // 400 × 0.000006 = 0.0024; 250 × 0.000015 = 0.00375; total 0.0102.
-    CHECK(c.cost(TokenType::cache_write) == D("0.00225"));
-    CHECK(c.cost(TokenType::cache_write_1h) == D("0.0024"));
-    CHECK(c.total == D("0.0102"));
+    CHECK(c.cost(TokenType::cache_write) == num("0.00225"));
+    CHECK(c.cost(TokenType::cache_write_1h) == num("0.0024"));
+    CHECK(c.total == num("0.0102"));
     CHECK_FALSE(c.long_context_above.has_value());
 }
 
@@ -213,67 +212,67 @@ TEST_CASE("Gemini: audio input at its own rate", "[rate_card]") {
                                          "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 1000},
                                                                  {"modality": "AUDIO", "tokenCount": 2000}]})",
                                      "gemini-2.0-flash");
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 3, 1));
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 3, 1));
     // 1000 × 0.0000001 = 0.0001; audio 2000 × 0.0000007 = 0.0014; output 500 × 0.0000004 =
     // 0.0002; total 0.0017.
-    CHECK(c.cost(TokenType::audio_input) == D("0.0014"));
-    CHECK(c.total == D("0.0017"));
+    CHECK(c.cost(TokenType::audio_input) == num("0.0014"));
+    CHECK(c.total == num("0.0017"));
 }
 
 TEST_CASE("per-request fee times the request count", "[rate_card]") {
     LlmUsage u = usageOf("acme", "flat");
     u.input_tokens = 1000;
     u.request_count = 3;
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 2, 1));
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 2, 1));
     // 1000 × 0.000001 = 0.001; 3 × 0.01 = 0.03; total 0.031.
-    CHECK(c.per_request == D("0.03"));
-    CHECK(c.total == D("0.031"));
+    CHECK(c.per_request == num("0.03"));
+    CHECK(c.total == num("0.031"));
 }
 
 TEST_CASE("long context: exactly at the threshold is not above it", "[rate_card]") {
     LlmUsage u = usageOf("anthropic", "claude-sonnet-4");
     u.input_tokens = 200000;
     u.output_tokens = 1000;
-    LlmCost c = priceLlmCall(card(), u, at(2025, 6, 1));
+    LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 6, 1));
     // 200000 × 0.000003 = 0.6; 1000 × 0.000015 = 0.015.
     CHECK_FALSE(c.long_context_above.has_value());
-    CHECK(c.total == D("0.615"));
+    CHECK(c.total == num("0.615"));
 
     u.input_tokens = 200001;
-    c = priceLlmCall(card(), u, at(2025, 6, 1));
+    c = priceLlmCall(commonCard(), u, atUtc(2025, 6, 1));
     // Every token at the tier: 200001 × 0.000006 = 1.200006; 1000 × 0.0000225 = 0.0225.
     CHECK(c.long_context_above == 200000);
-    CHECK(c.total == D("1.222506"));
+    CHECK(c.total == num("1.222506"));
 
     // Cache reads count toward the threshold: 50001 fresh + 150000 read = 200001.
     u.input_tokens = 50001;
     u.cached_input_tokens = 150000;
-    c = priceLlmCall(card(), u, at(2025, 6, 1));
+    c = priceLlmCall(commonCard(), u, atUtc(2025, 6, 1));
     // 50001 × 0.000006 = 0.300006; 150000 × 0.0000006 = 0.09; 1000 × 0.0000225 = 0.0225.
-    CHECK(c.total == D("0.412506"));
+    CHECK(c.total == num("0.412506"));
 }
 
 TEST_CASE("long context: the highest threshold passed", "[rate_card]") {
     ModelRates r;
-    r.prices.input = D("1");
+    r.prices.input = num("1");
     r.long_context = {{100, {}}, {200, {}}};
-    r.long_context[0].prices.input = D("2");
-    r.long_context[1].prices.input = D("3");
-    CHECK(r.pricesFor(100).input == D("1"));
-    CHECK(r.pricesFor(101).input == D("2"));
-    CHECK(r.pricesFor(200).input == D("2"));
-    CHECK(r.pricesFor(201).input == D("3"));
+    r.long_context[0].prices.input = num("2");
+    r.long_context[1].prices.input = num("3");
+    CHECK(r.pricesFor(100).input == num("1"));
+    CHECK(r.pricesFor(101).input == num("2"));
+    CHECK(r.pricesFor(200).input == num("2"));
+    CHECK(r.pricesFor(201).input == num("3"));
 }
 
 TEST_CASE("effective dates: from 00:00 UTC of the day, earlier usage keeps its price", "[rate_card]") {
-    const RateCard& c = card();
-    CHECK(c.find("openai", "gpt-4o", at(2024, 5, 12, 23)) == nullptr);  // before the first price
-    CHECK(c.find("openai", "gpt-4o", at(2024, 5, 13, 0))->prices.input == D("0.000005"));
-    CHECK(c.find("openai", "gpt-4o", at(2024, 9, 30, 23))->prices.input == D("0.000005"));
-    CHECK(c.find("openai", "gpt-4o", at(2024, 10, 1, 0))->prices.input == D("0.0000025"));
+    const RateCard& c = commonCard();
+    CHECK(c.find("openai", "gpt-4o", atUtc(2024, 5, 12, 23)) == nullptr);  // before the first price
+    CHECK(c.find("openai", "gpt-4o", atUtc(2024, 5, 13, 0))->prices.input == num("0.000005"));
+    CHECK(c.find("openai", "gpt-4o", atUtc(2024, 9, 30, 23))->prices.input == num("0.000005"));
+    CHECK(c.find("openai", "gpt-4o", atUtc(2024, 10, 1, 0))->prices.input == num("0.0000025"));
     LlmUsage u = usageOf("openai", "gpt-4o");
     u.input_tokens = 10;
-    CHECK(errorField([&] { priceLlmCall(c, u, at(2024, 1, 1)); }) == "model");
+    CHECK(errorField([&] { priceLlmCall(c, u, atUtc(2024, 1, 1)); }) == "model");
 }
 
 TEST_CASE("effective dates: a price change never changes an earlier cost (property)", "[rate_card]") {
@@ -282,7 +281,7 @@ TEST_CASE("effective dates: a price change never changes an earlier cost (proper
     for (int round = 0; round < 200; ++round) {
         std::uniform_int_distribution<int> day(0, 700);
         std::uniform_int_distribution<std::int64_t> tokens(0, 3'000'000);
-        const sys_days change = first + days(day(random) + 1);
+        const sys_days change = first + date::days(day(random) + 1);
         RateCardEntry before{"openai", "m", first, {}};
         before.rates.prices.input = Decimal::fromMantissa(std::uniform_int_distribution<int>(0, 99999)(random), 9);
         before.rates.prices.output = Decimal::fromMantissa(std::uniform_int_distribution<int>(0, 99999)(random), 9);
@@ -297,7 +296,7 @@ TEST_CASE("effective dates: a price change never changes an earlier cost (proper
             LlmUsage u = usageOf("openai", "m");
             u.input_tokens = tokens(random);
             u.output_tokens = tokens(random);
-            const Timestamp when = Timestamp(first + days(day(random))) +
+            const Timestamp when = Timestamp(first + date::days(day(random))) +
                                    std::chrono::seconds(std::uniform_int_distribution<int>(0, 86399)(random));
             const LlmCost then = priceLlmCall(new_card, u, when);
             if (when < Timestamp(change)) {
@@ -311,14 +310,14 @@ TEST_CASE("effective dates: a price change never changes an earlier cost (proper
 }
 
 TEST_CASE("aliases and dated snapshot names", "[rate_card]") {
-    const RateCard& c = card();
-    CHECK(c.findEntry("openai", "gpt-4o-latest", at(2025, 1, 1))->model == "gpt-4o");
-    CHECK(c.findEntry("openai", "gpt-4o-2024-08-06", at(2025, 1, 1))->model == "gpt-4o");  // strip_date_suffix
-    CHECK(c.findEntry("anthropic", "claude-sonnet-4-0", at(2025, 6, 1))->model == "claude-sonnet-4");
-    CHECK(c.find("openai", "gpt-4o-2024-8-06", at(2025, 1, 1)) == nullptr);
-    CHECK(c.find("anthropic", "gpt-4o", at(2025, 1, 1)) == nullptr);  // the provider is part of the key
+    const RateCard& c = commonCard();
+    CHECK(c.findEntry("openai", "gpt-4o-latest", atUtc(2025, 1, 1))->model == "gpt-4o");
+    CHECK(c.findEntry("openai", "gpt-4o-2024-08-06", atUtc(2025, 1, 1))->model == "gpt-4o");  // strip_date_suffix
+    CHECK(c.findEntry("anthropic", "claude-sonnet-4-0", atUtc(2025, 6, 1))->model == "claude-sonnet-4");
+    CHECK(c.find("openai", "gpt-4o-2024-8-06", atUtc(2025, 1, 1)) == nullptr);
+    CHECK(c.find("anthropic", "gpt-4o", atUtc(2025, 1, 1)) == nullptr);  // the provider is part of the key
     const RateCard no_strip({c.entries()}, {}, false);
-    CHECK(no_strip.find("openai", "gpt-4o-2024-08-06", at(2025, 1, 1)) == nullptr);
+    CHECK(no_strip.find("openai", "gpt-4o-2024-08-06", atUtc(2025, 1, 1)) == nullptr);
     CHECK(errorField([&] { RateCard({c.entries()}, {{"openai", "x", "nope"}}); }) == "aliases[\"openai/x\"]");
     CHECK(errorField([&] { RateCard({c.entries()}, {{"openai", "o1", "gpt-4o"}}); }) == "aliases[\"openai/o1\"]");
 }
@@ -327,41 +326,41 @@ TEST_CASE("a missing price is an error, or a flagged fallback, never zero", "[ra
     LlmUsage u = usageOf("openai", "gpt-4o");
     u.input_tokens = 100;
     u.cache_write_1h_tokens = 10;
-    CHECK(errorField([&] { priceLlmCall(card(), u, at(2025, 1, 1)); }) == "cache_write_1h_tokens");
+    CHECK(errorField([&] { priceLlmCall(commonCard(), u, atUtc(2025, 1, 1)); }) == "cache_write_1h_tokens");
 
     PricingFallback parents;
     parents.parent_rates = true;
-    const LlmCost c = priceLlmCall(card(), u, at(2025, 1, 1), parents);
+    const LlmCost c = priceLlmCall(commonCard(), u, atUtc(2025, 1, 1), parents);
     // cache_write_1h → cache_write (none) → input: 10 × 0.0000025 = 0.000025.
     CHECK(c.usedParentRate(TokenType::cache_write_1h));
     CHECK_FALSE(c.usedParentRate(TokenType::input));
-    CHECK(c.cost(TokenType::cache_write_1h) == D("0.000025"));
+    CHECK(c.cost(TokenType::cache_write_1h) == num("0.000025"));
     CHECK(c.usedFallback());
 
     // Reasoning without a price and without the rule: an error.
     LlmUsage r = usageOf("openai", "gpt-4o-realtime-preview");
     r.reasoning_tokens = 1;
-    CHECK(errorField([&] { priceLlmCall(card(), r, at(2025, 1, 1)); }) == "reasoning_tokens");
+    CHECK(errorField([&] { priceLlmCall(commonCard(), r, atUtc(2025, 1, 1)); }) == "reasoning_tokens");
 
     // A zero count needs no price.
     u.cache_write_1h_tokens = 0;
-    CHECK_FALSE(priceLlmCall(card(), u, at(2025, 1, 1)).usedFallback());
+    CHECK_FALSE(priceLlmCall(commonCard(), u, atUtc(2025, 1, 1)).usedFallback());
 
     LlmUsage unknown = usageOf("openai", "gpt-9");
     unknown.input_tokens = 1;
-    CHECK(errorField([&] { priceLlmCall(card(), unknown, at(2025, 1, 1)); }) == "model");
+    CHECK(errorField([&] { priceLlmCall(commonCard(), unknown, atUtc(2025, 1, 1)); }) == "model");
     PricingFallback other;
     other.fallback_model = "gpt-4o";
-    const LlmCost f = priceLlmCall(card(), unknown, at(2025, 1, 1), other);
+    const LlmCost f = priceLlmCall(commonCard(), unknown, atUtc(2025, 1, 1), other);
     CHECK(f.fallback_model);
     CHECK(f.model == "gpt-4o");
-    CHECK(f.total == D("0.0000025"));
+    CHECK(f.total == num("0.0000025"));
     other.fallback_model = "gpt-8";
-    CHECK(errorField([&] { priceLlmCall(card(), unknown, at(2025, 1, 1), other); }) == "model");
+    CHECK(errorField([&] { priceLlmCall(commonCard(), unknown, atUtc(2025, 1, 1), other); }) == "model");
 
     LlmUsage bad = usageOf("openai", "gpt-4o");
     bad.input_tokens = -1;
-    CHECK(errorField([&] { priceLlmCall(card(), bad, at(2025, 1, 1)); }) == "input_tokens");
+    CHECK(errorField([&] { priceLlmCall(commonCard(), bad, atUtc(2025, 1, 1)); }) == "input_tokens");
 }
 
 TEST_CASE("one card, many threads pricing at once", "[rate_card]") {
@@ -369,14 +368,14 @@ TEST_CASE("one card, many threads pricing at once", "[rate_card]") {
     u.input_tokens = 100;
     u.cached_input_tokens = 5000;
     u.output_tokens = 250;
-    const Decimal expected = priceLlmCall(card(), u, at(2025, 6, 1)).total;
+    const Decimal expected = priceLlmCall(commonCard(), u, atUtc(2025, 6, 1)).total;
     std::vector<int> wrong(4, 0);
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < wrong.size(); ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 2000; ++i) {
-                if (priceLlmCall(card(), u, at(2025, 6, 1)).total != expected) ++wrong[t];
-                if (card().find("openai", "gpt-4o-2024-08-06", at(2025, 1, 1)) == nullptr) ++wrong[t];
+                if (priceLlmCall(commonCard(), u, atUtc(2025, 6, 1)).total != expected) ++wrong[t];
+                if (commonCard().find("openai", "gpt-4o-2024-08-06", atUtc(2025, 1, 1)) == nullptr) ++wrong[t];
             }
         });
     }
@@ -399,29 +398,30 @@ TEST_CASE("names: what LlmUsage accepts, and not empty", "[rate_card]") {
 }
 
 TEST_CASE("card JSON round trip and overlay", "[rate_card]") {
-    const RateCard again = RateCard::fromJson(card().toJson());
-    CHECK(again.entries() == card().entries());
+    const RateCard again = RateCard::fromJson(commonCard().toJson());
+    CHECK(again.entries() == commonCard().entries());
     CHECK(again.stripsDateSuffix());
-    CHECK(again.findEntry("openai", "gpt-4o-latest", at(2025, 1, 1))->model == "gpt-4o");
+    CHECK(again.findEntry("openai", "gpt-4o-latest", atUtc(2025, 1, 1))->model == "gpt-4o");
 
     const RateCard overrides = RateCard::fromJson(R"({"models": {
         "openai/gpt-4o": {"prices": [{"from": "2025-01-01", "input": "0.000002", "output": "0.000008"}]},
         "openai/new": {"prices": [{"from": "2025-01-01", "input": 0}]}},
       "aliases": {"openai/o1": "new", "openai/gpt-4o-realtime-preview": "new"}})");
-    const RateCard merged = card().overlay(overrides);
+    const RateCard merged = commonCard().overlay(overrides);
     // The override replaces every date of gpt-4o: before 2025 it has no price at all.
-    CHECK(merged.find("openai", "gpt-4o", at(2024, 12, 1)) == nullptr);
-    CHECK(merged.find("openai", "gpt-4o", at(2025, 2, 1))->prices.input == D("0.000002"));
-    CHECK(merged.find("openai", "gpt-4o-latest", at(2025, 2, 1))->prices.input == D("0.000002"));
-    CHECK(merged.findEntry("openai", "o1", at(2025, 2, 1))->model == "new");  // the override's alias wins
-    CHECK(merged.find("anthropic", "claude-sonnet-4", at(2025, 6, 1)) != nullptr);
-    CHECK(merged.modelCount() == card().modelCount() - 1);  // o1 and the realtime model became aliases, "new" came
+    CHECK(merged.find("openai", "gpt-4o", atUtc(2024, 12, 1)) == nullptr);
+    CHECK(merged.find("openai", "gpt-4o", atUtc(2025, 2, 1))->prices.input == num("0.000002"));
+    CHECK(merged.find("openai", "gpt-4o-latest", atUtc(2025, 2, 1))->prices.input == num("0.000002"));
+    CHECK(merged.findEntry("openai", "o1", atUtc(2025, 2, 1))->model == "new");  // the override's alias wins
+    CHECK(merged.find("anthropic", "claude-sonnet-4", atUtc(2025, 6, 1)) != nullptr);
+    CHECK(merged.modelCount() ==
+          commonCard().modelCount() - 1);  // o1 and the realtime model became aliases, "new" came
     // An alias of the base card follows a model the overrides turned into an alias.
     const RateCard based =
         RateCard::fromJson(R"({"models": {"openai/o1": {"prices": [{"from": "2024-01-01", "input": 1}]}},
                                                   "aliases": {"openai/o1-latest": "o1"}})")
             .overlay(overrides);
-    CHECK(based.findEntry("openai", "o1-latest", at(2025, 2, 1))->model == "new");
+    CHECK(based.findEntry("openai", "o1-latest", atUtc(2025, 2, 1))->model == "new");
 }
 
 TEST_CASE("hostile card JSON: refused with the path", "[rate_card]") {
@@ -465,7 +465,7 @@ TEST_CASE("hostile card JSON: refused with the path", "[rate_card]") {
     CHECK(field(std::string(30, '[') + std::string(30, ']')).starts_with("[0][0]"));
     // The exact digits survive: no double on the way.
     CHECK(RateCard::fromJson(m + R"({"from": "2024-01-01", "input": 1.5e-07}]}}})").entries()[0].rates.prices.input ==
-          D("0.00000015"));
+          num("0.00000015"));
 }
 
 TEST_CASE("LiteLLM: a small file, every problem reported", "[rate_card]") {
@@ -481,21 +481,21 @@ TEST_CASE("LiteLLM: a small file, every problem reported", "[rate_card]") {
     CHECK(imported.models == 3);
     CHECK(imported.skipped == 1);
     const RateCard& c = imported.card;
-    const ModelRates* m1 = c.find("openai", "m1", at(2025, 1, 1));
+    const ModelRates* m1 = c.find("openai", "m1", atUtc(2025, 1, 1));
     REQUIRE(m1 != nullptr);
-    CHECK(m1->prices.input == D("0.00000015"));
-    CHECK(m1->prices.reasoning == D("0.000002"));
+    CHECK(m1->prices.input == num("0.00000015"));
+    CHECK(m1->prices.reasoning == num("0.000002"));
     CHECK(m1->reasoning_as_output);
-    const ModelRates* m2 = c.find("acme", "m2", at(2025, 1, 1));  // "acme/" stripped, the key an alias
+    const ModelRates* m2 = c.find("acme", "m2", atUtc(2025, 1, 1));  // "acme/" stripped, the key an alias
     REQUIRE(m2 != nullptr);
-    CHECK(c.find("acme", "acme/m2", at(2025, 1, 1)) == m2);
+    CHECK(c.find("acme", "acme/m2", atUtc(2025, 1, 1)) == m2);
     CHECK_FALSE(m2->prices.input.has_value());   // 0.54 per token: above the bound
     CHECK_FALSE(m2->prices.output.has_value());  // negative
-    CHECK(m2->prices.cached_input == D("0.0000001"));
+    CHECK(m2->prices.cached_input == num("0.0000001"));
     REQUIRE(m2->long_context.size() == 1);
     CHECK(m2->long_context[0].above_input_tokens == 200000);
-    CHECK(m2->long_context[0].prices.input == D("0.0000004"));
-    CHECK(m2->long_context[0].prices.cached_input == D("0.0000001"));  // the base price, reported
+    CHECK(m2->long_context[0].prices.input == num("0.0000004"));
+    CHECK(m2->long_context[0].prices.cached_input == num("0.0000001"));  // the base price, reported
     std::set<std::pair<std::string, std::string>> reported;
     for (const LiteLlmProblem& p : imported.problems) reported.emplace(p.model, p.field);
     CHECK(reported == std::set<std::pair<std::string, std::string>>{{"m1", "input_cost_per_second"},
@@ -522,27 +522,27 @@ TEST_CASE("LiteLLM: the public file imports exactly", "[rate_card]") {
     CHECK(imported.models == 2455);
     CHECK(imported.skipped == 1);  // sample_spec
     CHECK(imported.card.entries().size() == 2455);
-    CHECK(imported.card.find("openai", "gpt-4o", at(2025, 11, 30)) == nullptr);  // before the import's date
+    CHECK(imported.card.find("openai", "gpt-4o", atUtc(2025, 11, 30)) == nullptr);  // before the import's date
 
-    const Timestamp when = at(2025, 12, 2);
+    const Timestamp when = atUtc(2025, 12, 2);
     const ModelRates* mini = imported.card.find("openai", "gpt-4o-mini", when);
     REQUIRE(mini != nullptr);
-    CHECK(mini->prices.input == D("0.00000015"));          // 1.5e-07
-    CHECK(mini->prices.cached_input == D("0.000000075"));  // 7.5e-08
-    CHECK(mini->prices.output == D("0.0000006"));          // 6e-07
+    CHECK(mini->prices.input == num("0.00000015"));          // 1.5e-07
+    CHECK(mini->prices.cached_input == num("0.000000075"));  // 7.5e-08
+    CHECK(mini->prices.output == num("0.0000006"));          // 6e-07
     const ModelRates* sonnet = imported.card.find("anthropic", "claude-sonnet-4-20250514", when);
     REQUIRE(sonnet != nullptr);
-    CHECK(sonnet->prices.cache_write == D("0.00000375"));   // 3.75e-06
-    CHECK(sonnet->prices.cache_write_1h == D("0.000006"));  // 6e-06
+    CHECK(sonnet->prices.cache_write == num("0.00000375"));   // 3.75e-06
+    CHECK(sonnet->prices.cache_write_1h == num("0.000006"));  // 6e-06
     REQUIRE(sonnet->long_context.size() == 1);
     CHECK(sonnet->long_context[0].above_input_tokens == 200000);
-    CHECK(sonnet->long_context[0].prices.output == D("0.0000225"));                   // 2.25e-05
+    CHECK(sonnet->long_context[0].prices.output == num("0.0000225"));                 // 2.25e-05
     const ModelRates* gemini = imported.card.find("gemini", "gemini-1.5-pro", when);  // key "gemini/gemini-1.5-pro"
     REQUIRE(gemini != nullptr);
-    CHECK(gemini->prices.output == D("0.0000105"));  // 1.05e-05
+    CHECK(gemini->prices.output == num("0.0000105"));  // 1.05e-05
     REQUIRE(gemini->long_context.size() == 1);
     CHECK(gemini->long_context[0].above_input_tokens == 128000);
-    CHECK(gemini->long_context[0].prices.input == D("0.000007"));  // 7e-06
+    CHECK(gemini->long_context[0].prices.input == num("0.000007"));  // 7e-06
 
     // Every price field of the file is imported or reported: none dropped silently.
     const auto file = nlohmann::json::parse(text.str());
@@ -592,14 +592,14 @@ TEST_CASE("LiteLLM: the public file imports exactly", "[rate_card]") {
     // Transcription per second of input audio, speech per character of text; whisper's
     // output_cost_per_second is reported, not added.
     REQUIRE(imported.card.find("openai", "whisper-1", when) != nullptr);
-    CHECK(imported.card.find("openai", "whisper-1", when)->per_second == D("0.0001"));  // 0.0001
+    CHECK(imported.card.find("openai", "whisper-1", when)->per_second == num("0.0001"));  // 0.0001
     CHECK(reported.contains({"whisper-1", "output_cost_per_second"}));
     CHECK_FALSE(reported.contains({"whisper-1", "input_cost_per_second"}));
-    CHECK(imported.card.find("openai", "tts-1", when)->per_character == D("0.000015"));  // 1.5e-05
+    CHECK(imported.card.find("openai", "tts-1", when)->per_character == num("0.000015"));  // 1.5e-05
     CHECK_FALSE(reported.contains({"tts-1", "input_cost_per_character"}));
     // A minute of audio: 60 × 0.0001 = 0.006; 1000 characters: 1000 × 0.000015 = 0.015.
-    CHECK(priceTranscription(imported.card, "openai", "whisper-1", D("60"), when).total == D("0.006"));
-    CHECK(priceSpeech(imported.card, "openai", "tts-1", 1000, when).total == D("0.015"));
+    CHECK(priceTranscription(imported.card, "openai", "whisper-1", num("60"), when).total == num("0.006"));
+    CHECK(priceSpeech(imported.card, "openai", "tts-1", 1000, when).total == num("0.015"));
     // The unit errors: W&B's per-million prices written per token.
     CHECK(reported.contains({"wandb/deepseek-ai/DeepSeek-R1-0528", "output_cost_per_token"}));
 
@@ -607,7 +607,7 @@ TEST_CASE("LiteLLM: the public file imports exactly", "[rate_card]") {
     LlmUsage u = usageOf("openai", "gpt-4o-mini");
     u.input_tokens = 1000;
     u.output_tokens = 500;
-    CHECK(priceLlmCall(imported.card, u, when).total == D("0.00045"));
+    CHECK(priceLlmCall(imported.card, u, when).total == num("0.00045"));
 }
 
 // Not run by default: prints what the importer reported on the public file, by field.
@@ -658,7 +658,7 @@ const RateCard& voiceCard() {
 }
 
 TranscriptionCost stt(std::string_view model, const char* seconds) {
-    return priceTranscription(voiceCard(), "acme", model, D(seconds), at(2025, 6, 1));
+    return priceTranscription(voiceCard(), "acme", model, num(seconds), atUtc(2025, 6, 1));
 }
 
 }  // namespace
@@ -666,89 +666,89 @@ TranscriptionCost stt(std::string_view model, const char* seconds) {
 TEST_CASE("transcription: minimum, then the started increment, then the request fee", "[rate_card][voice]") {
     // acme/stt: 0.0004 per second, at least 10 s, per started 15 s, 0.002 per call.
     const TranscriptionCost exact = stt("stt", "15");  // exactly one increment: 15 s
-    CHECK(exact.seconds == D("15"));
-    CHECK(exact.billed_seconds == D("15"));
-    CHECK(exact.cost == D("0.006"));  // 15 × 0.0004
-    CHECK(exact.per_request == D("0.002"));
-    CHECK(exact.total == D("0.008"));
+    CHECK(exact.seconds == num("15"));
+    CHECK(exact.billed_seconds == num("15"));
+    CHECK(exact.cost == num("0.006"));  // 15 × 0.0004
+    CHECK(exact.per_request == num("0.002"));
+    CHECK(exact.total == num("0.008"));
     CHECK(exact.provider == "acme");
     CHECK(exact.model == "stt");
     CHECK(exact.effective_from == sys_days(date::year(2025) / 1 / 1));
     CHECK_FALSE(exact.fallback_model);
     const TranscriptionCost over = stt("stt", "15.001");  // a second increment started: 30 s
-    CHECK(over.billed_seconds == D("30"));
-    CHECK(over.cost == D("0.012"));
-    CHECK(over.total == D("0.014"));
+    CHECK(over.billed_seconds == num("30"));
+    CHECK(over.cost == num("0.012"));
+    CHECK(over.total == num("0.014"));
     const TranscriptionCost empty = stt("stt", "0");  // an empty call still pays the minimum: 10 s → 15 s
-    CHECK(empty.billed_seconds == D("15"));
-    CHECK(empty.total == D("0.008"));
-    CHECK(stt("stt", "3").billed_seconds == D("15"));
-    CHECK(stt("stt", "45").billed_seconds == D("45"));
-    CHECK(stt("stt", "45.5").total == D("0.026"));  // 60 × 0.0004 + 0.002
+    CHECK(empty.billed_seconds == num("15"));
+    CHECK(empty.total == num("0.008"));
+    CHECK(stt("stt", "3").billed_seconds == num("15"));
+    CHECK(stt("stt", "45").billed_seconds == num("45"));
+    CHECK(stt("stt", "45.5").total == num("0.026"));  // 60 × 0.0004 + 0.002
     // Per started second: 12.345 s → 13 s → 0.0013.
-    CHECK(stt("stt-per-second", "12.345").billed_seconds == D("13"));
-    CHECK(stt("stt-per-second", "12.345").total == D("0.0013"));
-    CHECK(stt("stt-per-second", "12").total == D("0.0012"));
+    CHECK(stt("stt-per-second", "12.345").billed_seconds == num("13"));
+    CHECK(stt("stt-per-second", "12.345").total == num("0.0013"));
+    CHECK(stt("stt-per-second", "12").total == num("0.0012"));
     // No increment: the seconds as measured, to the microsecond; no minimum: 0 s is free.
     const TranscriptionCost whisper =
-        priceTranscription(voiceCard(), "openai", "whisper-1", D("12.345678"), at(2025, 6, 1));
-    CHECK(whisper.billed_seconds == D("12.345678"));
-    CHECK(whisper.total == D("0.0012345678"));
-    CHECK(priceTranscription(voiceCard(), "openai", "whisper-1", D("0"), at(2025, 6, 1)).total == D("0"));
+        priceTranscription(voiceCard(), "openai", "whisper-1", num("12.345678"), atUtc(2025, 6, 1));
+    CHECK(whisper.billed_seconds == num("12.345678"));
+    CHECK(whisper.total == num("0.0012345678"));
+    CHECK(priceTranscription(voiceCard(), "openai", "whisper-1", num("0"), atUtc(2025, 6, 1)).total == num("0"));
 }
 
 TEST_CASE("speech: characters times the per-character price, plus the request fee", "[rate_card][voice]") {
     // tts-1: 15 per million characters = 0.000015 each; 0.001 per call.
-    const SpeechCost c = priceSpeech(voiceCard(), "openai", "tts-1", 1234, at(2025, 6, 1));
+    const SpeechCost c = priceSpeech(voiceCard(), "openai", "tts-1", 1234, atUtc(2025, 6, 1));
     CHECK(c.characters == 1234);
-    CHECK(c.cost == D("0.01851"));  // 1234 × 0.000015
-    CHECK(c.per_request == D("0.001"));
-    CHECK(c.total == D("0.01951"));
+    CHECK(c.cost == num("0.01851"));  // 1234 × 0.000015
+    CHECK(c.per_request == num("0.001"));
+    CHECK(c.total == num("0.01951"));
     CHECK(c.model == "tts-1");
-    CHECK(priceSpeech(voiceCard(), "openai", "tts-1", 0, at(2025, 6, 1)).total == D("0.001"));
-    CHECK(voiceCard().find("openai", "tts-1", at(2025, 6, 1))->per_character == D("0.000015"));
+    CHECK(priceSpeech(voiceCard(), "openai", "tts-1", 0, atUtc(2025, 6, 1)).total == num("0.001"));
+    CHECK(voiceCard().find("openai", "tts-1", atUtc(2025, 6, 1))->per_character == num("0.000015"));
 }
 
 TEST_CASE("voice pricing errors name the field; fallback is flagged", "[rate_card][voice]") {
     const RateCard& c = voiceCard();
-    const Timestamp when = at(2025, 6, 1);
+    const Timestamp when = atUtc(2025, 6, 1);
     const auto seconds = [&](const char* s) {
-        return errorField([&] { priceTranscription(c, "openai", "whisper-1", D(s), when); });
+        return errorField([&] { priceTranscription(c, "openai", "whisper-1", num(s), when); });
     };
     CHECK(seconds("-1") == "seconds");
     CHECK(seconds("10000000.000001") == "seconds");
     CHECK(seconds("1.0000001") == "seconds");  // beyond the microsecond
     CHECK(seconds("10000000") == "");
-    CHECK(errorField([&] { priceTranscription(c, "openai", "whisper-9", D("1"), when); }) == "model");
-    CHECK(errorField([&] { priceTranscription(c, "openai", "whisper-1", D("1"), at(2024, 6, 1)); }) == "model");
-    CHECK(errorField([&] { priceTranscription(c, "openai", "gpt-4o", D("1"), when); }) == "seconds");
+    CHECK(errorField([&] { priceTranscription(c, "openai", "whisper-9", num("1"), when); }) == "model");
+    CHECK(errorField([&] { priceTranscription(c, "openai", "whisper-1", num("1"), atUtc(2024, 6, 1)); }) == "model");
+    CHECK(errorField([&] { priceTranscription(c, "openai", "gpt-4o", num("1"), when); }) == "seconds");
     CHECK(errorField([&] { priceSpeech(c, "openai", "whisper-1", 5, when); }) == "characters");
     CHECK(errorField([&] { priceSpeech(c, "openai", "tts-1", -1, when); }) == "characters");
     CHECK(errorField([&] { priceSpeech(c, "openai", "tts-1", max_speech_characters + 1, when); }) == "characters");
     CHECK(errorField([&] { priceSpeech(c, "openai", "tts-9", 5, when); }) == "model");
     PricingFallback fallback;
     fallback.fallback_model = "whisper-1";
-    const TranscriptionCost f = priceTranscription(c, "openai", "whisper-9", D("10"), when, fallback);
+    const TranscriptionCost f = priceTranscription(c, "openai", "whisper-9", num("10"), when, fallback);
     CHECK(f.fallback_model);
     CHECK(f.model == "whisper-1");
-    CHECK(f.total == D("0.001"));
+    CHECK(f.total == num("0.001"));
     fallback.fallback_provider = "acme";
     fallback.fallback_model = "stt";
-    CHECK(priceTranscription(c, "openai", "whisper-9", D("1"), when, fallback).total == D("0.008"));
+    CHECK(priceTranscription(c, "openai", "whisper-9", num("1"), when, fallback).total == num("0.008"));
 }
 
 TEST_CASE("voice rates: validation and JSON paths", "[rate_card][voice]") {
     ModelRates r;
-    r.minimum_seconds = D("5");
+    r.minimum_seconds = num("5");
     CHECK(errorField([&] { r.validate("x"); }) == "x.minimum_seconds");  // without a per_second price
-    r.per_second = D("0.0001");
+    r.per_second = num("0.0001");
     CHECK(errorField([&] { r.validate("x"); }) == "");
-    r.billing_increment_seconds = D("0");
+    r.billing_increment_seconds = num("0");
     CHECK(errorField([&] { r.validate("x"); }) == "x.billing_increment_seconds");
-    r.billing_increment_seconds = D("0.5");
-    CHECK(r.billedSeconds(D("0.2")) == D("5"));     // the minimum
-    CHECK(r.billedSeconds(D("5.01")) == D("5.5"));  // a started half second
-    r.per_character = D("-1");
+    r.billing_increment_seconds = num("0.5");
+    CHECK(r.billedSeconds(num("0.2")) == num("5"));     // the minimum
+    CHECK(r.billedSeconds(num("5.01")) == num("5.5"));  // a started half second
+    r.per_character = num("-1");
     CHECK(errorField([&] { r.validate("x"); }) == "x.per_character");
 
     const auto field = [](const std::string& json) { return errorField([&] { RateCard::fromJson(json); }); };
@@ -774,22 +774,22 @@ TEST_CASE("voice rates: validation and JSON paths", "[rate_card][voice]") {
     // per_second is never scaled by `per`; per_character is, like a token price.
     const RateCard scaled =
         RateCard::fromJson(m + R"("per": "1K", "per_second": "0.0001", "per_character": "0.03"}]}}})");
-    CHECK(scaled.entries()[0].rates.per_second == D("0.0001"));
-    CHECK(scaled.entries()[0].rates.per_character == D("0.00003"));
+    CHECK(scaled.entries()[0].rates.per_second == num("0.0001"));
+    CHECK(scaled.entries()[0].rates.per_character == num("0.00003"));
 }
 
 TEST_CASE("voice rates and sources: JSON round trip", "[rate_card][voice]") {
     const RateCard again = RateCard::fromJson(voiceCard().toJson());
     CHECK(again.entries() == voiceCard().entries());
-    const RateCardEntry* whisper = again.findEntry("openai", "whisper-1", at(2025, 6, 1));
+    const RateCardEntry* whisper = again.findEntry("openai", "whisper-1", atUtc(2025, 6, 1));
     REQUIRE(whisper != nullptr);
     REQUIRE(whisper->source.has_value());
     CHECK(whisper->source->url == "https://platform.openai.com/docs/pricing");
     CHECK(whisper->source->taken == sys_days(date::year(2025) / 1 / 1));
-    const ModelRates* stt = again.find("acme", "stt", at(2025, 6, 1));
-    CHECK(stt->minimum_seconds == D("10"));
-    CHECK(stt->billing_increment_seconds == D("15"));
-    CHECK_FALSE(again.find("acme", "stt-per-second", at(2025, 6, 1))->minimum_seconds.isNegative());
+    const ModelRates* stt = again.find("acme", "stt", atUtc(2025, 6, 1));
+    CHECK(stt->minimum_seconds == num("10"));
+    CHECK(stt->billing_increment_seconds == num("15"));
+    CHECK_FALSE(again.find("acme", "stt-per-second", atUtc(2025, 6, 1))->minimum_seconds.isNegative());
 }
 
 TEST_CASE("LiteLLM: per-second and per-character prices where the mode says what they count", "[rate_card][voice]") {
@@ -802,11 +802,11 @@ TEST_CASE("LiteLLM: per-second and per-character prices where the mode says what
       "chat-x": {"litellm_provider": "vertex", "mode": "chat", "input_cost_per_token": 1e-06,
                  "input_cost_per_character": 2.5e-07, "input_cost_per_second": 0.001}
     })");
-    const Timestamp when = at(2025, 1, 1);
-    CHECK(imported.card.find("openai", "whisper-x", when)->per_second == D("0.0001"));
-    CHECK(imported.card.find("openai", "tts-x", when)->per_character == D("0.000015"));
+    const Timestamp when = atUtc(2025, 1, 1);
+    CHECK(imported.card.find("openai", "whisper-x", when)->per_second == num("0.0001"));
+    CHECK(imported.card.find("openai", "tts-x", when)->per_character == num("0.000015"));
     CHECK(imported.card.find("openai", "tts-y", when)->per_character ==
-          D("0.000015"));  // the first, the other reported
+          num("0.000015"));  // the first, the other reported
     CHECK_FALSE(imported.card.find("vertex", "chat-x", when)->per_character.has_value());
     CHECK_FALSE(imported.card.find("vertex", "chat-x", when)->per_second.has_value());
     std::set<std::pair<std::string, std::string>> reported;
@@ -816,7 +816,7 @@ TEST_CASE("LiteLLM: per-second and per-character prices where the mode says what
                                                                     {"chat-x", "input_cost_per_character"},
                                                                     {"chat-x", "input_cost_per_second"}});
     // 90.5 s × 0.0001 = 0.00905 (no increment: the seconds as measured).
-    CHECK(priceTranscription(imported.card, "openai", "whisper-x", D("90.5"), when).total == D("0.00905"));
+    CHECK(priceTranscription(imported.card, "openai", "whisper-x", num("90.5"), when).total == num("0.00905"));
 }
 
 TEST_CASE("pricing an LLM call, a transcription or a speech allocates nothing", "[rate_card][voice]") {
@@ -824,8 +824,8 @@ TEST_CASE("pricing an LLM call, a transcription or a speech allocates nothing", 
     LlmUsage u = usageOf("openai", "gpt-4o");
     u.input_tokens = 1000;
     u.output_tokens = 100;
-    const Decimal seconds = D("15.001");
-    const Timestamp when = at(2025, 6, 1);
+    const Decimal seconds = num("15.001");
+    const Timestamp when = atUtc(2025, 6, 1);
     PricingFallback fallback;
     fallback.fallback_model = "whisper-1";
     allocations = 0;
@@ -841,10 +841,10 @@ TEST_CASE("pricing an LLM call, a transcription or a speech allocates nothing", 
     probe.assign(100, 'x');
     counting = false;
     CHECK(allocations > 0);
-    CHECK(llm.total == D("0.0035"));  // 1000 × 0.0000025 + 100 × 0.00001
-    CHECK(t.total == D("0.014"));
-    CHECK(f.total == D("0.0015001"));
-    CHECK(s.total == D("0.01951"));
+    CHECK(llm.total == num("0.0035"));  // 1000 × 0.0000025 + 100 × 0.00001
+    CHECK(t.total == num("0.014"));
+    CHECK(f.total == num("0.0015001"));
+    CHECK(s.total == num("0.01951"));
 }
 
 // ---- the shipped card --------------------------------------------------------------------
@@ -869,9 +869,9 @@ TEST_CASE("the shipped card: loads, every price has its source, priced by hand",
     text << in.rdbuf();
     CHECK(RateCard::fromJson(text.str()).entries() == card.entries());
 
-    const Timestamp when = at(2026, 12, 2);
-    CHECK(card.find("openai", "gpt-4o", at(2024, 9, 30)) == nullptr);  // before its 2024-10-01 price
-    CHECK(card.find("openai", "gpt-4o", at(2024, 10, 1)) != nullptr);
+    const Timestamp when = atUtc(2026, 12, 2);
+    CHECK(card.find("openai", "gpt-4o", atUtc(2024, 9, 30)) == nullptr);  // before its 2024-10-01 price
+    CHECK(card.find("openai", "gpt-4o", atUtc(2024, 10, 1)) != nullptr);
     // One sample call for each chat model: 10,000 fresh input, 2,000 cached, 1,000 output tokens.
     const std::map<std::pair<std::string, std::string>, const char*> expected = {
         // 10000 × 2.50 + 2000 × 1.25 + 1000 × 10 = 37500 per million → 0.0375
@@ -900,41 +900,41 @@ TEST_CASE("the shipped card: loads, every price has its source, priced by hand",
         u.input_tokens = 10000;
         u.cached_input_tokens = 2000;
         u.output_tokens = 1000;
-        CHECK(priceLlmCall(card, u, when).total == D(total));
+        CHECK(priceLlmCall(card, u, when).total == num(total));
     }
     // Anthropic's two cache-write lifetimes: 1,000 of each on Haiku 3.5: 1000 × 1 + 1000 × 1.6 = 2600 → 0.0026.
     LlmUsage haiku = usageOf("anthropic", "claude-3-5-haiku");
     haiku.cache_write_tokens = 1000;
     haiku.cache_write_1h_tokens = 1000;
-    CHECK(priceLlmCall(card, haiku, when).total == D("0.0026"));
+    CHECK(priceLlmCall(card, haiku, when).total == num("0.0026"));
     // Reasoning at the output rate: o4-mini, 500 reasoning tokens × 4.40 per million = 0.0022.
     LlmUsage o4 = usageOf("openai", "o4-mini-2025-04-16");
     o4.reasoning_tokens = 500;
-    CHECK(priceLlmCall(card, o4, when).total == D("0.0022"));
+    CHECK(priceLlmCall(card, o4, when).total == num("0.0022"));
     // Gemini 2.5 Pro above 200k input: 250000 × 2.50 + 1000 × 15.00 = 640000 per million → 0.64.
     LlmUsage pro = usageOf("google", "gemini-2.5-pro");
     pro.input_tokens = 250000;
     pro.output_tokens = 1000;
     const LlmCost long_cost = priceLlmCall(card, pro, when);
     CHECK(long_cost.long_context_above == 200000);
-    CHECK(long_cost.total == D("0.64"));
+    CHECK(long_cost.total == num("0.64"));
     // Sonnet 4 above 200k: 250000 × 6 + 1000 × 22.50 = 1522500 per million → 1.5225.
     LlmUsage sonnet = usageOf("anthropic", "claude-sonnet-4");
     sonnet.input_tokens = 250000;
     sonnet.output_tokens = 1000;
-    CHECK(priceLlmCall(card, sonnet, when).total == D("1.5225"));
+    CHECK(priceLlmCall(card, sonnet, when).total == num("1.5225"));
     // Gemini 2.5 Flash audio input: 1000 × 1.00 per million = 0.001.
     LlmUsage flash = usageOf("google", "gemini-2.5-flash");
     flash.audio_input_tokens = 1000;
-    CHECK(priceLlmCall(card, flash, when).total == D("0.001"));
+    CHECK(priceLlmCall(card, flash, when).total == num("0.001"));
     // whisper-1 at $0.006 a minute: 90.5 s × 0.0001 = 0.00905; tts-1 at $15 per million characters: 0.015.
-    CHECK(priceTranscription(card, "openai", "whisper-1", D("90.5"), when).total == D("0.00905"));
-    CHECK(priceSpeech(card, "openai", "tts-1", 1000, when).total == D("0.015"));
+    CHECK(priceTranscription(card, "openai", "whisper-1", num("90.5"), when).total == num("0.00905"));
+    CHECK(priceSpeech(card, "openai", "tts-1", 1000, when).total == num("0.015"));
     // A host's own prices on top.
     const RateCard mine = card.overlay(RateCard::fromJson(
         R"({"models": {"openai/gpt-4o": {"prices": [{"from": "2026-01-01", "per": "1M", "input": 1, "output": 2}]}}})"));
     LlmUsage u = usageOf("openai", "gpt-4o");
     u.input_tokens = 1000000;
-    CHECK(priceLlmCall(mine, u, when).total == D("1"));
+    CHECK(priceLlmCall(mine, u, when).total == num("1"));
     CHECK(mine.find("openai", "gpt-4o-mini", when) != nullptr);
 }

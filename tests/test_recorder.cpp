@@ -18,13 +18,13 @@ using std::chrono::hours;
 
 namespace {
 
-struct Setup {
+struct RecorderTestSetup {
     std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
     FixedClock clock;
     Account business = account("Acme Pizza", "America/New_York");
     std::unique_ptr<UsageRecorder> recorder;
 
-    explicit Setup(Timestamp now = at(2024_y / 3 / 20, hours(16))) {
+    explicit RecorderTestSetup(Timestamp now = at(2024_y / 3 / 20, hours(16))) {
         *clock.now = now;
         store->saveAccount(business);
         recorder = std::make_unique<UsageRecorder>(store, RecorderOptions{.clock = clock});
@@ -48,7 +48,7 @@ struct Setup {
 }  // namespace
 
 TEST_CASE("the seed scenario bills $8.31 through getBillingUsage and to_json", "[recorder]") {
-    Setup setup;
+    RecorderTestSetup setup;
     setup.recordSeedScenario();
     const auto usage = setup.recorder->getBillingUsage(setup.business.id);
     CHECK(usage.quantity(EventType::apiCall()) == num("1500"));
@@ -80,7 +80,7 @@ TEST_CASE("the seed scenario bills $8.31 through getBillingUsage and to_json", "
 }
 
 TEST_CASE("an idempotency key makes a retried request count once", "[recorder]") {
-    Setup setup;
+    RecorderTestSetup setup;
     const auto first = setup.recorder->recordApiCall(setup.business.id, {}, {.idempotency_key = "req-42"});
     const auto retry = setup.recorder->recordApiCall(setup.business.id, {}, {.idempotency_key = "req-42"});
     CHECK(first.outcome == RecordOutcome::stored);
@@ -92,7 +92,7 @@ TEST_CASE("an idempotency key makes a retried request count once", "[recorder]")
 }
 
 TEST_CASE("an idempotency key reused for other usage is a conflict, never a silent drop", "[recorder]") {
-    Setup setup;
+    RecorderTestSetup setup;
     auto& r = *setup.recorder;
     const auto id = setup.business.id;
     r.recordApiCall(id, {}, {.idempotency_key = "req-7"});
@@ -110,7 +110,7 @@ TEST_CASE("an idempotency key reused for other usage is a conflict, never a sile
 }
 
 TEST_CASE("bad input is refused with the field named and nothing recorded", "[recorder]") {
-    Setup setup;
+    RecorderTestSetup setup;
     auto& r = *setup.recorder;
     const auto id = setup.business.id;
     auto field = [](auto&& call) -> std::string {
@@ -157,7 +157,7 @@ TEST_CASE("bad input is refused with the field named and nothing recorded", "[re
 }
 
 TEST_CASE("recorded events carry the seed's metadata and list prices", "[recorder]") {
-    Setup setup;
+    RecorderTestSetup setup;
     const auto receipt = setup.recorder->recordApiCall(setup.business.id, {.operation = "chat_completion",
                                                                            .model = "gpt-4o-mini",
                                                                            .tokens = 412,
@@ -207,7 +207,7 @@ TEST_CASE("a typed call's metadata is stored whole at any size up to the limit, 
 }
 
 TEST_CASE("trends have a point per local day, zeros included, summing to the cycle's bill", "[recorder]") {
-    Setup setup(at(2024_y / 3 / 20, hours(16)));
+    RecorderTestSetup setup(at(2024_y / 3 / 20, hours(16)));
     auto& r = *setup.recorder;
     const auto id = setup.business.id;
     // February: 1200 calls on Feb 27th (200 over the allowance: $2.00).
@@ -245,7 +245,7 @@ TEST_CASE("trends have a point per local day, zeros included, summing to the cyc
 }
 
 TEST_CASE("quotas: soft quotas bill overage, hard quotas gate", "[recorder]") {
-    Setup setup;
+    RecorderTestSetup setup;
     auto& r = *setup.recorder;
     for (int i = 0; i < 1000; ++i) r.recordApiCall(setup.business.id);
     auto soft = r.checkQuota(setup.business.id, EventType::apiCall());
@@ -315,7 +315,7 @@ TEST_CASE("custom event types are recorded and billed when the price book prices
 }
 
 TEST_CASE("quota and trend JSON are exact and complete", "[recorder]") {
-    Setup setup(at(2024_y / 3 / 20, hours(16)));
+    RecorderTestSetup setup(at(2024_y / 3 / 20, hours(16)));
     for (int i = 0; i < 1003; ++i) setup.recorder->recordApiCall(setup.business.id);
     const auto quota = to_json(setup.recorder->checkQuota(setup.business.id, EventType::apiCall()));
     CHECK(quota ==

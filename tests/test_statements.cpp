@@ -20,9 +20,6 @@ using std::chrono::hours;
 
 namespace {
 
-const DayRange november{date::local_days(2024_y / 11 / 1), date::local_days(2024_y / 12 / 1)};
-const DayRange december{date::local_days(2024_y / 12 / 1), date::local_days(2025_y / 1 / 1)};
-
 Statement statementOf(const BusinessId& business, DayRange cycle, const char* total, std::string document) {
     return Statement{
         business,           cycle, "Europe/Berlin", "basic", "USD", num(total), at(2024_y / 12 / 4, hours(3)),
@@ -48,16 +45,16 @@ TEMPLATE_TEST_CASE("a statement is stored once and never changes", "[store][stat
 
     // The document is kept byte for byte: exact digits, escapes and non-ASCII text included.
     const std::string document = R"({"bill":{"total":0.310000000000000000001},"note":"Grüße \"quoted\" \\ ✓"})";
-    const Statement first = statementOf(acme.id, november, "0.31", document);
+    const Statement first = statementOf(acme.id, november2024, "0.31", document);
     CHECK(store.saveStatement(first) == first);
-    CHECK(store.findStatement(acme.id, november.first) == first);
+    CHECK(store.findStatement(acme.id, november2024.first) == first);
 
     // A second close of the same cycle (another price, another document) changes nothing.
-    const Statement second = statementOf(acme.id, november, "9.99", R"({"bill":{"total":9.99}})");
+    const Statement second = statementOf(acme.id, november2024, "9.99", R"({"bill":{"total":9.99}})");
     CHECK(store.saveStatement(second) == first);
-    CHECK(store.findStatement(acme.id, november.first)->document == document);
+    CHECK(store.findStatement(acme.id, november2024.first)->document == document);
 
-    const Statement next = statementOf(acme.id, december, "1.00", "{}");
+    const Statement next = statementOf(acme.id, december2024, "1.00", "{}");
     CHECK(store.saveStatement(next) == next);
     CHECK(store.listStatements(acme.id) == std::vector<Statement>{first, next});
     CHECK_FALSE(store.findStatement(acme.id, date::local_days(2024_y / 10 / 1)).has_value());
@@ -65,7 +62,7 @@ TEMPLATE_TEST_CASE("a statement is stored once and never changes", "[store][stat
     const Account other = account("Other");
     store.saveAccount(other);
     CHECK(store.listStatements(other.id).empty());
-    CHECK_THROWS_AS(store.saveStatement(statementOf(BusinessId(Uuid::generateV7()), november, "1", "{}")),
+    CHECK_THROWS_AS(store.saveStatement(statementOf(BusinessId(Uuid::generateV7()), november2024, "1", "{}")),
                     NotFoundError);
 
     // The database itself refuses to change a stored statement.
@@ -95,7 +92,7 @@ TEST_CASE("closing a cycle freezes its bill against later prices and late events
     const Statement closed = reports.closeStatement(acme.id, PeriodSpec::previousCycle());
     CHECK(closed.total == num("0.31"));
     CHECK(closed.total == billed.bill.total);
-    CHECK(closed.cycle == november);
+    CHECK(closed.cycle == november2024);
     CHECK(closed.plan_id == "basic");
     CHECK(closed.currency == "USD");
     CHECK(closed.closed_at == *clock.now);
@@ -187,11 +184,11 @@ TEST_CASE("due cycles close after the grace window, back to the first usage", "[
     *clock.now = at(2024_y / 12 / 4);
     const auto november_closed = reports.closeDueStatements(acme.id, std::chrono::days(3));
     REQUIRE(november_closed.size() == 1);
-    CHECK(november_closed[0].cycle == november);
+    CHECK(november_closed[0].cycle == november2024);
     CHECK(november_closed[0].total == num("0.31"));
     CHECK(november_closed[0].closed_at == *clock.now);
     CHECK(cyclesOf(reports.listStatements(acme.id)) ==
-          std::vector<DayRange>{month(2024_y / 9 / 1), month(2024_y / 10 / 1), november});
+          std::vector<DayRange>{month(2024_y / 9 / 1), month(2024_y / 10 / 1), november2024});
     CHECK(reports.closeDueStatements(acme.id, std::chrono::days(0)).empty());
 
     // No grace: a cycle is due the day after its last day.
@@ -199,7 +196,7 @@ TEST_CASE("due cycles close after the grace window, back to the first usage", "[
     store->saveAccount(other);
     store->append(std::vector{event(other.id, EventType::voiceMinute(), "61", at(2024_y / 11 / 30, hours(23)))});
     *clock.now = at(2024_y / 12 / 1);
-    CHECK(cyclesOf(reports.closeDueStatements(other.id, std::chrono::days(0))) == std::vector<DayRange>{november});
+    CHECK(cyclesOf(reports.closeDueStatements(other.id, std::chrono::days(0))) == std::vector<DayRange>{november2024});
 
     CHECK(errorField([&] { reports.closeDueStatements(acme.id, std::chrono::days(-1)); }) == "grace");
     CHECK(errorField([&] { reports.closeDueStatements(acme.id, std::chrono::days(367)); }) == "grace");
@@ -262,7 +259,7 @@ TEST_CASE("a synchronous recorder closes due statements on a record call, once p
     CHECK(recorder.stats().statements_closed == 1);
     const auto stored = setup.store->listStatements(setup.acme.id);
     REQUIRE(stored.size() == 1);
-    CHECK(stored[0].cycle == november);
+    CHECK(stored[0].cycle == november2024);
     CHECK(stored[0].total == num("0.31"));
     recorder.recordApiCall(setup.acme.id);
     CHECK(recorder.stats().statement_close_rounds == 1);  // the interval (an hour) has not passed

@@ -26,8 +26,6 @@ Decimal totalOf(const std::vector<UsageTotal>& totals, const EventType& type) {
     return Decimal();
 }
 
-const DayRange march2024{date::local_days(2024_y / 3 / 1), date::local_days(2024_y / 4 / 1)};
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("a store is migrated with the basic plan and keeps accounts and plans", "[store]", STORE_FIXTURES) {
@@ -470,8 +468,6 @@ ModelUsageTotal modelTotal(EventType type, std::string model, UsagePart part, co
     return {type, std::move(model), part, num(quantity), events, num(cost)};
 }
 
-const DayRange april2024{date::local_days(2024_y / 4 / 1), date::local_days(2024_y / 5 / 1)};
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("rate-card events are stored with model and parts and summed per model, part and day", "[store]",
@@ -831,11 +827,6 @@ TEMPLATE_TEST_CASE("a store keeps a budget's dimension value: saved, listed, rep
 
 namespace {
 
-UsageEvent withDimensions(UsageEvent e, std::vector<EventDimension> dimensions) {
-    e.dimensions = std::move(dimensions);
-    return e;
-}
-
 // value -> (type name -> quantity, events, list cost), from dimensionTotals.
 std::map<std::string, std::map<std::string, std::tuple<Decimal, std::int64_t, Decimal>>> byValue(
     const std::vector<DimensionUsageTotal>& totals) {
@@ -1029,13 +1020,13 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     voice.package_price = num("1.20");
     voice.package_rounding = PackageRounding::down;
     voice.maximum = num("250");
-    Meter payment;
-    payment.type = EventType("payment");
-    payment.unit = "USD";
-    payment.model = PricingModel::percentage;
-    payment.unit_price = num("0.029");
-    payment.transaction_fee = num("0.30");
-    payment.free_transactions = 12;
+    Meter payment_meter;
+    payment_meter.type = EventType("payment");
+    payment_meter.unit = "USD";
+    payment_meter.model = PricingModel::percentage;
+    payment_meter.unit_price = num("0.029");
+    payment_meter.transaction_fee = num("0.30");
+    payment_meter.free_transactions = 12;
     ChargeFilter amex;
     amex.dimension = "card";
     amex.values = {"amex"};
@@ -1043,7 +1034,7 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     amex.unit_price = num("0.035");
     amex.transaction_fee = num("0.15");
     amex.free_transactions = 1;
-    payment.filters = {amex};
+    payment_meter.filters = {amex};
     Meter transfer;
     transfer.type = EventType("transfer");
     transfer.model = PricingModel::graduated_percentage;
@@ -1064,12 +1055,12 @@ TEMPLATE_TEST_CASE("every charge model and option of a plan is kept exactly", "[
     seats.aggregation = Aggregation::unique;
     seats.unique_dimension = "end_user";
     seats.unit_price = num("4");
-    Meter card = payment;  // bounded per transaction (no filters)
+    Meter card = payment_meter;  // bounded per transaction (no filters)
     card.type = EventType("card_payment");
     card.filters.clear();
     card.transaction_minimum = num("0.50");
     card.transaction_maximum = num("10");
-    plan.meters.push_back(payment);
+    plan.meters.push_back(payment_meter);
     plan.meters.push_back(transfer);
     plan.meters.push_back(seats);
     plan.meters.push_back(card);

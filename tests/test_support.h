@@ -17,8 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include "metered/billing_period.h"
 #include "metered/errors.h"
+#include "metered/llm_usage.h"
 #include "metered/memory_store.h"
+#include "metered/price_book.h"
 #include "metered/usage_recorder.h"
 
 namespace metered::testing {
@@ -34,9 +37,57 @@ std::string errorField(F&& call) {
     return "";
 }
 
-inline Decimal num(const char* text) { return Decimal::parse(text); }
+inline Decimal num(std::string_view text) { return Decimal::parse(text); }
 
 inline Timestamp at(date::sys_days day, std::chrono::microseconds offset = {}) { return Timestamp(day) + offset; }
+
+inline constexpr const char* new_york = "America/New_York";  // DST ends 2026-11-01 at 02:00 (a 25-hour day)
+
+/// Local midnight of `day` in New York, plus `offset` of elapsed time.
+inline Timestamp nyc(date::local_days day, std::chrono::microseconds offset = {}) {
+    return startOfDay(day, new_york) + offset;
+}
+
+/// The calendar month `month` as a range of local days.
+inline DayRange monthOf(date::year_month month) {
+    return {date::local_days(month / 1), date::local_days((month + date::months(1)) / 1)};
+}
+inline const DayRange march2024 = monthOf(date::year(2024) / 3);
+inline const DayRange april2024 = monthOf(date::year(2024) / 4);
+inline const DayRange november2024 = monthOf(date::year(2024) / 11);
+inline const DayRange december2024 = monthOf(date::year(2024) / 12);
+
+/// The field of the ValidationError that reading price book `json` throws ("" if none).
+inline std::string bookField(const std::string& json) {
+    return errorField([&] { PriceBook::fromJson(json); });
+}
+
+/// `e` with `dimensions`.
+inline UsageEvent withDimensions(UsageEvent e, std::vector<EventDimension> dimensions) {
+    e.dimensions = std::move(dimensions);
+    return e;
+}
+
+/// Options that record asynchronously with no spool (the queue in memory only).
+inline RecorderOptions asyncInMemory() {
+    RecorderOptions options;
+    options.mode = RecordMode::async;
+    options.async.spool = SpoolMode::off;
+    return options;
+}
+
+/// A rate card of gpt-4o at $2.50 / $10.00 per million input / output tokens.
+inline constexpr std::string_view gpt4o_card_json = R"({"models": {
+  "openai/gpt-4o": {"prices": [{"from": "2024-10-01", "per": "1M", "input": "2.50", "output": "10.00"}]}}})";
+
+/// $2.50 of gpt-4o on gpt4o_card_json: a million input tokens.
+inline LlmUsage gpt250() {
+    LlmUsage usage;
+    usage.provider = "openai";
+    usage.model = "gpt-4o";
+    usage.input_tokens = 1'000'000;
+    return usage;
+}
 
 /// An account with a fresh random id.
 inline Account account(std::string name, std::string zone = "UTC", std::string plan = "basic", int anchor = 1) {

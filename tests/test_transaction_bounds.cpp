@@ -26,7 +26,7 @@ namespace {
 const EventType payment("payment");
 
 // A one-plan price book whose plan prices `payment` with `meter` (JSON).
-PricingCalculator calculatorFor(const std::string& meter) {
+PricingCalculator paymentCalculator(const std::string& meter) {
     const auto book =
         PriceBook::fromJson(R"({"plans": [{"id": "p", "currency": "USD", "meters": {"payment": )" + meter + "}}]}");
     return PricingCalculator(book.plan("p"));
@@ -52,14 +52,8 @@ std::string charged(const PricingCalculator& calculator, const std::vector<const
     return bill.line(payment)->exact_amount.normalized().toPlainString();
 }
 
-std::string fieldOf(const std::string& meter) {
-    return errorField([&] { calculatorFor(meter); });
-}
-
-constexpr const char* new_york = "America/New_York";  // DST ends 2026-11-01 at 02:00
-
-Timestamp nyc(date::local_days day, std::chrono::microseconds offset = {}) {
-    return startOfDay(day, new_york) + offset;
+std::string paymentMeterField(const std::string& meter) {
+    return errorField([&] { paymentCalculator(meter); });
 }
 
 UsageEvent pay(const BusinessId& business, const char* amount, Timestamp when, EventType type = payment) {
@@ -90,35 +84,35 @@ const char* const cards_book = R"({"plans": [
 TEST_CASE("per-transaction minimum and maximum, as Lago's cases", "[pricing][models][transactions]") {
     const std::vector<const char*> amounts = {"10", "80", "10000"};
     // 1.75 (10 × 2.99 % is below it) + 2.392 + 12 (10,000 × 2.99 % is above it).
-    const auto bounded = calculatorFor(R"({"model": "percentage", "rate": 2.99, "transaction_minimum": 1.75,
+    const auto bounded = paymentCalculator(R"({"model": "percentage", "rate": 2.99, "transaction_minimum": 1.75,
                                            "transaction_maximum": 12})");
     CHECK(charged(bounded, amounts) == "16.142");
     CHECK(boundsOf(bounded, amounts) == num("1.75") - num("0.299") + num("12") - num("299"));
     // Without bounds: 301.691 (the same plan less its bounds prices every transaction alike).
-    CHECK(charged(calculatorFor(R"({"model": "percentage", "rate": 2.99})"), amounts) == "301.691");
+    CHECK(charged(paymentCalculator(R"({"model": "percentage", "rate": 2.99})"), amounts) == "301.691");
     // With a fixed fee of 2: 2.299 (above the minimum) + 4.392 + 12.
-    CHECK(charged(calculatorFor(R"({"model": "percentage", "rate": 2.99, "transaction_fee": 2,
+    CHECK(charged(paymentCalculator(R"({"model": "percentage", "rate": 2.99, "transaction_fee": 2,
                                     "transaction_minimum": 1.75, "transaction_maximum": 12})"),
                   amounts) == "18.691");
     // A free amount of 30: the first transaction is free (not raised to the minimum), the
     // second pays on 60 (1.794), the third is capped: 13.794.
-    CHECK(charged(calculatorFor(R"({"model": "percentage", "rate": 2.99, "included": 30,
+    CHECK(charged(paymentCalculator(R"({"model": "percentage", "rate": 2.99, "included": 30,
                                     "transaction_minimum": 1.75, "transaction_maximum": 12})"),
                   amounts) == "13.794");
     // A free amount of 10,000: the third transaction pays on the 90 above it, 2.691.
-    CHECK(charged(calculatorFor(R"({"model": "percentage", "rate": 2.99, "included": 10000,
+    CHECK(charged(paymentCalculator(R"({"model": "percentage", "rate": 2.99, "included": 10000,
                                     "transaction_minimum": 1.75, "transaction_maximum": 12})"),
                   amounts) == "2.691");
     // Lago's "free units per events: 2" makes the first two transactions free whole; here a
     // free amount of their 90 does: only the capped third is charged, 12.
-    CHECK(charged(calculatorFor(R"({"model": "percentage", "rate": 2.99, "included": 90,
+    CHECK(charged(paymentCalculator(R"({"model": "percentage", "rate": 2.99, "included": 90,
                                     "transaction_minimum": 1.75, "transaction_maximum": 12})"),
                   amounts) == "12");
 }
 
 TEST_CASE("a transaction charged nothing is not raised to the minimum; a free one still pays its rate",
           "[pricing][models][transactions]") {
-    const auto cards = calculatorFor(R"({"model": "percentage", "rate": 2, "transaction_fee": 0.30,
+    const auto cards = paymentCalculator(R"({"model": "percentage", "rate": 2, "transaction_fee": 0.30,
         "free_transactions": 1, "included": 100, "transaction_minimum": 0.50, "transaction_maximum": 5})");
     // The first transaction: within the allowance and free of the fee, charged nothing.
     CHECK(cards.boundTransaction(payment, num("60"), num("0"), 0).isZero());
@@ -131,7 +125,7 @@ TEST_CASE("a transaction charged nothing is not raised to the minimum; a free on
     // Capped: 1,000 × 2 % + 0.30 = 20.30 → 5.
     CHECK(cards.boundTransaction(payment, num("1000"), num("115"), 2) == num("-15.3"));
     // A meter without bounds changes nothing; bad figures name the argument.
-    const auto plain = calculatorFor(R"({"model": "percentage", "rate": 2})");
+    const auto plain = paymentCalculator(R"({"model": "percentage", "rate": 2})");
     CHECK(plain.boundTransaction(payment, num("1000000"), num("0"), 0).isZero());
     CHECK(errorField([&] { cards.boundTransaction(payment, num("-1"), num("0"), 0); }) == "amount");
     CHECK(errorField([&] { cards.boundTransaction(payment, num("1"), num("-1"), 0); }) == "cycle_amount_before");
@@ -154,11 +148,11 @@ TEST_CASE(
         const std::string highest = std::to_string(1 + small(random));
         const std::string base = R"({"model": "percentage", "rate": )" + rate + R"(, "transaction_fee": )" + fee +
                                  R"(, "included": )" + included + R"(, "free_transactions": )" + free;
-        const auto plain = calculatorFor(base + "}");
-        const auto floor = calculatorFor(base + R"(, "transaction_minimum": )" + lowest + "}");
-        const auto cap = calculatorFor(base + R"(, "transaction_maximum": )" + highest + "}");
-        const auto both = calculatorFor(base + R"(, "transaction_minimum": )" + lowest +
-                                        R"(, "transaction_maximum": )" + highest + "}");
+        const auto plain = paymentCalculator(base + "}");
+        const auto floor = paymentCalculator(base + R"(, "transaction_minimum": )" + lowest + "}");
+        const auto cap = paymentCalculator(base + R"(, "transaction_maximum": )" + highest + "}");
+        const auto both = paymentCalculator(base + R"(, "transaction_minimum": )" + lowest +
+                                            R"(, "transaction_maximum": )" + highest + "}");
         Decimal before, floor_sum, cap_sum;
         const int n = count(random);
         for (std::int64_t i = 0; i < n; ++i) {
@@ -190,19 +184,21 @@ TEST_CASE(
 }
 
 TEST_CASE("bad per-transaction bounds name the field", "[pricing][models][transactions]") {
-    CHECK(fieldOf(R"({"model": "per_unit", "unit_price": 1, "transaction_minimum": 1})") ==
+    CHECK(paymentMeterField(R"({"model": "per_unit", "unit_price": 1, "transaction_minimum": 1})") ==
           "plans.p.meters.payment.transaction_minimum");
-    CHECK(fieldOf(R"({"model": "graduated_percentage", "tiers": [{"up_to": null, "rate": 1}],
+    CHECK(paymentMeterField(R"({"model": "graduated_percentage", "tiers": [{"up_to": null, "rate": 1}],
                       "transaction_maximum": 1})") == "plans.p.meters.payment.transaction_maximum");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "aggregation": "count", "transaction_maximum": 1})") ==
-          "plans.p.meters.payment.transaction_maximum");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "transaction_minimum": -1})") ==
+    CHECK(
+        paymentMeterField(R"({"model": "percentage", "rate": 1, "aggregation": "count", "transaction_maximum": 1})") ==
+        "plans.p.meters.payment.transaction_maximum");
+    CHECK(paymentMeterField(R"({"model": "percentage", "rate": 1, "transaction_minimum": -1})") ==
           "plans.p.meters.payment.transaction_minimum");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "transaction_maximum": 0.001})") ==
+    CHECK(paymentMeterField(R"({"model": "percentage", "rate": 1, "transaction_maximum": 0.001})") ==
           "plans.p.meters.payment.transaction_maximum");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "transaction_minimum": 5, "transaction_maximum": 1})") ==
+    CHECK(paymentMeterField(
+              R"({"model": "percentage", "rate": 1, "transaction_minimum": 5, "transaction_maximum": 1})") ==
           "plans.p.meters.payment.transaction_minimum");
-    CHECK(fieldOf(R"({"model": "percentage", "rate": 1, "transaction_minimum": "lots"})") ==
+    CHECK(paymentMeterField(R"({"model": "percentage", "rate": 1, "transaction_minimum": "lots"})") ==
           "plans[0].meters.payment.transaction_minimum");
     CHECK(errorField([] {
               PriceBook::fromJson(R"({"dimensions": {"card": {"values": ["visa", "amex"]}}, "plans": [{"id": "p",

@@ -40,13 +40,13 @@ FilterUsageTotal byUser(const char* user, std::int64_t events, EventType type = 
 }
 
 // A one-plan book whose `chat` meter is `meter` (JSON), with an open end_user dimension.
-std::string bookWith(const std::string& meter) {
+std::string chatMeterBook(const std::string& meter) {
     return R"({"dimensions": {"end_user": {}, "region": {"values": ["eu"]}}, "plans": [{"id": "p", "meters": {"chat": )" +
            meter + "}}]}";
 }
 
-std::string bookField(const std::string& meter) {
-    return errorField([&] { PriceBook::fromJson(bookWith(meter)); });
+std::string chatMeterField(const std::string& meter) {
+    return errorField([&] { PriceBook::fromJson(chatMeterBook(meter)); });
 }
 
 }  // namespace
@@ -90,7 +90,7 @@ TEST_CASE("a unique count prices the distinct values with events of its type", "
 
 TEST_CASE("a unique count in the price book: kept exactly, bad ones name the field", "[pricing][unique][price_book]") {
     const auto book = PriceBook::fromJson(
-        bookWith(R"({"unit": "user", "aggregation": "unique", "unique_dimension": "end_user", "included": 5,
+        chatMeterBook(R"({"unit": "user", "aggregation": "unique", "unique_dimension": "end_user", "included": 5,
                      "unit_price": 4})"));
     const Meter& chat = *book.plan("p").meter(EventType("chat"));
     CHECK(chat.aggregation == Aggregation::unique);
@@ -99,17 +99,17 @@ TEST_CASE("a unique count in the price book: kept exactly, bad ones name the fie
     CHECK(PriceBook::fromJson(book.toJson()).plan("p") == book.plan("p"));
 
     const std::string at = "plans.p.meters.chat";
-    CHECK(bookField(R"({"aggregation": "unique", "unit_price": 1})") == at + ".unique_dimension");
-    CHECK(bookField(R"({"unique_dimension": "end_user", "unit_price": 1})") == at + ".unique_dimension");
-    CHECK(bookField(R"({"aggregation": "unique", "unique_dimension": "team", "unit_price": 1})") ==
+    CHECK(chatMeterField(R"({"aggregation": "unique", "unit_price": 1})") == at + ".unique_dimension");
+    CHECK(chatMeterField(R"({"unique_dimension": "end_user", "unit_price": 1})") == at + ".unique_dimension");
+    CHECK(chatMeterField(R"({"aggregation": "unique", "unique_dimension": "team", "unit_price": 1})") ==
           at + ".unique_dimension");  // not declared in the book
-    CHECK(bookField(R"({"aggregation": "unique", "unique_dimension": "model", "unit_price": 1})") ==
+    CHECK(chatMeterField(R"({"aggregation": "unique", "unique_dimension": "model", "unit_price": 1})") ==
           at + ".unique_dimension");
-    CHECK(bookField(R"({"aggregation": "unique", "unique_dimension": "End User", "unit_price": 1})") ==
+    CHECK(chatMeterField(R"({"aggregation": "unique", "unique_dimension": "End User", "unit_price": 1})") ==
           at + ".unique_dimension");
-    CHECK(bookField(R"({"aggregation": "unique", "unique_dimension": 5, "unit_price": 1})") ==
+    CHECK(chatMeterField(R"({"aggregation": "unique", "unique_dimension": 5, "unit_price": 1})") ==
           "plans[0].meters.chat.unique_dimension");
-    CHECK(bookField(R"({"aggregation": "unique", "unique_dimension": "end_user", "unit_price": 1,
+    CHECK(chatMeterField(R"({"aggregation": "unique", "unique_dimension": "end_user", "unit_price": 1,
                         "filters": [{"dimension": "region", "values": ["eu"], "unit_price": 2}]})") == at + ".filters");
 }
 
