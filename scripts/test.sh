@@ -4,7 +4,7 @@
 #      with .clang-tidy's checks on that build), each store option off, a shared library
 #      (checked to export the public API only: scripts/check-exports.sh), and again with
 #      AddressSanitizer + UndefinedBehaviorSanitizer built by clang++ (the clang build: its
-#      warnings as errors too) and with ThreadSanitizer built by g++;
+#      warnings as errors too) and with ThreadSanitizer built by g++ (these two as unity builds);
 #   2. starts a throwaway PostgreSQL cluster (pg_virtualenv) and a sharded one (a coordinator
 #      and 2 servers: ../shared/tools/pg-shards), and runs every test of every build against
 #      them. The PostgreSQL tests fail, never skip, when no server is reachable;
