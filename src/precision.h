@@ -29,6 +29,10 @@ inline constexpr int max_price_scale = 12;
 /// (a per-token price of the rate card has at most 18; the event's quantity is 1).
 inline constexpr int max_cost_scale = 18;
 
+/// Fractional digits of a voice duration in seconds (a transcription's, a rate card's
+/// minimum or increment): to the microsecond.
+inline constexpr int max_seconds_scale = 6;
+
 /// Largest metadata a store accepts, whatever the recorder's own limit.
 inline constexpr std::size_t max_stored_metadata_bytes = 1 << 20;
 

@@ -10,6 +10,7 @@
 #include "exact_json.h"
 #include "iso_date.h"
 #include "metered/errors.h"
+#include "precision.h"
 #include "rate_card_lookup.h"
 #include "standard_rate_card.h"
 #include "untrusted_text.h"
@@ -71,13 +72,12 @@ void checkPrice(const std::optional<Decimal>& price, const std::string& field) {
 
 // Seconds of a minimum or an increment: up to a day, to the microsecond.
 const Decimal max_voice_seconds{86'400};
-constexpr int max_seconds_scale = 6;
 
 void checkSeconds(const Decimal& seconds, const std::string& field) {
     if (seconds.isNegative()) throw ValidationError(field, "must not be negative");
     if (seconds > max_voice_seconds) throw ValidationError(field, "above 86400 seconds (a day)");
-    if (seconds.significantScale() > max_seconds_scale) {
-        throw ValidationError(field, fmt::format("more than {} fractional digits", max_seconds_scale));
+    if (seconds.significantScale() > detail::max_seconds_scale) {
+        throw ValidationError(field, fmt::format("more than {} fractional digits", detail::max_seconds_scale));
     }
 }
 

@@ -6,13 +6,12 @@
 #include <string>
 
 #include "metered/errors.h"
+#include "precision.h"
 #include "rate_card_lookup.h"
 #include "untrusted_text.h"
 
 namespace metered {
 namespace {
-
-constexpr int max_transcription_scale = 6;
 
 [[noreturn]] void unpriced(std::string_view field, std::string_view price, std::string_view model,
                            const RateCardEntry& entry) {
@@ -45,8 +44,8 @@ TranscriptionCost priceTranscription(const RateCard& card, std::string_view prov
     if (seconds > Decimal(max_transcription_seconds)) {
         throw ValidationError("seconds", fmt::format("above {} seconds", max_transcription_seconds));
     }
-    if (seconds.significantScale() > max_transcription_scale) {
-        throw ValidationError("seconds", fmt::format("more than {} fractional digits", max_transcription_scale));
+    if (seconds.significantScale() > detail::max_seconds_scale) {
+        throw ValidationError("seconds", fmt::format("more than {} fractional digits", detail::max_seconds_scale));
     }
     TranscriptionCost cost;
     const ModelRates& rates =
