@@ -158,11 +158,9 @@ TEST_CASE("four recording processes claim each crossing exactly once and deliver
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd < 0) throw std::runtime_error("cannot open the delivery log");
         auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo});
-        RecorderOptions options;
+        RecorderOptions options = asyncInMemory();
         options.clock = clock;
         options.rate_card = std::make_shared<const RateCard>(RateCard::fromJson(gpt4o_card_json));
-        options.mode = RecordMode::async;
-        options.async.spool = SpoolMode::off;
         options.async.flush_interval = 1ms;
         options.async.max_batch = 2;
         options.budget_refresh = 2ms;

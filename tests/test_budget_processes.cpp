@@ -94,9 +94,7 @@ TEST_CASE("four processes, one hard budget: the overshoot stays within the docum
             ::close(start[1]);
             try {
                 auto store = std::make_shared<PostgresStore>(PostgresOptions{.conninfo = fixture.conninfo});
-                RecorderOptions options;
-                options.mode = RecordMode::async;
-                options.async.spool = SpoolMode::off;
+                RecorderOptions options = asyncInMemory();
                 options.async.flush_interval = flush_interval;
                 options.budget_refresh = budget_refresh;
                 options.rate_card = card;

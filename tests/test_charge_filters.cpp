@@ -146,10 +146,7 @@ TEMPLATE_TEST_CASE("a closed dimension refuses any other value on every store; n
 
 TEST_CASE("asynchronous recording refuses a value outside a closed set on the calling thread",
           "[filters][dimensions]") {
-    RecorderOptions options;
-    options.mode = RecordMode::async;
-    options.async.spool = SpoolMode::off;
-    Recording r(std::make_shared<MemoryStore>(), options);
+    Recording r(std::make_shared<MemoryStore>(), asyncInMemory());
     const std::array<DimensionValue, 1> oracle = {DimensionValue{"cloud", "oracle"}};
     const std::array<DimensionValue, 1> aws = {DimensionValue{"cloud", "aws"}};
     CHECK(errorField([&] { r.recorder.recordApiCall(r.business.id, {}, {.dimensions = oracle}); }) ==

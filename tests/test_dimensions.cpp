@@ -79,10 +79,7 @@ TEST_CASE("bad dimensions are refused naming the field, and nothing is recorded"
 }
 
 TEST_CASE("asynchronous recording carries dimensions through the event log", "[dimensions]") {
-    RecorderOptions options;
-    options.mode = RecordMode::async;
-    options.async.spool = SpoolMode::off;
-    DimensionSetup setup(options);
+    DimensionSetup setup(asyncInMemory());
     const std::array<DimensionValue, 1> who = {DimensionValue{"end_user", "u-9"}};
     for (int i = 0; i < 3; ++i) setup.recorder.recordApiCall(setup.business.id, {}, {.dimensions = who});
     REQUIRE(setup.recorder.flush());
