@@ -12,6 +12,7 @@
 #include <fstream>
 #include <metered/metered.h>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -114,7 +115,7 @@ inline std::vector<UsageEvent> makeEvents(const std::vector<BusinessId>& busines
 /// Rows are formatted the way the fastest client would (appending into one buffer, no
 /// per-character string building) and streamed as they are formatted (so the server
 /// parses while the client formats), inside the timed region as metered's own are.
-inline void copyEvents(detail::PgConnection& c, const std::vector<UsageEvent>& events) {
+inline void copyEvents(detail::PgConnection& c, std::span<const UsageEvent> events) {
     c.copyIn(
         "COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
         "occurred_at, local_day, created_at) FROM STDIN",
@@ -198,6 +199,12 @@ public:
     std::vector<Budget> listBudgets(const BusinessId&) override { return {}; }
     std::vector<Budget> listAllBudgets() override { return budgets; }
 };
+
+/// The median of `values` (not empty).
+inline double median(std::vector<double> values) {
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
+    return values[values.size() / 2];
+}
 
 /// Median, p99 and p99.9 of `samples` (sorted in place).
 struct Percentiles {

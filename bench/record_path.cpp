@@ -66,12 +66,6 @@ std::shared_ptr<const RateCard> liteLlmCard() {
 
 constexpr int record_rounds = 5;
 
-// The median of `values` (not empty).
-double median(std::vector<double> values) {
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
-    return values[values.size() / 2];
-}
-
 // Each percentile's median over rounds.
 Percentiles medianOf(const std::vector<Percentiles>& rounds) {
     const auto medianOfField = [&](double Percentiles::*field) {
