@@ -28,7 +28,11 @@ if [ -x ../shared/tools/pg-shards ]; then
   chmod 755 "$shards_dir"
   trap '../shared/tools/pg-shards stop "$shards_dir" >/dev/null 2>&1 || true; rm -rf "$shards_dir"' EXIT
   set -a
-  eval "$(../shared/tools/pg-shards start "$shards_dir")"
+  # Ports 31600-31602: below the kernel's ephemeral ports (32768-60999), which the ingest
+  # section's many client connections draw from (pg-shards' default, 55500, is among them),
+  # and beside scripts/test.sh's 31500-31502.
+  shards_env=$(PG_BASE_PORT=31600 ../shared/tools/pg-shards start "$shards_dir")  # exits here if it fails
+  eval "$shards_env"
   set +a
 fi
 sync  # let the build's writes reach the disk before anything is timed

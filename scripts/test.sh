@@ -104,7 +104,8 @@ if [ -x "$shards_tool" ]; then
   set -a
   # Ports 31500-31502: below the kernel's ephemeral ports (32768-60999), which the tests'
   # many client connections draw from.
-  eval "$(PG_FAST=1 PG_BASE_PORT=31500 "$shards_tool" start "$shards_dir")"
+  shards_env=$(PG_FAST=1 PG_BASE_PORT=31500 "$shards_tool" start "$shards_dir")  # exits here if it fails
+  eval "$shards_env"
   set +a
 elif [ "${CI:-}" = true ]; then
   echo "scripts/test.sh: ${shards_tool} is missing, so the sharded tests cannot run (CI=true)" >&2
