@@ -61,6 +61,28 @@ struct Aligned {
     int scale;
 };
 
+constexpr auto make_small_powers() {
+    std::array<std::int64_t, 19> powers{};
+    powers[0] = 1;
+    for (std::size_t i = 1; i < powers.size(); ++i) powers[i] = powers[i - 1] * 10;
+    return powers;
+}
+constexpr auto small_powers_of_ten = make_small_powers();  // up to 10^18
+
+// a + b, or a - b when `subtract`, for the common case (prices, costs, totals): both
+// mantissas below 2^63 and the scales at most 18 apart. Each aligned operand is then a
+// 64 × 64-bit product below 2^123, their sum or difference below 2^124 < 10^38, and the
+// larger scale is in range: exactly what align() and make() would give, in a few
+// instructions. False, and `result` untouched, otherwise.
+bool smallSum(int128 ma, int sa, int128 mb, int sb, bool subtract, int128& mantissa, int& scale) noexcept {
+    if (!small(ma) || !small(mb) || sa - sb > 18 || sb - sa > 18) return false;
+    scale = std::max(sa, sb);
+    const int128 a = static_cast<int128>(static_cast<std::int64_t>(ma)) * small_powers_of_ten[scale - sa];
+    const int128 b = static_cast<int128>(static_cast<std::int64_t>(mb)) * small_powers_of_ten[scale - sb];
+    mantissa = subtract ? a - b : a + b;
+    return true;
+}
+
 // Brings both operands to one scale exactly, trimming zeros if the larger scale overflows.
 std::optional<Aligned> align(int128 ma, int sa, int128 mb, int sb) {
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -237,6 +259,12 @@ std::string Decimal::toPlainString() const { return normalized().toString(); }
 Decimal Decimal::operator-() const { return detail::DecimalAccess::make(-mantissa_, scale_); }
 
 Decimal operator+(const Decimal& a, const Decimal& b) {
+    Decimal d;
+    int scale = 0;
+    if (smallSum(a.mantissa_, a.scale_, b.mantissa_, b.scale_, false, d.mantissa_, scale)) {
+        d.scale_ = static_cast<std::uint8_t>(scale);
+        return d;
+    }
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
     int128 sum = 0;
     if (!aligned || __builtin_add_overflow(aligned->a, aligned->b, &sum)) overflow("sum");
@@ -244,6 +272,12 @@ Decimal operator+(const Decimal& a, const Decimal& b) {
 }
 
 Decimal operator-(const Decimal& a, const Decimal& b) {
+    Decimal d;
+    int scale = 0;
+    if (smallSum(a.mantissa_, a.scale_, b.mantissa_, b.scale_, true, d.mantissa_, scale)) {
+        d.scale_ = static_cast<std::uint8_t>(scale);
+        return d;
+    }
     auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
     int128 difference = 0;
     if (!aligned || __builtin_sub_overflow(aligned->a, aligned->b, &difference)) overflow("difference");
@@ -254,7 +288,10 @@ Decimal operator*(const Decimal& a, const Decimal& b) {
     int128 ma = a.mantissa_, mb = b.mantissa_;
     int sa = a.scale_, sb = b.scale_;
     if (small(ma) && small(mb) && sa + sb <= Decimal::max_scale) {
-        return detail::DecimalAccess::make(ma * mb, sa + sb);
+        Decimal d;  // |product| < 2^126 < 10^38 and the scale in range: make()'s checks hold
+        d.mantissa_ = static_cast<int128>(static_cast<std::int64_t>(ma)) * static_cast<std::int64_t>(mb);
+        d.scale_ = static_cast<std::uint8_t>(sa + sb);
+        return d;
     }
     for (int attempt = 0; attempt < 2; ++attempt) {
         int128 product = 0;

@@ -55,6 +55,30 @@ TEST_CASE("arithmetic is exact", "[decimal]") {
     CHECK(d("10000000000") * d("0.00000015") == d("1500"));
 }
 
+TEST_CASE("sums and products at the edges of the 64-bit fast path are exact", "[decimal]") {
+    constexpr std::int64_t max64 = INT64_MAX, min64 = INT64_MIN;
+    // Scales 18 apart (the fast path's widest) and 19 apart (the general one's).
+    CHECK(Decimal::fromMantissa(max64, 0) + Decimal::fromMantissa(1, 18) ==
+          d("9223372036854775807.000000000000000001"));
+    CHECK(Decimal(1) + Decimal::fromMantissa(1, 19) == d("1.0000000000000000001"));
+    CHECK(Decimal::fromMantissa(max64, 6) + Decimal::fromMantissa(max64, 24) ==
+          d("9223372036854.775816223372036854775807"));
+    CHECK(Decimal::fromMantissa(min64, 0) - Decimal::fromMantissa(max64, 18) ==
+          d("-9223372036854775817.223372036854775807"));
+    CHECK(Decimal::fromMantissa(min64, 0) - Decimal::fromMantissa(min64, 0) == Decimal(0));
+    // Just past 2^63: the general path, the same answer.
+    CHECK(d("9223372036854775808") + Decimal(1) == d("9223372036854775809"));
+    CHECK(d("-9223372036854775809") - d("0.5") == d("-9223372036854775809.5"));
+    // The larger scale is kept, as the general path keeps it.
+    CHECK((d("1.50") + Decimal(1)).toString() == "2.50");
+    CHECK((d("0.000000015") - d("0.000000015")).scale() == 9);
+    CHECK(Decimal::fromMantissa(min64, 0) * Decimal::fromMantissa(min64, 0) ==
+          d("85070591730234615865843651857942052864"));
+    CHECK(Decimal::fromMantissa(max64, 12) * Decimal::fromMantissa(min64, 12) ==
+          d("-85070591730234.615856620279821087277056"));
+    CHECK((d("0.25") * d("4.0")).scale() == 3);
+}
+
 TEST_CASE("results that do not fit throw instead of losing digits", "[decimal]") {
     const Decimal huge = d("99999999999999999999999999999999999999");
     CHECK_THROWS_AS(huge + Decimal(1), metered::ArithmeticError);
