@@ -37,6 +37,7 @@
 #include "metered/errors.h"
 #include "untrusted_text.h"
 #include "utf8.h"
+#include "utf8.h"
 
 namespace metered {
 
@@ -372,9 +373,7 @@ void checkName(std::string_view name, const char* field) {
             field, fmt::format("{} bytes is longer than the limit of {}", name.size(), max_model_name_bytes));
     }
     // Printable ASCII (every model name in practice) is valid UTF-8 without control characters.
-    if (std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) - 0x20u < 0x5Fu; })) {
-        return;
-    }
+    if (detail::isPrintableAscii(name)) return;
     if (!detail::isValidUtf8(name)) throw ValidationError(field, "not valid UTF-8");
     for (const char c : name) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
@@ -429,21 +428,23 @@ std::int64_t LlmUsage::totalTokens() const noexcept { return inputTokenTotal() +
 void LlmUsage::validate() const {
     checkName(provider, "provider");
     checkName(model, "model");
-    const std::array<std::pair<const char*, std::int64_t>, 12> counts{{
-        {"input_tokens", input_tokens},
-        {"cached_input_tokens", cached_input_tokens},
-        {"cache_write_tokens", cache_write_tokens},
-        {"cache_write_1h_tokens", cache_write_1h_tokens},
-        {"output_tokens", output_tokens},
-        {"reasoning_tokens", reasoning_tokens},
-        {"audio_input_tokens", audio_input_tokens},
-        {"cached_audio_input_tokens", cached_audio_input_tokens},
-        {"audio_output_tokens", audio_output_tokens},
-        {"image_input_tokens", image_input_tokens},
-        {"cached_image_input_tokens", cached_image_input_tokens},
-        {"request_count", request_count},
+    // A table of members, not of values: validate runs on every recordLlmCall.
+    static constexpr std::array<std::pair<const char*, std::int64_t LlmUsage::*>, 12> counts{{
+        {"input_tokens", &LlmUsage::input_tokens},
+        {"cached_input_tokens", &LlmUsage::cached_input_tokens},
+        {"cache_write_tokens", &LlmUsage::cache_write_tokens},
+        {"cache_write_1h_tokens", &LlmUsage::cache_write_1h_tokens},
+        {"output_tokens", &LlmUsage::output_tokens},
+        {"reasoning_tokens", &LlmUsage::reasoning_tokens},
+        {"audio_input_tokens", &LlmUsage::audio_input_tokens},
+        {"cached_audio_input_tokens", &LlmUsage::cached_audio_input_tokens},
+        {"audio_output_tokens", &LlmUsage::audio_output_tokens},
+        {"image_input_tokens", &LlmUsage::image_input_tokens},
+        {"cached_image_input_tokens", &LlmUsage::cached_image_input_tokens},
+        {"request_count", &LlmUsage::request_count},
     }};
-    for (const auto& [field, n] : counts) {
+    for (const auto& [field, member] : counts) {
+        const std::int64_t n = this->*member;
         if (n < 0 || n > max_llm_count) {
             throw ValidationError(field, fmt::format("{} is outside 0 to {}", n, max_llm_count));
         }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <tuple>
 
 #include "exact_json.h"
@@ -360,10 +361,37 @@ void ModelRates::validate(const std::string& path) const {
 
 // ---- RateCard -------------------------------------------------------------------------
 
+namespace {
+
+// A name folded into `h` eight bytes at a time, its length last (so "ab"+"c" and "a"+"bc"
+// differ). Every priced call hashes its provider and model: std::hash's two byte-wise
+// passes were half of the lookup's instructions. The table is built from the card alone,
+// so a caller's names cannot flood it.
+std::uint64_t foldName(std::uint64_t h, std::string_view name) noexcept {
+    constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
+    std::size_t at = 0;
+    for (; at + 8 <= name.size(); at += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, name.data() + at, 8);
+        h = (h ^ word) * k;
+        h ^= h >> 29;
+    }
+    std::uint64_t tail = 0;  // the last (overlapping) word, or a short name's bytes
+    if (name.size() >= 8) {
+        if (at < name.size()) std::memcpy(&tail, name.data() + name.size() - 8, 8);
+    } else {
+        for (std::size_t i = 0; i < name.size(); ++i)
+            tail |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+    }
+    h = (h ^ tail) * k;
+    h = (h ^ name.size()) * k;
+    return h ^ (h >> 32);
+}
+
+}  // namespace
+
 std::size_t RateCard::KeyHash::operator()(const KeyView& key) const noexcept {
-    const std::size_t a = std::hash<std::string_view>{}(key.provider);
-    const std::size_t b = std::hash<std::string_view>{}(key.model);
-    return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+    return foldName(foldName(0, key.provider), key.model);
 }
 std::size_t RateCard::KeyHash::operator()(const Key& key) const noexcept {
     return (*this)(KeyView{key.provider, key.model});

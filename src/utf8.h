@@ -47,6 +47,15 @@ constexpr bool isPlainWord(std::uint64_t word) noexcept {
     return ((word | ((word - ones) & ~word)) & highs) == 0;
 }
 
+/// True when each of the eight bytes of `word` is printable ASCII (0x20-0x7E). (w - 0x20…)
+/// & ~w sets a high bit when some byte is below 0x20 (and only then); w + 1… sets the high
+/// bit of a byte 0x7F, and bytes above it have theirs already (a carry out of a byte
+/// comes only from 0xFF, which is refused anyway).
+constexpr bool isPrintableWord(std::uint64_t word) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    return ((((word - 0x20 * ones) & ~word) | word | (word + ones)) & highs) == 0;
+}
+
 /// The bytes of a text shorter than eight bytes, as one word that is plain exactly when
 /// they are: two overlapping halves, or (1-3 bytes) the first, middle and last byte,
 /// with spaces (plain) filling the rest.
@@ -58,26 +67,32 @@ inline std::uint64_t shortTextWord(const char* p, std::size_t n) noexcept {
     return (spaces << 24) | byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
 }
 
+/// True when `check` holds for every byte of `text`, taken a word at a time: whole words,
+/// then the last eight bytes (overlapping those before), or one word made of a short
+/// text's bytes. `check` must hold for a word of spaces.
+template <class WordCheck>
+[[gnu::always_inline]] inline bool everyWord(std::string_view text, WordCheck check) noexcept {
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    if (n < 8) return check(shortTextWord(p, n));
+    std::size_t at = 0;
+    while (at + 8 < n && check(load64(p + at))) at += 8;
+    return at + 8 >= n && check(load64(p + n - 8));
+}
+
 }  // namespace plain_text
 
 /// True when `text` is valid UTF-8 without U+0000, which PostgreSQL's text and jsonb
 /// refuse: what every store can keep as given. Plain ASCII without a zero byte, the
-/// common case, is checked inline a word at a time (it runs on the host's thread): whole
-/// words, then the last eight bytes (overlapping those before), or one word made of a
-/// short text's bytes.
+/// common case, is checked inline a word at a time (it runs on the host's thread).
 [[gnu::always_inline]] inline bool isStorableText(std::string_view text) noexcept {
-    using namespace plain_text;
-    const char* p = text.data();
-    const std::size_t n = text.size();
-    bool plain = false;
-    if (n < 8) {
-        plain = isPlainWord(shortTextWord(p, n));
-    } else {
-        std::size_t at = 0;
-        while (at + 8 < n && isPlainWord(load64(p + at))) at += 8;
-        plain = at + 8 >= n && isPlainWord(load64(p + n - 8));
-    }
-    return plain || isStorableTextSlow(text);
+    return plain_text::everyWord(text, plain_text::isPlainWord) || isStorableTextSlow(text);
+}
+
+/// True when `text` is printable ASCII (0x20-0x7E) only, checked a word at a time: valid
+/// UTF-8 without control characters, as every model and provider name is in practice.
+[[gnu::always_inline]] inline bool isPrintableAscii(std::string_view text) noexcept {
+    return plain_text::everyWord(text, plain_text::isPrintableWord);
 }
 
 /// True when JSON text (as nlohmann-json or the library writes it) holds the escape

@@ -152,3 +152,21 @@ TEST_CASE("storable text: a zero byte or bad UTF-8 is found at every position, i
     }
     CHECK(detail::isStorableText(""));
 }
+
+TEST_CASE("printable ASCII: every byte value at every position, in words and in the tail", "[messages]") {
+    for (std::size_t size = 1; size <= 20; ++size) {
+        for (std::size_t at = 0; at < size; ++at) {
+            for (int byte = 0; byte < 256; ++byte) {
+                // Neighbours at the edges of the range: a borrow or a carry between bytes
+                // must not hide the byte at `at`, nor flag a printable one.
+                for (const char fill : {' ', '~', 'a'}) {
+                    std::string text(size, fill);
+                    text[at] = static_cast<char>(byte);
+                    INFO("size " << size << ", byte " << byte << " at " << at);
+                    CHECK(detail::isPrintableAscii(text) == (byte >= 0x20 && byte <= 0x7E));
+                }
+            }
+        }
+    }
+    CHECK(detail::isPrintableAscii(""));
+}
