@@ -79,10 +79,20 @@ __attribute__((target("sse4.2"))) std::uint64_t threeStreams(std::uint64_t c, co
     return overZeros(zeros, c) ^ c2;
 }
 
+bool hasSse42() noexcept {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+}
+
+// Found once, when the library loads: a function-local static costs every call (a spool
+// record is two calls) a guard check.
+const bool has_sse42 = hasSse42();
+constexpr std::size_t long_stream = 64, short_stream = 32;
+const ZerosTable long_zeros = has_sse42 ? makeZerosTable(long_stream) : ZerosTable{};
+const ZerosTable short_zeros = has_sse42 ? makeZerosTable(short_stream) : ZerosTable{};
+
 __attribute__((target("sse4.2"))) std::uint32_t hardwareCrc(const std::uint8_t* p, std::size_t size,
                                                             std::uint32_t crc) noexcept {
-    constexpr std::size_t long_stream = 64, short_stream = 32;
-    static const ZerosTable long_zeros = makeZerosTable(long_stream), short_zeros = makeZerosTable(short_stream);
     std::uint64_t c = ~crc;
     for (; size >= 3 * long_stream; p += 3 * long_stream, size -= 3 * long_stream) {
         c = threeStreams<long_stream>(c, p, long_zeros);
@@ -105,10 +115,6 @@ __attribute__((target("sse4.2"))) std::uint32_t hardwareCrc(const std::uint8_t* 
     return ~c32;
 }
 
-bool hasSse42() noexcept {
-    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.2") != 0);
-    return yes;
-}
 #endif
 
 }  // namespace
@@ -116,7 +122,7 @@ bool hasSse42() noexcept {
 std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc) noexcept {
     const auto* p = static_cast<const std::uint8_t*>(data);
 #if defined(__x86_64__)
-    if (hasSse42()) return hardwareCrc(p, size, crc);
+    if (has_sse42) return hardwareCrc(p, size, crc);
 #endif
     return softwareCrc(p, size, crc);
 }
