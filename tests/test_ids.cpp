@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -116,4 +117,25 @@ TEST_CASE("idempotency keys map to stable ids per business", "[ids]") {
     CHECK_THROWS_AS(EventId::fromKey(a, ""), metered::ValidationError);
     CHECK_THROWS_AS(EventId::fromKey(a, std::string(256, 'k')), metered::ValidationError);
     CHECK_THROWS_AS(EventId::fromKey(a, "\xff\xfe"), metered::ValidationError);
+}
+
+TEST_CASE("UUIDs compare as their bytes do, in every byte position", "[ids]") {
+    // The order is the bytes' lexicographic one (the canonical text's, PostgreSQL's).
+    std::mt19937_64 random(11);
+    for (int round = 0; round < 2000; ++round) {
+        Uuid::Bytes a{}, b{};
+        for (auto& byte : a) byte = static_cast<std::uint8_t>(random());
+        b = a;
+        const std::size_t at = static_cast<std::size_t>(random() % 16);
+        b[at] = static_cast<std::uint8_t>(random());  // differs (or not) at one position only
+        if (round % 3 == 0) b[15 - at] = static_cast<std::uint8_t>(random());
+        INFO("round " << round);
+        CHECK((Uuid(a) <=> Uuid(b)) == (a <=> b));
+        CHECK((Uuid(a) == Uuid(b)) == (a == b));
+        CHECK((BusinessId(Uuid(a)) < BusinessId(Uuid(b))) == (a < b));
+    }
+    constexpr Uuid low(Uuid::Bytes{0x00, 0xFF}), high(Uuid::Bytes{0x01});
+    static_assert(low < high && low != high && Uuid() < low);
+    CHECK(Uuid::parse("00000000-0000-0000-0000-0000000000ff") < Uuid::parse("00000000-0000-0000-0000-000000000100"));
+    CHECK(Uuid::parse("7fffffff-ffff-ffff-ffff-ffffffffffff") < Uuid::parse("80000000-0000-0000-0000-000000000000"));
 }

@@ -52,9 +52,24 @@ public:
     }
     std::string toString() const;
 
-    friend constexpr auto operator<=>(const Uuid&, const Uuid&) noexcept = default;
+    friend constexpr bool operator==(const Uuid& a, const Uuid& b) noexcept {
+        return a.word(0) == b.word(0) && a.word(8) == b.word(8);
+    }
+    /// Byte by byte, as the canonical text and PostgreSQL's uuid sort (UUIDv7s by time).
+    friend constexpr std::strong_ordering operator<=>(const Uuid& a, const Uuid& b) noexcept {
+        const std::uint64_t a_high = a.word(0), b_high = b.word(0);
+        return a_high != b_high ? a_high <=> b_high : a.word(8) <=> b.word(8);
+    }
 
 private:
+    // Eight bytes from `at`, the first most significant: integers that order as the bytes
+    // do (compilers make this one load and a byte swap; the bytes' own == and <=> call memcmp).
+    constexpr std::uint64_t word(std::size_t at) const noexcept {
+        std::uint64_t value = 0;
+        for (std::size_t i = at; i < at + 8; ++i) value = value << 8 | bytes_[i];
+        return value;
+    }
+
     Bytes bytes_{};
 };
 
