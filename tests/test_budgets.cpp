@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "budget_table.h"
+#include "decimal_access.h"
 #include "metered/errors.h"
 #include "metered/json.h"
 #include "metered/memory_store.h"
@@ -456,4 +458,36 @@ TEST_CASE("a refresh reads an end user's spend that another recorder stored", "[
     CHECK_THROWS_AS(first.recordLlmCall(setup.business.id, gpt250(), {.dimensions = u1}), BudgetExceededError);
     CHECK_NOTHROW(first.checkBudget(setup.business.id, num("0"), {}, u2));
     CHECK(first.budgetStatus(setup.business.id).at(0).spent == num("5"));
+}
+
+TEST_CASE("a budget counts in nanos: amounts rounded up, saturated, never negative", "[budgets]") {
+    using detail::ceilNanos;
+    constexpr std::int64_t limit = INT64_MAX / 4;  // 2305843009213693951
+    CHECK(ceilNanos(Decimal(0)) == 0);
+    CHECK(ceilNanos(Decimal::parse("-3.5")) == 0);
+    CHECK(ceilNanos(Decimal::parse("0.25")) == 250'000'000);
+    CHECK(ceilNanos(Decimal(1)) == 1'000'000'000);
+    CHECK(ceilNanos(Decimal::parse("0.000000001")) == 1);
+    CHECK(ceilNanos(Decimal::parse("0.0000000001")) == 1);  // rounded up
+    CHECK(ceilNanos(Decimal::parse("0.0000000015")) == 2);
+    CHECK(ceilNanos(Decimal::parse("0.000000002000000000000")) == 2);
+    CHECK(ceilNanos(Decimal::parse("2305843009.213693951")) == limit);
+    CHECK(ceilNanos(Decimal::parse("2305843009.213693950")) == limit - 1);
+    CHECK(ceilNanos(Decimal::parse("2305843009.2136939509")) == limit);
+    CHECK(ceilNanos(Decimal::parse("2305843009.213693952")) == limit);  // saturated
+    CHECK(ceilNanos(Decimal(2'305'843'009)) == 2'305'843'009'000'000'000);
+    CHECK(ceilNanos(Decimal(2'305'843'010)) == limit);
+    CHECK(ceilNanos(Decimal::parse("99999999999999999999999999999999999999")) == limit);
+    // Every scale up to 9 against the product in 128 bits, at and around each saturation point.
+    for (int scale = 0; scale <= 9; ++scale) {
+        std::int64_t factor = 1;
+        for (int k = scale; k < 9; ++k) factor *= 10;
+        for (const std::int64_t m :
+             {std::int64_t{1}, limit / factor - 1, limit / factor, limit / factor + 1, std::int64_t{INT64_MAX}}) {
+            INFO("mantissa " << m << ", scale " << scale);
+            const detail::int128 product = static_cast<detail::int128>(m) * factor;
+            CHECK(ceilNanos(Decimal::fromMantissa(m, scale)) ==
+                  (product > limit ? limit : static_cast<std::int64_t>(product)));
+        }
+    }
 }
