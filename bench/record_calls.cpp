@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A fixed workload for counting the record path's instructions: one thread makes `calls`
 // record calls (the record section's) on an asynchronous recorder over a NullStore, spool
-// on or off: recordApiCall, or with `llm` recordLlmCall priced from LiteLLM's whole card.
+// on or off: recordApiCall, with `llm` recordLlmCall priced from LiteLLM's whole card, with
+// `budget` checkBudget against three budgets.
 // Instructions do not depend on the machine's load, where latencies do (docs/performance.md):
 //
 //   valgrind --tool=callgrind --toggle-collect='metered::UsageRecorder::recordApiCall*'
@@ -22,9 +23,10 @@ int main(int argc, char** argv) {
     using namespace metered;
     const long calls = argc > 1 ? std::atol(argv[1]) : 50000;
     const bool spool = argc > 2 && std::string_view(argv[2]) == "on";
-    const bool llm = argc > 3 && std::string_view(argv[3]) == "llm";
+    const std::string_view call = argc > 3 ? argv[3] : "api";
+    const bool llm = call == "llm", budget = call == "budget";
     if (calls < 1) {
-        fmt::print(stderr, "usage: metered_record_calls CALLS [on|off] [llm]\n");
+        fmt::print(stderr, "usage: metered_record_calls CALLS [on|off] [api|llm|budget]\n");
         return 2;
     }
     std::shared_ptr<const RateCard> card;
@@ -36,19 +38,33 @@ int main(int argc, char** argv) {
     }
     const auto dir = std::filesystem::temp_directory_path() / ("metered-record-calls-" + Uuid::generateV7().toString());
     {
-        UsageRecorder recorder(std::make_shared<bench::NullStore>(),
-                               {.mode = RecordMode::async,
-                                .async = {.spool = spool ? SpoolMode::on : SpoolMode::off, .spool_dir = dir},
-                                .rate_card = card,
-                                .late_event_window = std::nullopt});
         const BusinessId business(Uuid::generateV7());
+        auto store = std::make_shared<bench::NullStore>();
+        if (budget) {  // the record section's checkBudget: three budgets, never reached
+            store->accounts = {Account{business, "Acme", "basic", "UTC", 1}};
+            store->budgets = {
+                Budget{.id = "month", .business = business, .amount = Decimal(1'000'000'000)},
+                Budget{.id = "mini",
+                       .business = business,
+                       .model = "openai/gpt-4o-mini",
+                       .amount = Decimal(1'000'000'000),
+                       .kind = BudgetKind::hard},
+                Budget{.id = "cap", .business = business, .amount = Decimal(1'000'000'000), .kind = BudgetKind::hard}};
+        }
+        UsageRecorder recorder(store, {.mode = RecordMode::async,
+                                       .async = {.spool = spool ? SpoolMode::on : SpoolMode::off, .spool_dir = dir},
+                                       .rate_card = card,
+                                       .late_event_window = std::nullopt});
         LlmUsage usage;
         usage.provider = "openai";
         usage.model = "gpt-4o-mini-2024-07-18";
         usage.cached_input_tokens = 1024;
         const RecordOptions at{.occurred_at = Timestamp(date::sys_days(date::year{2025} / 6 / 2))};
+        const Decimal estimate = Decimal::parse("0.25");
         for (long i = 0; i < calls; ++i) {
-            if (llm) {
+            if (budget) {
+                recorder.checkBudget(business, estimate, "openai/gpt-4o-mini");
+            } else if (llm) {
                 usage.input_tokens = 100 + i % 2000;
                 usage.output_tokens = i % 700;
                 recorder.recordLlmCall(business, usage, at);
@@ -61,8 +77,8 @@ int main(int argc, char** argv) {
             }
         }
         metered::bench::flushAll(recorder);
-        fmt::print("{} {} calls, spool {}: {} recorded\n", calls, llm ? "recordLlmCall" : "recordApiCall",
-                   spool ? "on" : "off", recorder.stats().recorded);
+        fmt::print("{} {} calls, spool {}: {} recorded\n", calls, call, spool ? "on" : "off",
+                   recorder.stats().recorded);
     }
     std::filesystem::remove_all(dir);
 }
