@@ -259,19 +259,23 @@ void recordPath(Report& report, const Options& options) {
                 const BusinessId business(Uuid::generateV7());
                 std::atomic<std::size_t> refused{0};
                 const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
+                const bool targeted = threads == 8;
                 const std::filesystem::path bare_dir = dir.string() + "-bare";
-                if (spool) std::filesystem::create_directories(bare_dir);
-                BareHandOff bare(spool ? std::optional(bare_dir) : std::nullopt);
+                std::optional<BareHandOff> bare;  // beside the targeted line only
+                if (targeted) {
+                    if (spool) std::filesystem::create_directories(bare_dir);
+                    bare.emplace(spool ? std::optional(bare_dir) : std::nullopt);
+                }
                 // A fifth of the calls per round: the bare hand-off outpaces the thread that
                 // prepares segments, which a round must not wait for (its calls would be
                 // refusals); a fifth fits the segments prepared between rounds.
                 std::atomic<std::size_t> bare_refused{0};
                 const auto measureBare = [&](std::size_t calls) {
-                    return measure(threads, calls / 5, bare_refused, [&](int, std::size_t) { bare.call(); });
+                    return measure(threads, calls / 5, bare_refused, [&](int, std::size_t) { bare->call(); });
                 };
                 measureApiCalls(recorder, business, threads, per_thread / 10, refused);  // warm up
                 flushAll(recorder);
-                measureBare(per_thread / 10);
+                if (bare) measureBare(per_thread / 10);
                 // One run's p50 moves by a tenth or more on a shared host: each percentile
                 // is the median of rounds, and the bare hand-off is measured in the same
                 // rounds, so that the ratio of the two holds whatever the host's speed.
@@ -281,13 +285,13 @@ void recordPath(Report& report, const Options& options) {
                     auto samples = measureApiCalls(recorder, business, threads, per_thread, refused);
                     flushAll(recorder);
                     rounds.push_back(percentiles(samples));
+                    if (!bare) continue;
                     auto bare_samples = measureBare(per_thread);
                     bare_rounds.push_back(percentiles(bare_samples));
                     ratios.push_back(rounds.back().p50 / bare_rounds.back().p50);
                 }
                 const Percentiles p = medianOf(rounds);
                 if (threads == 1 && !spool) async_single_p50 = p.p50;
-                const bool targeted = threads == 8;
                 report.add({"record",
                             fmt::format("recordApiCall async, {} thread{}, spool {}", threads, threads > 1 ? "s" : "",
                                         spool ? "on" : "off"),
@@ -301,7 +305,7 @@ void recordPath(Report& report, const Options& options) {
                                 fmt::format("bare hand-off, {} threads, spool {} (the floor: reserve, copy, commit)",
                                             threads, spool ? "on" : "off"),
                                 latencyText(medianOf(bare_rounds)),
-                                fmt::format("the event log alone, {}-byte encoded event{}", bare.recordBytes(),
+                                fmt::format("the event log alone, {}-byte encoded event{}", bare->recordBytes(),
                                             bare_refused > 0 ? fmt::format("; {} refused", bare_refused.load()) : ""),
                                 "", ""});
                     report.add({"record",

@@ -73,7 +73,7 @@ constexpr auto small_powers_of_ten = make_small_powers();  // up to 10^18
 // mantissas below 2^63 and the scales at most 18 apart. Each aligned operand is then a
 // 64 × 64-bit product below 2^123, their sum or difference below 2^124 < 10^38, and the
 // larger scale is in range: exactly what align() and make() would give, in a few
-// instructions. False, and `result` untouched, otherwise.
+// instructions. False, and nothing written, otherwise.
 bool smallSum(int128 ma, int sa, int128 mb, int sb, bool subtract, int128& mantissa, int& scale) noexcept {
     if (!small(ma) || !small(mb) || sa - sb > 18 || sb - sa > 18) return false;
     scale = std::max(sa, sb);

@@ -37,7 +37,6 @@
 #include "metered/errors.h"
 #include "untrusted_text.h"
 #include "utf8.h"
-#include "utf8.h"
 
 namespace metered {
 
