@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <thread>
 
@@ -103,45 +104,82 @@ TEST_CASE("four processes, one hard budget: the overshoot stays within the docum
                 usage.provider = "x";
                 usage.model = "p" + std::to_string(p);
                 usage.input_tokens = 1;
-                writeAll(result[1], "R");
-                char go = 0;
-                if (::read(start[0], &go, 1) != 1) _exit(4);
-                std::size_t accepted = 0;
-                bool refused = false;
-                const auto began = std::chrono::steady_clock::now();
+                // Warmed up before the start: one call stored (its connection made, its
+                // statements prepared, its month's partition there) and the budget read
+                // since, so the timed part measures the steady state the bound is about.
                 // On a thread of its own: fork copied the main thread's UUIDv7 state from the
                 // parent (which made ids already), so the four main threads would make the
                 // same ids, stored once as duplicates. A new thread seeds its own.
-                // The longest time the running totals went without a refresh, as this
-                // thread saw it: the staleness the bound is about (longer than budget_refresh
-                // when a refresh is slow, as on a loaded machine or under a sanitizer).
-                std::chrono::steady_clock::duration stalest{};
+                std::thread([&] { recorder.recordLlmCall(business.id, usage); }).join();
+                if (!recorder.flush(60s)) _exit(6);
+                recorder.refreshBudgets();
+                writeAll(result[1], "R");
+                char go = 0;
+                if (::read(start[0], &go, 1) != 1) _exit(4);
+                std::size_t accepted = 1;  // the warm-up call
+                bool refused = false;
+                const auto began = std::chrono::steady_clock::now();
+                // What the bound's window is made of, as this process saw it (each longer
+                // than configured when the machine is loaded or under a sanitizer):
+                // - `stalest`: the longest time from the completion before last to a call.
+                //   A call is decided with the store as the last completed refresh read it,
+                //   and that read began after the refresh before it had completed;
+                // - `slowest_turn`: the longest turn of the loop (how late a completion is
+                //   seen);
+                // - `longest_wait`: the longest a call waited from being recorded to being
+                //   stored (what other processes' refreshes still cannot see).
+                std::chrono::steady_clock::duration stalest{}, slowest_turn{}, longest_wait{};
+                std::uint64_t refreshes_seen = 0;
+                // On its own thread, as the warm-up. `unstored`: the record times of the
+                // calls not yet seen stored; `done`: the calls seen stored (the warm-up's).
                 std::thread([&] {
+                    std::deque<std::chrono::steady_clock::time_point> unstored;
+                    std::uint64_t done = 1;
+                    const auto watchStore = [&](std::chrono::steady_clock::time_point now) {
+                        const RecorderStats stats = recorder.stats();
+                        for (; done < stats.stored + stats.duplicates && !unstored.empty(); ++done) {
+                            longest_wait = std::max(longest_wait, now - unstored.front());
+                            unstored.pop_front();
+                        }
+                        return stats.budget_refreshes;
+                    };
                     std::uint64_t refreshes = recorder.stats().budget_refreshes;
-                    auto refreshed = began;
+                    auto latest = began, before_latest = began, turn = began;
                     while (!refused && std::chrono::steady_clock::now() - began < 60s) {
                         try {
                             recorder.recordLlmCall(business.id, usage);
+                            unstored.push_back(std::chrono::steady_clock::now());
                             ++accepted;
                         } catch (const BudgetExceededError&) {
                             refused = true;
                         }
                         const auto now = std::chrono::steady_clock::now();
-                        stalest = std::max(stalest, now - refreshed);
-                        if (const auto n = recorder.stats().budget_refreshes; n != refreshes) {
+                        stalest = std::max(stalest, now - before_latest);
+                        slowest_turn = std::max(slowest_turn, now - turn);
+                        turn = now;
+                        if (const auto n = watchStore(now); n != refreshes) {
+                            refreshes_seen += n - refreshes;
                             refreshes = n;
-                            refreshed = now;
+                            before_latest = latest;
+                            latest = now;
                         }
                         std::this_thread::sleep_for(pace);
                     }
+                    // The last calls' waits count too: the other processes may still be
+                    // recording while they are queued here.
+                    while (!unstored.empty() && std::chrono::steady_clock::now() - began < 120s) {
+                        std::this_thread::sleep_for(pace);
+                        watchStore(std::chrono::steady_clock::now());
+                    }
                 }).join();
-                const auto elapsed =
-                    std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
+                const auto elapsed = std::chrono::steady_clock::now() - began;
                 if (!recorder.flush(60s) || !recorder.close(30s)) _exit(5);
-                writeAll(result[1],
-                         std::to_string(refused ? 1 : 0) + " " + std::to_string(accepted) + " " +
-                             std::to_string(elapsed.count()) + " " +
-                             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(stalest).count()));
+                const auto us = [](std::chrono::steady_clock::duration d) {
+                    return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+                };
+                writeAll(result[1], std::to_string(refused ? 1 : 0) + " " + std::to_string(accepted) + " " +
+                                        us(elapsed) + " " + us(stalest) + " " + us(slowest_turn) + " " +
+                                        us(longest_wait) + " " + std::to_string(refreshes_seen));
             } catch (...) {
                 _exit(2);
             }
@@ -184,19 +222,27 @@ TEST_CASE("four processes, one hard budget: the overshoot stays within the docum
     const Decimal spent = status[0].spent;
     REQUIRE(spent >= amount);
 
-    // The bound: what the other processes record while one process's view is stale (one
-    // refresh interval plus one flush interval), plus one call per recording thread. The
-    // refresh interval is the longest one a process measured between two refreshes (at
-    // least budget_refresh; longer when a refresh is slow on a loaded machine), and each
-    // process's "rate × window" is measured from its stored events: the most calls it
-    // recorded in any window that long.
-    std::chrono::microseconds stalest = budget_refresh;
+    // The bound: what the other processes record while one process's view is stale, plus
+    // one call per recording thread. A call at time t is decided with the store as the last
+    // completed refresh read it, which misses what the others stored after that read and
+    // what they had recorded but not yet stored. So the window is the longest time any
+    // process measured from the refresh completion before last to a call (plus the slowest
+    // turn of its loop, by which it saw a completion late) plus the longest any call waited
+    // to be stored: at least budget_refresh plus the flush interval, longer when refreshes
+    // and flushes are slow, as on a loaded machine or under a sanitizer. Each process's
+    // "rate × window" is measured from its stored events: the most calls it recorded in any
+    // window that long.
+    std::chrono::microseconds stalest{}, slowest_turn{}, longest_wait{};
     for (const auto& report : reports) {
-        long long us = 0;
-        REQUIRE(std::sscanf(report.c_str(), "%*d %*d %*d %lld", &us) == 1);
-        stalest = std::max(stalest, std::chrono::microseconds(us));
+        long long stale = 0, turn = 0, wait = 0, refreshes = 0;
+        REQUIRE(std::sscanf(report.c_str(), "%*d %*d %*d %lld %lld %lld %lld", &stale, &turn, &wait, &refreshes) == 4);
+        REQUIRE(refreshes >= 1);  // each process saw the others' spend at least once
+        stalest = std::max(stalest, std::chrono::microseconds(stale));
+        slowest_turn = std::max(slowest_turn, std::chrono::microseconds(turn));
+        longest_wait = std::max(longest_wait, std::chrono::microseconds(wait));
     }
-    const auto window = stalest + std::chrono::duration_cast<std::chrono::microseconds>(flush_interval);
+    const auto window =
+        std::max<std::chrono::microseconds>(stalest + slowest_turn + longest_wait, budget_refresh + flush_interval);
     std::vector<std::size_t> busiest;
     std::string rates;
     std::int64_t calls = 0;
@@ -228,7 +274,10 @@ TEST_CASE("four processes, one hard budget: the overshoot stays within the docum
     const Decimal bound = cost * Decimal(static_cast<std::int64_t>(bound_calls));
     const std::string line = "overshoot " + (spent - amount).toString() + " (" + std::to_string(overshoot_calls) +
                              " calls), bound " + bound.toString() + " (" + std::to_string(bound_calls) +
-                             " calls); per process:" + rates;
+                             " calls); window " + std::to_string(window.count() / 1000) + " ms (stalest " +
+                             std::to_string(stalest.count() / 1000) + " + turn " +
+                             std::to_string(slowest_turn.count() / 1000) + " + wait " +
+                             std::to_string(longest_wait.count() / 1000) + "); per process:" + rates;
     std::printf("multi-process hard cap: %s\n", line.c_str());
     INFO(line);
     CHECK(spent - amount <= bound);
