@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "async/event_codec.h"
+#include "chat_event.h"
 #include "draft_fields.h"
 
 using namespace metered;
@@ -19,18 +20,10 @@ namespace {
 const Decimal quantity = Decimal::parse("75.5");
 const Decimal price = Decimal::parse("0.02");
 
+// The record section's chat completion, priced.
 detail::EventDraft chatDraft(detail::DraftFields& fields) {
-    fields.text("operation", "chat_completion");
-    fields.text("model", "gpt-4o-mini");
-    fields.integer("tokens", 412);
-    fields.text("intent", "order");
-    fields.text("sessionId", "session-42");
-    detail::EventDraft draft;
-    draft.business = BusinessId(Uuid::generateV7());
-    draft.quantity = Decimal(1);
+    detail::EventDraft draft = bench::chatCompletionDraft(fields, 412);
     draft.unit_price = Decimal::parse("0.01");
-    draft.id = EventId::generate();
-    fields.setIn(draft);
     return draft;
 }
 

@@ -10,6 +10,7 @@
 #include "async/event_codec.h"
 #include "async/event_log.h"
 #include "bench_support.h"
+#include "chat_event.h"
 #include "draft_fields.h"
 #include "sections.h"
 
@@ -61,16 +62,7 @@ std::vector<double> measureApiCalls(UsageRecorder& recorder, const BusinessId& b
 // recordApiCall's event (measureApiCalls' fields) as the event log holds it.
 std::vector<std::byte> encodedApiCall() {
     detail::DraftFields fields(RecorderOptions{}.max_metadata_bytes);
-    fields.text("operation", "chat_completion");
-    fields.text("model", "gpt-4o-mini");
-    fields.integer("tokens", 1999);
-    fields.text("intent", "order");
-    fields.text("sessionId", "session-42");
-    detail::EventDraft draft;
-    draft.business = BusinessId(Uuid::generateV7());
-    draft.quantity = Decimal(1);
-    draft.id = EventId::generate();
-    fields.setIn(draft);
+    const detail::EventDraft draft = chatCompletionDraft(fields, 1999);
     std::vector<std::byte> bytes(detail::encodedEventSize(draft));
     detail::encodeEvent(draft, bytes.data());
     return bytes;
