@@ -69,17 +69,17 @@ constexpr auto make_small_powers() {
 }
 constexpr auto small_powers_of_ten = make_small_powers();  // up to 10^18
 
-// a + b, or a - b when `subtract`, for the common case (prices, costs, totals): both
-// mantissas below 2^63 and the scales at most 18 apart. Each aligned operand is then a
-// 64 × 64-bit product below 2^123, their sum or difference below 2^124 < 10^38, and the
+// a + b for the common case (prices, costs, totals): both mantissas below 2^63 in
+// magnitude and the scales at most 18 apart. Each aligned operand is then a 64 × 64-bit
+// product below 2^123 in magnitude, their sum below 2^124 < 10^38, and the
 // larger scale is in range: exactly what align() and make() would give, in a few
 // instructions. False, and nothing written, otherwise.
-bool smallSum(int128 ma, int sa, int128 mb, int sb, bool subtract, int128& mantissa, int& scale) noexcept {
+bool smallSum(int128 ma, int sa, int128 mb, int sb, int128& mantissa, int& scale) noexcept {
     if (!small(ma) || !small(mb) || sa - sb > 18 || sb - sa > 18) return false;
     scale = std::max(sa, sb);
     const int128 a = static_cast<int128>(static_cast<std::int64_t>(ma)) * small_powers_of_ten[scale - sa];
     const int128 b = static_cast<int128>(static_cast<std::int64_t>(mb)) * small_powers_of_ten[scale - sb];
-    mantissa = subtract ? a - b : a + b;
+    mantissa = a + b;
     return true;
 }
 
@@ -261,7 +261,7 @@ Decimal Decimal::operator-() const { return detail::DecimalAccess::make(-mantiss
 Decimal operator+(const Decimal& a, const Decimal& b) {
     Decimal d;
     int scale = 0;
-    if (smallSum(a.mantissa_, a.scale_, b.mantissa_, b.scale_, false, d.mantissa_, scale)) {
+    if (smallSum(a.mantissa_, a.scale_, b.mantissa_, b.scale_, d.mantissa_, scale)) {
         d.scale_ = static_cast<std::uint8_t>(scale);
         return d;
     }
@@ -272,16 +272,10 @@ Decimal operator+(const Decimal& a, const Decimal& b) {
 }
 
 Decimal operator-(const Decimal& a, const Decimal& b) {
-    Decimal d;
-    int scale = 0;
-    if (smallSum(a.mantissa_, a.scale_, b.mantissa_, b.scale_, true, d.mantissa_, scale)) {
-        d.scale_ = static_cast<std::uint8_t>(scale);
-        return d;
-    }
-    auto aligned = align(a.mantissa_, a.scale_, b.mantissa_, b.scale_);
-    int128 difference = 0;
-    if (!aligned || __builtin_sub_overflow(aligned->a, aligned->b, &difference)) overflow("difference");
-    return detail::DecimalAccess::make(difference, aligned->scale);
+    // a + (-b): negating a mantissa of at most 38 digits is exact.
+    Decimal negated = b;
+    negated.mantissa_ = -b.mantissa_;
+    return a + negated;
 }
 
 Decimal operator*(const Decimal& a, const Decimal& b) {
