@@ -312,55 +312,59 @@ void recordPath(Report& report, const Options& options) {
         }
     }
 
-    // recordLlmCall: the same path plus validating the usage, finding the model in LiteLLM's
-    // whole card and computing the exact cost per token type, returned on the receipt.
+    // recordLlmCall, spool on and off: the same path plus validating the usage, finding the
+    // model in LiteLLM's whole card and computing the exact cost per token type, returned on
+    // the receipt.
     if (const auto card = liteLlmCard()) {
-        for (const int threads : {1, 8}) {
-            const auto dir =
-                std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
-            {
-                UsageRecorder recorder(std::make_shared<NullStore>(),
-                                       {.mode = RecordMode::async,
-                                        .async = {.spool = SpoolMode::on, .spool_dir = dir},
-                                        .rate_card = card,
-                                        .late_event_window = std::nullopt});  // events of a fixed day
-                const BusinessId business(Uuid::generateV7());
-                LlmUsage usage;
-                usage.provider = "openai";
-                usage.model = "gpt-4o-mini-2024-07-18";
-                usage.cached_input_tokens = 1024;
-                const RecordOptions at{.occurred_at = Timestamp(date::sys_days(date::year{2025} / 6 / 2))};
-                std::atomic<std::size_t> refused{0};
-                const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
-                std::vector<LlmUsage> usages(static_cast<std::size_t>(threads), usage);  // one per thread
-                const auto record = [&](int t, std::size_t i) {
-                    LlmUsage& mine = usages[static_cast<std::size_t>(t)];
-                    mine.input_tokens = static_cast<std::int64_t>(100 + i % 2000);
-                    mine.output_tokens = static_cast<std::int64_t>(i % 700);
-                    recorder.recordLlmCall(business, mine, at);
-                };
-                measure(threads, per_thread / 10, refused, record);  // warm up
-                flushAll(recorder);
-                std::vector<Percentiles> rounds;  // as recordApiCall's: each percentile the median of rounds
-                for (int round = 0; round < record_rounds; ++round) {
-                    auto samples = measure(threads, per_thread, refused, record);
+        for (const int threads : {1, 8})
+            for (const bool spool_on : {true, false}) {
+                const auto dir =
+                    std::filesystem::temp_directory_path() / ("metered-bench-" + Uuid::generateV7().toString());
+                {
+                    UsageRecorder recorder(
+                        std::make_shared<NullStore>(),
+                        {.mode = RecordMode::async,
+                         .async = {.spool = spool_on ? SpoolMode::on : SpoolMode::off, .spool_dir = dir},
+                         .rate_card = card,
+                         .late_event_window = std::nullopt});  // events of a fixed day
+                    const BusinessId business(Uuid::generateV7());
+                    LlmUsage usage;
+                    usage.provider = "openai";
+                    usage.model = "gpt-4o-mini-2024-07-18";
+                    usage.cached_input_tokens = 1024;
+                    const RecordOptions at{.occurred_at = Timestamp(date::sys_days(date::year{2025} / 6 / 2))};
+                    std::atomic<std::size_t> refused{0};
+                    const std::size_t per_thread = options.record_calls / static_cast<std::size_t>(threads);
+                    std::vector<LlmUsage> usages(static_cast<std::size_t>(threads), usage);  // one per thread
+                    const auto record = [&](int t, std::size_t i) {
+                        LlmUsage& mine = usages[static_cast<std::size_t>(t)];
+                        mine.input_tokens = static_cast<std::int64_t>(100 + i % 2000);
+                        mine.output_tokens = static_cast<std::int64_t>(i % 700);
+                        recorder.recordLlmCall(business, mine, at);
+                    };
+                    measure(threads, per_thread / 10, refused, record);  // warm up
                     flushAll(recorder);
-                    rounds.push_back(percentiles(samples));
+                    std::vector<Percentiles> rounds;  // as recordApiCall's: each percentile the median of rounds
+                    for (int round = 0; round < record_rounds; ++round) {
+                        auto samples = measure(threads, per_thread, refused, record);
+                        flushAll(recorder);
+                        rounds.push_back(percentiles(samples));
+                    }
+                    const Decimal total = recorder.recordLlmCall(business, usage, at).cost.total;
+                    const Percentiles p = medianOf(rounds);
+                    const bool targeted = threads == 8;
+                    report.add(
+                        {"record",
+                         fmt::format("recordLlmCall async, {} thread{}, spool {}, {}-model card", threads,
+                                     threads > 1 ? "s" : "", spool_on ? "on" : "off", card->modelCount()),
+                         latencyText(p),
+                         fmt::format("cost returned (1024 cached tokens: ${}); median of {} rounds{}", total.toString(),
+                                     record_rounds, refused > 0 ? fmt::format("; {} refused", refused.load()) : ""),
+                         targeted ? "p50 < 400 ns, p99 < 2 us" : "",
+                         targeted ? verdict(p.p50 < 400 && p.p99 < 2000) : ""});
                 }
-                const Decimal total = recorder.recordLlmCall(business, usage, at).cost.total;
-                const Percentiles p = medianOf(rounds);
-                const bool targeted = threads == 8;
-                report.add(
-                    {"record",
-                     fmt::format("recordLlmCall async, {} thread{}, spool on, {}-model card", threads,
-                                 threads > 1 ? "s" : "", card->modelCount()),
-                     latencyText(p),
-                     fmt::format("cost returned (1024 cached tokens: ${}); median of {} rounds{}", total.toString(),
-                                 record_rounds, refused > 0 ? fmt::format("; {} refused", refused.load()) : ""),
-                     targeted ? "p50 < 400 ns, p99 < 2 us" : "", targeted ? verdict(p.p50 < 400 && p.p99 < 2000) : ""});
+                std::filesystem::remove_all(dir);
             }
-            std::filesystem::remove_all(dir);
-        }
     } else {
         report.add({"record", "recordLlmCall", "skipped", "no LiteLLM file under METERED_SHARED_DATA_DIR", "", ""});
     }
