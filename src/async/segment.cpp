@@ -71,7 +71,7 @@ Mapping Mapping::createFile(const std::filesystem::path& path, std::size_t size,
     const std::size_t page = pageSize(), chunk = 64 * page;
     for (std::size_t first = 0; first < size; first += chunk) {
         const std::size_t last = std::min(size, first + chunk);
-        static_cast<void>(madvise(m.data_ + first, last - first, MADV_POPULATE_WRITE));  // ENOSYS: faults below
+        static_cast<void>(madvise(m.data_ + first, last - first, MADV_POPULATE_WRITE));  // EINVAL before 5.14
         for (std::size_t at = first; at < last; at += page) reinterpret_cast<volatile std::uint8_t*>(m.data_)[at] = 0;
     }
     SegmentHeader header{};
