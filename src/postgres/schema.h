@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "../migration.h"
+#include "sql_text.h"
 
 namespace metered::detail::pg {
 
@@ -441,34 +442,31 @@ INSERT INTO metered_statements (business_id, cycle_start, cycle_end, time_zone, 
 VALUES ($1, $2::date, $3::date, $4, $5, $6, $7::numeric, $8::bigint, $9, $10, $11, $12, $13::numeric)
 ON CONFLICT (business_id, cycle_start) DO NOTHING
 )SQL";
-inline constexpr const char* find_statement =
+/// A statement's columns, in the order the store reads them.
+inline constexpr char select_statements[] =
     "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
-    "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 AND cycle_start = "
-    "$2::date";
-inline constexpr const char* list_statements =
-    "SELECT business_id, cycle_start, cycle_end, time_zone, plan_id, currency, total, closed_at, document, "
-    "adjustments, pricing, credits, credit_balance FROM metered_statements WHERE business_id = $1 ORDER BY cycle_start";
+    "adjustments, pricing, credits, credit_balance FROM metered_statements ";
+inline constexpr auto find_statement = sql(select_statements, "WHERE business_id = $1 AND cycle_start = $2::date");
+inline constexpr auto list_statements = sql(select_statements, "WHERE business_id = $1 ORDER BY cycle_start");
 /// Credit grants: stored once per (business_id, id); a second save changes nothing.
 inline constexpr const char* save_credit_grant = R"SQL(
 INSERT INTO metered_credit_grants (business_id, id, amount, currency, effective, expires, priority, granted_at)
 VALUES ($1, $2, $3::numeric, $4, $5::date, $6::date, $7::integer, $8::bigint)
 ON CONFLICT (business_id, id) DO NOTHING
 )SQL";
-inline constexpr const char* find_credit_grant =
-    "SELECT business_id, id, amount, currency, effective, expires, priority FROM metered_credit_grants "
-    "WHERE business_id = $1 AND id = $2";
-inline constexpr const char* list_credit_grants =
-    "SELECT business_id, id, amount, currency, effective, expires, priority FROM metered_credit_grants "
-    "WHERE business_id = $1 ORDER BY id COLLATE \"C\"";
+/// A credit grant's columns, in the order the store reads them.
+inline constexpr char select_credit_grants[] =
+    "SELECT business_id, id, amount, currency, effective, expires, priority FROM metered_credit_grants ";
+inline constexpr auto find_credit_grant = sql(select_credit_grants, "WHERE business_id = $1 AND id = $2");
+inline constexpr auto list_credit_grants =
+    sql(select_credit_grants, "WHERE business_id = $1 ORDER BY id COLLATE \"C\"");
 inline constexpr const char* delete_budget =
     "DELETE FROM metered_budgets WHERE business_id = $1 AND id = $2 RETURNING 1";
-inline constexpr const char* list_budgets =
-    "SELECT business_id, id, model, amount, thresholds, kind, dimension, dimension_value FROM metered_budgets "
-    "WHERE business_id = $1 "
-    "ORDER BY id COLLATE \"C\"";
-inline constexpr const char* list_all_budgets =
-    "SELECT business_id, id, model, amount, thresholds, kind, dimension, dimension_value FROM metered_budgets "
-    "ORDER BY business_id, id COLLATE \"C\"";
+/// A budget's columns, in the order the store reads them.
+inline constexpr char select_budgets[] =
+    "SELECT business_id, id, model, amount, thresholds, kind, dimension, dimension_value FROM metered_budgets ";
+inline constexpr auto list_budgets = sql(select_budgets, "WHERE business_id = $1 ORDER BY id COLLATE \"C\"");
+inline constexpr auto list_all_budgets = sql(select_budgets, "ORDER BY business_id, id COLLATE \"C\"");
 
 /// The budgets of the businesses $1 (ids) with each business's anchor day: business id,
 /// id, model, amount, thresholds, kind, anchor day, dimension, dimension value. No row: no
@@ -515,16 +513,19 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::integer[], $5::text
                      $8::numeric[], $9::bigint[])
 ON CONFLICT DO NOTHING
 )SQL";
-/// Undelivered crossings, oldest claim first (then in claim order), at most $1.
-inline constexpr const char* pending_crossings =
+/// A crossing's columns, in the order the store reads them.
+inline constexpr char select_crossings[] =
     "SELECT key, business_id, budget_id, cycle_start, cycle_end, threshold, amount, spent, crossed_at "
-    "FROM metered_budget_crossings WHERE delivered_at IS NULL "
-    "ORDER BY crossed_at, business_id, cycle_start, budget_id COLLATE \"C\", threshold LIMIT $1";
+    "FROM metered_budget_crossings ";
+/// Undelivered crossings, oldest claim first (then in claim order), at most $1.
+inline constexpr auto pending_crossings =
+    sql(select_crossings,
+        "WHERE delivered_at IS NULL ORDER BY crossed_at, business_id, cycle_start, budget_id COLLATE \"C\", threshold "
+        "LIMIT $1");
 inline constexpr const char* mark_crossings_delivered =
     "UPDATE metered_budget_crossings SET delivered_at = now() WHERE key = ANY($1::text[]) AND delivered_at IS NULL";
-inline constexpr const char* crossings_of_business =
-    "SELECT key, business_id, budget_id, cycle_start, cycle_end, threshold, amount, spent, crossed_at "
-    "FROM metered_budget_crossings WHERE business_id = $1 ORDER BY key COLLATE \"C\"";
+inline constexpr auto crossings_of_business =
+    sql(select_crossings, "WHERE business_id = $1 ORDER BY key COLLATE \"C\"");
 
 inline constexpr const char* list_plans =
     "SELECT id, name, currency, minor_units, rounding, ai_billing, commitments FROM metered_plans ORDER BY id";
@@ -580,22 +581,24 @@ FROM usage_events e JOIN businesses b ON b.id = e.business_id
 WHERE e.business_id = $1 AND e.id = $2
 FOR UPDATE OF e
 )SQL";
-/// The corrections of event $1, $2 in sequence order.
-inline constexpr const char* corrections_of_event =
+/// A correction's columns, in the order the store reads them.
+inline constexpr char select_corrections[] =
     "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "
-    "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections WHERE business_id = $1 "
-    "AND event_id = $2 "
-    "ORDER BY sequence";
+    "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections ";
+/// What a correction changes of an event's quantity: event id, kind, quantity delta.
+inline constexpr char select_quantity_corrections[] = "SELECT event_id, kind, quantity_delta FROM metered_corrections ";
+/// The corrections of event $1, $2 in sequence order.
+inline constexpr auto corrections_of_event =
+    sql(select_corrections, "WHERE business_id = $1 AND event_id = $2 ORDER BY sequence");
 /// The reports of level type $2 of business $1 on local day $3: id, time in microseconds
 /// since the Unix epoch, level (the partial index's predicate repeated, so it is used).
 inline constexpr const char* level_reports = R"SQL(
 SELECT id, (extract(epoch FROM occurred_at) * 1000000)::bigint, quantity FROM usage_events
 WHERE business_id = $1 AND event_type = $2 AND local_day = $3::date AND event_type LIKE '%\_level'
 )SQL";
-/// The corrections of those reports: event id, kind, quantity delta.
-inline constexpr const char* level_corrections =
-    "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = $1 AND local_day = $3::date "
-    "AND event_type = $2";
+/// The corrections of those reports.
+inline constexpr auto level_corrections =
+    sql(select_quantity_corrections, "WHERE business_id = $1 AND local_day = $3::date AND event_type = $2");
 /// Writes the level rollup of business $1, type $2, day $3: $4 first_at, $5 last_at
 /// (microseconds), $6 closing, $7 peak, $8 held, $9 reports.
 inline constexpr const char* save_level = R"SQL(
@@ -643,15 +646,13 @@ WHERE business_id = $1 AND local_day >= $2::date AND local_day < $3::date
 ORDER BY created_at, id
 LIMIT $6::bigint
 )SQL";
-/// The corrections of those events: event id, kind, quantity delta.
-inline constexpr const char* transaction_corrections =
-    "SELECT event_id, kind, quantity_delta FROM metered_corrections WHERE business_id = $1 AND event_type = $2 "
-    "AND local_day >= $3::date AND local_day < $4::date";
+/// The corrections of those events.
+inline constexpr auto transaction_corrections =
+    sql(select_quantity_corrections,
+        "WHERE business_id = $1 AND event_type = $2 AND local_day >= $3::date AND local_day < $4::date");
 /// The corrections of business $1 whose event's local day is in [$2, $3).
-inline constexpr const char* corrections_of_days =
-    "SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, reason, actor, corrected_at, "
-    "quantity_delta, cost_delta, events_delta, new_metadata FROM metered_corrections WHERE business_id = $1 "
-    "AND local_day >= $2::date AND local_day < $3::date";
+inline constexpr auto corrections_of_days =
+    sql(select_corrections, "WHERE business_id = $1 AND local_day >= $2::date AND local_day < $3::date");
 /// Adds deltas to the daily rollup of business $1, day $2, type $3: $4 quantity, $5
 /// events, $6 list cost in cents; returns the row's event count (no row: none).
 inline constexpr const char* correct_daily = R"SQL(
