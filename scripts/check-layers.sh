@@ -13,7 +13,7 @@ assign() {
 }
 # 0: values and the text they are written as.
 assign 0 export version errors decimal time ids event_type metadata utf8 quote crc32c metadata_encoding iso_date \
-  text_format exact_json sharded_counter segment conninfo sqlstate sqlite_db pg_connection migration untrusted_text \
+  text_format exact_json sharded_counter segment conninfo sqlstate sql_text sqlite_db pg_connection migration untrusted_text \
   decimal_access \
   spool_directory json_limits
 # 1: what is recorded, what it is priced by, and the limits that bound it.
