@@ -333,8 +333,9 @@ struct PostgresStore::Impl {
             try {
                 try {
                     const bool with_keys = keyed(connection);
-                    connection.copyIn(with_keys ? detail::pg::begin_copy_keyed_events : detail::pg::begin_copy_events,
-                                      [&](const auto& send) { detail::pg::copyRows(batch, send); });
+                    const char* begin =
+                        with_keys ? detail::pg::begin_copy_keyed_events.text : detail::pg::begin_copy_events.text;
+                    connection.copyIn(begin, [&](const auto& send) { detail::pg::copyRows(batch, send); });
                     if (with_keys) {
                         connection.exec("add event keys", detail::pg::add_event_keys, detail::pg::keyParams(batch));
                     }

@@ -292,14 +292,12 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[])
 /// a transaction begun with its rows by COPY, then `add_to_rollups`. A stored id fails the
 /// COPY (unique violation) and the batch goes the careful way instead. The guard fails
 /// (SQLSTATE 42P10) once usage_events is partitioned by month.
-inline constexpr const char* begin_copy_events =
-    "BEGIN; SELECT metered_events_unpartitioned(); COPY usage_events (business_id, id, event_type, quantity, "
-    "unit_price_cents, total_cost_cents, metadata, occurred_at, local_day, created_at, model, parts, dimensions) "
-    "FROM STDIN";
-/// The same into usage_events partitioned by month (then `add_event_keys`).
-inline constexpr const char* begin_copy_keyed_events =
-    "BEGIN; COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
+inline constexpr char copy_events[] =
+    "COPY usage_events (business_id, id, event_type, quantity, unit_price_cents, total_cost_cents, metadata, "
     "occurred_at, local_day, created_at, model, parts, dimensions) FROM STDIN";
+inline constexpr auto begin_copy_events = sql("BEGIN; SELECT metered_events_unpartitioned(); ", copy_events);
+/// The same into usage_events partitioned by month (then `add_event_keys`).
+inline constexpr auto begin_copy_keyed_events = sql("BEGIN; ", copy_events);
 /// Admits and adds a batch's dimension values to the dimension rollups (after
 /// `add_to_rollups`, only when the batch has events with dimensions): one entry per event
 /// and dimension, $1 business ids, $2 days, $3 dimensions, $4 values, $5 types, $6
