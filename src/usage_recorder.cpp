@@ -46,6 +46,31 @@ detail::EventDraft draftOf(const BusinessId& business, EventType type, const Dec
     return draft;
 }
 
+// The metadata of each seed payload, under the seed's field names.
+void addFields(DraftFields& fields, const ApiCall& call) {
+    fields.text("operation", call.operation);
+    fields.text("model", call.model);
+    fields.integer("tokens", call.tokens);
+    fields.text("intent", call.intent);
+    fields.text("sessionId", call.session_id);
+}
+void addFields(DraftFields& fields, const VoiceUsage& voice) {
+    fields.text("operation", voice.operation);
+    fields.integer("audioSize", voice.audio_size);
+    fields.integer("transcriptionLength", voice.transcription_length);
+    fields.text("sessionId", voice.session_id);
+}
+void addFields(DraftFields& fields, const AiQuery& query) {
+    fields.text("queryType", query.query_type);
+    fields.text("complexity", query.complexity);
+    fields.integer("tokens", query.tokens);
+}
+void addFields(DraftFields& fields, const StorageUsage& storage) {
+    fields.text("fileType", storage.file_type);
+    fields.integer("size", storage.size);
+    fields.text("operation", storage.operation);
+}
+
 bool spooled(const RecorderOptions& options, const UsageStore& store) {
     const SpoolMode spool = options.async.spool;
     return options.mode == RecordMode::async &&
@@ -279,6 +304,17 @@ struct UsageRecorder::Impl {
         return book.listMeter(type);
     }
 
+    // A seed record call (recordApiCall, recordVoiceMinutes, recordAiQuery, recordStorage):
+    // an event of `type` with `payload`'s fields as its metadata, priced at list.
+    template <class Payload>
+    Receipt recordSeed(const BusinessId& business, EventType type, const Decimal& quantity, const Payload& payload,
+                       const RecordOptions& record, const Meter* meter) {
+        DraftFields fields(options.max_metadata_bytes);
+        addFields(fields, payload);
+        auto draft = draftOf(business, type, quantity, fields);
+        return submit(draft, record, meter);
+    }
+
     // Prices a draft at list and records it. Its type is not a rate-card type (the typed
     // calls' built-in types; record() checks the host's). `meter`: the type's meter in the
     // default plan, when the caller has it and the plan has no later versions.
@@ -416,44 +452,21 @@ const UsageReports& UsageRecorder::reports() const noexcept { return impl_->repo
 const PriceBook& UsageRecorder::priceBook() const noexcept { return impl_->reports.priceBook(); }
 
 Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& call, const RecordOptions& options) {
-    DraftFields fields(impl_->options.max_metadata_bytes);
-    fields.text("operation", call.operation);
-    fields.text("model", call.model);
-    fields.integer("tokens", call.tokens);
-    fields.text("intent", call.intent);
-    fields.text("sessionId", call.session_id);
-    auto draft = draftOf(business, EventType::apiCall(), Decimal(1), fields);
-    return impl_->submit(draft, options, impl_->api_call_meter);
+    return impl_->recordSeed(business, EventType::apiCall(), Decimal(1), call, options, impl_->api_call_meter);
 }
 
 Receipt UsageRecorder::recordVoiceMinutes(const BusinessId& business, const Decimal& minutes, const VoiceUsage& voice,
                                           const RecordOptions& options) {
-    DraftFields fields(impl_->options.max_metadata_bytes);
-    fields.text("operation", voice.operation);
-    fields.integer("audioSize", voice.audio_size);
-    fields.integer("transcriptionLength", voice.transcription_length);
-    fields.text("sessionId", voice.session_id);
-    auto draft = draftOf(business, EventType::voiceMinute(), minutes, fields);
-    return impl_->submit(draft, options, impl_->voice_minute_meter);
+    return impl_->recordSeed(business, EventType::voiceMinute(), minutes, voice, options, impl_->voice_minute_meter);
 }
 
 Receipt UsageRecorder::recordAiQuery(const BusinessId& business, const AiQuery& query, const RecordOptions& options) {
-    DraftFields fields(impl_->options.max_metadata_bytes);
-    fields.text("queryType", query.query_type);
-    fields.text("complexity", query.complexity);
-    fields.integer("tokens", query.tokens);
-    auto draft = draftOf(business, EventType::aiQuery(), Decimal(1), fields);
-    return impl_->submit(draft, options, impl_->ai_query_meter);
+    return impl_->recordSeed(business, EventType::aiQuery(), Decimal(1), query, options, impl_->ai_query_meter);
 }
 
 Receipt UsageRecorder::recordStorage(const BusinessId& business, const Decimal& megabytes, const StorageUsage& storage,
                                      const RecordOptions& options) {
-    DraftFields fields(impl_->options.max_metadata_bytes);
-    fields.text("fileType", storage.file_type);
-    fields.integer("size", storage.size);
-    fields.text("operation", storage.operation);
-    auto draft = draftOf(business, EventType::storageMb(), megabytes, fields);
-    return impl_->submit(draft, options, impl_->storage_mb_meter);
+    return impl_->recordSeed(business, EventType::storageMb(), megabytes, storage, options, impl_->storage_mb_meter);
 }
 
 namespace {
