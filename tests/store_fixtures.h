@@ -2,15 +2,22 @@
 // Stores under test: every backend runs the same contract (test_store_contract.cpp).
 #pragma once
 
+#include <catch2/catch.hpp>
+
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <vector>
 #include <optional>
+#include <span>
 #include <string>
 
+#include "async/crc32c.h"
 #include "metered/errors.h"
 #include "metered/memory_store.h"
+#include "migration.h"
 #include "store_text.h"
 #ifdef METERED_HAVE_SQLITE
 #include <filesystem>
@@ -25,6 +32,18 @@
 #endif
 
 namespace metered::testing {
+
+/// Checks that each released migration of a store runs the text it was released with
+/// (`released`: the CRC-32C of each one's SQL, in order of version). A database that
+/// applied them trusts that a new one gets the same schema; a change is a new migration.
+inline void checkReleasedMigrations(std::span<const detail::Migration> all, std::span<const std::uint32_t> released) {
+    REQUIRE(all.size() >= released.size());
+    for (std::size_t i = 0; i < released.size(); ++i) {
+        INFO("migration " << all[i].version << ": " << all[i].description);
+        CHECK(all[i].version == static_cast<int>(i) + 1);
+        CHECK(detail::crc32c(all[i].sql, std::strlen(all[i].sql)) == released[i]);
+    }
+}
 
 /// A fresh, migrated, empty MemoryStore per test.
 struct MemoryFixture {

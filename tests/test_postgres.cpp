@@ -87,6 +87,14 @@ TEST_CASE("an unreachable server is a transient error without the password", "[p
     CHECK_THROWS_AS(openStore("mysql://x"), ValidationError);
 }
 
+TEST_CASE("released PostgreSQL migrations never change", "[postgres][offline][migrations]") {
+    constexpr std::uint32_t released[] = {0x5EA10D4A, 0xA93C3127, 0x6042CC68, 0xDEEDCC80, 0x23B07B9D, 0x8497CCBA,
+                                          0xFE24684B, 0x633F9DD0, 0xBB37D3AC, 0xF5E5D449, 0x45470872, 0x8F263F57,
+                                          0x7F10FB4D, 0xA618FCCC, 0x9EAED186, 0xF0A1E713, 0xD25018B9, 0x7685FD1C,
+                                          0xBDDCF231, 0xA0DC1F9D, 0xD6AE8C60, 0x23835620};
+    checkReleasedMigrations(detail::pg::migrations(), released);
+}
+
 TEST_CASE("migrations are versioned, idempotent and safe to run concurrently", "[postgres]") {
     PostgresFixture fixture;  // already migrated once
     CHECK(fixture.store->schemaVersion() == static_cast<int>(detail::pg::migrations().size()));

@@ -101,6 +101,13 @@ TEST_CASE("a plan stored before plans billed AI usage bills it at cost", "[sqlit
     CHECK_FALSE(find("byok").ai.has_value());  // stored "null": explicitly not billed
 }
 
+TEST_CASE("released SQLite migrations never change", "[sqlite][migrations]") {
+    constexpr std::uint32_t released[] = {0x7DE6D6D7, 0x40F65EBE, 0x71F2C257, 0xE3AE90D7, 0x11E9A6DC, 0x47919997,
+                                          0xA5D11F06, 0x08A7B356, 0x916A39B5, 0x2C2529D5, 0xCD28C33C, 0xA28A1067,
+                                          0x39E9082F, 0x748B22F6, 0xC90BAAC1, 0x1A82AA83, 0x58DC8B8E};
+    checkReleasedMigrations(detail::sqlite::migrations(), released);
+}
+
 TEST_CASE("the backfill migration keeps a file's corrections and their guards", "[sqlite][corrections][backfill]") {
     const auto& all = detail::sqlite::migrations();
     const auto backfill = std::find_if(all.begin(), all.end(), [](const detail::Migration& m) {

@@ -238,6 +238,65 @@ CREATE INDEX metered_budget_crossings_pending ON metered_budget_crossings (cross
   WHERE delivered_at IS NULL;
 )SQL";
 
+// metered_add_to_dimension_rollups as version 9 made it and version 10 remade it: its
+// parameters, its admission loop and its rollup upsert are the same in both; what a value
+// needs to be admitted, and the comment saying so, differ.
+constexpr char rollups_function_signature[] = R"SQL(p_business uuid[], p_day date[], p_dimension text[], p_value text[],
+                                                 p_type text[], p_quantity numeric[], p_cost numeric[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  n integer;
+  bound integer;
+BEGIN
+)SQL";
+constexpr char rollups_admission_loop[] = R"SQL(  FOR r IN
+    SELECT DISTINCT e.business_id, metered_cycle_start(e.local_day, b.anchor_day) AS cycle_start, e.dimension, e.value
+    FROM unnest(p_business, p_day, p_dimension, p_value) AS e(business_id, local_day, dimension, value)
+    JOIN businesses b ON b.id = e.business_id
+    ORDER BY 1, 2, 3, 4
+  LOOP
+    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
+                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
+    INSERT INTO usage_dimension_cycles AS c (business_id, cycle_start, dimension, admitted)
+    VALUES (r.business_id, r.cycle_start, r.dimension, 0)
+    ON CONFLICT (business_id, cycle_start, dimension) DO UPDATE SET admitted = c.admitted
+    RETURNING c.admitted INTO n;
+    -- Locked: admitted meanwhile by a transaction that held the lock before?
+    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
+                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
+    SELECT coalesce((SELECT d.max_values FROM metered_dimensions d WHERE d.name = r.dimension), 1000) INTO bound;
+)SQL";
+constexpr char rollups_admit_and_add[] =
+    R"SQL(      INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value)
+      VALUES (r.business_id, r.cycle_start, r.dimension, r.value);
+      UPDATE usage_dimension_cycles c SET admitted = c.admitted + 1
+      WHERE c.business_id = r.business_id AND c.cycle_start = r.cycle_start AND c.dimension = r.dimension;
+    END IF;
+  END LOOP;
+  INSERT INTO usage_dimension_rollups AS d (business_id, dimension, local_day, value, event_type, quantity, events,
+                                            list_cost)
+  SELECT g.business_id, g.dimension, g.local_day, g.value, g.event_type, g.quantity, g.events, g.list_cost
+  FROM (SELECT e.business_id, e.dimension, e.local_day,
+               CASE WHEN v.value IS NULL THEN '(other)' ELSE e.value END AS value, e.event_type,
+               sum(e.quantity) AS quantity, count(*) AS events, sum(e.cost) AS list_cost
+        FROM unnest(p_business, p_day, p_dimension, p_value, p_type, p_quantity, p_cost)
+             AS e(business_id, local_day, dimension, value, event_type, quantity, cost)
+        JOIN businesses b ON b.id = e.business_id
+        LEFT JOIN usage_dimension_values v
+          ON v.business_id = e.business_id AND v.cycle_start = metered_cycle_start(e.local_day, b.anchor_day)
+         AND v.dimension = e.dimension AND v.value = e.value
+        GROUP BY 1, 2, 3, 4, 5) g
+  ORDER BY g.business_id, g.dimension, g.local_day, g.value, g.event_type
+  ON CONFLICT (business_id, dimension, local_day, value, event_type) DO UPDATE
+     SET quantity = d.quantity + EXCLUDED.quantity,
+         events = d.events + EXCLUDED.events,
+         list_cost = d.list_cost + EXCLUDED.list_cost;
+  RETURN 1;
+END
+$$;
+)SQL";
+
 // Version 9: dimensions. Events keep their dimension values (jsonb, NULL for none); each
 // event is summed per business, dimension, local day, value and type (list cost in
 // currency units); the values admitted into those rollups per business, billing cycle
@@ -245,7 +304,8 @@ CREATE INDEX metered_budget_crossings_pending ON metered_budget_crossings (cross
 // that counts them and serialises admissions across processes; the declarations that
 // bound them. metered_add_to_dimension_rollups admits and adds one batch's dimension
 // values (one entry per event and dimension), in the appending transaction.
-constexpr const char* dimensions_v9 = R"SQL(
+constexpr auto dimensions_v9 =
+    sql(R"SQL(
 ALTER TABLE usage_events ADD COLUMN dimensions jsonb;
 CREATE TABLE usage_dimension_rollups (
   business_id uuid NOT NULL,
@@ -277,123 +337,27 @@ CREATE TABLE metered_dimensions (
   max_length integer NOT NULL,
   max_values integer NOT NULL
 );
-CREATE FUNCTION metered_add_to_dimension_rollups(p_business uuid[], p_day date[], p_dimension text[], p_value text[],
-                                                 p_type text[], p_quantity numeric[], p_cost numeric[])
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-  r record;
-  n integer;
-  bound integer;
-BEGIN
-  -- Admit each new value while its cycle has room, in key order (the order rows are locked in).
-  FOR r IN
-    SELECT DISTINCT e.business_id, metered_cycle_start(e.local_day, b.anchor_day) AS cycle_start, e.dimension, e.value
-    FROM unnest(p_business, p_day, p_dimension, p_value) AS e(business_id, local_day, dimension, value)
-    JOIN businesses b ON b.id = e.business_id
-    ORDER BY 1, 2, 3, 4
-  LOOP
-    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
-                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
-    INSERT INTO usage_dimension_cycles AS c (business_id, cycle_start, dimension, admitted)
-    VALUES (r.business_id, r.cycle_start, r.dimension, 0)
-    ON CONFLICT (business_id, cycle_start, dimension) DO UPDATE SET admitted = c.admitted
-    RETURNING c.admitted INTO n;
-    -- Locked: admitted meanwhile by a transaction that held the lock before?
-    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
-                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
-    SELECT coalesce((SELECT d.max_values FROM metered_dimensions d WHERE d.name = r.dimension), 1000) INTO bound;
-    IF n < bound THEN
-      INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value)
-      VALUES (r.business_id, r.cycle_start, r.dimension, r.value);
-      UPDATE usage_dimension_cycles c SET admitted = c.admitted + 1
-      WHERE c.business_id = r.business_id AND c.cycle_start = r.cycle_start AND c.dimension = r.dimension;
-    END IF;
-  END LOOP;
-  INSERT INTO usage_dimension_rollups AS d (business_id, dimension, local_day, value, event_type, quantity, events,
-                                            list_cost)
-  SELECT g.business_id, g.dimension, g.local_day, g.value, g.event_type, g.quantity, g.events, g.list_cost
-  FROM (SELECT e.business_id, e.dimension, e.local_day,
-               CASE WHEN v.value IS NULL THEN '(other)' ELSE e.value END AS value, e.event_type,
-               sum(e.quantity) AS quantity, count(*) AS events, sum(e.cost) AS list_cost
-        FROM unnest(p_business, p_day, p_dimension, p_value, p_type, p_quantity, p_cost)
-             AS e(business_id, local_day, dimension, value, event_type, quantity, cost)
-        JOIN businesses b ON b.id = e.business_id
-        LEFT JOIN usage_dimension_values v
-          ON v.business_id = e.business_id AND v.cycle_start = metered_cycle_start(e.local_day, b.anchor_day)
-         AND v.dimension = e.dimension AND v.value = e.value
-        GROUP BY 1, 2, 3, 4, 5) g
-  ORDER BY g.business_id, g.dimension, g.local_day, g.value, g.event_type
-  ON CONFLICT (business_id, dimension, local_day, value, event_type) DO UPDATE
-     SET quantity = d.quantity + EXCLUDED.quantity,
-         events = d.events + EXCLUDED.events,
-         list_cost = d.list_cost + EXCLUDED.list_cost;
-  RETURN 1;
-END
-$$;
-)SQL";
+CREATE FUNCTION metered_add_to_dimension_rollups()SQL",
+        rollups_function_signature,
+        "  -- Admit each new value while its cycle has room, in key order (the order rows are locked in).\n",
+        rollups_admission_loop, "    IF n < bound THEN\n", rollups_admit_and_add);
 
 // Version 10: budgets on one value of a declared dimension (Budget::dimension): its name and
 // value, both NULL for a budget on the business or a model; metered_add_to_dimension_rollups
 // now admits a value that has a budget even past max_values, so overflow never hides
 // budgeted spend.
-constexpr const char* dimension_budgets_v10 = R"SQL(
+constexpr auto dimension_budgets_v10 =
+    sql(R"SQL(
 ALTER TABLE metered_budgets ADD COLUMN dimension text, ADD COLUMN dimension_value text;
-CREATE OR REPLACE FUNCTION metered_add_to_dimension_rollups(p_business uuid[], p_day date[], p_dimension text[], p_value text[],
-                                                 p_type text[], p_quantity numeric[], p_cost numeric[])
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-  r record;
-  n integer;
-  bound integer;
-BEGIN
-  -- Admit each new value while its cycle has room (or it has a budget), in key order (the order rows are locked in).
-  FOR r IN
-    SELECT DISTINCT e.business_id, metered_cycle_start(e.local_day, b.anchor_day) AS cycle_start, e.dimension, e.value
-    FROM unnest(p_business, p_day, p_dimension, p_value) AS e(business_id, local_day, dimension, value)
-    JOIN businesses b ON b.id = e.business_id
-    ORDER BY 1, 2, 3, 4
-  LOOP
-    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
-                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
-    INSERT INTO usage_dimension_cycles AS c (business_id, cycle_start, dimension, admitted)
-    VALUES (r.business_id, r.cycle_start, r.dimension, 0)
-    ON CONFLICT (business_id, cycle_start, dimension) DO UPDATE SET admitted = c.admitted
-    RETURNING c.admitted INTO n;
-    -- Locked: admitted meanwhile by a transaction that held the lock before?
-    CONTINUE WHEN EXISTS (SELECT 1 FROM usage_dimension_values v WHERE v.business_id = r.business_id
-                          AND v.cycle_start = r.cycle_start AND v.dimension = r.dimension AND v.value = r.value);
-    SELECT coalesce((SELECT d.max_values FROM metered_dimensions d WHERE d.name = r.dimension), 1000) INTO bound;
-    -- A value with a budget on it is always admitted (its budget's spend is read from here).
-    IF n < bound OR EXISTS (SELECT 1 FROM metered_budgets g WHERE g.business_id = r.business_id
-                            AND g.dimension = r.dimension AND g.dimension_value = r.value) THEN
-      INSERT INTO usage_dimension_values (business_id, cycle_start, dimension, value)
-      VALUES (r.business_id, r.cycle_start, r.dimension, r.value);
-      UPDATE usage_dimension_cycles c SET admitted = c.admitted + 1
-      WHERE c.business_id = r.business_id AND c.cycle_start = r.cycle_start AND c.dimension = r.dimension;
-    END IF;
-  END LOOP;
-  INSERT INTO usage_dimension_rollups AS d (business_id, dimension, local_day, value, event_type, quantity, events,
-                                            list_cost)
-  SELECT g.business_id, g.dimension, g.local_day, g.value, g.event_type, g.quantity, g.events, g.list_cost
-  FROM (SELECT e.business_id, e.dimension, e.local_day,
-               CASE WHEN v.value IS NULL THEN '(other)' ELSE e.value END AS value, e.event_type,
-               sum(e.quantity) AS quantity, count(*) AS events, sum(e.cost) AS list_cost
-        FROM unnest(p_business, p_day, p_dimension, p_value, p_type, p_quantity, p_cost)
-             AS e(business_id, local_day, dimension, value, event_type, quantity, cost)
-        JOIN businesses b ON b.id = e.business_id
-        LEFT JOIN usage_dimension_values v
-          ON v.business_id = e.business_id AND v.cycle_start = metered_cycle_start(e.local_day, b.anchor_day)
-         AND v.dimension = e.dimension AND v.value = e.value
-        GROUP BY 1, 2, 3, 4, 5) g
-  ORDER BY g.business_id, g.dimension, g.local_day, g.value, g.event_type
-  ON CONFLICT (business_id, dimension, local_day, value, event_type) DO UPDATE
-     SET quantity = d.quantity + EXCLUDED.quantity,
-         events = d.events + EXCLUDED.events,
-         list_cost = d.list_cost + EXCLUDED.list_cost;
-  RETURN 1;
-END
-$$;
-)SQL";
+CREATE OR REPLACE FUNCTION metered_add_to_dimension_rollups()SQL",
+        rollups_function_signature,
+        "  -- Admit each new value while its cycle has room (or it has a budget), in key order (the order rows are "
+        "locked in).\n",
+        rollups_admission_loop,
+        "    -- A value with a budget on it is always admitted (its budget's spend is read from here).\n"
+        "    IF n < bound OR EXISTS (SELECT 1 FROM metered_budgets g WHERE g.business_id = r.business_id\n"
+        "                            AND g.dimension = r.dimension AND g.dimension_value = r.value) THEN\n",
+        rollups_admit_and_add);
 
 // Version 11: charge filters: a meter's filters (JSON array, exact decimal strings, as tiers) and a
 // dimension's closed set of values (JSON array; NULL: open).

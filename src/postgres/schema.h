@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "../migration.h"
-#include "sql_text.h"
+#include "../sql_text.h"
 
 namespace metered::detail::pg {
 

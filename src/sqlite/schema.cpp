@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "../sql_text.h"
+
 namespace metered::detail::sqlite {
 namespace {
 
@@ -204,18 +206,9 @@ CREATE TRIGGER metered_statements_no_delete BEFORE DELETE ON metered_statements
 BEGIN SELECT RAISE(ABORT, 'a statement never changes'); END;
 )SQL";
 
-// Version 11: corrections (Correction): a void or an amendment of a stored event, stored
-// beside the event (whose row never changes) with its reason, actor and the deltas its
-// rollups were adjusted by; an amendment of metadata keeps the new metadata (its JSON text) (exact decimal text; cost
-// in currency units); corrected_at in microseconds since the Unix epoch. One void per event at most (the partial unique
-// index); the triggers refuse an UPDATE or a DELETE.
-constexpr const char* corrections_v11 = R"SQL(
-CREATE TABLE metered_corrections (
-  business_id TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  sequence INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('void', 'amend', 'metadata')),
-  event_type TEXT NOT NULL,
+// metered_corrections as version 11 made it and version 13 rebuilt it: the columns after
+// kind (whose CHECK version 13 widens), then its index and triggers.
+constexpr char corrections_columns_after_kind[] = R"SQL(  event_type TEXT NOT NULL,
   local_day TEXT NOT NULL,
   new_quantity TEXT,
   new_metadata TEXT,
@@ -227,13 +220,29 @@ CREATE TABLE metered_corrections (
   events_delta INTEGER NOT NULL,
   PRIMARY KEY (business_id, event_id, sequence)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX metered_corrections_one_void ON metered_corrections (business_id, event_id) WHERE kind = 'void';
+)SQL";
+constexpr char corrections_index_and_triggers[] =
+    R"SQL(CREATE UNIQUE INDEX metered_corrections_one_void ON metered_corrections (business_id, event_id) WHERE kind = 'void';
 CREATE INDEX metered_corrections_day ON metered_corrections (business_id, local_day);
 CREATE TRIGGER metered_corrections_no_update BEFORE UPDATE ON metered_corrections
 BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
 CREATE TRIGGER metered_corrections_no_delete BEFORE DELETE ON metered_corrections
 BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
 )SQL";
+
+// Version 11: corrections (Correction): a void or an amendment of a stored event, stored
+// beside the event (whose row never changes) with its reason, actor and the deltas its
+// rollups were adjusted by; an amendment of metadata keeps the new metadata (its JSON text) (exact decimal text; cost
+// in currency units); corrected_at in microseconds since the Unix epoch. One void per event at most (the partial unique
+// index); the triggers refuse an UPDATE or a DELETE.
+constexpr auto corrections_v11 = sql(R"SQL(
+CREATE TABLE metered_corrections (
+  business_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+)SQL",
+                                     "  kind TEXT NOT NULL CHECK (kind IN ('void', 'amend', 'metadata')),\n",
+                                     corrections_columns_after_kind, corrections_index_and_triggers);
 
 // Version 12: a statement's adjustments of earlier closed cycles (StatementAdjustment), as
 // compact JSON of exact decimal text (store_text.h), and the plan that priced it (the JSON
@@ -248,37 +257,22 @@ ALTER TABLE metered_statements ADD COLUMN pricing TEXT NOT NULL DEFAULT '';
 // the wider CHECK and its rows copied. DROP TABLE drops the old table's triggers before its
 // implicit delete, so the no-delete trigger does not fire; the index and triggers are then
 // created again on the new table, as version 11 made them.
-constexpr const char* correction_backfill_v13 = R"SQL(
+constexpr auto correction_backfill_v13 = sql(
+    R"SQL(
 CREATE TABLE metered_corrections_v13 (
   business_id TEXT NOT NULL,
   event_id TEXT NOT NULL,
   sequence INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('void', 'amend', 'metadata', 'backfill')),
-  event_type TEXT NOT NULL,
-  local_day TEXT NOT NULL,
-  new_quantity TEXT,
-  new_metadata TEXT,
-  reason TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  corrected_at INTEGER NOT NULL,
-  quantity_delta TEXT NOT NULL,
-  cost_delta TEXT NOT NULL,
-  events_delta INTEGER NOT NULL,
-  PRIMARY KEY (business_id, event_id, sequence)
-) WITHOUT ROWID;
-INSERT INTO metered_corrections_v13 (business_id, event_id, sequence, kind, event_type, local_day, new_quantity,
+)SQL",
+    "  kind TEXT NOT NULL CHECK (kind IN ('void', 'amend', 'metadata', 'backfill')),\n", corrections_columns_after_kind,
+    R"SQL(INSERT INTO metered_corrections_v13 (business_id, event_id, sequence, kind, event_type, local_day, new_quantity,
   new_metadata, reason, actor, corrected_at, quantity_delta, cost_delta, events_delta)
 SELECT business_id, event_id, sequence, kind, event_type, local_day, new_quantity, new_metadata, reason, actor,
   corrected_at, quantity_delta, cost_delta, events_delta FROM metered_corrections;
 DROP TABLE metered_corrections;
 ALTER TABLE metered_corrections_v13 RENAME TO metered_corrections;
-CREATE UNIQUE INDEX metered_corrections_one_void ON metered_corrections (business_id, event_id) WHERE kind = 'void';
-CREATE INDEX metered_corrections_day ON metered_corrections (business_id, local_day);
-CREATE TRIGGER metered_corrections_no_update BEFORE UPDATE ON metered_corrections
-BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
-CREATE TRIGGER metered_corrections_no_delete BEFORE DELETE ON metered_corrections
-BEGIN SELECT RAISE(ABORT, 'a correction never changes'); END;
-)SQL";
+)SQL",
+    corrections_index_and_triggers);
 
 // Version 14: prepaid credit grants (CreditGrant), never changed once stored (the triggers
 // refuse an UPDATE or a DELETE; amount as exact decimal text, days as "YYYY-MM-DD",
