@@ -60,7 +60,7 @@ stage "options: each store off (benchmarks built without PostgreSQL), both off, 
 # Each configures whole (every CMakeLists.txt read under the option); the library, one
 # program that links it and, without PostgreSQL, the benchmarks are built (their sources do
 # not change with the options: what can break is what they link and configure).
-targets="metered quickstart metered_micro" build build/options-no-postgres -DMETERED_WITH_POSTGRES=OFF \
+targets="metered quickstart metered_micro metered_segment_pages" build build/options-no-postgres -DMETERED_WITH_POSTGRES=OFF \
   -DMETERED_BUILD_BENCHMARKS=ON -DMETERED_BUILD_TESTS=OFF
 targets="metered quickstart" build build/options-no-sqlite -DMETERED_WITH_SQLITE=OFF -DMETERED_BUILD_TESTS=OFF
 targets="metered quickstart" build build/options-memory-only -DMETERED_WITH_POSTGRES=OFF -DMETERED_WITH_SQLITE=OFF \

@@ -32,6 +32,18 @@ std::uint32_t recordCrc(std::uint32_t size, const std::byte* payload) noexcept {
     return crc32c(payload, size, crc32c(&size, sizeof size));
 }
 
+void prefaultForWriting(std::byte* data, std::size_t size) noexcept {
+    // The kernel populates a chunk in one call (a fault per page costs most under
+    // virtualisation), then a write to each page pays what the hypervisor adds on a first
+    // touch here, not in a producer. Chunks keep the mapping's lock held briefly.
+    const std::size_t page = pageSize(), chunk = 64 * page;
+    for (std::size_t first = 0; first < size; first += chunk) {
+        const std::size_t last = std::min(size, first + chunk);
+        static_cast<void>(madvise(data + first, last - first, MADV_POPULATE_WRITE));  // EINVAL before 5.14
+        for (std::size_t at = first; at < last; at += page) reinterpret_cast<volatile std::uint8_t*>(data)[at] = 0;
+    }
+}
+
 Mapping Mapping::anonymous(std::size_t size) {
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) fail("cannot map " + std::to_string(size) + " bytes of memory for the event queue", errno);
@@ -64,16 +76,7 @@ Mapping Mapping::createFile(const std::filesystem::path& path, std::size_t size,
     }
     m.data_ = static_cast<std::byte*>(p);
     m.size_ = size;
-    // Fault every page in writable now, so producers never take the write fault: the
-    // kernel populates a chunk in one call (Linux 5.14+; a fault per page costs most under
-    // virtualisation), then a write to each page pays what the hypervisor adds on a first
-    // touch here, not in a producer. Chunks keep the mapping's lock held briefly.
-    const std::size_t page = pageSize(), chunk = 64 * page;
-    for (std::size_t first = 0; first < size; first += chunk) {
-        const std::size_t last = std::min(size, first + chunk);
-        static_cast<void>(madvise(m.data_ + first, last - first, MADV_POPULATE_WRITE));  // EINVAL before 5.14
-        for (std::size_t at = first; at < last; at += page) reinterpret_cast<volatile std::uint8_t*>(m.data_)[at] = 0;
-    }
+    prefaultForWriting(m.data_, size);  // so that producers never take the write fault
     SegmentHeader header{};
     std::memcpy(header.magic, segment_magic, sizeof segment_magic);
     header.sequence = sequence;

@@ -48,6 +48,13 @@ inline constexpr std::size_t alignRecord(std::size_t payload) noexcept {
 /// The CRC a record header carries for `payload`.
 std::uint32_t recordCrc(std::uint32_t size, const std::byte* payload) noexcept;
 
+/// Faults every page of `size` bytes at `data` (a shared file mapping) in writable, so that
+/// a later write to it takes no fault: the kernel populates 256 KiB at a time
+/// (MADV_POPULATE_WRITE, Linux 5.14+; before, the writes fault pages in), then one write per
+/// page pays what a hypervisor adds to a page's first write. Writes a zero to each page's
+/// first byte. What Mapping::createFile does to a new segment.
+void prefaultForWriting(std::byte* data, std::size_t size) noexcept;
+
 /// A mapped region of `size` bytes: anonymous (nothing on disk) or a file in a spool
 /// directory. Created regions are fully pre-faulted for writing, so producers writing
 /// into them take no page faults. Not copyable; unmaps (and closes) on destruction.
