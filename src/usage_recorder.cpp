@@ -101,6 +101,11 @@ PriceBook initialPriceBook(UsageStore& store, const RecorderOptions& options) {
     }
 }
 
+UsageStore& checkedStore(const std::shared_ptr<UsageStore>& store) {
+    if (!store) throw ValidationError("store", "must not be null");
+    return *store;
+}
+
 // What a rate-card call's cost is made of, built on the stack in UsagePart order.
 class CallParts {
 public:
@@ -133,7 +138,7 @@ struct UsageRecorder::Impl {
     std::shared_ptr<UsageStore> store;
     bool default_clock;  // no clock given: read the system clock directly
     RecorderOptions options;
-    UsageReports reports;
+    const UsageReports& reports;  // the recorder's base
     // The default plan's meters of the typed calls' built-in types (null: not priced), found
     // once: the price book is fixed for the recorder's life.
     const Meter* const api_call_meter = defaultMeter(EventType::apiCall());
@@ -156,11 +161,11 @@ struct UsageRecorder::Impl {
     std::atomic<std::uint64_t> statement_close_rounds{0}, statements_closed{0}, statement_close_failures{0};
     std::jthread budget_refresher;  // last: stopped before the pipeline goes
 
-    Impl(std::shared_ptr<UsageStore> s, RecorderOptions o)
-        : store(s ? std::move(s) : throw ValidationError("store", "must not be null")),
+    Impl(std::shared_ptr<UsageStore> s, RecorderOptions o, const UsageReports& r)
+        : store(std::move(s)),
           default_clock(!o.clock),
           options(std::move(o)),
-          reports(store, initialPriceBook(*store, options), options.clock ? options.clock : Clock(systemNow)),
+          reports(r),
           rate_card(options.rate_card
                         ? options.rate_card
                         // The shipped card lives as long as the program: not owned.
@@ -444,12 +449,13 @@ struct UsageRecorder::Impl {
 };
 
 UsageRecorder::UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options)
-    : impl_(std::make_unique<Impl>(std::move(store), std::move(options))) {}
+    : UsageReports(store, initialPriceBook(checkedStore(store), options),
+                   options.clock ? options.clock : Clock(systemNow)),
+      impl_(std::make_unique<Impl>(std::move(store), std::move(options), reports())) {}
 
 UsageRecorder::~UsageRecorder() = default;
 
-const UsageReports& UsageRecorder::reports() const noexcept { return impl_->reports; }
-const PriceBook& UsageRecorder::priceBook() const noexcept { return impl_->reports.priceBook(); }
+const UsageReports& UsageRecorder::reports() const noexcept { return *this; }
 
 Receipt UsageRecorder::recordApiCall(const BusinessId& business, const ApiCall& call, const RecordOptions& options) {
     return impl_->recordSeed(business, EventType::apiCall(), Decimal(1), call, options, impl_->api_call_meter);
@@ -614,38 +620,6 @@ RecorderStats UsageRecorder::stats() const {
         stats.append_latency = impl_->sync_appends.snapshot();
     }
     return stats;
-}
-
-BillingUsage UsageRecorder::getBillingUsage(const BusinessId& business, const PeriodSpec& period) const {
-    return impl_->reports.getBillingUsage(business, period);
-}
-
-std::vector<TrendPoint> UsageRecorder::getUsageTrends(const BusinessId& business, int days) const {
-    return impl_->reports.getUsageTrends(business, days);
-}
-
-GroupedBillingUsage UsageRecorder::getBillingUsage(const BusinessId& business, const PeriodSpec& period,
-                                                   const GroupBy& group) const {
-    return impl_->reports.getBillingUsage(business, period, group);
-}
-
-std::vector<GroupedTrendPoint> UsageRecorder::getUsageTrends(const BusinessId& business, int days,
-                                                             const GroupBy& group) const {
-    return impl_->reports.getUsageTrends(business, days, group);
-}
-
-std::vector<GroupedUsage> UsageRecorder::topValues(const BusinessId& business, const PeriodSpec& period,
-                                                   std::string_view dimension, std::size_t n) const {
-    return impl_->reports.topValues(business, period, dimension, n);
-}
-
-QuotaStatus UsageRecorder::checkQuota(const BusinessId& business, const EventType& type) const {
-    return impl_->reports.checkQuota(business, type);
-}
-
-BillingAnalytics UsageRecorder::getBillingAnalytics(const BusinessId& business, const PeriodSpec& period,
-                                                    int days) const {
-    return impl_->reports.getBillingAnalytics(business, period, days);
 }
 
 }  // namespace metered

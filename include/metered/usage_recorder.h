@@ -233,7 +233,7 @@ struct RecorderOptions {
 ///
 /// Thread-safe: any thread may call any method. Reads see what the store has: in
 /// asynchronous mode, call flush() first to include what is still queued.
-class METERED_API UsageRecorder {
+class METERED_API UsageRecorder : private UsageReports {
 public:
     explicit UsageRecorder(std::shared_ptr<UsageStore> store, RecorderOptions options = {});
     ~UsageRecorder();
@@ -280,25 +280,14 @@ public:
     Receipt record(const BusinessId& business, const EventType& type, const Decimal& quantity,
                    const Metadata& metadata = {}, const RecordOptions& options = {});
 
-    /// See UsageReports::getBillingUsage.
-    BillingUsage getBillingUsage(const BusinessId& business,
-                                 const PeriodSpec& period = PeriodSpec::currentMonth()) const;
-    /// See UsageReports::getUsageTrends.
-    std::vector<TrendPoint> getUsageTrends(const BusinessId& business, int days = 30) const;
-    /// See UsageReports::getBillingUsage with a GroupBy (usage per dimension value).
-    GroupedBillingUsage getBillingUsage(const BusinessId& business, const PeriodSpec& period,
-                                        const GroupBy& group) const;
-    /// See UsageReports::getUsageTrends with a GroupBy.
-    std::vector<GroupedTrendPoint> getUsageTrends(const BusinessId& business, int days, const GroupBy& group) const;
-    /// See UsageReports::topValues.
-    std::vector<GroupedUsage> topValues(const BusinessId& business, const PeriodSpec& period,
-                                        std::string_view dimension, std::size_t n) const;
-    /// See UsageReports::checkQuota.
-    QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
-    /// The seed's `/api/billing/analytics` payload: the bill of `period` and `days` of
-    /// daily trends (see UsageReports::getBillingAnalytics; `to_json` writes it).
-    BillingAnalytics getBillingAnalytics(const BusinessId& business,
-                                         const PeriodSpec& period = PeriodSpec::currentMonth(), int days = 30) const;
+    /// The reports (UsageReports) on what this recorder stores, at its prices: the seed's
+    /// getBillingUsage, getUsageTrends and getBillingAnalytics, their GroupBy forms, topValues
+    /// and checkQuota. The rest of the read side is reports().
+    using UsageReports::checkQuota;
+    using UsageReports::getBillingAnalytics;
+    using UsageReports::getBillingUsage;
+    using UsageReports::getUsageTrends;
+    using UsageReports::topValues;
 
     /// Throws BudgetExceededError when a hard budget of `business` is reached (its running
     /// total ≥ its amount) or when `estimate` (> 0, the expected cost of a call about to be
@@ -340,7 +329,7 @@ public:
     /// The read side alone (for a dashboard that shares this recorder's store and prices).
     const UsageReports& reports() const noexcept;
     /// The prices events are recorded at.
-    const PriceBook& priceBook() const noexcept;
+    using UsageReports::priceBook;
 
 private:
     struct Impl;

@@ -122,8 +122,10 @@ public:
     /// Quota standing of `business` for `type` in its current billing cycle.
     QuotaStatus checkQuota(const BusinessId& business, const EventType& type) const;
 
-    /// Both of the above, as the seed's analytics endpoint returns them.
-    BillingAnalytics getBillingAnalytics(const BusinessId& business, const PeriodSpec& period, int days) const;
+    /// The seed's `/api/billing/analytics` payload: the bill of `period` (getBillingUsage)
+    /// and `days` of daily trends (getUsageTrends); `to_json` writes it.
+    BillingAnalytics getBillingAnalytics(const BusinessId& business,
+                                         const PeriodSpec& period = PeriodSpec::currentMonth(), int days = 30) const;
 
     const PriceBook& priceBook() const noexcept { return price_book_; }
 
