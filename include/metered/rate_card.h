@@ -58,17 +58,13 @@ METERED_API std::optional<TokenType> parentType(TokenType type) noexcept;
 /// exact. A price that is absent is unknown, never zero: usage of a type without a price
 /// is an error when priced (or a flagged fallback), while an explicit 0 is free.
 struct METERED_API TokenPrices {
-    std::optional<Decimal> input;
-    std::optional<Decimal> cached_input;
-    std::optional<Decimal> cache_write;
-    std::optional<Decimal> cache_write_1h;
-    std::optional<Decimal> output;
-    std::optional<Decimal> reasoning;
-    std::optional<Decimal> audio_input;
-    std::optional<Decimal> cached_audio_input;
-    std::optional<Decimal> audio_output;
-    std::optional<Decimal> image_input;
-    std::optional<Decimal> cached_image_input;
+    /// Text: input, input read from the provider's cache, input written to it (the default,
+    /// short lifetime, and one hour), output, reasoning output (TokenType says which count).
+    std::optional<Decimal> input, cached_input, cache_write, cache_write_1h, output, reasoning;
+    /// Audio: input, input read from the cache, output.
+    std::optional<Decimal> audio_input, cached_audio_input, audio_output;
+    /// Images: input, input read from the cache.
+    std::optional<Decimal> image_input, cached_image_input;
     /// A fee per provider request (LlmUsage::request_count); absent means no such fee.
     std::optional<Decimal> per_request;
 

@@ -18,11 +18,12 @@ std::span<const Migration> migrations();
 
 /// Serialises concurrent migrate() calls across processes (pg_advisory_xact_lock key).
 inline constexpr const char* lock_migrations = "SELECT pg_advisory_xact_lock(7263455128736451)";
-inline constexpr const char* create_version_table =
-    "CREATE TABLE IF NOT EXISTS metered_schema_version ("
-    " version integer PRIMARY KEY,"
-    " description text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+inline constexpr const char* create_version_table = R"SQL(
+CREATE TABLE IF NOT EXISTS metered_schema_version (
+  version integer PRIMARY KEY,
+  description text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+))SQL";
 inline constexpr const char* current_version = "SELECT coalesce(max(version), 0) FROM metered_schema_version";
 inline constexpr const char* record_version =
     "INSERT INTO metered_schema_version (version, description) VALUES ($1, $2)";
