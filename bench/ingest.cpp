@@ -107,7 +107,7 @@ void ingest(Report& report, const Options& options) {
     // the host's speed during the section moves both alike; each figure is the median of
     // its rounds, each ratio the median of the rounds' ratios.
     const std::size_t in_flight = AsyncOptions{}.appends_in_flight;
-    constexpr int ingest_rounds = 3;
+    constexpr int ingest_rounds = 5;
     std::vector<double> copy_rounds, copy_in_flight_rounds, one_at_a_time_rounds, one_at_a_time_ratios;
     std::vector<std::vector<double>> batch_rounds(options.batches.size()), batch_ratios(options.batches.size());
     std::vector<double> default_over_one;  // batch 1000 with the default in flight / one at a time
