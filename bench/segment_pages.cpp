@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +69,10 @@ int main(int argc, char** argv) {
             writeRecords(segment.data(), size);
         }  // unmapped and closed; the file stays, as a released segment's would be recycled
         const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            fmt::print(stderr, "cannot open {}: {}\n", path.string(), std::strerror(errno));
+            return 1;
+        }
         start = Steady::now();
         auto* data = static_cast<std::byte*>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
         if (data == MAP_FAILED) {
